@@ -1,0 +1,116 @@
+"""The project's settings: CLI option > environment > ``[tool.mlpack]`` in pyproject.toml > default.
+
+Other modules read their own sub-tables (``[tool.mlpack.convert]``, ``[tool.mlpack.ci]``) from
+:attr:`ProjectSettings.tool`; this module only knows where the project is and what it is called.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mlpack_cli.errors import EnvironmentProblem, InvalidInput
+from mlpack_cli.names import import_name_for, validate_import_name
+
+if TYPE_CHECKING:
+    import tomlkit
+
+PYPROJECT = "pyproject.toml"
+DEFAULT_NOTEBOOKS = "notebooks"
+
+# setting name -> environment variable that overrides pyproject.toml
+ENVIRONMENT_VARIABLES = {"package": "MLPACK_PACKAGE", "notebooks": "MLPACK_NOTEBOOKS"}
+
+
+@dataclass(frozen=True)
+class ProjectSettings:
+    root: Path
+    name: str
+    version: str | None
+    package: str
+    notebooks: Path
+    tool: Mapping[str, Any] = field(default_factory=dict)  # the whole [tool.mlpack] table, unwrapped
+
+    @property
+    def pyproject(self) -> Path:
+        return self.root / PYPROJECT
+
+    @property
+    def package_dir(self) -> Path:
+        return self.root / "src" / self.package
+
+
+def parse_pyproject(text: str, path: Path) -> tomlkit.TOMLDocument:
+    import tomlkit
+    from tomlkit.exceptions import ParseError
+
+    try:
+        return tomlkit.parse(text)
+    except ParseError as exc:
+        raise InvalidInput(
+            f"{path} is not valid TOML (line {exc.line}, column {exc.col}): {_reason(exc)}",
+            hint="Fix that line and run the command again; nothing was written.",
+        ) from exc
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc)
+    return text.split(" at line ")[0] if " at line " in text else text
+
+
+def read_pyproject(path: Path) -> tomlkit.TOMLDocument:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"{path} is not UTF-8 text", hint="Save it as UTF-8 and run again.") from exc
+    return parse_pyproject(text, path)
+
+
+def find_project_root(start: Path) -> Path:
+    """The nearest directory at or above ``start`` that holds a pyproject.toml."""
+    start = start.resolve()
+    for candidate in (start, *start.parents):
+        if (candidate / PYPROJECT).is_file():
+            return candidate
+    raise EnvironmentProblem(
+        f"no {PYPROJECT} found in {start} or any directory above it",
+        hint="Run `mlpack init` to make this directory a project, or pass the project's path.",
+    )
+
+
+def load_project(start: Path, overrides: Mapping[str, Any] | None = None) -> ProjectSettings:
+    """Read the project that contains ``start``; ``overrides`` are CLI options (None = not given)."""
+    root = find_project_root(start)
+    document = read_pyproject(root / PYPROJECT).unwrap()
+    project = document.get("project", {})
+    tool = document.get("tool", {}).get("mlpack", {})
+    name = project.get("name")
+    if not isinstance(name, str) or not name:
+        raise InvalidInput(
+            f"{root / PYPROJECT} has no [project] name",
+            hint="Add `name = \"...\"` under [project], or run `mlpack init` to fill it in.",
+        )
+    values = {key: _resolve(key, overrides or {}, tool) for key in ENVIRONMENT_VARIABLES}
+    package = validate_import_name(values["package"] or import_name_for(name))
+    notebooks = Path(values["notebooks"] or DEFAULT_NOTEBOOKS)
+    version = project.get("version")
+    return ProjectSettings(
+        root=root,
+        name=name,
+        version=version if isinstance(version, str) else None,
+        package=package,
+        notebooks=notebooks if notebooks.is_absolute() else root / notebooks,
+        tool=tool,
+    )
+
+
+def _resolve(key: str, overrides: Mapping[str, Any], tool: Mapping[str, Any]) -> Any:
+    if overrides.get(key) is not None:
+        return overrides[key]
+    env = os.environ.get(ENVIRONMENT_VARIABLES[key])
+    if env:
+        return env
+    return tool.get(key)

@@ -1,0 +1,92 @@
+"""Everything the CLI prints. Rich is imported here lazily, never at CLI start-up."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from typing import TYPE_CHECKING
+
+from mlpack_cli.errors import MlpackError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from mlpack_cli.files import FilePlan
+
+
+@functools.lru_cache(maxsize=None)
+def stdout() -> Console:
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=False)
+
+
+@functools.lru_cache(maxsize=None)
+def stderr() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def escape(text: str) -> str:
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
+
+
+def print_error(error: MlpackError) -> None:
+    # Plain writes: an error must get out even if the terminal is odd, and must never be markup.
+    sys.stderr.write(f"Error: {error.message}\n")
+    if error.hint:
+        sys.stderr.write(f"Hint: {error.hint}\n")
+    sys.stderr.flush()
+
+
+def warn(message: str) -> None:
+    stderr().print(f"[yellow]Warning:[/yellow] {escape(message)}")
+
+
+def info(message: str) -> None:
+    stdout().print(escape(message))
+
+
+_ACTION_STYLES = {
+    "created": "green",
+    "updated": "cyan",
+    "replaced": "magenta",
+    "skipped": "yellow",
+    "unchanged": "dim",
+}
+
+
+def print_plan(plan: FilePlan, *, title: str, dry_run: bool) -> None:
+    from rich.table import Table
+
+    table = Table(title=title + (" (dry run: nothing written)" if dry_run else ""), title_justify="left")
+    table.add_column("file")
+    table.add_column("action")
+    table.add_column("note")
+    for entry in sorted(plan.entries, key=lambda e: str(e.path)):
+        name = f"{entry.path.as_posix()}/" if entry.is_dir else entry.path.as_posix()
+        style = _ACTION_STYLES[entry.action.value]
+        action = ("would be " if dry_run and entry.action.writes else "") + entry.action.value
+        table.add_row(escape(name), f"[{style}]{action}[/{style}]", escape(entry.note))
+    stdout().print(table)
+
+
+class ConsoleReporter:
+    """The reporter the CLI installs: step lines with timings, warnings on stderr."""
+
+    def info(self, message: str) -> None:
+        info(message)
+
+    def warn(self, message: str) -> None:
+        warn(message)
+
+    def step_started(self, name: str) -> None:
+        stdout().print(f"[bold]→[/bold] {escape(name)} ...")
+
+    def step_finished(self, name: str, seconds: float, ok: bool, detail: str = "") -> None:
+        mark = "[green]✓[/green]" if ok else "[red]✗[/red]"
+        extra = f" {escape(detail)}" if detail else ""
+        stdout().print(f"{mark} {escape(name)} [dim]({seconds:.1f}s)[/dim]{extra}")

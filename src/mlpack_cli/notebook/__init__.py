@@ -1,0 +1,1 @@
+"""Notebook reading and conversion into pipeline modules."""

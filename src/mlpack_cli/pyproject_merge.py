@@ -1,0 +1,96 @@
+"""Merge the pyproject.toml that ``init`` wants into the one the user already has.
+
+Missing tables and keys are added; everything the user wrote (keys, values, comments, order,
+formatting) is kept. Where both define a key with different values, the user's value stays and a
+:class:`Conflict` is reported, unless ``force`` replaces it. Requirement lists are unions: the
+user's entries stay and ours are added when no requirement of that name is declared yet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping
+from dataclasses import dataclass
+from typing import Any
+
+import tomlkit
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+from tomlkit.items import AoT, Array, Table
+
+# Arrays of requirement strings: merged by requirement name instead of compared whole.
+_REQUIREMENT_ARRAYS = {"project.dependencies", "build-system.requires"}
+_REQUIREMENT_ARRAY_PREFIXES = ("project.optional-dependencies.",)
+
+
+@dataclass(frozen=True)
+class Conflict:
+    key: str  # dotted, e.g. "project.license"
+    ours: Any
+    theirs: Any
+
+
+@dataclass
+class MergeResult:
+    document: tomlkit.TOMLDocument
+    added: list[str]
+    conflicts: list[Conflict]
+    replaced: list[str]
+
+
+def merge_pyproject(existing: tomlkit.TOMLDocument, wanted: tomlkit.TOMLDocument, *, force: bool) -> MergeResult:
+    result = MergeResult(existing, [], [], [])
+    dynamic = set(existing.get("project", {}).get("dynamic", []))
+    _merge_table(existing, wanted, "", result, force, dynamic)
+    return result
+
+
+def _merge_table(
+    theirs: MutableMapping[str, Any],
+    ours: MutableMapping[str, Any],
+    prefix: str,
+    result: MergeResult,
+    force: bool,
+    dynamic: set[str],
+) -> None:
+    for key, value in ours.items():
+        dotted = f"{prefix}{key}"
+        if prefix == "project." and key in dynamic:
+            continue  # the user's build backend computes it; a static value would be invalid
+        if key not in theirs:
+            theirs[key] = value
+            result.added.append(dotted)
+            continue
+        current = theirs[key]
+        if isinstance(value, Table) and isinstance(current, (Table, dict)) and not isinstance(current, AoT):
+            _merge_table(current, value, dotted + ".", result, force, dynamic)
+        elif _is_requirement_array(dotted) and isinstance(current, Array) and isinstance(value, Array):
+            _merge_requirements(current, value, dotted, result)
+        elif _plain(current) != _plain(value):
+            if force:
+                theirs[key] = value
+                result.replaced.append(dotted)
+            else:
+                result.conflicts.append(Conflict(dotted, _plain(value), _plain(current)))
+
+
+def _is_requirement_array(dotted: str) -> bool:
+    return dotted in _REQUIREMENT_ARRAYS or dotted.startswith(_REQUIREMENT_ARRAY_PREFIXES)
+
+
+def _requirement_name(text: str) -> str:
+    try:
+        return canonicalize_name(Requirement(text).name)
+    except InvalidRequirement:
+        return text.strip().lower()
+
+
+def _merge_requirements(current: Array, wanted: Array, dotted: str, result: MergeResult) -> None:
+    declared = {_requirement_name(str(item)) for item in current}
+    for item in wanted:
+        if _requirement_name(str(item)) not in declared:
+            current.append(str(item))
+            result.added.append(f"{dotted}[{item}]")
+
+
+def _plain(value: Any) -> Any:
+    return value.unwrap() if hasattr(value, "unwrap") else value

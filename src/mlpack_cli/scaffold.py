@@ -1,0 +1,190 @@
+"""``mlpack init``: turn a new or existing directory into a releasable project.
+
+The whole result is planned first (a :class:`~mlpack_cli.files.FilePlan`), then written all at
+once, so bad input or a failed write leaves the directory as it was. Files the user already has
+are skipped (or replaced with ``force``); an existing pyproject.toml is merged, not replaced.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mlpack_cli import ci
+from mlpack_cli.config import DEFAULT_NOTEBOOKS, PYPROJECT, read_pyproject
+from mlpack_cli.errors import EnvironmentProblem, InvalidInput
+from mlpack_cli.files import FilePlan
+from mlpack_cli.names import import_name_for, validate_import_name, validate_project_name
+from mlpack_cli.pyproject_merge import Conflict, merge_pyproject
+from mlpack_cli.templating import read_resource, render
+
+CI_CHOICES = ("gitlab", "jenkins", "both", "none")
+DEFAULT_PYTHON = ">=3.10"
+DEFAULT_LICENSE = "MIT"
+DEFAULT_DESCRIPTION = "Machine-learning pipelines packaged from Jupyter notebooks."
+
+# (template, destination); destinations are formatted with the package name.
+PROJECT_TEMPLATES = (
+    ("project/package_init.py.j2", "src/{package}/__init__.py"),
+    ("project/test_smoke.py.j2", "tests/test_smoke.py"),
+    ("project/flake8.j2", ".flake8"),
+    ("project/noxfile.py.j2", "noxfile.py"),
+    ("project/README.md.j2", "README.md"),
+    ("project/docs_index.md.j2", "docs/index.md"),
+    ("project/gitignore.j2", ".gitignore"),
+)
+
+# The example project that ships inside the package (`init --example`, `quickstart`).
+EXAMPLE_FILES = (
+    ("example/houses.ipynb", "{notebooks}/houses.ipynb"),
+    ("example/houses.csv", "data/houses.csv"),
+)
+
+
+@dataclass(frozen=True)
+class InitSettings:
+    path: Path
+    name: str | None = None
+    description: str | None = None
+    author: str | None = None
+    email: str | None = None
+    python: str = DEFAULT_PYTHON
+    license: str = DEFAULT_LICENSE
+    ci: str = "gitlab"
+    example: bool = False
+    force: bool = False
+
+
+@dataclass
+class InitResult:
+    root: Path
+    name: str
+    package: str
+    plan: FilePlan
+    conflicts: list[Conflict] = field(default_factory=list)
+    replaced_keys: list[str] = field(default_factory=list)
+
+
+def git_identity(cwd: Path) -> tuple[str | None, str | None]:
+    """``user.name`` and ``user.email`` from git config, when git is there and has them."""
+    git = shutil.which("git")
+    if git is None:
+        return None, None
+
+    def get(key: str) -> str | None:
+        try:
+            done = subprocess.run(
+                [git, "config", "--get", key], cwd=cwd if cwd.is_dir() else None,
+                capture_output=True, text=True, timeout=10, check=False,
+            )
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return done.stdout.strip() or None
+
+    return get("user.name"), get("user.email")
+
+
+def default_name(path: Path) -> str:
+    """The project name an existing pyproject.toml declares, else the directory's name."""
+    pyproject = path / PYPROJECT
+    if pyproject.is_file():
+        name = read_pyproject(pyproject).get("project", {}).get("name")
+        if isinstance(name, str) and name:
+            return name
+    return path.resolve().name
+
+
+def plan_init(settings: InitSettings) -> InitResult:
+    """Work out everything ``init`` would do, without writing anything."""
+    root = settings.path.resolve()
+    if root.exists() and not root.is_dir():
+        raise InvalidInput(f"{settings.path} exists and is not a directory", hint="Pass a directory path.")
+    if settings.ci not in CI_CHOICES:
+        raise InvalidInput(f"unknown CI kind {settings.ci!r}", hint=f"Use one of: {', '.join(CI_CHOICES)}.")
+    _validate_python(settings.python)
+    license_expression = _validate_license(settings.license)
+    existing = read_pyproject(root / PYPROJECT) if (root / PYPROJECT).is_file() else None
+
+    name = validate_project_name(settings.name or default_name(root))
+    tool = (existing or {}).get("tool", {}).get("mlpack", {})
+    package = validate_import_name(str(tool.get("package") or import_name_for(name)))
+    notebooks = str(tool.get("notebooks") or DEFAULT_NOTEBOOKS)
+    context = {
+        "name": name,
+        "package": package,
+        "notebooks": notebooks,
+        "description": settings.description or DEFAULT_DESCRIPTION,
+        "author": settings.author,
+        "email": settings.email,
+        "python": settings.python,
+        "license": license_expression,
+    }
+
+    plan = FilePlan(root)
+    result = InitResult(root, name, package, plan)
+    _plan_pyproject(plan, result, existing, render("project/pyproject.toml.j2", **context), settings.force)
+    for template, destination in PROJECT_TEMPLATES:
+        plan.file(destination.format(package=package), render(template, **context), force=settings.force)
+    plan.directory(notebooks)
+    if settings.example:
+        for resource, destination in EXAMPLE_FILES:
+            plan.file(destination.format(notebooks=notebooks), read_resource(resource), force=settings.force)
+    for kind in ci.kinds_for(settings.ci):
+        options = ci.CiOptions.from_tool(tool.get("ci", {}), name=name, package=package)
+        plan.file(ci.CI_FILES[kind], ci.render_pipeline(kind, options), force=settings.force)
+    return result
+
+
+def init_project(settings: InitSettings, *, dry_run: bool = False) -> InitResult:
+    result = plan_init(settings)
+    if dry_run:
+        return result
+    if not result.root.exists():
+        parent = result.root.parent
+        if not parent.is_dir():
+            raise EnvironmentProblem(
+                f"{parent} does not exist", hint="Create the parent directory first, or pass another path."
+            )
+    result.plan.apply()
+    return result
+
+
+def _plan_pyproject(plan: FilePlan, result: InitResult, existing, wanted_text: str, force: bool) -> None:  # type: ignore[no-untyped-def]
+    import tomlkit
+
+    if existing is None:
+        plan.file(PYPROJECT, wanted_text)
+        return
+    merged = merge_pyproject(existing, tomlkit.parse(wanted_text), force=force)
+    result.conflicts = merged.conflicts
+    result.replaced_keys = merged.replaced
+    note = f"{len(merged.added)} keys added" if merged.added else ""
+    if merged.conflicts:
+        note = (note + "; " if note else "") + f"{len(merged.conflicts)} conflicting values kept"
+    plan.update(PYPROJECT, tomlkit.dumps(merged.document), note=note)
+
+
+def _validate_python(spec: str) -> None:
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    try:
+        SpecifierSet(spec)
+    except InvalidSpecifier as exc:
+        raise InvalidInput(
+            f"--python {spec!r} is not a version specifier",
+            hint="Use a PEP 440 specifier such as '>=3.10' or '>=3.10,<3.14'.",
+        ) from exc
+
+
+def _validate_license(expression: str) -> str:
+    from packaging.licenses import InvalidLicenseExpression, canonicalize_license_expression
+
+    try:
+        return str(canonicalize_license_expression(expression))
+    except InvalidLicenseExpression as exc:
+        raise InvalidInput(
+            f"--license {expression!r} is not an SPDX license expression",
+            hint="Use an SPDX identifier such as MIT, Apache-2.0 or BSD-3-Clause (https://spdx.org/licenses/).",
+        ) from exc
