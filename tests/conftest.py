@@ -1,0 +1,95 @@
+"""Fixtures shared by every test module.
+
+Isolation (autouse): HOME, git identity and every TWINE_*/MLPACK_* variable are reset, so no test
+reads the developer's credentials or configuration. Helpers for the slower, real-tool tests:
+``make_venv`` makes a fresh virtualenv; ``mlpack_wheel`` builds mlpack's own wheel once.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import venv
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from mlpack_cli.cli import app
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@pytest.fixture(autouse=True)
+def isolated_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(home / ".gitconfig"))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+    for name in list(os.environ):
+        if name.startswith(("TWINE_", "MLPACK_", "CI_", "GITLAB_")):
+            monkeypatch.delenv(name, raising=False)
+    (home / ".gitconfig").write_text("[user]\n\tname = Ada Lovelace\n\temail = ada@example.org\n")
+    return home
+
+
+@pytest.fixture
+def run_cli() -> Callable[..., Result]:
+    """Invoke the ``mlpack`` app in-process; stdout and stderr are kept apart."""
+    runner = CliRunner()
+
+    def invoke(*args: str | os.PathLike[str], input: str | None = None) -> Result:
+        return runner.invoke(app, [str(a) for a in args], input=input, catch_exceptions=False)
+
+    return invoke
+
+
+def _venv_python(directory: Path) -> Path:
+    return directory / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+@pytest.fixture
+def make_venv(tmp_path: Path) -> Callable[[str], Path]:
+    """Create a fresh virtualenv with pip; returns its python executable."""
+
+    def create(name: str = "venv") -> Path:
+        target = tmp_path / name
+        venv.EnvBuilder(with_pip=True, clear=True).create(target)
+        return _venv_python(target)
+
+    return create
+
+
+@pytest.fixture(scope="session")
+def mlpack_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """mlpack's own wheel, built once per test session from this checkout with pypa build."""
+    outdir = tmp_path_factory.mktemp("mlpack-dist")
+    subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--outdir", str(outdir), str(REPO_ROOT)],
+        check=True, capture_output=True, text=True,
+    )
+    (wheel,) = outdir.glob("mlpack_cli-*.whl")
+    return wheel
+
+
+@pytest.fixture
+def pip_install() -> Callable[..., subprocess.CompletedProcess[str]]:
+    """``pip_install(python, *args)``: pip install into that interpreter's environment, quietly."""
+
+    def install(python: Path, *args: str | os.PathLike[str]) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *map(str, args)],
+            check=True, capture_output=True, text=True,
+        )
+
+    return install
+
+
+@pytest.fixture
+def chdir(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Path], None]]:
+    yield lambda path: monkeypatch.chdir(path)
