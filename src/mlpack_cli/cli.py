@@ -15,7 +15,6 @@ from typing import Annotated, Optional
 
 import typer
 
-from mlpack_cli import __version__
 from mlpack_cli.errors import MlpackError
 
 app = typer.Typer(
@@ -44,6 +43,8 @@ def handle_errors() -> Iterator[None]:
 
 def _version(value: bool) -> None:
     if value:
+        from mlpack_cli import __version__
+
         typer.echo(f"mlpack {__version__}")
         raise typer.Exit()
 

@@ -45,20 +45,37 @@ class ProjectSettings:
 
 def parse_pyproject(text: str, path: Path) -> tomlkit.TOMLDocument:
     import tomlkit
-    from tomlkit.exceptions import ParseError
+    from tomlkit.exceptions import ParseError, TOMLKitError
 
     try:
         return tomlkit.parse(text)
     except ParseError as exc:
-        raise InvalidInput(
-            f"{path} is not valid TOML (line {exc.line}, column {exc.col}): {_reason(exc)}",
-            hint="Fix that line and run the command again; nothing was written.",
-        ) from exc
+        where = f"line {exc.line}, column {exc.col}"
+        reason = _reason(exc)
+    except TOMLKitError as exc:  # e.g. a key defined twice: tomlkit reports no position
+        where, reason = _locate_duplicate(text, exc), str(exc)
+    raise InvalidInput(
+        f"{path} is not valid TOML ({where}): {reason}",
+        hint="Fix that line and run the command again; nothing was written.",
+    )
 
 
 def _reason(exc: Exception) -> str:
     text = str(exc)
     return text.split(" at line ")[0] if " at line " in text else text
+
+
+def _locate_duplicate(text: str, exc: Exception) -> str:
+    """Best effort: the line of the second definition of the key tomlkit names."""
+    import re
+
+    match = re.search(r'Key "([^"]+)" already exists', str(exc))
+    if match:
+        key = re.compile(rf"^\s*{re.escape(match.group(1))}\s*=")
+        lines = [n for n, line in enumerate(text.splitlines(), start=1) if key.match(line)]
+        if len(lines) > 1:
+            return f"line {lines[1]}"
+    return "position unknown"
 
 
 def read_pyproject(path: Path) -> tomlkit.TOMLDocument:

@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+import tomlkit
+
+from mlpack_cli.pyproject_merge import merge_pyproject
+
+USER_PYPROJECT = """\
+# Our team's project file. Keep this comment.
+[project]
+name = "churn"   # the name on the index
+version = "2.3.0"
+license = "Apache-2.0"
+dependencies = [
+    "pandas>=2",  # dataframes
+    "scikit-learn",
+]
+
+[tool.black]
+line-length = 88
+"""
+
+WANTED = """\
+[build-system]
+requires = ["setuptools>=77"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "churn"
+version = "0.1.0"
+license = "MIT"
+dependencies = ["pandas>=1", "numpy"]
+
+[project.optional-dependencies]
+test = ["pytest>=8"]
+
+[tool.setuptools.packages.find]
+where = ["src"]
+"""
+
+
+def merge(existing: str, wanted: str = WANTED, force: bool = False):  # type: ignore[no-untyped-def]
+    return merge_pyproject(tomlkit.parse(existing), tomlkit.parse(wanted), force=force)
+
+
+def test_comments_order_and_values_of_the_user_are_kept() -> None:
+    result = merge(USER_PYPROJECT)
+    text = tomlkit.dumps(result.document)
+    assert "# Our team's project file. Keep this comment." in text
+    assert '"churn"   # the name on the index' in text
+    assert '"pandas>=2",  # dataframes' in text
+    assert text.index("[project]") < text.index("[tool.black]")
+    data = tomlkit.parse(text).unwrap()
+    assert data["project"]["version"] == "2.3.0"
+    assert data["project"]["license"] == "Apache-2.0"
+    assert data["tool"]["black"] == {"line-length": 88}
+
+
+def test_missing_tables_and_keys_are_added() -> None:
+    data = tomlkit.parse(tomlkit.dumps(merge(USER_PYPROJECT).document)).unwrap()
+    assert data["build-system"]["build-backend"] == "setuptools.build_meta"
+    assert data["project"]["optional-dependencies"] == {"test": ["pytest>=8"]}
+    assert data["tool"]["setuptools"]["packages"]["find"] == {"where": ["src"]}
+
+
+def test_requirements_are_a_union_by_name_and_user_pins_win() -> None:
+    data = merge(USER_PYPROJECT).document.unwrap()
+    assert data["project"]["dependencies"] == ["pandas>=2", "scikit-learn", "numpy"]
+
+
+def test_conflicts_are_reported_and_left_alone() -> None:
+    result = merge(USER_PYPROJECT)
+    conflicts = {c.key: (c.theirs, c.ours) for c in result.conflicts}
+    assert conflicts == {"project.version": ("2.3.0", "0.1.0"), "project.license": ("Apache-2.0", "MIT")}
+    assert result.replaced == []
+
+
+def test_force_replaces_conflicting_values() -> None:
+    result = merge(USER_PYPROJECT, force=True)
+    assert sorted(result.replaced) == ["project.license", "project.version"]
+    assert result.conflicts == []
+    assert result.document.unwrap()["project"]["version"] == "0.1.0"
+
+
+def test_dynamic_keys_are_not_given_a_static_value() -> None:
+    existing = '[project]\nname = "churn"\ndynamic = ["version"]\n'
+    result = merge(existing)
+    assert "version" not in result.document.unwrap()["project"]
+    assert "project.version" not in result.added
+
+
+def test_merging_into_its_own_output_changes_nothing() -> None:
+    once = tomlkit.dumps(merge(USER_PYPROJECT).document)
+    again = merge(once)
+    assert tomlkit.dumps(again.document) == once
+    assert again.added == []
