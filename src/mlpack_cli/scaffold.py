@@ -11,6 +11,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from mlpack_cli import ci
 from mlpack_cli.config import DEFAULT_NOTEBOOKS, PYPROJECT, read_pyproject
@@ -19,6 +20,9 @@ from mlpack_cli.files import FilePlan
 from mlpack_cli.names import import_name_for, validate_import_name, validate_project_name
 from mlpack_cli.pyproject_merge import Conflict, merge_pyproject
 from mlpack_cli.templating import read_resource, render
+
+if TYPE_CHECKING:
+    from tomlkit import TOMLDocument
 
 CI_CHOICES = ("gitlab", "jenkins", "both", "none")
 DEFAULT_PYTHON = ">=3.10"
@@ -108,7 +112,7 @@ def plan_init(settings: InitSettings) -> InitResult:
     existing = read_pyproject(root / PYPROJECT) if (root / PYPROJECT).is_file() else None
 
     name = validate_project_name(settings.name or default_name(root))
-    tool = (existing or {}).get("tool", {}).get("mlpack", {})
+    tool: dict[str, Any] = existing.unwrap().get("tool", {}).get("mlpack", {}) if existing is not None else {}
     package = validate_import_name(str(tool.get("package") or import_name_for(name)))
     notebooks = str(tool.get("notebooks") or DEFAULT_NOTEBOOKS)
     context = {
@@ -151,7 +155,9 @@ def init_project(settings: InitSettings, *, dry_run: bool = False) -> InitResult
     return result
 
 
-def _plan_pyproject(plan: FilePlan, result: InitResult, existing, wanted_text: str, force: bool) -> None:  # type: ignore[no-untyped-def]
+def _plan_pyproject(
+    plan: FilePlan, result: InitResult, existing: TOMLDocument | None, wanted_text: str, force: bool
+) -> None:
     import tomlkit
 
     if existing is None:

@@ -96,3 +96,17 @@ def test_version_and_help(run_cli: Callable[..., Result]) -> None:
     assert run_cli("--version").stdout == f"mlpack {__version__}\n"
     help_text = run_cli("--help").stdout
     assert "init" in help_text
+
+
+def test_ctrl_c_exits_130_without_a_traceback(
+    tmp_path: Path, run_cli: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mlpack_cli import scaffold
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(scaffold, "init_project", interrupted)
+    result = run_cli("init", tmp_path)
+    assert result.exit_code == 130
+    assert "Traceback" not in result.output
