@@ -22,15 +22,18 @@ import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from mlpack_cli.config import ProjectSettings, load_project, read_pyproject
 from mlpack_cli.errors import BuildFailed, EnvironmentProblem
 from mlpack_cli.reporting import reporter
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     from build import ProjectBuilder
 
+Distribution = Literal["sdist", "wheel"]
 DEFAULT_OUTDIR = "dist"
 # What never belongs in a wheel of a notebook project: these show a packaging mistake.
 FORBIDDEN_PARTS = frozenset({"tests", "test", "notebooks", ".ipynb_checkpoints", "__pycache__"})
@@ -130,19 +133,24 @@ class BuildEnvironment:
         self._stack = contextlib.ExitStack()
         self._env: Any = None
         self._installed: set[str] = set()
+        self._pending: Future[None] | None = None
+        self.warned = False  # said once that builds here are not reproducible
 
     def __enter__(self) -> BuildEnvironment:
         if self.isolation:
             from build.env import DefaultIsolatedEnv
 
             with _translated("creating the isolated build environment"):
-                self._env = self._stack.enter_context(DefaultIsolatedEnv(installer=self.installer))  # type: ignore[arg-type]
+                isolated = DefaultIsolatedEnv(installer=self.installer)  # type: ignore[arg-type]
+                self._env = self._stack.enter_context(isolated)
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._stack.close()
 
-    def _runner(self, cmd: Sequence[str], cwd: str | None = None, extra_environ: Mapping[str, str] | None = None) -> None:
+    def _runner(
+        self, cmd: Sequence[str], cwd: str | None = None, extra_environ: Mapping[str, str] | None = None
+    ) -> None:
         """Run a backend hook quietly (its output is kept for the error message) with our epoch."""
         import pyproject_hooks
 
@@ -158,8 +166,31 @@ class BuildEnvironment:
                 self._env.install(missing)
             self._installed |= missing
 
-    def builder(self, srcdir: Path, distribution: str) -> ProjectBuilder:
+    def prepare_in_background(self, srcdir: Path) -> None:
+        """Install the static ``[build-system] requires`` on a thread, e.g. while the checks run.
+
+        The next :meth:`builder` call waits for it (and raises what it raised); nothing is built.
+        """
+        if not self.isolation or self._pending is not None:
+            return
+        from concurrent.futures import ThreadPoolExecutor
+
         from build import ProjectBuilder
+
+        with _translated(f"reading the build system of {srcdir}"):
+            requires = set(ProjectBuilder(srcdir, python_executable=self._env.python_executable).build_system_requires)
+        pool = self._stack.enter_context(ThreadPoolExecutor(max_workers=1))
+        self._pending = pool.submit(self._install, requires)
+
+    def _wait(self) -> None:
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            pending.result()
+
+    def builder(self, srcdir: Path, distribution: Distribution) -> ProjectBuilder:
+        from build import ProjectBuilder
+
+        self._wait()
 
         with _translated(f"reading the build system of {srcdir}"):
             if not self.isolation:
@@ -179,7 +210,7 @@ class BuildEnvironment:
         self._install(set(extra))
         return builder
 
-    def build(self, srcdir: Path, distribution: str, outdir: Path) -> Path:
+    def build(self, srcdir: Path, distribution: Distribution, outdir: Path) -> Path:
         builder = self.builder(srcdir, distribution)
         with _translated(f"building the {distribution}"):
             return Path(builder.build(distribution, outdir))
@@ -194,7 +225,7 @@ def _translated(doing: str) -> Iterator[None]:
         yield
     except BuildBackendException as exc:
         raise BuildFailed(f"{doing} failed: {exc}{_process_output(exc.exception)}",
-                          hint="Fix the error the build backend reports above and build again.") from exc
+                          hint="Fix what the build backend reports (its last lines, above) and build again.") from exc
     except FailedProcessError as exc:
         raise BuildFailed(f"{doing} failed: {_process_output(exc.exception).strip() or exc}",
                           hint="Check the [build-system] requires of pyproject.toml and your network.") from exc
@@ -214,7 +245,9 @@ def _process_output(exc: BaseException | None) -> str:
 
 
 @contextlib.contextmanager
-def build_environment(root: Path, *, isolation: bool = True, installer: str | None = None) -> Iterator[BuildEnvironment]:
+def build_environment(
+    root: Path, *, isolation: bool = True, installer: str | None = None
+) -> Iterator[BuildEnvironment]:
     """One build environment for everything built in this block (the release reuses it)."""
     with BuildEnvironment(isolation, choose_installer(installer), source_date_epoch(root)) as env:
         yield env
@@ -232,22 +265,25 @@ def build_project(settings: BuildSettings, env: BuildEnvironment | None = None) 
             return build_project(settings, own)
 
     step = reporter()
-    with _timed("build sdist"):
+    with timed_step("build sdist"):
         sdist = env.build(project.root, "sdist", outdir)
-    with _timed("build wheel from the sdist"), tempfile.TemporaryDirectory(prefix="mlpack-sdist-") as tmp:
+    with timed_step("build wheel from the sdist"), tempfile.TemporaryDirectory(prefix="mlpack-sdist-") as tmp:
         srcdir = unpack_sdist(sdist, Path(tmp))
         wheel = env.build(srcdir, "wheel", outdir)
-    result = BuildResult(project, Artifact.from_path(sdist), Artifact.from_path(wheel), env.installer, env.epoch)
-    if env.epoch is None:
+    installer = env.installer if env.isolation else "none (--no-isolation)"
+    result = BuildResult(project, Artifact.from_path(sdist), Artifact.from_path(wheel), installer, env.epoch)
+    if env.epoch is None and not env.warned:
+        env.warned = True
         step.warn("no git commit to take SOURCE_DATE_EPOCH from: this wheel is not reproducible")
     if settings.verify:
-        with _timed("verify"):
+        with timed_step("verify"):
             result.checks = verify_artifacts(project, result.sdist.path, result.wheel.path)
     return result
 
 
 @contextlib.contextmanager
-def _timed(name: str) -> Iterator[None]:
+def timed_step(name: str) -> Iterator[None]:
+    """Report a step as it starts and as it ends, with its time (failed when it raises)."""
     import time
 
     step = reporter()

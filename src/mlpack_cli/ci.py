@@ -1,26 +1,206 @@
-"""Render CI pipelines (GitLab CI, Jenkins) from the templates in ``templates/ci/``."""
+"""Render CI pipelines (GitLab CI, Jenkins) and the container files they build from ``templates/ci/``.
+
+``mlpack init --ci ...`` and ``mlpack ci ...`` share this one code path: settings come from the
+``[tool.mlpack.ci]`` table (with CLI options laid over it) and are validated here, once, before
+any value reaches a template. Values that cannot be made safe for YAML, Groovy, a shell line or a
+Dockerfile (control characters, credentials in a URL, tokens) are rejected rather than escaped.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+import difflib
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
 from typing import Any
 
+from mlpack_cli.errors import FileConflict, InvalidInput
+from mlpack_cli.files import Action, FilePlan
 from mlpack_cli.templating import render
 
 CI_FILES = {"gitlab": ".gitlab-ci.yml", "jenkins": "Jenkinsfile"}
+CI_KINDS = ("gitlab", "jenkins", "both")
+CONTAINER_FILES = {"Dockerfile": "ci/Dockerfile.j2", ".dockerignore": "ci/dockerignore.j2"}
+MONITORING_TEMPLATE = "module/monitoring.py.j2"
+
 DEFAULT_PYTHON_IMAGE = "python:3.11-slim"
+BUILDKIT_IMAGE = "moby/buildkit:rootless"
+GITLAB_REGISTRY_IMAGE = "$CI_REGISTRY_IMAGE"
+DEPLOYMENT_TIERS = ("production", "staging", "testing", "development", "other")
+NAMED_INDEXES = {"pypi": "https://upload.pypi.org/legacy/", "testpypi": "https://test.pypi.org/legacy/"}
+
+# Where the image build puts the wheel, and the one command that installs it (tests run it too).
+WHEEL_DIR = "/tmp/dist"
+WHEEL_INSTALL_COMMAND = f"python -m pip install --no-cache-dir {WHEEL_DIR}/*.whl"
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# Prefixes of real credentials (GitLab, PyPI, GitHub tokens): such a value never belongs in a CI file.
+_TOKEN = re.compile(r"\b(glpat-|gldt-|glcbt-|glptt-|pypi-AgE|ghp_|github_pat_)")
+_PYTHON_IMAGE = re.compile(r"^[a-z0-9][A-Za-z0-9._/:@-]*$")  # also a Dockerfile ARG: no variables
+_IMAGE = re.compile(r"^(?:\$\{?[A-Z_][A-Z0-9_]*\}?|[a-z0-9])[A-Za-z0-9._/:@${}-]*$")
+_URL = re.compile(r"^https?://[^\s'\"\\`<>]+$")
+_ENVIRONMENT = re.compile(r"^[A-Za-z0-9 _/${}-]+$")  # what GitLab accepts as an environment name
+_PROJECT_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$")
+_CREDENTIALS_ID = re.compile(r"^[A-Za-z0-9_.-]+$")
+_REQUIREMENT = re.compile(r"^[^\s'\"\\`$;&|<>]+$")
 
 
 @dataclass(frozen=True)
 class CiOptions:
+    """Every setting the CI templates read; built from ``[tool.mlpack.ci]`` by :meth:`from_tool`."""
+
     name: str
     package: str
     python_image: str = DEFAULT_PYTHON_IMAGE
+    index: str = "gitlab"  # gitlab | pypi | testpypi | an upload URL
+    image: str | None = None  # container image repository; GitLab default $CI_REGISTRY_IMAGE
+    container: bool = True
+    deploy: bool = True
+    monitor: bool = True
+    convert_check: bool = True
+    environment: str = "production"
+    environment_url: str | None = None
+    deployment_tier: str = "production"
+    deploy_script: tuple[str, ...] = ()
+    mlpack_requirement: str = "mlpack-cli"
+    jenkins_index_credentials: str = "mlpack-index"
+    jenkins_registry_credentials: str = "mlpack-registry"
 
     @classmethod
     def from_tool(cls, table: Mapping[str, Any], *, name: str, package: str) -> CiOptions:
-        return cls(name=name, package=package, python_image=str(table.get("python-image", DEFAULT_PYTHON_IMAGE)))
+        """Validate a ``[tool.mlpack.ci]`` table (keys spelled with dashes) into options."""
+        data = table.unwrap() if hasattr(table, "unwrap") else dict(table)
+        known = {f.name.replace("_", "-"): f for f in fields(cls) if f.name not in ("name", "package")}
+        unknown = sorted(set(data) - set(known))
+        if unknown:
+            raise InvalidInput(
+                f"[tool.mlpack.ci] has unknown key(s): {', '.join(unknown)}",
+                hint=f"Known keys: {', '.join(sorted(known))} (docs/ci.md).",
+            )
+        values: dict[str, Any] = {}
+        for key, value in data.items():
+            if key == "deploy-script":
+                value = [value] if isinstance(value, str) else value
+                if not isinstance(value, list) or not value:
+                    raise InvalidInput(f"{_where(key)} must be a list of shell commands, not {value!r}")
+                value = tuple(value)
+            if value is not None:
+                values[known[key].name] = value
+        return cls(name=name, package=package, **values)
+
+    def __post_init__(self) -> None:
+        """Validate every value, however the options were made, before any template sees them."""
+        # Name and package also appear unquoted (comments, `import pkg`): only these shapes are safe.
+        if not _PROJECT_NAME.match(self.name) or not self.package.isidentifier():
+            raise InvalidInput(f"cannot render CI files for project {self.name!r} / package {self.package!r}",
+                               hint="Use a PEP 508 project name and a Python identifier as the package.")
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if item.name not in ("name", "package") and value is not None:
+                _check(item.name.replace("_", "-"), value)
+        if self.index not in ("gitlab", *NAMED_INDEXES) and not _URL.match(self.index):
+            raise InvalidInput(
+                f"{_where('index')} {self.index!r} is neither gitlab, pypi, testpypi nor an http(s) URL",
+                hint="For another index give its upload URL, e.g. https://nexus.example.org/repository/pypi/.",
+            )
+        if self.deployment_tier not in DEPLOYMENT_TIERS:
+            raise InvalidInput(
+                f"{_where('deployment-tier')} {self.deployment_tier!r} is not one GitLab knows",
+                hint=f"Use one of: {', '.join(DEPLOYMENT_TIERS)}.",
+            )
+
+    # -- values the templates read -------------------------------------------------------------
+
+    @property
+    def index_url(self) -> str | None:
+        """The upload URL written into the file; None for GitLab's own registry (derived per platform)."""
+        return NAMED_INDEXES.get(self.index, None if self.index == "gitlab" else self.index)
+
+    @property
+    def gitlab_image(self) -> str:
+        return self.image or GITLAB_REGISTRY_IMAGE
+
+    @property
+    def registry(self) -> str | None:
+        """Registry host to log in to for a configured image; None means GitLab's ($CI_REGISTRY)."""
+        if not self.image:
+            return None
+        first = self.image.split("/", 1)[0]
+        if "/" in self.image and ("." in first or ":" in first or first == "localhost"):
+            return first
+        return "https://index.docker.io/v1/"
+
+    @property
+    def deploy_commands(self) -> tuple[str, ...]:
+        return self.deploy_script or ('echo "Deploying $MLPACK_PACKAGE $MLPACK_TAG to $MLPACK_ENVIRONMENT"',)
+
+    @property
+    def gitlab_environment_url(self) -> str:
+        return self.environment_url or "$CI_PROJECT_URL/-/packages"
+
+    @property
+    def smoke_command(self) -> str:
+        return f"python -c 'import {self.package}; print({self.package}.__version__)'"
+
+    def exec_form(self, code: str) -> str:
+        """A Dockerfile exec-form array (JSON) running ``python -c code``."""
+        return json.dumps(["python", "-c", code])
+
+
+# How each setting is checked, by its key (as spelled in [tool.mlpack.ci]).
+CLI_KEYS = {"python-image", "index", "image", "environment", "environment-url", "deployment-tier",
+            "container", "deploy", "monitor"}  # settings `mlpack ci` also takes as options
+_BOOL_KEYS = {"container", "deploy", "monitor", "convert-check"}
+_PATTERNS = {
+    "python-image": (_PYTHON_IMAGE, "a container image reference such as python:3.11-slim"),
+    "image": (_IMAGE, "an image repository such as registry.example.org/team/model"),
+    "environment": (_ENVIRONMENT, "letters, digits, spaces and - _ / $ { }"),
+    "environment-url": (_URL, "an http(s) URL"),
+    "mlpack-requirement": (_REQUIREMENT, "one pip requirement or wheel path, without spaces or quotes"),
+    "jenkins-index-credentials": (_CREDENTIALS_ID, "a Jenkins credentials ID"),
+    "jenkins-registry-credentials": (_CREDENTIALS_ID, "a Jenkins credentials ID"),
+}
+
+
+def _where(key: str) -> str:
+    """Name a setting the way the user gave it: a CLI option or a [tool.mlpack.ci] key."""
+    return f"--{key} / [tool.mlpack.ci] {key}" if key in CLI_KEYS else f"[tool.mlpack.ci] {key}"
+
+
+def _check(key: str, value: Any) -> None:
+    """One setting, by its key: booleans are booleans, text is safe and has the expected shape."""
+    if key in _BOOL_KEYS:
+        if not isinstance(value, bool):
+            raise InvalidInput(f"{_where(key)} must be true or false, not {value!r}")
+        return
+    if key == "deploy-script":
+        for line in value:
+            _safe_text(key, line)
+        return
+    text = _safe_text(key, value)
+    pattern = _PATTERNS.get(key)
+    if pattern and not pattern[0].match(text):
+        raise InvalidInput(f"{_where(key)} {text!r} is not valid", hint=f"Expected {pattern[1]}.")
+
+
+def _safe_text(key: str, value: Any) -> str:
+    """A string that can go into YAML, Groovy and a shell line once escaped; anything else is refused."""
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput(f"{_where(key)} must be a non-empty string, not {value!r}")
+    if _CONTROL.search(value):
+        raise InvalidInput(
+            f"{_where(key)} contains a control character (newline, tab, ...)",
+            hint="Give one line of plain text; for several deploy commands use a list.",
+        )
+    if _TOKEN.search(value) or re.search(r"://[^/\s]*@", value):
+        raise InvalidInput(
+            f"{_where(key)} appears to contain a credential",
+            hint="Never write secrets into CI files: keep them in GitLab CI/CD variables or Jenkins "
+            "credentials (docs/ci.md lists their names).",
+        )
+    return value
 
 
 def kinds_for(choice: str) -> list[str]:
@@ -30,4 +210,92 @@ def kinds_for(choice: str) -> list[str]:
 
 def render_pipeline(kind: str, options: CiOptions) -> str:
     template = {"gitlab": "ci/gitlab-ci.yml.j2", "jenkins": "ci/Jenkinsfile.j2"}[kind]
-    return render(template, options=options)
+    return render(template, options=options, buildkit_image=BUILDKIT_IMAGE)
+
+
+def render_monitoring(package: str) -> str:
+    """The ``<package>/monitoring.py`` hook module (the same file ``init`` and ``convert`` write)."""
+    return render(MONITORING_TEMPLATE, package=package)
+
+
+def generated_files(kinds: Iterable[str], options: CiOptions) -> dict[str, str]:
+    """Relative path -> content of every file the chosen pipelines need (CI files, Dockerfile)."""
+    kinds = list(kinds)
+    result = {CI_FILES[kind]: render_pipeline(kind, options) for kind in kinds}
+    if kinds and options.container:
+        for path, template in CONTAINER_FILES.items():
+            result[path] = render(
+                template, options=options, wheel_dir=WHEEL_DIR, install_command=WHEEL_INSTALL_COMMAND
+            )
+    return result
+
+
+# -- `mlpack ci` -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Difference:
+    """A generated file that exists with other content: the user's edits, shown as a unified diff."""
+
+    path: str
+    diff: str
+
+
+@dataclass
+class CiResult:
+    root: Path
+    options: CiOptions
+    plan: FilePlan
+    differences: list[Difference] = field(default_factory=list)
+
+
+def plan_ci(
+    start: Path, choice: str, overrides: Mapping[str, Any] | None = None, *, force: bool = False
+) -> CiResult:
+    """Work out the files ``mlpack ci`` writes, without writing; ``overrides`` are CLI options."""
+    from mlpack_cli.config import load_project
+
+    if choice not in CI_KINDS:
+        raise InvalidInput(f"unknown CI kind {choice!r}", hint=f"Use one of: {', '.join(CI_KINDS)}.")
+    project = load_project(start)
+    table = dict(project.tool.get("ci", {}))
+    table.update({key: value for key, value in (overrides or {}).items() if value is not None})
+    options = CiOptions.from_tool(table, name=project.name, package=project.package)
+
+    plan = FilePlan(project.root)
+    result = CiResult(project.root, options, plan)
+    for relpath, content in generated_files(kinds_for(choice), options).items():
+        entry = plan.file(relpath, content, force=force, skip_note="edited since it was generated; kept")
+        if entry.action is Action.SKIPPED or entry.action is Action.REPLACED:
+            result.differences.append(Difference(relpath, _diff(project.root / relpath, content)))
+    monitoring = project.package_dir / "monitoring.py"
+    if options.monitor and project.package_dir.is_dir() and not monitoring.exists():
+        # The monitor job runs this module's `notify`; never replaced here (it is the user's code now).
+        plan.file(monitoring.relative_to(project.root), render_monitoring(project.package))
+    return result
+
+
+def write_ci(
+    start: Path, choice: str, overrides: Mapping[str, Any] | None = None, *, force: bool = False,
+    dry_run: bool = False,
+) -> CiResult:
+    """Plan, then write everything or nothing; refuses to drop edits to a generated file without ``force``."""
+    result = plan_ci(start, choice, overrides, force=force)
+    if dry_run:
+        return result
+    kept = [d.path for d in result.differences if not force]
+    if kept:
+        raise FileConflict(
+            f"{', '.join(kept)} differ(s) from what mlpack would write; your edits would be lost",
+            hint="Run again with --dry-run to see the differences, move the change into [tool.mlpack.ci] "
+            "(docs/ci.md), or pass --force to replace the file. Nothing was written.",
+        )
+    result.plan.apply()
+    return result
+
+
+def _diff(path: Path, wanted: str) -> str:
+    current = path.read_text(encoding="utf-8", errors="replace").splitlines(keepends=True)
+    lines = difflib.unified_diff(current, wanted.splitlines(keepends=True), f"{path.name} (yours)",
+                                 f"{path.name} (mlpack)")
+    return "".join(lines)

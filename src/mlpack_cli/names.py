@@ -12,7 +12,8 @@ from mlpack_cli.errors import InvalidInput
 
 # PEP 508 / core metadata "Name" field.
 _PROJECT_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
-_RESERVED_IMPORT_NAMES = {"mlpack", "mlpack_cli", "test", "tests", "src"}
+# "mlpack" is the unrelated library of that name on PyPI; "tests"/"src" are project directories.
+_RESERVED_IMPORT_NAMES = {"mlpack", "test", "tests", "src"}
 
 
 def validate_project_name(name: str) -> str:

@@ -135,9 +135,10 @@ def plan_init(settings: InitSettings) -> InitResult:
     if settings.example:
         for resource, destination in EXAMPLE_FILES:
             plan.file(destination.format(notebooks=notebooks), read_resource(resource), force=settings.force)
-    for kind in ci.kinds_for(settings.ci):
-        options = ci.CiOptions.from_tool(tool.get("ci", {}), name=name, package=package)
-        plan.file(ci.CI_FILES[kind], ci.render_pipeline(kind, options), force=settings.force)
+    options = ci.CiOptions.from_tool(tool.get("ci", {}), name=name, package=package)
+    for relpath, content in ci.generated_files(ci.kinds_for(settings.ci), options).items():
+        plan.file(relpath, content, force=settings.force)
+    plan.file(f"src/{package}/monitoring.py", ci.render_monitoring(package), force=settings.force)
     return result
 
 

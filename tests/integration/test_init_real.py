@@ -61,7 +61,8 @@ def test_init_then_build_then_the_generated_tests_pass(installed: Path, tmp_path
     expected = {
         ".flake8", ".gitignore", ".gitlab-ci.yml", "Jenkinsfile", "README.md", "docs/index.md",
         "noxfile.py", "pyproject.toml", "src/churn_model/__init__.py", "tests/test_smoke.py",
-        "notebooks/houses.ipynb", "data/houses.csv",
+        "notebooks/houses.ipynb", "data/houses.csv", "Dockerfile", ".dockerignore",
+        "src/churn_model/monitoring.py",
     }
     assert expected <= {p.relative_to(project).as_posix() for p in project.rglob("*") if p.is_file()}
 

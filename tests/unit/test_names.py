@@ -29,6 +29,7 @@ def test_import_name_for(project: str, package: str) -> None:
     ("name", "reason"),
     [("class", "keyword"), ("match", "keyword"), ("json", "standard-library"), ("9lives", "import name"),
      ("tests", "reserved"), ("mlpack", "reserved")],
+
 )
 def test_unusable_import_names(name: str, reason: str) -> None:
     with pytest.raises(InvalidInput) as caught:

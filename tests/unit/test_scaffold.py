@@ -14,8 +14,9 @@ from mlpack_cli.files import Action
 from mlpack_cli.scaffold import InitSettings, default_name, git_identity, init_project, plan_init
 
 EXPECTED_FILES = {
-    ".flake8", ".gitignore", ".gitlab-ci.yml", "README.md", "docs/index.md", "noxfile.py",
-    "pyproject.toml", "src/churn_model/__init__.py", "tests/test_smoke.py",
+    ".flake8", ".gitignore", ".gitlab-ci.yml", "Dockerfile", ".dockerignore", "README.md", "docs/index.md",
+    "noxfile.py", "pyproject.toml", "src/churn_model/__init__.py", "src/churn_model/monitoring.py",
+    "tests/test_smoke.py",
 }
 
 
@@ -142,11 +143,11 @@ def test_missing_parent_directory_is_reported(tmp_path: Path) -> None:
 def test_ci_choice_selects_the_pipeline_files(tmp_path: Path) -> None:
     def files_for(ci: str) -> set[str]:
         plan = plan_init(InitSettings(path=tmp_path / ci, ci=ci)).plan
-        return {e.path.as_posix() for e in plan.entries} & {".gitlab-ci.yml", "Jenkinsfile"}
+        return {e.path.as_posix() for e in plan.entries} & {".gitlab-ci.yml", "Jenkinsfile", "Dockerfile"}
 
-    assert files_for("gitlab") == {".gitlab-ci.yml"}
-    assert files_for("jenkins") == {"Jenkinsfile"}
-    assert files_for("both") == {".gitlab-ci.yml", "Jenkinsfile"}
+    assert files_for("gitlab") == {".gitlab-ci.yml", "Dockerfile"}
+    assert files_for("jenkins") == {"Jenkinsfile", "Dockerfile"}
+    assert files_for("both") == {".gitlab-ci.yml", "Jenkinsfile", "Dockerfile"}
     assert files_for("none") == set()
 
 

@@ -1,0 +1,136 @@
+"""Convert a directory of notebooks with mlpack and with `jupyter nbconvert --to script`; compare.
+
+Usage: python benchmarks/convert_vs_nbconvert.py [CORPUS_DIR]   (default: ../shared/corpus)
+
+Prints, for mlpack convert: notebooks converted, rejected (by reason), crashes (must be 0),
+generated files that fail ast.parse or flake8 (must be 0); then the wall time of both tools on the
+same notebooks in this one process (imports warmed up first, best of three) and their ratio. The
+crash count converts notebook by notebook; the timing converts the directory in one call, as
+`mlpack convert` does.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from collections import Counter
+from pathlib import Path
+
+from mlpack_cli.converting import ConvertSettings, convert_project
+from mlpack_cli.errors import MlpackError
+
+DEFAULT_CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+PYPROJECT = '[project]\nname = "bench"\nversion = "0.1.0"\n\n[tool.mlpack]\npackage = "bench"\n'
+
+
+def make_project(directory: Path, notebooks: list[Path]) -> None:
+    (directory / "notebooks").mkdir(parents=True)
+    (directory / "pyproject.toml").write_text(PYPROJECT)
+    (directory / ".flake8").write_text("[flake8]\nmax-line-length = 100\n")
+    for notebook in notebooks:
+        shutil.copy(notebook, directory / "notebooks" / notebook.name)
+
+
+def run_mlpack(project: Path, notebooks: list[Path]) -> tuple[list[tuple[str, str]], list[str]]:
+    """(notebook, rejection reason) for rejected ones, and the notebooks that crashed."""
+    rejected: list[tuple[str, str]] = []
+    crashed: list[str] = []
+    for notebook in notebooks:
+        settings = ConvertSettings(root=project, paths=[project / "notebooks" / notebook.name])
+        try:
+            result = convert_project(settings)
+        except MlpackError as error:
+            rejected.append((notebook.name, error.message))
+            continue
+        except Exception:  # a crash is what this benchmark exists to catch
+            crashed.append(notebook.name)
+            traceback.print_exc()
+            continue
+        rejected.extend((notebook.name, report.error or "") for report in result.failed)
+    return rejected, crashed
+
+
+def run_nbconvert(notebooks: list[Path]) -> None:
+    from nbconvert import PythonExporter
+
+    exporter = PythonExporter()
+    for notebook in notebooks:
+        try:
+            exporter.from_filename(str(notebook))
+        except Exception:  # nbconvert rejects what is not a notebook; it still spent the time
+            pass
+
+
+def best_of(runs: int, action) -> float:  # type: ignore[no-untyped-def]
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def reason_kind(message: str) -> str:
+    text = re.sub(r"^[^:]+\.ipynb: ", "", message)
+    text = re.sub(r"cell \d+, line \d+: ", "", text)
+    return text.split(":")[0][:70]
+
+
+def main() -> int:
+    corpus = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_CORPUS
+    notebooks = sorted(corpus.glob("*.ipynb"))
+    if not notebooks:
+        print(f"no notebooks in {corpus}")
+        return 2
+    with tempfile.TemporaryDirectory() as tmp:
+        project = Path(tmp) / "project"
+        make_project(project, notebooks)
+        rejected, crashed = run_mlpack(project, notebooks)  # also warms up every import
+        run_nbconvert(notebooks)
+        generated = sorted((project / "src" / "bench").glob("*.py")) + sorted((project / "tests").glob("*.py"))
+        unparsable = []
+        for path in generated:
+            try:
+                ast.parse(path.read_text(encoding="utf-8"))
+            except SyntaxError:
+                unparsable.append(path.name)
+        flake8 = subprocess.run(
+            [sys.executable, "-m", "flake8", "--config", str(project / ".flake8"), *map(str, generated)],
+            capture_output=True, text=True, check=False,
+        ) if generated else None
+        failing = sorted({line.split(":")[0] for line in (flake8.stdout if flake8 else "").splitlines() if line})
+
+        # timed as users run it: one `mlpack convert` over the directory (dry run: like nbconvert's
+        # exporter, it computes everything and writes nothing)
+        everything = ConvertSettings(root=project, paths=[project / "notebooks"], dry_run=True)
+        mlpack_seconds = best_of(3, lambda: convert_project(everything))
+        nbconvert_seconds = best_of(3, lambda: run_nbconvert(notebooks))
+
+    converted = len(notebooks) - len(rejected) - len(crashed)
+    print(f"notebooks:            {len(notebooks)} in {corpus}")
+    print(f"converted:            {converted}")
+    print(f"rejected:             {len(rejected)}")
+    for reason, count in sorted(Counter(reason_kind(m) for _, m in rejected).items()):
+        print(f"  {count} x {reason}")
+    for name, message in rejected:
+        print(f"    {name}: {message[:150]}")
+    print(f"crashes:              {len(crashed)} {' '.join(crashed)}")
+    print(f"generated files:      {len(generated)}")
+    print(f"failing ast.parse:    {len(unparsable)} {' '.join(unparsable)}")
+    print(f"failing flake8:       {len(failing)}")
+    if flake8 and flake8.stdout:
+        print(flake8.stdout[:3000])
+    print(f"mlpack convert:       {mlpack_seconds:.3f} s (best of 3)")
+    print(f"nbconvert --to script: {nbconvert_seconds:.3f} s (best of 3)")
+    print(f"ratio mlpack/nbconvert: {mlpack_seconds / nbconvert_seconds:.2f}")
+    return 1 if crashed or unparsable or failing else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

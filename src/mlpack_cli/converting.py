@@ -1,0 +1,464 @@
+"""``mlpack convert``: notebooks become importable pipeline modules with tests and declared dependencies.
+
+:func:`convert_project` converts every notebook it can, records each failure against its notebook
+(nothing is written for a notebook that fails) and plans all writes in one
+:class:`~mlpack_cli.files.FilePlan`, applied all-or-nothing. :func:`check_project` answers the CI
+question "is every generated module in step with its notebook?" without converting anything.
+"""
+
+from __future__ import annotations
+
+import ast
+import keyword
+import re
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mlpack_cli.config import ProjectSettings, load_project
+from mlpack_cli.errors import InvalidInput, NotebookError
+from mlpack_cli.files import FilePlan
+
+if TYPE_CHECKING:
+    from mlpack_cli.notebook.dataflow import ParsedCell
+    from mlpack_cli.notebook.reader import Cell, Notebook
+
+RESERVED_MODULES = {"monitoring", "__init__", "__main__"}
+CHECKPOINTS = ".ipynb_checkpoints"
+
+
+@dataclass(frozen=True)
+class ConvertSettings:
+    root: Path
+    paths: list[Path] = field(default_factory=list)  # notebooks or directories; default: the notebooks directory
+    force: bool = False
+    skip_invalid_cells: bool = False
+    dry_run: bool = False
+
+
+@dataclass
+class CellReport:
+    cell: int
+    first_line: str
+    stage: str
+    reason: str
+
+
+@dataclass
+class NotebookReport:
+    notebook: str  # relative to the project root when inside it
+    module: str | None = None
+    ok: bool = True
+    error: str | None = None
+    hint: str | None = None
+    cells: list[CellReport] = field(default_factory=list)
+    stages: dict[str, list[int]] = field(default_factory=dict)  # stage -> cells kept there
+    dropped: list[int] = field(default_factory=list)
+    stubs: list[str] = field(default_factory=list)
+    magics: dict[str, int] = field(default_factory=dict)  # rule applied -> times
+    dependencies: list[str] = field(default_factory=list)
+    local_modules: list[str] = field(default_factory=list)
+    unresolved_imports: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    repairs: list[str] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ConvertResult:
+    root: Path
+    reports: list[NotebookReport]
+    plan: FilePlan
+    dependencies_added: list[str] = field(default_factory=list)
+    dry_run: bool = False
+
+    @property
+    def failed(self) -> list[NotebookReport]:
+        return [r for r in self.reports if not r.ok]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "dry_run": self.dry_run,
+            "notebooks": [asdict(r) for r in self.reports],
+            "dependencies_added": self.dependencies_added,
+            "files": [
+                {"path": e.path.as_posix(), "action": e.action.value, "note": e.note}
+                for e in sorted(self.plan.entries, key=lambda e: str(e.path))
+            ],
+        }
+
+
+# -- finding notebooks -----------------------------------------------------------------------------
+
+
+def find_notebooks(project: ProjectSettings, paths: list[Path]) -> list[Path]:
+    """Notebook files named or found under the directories named, sorted, without checkpoints."""
+    found: list[Path] = []
+    for given in paths or [project.notebooks]:
+        path = given if given.is_absolute() else Path.cwd() / given
+        if path.is_dir():
+            found.extend(p for p in sorted(path.rglob("*.ipynb")) if CHECKPOINTS not in p.parts and p.is_file())
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise InvalidInput(
+                f"{given} does not exist",
+                hint="Pass notebook files or directories, or set [tool.mlpack] notebooks in pyproject.toml.",
+            )
+    unique = list(dict.fromkeys(p.resolve() for p in found))
+    if not unique:
+        shown = ", ".join(str(p) for p in paths) if paths else _display(project.notebooks, project.root)
+        raise InvalidInput(f"no notebooks (*.ipynb) found in {shown}", hint="Add a notebook, or pass its path.")
+    return unique
+
+
+def module_name(notebook: Path) -> str:
+    """The module a notebook becomes: ``01 - Train Model.ipynb`` -> ``nb_01_train_model``."""
+    name = re.sub(r"\W+", "_", notebook.stem.lower()).strip("_") or "notebook"
+    if name[0].isdigit():
+        name = f"nb_{name}"
+    if keyword.iskeyword(name) or keyword.issoftkeyword(name) or name in RESERVED_MODULES:
+        name = f"{name}_notebook"
+    return name
+
+
+def _display(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+# -- converting --------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Converted:
+    report: NotebookReport
+    module_text: str
+    tests_text: str
+    requirements: dict[str, str]
+
+
+def convert_project(settings: ConvertSettings) -> ConvertResult:
+    project = load_project(settings.root)
+    notebooks = find_notebooks(project, list(settings.paths))
+    plan = FilePlan(project.root)
+    result = ConvertResult(project.root, [], plan, dry_run=settings.dry_run)
+    options = _options(project)
+    modules: dict[str, str] = {}
+    requirements: dict[str, str] = {}
+    for path in notebooks:
+        display = _display(path, project.root)
+        try:
+            converted = convert_notebook(path, project, settings, display, options)
+            other = modules.get(converted.report.module or "")
+            if other is not None:
+                raise NotebookError(
+                    f"{display}: becomes module {converted.report.module!r}, which {other} already becomes",
+                    hint="Rename one of the notebooks.",
+                )
+        except NotebookError as error:
+            result.reports.append(NotebookReport(display, ok=False, error=error.message, hint=error.hint))
+            continue
+        module = converted.report.module or ""
+        modules[module] = display
+        for name, requirement in converted.requirements.items():
+            requirements.setdefault(name, requirement)
+        report = converted.report
+        _plan_generated(plan, f"src/{project.package}/{module}.py", converted.module_text, settings.force, report)
+        _plan_generated(plan, f"tests/test_{module}.py", converted.tests_text, settings.force, report)
+        result.reports.append(converted.report)
+    if modules:
+        _plan_package(plan, project)
+        result.dependencies_added = _plan_dependencies(plan, project, requirements)
+    if not settings.dry_run:
+        plan.apply()
+    return result
+
+
+def _options(project: ProjectSettings) -> dict[str, Any]:
+    from mlpack_cli.notebook.stages import heading_keywords
+
+    convert = project.tool.get("convert", {})
+    if not isinstance(convert, dict):
+        raise InvalidInput("[tool.mlpack.convert] must be a table", hint="See docs/convert.md for its keys.")
+    keywords = convert.get("keywords", {})
+    if not isinstance(keywords, dict):
+        raise InvalidInput(
+            "[tool.mlpack.convert.keywords] must map stage names to lists of words",
+            hint='For example: train = ["train", "fit", "model"].',
+        )
+    return {"keywords": heading_keywords(keywords), "max_line": _max_line_length(project.root)}
+
+
+def _max_line_length(root: Path) -> int:
+    """max-line-length from the project's flake8 configuration (.flake8, setup.cfg, tox.ini), else 79."""
+    import configparser
+
+    for name in (".flake8", "setup.cfg", "tox.ini"):
+        path = root / name
+        if not path.is_file():
+            continue
+        parser = configparser.ConfigParser()
+        try:
+            parser.read(path, encoding="utf-8")
+        except (configparser.Error, UnicodeDecodeError):
+            continue
+        if parser.has_option("flake8", "max-line-length"):
+            try:
+                return max(40, int(parser.get("flake8", "max-line-length")))
+            except ValueError:
+                continue
+        if parser.has_option("flake8", "max_line_length"):
+            try:
+                return max(40, int(parser.get("flake8", "max_line_length")))
+            except ValueError:
+                continue
+    return 79
+
+
+def convert_notebook(
+    path: Path, project: ProjectSettings, settings: ConvertSettings, display: str, options: dict[str, Any]
+) -> _Converted:
+    """Convert one notebook; a :class:`NotebookError` says why it cannot be."""
+    from mlpack_cli.notebook import codegen, deps
+    from mlpack_cli.notebook.dataflow import OutOfOrder, build_pipeline
+    from mlpack_cli.notebook.reader import read_notebook
+
+    notebook = read_notebook(path, display)
+    module = module_name(path)
+    report = NotebookReport(display, module=module, repairs=list(notebook.repairs))
+    parsed, magics, harvested = _parse_cells(notebook, display, settings.skip_invalid_cells, report)
+    try:
+        pipeline = build_pipeline(parsed, options["keywords"])
+    except OutOfOrder as exc:
+        raise NotebookError(
+            f"{display}: {exc}",
+            hint="Move the cell below the cells it depends on, or change its mlpack: tag.",
+        ) from exc
+    except RecursionError as exc:
+        raise NotebookError(f"{display}: code nested too deeply to convert", hint="Simplify that cell.") from exc
+    try:
+        generated = codegen.generate(
+            pipeline, package=project.package, module=module, notebook=display,
+            source_hash=notebook.source_hash, max_line=options["max_line"],
+        )
+        module_tree = ast.parse(generated.module)
+        ast.parse(generated.tests)
+    except (ValueError, RecursionError, SyntaxError) as exc:
+        raise NotebookError(
+            f"{display}: mlpack could not write valid Python for this notebook ({exc})",
+            hint="This is a bug in mlpack; please report it with the notebook attached.",
+        ) from exc
+
+    for number, placement in sorted(pipeline.placements.items()):
+        cell = next(c for c in notebook.cells if c.number == number)
+        report.cells.append(CellReport(number, cell.first_line[:80], placement.stage, placement.reason))
+        if placement.stage in ("dropped",):
+            report.dropped.append(number)
+        else:
+            report.stages.setdefault(placement.stage, []).append(number)
+    report.stubs = [s.name for s in pipeline.stages if s.is_stub]
+    report.magics = dict(sorted(Counter(magics).items()))
+    report.warnings.extend(pipeline.warnings)
+    if pipeline.renamed:
+        renames = ", ".join(f"{old} -> {new}" for old, new in sorted(pipeline.renamed.items()))
+        report.warnings.append(f"renamed notebook names that the module defines itself: {renames}")
+    for stub in report.stubs:
+        report.warnings.append(f"stage {stub!r} has no cells: written as a stub that raises NotImplementedError")
+
+    local = _local_modules(path, project)
+    found = deps.resolve(deps.top_level_imports(module_tree), local, project.package)
+    requirements = dict(found.requirements)
+    for requirement in harvested:
+        name = _requirement_name(requirement)
+        if name:
+            requirements[name] = requirement if requirement != name else requirements.get(name, requirement)
+    report.dependencies = [requirements[k] for k in sorted(requirements)]
+    report.local_modules = found.local
+    report.unresolved_imports = found.unresolved
+    uses_sys_path = any("sys.path" in c.source for c in notebook.code_cells)
+    if found.unresolved:
+        how = " (the notebook changes sys.path)" if uses_sys_path else ""
+        report.warnings.append(
+            f"imports not installed here and not known to mlpack{how}: {', '.join(found.unresolved)}; "
+            "declare them yourself if they come from an index"
+        )
+    if found.local and uses_sys_path:
+        report.warnings.append(f"local modules reached through sys.path: {', '.join(found.local)}")
+    if generated.silenced:
+        codes = sorted({code for _, code in generated.silenced})
+        report.warnings.append(
+            f"kept the notebook's style where it cannot be rewritten safely (noqa: {', '.join(codes)})"
+        )
+    return _Converted(report, generated.module, generated.tests, requirements)
+
+
+def _parse_cells(
+    notebook: Notebook, display: str, skip_invalid: bool, report: NotebookReport
+) -> tuple[list[ParsedCell], list[str], list[str]]:
+    from mlpack_cli.notebook.dataflow import ParsedCell
+    from mlpack_cli.notebook.ipython import CellSyntaxError, parse_cell
+    from mlpack_cli.notebook.stages import directive_problem, headings
+
+    parsed: list[ParsedCell] = []
+    magics: list[str] = []
+    harvested: list[str] = []
+    heading: str | None = None
+    for cell in notebook.cells:
+        if cell.kind == "markdown":
+            found = headings(cell.source)
+            heading = found[-1] if found else heading
+            continue
+        if cell.kind != "code" or not cell.source.strip():
+            continue
+        problem = directive_problem(cell.tags, cell.source)
+        if problem:
+            raise NotebookError(
+                f"{display}: cell {cell.number}: {problem} names no stage",
+                hint="Use one of load, preprocess, train, evaluate, export, helpers or skip.",
+            )
+        try:
+            code = parse_cell(cell.source)
+            _reject_star_imports(code.tree, cell)
+        except CellSyntaxError as exc:
+            where = f"{display}: cell {cell.number}, line {exc.line}: {exc.message}: {exc.text!r}"
+            if not skip_invalid:
+                raise NotebookError(
+                    where,
+                    hint=_syntax_hint(exc) + " Or pass --skip-invalid-cells to drop such cells with a warning.",
+                ) from None
+            report.warnings.append(f"dropped cell {cell.number} (line {exc.line}: {exc.message}: {exc.text!r})")
+            report.cells.append(CellReport(cell.number, cell.first_line[:80], "dropped", f"invalid: {exc.message}"))
+            continue
+        magics.extend(code.handled)
+        harvested.extend(code.requirements)
+        report.warnings.extend(f"cell {cell.number}: {w}" for w in code.warnings)
+        parsed.append(ParsedCell(cell.number, cell.tags, cell.source, heading, code.tree))
+    if not parsed:
+        raise NotebookError(
+            f"{display}: no code cell is left to convert",
+            hint="Fix the invalid cells instead of skipping them, or remove this notebook.",
+        )
+    return parsed, magics, harvested
+
+
+def _reject_star_imports(tree: ast.Module, cell: Cell) -> None:
+    from mlpack_cli.notebook.ipython import CellSyntaxError
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and any(alias.name == "*" for alias in node.names):
+            text = next((line.strip() for line in cell.source.splitlines()
+                         if re.match(rf"^\s*from\s+{re.escape('.' * node.level + (node.module or ''))}\s+import\s+\*",
+                                     line)), f"from {node.module} import *")
+            line = next((i for i, raw in enumerate(cell.source.splitlines(), start=1) if raw.strip() == text),
+                        node.lineno)
+            raise CellSyntaxError("star import (the names it brings in cannot be traced)", line, text)
+
+
+def _syntax_hint(exc: Any) -> str:
+    if "print" in exc.message.lower():
+        return "This is Python 2 syntax: write print(...) with parentheses."
+    if "star import" in exc.message:
+        return "Import the names you use explicitly, e.g. `from module import a, b`."
+    return "Fix that line in the notebook (it must be valid Python 3 once magics are handled)."
+
+
+def _requirement_name(text: str) -> str | None:
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
+
+    try:
+        return str(canonicalize_name(Requirement(text).name))
+    except InvalidRequirement:
+        return None
+
+
+def _local_modules(notebook: Path, project: ProjectSettings) -> set[str]:
+    names: set[str] = set()
+    for directory in {notebook.parent, project.root, project.root / "src"}:
+        if not directory.is_dir():
+            continue
+        for entry in directory.iterdir():
+            if entry.suffix == ".py":
+                names.add(entry.stem)
+            elif entry.is_dir() and (entry / "__init__.py").is_file():
+                names.add(entry.name)
+    return names
+
+
+# -- planning the writes ---------------------------------------------------------------------------
+
+
+def _plan_generated(plan: FilePlan, relpath: str, text: str, force: bool, report: NotebookReport) -> None:
+    """A generated file is refreshed unless the user edited it (then kept, unless ``force``)."""
+    from mlpack_cli.notebook.codegen import is_edited, parse_header
+
+    report.files.append(relpath)
+    target = plan.root / relpath
+    if not target.is_file():
+        plan.file(relpath, text, force=force)
+        return
+    current = target.read_text(encoding="utf-8", errors="replace")
+    if current == text or force:
+        plan.file(relpath, text, force=force)
+        return
+    if parse_header(current) is not None and not is_edited(current):
+        plan.update(relpath, text, note="regenerated: the notebook changed")
+        return
+    why = "edited since mlpack wrote it" if parse_header(current) else "not written by mlpack"
+    plan.skip(relpath, f"{why}; kept (use --force to replace)")
+    report.warnings.append(f"{relpath} is {why}: kept as it is (use --force to replace it)")
+
+
+def _plan_package(plan: FilePlan, project: ProjectSettings) -> None:
+    from mlpack_cli.templating import render
+
+    package_dir = f"src/{project.package}"
+    if not (plan.root / package_dir / "__init__.py").exists():
+        plan.file(f"{package_dir}/__init__.py", f'"""{project.package}: pipelines converted from notebooks."""\n')
+    if not (plan.root / package_dir / "monitoring.py").exists():
+        plan.file(f"{package_dir}/monitoring.py", render("module/monitoring.py.j2", package=project.package))
+
+
+def _plan_dependencies(plan: FilePlan, project: ProjectSettings, requirements: dict[str, str]) -> list[str]:
+    import tomlkit
+
+    from mlpack_cli.config import read_pyproject
+    from mlpack_cli.notebook.deps import merge_dependencies
+
+    document = read_pyproject(project.pyproject)
+    added = merge_dependencies(document, requirements)
+    if added:
+        plan.update("pyproject.toml", tomlkit.dumps(document), note=f"dependencies added: {', '.join(added)}")
+    return added
+
+
+# -- checking ---------------------------------------------------------------------------------------
+
+
+def check_project(settings: ConvertSettings) -> list[Path]:
+    """Notebooks whose generated module is missing or older than the notebook (empty: all in sync)."""
+    from mlpack_cli.notebook.codegen import parse_header
+    from mlpack_cli.notebook.reader import read_notebook
+
+    project = load_project(settings.root)
+    stale: list[Path] = []
+    for path in find_notebooks(project, list(settings.paths)):
+        module = project.package_dir / f"{module_name(path)}.py"
+        try:
+            header = parse_header(module.read_text(encoding="utf-8")) if module.is_file() else None
+            current = read_notebook(path, _display(path, project.root)).source_hash
+        except (NotebookError, OSError, UnicodeDecodeError):
+            stale.append(path)
+            continue
+        if header is None or header.source != current:
+            stale.append(path)
+    return stale

@@ -1,0 +1,339 @@
+"""Turn a cell's IPython syntax into plain Python, one documented rule per magic.
+
+IPython's own ``TransformerManager`` rewrites magics, shell escapes, help syntax and continuation
+lines into ``get_ipython()`` calls; this module then replaces each such call following the rules
+in docs/convert.md, so no ``get_ipython`` ever reaches a generated module:
+
+- dropped silently: ``%matplotlib``, ``%config``, ``%load_ext``, ``%autoreload``, ``obj?`` help;
+- unwrapped to their body: ``%time``, ``%%time``, ``%timeit``, ``%%timeit``, ``%%capture``;
+- harvested as dependencies: ``!pip install``, ``%pip install``;
+- ``%env A=B`` becomes ``os.environ["A"] = "B"``;
+- every other magic, shell escape or cell magic is dropped with a warning.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import re
+import shlex
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from IPython.core.inputtransformer2 import TransformerManager
+
+SILENT_DROPS = {"matplotlib", "config", "load_ext", "reload_ext", "autoreload", "aimport"}
+HELP_MAGICS = {"pinfo", "pinfo2", "psearch", "pdef", "pdoc", "psource", "pfile"}
+UNWRAP_LINE = {"time", "timeit"}
+UNWRAP_CELL = {"time", "timeit", "capture"}
+# Line magics written without "%" (automagic); only tried when the cell is not valid Python as is.
+AUTOMAGIC = {
+    "matplotlib", "config", "load_ext", "reload_ext", "autoreload", "aimport", "pip", "conda", "env",
+    "time", "timeit", "cd", "pwd", "ls", "run", "who", "whos", "store", "load", "pylab", "precision",
+}
+_TIMEIT_OPTIONS_WITH_VALUE = {"-n", "-r", "-p"}
+_PIP_OPTIONS_WITH_VALUE = {
+    "-i", "--index-url", "--extra-index-url", "-f", "--find-links", "-c", "--constraint",
+    "--target", "-t", "--prefix", "--root", "--platform", "--python-version", "--trusted-host",
+}
+_PIP_INSTALL = re.compile(
+    r"^\s*(?:[\w./{}-]*python[\d.]*\s+-m\s+pip|\{sys\.executable\}\s+-m\s+pip|pip3?)\s+install\s+(?P<args>.*)$",
+    re.DOTALL,
+)
+
+
+class CellSyntaxError(Exception):
+    """A cell that is not valid Python 3 once magics are handled."""
+
+    def __init__(self, message: str, line: int, text: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.text = text
+
+
+@dataclass
+class CellCode:
+    tree: ast.Module
+    handled: list[str] = field(default_factory=list)  # "%matplotlib: dropped", ...
+    warnings: list[str] = field(default_factory=list)
+    requirements: list[str] = field(default_factory=list)
+
+
+@functools.lru_cache(maxsize=1)
+def _manager() -> TransformerManager:
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    return TransformerManager()
+
+
+def to_python(source: str) -> str:
+    """IPython's own transformation of a cell (magics -> ``get_ipython()`` calls)."""
+    try:
+        return str(_manager().transform_cell(source))
+    except Exception:  # IPython gives up on some malformed input; the parser will say why
+        return source
+
+
+def parse_cell(source: str) -> CellCode:
+    """Plain-Python AST of one cell, with every IPython construct handled by its rule."""
+    # Plain Python needs no transformation: IPython syntax (magics, "!", "?", leading indentation)
+    # is never valid Python, so only cells that fail to parse go through IPython's transformer.
+    code = source
+    tree = _try_parse(source)
+    if tree is None:
+        code = to_python(source)
+        try:
+            tree = _parse(code)
+        except SyntaxError as first:
+            fixed = _automagic(source)
+            if fixed != source:
+                code = to_python(fixed)
+                tree = _try_parse(code)
+            if tree is None:
+                raise _syntax_error(first, source, to_python(source)) from None
+    result = CellCode(tree)
+    if code.count("\n") == source.count("\n"):  # line numbers still match the notebook's
+        attach_comments(tree, source)
+    if "get_ipython" in code:
+        tree.body = _rewrite_body(tree.body, result)
+    return result
+
+
+COMMENTS = "mlpack_comments"  # attribute of a top-level statement: the comment lines above it
+_DIRECTIVE = re.compile(r"^#\s*mlpack\s*:")
+
+
+def attach_comments(tree: ast.Module, source: str) -> None:
+    """Keep the comment lines written above each top-level statement, so the module keeps them."""
+    lines = source.splitlines()
+    previous_end = 0
+    for statement in tree.body:
+        decorators = getattr(statement, "decorator_list", None) or []
+        start = min([statement.lineno, *(d.lineno for d in decorators)])
+        comments = [
+            line.strip() for line in lines[previous_end:start - 1]
+            if line.strip().startswith("#") and not _DIRECTIVE.match(line.strip())
+        ]
+        if comments:
+            setattr(statement, COMMENTS, comments)
+        previous_end = statement.end_lineno or start
+
+
+def _try_parse(code: str) -> ast.Module | None:
+    try:
+        return _parse(code)
+    except SyntaxError:
+        return None
+
+
+_COMPILER_CHECKED = re.compile(r"\b(return|yield|await|nonlocal|break|continue|async|global)\b")
+
+
+def _parse(code: str) -> ast.Module:
+    tree = ast.parse(code, "<cell>")
+    if _COMPILER_CHECKED.search(code):  # what only the compiler refuses: 'return' outside function, ...
+        compile(tree, "<cell>", "exec", dont_inherit=True)
+    return tree
+
+
+def _syntax_error(error: SyntaxError, source: str, code: str) -> CellSyntaxError:
+    line = error.lineno or 1
+    original = source.splitlines()
+    transformed = code.splitlines()
+    lines = original if len(original) == len(transformed) else transformed
+    text = lines[line - 1].strip() if 0 < line <= len(lines) else ""
+    message = error.msg
+    if re.match(r"print\s+[^\s(=]", text):
+        message = "Python 2 print statement"
+    return CellSyntaxError(message, line, text)
+
+
+def _automagic(source: str) -> str:
+    lines = source.splitlines()
+    for index, line in enumerate(lines):
+        match = re.match(r"^(\s*)([A-Za-z_]\w*)(\s+(.*))?$", line)
+        rest = match.group(4) or "=" if match else "="
+        if match and match.group(2) in AUTOMAGIC and not re.match(r"^\s*(=|\(|\.|\[|,|:|\+=|-=)", rest):
+            lines[index] = f"{match.group(1)}%{match.group(2)}{match.group(3) or ''}"
+    return "\n".join(lines) + ("\n" if source.endswith("\n") else "")
+
+
+# -- rules ---------------------------------------------------------------------------------------
+
+
+def _rewrite_body(body: list[ast.stmt], result: CellCode) -> list[ast.stmt]:
+    new: list[ast.stmt] = []
+    for statement in body:
+        for name in ("body", "orelse", "finalbody"):
+            inner = getattr(statement, name, None)
+            if isinstance(inner, list) and inner and isinstance(inner[0], ast.stmt):
+                setattr(statement, name, _rewrite_body(inner, result) or [ast.Pass()])
+        for handler in getattr(statement, "handlers", []) or []:
+            handler.body = _rewrite_body(handler.body, result) or [ast.Pass()]
+        for case in getattr(statement, "cases", []) or []:
+            case.body = _rewrite_body(case.body, result) or [ast.Pass()]
+        if not _uses_ipython(statement):
+            new.append(statement)
+            continue
+        new.extend(_apply_rule(statement, result))
+    return new
+
+
+def _uses_ipython(node: ast.AST) -> bool:
+    return any(isinstance(n, ast.Name) and n.id == "get_ipython" for n in ast.walk(node))
+
+
+def _magic_call(node: ast.AST) -> tuple[str, list[str]] | None:
+    """``get_ipython().<method>('a', 'b')`` -> (method, ['a', 'b'])."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+        return None
+    owner = node.func.value
+    if not (isinstance(owner, ast.Call) and isinstance(owner.func, ast.Name) and owner.func.id == "get_ipython"):
+        return None
+    args = [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+    if len(args) != len(node.args):
+        return None
+    return node.func.attr, args
+
+
+def _apply_rule(statement: ast.stmt, result: CellCode) -> list[ast.stmt]:
+    call = _magic_call(statement.value) if isinstance(statement, (ast.Expr, ast.Assign)) else None
+    if call is None:
+        shown = ast.unparse(statement).replace("\n", " ")[:80]
+        result.warnings.append(f"dropped a statement using IPython features that need a running kernel: {shown}")
+        return []
+    method, args = call
+    if isinstance(statement, ast.Assign):
+        return _assigned_magic(statement, method, args, result)
+    if method == "run_line_magic" and len(args) == 2:
+        return _line_magic(args[0], args[1], result)
+    if method == "run_cell_magic" and len(args) == 3:
+        return _cell_magic(args[0], args[1], args[2], result)
+    if method == "system" and args:
+        return _shell(args[0], result)
+    result.warnings.append(f"dropped IPython call get_ipython().{method}(...)")
+    return []
+
+
+def _assigned_magic(statement: ast.Assign, method: str, args: list[str], result: CellCode) -> list[ast.stmt]:
+    targets = ", ".join(ast.unparse(t) for t in statement.targets)
+    if method == "run_line_magic" and len(args) == 2 and args[0] == "time":
+        expression = _parse_fragment(args[1], result, f"%time {args[1]}")
+        if expression and len(expression) == 1 and isinstance(expression[0], ast.Expr):
+            result.handled.append("%time: unwrapped")
+            return [ast.Assign(targets=statement.targets, value=expression[0].value, lineno=statement.lineno)]
+    what = {"getoutput": f"!{args[0]}" if args else "!command"}.get(method, f"%{args[0]}" if args else method)
+    result.warnings.append(f"dropped `{targets} = {what}`: its value comes from IPython; {targets} is not set")
+    return []
+
+
+def _line_magic(name: str, line: str, result: CellCode) -> list[ast.stmt]:
+    if name in SILENT_DROPS:
+        result.handled.append(f"%{name}: dropped")
+        return []
+    if name in HELP_MAGICS:
+        result.handled.append("help (obj?): dropped")
+        return []
+    if name in UNWRAP_LINE:
+        body = _strip_timeit_options(line) if name == "timeit" else line
+        result.handled.append(f"%{name}: unwrapped")
+        return _parse_fragment(body, result, f"%{name} {line}")
+    if name == "pip":
+        return _pip(line, result, f"%pip {line}")
+    if name == "env":
+        return _env(line, result)
+    result.warnings.append(f"dropped line magic %{name} {line}".rstrip())
+    return []
+
+
+def _cell_magic(name: str, line: str, body: str, result: CellCode) -> list[ast.stmt]:
+    if name in UNWRAP_CELL:
+        if name == "capture" and line.strip():
+            result.warnings.append(f"%%capture {line.strip()}: output no longer captured; that name is not set")
+        result.handled.append(f"%%{name}: unwrapped")
+        try:
+            inner = parse_cell(body)
+        except CellSyntaxError as exc:
+            raise CellSyntaxError(exc.message, exc.line + 1, exc.text) from None
+        result.handled.extend(inner.handled)
+        result.warnings.extend(inner.warnings)
+        result.requirements.extend(inner.requirements)
+        return inner.tree.body
+    result.warnings.append(f"dropped cell magic %%{name} {line}".rstrip() + " and its body")
+    return []
+
+
+def _shell(command: str, result: CellCode) -> list[ast.stmt]:
+    if _PIP_INSTALL.match(command):
+        return _pip(command, result, f"!{command}")
+    result.warnings.append(f"dropped shell command !{command.strip()}")
+    return []
+
+
+def _pip(text: str, result: CellCode, shown: str) -> list[ast.stmt]:
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    match = _PIP_INSTALL.match(text) or re.match(r"^\s*install\s+(?P<args>.*)$", text, re.DOTALL)
+    if match is None:
+        result.warnings.append(f"dropped {shown.strip()} (only `pip install` is harvested)")
+        return []
+    try:
+        words = shlex.split(match.group("args"))
+    except ValueError:
+        words = match.group("args").split()
+    skip_next = False
+    for word in words:
+        if skip_next:
+            skip_next = False
+        elif word in _PIP_OPTIONS_WITH_VALUE or word in ("-r", "--requirement", "-e", "--editable"):
+            skip_next = True
+            if word in ("-r", "--requirement", "-e", "--editable"):
+                result.warnings.append(
+                    f"{shown.strip()}: `{word}` is not harvested; declare those dependencies yourself"
+                )
+        elif word.startswith("-"):
+            continue
+        else:
+            try:
+                requirement = Requirement(word)
+            except InvalidRequirement:
+                result.warnings.append(f"{shown.strip()}: {word!r} is not a requirement; not harvested")
+                continue
+            if requirement.url:
+                result.warnings.append(f"{shown.strip()}: {word!r} is a URL requirement; not harvested")
+                continue
+            result.requirements.append(str(requirement))
+    result.handled.append("pip install: harvested into dependencies")
+    return []
+
+
+def _env(line: str, result: CellCode) -> list[ast.stmt]:
+    match = re.match(r"^\s*([A-Za-z_]\w*)\s*(?:=|\s)\s*(.*?)\s*$", line)
+    if not match or ("=" not in line and not match.group(2)):
+        result.handled.append("%env (display): dropped")
+        return []
+    result.handled.append("%env: became os.environ")
+    statements = ast.parse(f"import os\nos.environ[{match.group(1)!r}] = {match.group(2)!r}\n").body
+    return statements
+
+
+def _strip_timeit_options(line: str) -> str:
+    words = line.split(" ")
+    index = 0
+    while index < len(words) and (words[index].startswith("-") or not words[index]):
+        index += 2 if words[index] in _TIMEIT_OPTIONS_WITH_VALUE else 1
+    return " ".join(words[index:])
+
+
+def _parse_fragment(code: str, result: CellCode, shown: str) -> list[ast.stmt]:
+    try:
+        inner = parse_cell(code)
+    except CellSyntaxError:
+        result.warnings.append(f"dropped {shown.strip()}: its body is not valid Python")
+        return []
+    result.handled.extend(inner.handled)
+    result.warnings.extend(inner.warnings)
+    result.requirements.extend(inner.requirements)
+    return inner.tree.body

@@ -1,0 +1,203 @@
+"""Which names a piece of code reads and which it binds, scope by scope (def/use analysis).
+
+Notebook globals become function parameters and return values, so every decision the converter
+makes about dataflow starts here. Nested functions, classes, lambdas and comprehensions are their
+own scopes: what they bind stays inside; what they read from outside counts as a read.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+from dataclasses import dataclass, field
+
+BUILTINS = frozenset(dir(builtins)) | {"__file__", "__name__", "__doc__"}
+
+
+@dataclass
+class Names:
+    reads: list[str] = field(default_factory=list)  # read before this code binds them, in order
+    binds: list[str] = field(default_factory=list)  # bound at this code's own level, in order
+
+    def read(self, name: str) -> None:
+        if name not in self.reads:
+            self.reads.append(name)
+
+    def bind(self, name: str) -> None:
+        if name not in self.binds:
+            self.binds.append(name)
+
+
+def analyze(statements: list[ast.stmt], bound: set[str] | None = None) -> Names:
+    """Reads and bindings of a statement sequence run at one level, in execution order."""
+    visitor = _Visitor(set(bound or ()))
+    for statement in statements:
+        visitor.visit(statement)
+    return visitor.names
+
+
+def free_names(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda) -> list[str]:
+    """Names a definition reads from its enclosing scope (decorators and defaults included)."""
+    visitor = _Visitor(set())
+    visitor.visit(node)
+    return [name for name in visitor.names.reads]
+
+
+def loaded_names(node: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
+def bound_names(statement: ast.stmt) -> list[str]:
+    """Names one top-level statement binds at its own level."""
+    return analyze([statement]).binds
+
+
+class _Visitor(ast.NodeVisitor):
+    def __init__(self, defined: set[str]) -> None:
+        self.defined = defined
+        self.names = Names()
+        self.declared: set[str] = set()  # global/nonlocal: bindings that belong to an outer scope
+
+    def _load(self, name: str) -> None:
+        if name not in self.defined:
+            self.names.read(name)
+
+    def _store(self, name: str) -> None:
+        self.defined.add(name)
+        self.names.bind(name)
+
+    def visit_Name(self, node: ast.Name) -> None:
+        if isinstance(node.ctx, ast.Load):
+            self._load(node.id)
+        else:
+            self._store(node.id)
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        self.visit(node.value)
+        for target in node.targets:
+            self.visit(target)
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> None:
+        self.visit(node.value)
+        if isinstance(node.target, ast.Name):
+            self._load(node.target.id)
+        self.visit(node.target)
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        if node.value is not None:
+            self.visit(node.value)
+            self.visit(node.target)
+        self.visit(node.annotation)
+
+    def visit_NamedExpr(self, node: ast.NamedExpr) -> None:
+        self.visit(node.value)
+        self.visit(node.target)
+
+    def visit_For(self, node: ast.For | ast.AsyncFor) -> None:
+        self.visit(node.iter)
+        self.visit(node.target)
+        for statement in node.body + node.orelse:
+            self.visit(statement)
+
+    visit_AsyncFor = visit_For
+
+    def visit_Import(self, node: ast.Import | ast.ImportFrom) -> None:
+        for alias in node.names:
+            if alias.name != "*":
+                self._store(alias.asname or alias.name.split(".")[0])
+
+    visit_ImportFrom = visit_Import
+
+    def visit_ExceptHandler(self, node: ast.ExceptHandler) -> None:
+        if node.type is not None:
+            self.visit(node.type)
+        if node.name:
+            self._store(node.name)
+        for statement in node.body:
+            self.visit(statement)
+
+    def visit_Global(self, node: ast.Global | ast.Nonlocal) -> None:
+        for name in node.names:
+            self.declared.add(name)
+            self._load(name)
+
+    visit_Nonlocal = visit_Global
+
+    def visit_MatchAs(self, node: ast.MatchAs) -> None:
+        if node.pattern is not None:
+            self.visit(node.pattern)
+        if node.name:
+            self._store(node.name)
+
+    def visit_MatchStar(self, node: ast.MatchStar) -> None:
+        if node.name:
+            self._store(node.name)
+
+    def visit_MatchMapping(self, node: ast.MatchMapping) -> None:
+        self.generic_visit(node)
+        if node.rest:
+            self._store(node.rest)
+
+    # -- nested scopes -----------------------------------------------------------------------------
+
+    def _inner(self, statements: list[ast.AST], own: set[str], is_function: bool) -> None:
+        inner = _Visitor(set(own))
+        for statement in statements:
+            inner.visit(statement)
+        local = (set(inner.names.binds) | own if is_function else own) - inner.declared
+        for name in inner.names.reads:
+            if name not in local:
+                self._load(name)
+
+    def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> None:
+        args = node.args
+        for default in [*args.defaults, *[d for d in args.kw_defaults if d is not None]]:
+            self.visit(default)
+        if not isinstance(node, ast.Lambda):
+            for decorator in node.decorator_list:
+                self.visit(decorator)
+            for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]:
+                if arg is not None and arg.annotation is not None:
+                    self.visit(arg.annotation)
+            if node.returns is not None:
+                self.visit(node.returns)
+        params = {a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg] if a}
+        body: list[ast.AST] = [node.body] if isinstance(node, ast.Lambda) else list(node.body)
+        self._inner(body, params, is_function=True)
+        if not isinstance(node, ast.Lambda):
+            self._store(node.name)
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+    visit_Lambda = visit_FunctionDef
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        for expression in [*node.decorator_list, *node.bases, *[k.value for k in node.keywords]]:
+            self.visit(expression)
+        self._inner(list(node.body), set(), is_function=False)
+        self._store(node.name)
+
+    def _comprehension(self, node: ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp) -> None:
+        first, *rest = node.generators
+        self.visit(first.iter)
+        inner = _Visitor(set())
+        inner.visit(first.target)
+        for condition in first.ifs:
+            inner.visit(condition)
+        for generator in rest:
+            inner.visit(generator.iter)
+            inner.visit(generator.target)
+            for condition in generator.ifs:
+                inner.visit(condition)
+        if isinstance(node, ast.DictComp):
+            inner.visit(node.key)
+            inner.visit(node.value)
+        else:
+            inner.visit(node.elt)
+        for name in inner.names.reads:
+            self._load(name)
+        for name in inner.names.binds:  # only walrus targets escape a comprehension
+            if any(isinstance(n, ast.NamedExpr) and isinstance(n.target, ast.Name) and n.target.id == name
+                   for n in ast.walk(node)):
+                self._store(name)
+
+    visit_ListComp = visit_SetComp = visit_GeneratorExp = visit_DictComp = _comprehension

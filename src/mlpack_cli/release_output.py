@@ -1,0 +1,90 @@
+"""What check, build, publish, release and quickstart print (the library returns results; this shows them)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mlpack_cli.console import escape, stdout
+
+if TYPE_CHECKING:
+    from mlpack_cli.building import Artifact, BuildResult
+    from mlpack_cli.checking import CheckResult
+    from mlpack_cli.publishing import PublishResult
+    from mlpack_cli.quickstart import QuickstartResult
+    from mlpack_cli.release import ReleaseResult
+
+
+def human_size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KiB", "MiB"):
+        if value < 1024 or unit == "MiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def print_artifacts(artifacts: list[Artifact]) -> None:
+    """One line per artifact, never cut short: path, size, sha256 (what a user compares and pastes)."""
+    for artifact in artifacts:
+        stdout().print(f"[bold]{artifact.kind:5}[/bold] {escape(_shown(artifact.path))}  "
+                       f"{human_size(artifact.size)}  sha256:{artifact.sha256}", soft_wrap=True)
+
+
+def print_build(result: BuildResult) -> None:
+    print_artifacts(result.artifacts)
+    for line in result.checks:
+        stdout().print(f"[green]✓[/green] {escape(line)}", soft_wrap=True)
+    epoch = f"SOURCE_DATE_EPOCH={result.source_date_epoch}" if result.source_date_epoch else "no SOURCE_DATE_EPOCH"
+    stdout().print(f"[dim]installer {result.installer}; {epoch}[/dim]", soft_wrap=True)
+
+
+def print_check(result: CheckResult) -> None:
+    """The failures in full, then one summary line per tool."""
+    for run in result.failed:
+        stdout().rule(f"{run.name} output")
+        stdout().print(escape(run.output.rstrip()), soft_wrap=True)
+    for note in result.notes:
+        stdout().print(f"[dim]{escape(note)}[/dim]", soft_wrap=True)
+    for run in result.runs:
+        mark = "[green]✓[/green]" if run.ok else "[red]✗[/red]"
+        stdout().print(f"{mark} {run.name}: {escape(run.summary)} [dim]({run.seconds:.1f}s)[/dim]", soft_wrap=True)
+
+
+def print_publish(result: PublishResult) -> None:
+    for path in result.uploaded:
+        stdout().print(f"[green]✓[/green] uploaded {escape(path.name)}", soft_wrap=True)
+    stdout().print(f"Install it with: {escape(result.install_command)}", soft_wrap=True)
+
+
+def print_release(result: ReleaseResult) -> None:
+    for note in result.notes:
+        stdout().print(f"[dim]{escape(note)}[/dim]", soft_wrap=True)
+    if result.dry_run:
+        stdout().print(f"Dry run of {escape(result.name)} {result.old_version} -> {result.new_version}: "
+                       "all steps passed.", soft_wrap=True)
+        return
+    stdout().print(f"[green]Released[/green] {escape(result.name)} {result.new_version}.", soft_wrap=True)
+    if result.install_command:
+        stdout().print(f"Install it with: {escape(result.install_command)}", soft_wrap=True)
+    if result.push_command:
+        what = "commit and tag" if result.tag else "commit"
+        stdout().print(f"Push the release {what}: {escape(result.push_command)}", soft_wrap=True)
+
+
+def print_quickstart(result: QuickstartResult) -> None:
+    stdout().print(f"Project: {escape(str(result.root))}", soft_wrap=True)
+    where = f"{escape(result.module)}.run() from the wheel installed in {escape(str(result.venv))}"
+    stdout().print(f"Pipeline metrics ({where}):",
+                   soft_wrap=True)
+    stdout().print(escape(result.metrics_text), soft_wrap=True)
+    stdout().print(f"Wheel: {escape(str(result.wheel))}", soft_wrap=True)
+    stdout().print(f"Next: cd {escape(str(result.root))} and edit notebooks/, then `mlpack convert`, "
+                   "`mlpack check`, `mlpack release --dry-run`.", soft_wrap=True)

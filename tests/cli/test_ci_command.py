@@ -1,0 +1,84 @@
+"""`mlpack ci`: the command writes what the library renders, and refuses to drop edits."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from typer.testing import Result
+
+from mlpack_cli import ci
+from mlpack_cli.errors import ExitCode
+
+
+@pytest.fixture
+def project(tmp_path: Path, run_cli: Callable[..., Result]) -> Path:
+    root = tmp_path / "churn-model"
+    assert run_cli("init", root, "--ci", "none").exit_code == 0
+    return root
+
+
+def test_ci_both_writes_pipelines_dockerfile_and_monitoring(project: Path, run_cli: Callable[..., Result]) -> None:
+    (project / "src/churn_model/monitoring.py").unlink(missing_ok=True)
+    result = run_cli("ci", "both", project)
+    assert result.exit_code == 0, result.output
+    for name in (".gitlab-ci.yml", "Jenkinsfile", "Dockerfile", ".dockerignore", "monitoring.py"):
+        assert name in result.stdout
+        assert list(project.rglob(name)), name
+
+
+def test_options_override_the_pyproject_table(project: Path, run_cli: Callable[..., Result]) -> None:
+    with (project / "pyproject.toml").open("a") as handle:
+        handle.write('\n[tool.mlpack.ci]\nenvironment = "staging"\n')
+    result = run_cli("ci", "gitlab", project, "--no-container", "--index", "pypi", "--deployment-tier", "staging")
+    assert result.exit_code == 0, result.output
+    text = (project / ".gitlab-ci.yml").read_text()
+    options = ci.CiOptions.from_tool({"environment": "staging", "container": False, "index": "pypi",
+                                      "deployment-tier": "staging"}, name="churn-model", package="churn_model")
+    assert text == ci.render_pipeline("gitlab", options)
+    assert not (project / "Dockerfile").exists()
+
+
+def test_edited_file_is_refused_with_exit_5_then_shown_then_forced(
+    project: Path, run_cli: Callable[..., Result]
+) -> None:
+    assert run_cli("ci", "jenkins", project).exit_code == 0
+    jenkinsfile = project / "Jenkinsfile"
+    jenkinsfile.write_text(jenkinsfile.read_text().replace("timestamps()", "timestamps()\n        retry(2)"))
+    edited = jenkinsfile.read_text()
+
+    refused = run_cli("ci", "jenkins", project)
+    assert refused.exit_code == ExitCode.CONFLICT
+    assert "Error: Jenkinsfile differ(s)" in refused.stderr and "Hint:" in refused.stderr
+    assert jenkinsfile.read_text() == edited
+
+    shown = run_cli("ci", "jenkins", project, "--dry-run")
+    assert shown.exit_code == 0
+    assert "-        retry(2)" in shown.stdout and "dry run" in shown.stdout
+    assert jenkinsfile.read_text() == edited
+
+    forced = run_cli("ci", "jenkins", project, "--force")
+    assert forced.exit_code == 0 and "replaced" in forced.stdout
+    assert "retry(2)" not in jenkinsfile.read_text()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("travis",), "unknown CI kind 'travis'"),
+        (("gitlab", "--deployment-tier", "prod"), "deployment-tier 'prod'"),
+        (("gitlab", "--index", "https://me:token@example.org/"), "appears to contain a credential"),
+    ],
+)
+def test_bad_input_exits_4(project: Path, run_cli: Callable[..., Result], args: tuple[str, ...], message: str) -> None:
+    result = run_cli("ci", args[0], project, *args[1:])
+    assert result.exit_code == ExitCode.INVALID_INPUT
+    assert message in result.stderr
+    assert not (project / ".gitlab-ci.yml").exists()
+
+
+def test_outside_a_project_exits_10(tmp_path: Path, run_cli: Callable[..., Result]) -> None:
+    result = run_cli("ci", "gitlab", tmp_path)
+    assert result.exit_code == ExitCode.ENVIRONMENT
+    assert "no pyproject.toml found" in result.stderr

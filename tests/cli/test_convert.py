@@ -1,0 +1,133 @@
+"""``mlpack convert`` from the command line: exit codes, output modes, and the whole example project."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from mlpack_cli.errors import ExitCode
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "fixtures" / "notebooks"
+
+
+@pytest.fixture
+def project(tmp_path: Path, run_cli: Callable[..., object], chdir: Callable[[Path], None]) -> Path:
+    root = tmp_path / "demo"
+    result = run_cli("init", root, "--name", "demo", "--ci", "none", "--example")
+    assert result.exit_code == 0, result.stderr  # type: ignore[attr-defined]
+    chdir(root)
+    return root
+
+
+def test_convert_writes_module_tests_and_monitoring(project: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    result = run_cli("convert")
+    assert result.exit_code == 0, result.stderr
+    assert "houses" in result.stdout
+    for path in ("src/demo/houses.py", "tests/test_houses.py", "src/demo/monitoring.py"):
+        assert (project / path).is_file()
+
+
+def test_failed_notebooks_exit_6_after_the_good_ones_are_written(project: Path, run_cli) -> None:  # type: ignore
+    shutil.copy(NOTEBOOKS / "python2.ipynb", project / "notebooks")
+    shutil.copy(NOTEBOOKS / "picture.ipynb", project / "notebooks")
+    result = run_cli("convert")
+    assert result.exit_code == ExitCode.NOTEBOOK
+    assert "Error: notebooks/picture.ipynb: not a notebook" in result.stderr
+    assert "Error: notebooks/python2.ipynb: cell 2, line 2: Python 2 print statement: 'print x'" in result.stderr
+    assert "Hint: This is Python 2 syntax" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    assert (project / "src/demo/houses.py").is_file()
+    assert not (project / "src/demo/python2.py").exists()
+
+
+def test_explain_shows_cell_stage_and_reason(project: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    result = run_cli("convert", "--explain", "--dry-run")
+    assert result.exit_code == 0
+    assert "where each cell went" in result.stdout
+    assert "under heading 'Evaluate'" in result.stdout
+    assert not (project / "src/demo/houses.py").exists()
+
+
+def test_json_report_for_tools(project: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    result = run_cli("convert", "--json")
+    report = json.loads(result.stdout)
+    (notebook,) = report["notebooks"]
+    assert notebook["module"] == "houses"
+    assert notebook["stages"]["evaluate"] == [14]
+    assert notebook["magics"] == {"%%time: unwrapped": 1, "%matplotlib: dropped": 1}
+    assert {"path": "src/demo/houses.py", "action": "created", "note": ""} in report["files"]
+
+
+def test_check_exits_1_listing_stale_notebooks_then_0(project: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    stale = run_cli("convert", "--check")
+    assert stale.exit_code == ExitCode.STALE
+    assert "notebooks/houses.ipynb" in stale.stdout + stale.stderr
+    assert not (project / "src/demo/houses.py").exists()
+    assert run_cli("convert").exit_code == 0
+    fresh = run_cli("convert", "--check")
+    assert fresh.exit_code == 0, fresh.stderr
+
+
+def test_edited_module_needs_force(project: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    run_cli("convert")
+    module = project / "src/demo/houses.py"
+    module.write_text(module.read_text().replace("return metrics", "return {'mine': 1}"))
+    notebook = project / "notebooks/houses.ipynb"
+    notebook.write_text(notebook.read_text().replace("0.25", "0.2"))
+    result = run_cli("convert")
+    assert result.exit_code == 0
+    assert "edited since mlpack wrote it" in result.stderr
+    assert "{'mine': 1}" in module.read_text()
+    assert run_cli("convert", "--force").exit_code == 0
+    assert "{'mine': 1}" not in module.read_text()
+
+
+def test_missing_path_is_invalid_input(project: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    result = run_cli("convert", "nowhere.ipynb")
+    assert result.exit_code == ExitCode.INVALID_INPUT
+    assert "Error: nowhere.ipynb does not exist" in result.stderr
+
+
+def test_cli_start_up_does_not_import_heavy_modules() -> None:
+    done = subprocess.run([sys.executable, "-X", "importtime", "-c", "import mlpack_cli.cli"],
+                          capture_output=True, text=True, check=True)
+    imported = {line.split("|")[-1].strip().split(".")[0] for line in done.stderr.splitlines() if "|" in line}
+    assert not imported & {"nbformat", "IPython", "nbconvert", "jinja2", "pyflakes", "pycodestyle"}
+
+
+def test_example_project_end_to_end(project: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    """init --example, convert, then flake8, the generated tests and ``python -m`` in subprocesses."""
+    assert run_cli("convert").exit_code == 0
+    env = {**os.environ, "PYTHONPATH": str(project / "src")}
+    lint = subprocess.run([sys.executable, "-m", "flake8", "src", "tests"], cwd=project,
+                          capture_output=True, text=True, check=False)
+    assert (lint.returncode, lint.stdout) == (0, "")
+    tests = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_houses.py"],
+                           cwd=project, env=env, capture_output=True, text=True, check=False)
+    assert tests.returncode == 0, tests.stdout + tests.stderr
+    assert "skipped" not in tests.stdout
+    assert not (project / "model.json").exists()  # the smoke test ran in a temporary directory
+    run = subprocess.run([sys.executable, "-m", "demo.houses"], cwd=project, env=env,
+                         capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stderr
+    metrics = ast.literal_eval(run.stdout.strip().splitlines()[-1])
+    assert set(metrics) == {"mae", "n_test"} and metrics["n_test"] == 15
+    assert json.loads((project / "model.json").read_text()).keys() == {"slope", "intercept"}
+
+
+def test_generated_smoke_test_skips_naming_the_missing_file(project: Path, run_cli) -> None:  # type: ignore
+    run_cli("convert")
+    (project / "data/houses.csv").unlink()
+    env = {**os.environ, "PYTHONPATH": str(project / "src")}
+    tests = subprocess.run([sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider",
+                            "tests/test_houses.py"], cwd=project, env=env, capture_output=True, text=True, check=False)
+    assert tests.returncode == 0, tests.stdout
+    assert "input data not found: data/houses.csv" in tests.stdout

@@ -1,0 +1,41 @@
+"""`mlpack quickstart` as a new user meets it: mlpack's wheel installed with pip into a fresh
+virtualenv (the README's install step, nothing else: no uv there), then one command."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import venv
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("tool_caches")]
+
+
+def test_quickstart_from_a_fresh_install(tmp_path: Path, mlpack_wheel: Path) -> None:
+    env_dir = tmp_path / "user-env"
+    venv.EnvBuilder(with_pip=True).create(env_dir)
+    subprocess.run([env_dir / "bin" / "python", "-m", "pip", "install", "--quiet", mlpack_wheel],
+                   check=True, capture_output=True, text=True)
+    done = subprocess.run([env_dir / "bin" / "mlpack", "quickstart", "demo"], cwd=tmp_path,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    root = tmp_path / "demo"
+
+    metrics = json.loads(done.stdout[done.stdout.index("{"):done.stdout.index("}") + 1])
+    assert set(metrics) == {"mae", "n_test"} and metrics["n_test"] == 15 and 0 < metrics["mae"] < 100
+    wheel = root / "dist" / "demo-0.1.0-py3-none-any.whl"
+    assert f"Wheel: {wheel}" in done.stdout
+    assert json.loads((root / "dist" / "model.json").read_text()).keys() == {"slope", "intercept"}
+    for step in ("init", "convert", "git commit", "check", "build", "install the wheel in a fresh virtualenv",
+                 "run the pipeline"):
+        assert re.search(rf"^✓ {step} \(\d+\.\ds\)", done.stdout, flags=re.MULTILINE), step
+
+    # The pipeline ran from the wheel in the project's fresh virtualenv, not from src/.
+    where = subprocess.run([root / ".venv" / "bin" / "python", "-c", "import demo.houses as m; print(m.__file__)"],
+                           cwd=tmp_path, capture_output=True, text=True, check=True).stdout
+    assert "site-packages" in where
+    # The project is committed and clean, ready for `mlpack release`.
+    assert subprocess.run(["git", "status", "--porcelain"], cwd=root, capture_output=True, text=True).stdout == ""

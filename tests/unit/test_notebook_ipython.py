@@ -1,0 +1,103 @@
+"""IPython syntax: IPython's transformer first, then one rule per magic; no get_ipython survives."""
+
+from __future__ import annotations
+
+import ast
+
+import pytest
+
+from mlpack_cli.notebook.ipython import CellSyntaxError, parse_cell
+
+
+def code(source: str) -> str:
+    return ast.unparse(parse_cell(source).tree)
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("%matplotlib inline\nimport math", "import math"),
+        ("%config InlineBackend.figure_format = 'retina'\nx = 1", "x = 1"),
+        ("%load_ext autoreload\n%autoreload 2\nx = 1", "x = 1"),
+        ("%time y = f(2)", "y = f(2)"),
+        ("%%time\na = 1\nb = a + 1", "a = 1\nb = a + 1"),
+        ("%timeit -n 10 -r 3 f(x)", "f(x)"),
+        ("%%timeit -n 1\ng(x)", "g(x)"),
+        ("%%capture\nmodel.fit(X)", "model.fit(X)"),
+        ("%env MODE=fast", "import os\nos.environ['MODE'] = 'fast'"),
+        ("len?\nx = 1", "x = 1"),
+        ("    x = 1\n    y = 2", "x = 1\ny = 2"),
+        ("total = (1 +\n         2)", "total = 1 + 2"),
+        ("r = %time compute()", "r = compute()"),
+        ("for i in range(3):\n    !echo {i}\n", "for i in range(3):\n    pass"),
+    ],
+)
+def test_magic_rules(source: str, expected: str) -> None:
+    assert code(source) == expected
+
+
+def test_pip_installs_are_harvested_with_their_specifiers() -> None:
+    cell = parse_cell("!pip install -q 'requests>=2.0' --upgrade numpy\n%pip install pyyaml\nx = 1")
+    assert cell.requirements == ["requests>=2.0", "numpy", "pyyaml"]
+    assert ast.unparse(cell.tree) == "x = 1"
+    assert "pip install: harvested into dependencies" in cell.handled
+
+
+def test_automagic_pip_without_percent_is_understood() -> None:
+    cell = parse_cell("pip install scikit-learn\nimport sklearn")
+    assert cell.requirements == ["scikit-learn"]
+    assert ast.unparse(cell.tree) == "import sklearn"
+
+
+def test_requirement_files_and_urls_are_warned_about_not_harvested() -> None:
+    cell = parse_cell("!pip install -r requirements.txt git+https://example.org/x.git")
+    assert cell.requirements == []
+    assert any("-r" in w for w in cell.warnings)
+
+
+@pytest.mark.parametrize(
+    ("source", "warning"),
+    [
+        ("!ls -la", "dropped shell command !ls -la"),
+        ("files = !ls", "dropped `files = !ls`"),
+        ("%%bash\necho hi", "dropped cell magic %%bash"),
+        ("%%writefile helper.py\nx = 1", "dropped cell magic %%writefile helper.py"),
+        ("%cd /tmp", "dropped line magic %cd /tmp"),
+    ],
+)
+def test_other_ipython_syntax_is_dropped_with_a_warning(source: str, warning: str) -> None:
+    cell = parse_cell(source)
+    assert cell.tree.body == []
+    assert any(w.startswith(warning) for w in cell.warnings), cell.warnings
+
+
+def test_no_get_ipython_reaches_the_output() -> None:
+    source = "x = %who_ls\n%store x\ny = len(get_ipython().user_ns)\nz = 1"
+    cell = parse_cell(source)
+    assert "get_ipython" not in ast.unparse(cell.tree)
+    assert ast.unparse(cell.tree) == "z = 1"
+
+
+def test_python2_print_is_reported_with_line_and_text() -> None:
+    with pytest.raises(CellSyntaxError) as caught:
+        parse_cell("x = 1\nprint x\n")
+    assert (caught.value.line, caught.value.text) == (2, "print x")
+    assert caught.value.message == "Python 2 print statement"
+
+
+def test_unfinished_assignment_is_reported() -> None:
+    with pytest.raises(CellSyntaxError) as caught:
+        parse_cell("a = 1\nx = # TODO\n")
+    assert caught.value.line == 2
+    assert caught.value.text == "x = # TODO"
+
+
+def test_statements_valid_only_inside_functions_are_invalid() -> None:
+    with pytest.raises(CellSyntaxError, match="outside function"):
+        parse_cell("return 5")
+
+
+def test_syntax_error_inside_a_cell_magic_points_at_the_notebook_line() -> None:
+    with pytest.raises(CellSyntaxError) as caught:
+        parse_cell("%%time\nok = 1\nbad = (\n")
+    assert caught.value.line >= 2

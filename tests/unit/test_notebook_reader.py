@@ -1,0 +1,77 @@
+"""Reading notebooks: upgrades and repairs are reported; what is not a Python notebook is refused."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from mlpack_cli.errors import ExitCode, NotebookError
+from mlpack_cli.notebook.reader import read_notebook
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "fixtures" / "notebooks"
+
+
+def test_reads_cells_with_numbers_kinds_and_tags() -> None:
+    notebook = read_notebook(NOTEBOOKS / "tagged.ipynb")
+    assert [c.kind for c in notebook.cells][:3] == ["code", "markdown", "code"]
+    assert notebook.cells[3].tags == ("mlpack:skip",)
+    assert notebook.cells[0].number == 1
+    assert notebook.kernel == "python3"
+
+
+def test_nbformat_3_is_upgraded_and_reported() -> None:
+    notebook = read_notebook(NOTEBOOKS / "v3.ipynb")
+    assert notebook.repairs == ["upgraded from nbformat 3 to 4"]
+    assert "area = math.pi * RADIUS ** 2" in notebook.code_cells[1].source
+
+
+def test_missing_cell_ids_are_repaired_and_reported() -> None:
+    notebook = read_notebook(NOTEBOOKS / "no_ids.ipynb")
+    assert any("cell ids" in repair for repair in notebook.repairs)
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("picture.ipynb", "not a notebook (the file is binary, not UTF-8 JSON; it looks like a PNG image)"),
+        ("rkernel.ipynb", "the kernel is 'R' (language 'R'), not Python"),
+        ("markdown_only.ipynb", "the notebook has no code (its 1 cell(s) are all markdown)"),
+    ],
+)
+def test_refusals_name_the_file_and_the_reason(name: str, expected: str) -> None:
+    with pytest.raises(NotebookError) as caught:
+        read_notebook(NOTEBOOKS / name, f"notebooks/{name}")
+    assert caught.value.message == f"notebooks/{name}: {expected}"
+    assert caught.value.hint
+    assert caught.value.exit_code == ExitCode.NOTEBOOK
+
+
+def test_text_that_is_not_json_says_where(tmp_path: Path) -> None:
+    path = tmp_path / "broken.ipynb"
+    path.write_text('{"cells": [\n  {"cell_type": "code",,}\n]}')
+    with pytest.raises(NotebookError, match=r"not valid JSON: .* at line 2"):
+        read_notebook(path)
+
+
+def test_json_that_is_not_a_notebook_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "data.ipynb"
+    path.write_text(json.dumps({"rows": [1, 2, 3]}))
+    with pytest.raises(NotebookError, match="not a notebook"):
+        read_notebook(path)
+
+
+def test_source_hash_ignores_outputs_and_execution_counts(tmp_path: Path) -> None:
+    data = json.loads((NOTEBOOKS / "knn.ipynb").read_text())
+    before = read_notebook(NOTEBOOKS / "knn.ipynb").source_hash
+    for cell in data["cells"]:
+        if cell["cell_type"] == "code":
+            cell["execution_count"] = 42
+            cell["outputs"] = [{"output_type": "stream", "name": "stdout", "text": ["hello\n"]}]
+    rerun = tmp_path / "knn.ipynb"
+    rerun.write_text(json.dumps(data))
+    assert read_notebook(rerun).source_hash == before
+    data["cells"][1]["source"] = "import math\n"
+    rerun.write_text(json.dumps(data))
+    assert read_notebook(rerun).source_hash != before
