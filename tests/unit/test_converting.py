@@ -218,7 +218,8 @@ def test_imports_keep_a_package_used_beside_an_aliased_submodule(tmp_path: Path)
 def test_heading_keywords_come_from_pyproject(tmp_path: Path) -> None:
     root = make_project(tmp_path / "demo")
     pyproject = root / "pyproject.toml"
-    pyproject.write_text(pyproject.read_text() + '\n[tool.mlpack.convert.keywords]\nevaluate = ["scoring"]\nexport = ["evaluate", "export"]\n')
+    keywords = '\n[tool.mlpack.convert.keywords]\nevaluate = ["scoring"]\nexport = ["evaluate", "export"]\n'
+    pyproject.write_text(pyproject.read_text() + keywords)
     result = convert_project(settings(root, dry_run=True))
     (report,) = result.reports
     assert report.stages["export"] == [14, 16]

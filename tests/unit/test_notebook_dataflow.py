@@ -130,3 +130,10 @@ def test_read_before_its_binding_is_required_unless_loop_carried() -> None:
     assert result.required == ["X"]
     looped = pipeline("import math\nfor i in range(3):\n    if i:\n        print(last)\n    last = math.fabs(i)")
     assert looped.required == []
+
+
+def test_a_mutated_list_is_not_a_shared_constant() -> None:
+    result = pipeline("SIZES = [1, 2]\nseen = []\nPARAMS = {'k': 3}",
+                      "for s in SIZES:\n    seen.append(s * PARAMS.get('k'))")
+    assert result.constant_names == ["SIZES", "PARAMS"]
+    assert "seen = []" in ast.unparse(ast.Module(stage(result, "load").statements, []))

@@ -55,7 +55,8 @@ def test_noqa_goes_where_flake8_reads_it(tmp_path: Path) -> None:
 
 
 def test_long_signatures_get_one_parameter_per_line() -> None:
-    source = "def f(a, /, b: int = 1, *args, " + ", ".join(f"keyword_{i}=None" for i in range(8)) + ", **kw) -> int:\n    return a"
+    keywords = ", ".join(f"keyword_{i}=None" for i in range(8))
+    source = f"def f(a, /, b: int = 1, *args, {keywords}, **kw) -> int:\n    return a"
     text = unparse(ast.parse(source), max_line=60)
     assert max(len(line) for line in text.splitlines()) <= 60
     assert "    b: int = 1,\n    *args,\n" in text

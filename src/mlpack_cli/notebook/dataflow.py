@@ -236,13 +236,44 @@ def _hoistable_imports(cells: Sequence[ParsedCell], counts: Counter[str]) -> lis
 
 
 def _constants(cells: Sequence[ParsedCell], counts: Counter[str]) -> list[ast.stmt]:
+    """Literal assignments to names bound once; a list, dict or set only if nothing mutates it
+    (a module constant is shared by every run, so ``points = []`` filled by a loop is not one)."""
+    mutated = _mutated_names(cells)
     constants = []
     for cell in cells:
         for statement in cell.tree.body:
             name = _target(statement)
-            if name and counts[name] == 1 and _is_literal(statement.value):  # type: ignore[attr-defined]
+            value = getattr(statement, "value", None)
+            if value is not None and name and counts[name] == 1 and _is_literal(value):
+                if name in mutated and any(isinstance(n, (ast.List, ast.Dict, ast.Set)) for n in ast.walk(value)):
+                    continue
                 constants.append(statement)
     return constants
+
+
+_MUTATING_METHODS = {
+    "append", "extend", "insert", "pop", "remove", "clear", "update", "setdefault", "popitem", "add",
+    "discard", "sort", "reverse", "difference_update", "intersection_update", "symmetric_difference_update",
+}
+
+
+def _mutated_names(cells: Sequence[ParsedCell]) -> set[str]:
+    """Names changed in place: ``name.append(...)``, ``name[...] = / del / +=``, ``shuffle(name)``."""
+    mutated: set[str] = set()
+    for cell in cells:
+        for node in ast.walk(cell.tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                if isinstance(node.func.value, ast.Name) and node.func.attr in _MUTATING_METHODS:
+                    mutated.add(node.func.value.id)
+                if node.func.attr == "shuffle":
+                    mutated.update(a.id for a in node.args if isinstance(a, ast.Name))
+            elif isinstance(node, ast.Subscript) and not isinstance(node.ctx, ast.Load):
+                if isinstance(node.value, ast.Name):
+                    mutated.add(node.value.id)
+            elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Subscript):
+                if isinstance(node.target.value, ast.Name):
+                    mutated.add(node.target.value.id)
+    return mutated
 
 
 def _target(statement: ast.stmt) -> str:
@@ -453,6 +484,8 @@ def _read_before_bound_outside_loops(statements: list[ast.stmt], name: str) -> b
     """True when a statement reads ``name`` before any statement binds it, not inside a loop (where
     a later iteration may read what an earlier one bound)."""
     for statement in statements:
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue  # a function reads its globals when called, not when defined
         if isinstance(statement, (ast.For, ast.AsyncFor, ast.While)):
             if name in analyze([statement]).binds:
                 return False
