@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from mlpack_cli.config import ProjectSettings, load_project, read_pyproject
 from mlpack_cli.errors import BuildFailed, EnvironmentProblem
-from mlpack_cli.reporting import reporter
+from mlpack_cli.reporting import reporter, timed_step
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -279,22 +279,6 @@ def build_project(settings: BuildSettings, env: BuildEnvironment | None = None) 
         with timed_step("verify"):
             result.checks = verify_artifacts(project, result.sdist.path, result.wheel.path)
     return result
-
-
-@contextlib.contextmanager
-def timed_step(name: str) -> Iterator[None]:
-    """Report a step as it starts and as it ends, with its time (failed when it raises)."""
-    import time
-
-    step = reporter()
-    step.step_started(name)
-    started = time.perf_counter()
-    try:
-        yield
-    except BaseException:
-        step.step_finished(name, time.perf_counter() - started, False)
-        raise
-    step.step_finished(name, time.perf_counter() - started, True)
 
 
 def unpack_sdist(sdist: Path, into: Path) -> Path:

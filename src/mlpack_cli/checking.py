@@ -11,21 +11,20 @@ catches an undeclared dependency or a data file missing from the wheel.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from mlpack_cli.config import ProjectSettings, load_project, read_pyproject
 from mlpack_cli.errors import CheckFailed, EnvironmentProblem
-from mlpack_cli.reporting import reporter
+from mlpack_cli.reporting import reporter, timed_step
 
 if TYPE_CHECKING:
     from mlpack_cli.building import BuildEnvironment
@@ -119,20 +118,18 @@ def run_tools(commands: dict[str, tuple[Sequence[str], dict[str, str] | None]], 
     steps = reporter()  # a ContextVar: worker threads would not see the caller's reporter
 
     def run(name: str, command: Sequence[str], env: dict[str, str] | None) -> ToolRun:
-        steps.step_started(name)
-        started = time.perf_counter()
-        try:
-            done = subprocess.run(list(command), cwd=cwd, env=env, capture_output=True, text=True,
-                                  timeout=TOOL_TIMEOUT, check=False)
-        except FileNotFoundError as exc:
-            raise EnvironmentProblem(f"cannot run {command[0]}: {exc.strerror}",
-                                     hint="Is that interpreter still there?") from exc
-        except subprocess.TimeoutExpired as exc:
-            raise CheckFailed(f"{name} did not finish within {TOOL_TIMEOUT} s") from exc
-        seconds = time.perf_counter() - started
-        result = ToolRun(name, tuple(command), done.returncode, done.stdout + done.stderr, seconds)
-        steps.step_finished(name, seconds, result.ok, result.summary)
-        return result
+        with timed_step(name, via=steps) as step:
+            try:
+                done = subprocess.run(list(command), cwd=cwd, env=env, capture_output=True, text=True,
+                                      timeout=TOOL_TIMEOUT, check=False)
+            except FileNotFoundError as exc:
+                raise EnvironmentProblem(f"cannot run {command[0]}: {exc.strerror}",
+                                         hint="Is that interpreter still there?") from exc
+            except subprocess.TimeoutExpired as exc:
+                raise CheckFailed(f"{name} did not finish within {TOOL_TIMEOUT} s") from exc
+            outcome = ToolRun(name, tuple(command), done.returncode, done.stdout + done.stderr, 0.0)
+            step.ok, step.detail = outcome.ok, outcome.summary
+        return dataclasses.replace(outcome, seconds=step.seconds)
 
     with ThreadPoolExecutor(max_workers=max(1, len(commands))) as pool:
         futures = [pool.submit(run, name, command, env) for name, (command, env) in commands.items()]
@@ -161,19 +158,13 @@ def _run_isolated(project: ProjectSettings, settings: CheckSettings, build_env: 
 
     with tempfile.TemporaryDirectory(prefix="mlpack-check-") as tmp:
         workdir = Path(tmp)
-        started = time.perf_counter()
-        reporter().step_started("build and install the wheel")
-        try:
+        with timed_step("build and install the wheel") as step:
             built = build_project(BuildSettings(root=project.root, outdir=workdir / "dist", verify=False,
                                                 installer=settings.installer), build_env)
             python = create_virtualenv(workdir / "venv", installer=settings.installer)
             extras = "[test]" if "test" in _extras(project) else ""
             install_packages(python, [f"{built.wheel.path}{extras}", "pytest"], installer=settings.installer)
-        except BaseException:
-            reporter().step_finished("build and install the wheel", time.perf_counter() - started, False)
-            raise
-        reporter().step_finished("build and install the wheel", time.perf_counter() - started, True,
-                                 built.wheel.path.name)
+            step.detail = built.wheel.path.name
         commands: dict[str, tuple[Sequence[str], dict[str, str] | None]] = {}
         if settings.lint:
             commands["flake8"] = (flake8_command(project), None)

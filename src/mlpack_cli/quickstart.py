@@ -60,7 +60,8 @@ class QuickstartResult:
 
 def quickstart(settings: QuickstartSettings) -> QuickstartResult:
     """Run every step on a new example project in ``settings.path`` (which must be new or empty)."""
-    from mlpack_cli.building import BuildSettings, build_environment, build_project, timed_step
+    from mlpack_cli.building import BuildSettings, build_environment, build_project
+    from mlpack_cli.reporting import timed_step
     from mlpack_cli.checking import CheckSettings, create_virtualenv, install_packages, require_ok, run_checks
     from mlpack_cli.scaffold import InitSettings, init_project
 

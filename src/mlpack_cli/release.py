@@ -10,14 +10,13 @@ from __future__ import annotations
 import contextlib
 import shutil
 import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from mlpack_cli.config import PYPROJECT, load_project, parse_pyproject
 from mlpack_cli.errors import EnvironmentProblem, InvalidInput, MlpackError, ReleaseFailed
-from mlpack_cli.reporting import reporter
+from mlpack_cli.reporting import reporter, timed_step
 
 BUMP_PARTS = ("patch", "minor", "major")
 STEPS = ("clean tree", "notebooks in sync", "bump version", "check", "build", "verify", "publish", "tag")
@@ -154,25 +153,19 @@ class _Steps:
     @contextlib.contextmanager
     def run(self, name: str) -> Iterator[StepRecord]:
         record = StepRecord(name, 0.0, "ok")
-        reporter().step_started(name)
-        started = time.perf_counter()
         try:
-            yield record
+            with timed_step(name) as step:
+                yield record
+                step.detail = record.detail if record.status == "ok" else f"skipped: {record.detail}"
         except MlpackError as error:
-            record.seconds, record.status = time.perf_counter() - started, "failed"
-            self.result.steps.append(record)
-            reporter().step_finished(name, record.seconds, False, error.message.splitlines()[0])
+            record.status = "failed"
             raise ReleaseFailed(f"release step '{name}' failed: {error.message}", hint=error.hint) from error
-        except BaseException as other:  # Ctrl-C, or a bug: rolled back all the same, traceback kept
-            record.seconds, record.status = time.perf_counter() - started, "failed"
-            self.result.steps.append(record)
-            reporter().step_finished(name, record.seconds, False,
-                                     "interrupted" if isinstance(other, KeyboardInterrupt) else type(other).__name__)
+        except BaseException:  # Ctrl-C, or a bug: rolled back all the same, traceback kept
+            record.status = "failed"
             raise
-        record.seconds = time.perf_counter() - started
-        self.result.steps.append(record)
-        reporter().step_finished(name, record.seconds, record.status == "ok",
-                                 record.detail if record.status == "ok" else f"skipped: {record.detail}")
+        finally:
+            record.seconds = step.seconds
+            self.result.steps.append(record)
 
     def skip(self, name: str, why: str) -> None:
         reporter().step_finished(name, 0.0, True, f"skipped: {why}")
