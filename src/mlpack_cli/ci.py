@@ -18,6 +18,7 @@ from typing import Any
 
 from mlpack_cli.errors import FileConflict, InvalidInput
 from mlpack_cli.files import Action, FilePlan
+from mlpack_cli.names import is_valid_project_name
 from mlpack_cli.templating import render
 
 CI_FILES = {"gitlab": ".gitlab-ci.yml", "jenkins": "Jenkinsfile"}
@@ -42,7 +43,6 @@ _PYTHON_IMAGE = re.compile(r"^[a-z0-9][A-Za-z0-9._/:@-]*$")  # also a Dockerfile
 _IMAGE = re.compile(r"^(?:\$\{?[A-Z_][A-Z0-9_]*\}?|[a-z0-9])[A-Za-z0-9._/:@${}-]*$")
 _URL = re.compile(r"^https?://[^\s'\"\\`<>]+$")
 _ENVIRONMENT = re.compile(r"^[A-Za-z0-9 _/${}-]+$")  # what GitLab accepts as an environment name
-_PROJECT_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$")
 _CREDENTIALS_ID = re.compile(r"^[A-Za-z0-9_.-]+$")
 _REQUIREMENT = re.compile(r"^[^\s'\"\\`$;&|<>]+$")
 
@@ -93,7 +93,7 @@ class CiOptions:
     def __post_init__(self) -> None:
         """Validate every value, however the options were made, before any template sees them."""
         # Name and package also appear unquoted (comments, `import pkg`): only these shapes are safe.
-        if not _PROJECT_NAME.match(self.name) or not self.package.isidentifier():
+        if not is_valid_project_name(self.name) or not self.package.isidentifier():
             raise InvalidInput(f"cannot render CI files for project {self.name!r} / package {self.package!r}",
                                hint="Use a PEP 508 project name and a Python identifier as the package.")
         for item in fields(self):

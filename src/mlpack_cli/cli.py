@@ -65,7 +65,7 @@ def _interactive() -> bool:
 @app.command()
 def init(
     path: Annotated[Path, typer.Argument(help="Directory to turn into a project (created if missing).")] = Path("."),
-    name: Annotated[Optional[str], typer.Option(help="Project (distribution) name; default: the directory name.")] = None,
+    name: Annotated[Optional[str], typer.Option(help="Project (distribution) name; default: the directory.")] = None,
     description: Annotated[Optional[str], typer.Option(help="One-line summary for the package metadata.")] = None,
     author: Annotated[Optional[str], typer.Option(help="Author name; default: git config user.name.")] = None,
     email: Annotated[Optional[str], typer.Option(help="Author e-mail; default: git config user.email.")] = None,

@@ -16,8 +16,12 @@ _PROJECT_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNO
 _RESERVED_IMPORT_NAMES = {"mlpack", "test", "tests", "src"}
 
 
+def is_valid_project_name(name: str) -> bool:
+    return bool(_PROJECT_NAME.match(name))
+
+
 def validate_project_name(name: str) -> str:
-    if not _PROJECT_NAME.match(name):
+    if not is_valid_project_name(name):
         raise InvalidInput(
             f"{name!r} is not a valid project name",
             hint="Use letters, digits, '-', '_' and '.', starting and ending with a letter or digit "
