@@ -79,11 +79,74 @@ def _locate_duplicate(text: str, exc: Exception) -> str:
 
 
 def read_pyproject(path: Path) -> tomlkit.TOMLDocument:
+    """Parse and check the parts mlpack reads, so a bad value is reported here, by key, not later."""
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise InvalidInput(f"{path} is not UTF-8 text", hint="Save it as UTF-8 and run again.") from exc
-    return parse_pyproject(text, path)
+    document = parse_pyproject(text, path)
+    validate_pyproject_values(document.unwrap(), path)
+    return document
+
+
+# Keys that must be tables where present.
+_TABLES = ("project", "project.optional-dependencies", "project.urls", "build-system", "tool", "tool.mlpack",
+           "tool.mlpack.ci", "tool.mlpack.convert")
+
+
+def validate_pyproject_values(data: Mapping[str, Any], path: Path) -> None:
+    """The PEP 621 values every command relies on: tables are tables, versions and requirements parse."""
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    from packaging.version import InvalidVersion, Version
+
+    def bad(key: str, value: object, expected: str) -> InvalidInput:
+        return InvalidInput(
+            f"{path}: {key} = {value!r} is not {expected}",
+            hint=f"Fix {key} in {PYPROJECT} (see https://packaging.python.org/en/latest/specifications/"
+            "pyproject-toml/) and run again; nothing was written.",
+        )
+
+    for dotted in _TABLES:
+        value = _lookup(data, dotted)
+        if value is not None and not isinstance(value, Mapping):
+            raise bad(f"[{dotted}]", value, "a table")
+    project = data.get("project", {})
+    for key, kind in (("name", str), ("version", str), ("description", str), ("requires-python", str)):
+        if key in project and not isinstance(project[key], kind):
+            raise bad(f"project.{key}", project[key], "a string")
+    if "version" in project:
+        try:
+            Version(project["version"])
+        except InvalidVersion:
+            raise bad("project.version", project["version"], "a PEP 440 version (for example 1.2.0)") from None
+    if "requires-python" in project:
+        try:
+            SpecifierSet(project["requires-python"])
+        except InvalidSpecifier:
+            raise bad("project.requires-python", project["requires-python"], "a version specifier") from None
+    lists = {"project.dependencies": project.get("dependencies")}
+    for extra, items in (project.get("optional-dependencies") or {}).items():
+        lists[f"project.optional-dependencies.{extra}"] = items
+    for key, items in lists.items():
+        if items is None:
+            continue
+        if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
+            raise bad(key, items, "a list of requirement strings")
+        for item in items:
+            try:
+                Requirement(item)
+            except InvalidRequirement:
+                raise bad(key, item, "a valid requirement (PEP 508), for example \"numpy>=1.26\"") from None
+
+
+def _lookup(data: Mapping[str, Any], dotted: str) -> Any:
+    value: Any = data
+    for part in dotted.split("."):
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(part)
+    return value
 
 
 def find_project_root(start: Path) -> Path:
@@ -94,7 +157,7 @@ def find_project_root(start: Path) -> Path:
             return candidate
     raise EnvironmentProblem(
         f"no {PYPROJECT} found in {start} or any directory above it",
-        hint="Run `mlpack init` to make this directory a project, or pass the project's path.",
+        hint="Run this inside a project (a directory with pyproject.toml), or run `mlpack init` to make one.",
     )
 
 
@@ -110,7 +173,7 @@ def load_project(start: Path, overrides: Mapping[str, Any] | None = None) -> Pro
             f"{root / PYPROJECT} has no [project] name",
             hint="Add `name = \"...\"` under [project], or run `mlpack init` to fill it in.",
         )
-    values = {key: _resolve(key, overrides or {}, tool) for key in ENVIRONMENT_VARIABLES}
+    values = {key: resolve_setting(key, overrides or {}, tool) for key in ENVIRONMENT_VARIABLES}
     package = validate_import_name(values["package"] or import_name_for(name))
     notebooks = Path(values["notebooks"] or DEFAULT_NOTEBOOKS)
     version = project.get("version")
@@ -124,7 +187,8 @@ def load_project(start: Path, overrides: Mapping[str, Any] | None = None) -> Pro
     )
 
 
-def _resolve(key: str, overrides: Mapping[str, Any], tool: Mapping[str, Any]) -> Any:
+def resolve_setting(key: str, overrides: Mapping[str, Any], tool: Mapping[str, Any]) -> Any:
+    """CLI option > environment variable > ``[tool.mlpack]`` value; None when none is set."""
     if overrides.get(key) is not None:
         return overrides[key]
     env = os.environ.get(ENVIRONMENT_VARIABLES[key])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from typing import TYPE_CHECKING
 
@@ -14,18 +15,27 @@ if TYPE_CHECKING:
     from mlpack_cli.files import FilePlan
 
 
+# Piped or captured output (CI logs, `| grep`) has no terminal width; rich would assume 80 columns
+# and cut paths short. Lines are not wrapped there and tables get room for full paths.
+PIPED_WIDTH = 200
+
+
 @functools.lru_cache(maxsize=None)
 def stdout() -> Console:
-    from rich.console import Console
-
-    return Console(highlight=False, soft_wrap=False)
+    return _console(sys.stdout, stderr=False)
 
 
 @functools.lru_cache(maxsize=None)
 def stderr() -> Console:
+    return _console(sys.stderr, stderr=True)
+
+
+def _console(stream: object, *, stderr: bool) -> Console:
     from rich.console import Console
 
-    return Console(stderr=True, highlight=False, soft_wrap=True)
+    piped = not getattr(stream, "isatty", lambda: False)()
+    return Console(stderr=stderr, highlight=False, soft_wrap=piped or stderr,
+                   width=PIPED_WIDTH if piped and "COLUMNS" not in os.environ else None)
 
 
 def escape(text: str) -> str:

@@ -2,8 +2,10 @@
 
 Missing tables and keys are added; everything the user wrote (keys, values, comments, order,
 formatting) is kept. Where both define a key with different values, the user's value stays and a
-:class:`Conflict` is reported, unless ``force`` replaces it. Requirement lists are unions: the
-user's entries stay and ours are added when no requirement of that name is declared yet.
+:class:`Conflict` is reported, unless ``force`` replaces it. Keys in ``fill_only`` (defaults
+nobody asked for, such as the starting version) are only ever added, never reported or replaced.
+Requirement lists are unions: the user's entries stay and ours are added when no requirement of
+that name is declared yet.
 """
 
 from __future__ import annotations
@@ -37,11 +39,24 @@ class MergeResult:
     replaced: list[str]
 
 
-def merge_pyproject(existing: tomlkit.TOMLDocument, wanted: tomlkit.TOMLDocument, *, force: bool) -> MergeResult:
+def merge_pyproject(
+    existing: tomlkit.TOMLDocument,
+    wanted: tomlkit.TOMLDocument,
+    *,
+    force: bool,
+    fill_only: frozenset[str] = frozenset(),
+) -> MergeResult:
     result = MergeResult(existing, [], [], [])
     dynamic = set(existing.get("project", {}).get("dynamic", []))
-    _merge_table(existing, wanted, "", result, force, dynamic)
+    _merge_table(existing, wanted, "", result, _Rules(force, dynamic, fill_only))
     return result
+
+
+@dataclass(frozen=True)
+class _Rules:
+    force: bool
+    dynamic: set[str]
+    fill_only: frozenset[str]
 
 
 def _merge_table(
@@ -49,12 +64,11 @@ def _merge_table(
     ours: MutableMapping[str, Any],
     prefix: str,
     result: MergeResult,
-    force: bool,
-    dynamic: set[str],
+    rules: _Rules,
 ) -> None:
     for key, value in ours.items():
         dotted = f"{prefix}{key}"
-        if prefix == "project." and key in dynamic:
+        if prefix == "project." and key in rules.dynamic:
             continue  # the user's build backend computes it; a static value would be invalid
         if key not in theirs:
             theirs[key] = value
@@ -62,11 +76,13 @@ def _merge_table(
             continue
         current = theirs[key]
         if isinstance(value, Table) and isinstance(current, (Table, dict)) and not isinstance(current, AoT):
-            _merge_table(current, value, dotted + ".", result, force, dynamic)
+            _merge_table(current, value, dotted + ".", result, rules)
         elif _is_requirement_array(dotted) and isinstance(current, Array) and isinstance(value, Array):
             _merge_requirements(current, value, dotted, result)
+        elif dotted in rules.fill_only:
+            continue
         elif _plain(current) != _plain(value):
-            if force:
+            if rules.force:
                 theirs[key] = value
                 result.replaced.append(dotted)
             else:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlpack_cli import ci
-from mlpack_cli.config import DEFAULT_NOTEBOOKS, PYPROJECT, read_pyproject
+from mlpack_cli.config import DEFAULT_NOTEBOOKS, PYPROJECT, read_pyproject, resolve_setting
 from mlpack_cli.errors import EnvironmentProblem, InvalidInput
 from mlpack_cli.files import FilePlan
 from mlpack_cli.names import import_name_for, validate_import_name, validate_project_name
@@ -54,8 +54,8 @@ class InitSettings:
     description: str | None = None
     author: str | None = None
     email: str | None = None
-    python: str = DEFAULT_PYTHON
-    license: str = DEFAULT_LICENSE
+    python: str | None = None  # None: not asked for; DEFAULT_PYTHON fills a missing value
+    license: str | None = None  # None: not asked for; DEFAULT_LICENSE fills a missing value
     ci: str = "gitlab"
     example: bool = False
     force: bool = False
@@ -107,28 +107,33 @@ def plan_init(settings: InitSettings) -> InitResult:
         raise InvalidInput(f"{settings.path} exists and is not a directory", hint="Pass a directory path.")
     if settings.ci not in CI_CHOICES:
         raise InvalidInput(f"unknown CI kind {settings.ci!r}", hint=f"Use one of: {', '.join(CI_CHOICES)}.")
-    _validate_python(settings.python)
-    license_expression = _validate_license(settings.license)
+    python = settings.python or DEFAULT_PYTHON
+    _validate_python(python)
+    license_expression = _validate_license(settings.license or DEFAULT_LICENSE)
     existing = read_pyproject(root / PYPROJECT) if (root / PYPROJECT).is_file() else None
 
-    name = validate_project_name(settings.name or default_name(root))
+    name = validate_project_name(settings.name if settings.name is not None else default_name(root))
     tool: dict[str, Any] = existing.unwrap().get("tool", {}).get("mlpack", {}) if existing is not None else {}
-    package = validate_import_name(str(tool.get("package") or import_name_for(name)))
-    notebooks = str(tool.get("notebooks") or DEFAULT_NOTEBOOKS)
+    package = validate_import_name(str(resolve_setting("package", {}, tool) or import_name_for(name)))
+    notebooks = str(resolve_setting("notebooks", {}, tool) or DEFAULT_NOTEBOOKS)
+    git_name, git_email = git_identity(root) if settings.author is None or settings.email is None else (None, None)
+    author = settings.author if settings.author is not None else git_name
+    email = settings.email if settings.email is not None else git_email
     context = {
         "name": name,
         "package": package,
         "notebooks": notebooks,
         "description": settings.description or DEFAULT_DESCRIPTION,
-        "author": settings.author,
-        "email": settings.email,
-        "python": settings.python,
+        "author": author,
+        "email": email,
+        "python": python,
         "license": license_expression,
     }
 
     plan = FilePlan(root)
     result = InitResult(root, name, package, plan)
-    _plan_pyproject(plan, result, existing, render("project/pyproject.toml.j2", **context), settings.force)
+    wanted = render("project/pyproject.toml.j2", **context)
+    _plan_pyproject(plan, result, existing, wanted, settings.force, _fill_only(settings))
     for template, destination in PROJECT_TEMPLATES:
         plan.file(destination.format(package=package), render(template, **context), force=settings.force)
     plan.directory(notebooks)
@@ -156,15 +161,27 @@ def init_project(settings: InitSettings, *, dry_run: bool = False) -> InitResult
     return result
 
 
+def _fill_only(settings: InitSettings) -> frozenset[str]:
+    """Keys whose value nobody asked for: they fill a gap but never override what the project has."""
+    asked = {
+        "project.description": settings.description,
+        "project.requires-python": settings.python,
+        "project.license": settings.license,
+        "project.authors": settings.author or settings.email,
+    }
+    return frozenset({"project.version", "project.readme"} | {key for key, value in asked.items() if not value})
+
+
 def _plan_pyproject(
-    plan: FilePlan, result: InitResult, existing: TOMLDocument | None, wanted_text: str, force: bool
+    plan: FilePlan, result: InitResult, existing: TOMLDocument | None, wanted_text: str, force: bool,
+    fill_only: frozenset[str],
 ) -> None:
     import tomlkit
 
     if existing is None:
         plan.file(PYPROJECT, wanted_text)
         return
-    merged = merge_pyproject(existing, tomlkit.parse(wanted_text), force=force)
+    merged = merge_pyproject(existing, tomlkit.parse(wanted_text), force=force, fill_only=fill_only)
     result.conflicts = merged.conflicts
     result.replaced_keys = merged.replaced
     note = f"{len(merged.added)} keys added" if merged.added else ""

@@ -33,12 +33,15 @@ def test_dry_run_lists_but_writes_nothing(tmp_path: Path, run_cli: Callable[...,
     assert not (tmp_path / "p").exists()
 
 
-def test_conflicts_are_warned_about_on_stderr(tmp_path: Path, run_cli: Callable[..., Result]) -> None:
-    (tmp_path / "pyproject.toml").write_text('[project]\nname = "churn"\nversion = "2.3.0"\n')
-    result = run_cli("init", tmp_path)
+def test_conflicts_with_what_was_asked_for_are_warned_about_on_stderr(
+    tmp_path: Path, run_cli: Callable[..., Result]
+) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "churn"\nversion = "2.3.0"\nlicense = "MIT"\n')
+    result = run_cli("init", tmp_path, "--license", "Apache-2.0")
     assert result.exit_code == 0
-    assert "project.version is '2.3.0'" in result.stderr
+    assert "project.license is 'MIT'; mlpack would set 'Apache-2.0'" in result.stderr
     assert "--force" in result.stderr
+    assert "version" not in result.stderr, "the starting version is a default, never a conflict"
 
 
 @pytest.mark.parametrize(
@@ -109,4 +112,34 @@ def test_ctrl_c_exits_130_without_a_traceback(
     monkeypatch.setattr(scaffold, "init_project", interrupted)
     result = run_cli("init", tmp_path)
     assert result.exit_code == 130
+    assert result.stderr == "Interrupted.\n"
     assert "Traceback" not in result.output
+
+
+def test_ctrl_d_at_a_prompt_exits_130(
+    tmp_path: Path, run_cli: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cli, "_interactive", lambda: True)
+    result = run_cli("init", tmp_path / "p", input="")  # end of input at the first question
+    assert result.exit_code == 130
+    assert "Interrupted." in result.stderr
+    assert not (tmp_path / "p").exists()
+
+
+def test_piped_output_is_not_cut_to_80_columns(tmp_path: Path, run_cli: Callable[..., Result]) -> None:
+    deep = tmp_path / "a-directory-with-a-rather-long-name"
+    result = run_cli("init", deep, "--name", "a-project-name-long-enough-to-need-more-than-eighty-columns")
+    assert result.exit_code == 0
+    assert "src/a_project_name_long_enough_to_need_more_than_eighty_columns/__init__.py" in result.stdout
+
+
+@pytest.mark.parametrize("content", ["project = 3\n", '[project]\nname = "x"\n[tool]\nmlpack = "oops"\n'])
+def test_pyproject_values_of_the_wrong_type_are_an_error_not_a_crash(
+    tmp_path: Path, run_cli: Callable[..., Result], content: str
+) -> None:
+    (tmp_path / "pyproject.toml").write_text(content)
+    result = run_cli("init", tmp_path)
+    assert result.exit_code == 4
+    assert "is not a table" in result.stderr
+    assert (tmp_path / "pyproject.toml").read_text() == content
+    assert [p.name for p in tmp_path.iterdir()] == ["pyproject.toml"]

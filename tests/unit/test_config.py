@@ -61,3 +61,26 @@ def test_bad_package_setting_is_rejected(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n[tool.mlpack]\npackage = "json"\n')
     with pytest.raises(InvalidInput, match="standard-library"):
         load_project(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("project = 3\n", "[project] = 3 is not a table"),
+        ('[project]\nname = "x"\n[tool]\nmlpack = "oops"\n', "[tool.mlpack] = 'oops' is not a table"),
+        ('[project]\nname = "x"\nversion = "banana"\n', "project.version = 'banana' is not a PEP 440 version"),
+        ('[project]\nname = "x"\ndependencies = "numpy"\n', "project.dependencies = 'numpy' is not a list"),
+        ('[project]\nname = "x"\ndependencies = ["numpy>>1"]\n', "'numpy>>1' is not a valid requirement"),
+        ('[project]\nname = "x"\n[project.optional-dependencies]\ntest = ["py test"]\n',
+         "project.optional-dependencies.test = 'py test' is not a valid requirement"),
+        ('[project]\nname = "x"\nrequires-python = "3.10+"\n', "is not a version specifier"),
+        ("[project]\nname = 7\n", "project.name = 7 is not a string"),
+    ],
+)
+def test_values_of_the_wrong_shape_are_named_by_key(tmp_path: Path, content: str, message: str) -> None:
+    (tmp_path / "pyproject.toml").write_text(content)
+    with pytest.raises(InvalidInput) as caught:
+        load_project(tmp_path)
+    assert message in caught.value.message
+    assert caught.value.exit_code == ExitCode.INVALID_INPUT
+    assert "pyproject.toml" in (caught.value.hint or "")

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import tomlkit
 
-from mlpack_cli.pyproject_merge import merge_pyproject
+from mlpack_cli.pyproject_merge import MergeResult, merge_pyproject
 
 USER_PYPROJECT = """\
 # Our team's project file. Keep this comment.
@@ -38,8 +38,9 @@ where = ["src"]
 """
 
 
-def merge(existing: str, wanted: str = WANTED, force: bool = False):  # type: ignore[no-untyped-def]
-    return merge_pyproject(tomlkit.parse(existing), tomlkit.parse(wanted), force=force)
+def merge(existing: str, wanted: str = WANTED, force: bool = False,
+          fill_only: frozenset[str] = frozenset()) -> MergeResult:
+    return merge_pyproject(tomlkit.parse(existing), tomlkit.parse(wanted), force=force, fill_only=fill_only)
 
 
 def test_comments_order_and_values_of_the_user_are_kept() -> None:
@@ -93,3 +94,11 @@ def test_merging_into_its_own_output_changes_nothing() -> None:
     again = merge(once)
     assert tomlkit.dumps(again.document) == once
     assert again.added == []
+
+
+def test_fill_only_keys_are_added_when_missing_but_never_conflict_or_get_forced() -> None:
+    result = merge(USER_PYPROJECT, force=True, fill_only=frozenset({"project.version"}))
+    assert result.document.unwrap()["project"]["version"] == "2.3.0"
+    assert result.replaced == ["project.license"]
+    fresh = merge('[project]\nname = "churn"\n', fill_only=frozenset({"project.version"}))
+    assert fresh.document.unwrap()["project"]["version"] == "0.1.0"

@@ -87,7 +87,7 @@ def test_existing_commented_pyproject_is_merged_not_replaced(tmp_path: Path) -> 
     assert data["project"]["version"] == "2.3.0"
     assert data["project"]["dependencies"] == ["pandas>=2"]
     assert data["build-system"]["build-backend"] == "setuptools.build_meta"
-    assert [c.key for c in result.conflicts] == ["project.version"]  # type: ignore[attr-defined]
+    assert result.conflicts == [], "defaults nobody asked for (version, license...) never conflict"  # type: ignore
     assert (tmp_path / "README.md").read_text() == "# Our README\n"
     actions = {e.path.as_posix(): e.action for e in result.plan.entries}  # type: ignore[attr-defined]
     assert actions["README.md"] is Action.SKIPPED
@@ -95,12 +95,25 @@ def test_existing_commented_pyproject_is_merged_not_replaced(tmp_path: Path) -> 
     assert (tmp_path / "src/churn/__init__.py").exists(), "the name comes from the existing pyproject"
 
 
-def test_force_replaces_files_and_conflicting_values(tmp_path: Path) -> None:
-    (tmp_path / "pyproject.toml").write_text('[project]\nname = "churn"\nversion = "2.3.0"\n')
+def test_force_replaces_files_and_values_asked_for_but_never_the_version(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "churn"\nversion = "2.3.0"\ndescription = "Ours"\n')
     (tmp_path / "README.md").write_text("# Ours\n")
-    init(tmp_path, force=True)
-    assert tomlkit.parse((tmp_path / "pyproject.toml").read_text())["project"]["version"] == "0.1.0"
+    init(tmp_path, force=True, description="Predicts churn.")
+    project = tomlkit.parse((tmp_path / "pyproject.toml").read_text())["project"]
+    assert project["version"] == "2.3.0"
+    assert project["description"] == "Predicts churn."
     assert (tmp_path / "README.md").read_text().startswith("# churn\n")
+
+
+def test_package_setting_from_the_environment_is_honoured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MLPACK_PACKAGE", "churn_core")
+    init(tmp_path / "churn")
+    assert (tmp_path / "churn/src/churn_core/__init__.py").is_file()
+
+
+def test_an_empty_name_is_rejected_not_replaced(tmp_path: Path) -> None:
+    with pytest.raises(InvalidInput, match="not a valid project name"):
+        init(tmp_path / "p", name="")
 
 
 def test_dry_run_writes_nothing(tmp_path: Path) -> None:
