@@ -84,7 +84,10 @@ class CiOptions:
             if key == "deploy-script":
                 value = [value] if isinstance(value, str) else value
                 if not isinstance(value, list) or not value:
-                    raise InvalidInput(f"{_where(key)} must be a list of shell commands, not {value!r}")
+                    raise InvalidInput(
+                        f"{_where(key)} must be a list of shell commands, not {value!r}",
+                        hint='Write e.g. deploy-script = ["kubectl apply -f k8s/"] (one string per command).',
+                    )
                 value = tuple(value)
             if value is not None:
                 values[known[key].name] = value
@@ -173,7 +176,10 @@ def _check(key: str, value: Any) -> None:
     """One setting, by its key: booleans are booleans, text is safe and has the expected shape."""
     if key in _BOOL_KEYS:
         if not isinstance(value, bool):
-            raise InvalidInput(f"{_where(key)} must be true or false, not {value!r}")
+            option = f"Pass --{key} or --no-{key}, or write" if key in CLI_KEYS else "Write"
+            raise InvalidInput(f"{_where(key)} must be true or false, not {value!r}",
+                               hint=f"{option} `{key} = true` or `{key} = false` in [tool.mlpack.ci] "
+                                    "(a TOML boolean, without quotes).")
         return
     if key == "deploy-script":
         for line in value:
@@ -188,7 +194,9 @@ def _check(key: str, value: Any) -> None:
 def _safe_text(key: str, value: Any) -> str:
     """A string that can go into YAML, Groovy and a shell line once escaped; anything else is refused."""
     if not isinstance(value, str) or not value.strip():
-        raise InvalidInput(f"{_where(key)} must be a non-empty string, not {value!r}")
+        expected = f" ({_PATTERNS[key][1]})" if key in _PATTERNS else ""
+        raise InvalidInput(f"{_where(key)} must be a non-empty string, not {value!r}",
+                           hint=f'Write {key} = "..." in [tool.mlpack.ci] as a quoted TOML string{expected}.')
     if _CONTROL.search(value):
         raise InvalidInput(
             f"{_where(key)} contains a control character (newline, tab, ...)",
@@ -247,6 +255,20 @@ class CiResult:
     options: CiOptions
     plan: FilePlan
     differences: list[Difference] = field(default_factory=list)
+    force: bool = False
+
+    def refuse_dropped_edits(self, *, dry_run: bool = False) -> None:
+        """Raise :class:`FileConflict` when files the user edited differ and ``--force`` was not given."""
+        kept = [d.path for d in self.differences if not self.force]
+        if not kept:
+            return
+        see = ("The diff above shows them" if dry_run
+               else "Run again with --dry-run to see the differences")
+        raise FileConflict(
+            f"{', '.join(kept)} differ(s) from what mlpack would write; your edits would be lost",
+            hint=f"{see}; move the change into [tool.mlpack.ci] (docs/ci.md), or pass --force to replace "
+                 f"the file. Nothing {'would be' if dry_run else 'was'} written.",
+        )
 
 
 def plan_ci(
@@ -263,9 +285,10 @@ def plan_ci(
     options = CiOptions.from_tool(table, name=project.name, package=project.package)
 
     plan = FilePlan(project.root)
-    result = CiResult(project.root, options, plan)
+    result = CiResult(project.root, options, plan, force=force)
     for relpath, content in generated_files(kinds_for(choice), options).items():
-        entry = plan.file(relpath, content, force=force, skip_note="edited since it was generated; kept")
+        entry = plan.file(relpath, content, force=force,
+                          skip_note="edited since it was generated: nothing is written (exit 5) without --force")
         if entry.action is Action.SKIPPED or entry.action is Action.REPLACED:
             result.differences.append(Difference(relpath, _diff(project.root / relpath, content)))
     monitoring = project.package_dir / "monitoring.py"
@@ -279,17 +302,16 @@ def write_ci(
     start: Path, choice: str, overrides: Mapping[str, Any] | None = None, *, force: bool = False,
     dry_run: bool = False,
 ) -> CiResult:
-    """Plan, then write everything or nothing; refuses to drop edits to a generated file without ``force``."""
+    """Plan, then write everything or nothing; refuses to drop edits to a generated file without ``force``.
+
+    With ``dry_run`` nothing is written and the plan is returned even when edits would be lost, so that
+    the caller can show the differences; then :meth:`CiResult.refuse_dropped_edits` gives the real
+    run's answer.
+    """
     result = plan_ci(start, choice, overrides, force=force)
     if dry_run:
         return result
-    kept = [d.path for d in result.differences if not force]
-    if kept:
-        raise FileConflict(
-            f"{', '.join(kept)} differ(s) from what mlpack would write; your edits would be lost",
-            hint="Run again with --dry-run to see the differences, move the change into [tool.mlpack.ci] "
-            "(docs/ci.md), or pass --force to replace the file. Nothing was written.",
-        )
+    result.refuse_dropped_edits()
     result.plan.apply()
     return result
 

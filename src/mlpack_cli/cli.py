@@ -15,13 +15,14 @@ from typing import Annotated, Optional
 
 import typer
 
-from mlpack_cli.errors import MlpackError
+from mlpack_cli.errors import ExitCode, MlpackError
 
 app = typer.Typer(
     name="mlpack",
     help="Take a repository of Jupyter notebooks to a released wheel and a CI pipeline that ships it.",
     no_args_is_help=True,
     add_completion=False,
+    rich_markup_mode=None,  # plain help and plain "Error:" usage messages, like pip and twine
     pretty_exceptions_show_locals=False,  # locals may hold credentials
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -39,6 +40,9 @@ def handle_errors() -> Iterator[None]:
     except MlpackError as error:
         console.print_error(error)
         raise typer.Exit(int(error.exit_code)) from None
+    except (KeyboardInterrupt, typer.Abort):  # Ctrl-C anywhere, or Ctrl-D at a prompt
+        sys.stderr.write("Interrupted.\n")
+        raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
 
 
 def _version(value: bool) -> None:
@@ -69,8 +73,8 @@ def init(
     description: Annotated[Optional[str], typer.Option(help="One-line summary for the package metadata.")] = None,
     author: Annotated[Optional[str], typer.Option(help="Author name; default: git config user.name.")] = None,
     email: Annotated[Optional[str], typer.Option(help="Author e-mail; default: git config user.email.")] = None,
-    python: Annotated[str, typer.Option(help="requires-python specifier.")] = ">=3.10",
-    license: Annotated[str, typer.Option(help="SPDX license expression.")] = "MIT",
+    python: Annotated[Optional[str], typer.Option(help="requires-python specifier [default: >=3.10].")] = None,
+    license: Annotated[Optional[str], typer.Option(help="SPDX license expression [default: MIT].")] = None,
     ci: Annotated[str, typer.Option(help="CI file to write: gitlab, jenkins, both or none.")] = "gitlab",
     example: Annotated[bool, typer.Option("--example", help="Also write the example notebook and its data.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Replace existing files and conflicting values.")] = False,
@@ -80,15 +84,15 @@ def init(
     with handle_errors():
         from mlpack_cli import console, scaffold
 
-        git_name, git_email = scaffold.git_identity(path)
         if _interactive():
+            git_name, git_email = scaffold.git_identity(path)
             name = name or typer.prompt("Project name", default=scaffold.default_name(path))
             description = description or typer.prompt("Description", default=scaffold.DEFAULT_DESCRIPTION)
             author = author or typer.prompt("Author", default=git_name or "", show_default=bool(git_name)) or None
             email = email or typer.prompt("E-mail", default=git_email or "", show_default=bool(git_email)) or None
         settings = scaffold.InitSettings(
-            path=path, name=name, description=description, author=author or git_name,
-            email=email or git_email, python=python, license=license, ci=ci, example=example, force=force,
+            path=path, name=name, description=description, author=author, email=email,
+            python=python, license=license, ci=ci, example=example, force=force,
         )
         result = scaffold.init_project(settings, dry_run=dry_run)
         console.print_plan(result.plan, title=f"mlpack init {result.root}", dry_run=dry_run)
@@ -117,7 +121,8 @@ def check(
         if lint_only and tests_only:
             raise typer.BadParameter("--lint-only and --tests-only exclude each other")
         settings = checking.CheckSettings(root=path, lint=not tests_only, tests=not lint_only, isolated=isolated)
-        result = checking.run_checks(settings)
+        with release_output.check_progress():
+            result = checking.run_checks(settings)
         release_output.print_check(result)
         checking.require_ok(result, with_output=False)
 
@@ -145,6 +150,9 @@ def publish(
     index_url: Annotated[Optional[str], typer.Option(help="Its simple API, if not derived from the URL.")] = None,
     username: Annotated[Optional[str], typer.Option("--username", "-u", help="Default: TWINE_USERNAME etc.")] = None,
     config_file: Annotated[Optional[Path], typer.Option(help="The .pypirc to read; default ~/.pypirc.")] = None,
+    skip_existing: Annotated[
+        bool, typer.Option("--skip-existing", help="Upload nothing, without error, if the index has these files.")
+    ] = False,
 ) -> None:
     """Upload with twine (password from TWINE_PASSWORD, CI_JOB_TOKEN, .pypirc or keyring)."""
     with handle_errors():
@@ -152,7 +160,7 @@ def publish(
 
         settings = publishing.PublishSettings(
             root=Path("."), dists=tuple(dists or ()), repository=repository, repository_url=repository_url,
-            index_url=index_url, username=username, config_file=config_file,
+            index_url=index_url, username=username, config_file=config_file, skip_existing=skip_existing,
         )
         release_output.print_publish(publishing.publish(settings))
 
@@ -210,6 +218,8 @@ def ci_command(
         console.print_plan(result.plan, title=f"mlpack ci {kind} {result.root}", dry_run=dry_run)
         for difference in result.differences if dry_run else ():
             typer.echo(difference.diff)
+        if dry_run:  # the real run would stop here: so does the dry run, with the same exit code
+            result.refuse_dropped_edits(dry_run=True)
 
 
 @app.command()
@@ -233,7 +243,10 @@ def convert(
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace generated files even if you edited them.")] = False,
     check: Annotated[
-        bool, typer.Option("--check", help="Write nothing; exit 1 listing notebooks whose modules are stale.")
+        bool, typer.Option("--check", help="Write nothing; exit 1 listing stale or orphaned modules.")
+    ] = False,
+    prune: Annotated[
+        bool, typer.Option("--prune", help="Remove unedited generated files whose notebook no longer exists.")
     ] = False,
     explain: Annotated[bool, typer.Option("--explain", help="Show which stage each cell went to, and why.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
@@ -245,14 +258,14 @@ def convert(
     """Turn notebooks into pipeline modules (load, preprocess, train, evaluate, export) with tests."""
     with handle_errors():
         from mlpack_cli import convert_output
-        from mlpack_cli.converting import ConvertSettings, check_project, convert_project
+        from mlpack_cli.converting import ConvertSettings, check_modules, convert_project
 
         settings = ConvertSettings(
             root=Path.cwd(), paths=list(paths or []), force=force, skip_invalid_cells=skip_invalid_cells,
-            dry_run=dry_run,
+            dry_run=dry_run, prune=prune,
         )
         if check:
-            convert_output.finish_check(check_project(settings), settings.root, as_json=as_json)
+            convert_output.finish_check(check_modules(settings), as_json=as_json)
             return
         result = convert_project(settings)
         convert_output.print_result(result, explain=explain, as_json=as_json)

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
+import shlex
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mlpack_cli import console
-from mlpack_cli.errors import NotebookError, StaleModules
+from mlpack_cli.converting import Conflict
+from mlpack_cli.errors import FileConflict, MlpackError, NotebookError, StaleModules
 
 if TYPE_CHECKING:
-    from mlpack_cli.converting import ConvertResult
+    from mlpack_cli.converting import ConvertResult, ModuleCheck, NotebookReport, Orphan
 
 STAGE_COLUMNS = ("load", "preprocess", "train", "evaluate", "export", "helpers")
 
@@ -42,8 +43,9 @@ def print_result(result: ConvertResult, *, explain: bool, as_json: bool) -> None
         stages = ", ".join(
             f"{stage} {_count(report.stages.get(stage, []), stage in report.stubs)}" for stage in STAGE_COLUMNS
         )
+        module = (report.module or "") + (" [yellow](not written)[/yellow]" if report.conflicts else "")
         table.add_row(
-            console.escape(report.notebook), report.module or "", stages, str(len(report.dropped)),
+            console.escape(report.notebook), module, stages, str(len(report.dropped)),
             str(sum(report.magics.values())), console.escape(", ".join(report.dependencies)),
         )
     console.stdout().print(table)
@@ -53,6 +55,13 @@ def print_result(result: ConvertResult, *, explain: bool, as_json: bool) -> None
     console.print_plan(result.plan, title="files", dry_run=result.dry_run)
     if result.dependencies_added:
         console.info(f"pyproject.toml: added {', '.join(result.dependencies_added)} to [project.dependencies]")
+    removed = "would remove" if result.dry_run else "removed"
+    for orphan in result.orphans:
+        if orphan.path in result.pruned:
+            console.info(f"{removed} {orphan.path}: its notebook {orphan.notebook} no longer exists")
+    left = [orphan for orphan in result.orphans if orphan.path not in result.pruned]
+    if left:
+        console.warn(f"{_orphans_message(left)}. {_orphans_hint(left)}")
 
 
 def _count(cells: list[int], stub: bool) -> str:
@@ -60,37 +69,99 @@ def _count(cells: list[int], stub: bool) -> str:
 
 
 def raise_for_failures(result: ConvertResult) -> None:
-    """Exit 6 (after the good notebooks were written) when any notebook failed."""
-    if result.ok:
-        return
-    for report in result.failed[:-1]:
-        sys.stderr.write(f"Error: {report.error}\n")
-        if report.hint:
-            sys.stderr.write(f"Hint: {report.hint}\n")
-    last = result.failed[-1]
-    converted = len(result.reports) - len(result.failed)
-    suffix = f" ({len(result.failed)} notebooks failed, {converted} converted)" if len(result.reports) > 1 else ""
-    raise NotebookError(f"{last.error}{suffix}", hint=last.hint)
+    """After the good notebooks were written: exit 6 when a notebook failed, else 5 when a notebook was
+    not written because one of its generated files was edited; each on its own ``Error:`` line."""
+    errors: list[MlpackError] = [_notebook_error(report) for report in result.failed]
+    for report in result.conflicted:
+        what, hint = _kept_files(report.notebook, report.conflicts)
+        errors.append(FileConflict(f"{report.notebook}: not written, because {what}", hint=hint))
+    converted = len(result.reports) - len(result.failed) - len(result.conflicted)
+    parts = [_plural(len(result.failed), "notebook") + " failed"] if result.failed else []
+    parts += [f"{_plural(len(result.conflicted), 'notebook')} not written"] if result.conflicted else []
+    _raise_all(errors, f"{', '.join(parts)}, {converted} converted" if len(result.reports) > 1 else None)
 
 
-def finish_check(stale: list[Path], root: Path, *, as_json: bool) -> None:
-    """Print the stale notebooks and exit 1 when there are any (``convert --check``)."""
-    shown = [_relative(path, root) for path in stale]
+def finish_check(found: ModuleCheck, *, as_json: bool) -> None:
+    """Print what ``convert --check`` found; exit 6 when a notebook cannot be converted, else 1 when a
+    module is stale or a generated file outlived its notebook, else 0."""
     if as_json:
-        sys.stdout.write(json.dumps({"stale": shown}, indent=2) + "\n")
-    elif not stale:
+        sys.stdout.write(json.dumps(found.to_json(), indent=2) + "\n")
+    elif found.ok:
         console.info("Every notebook's module is in step with its notebook.")
-    for name in shown if not as_json else []:
-        console.info(f"stale: {name}")
-    if stale:
-        raise StaleModules(
-            f"{len(stale)} notebook(s) changed since their modules were generated: {', '.join(shown)}",
+    for stale in found.stale if not as_json else []:
+        console.info(f"stale: {stale.notebook} ({_STALE[stale.state]})")
+    for orphan in found.orphans if not as_json else []:
+        console.info(f"orphaned: {orphan.path} (its notebook {orphan.notebook} no longer exists)")
+    errors: list[MlpackError] = [_notebook_error(report) for report in found.failed]
+    regenerate = [s.notebook for s in found.stale if s.state in ("missing", "changed")]
+    if regenerate:
+        errors.append(StaleModules(
+            f"{_plural(len(regenerate), 'notebook')} changed since their modules were generated: "
+            f"{', '.join(regenerate)}",
             hint="Run `mlpack convert` and commit the regenerated files.",
-        )
+        ))
+    for stale in found.stale:
+        if stale.state in ("edited", "foreign"):
+            what, hint = _kept_files(stale.notebook, [Conflict(stale.module, stale.state)])
+            errors.append(StaleModules(f"{stale.notebook}: its module is stale, and {what}", hint=hint))
+    if found.orphans:
+        errors.append(StaleModules(_orphans_message(found.orphans), hint=_orphans_hint(found.orphans)))
+    parts = [f"{_plural(len(found.failed), 'notebook')} cannot be converted"] if found.failed else []
+    parts += [f"{_plural(len(found.stale), 'module')} stale"] if found.stale else []
+    parts += [f"{_plural(len(found.orphans), 'generated file')} without a notebook"] if found.orphans else []
+    _raise_all(errors, ", ".join(parts) if len(errors) > 1 else None)
 
 
-def _relative(path: Path, root: Path) -> str:
-    try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return str(path)
+_STALE = {
+    "missing": "no module yet", "changed": "the notebook changed",
+    "edited": "the notebook changed, and its module was edited", "foreign": "its module was not written by mlpack",
+}
+
+
+def _notebook_error(report: NotebookReport) -> NotebookError:
+    return NotebookError(report.error or f"{report.notebook}: cannot be converted", hint=report.hint)
+
+
+def _kept_files(notebook: str, conflicts: list[Conflict]) -> tuple[str, str]:
+    """Why a notebook's generated files are not overwritten, and the way out."""
+    what = " and ".join(
+        f"{c.path} was {'edited since mlpack wrote it' if c.state == 'edited' else 'not written by mlpack'}"
+        for c in conflicts
+    )
+    force = f"run `mlpack convert --force {shlex.quote(notebook)}` to overwrite {', '.join(c.path for c in conflicts)}"
+    if all(c.state == "edited" for c in conflicts):
+        return what, f"Move your edits into the notebook, or {force}."
+    return what, f"Move that file out of the way (or rename the notebook), or {force}."
+
+
+def _orphans_message(orphans: list[Orphan]) -> str:
+    notebooks = sorted({orphan.notebook for orphan in orphans})
+    return (f"{_plural(len(orphans), 'generated file')} left from deleted notebooks ({', '.join(notebooks)}): "
+            f"{', '.join(orphan.path for orphan in orphans)}")
+
+
+def _orphans_hint(orphans: list[Orphan]) -> str:
+    edited = [orphan.path for orphan in orphans if orphan.edited]
+    if not edited:
+        hint = "Run `mlpack convert --prune` to remove them"
+    elif len(edited) == len(orphans):
+        hint = "They were edited since mlpack wrote them: delete them, or remove their mlpack header to keep them"
+    else:
+        hint = (f"Run `mlpack convert --prune` to remove those not edited since mlpack wrote them; delete "
+                f"{', '.join(edited)} yourself, or remove its mlpack header to keep it")
+    return hint + ". The dependencies they added stay in pyproject.toml."
+
+
+def _raise_all(errors: list[MlpackError], summary: str | None) -> None:
+    """Raise the one error; or print each, then raise ``summary`` with the gravest exit code."""
+    if not errors:
+        return
+    if len(errors) == 1 and summary is None:
+        raise errors[0]
+    for error in errors:
+        console.print_error(error)
+    raise MlpackError(summary or "", exit_code=max(error.exit_code for error in errors))
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"

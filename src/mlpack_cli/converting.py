@@ -1,9 +1,10 @@
 """``mlpack convert``: notebooks become importable pipeline modules with tests and declared dependencies.
 
 :func:`convert_project` converts every notebook it can, records each failure against its notebook
-(nothing is written for a notebook that fails) and plans all writes in one
-:class:`~mlpack_cli.files.FilePlan`, applied all-or-nothing. :func:`check_project` answers the CI
-question "is every generated module in step with its notebook?" without converting anything.
+(nothing is written for a notebook that fails, nor for one whose generated files were edited since
+mlpack wrote them) and plans all writes in one :class:`~mlpack_cli.files.FilePlan`, applied
+all-or-nothing. :func:`check_modules` answers the CI question "is every generated module in step with
+its notebook?" without converting anything; both find generated files whose notebook was deleted.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from mlpack_cli.config import ProjectSettings, load_project
-from mlpack_cli.errors import InvalidInput, NotebookError
+from mlpack_cli.errors import EnvironmentProblem, InvalidInput, NotebookError
 from mlpack_cli.files import FilePlan
 
 if TYPE_CHECKING:
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 
 RESERVED_MODULES = {"monitoring", "__init__", "__main__"}
 CHECKPOINTS = ".ipynb_checkpoints"
+_STAR_IMPORT = re.compile(r"\bimport\b[\s\\]*\*")  # in every cell that has one (and in a few others)
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,28 @@ class ConvertSettings:
     force: bool = False
     skip_invalid_cells: bool = False
     dry_run: bool = False
+    prune: bool = False  # remove generated files whose notebook no longer exists, unless they were edited
+
+
+# How an existing generated file stands against its notebook (see _generated_state).
+FileState = Literal["missing", "foreign", "edited", "changed", "kept", "current"]
+
+
+@dataclass
+class Conflict:
+    """A generated file kept as it is, so that the notebook it belongs to was not written."""
+
+    path: str
+    state: FileState  # "edited" (since mlpack wrote it) or "foreign" (mlpack did not write it)
+
+
+@dataclass
+class Orphan:
+    """A generated file whose source notebook (named in its header) no longer exists."""
+
+    path: str
+    notebook: str
+    edited: bool
 
 
 @dataclass
@@ -63,6 +87,7 @@ class NotebookReport:
     warnings: list[str] = field(default_factory=list)
     repairs: list[str] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)  # when any: none of ``files`` was written
 
 
 @dataclass
@@ -72,14 +97,21 @@ class ConvertResult:
     plan: FilePlan
     dependencies_added: list[str] = field(default_factory=list)
     dry_run: bool = False
+    orphans: list[Orphan] = field(default_factory=list)
+    pruned: list[str] = field(default_factory=list)  # orphans removed (``prune``; with ``dry_run``: would be)
 
     @property
     def failed(self) -> list[NotebookReport]:
         return [r for r in self.reports if not r.ok]
 
     @property
+    def conflicted(self) -> list[NotebookReport]:
+        """Notebooks converted but not written: one of their generated files was edited."""
+        return [r for r in self.reports if r.conflicts]
+
+    @property
     def ok(self) -> bool:
-        return not self.failed
+        return not self.failed and not self.conflicted
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -91,6 +123,38 @@ class ConvertResult:
                 {"path": e.path.as_posix(), "action": e.action.value, "note": e.note}
                 for e in sorted(self.plan.entries, key=lambda e: str(e.path))
             ],
+            "orphans": [asdict(o) for o in self.orphans],
+            "pruned": self.pruned,
+        }
+
+
+@dataclass
+class StaleModule:
+    notebook: str
+    module: str
+    state: FileState  # "missing", "foreign", "edited" or "changed"
+
+
+@dataclass
+class ModuleCheck:
+    """What ``convert --check`` found; ``ok`` when every module is in step and nothing is left over."""
+
+    root: Path
+    stale: list[StaleModule] = field(default_factory=list)
+    orphans: list[Orphan] = field(default_factory=list)
+    failed: list[NotebookReport] = field(default_factory=list)  # notebooks that cannot be read
+
+    @property
+    def ok(self) -> bool:
+        return not (self.stale or self.orphans or self.failed)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "stale": [s.notebook for s in self.stale],
+            "modules": [asdict(s) for s in self.stale],
+            "orphans": [asdict(o) for o in self.orphans],
+            "failed": [{"notebook": r.notebook, "error": r.error, "hint": r.hint} for r in self.failed],
         }
 
 
@@ -169,17 +233,22 @@ def convert_project(settings: ConvertSettings) -> ConvertResult:
             continue
         module = converted.report.module or ""
         modules[module] = display
-        for name, requirement in converted.requirements.items():
-            requirements.setdefault(name, requirement)
-        report = converted.report
-        _plan_generated(plan, f"src/{project.package}/{module}.py", converted.module_text, settings.force, report)
-        _plan_generated(plan, f"tests/test_{module}.py", converted.tests_text, settings.force, report)
+        files = {f"src/{project.package}/{module}.py": converted.module_text,
+                 f"tests/test_{module}.py": converted.tests_text}
+        if _plan_generated(plan, files, settings.force, converted.report):
+            for name, requirement in converted.requirements.items():
+                requirements.setdefault(name, requirement)
         result.reports.append(converted.report)
     if modules:
         _plan_package(plan, project)
         result.dependencies_added = _plan_dependencies(plan, project, requirements)
+    result.orphans = find_orphans(project, {module_name(path) for path in notebooks})
+    if settings.prune:
+        result.pruned = [orphan.path for orphan in result.orphans if not orphan.edited]
     if not settings.dry_run:
+        _check_removable(project.root, result.pruned)
         plan.apply()
+        _remove(project.root, result.pruned)
     return result
 
 
@@ -250,7 +319,6 @@ def convert_notebook(
             pipeline, package=project.package, module=module, notebook=display,
             source_hash=notebook.source_hash, max_line=options["max_line"],
         )
-        module_tree = ast.parse(generated.module)
         ast.parse(generated.tests)
     except (ValueError, RecursionError, SyntaxError) as exc:
         raise NotebookError(
@@ -275,7 +343,7 @@ def convert_notebook(
         report.warnings.append(f"stage {stub!r} has no cells: written as a stub that raises NotImplementedError")
 
     local = _local_modules(path, project)
-    found = deps.resolve(deps.top_level_imports(module_tree), local, project.package)
+    found = deps.resolve(deps.top_level_imports(generated.tree), local, project.package)
     requirements = dict(found.requirements)
     for requirement in harvested:
         name = _requirement_name(requirement)
@@ -353,6 +421,8 @@ def _parse_cells(
 def _reject_star_imports(tree: ast.Module, cell: Cell) -> None:
     from mlpack_cli.notebook.ipython import CellSyntaxError
 
+    if not _STAR_IMPORT.search(cell.source):
+        return
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and any(alias.name == "*" for alias in node.names):
             text = next((line.strip() for line in cell.source.splitlines()
@@ -397,25 +467,59 @@ def _local_modules(notebook: Path, project: ProjectSettings) -> set[str]:
 # -- planning the writes ---------------------------------------------------------------------------
 
 
-def _plan_generated(plan: FilePlan, relpath: str, text: str, force: bool, report: NotebookReport) -> None:
-    """A generated file is refreshed unless the user edited it (then kept, unless ``force``)."""
+def _plan_generated(plan: FilePlan, files: dict[str, str], force: bool, report: NotebookReport) -> bool:
+    """Plan a notebook's generated files (path -> text): all of them, or none when one of them was
+    edited since mlpack wrote it, or not written by mlpack, and the notebook changed (unless ``force``).
+    A file edited while its notebook stayed the same is kept. False when nothing is written."""
+    from mlpack_cli.notebook.codegen import parse_header
+
+    report.files.extend(files)
+    states: dict[str, FileState] = {}
+    for relpath, text in files.items():
+        header = parse_header(text)
+        states[relpath] = _generated_state(plan.root / relpath, header.source if header else "")
+    if not force:
+        report.conflicts = [Conflict(path, state) for path, state in states.items() if state in ("edited", "foreign")]
+    for relpath, text in files.items():
+        state = states[relpath]
+        if report.conflicts:
+            own = next((c for c in report.conflicts if c.path == relpath), None)
+            plan.skip(relpath, f"{_STATE_NOTES[own.state]}; kept (use --force to replace)" if own
+                      else "not written: another file of its notebook was edited")
+        elif state == "kept" and not force:
+            plan.skip(relpath, "edited since mlpack wrote it, from the same notebook cells; kept")
+        elif state == "changed":
+            plan.update(relpath, text, note="regenerated: the notebook changed")
+        elif state == "current" and (plan.root / relpath).read_bytes() != text.encode("utf-8"):
+            plan.update(relpath, text, note="regenerated: this version of mlpack writes it differently")
+        else:
+            plan.file(relpath, text, force=force)
+    return not report.conflicts
+
+
+_STATE_NOTES = {"edited": "edited since mlpack wrote it", "foreign": "not written by mlpack"}
+
+
+def _generated_state(path: Path, source: str) -> FileState:
+    """How the generated file at ``path`` stands against a notebook whose cells hash to ``source``.
+
+    missing; foreign (no mlpack header: not written by mlpack); edited (since mlpack wrote it, and the
+    notebook changed since); changed (not edited; the notebook changed); kept (edited; the notebook did
+    not change); current (neither edited nor changed).
+    """
     from mlpack_cli.notebook.codegen import is_edited, parse_header
 
-    report.files.append(relpath)
-    target = plan.root / relpath
-    if not target.is_file():
-        plan.file(relpath, text, force=force)
-        return
-    current = target.read_text(encoding="utf-8", errors="replace")
-    if current == text or force:
-        plan.file(relpath, text, force=force)
-        return
-    if parse_header(current) is not None and not is_edited(current):
-        plan.update(relpath, text, note="regenerated: the notebook changed")
-        return
-    why = "edited since mlpack wrote it" if parse_header(current) else "not written by mlpack"
-    plan.skip(relpath, f"{why}; kept (use --force to replace)")
-    report.warnings.append(f"{relpath} is {why}: kept as it is (use --force to replace it)")
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:  # missing; a directory in the way is reported when the write is planned
+        return "foreign" if path.is_file() else "missing"
+    header = parse_header(text)
+    if header is None:
+        return "foreign"
+    edited = is_edited(text)
+    if header.source == source:
+        return "kept" if edited else "current"
+    return "edited" if edited else "changed"
 
 
 def _plan_package(plan: FilePlan, project: ProjectSettings) -> None:
@@ -444,21 +548,82 @@ def _plan_dependencies(plan: FilePlan, project: ProjectSettings, requirements: d
 # -- checking ---------------------------------------------------------------------------------------
 
 
-def check_project(settings: ConvertSettings) -> list[Path]:
-    """Notebooks whose generated module is missing or older than the notebook (empty: all in sync)."""
-    from mlpack_cli.notebook.codegen import parse_header
+def check_modules(settings: ConvertSettings) -> ModuleCheck:
+    """Which notebooks' modules are missing or were generated from other cells, which notebooks cannot
+    be read, and which generated files outlived their notebook. Converts and writes nothing."""
     from mlpack_cli.notebook.reader import read_notebook
 
     project = load_project(settings.root)
-    stale: list[Path] = []
-    for path in find_notebooks(project, list(settings.paths)):
+    notebooks = find_notebooks(project, list(settings.paths))
+    result = ModuleCheck(project.root)
+    for path in notebooks:
+        display = _display(path, project.root)
         module = project.package_dir / f"{module_name(path)}.py"
         try:
-            header = parse_header(module.read_text(encoding="utf-8")) if module.is_file() else None
-            current = read_notebook(path, _display(path, project.root)).source_hash
-        except (NotebookError, OSError, UnicodeDecodeError):
-            stale.append(path)
+            source = read_notebook(path, display).source_hash
+        except NotebookError as error:
+            result.failed.append(NotebookReport(display, ok=False, error=error.message, hint=error.hint))
             continue
-        if header is None or header.source != current:
-            stale.append(path)
-    return stale
+        state = _generated_state(module, source)
+        if state not in ("current", "kept"):
+            result.stale.append(StaleModule(display, _display(module, project.root), state))
+    result.orphans = find_orphans(project, {module_name(path) for path in notebooks})
+    return result
+
+
+def check_project(settings: ConvertSettings) -> list[Path]:
+    """Everything :func:`check_modules` finds out of step, as paths (empty: all in step): notebooks
+    whose module is stale, notebooks that cannot be read, and generated files whose notebook is gone."""
+    found = check_modules(settings)
+    paths = [found.root / s.notebook for s in found.stale] + [found.root / r.notebook for r in found.failed]
+    return paths + [found.root / o.path for o in found.orphans]
+
+
+# -- generated files whose notebook is gone ----------------------------------------------------------
+
+
+def find_orphans(project: ProjectSettings, modules: set[str]) -> list[Orphan]:
+    """Generated modules and tests whose header names a notebook that no longer exists, leaving out
+    the files of ``modules`` (the notebooks found now: a renamed notebook takes its module over)."""
+    from mlpack_cli.notebook.codegen import is_edited, parse_header
+
+    candidates = [p for p in sorted(project.package_dir.glob("*.py")) if p.stem not in modules]
+    tests = sorted((project.root / "tests").glob("test_*.py"))
+    candidates += [p for p in tests if p.stem.removeprefix("test_") not in modules]
+    orphans: list[Orphan] = []
+    for path in candidates:
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        header = parse_header(text)
+        if header is None:
+            continue
+        notebook = Path(header.notebook)
+        if not (notebook if notebook.is_absolute() else project.root / notebook).is_file():
+            orphans.append(Orphan(_display(path, project.root), header.notebook, is_edited(text)))
+    return orphans
+
+
+def _check_removable(root: Path, relpaths: list[str]) -> None:
+    """Fail before anything is written when a file to remove cannot be."""
+    import os
+
+    for relpath in relpaths:
+        directory = (root / relpath).parent
+        if not os.access(directory, os.W_OK | os.X_OK):
+            raise EnvironmentProblem(
+                f"cannot remove {relpath}: {_display(directory, root)} is not writable",
+                hint="Fix the permissions, or remove the file yourself. Nothing was written.",
+            )
+
+
+def _remove(root: Path, relpaths: list[str]) -> None:
+    for relpath in relpaths:
+        try:
+            (root / relpath).unlink(missing_ok=True)
+        except OSError as exc:
+            raise EnvironmentProblem(
+                f"removing {relpath} failed: {exc.strerror or exc}",
+                hint="The converted files were written; remove that file yourself.",
+            ) from exc

@@ -11,7 +11,9 @@ Where the index and the credentials come from, first match wins (docs/publish.md
 
 The source of each value is reported; a secret never is. Before uploading, the version is looked up
 in the index's simple API: twine 6.2+ refuses ``--skip-existing`` for indexes other than PyPI, and a
-refused duplicate half-way through would leave a half-published release.
+refused duplicate half-way through would leave a half-published release. With ``skip_existing`` a
+version that is already there with the same files is skipped (what a tag pipeline does after
+``mlpack release`` uploaded it); with other files it is still refused.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from mlpack_cli.errors import PublishFailed
+from mlpack_cli.errors import InvalidInput, PublishFailed
 from mlpack_cli.reporting import reporter
 
 PYPI_UPLOAD = "https://upload.pypi.org/legacy/"
@@ -47,6 +49,7 @@ class PublishSettings:
     password: str | None = field(default=None, repr=False)
     config_file: Path | None = None  # default ~/.pypirc
     index_url: str | None = None  # the simple API; default derived from the upload URL
+    skip_existing: bool = False  # a version already there with these files: upload nothing, no error
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,8 @@ class PublishResult:
     uploaded: list[Path]
     name: str
     version: str
+    skipped: list[Path] = field(default_factory=list)  # already on the index (skip_existing)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def install_command(self) -> str:
@@ -248,8 +253,9 @@ def _keyring_password(url: str, username: str) -> tuple[str | None, str]:
 # -- talking to the index ---------------------------------------------------------------------------
 
 
-def published_files(target: Target, name: str, credentials: Credentials | None) -> list[str]:
-    """Filenames the index's simple API lists for ``name`` (empty when the project is new there)."""
+def published_files(target: Target, name: str, credentials: Credentials | None) -> dict[str, str | None]:
+    """Filenames the index's simple API lists for ``name``, each with its sha256 when the index gives it
+    (empty when the project is new there)."""
     import requests
     from packaging.utils import canonicalize_name
 
@@ -262,14 +268,19 @@ def published_files(target: Target, name: str, credentials: Credentials | None) 
     except requests.RequestException as exc:
         raise _unreachable(target, exc, secrets) from exc
     if response.status_code == 404:
-        return []
+        return {}
     if response.status_code in (401, 403):
         raise _bad_credentials(target, credentials, response.status_code, "looking the version up")
     if response.status_code >= 400:
         raise PublishFailed(redact(f"{url} answered HTTP {response.status_code} {response.reason}", secrets),
                             hint="Check the index URL (--index-url sets the simple API if it is elsewhere).")
     hrefs = re.findall(r"""href\s*=\s*["']([^"']+)["']""", response.text, flags=re.IGNORECASE)
-    return [href.split("#", 1)[0].rstrip("/").rsplit("/", 1)[-1] for href in hrefs]
+    files: dict[str, str | None] = {}
+    for href in hrefs:
+        location, _, fragment = href.partition("#")
+        digest = fragment[len("sha256="):].lower() if fragment.startswith("sha256=") else None
+        files[location.rstrip("/").rsplit("/", 1)[-1]] = digest
+    return files
 
 
 def versions_in(filenames: Sequence[str], name: str) -> set[str]:
@@ -292,16 +303,37 @@ def versions_in(filenames: Sequence[str], name: str) -> set[str]:
     return versions
 
 
-def ensure_version_is_new(target: Target, name: str, version: str, credentials: Credentials | None) -> None:
+def files_of_version(target: Target, name: str, version: str,
+                     credentials: Credentials | None) -> dict[str, str | None]:
+    """The files of that version on the index (filename -> sha256 or None); empty when it is not there."""
     from packaging.version import Version
 
-    existing = versions_in(published_files(target, name, credentials), name)
-    if any(Version(v) == Version(version) for v in existing):
-        raise PublishFailed(
-            f"{name} {version} already exists on {target.simple_url}",
-            hint="An index never takes the same version twice: bump it (`mlpack release --bump patch`) "
-                 "and build again.",
-        )
+    return {filename: digest for filename, digest in published_files(target, name, credentials).items()
+            if any(Version(v) == Version(version) for v in versions_in([filename], name))}
+
+
+def _already_exists(target: Target, name: str, version: str, extra: str = "") -> PublishFailed:
+    return PublishFailed(
+        f"{name} {version} already exists on {target.simple_url}{extra}",
+        hint="An index never takes the same version twice: bump it (`mlpack release --bump patch`) "
+             "and build again.",
+    )
+
+
+def ensure_version_is_new(target: Target, name: str, version: str, credentials: Credentials | None) -> None:
+    if files_of_version(target, name, version, credentials):
+        raise _already_exists(target, name, version)
+
+
+def _skip_note(target: Target, name: str, version: str, dists: Sequence[Path],
+               existing: dict[str, str | None]) -> str:
+    from mlpack_cli.building import Artifact
+
+    note = (f"{name} {version} is already on {target.simple_url} with these files "
+            f"({', '.join(d.name for d in dists)}): nothing uploaded (--skip-existing)")
+    if any(existing[d.name] not in (None, Artifact.from_path(d).sha256) for d in dists):
+        note += "; the index keeps its own copies, which differ byte for byte from these (built separately)"
+    return note
 
 
 def _artifact_identity(dists: Sequence[Path]) -> tuple[str, str]:
@@ -315,10 +347,11 @@ def _artifact_identity(dists: Sequence[Path]) -> tuple[str, str]:
             else:
                 name, version = parse_sdist_filename(dist.name)
         except ValueError as exc:
-            raise PublishFailed(f"{dist.name} is not an sdist or wheel file name", hint=str(exc)) from exc
+            raise InvalidInput(f"{dist.name} is not an sdist or wheel file name",
+                               hint=f"{exc}. Name the .tar.gz and .whl files that `mlpack build` made.") from exc
         identities.add((str(name), str(version)))
     if len(identities) != 1:
-        raise PublishFailed(
+        raise InvalidInput(
             "the files to upload are not all one project and version: "
             + ", ".join(sorted(f"{n} {v}" for n, v in identities)),
             hint="Upload one release at a time.",
@@ -334,7 +367,9 @@ def distributions(settings: PublishSettings) -> list[Path]:
     if settings.dists:
         missing = [str(d) for d in settings.dists if not Path(d).is_file()]
         if missing:
-            raise PublishFailed(f"no such file: {', '.join(missing)}", hint="Run `mlpack build` first.")
+            raise InvalidInput(f"no such file: {', '.join(missing)}",
+                               hint="Check the path, or run `mlpack build` first; without arguments "
+                                    "`mlpack publish` uploads this version's sdist and wheel from dist/.")
         return [Path(d) for d in settings.dists]
     project = load_project(settings.root)
     found = find_artifacts(project)
@@ -347,14 +382,21 @@ def distributions(settings: PublishSettings) -> list[Path]:
 
 
 def publish(settings: PublishSettings) -> PublishResult:
-    """Upload the distributions; nothing is uploaded when the version is already on the index."""
+    """Upload the distributions; nothing is uploaded when the version is already on the index
+    (refused, or with ``skip_existing`` skipped when the index has these very files)."""
     dists = distributions(settings)
     name, version = _artifact_identity(dists)
     target = resolve_target(settings)
     credentials = resolve_credentials(settings, target)
     step = reporter()
     step.info(f"index {target.upload_url} (from {target.source}); {credentials.description}")
-    ensure_version_is_new(target, name, version, credentials)
+    existing = files_of_version(target, name, version, credentials)
+    if existing and settings.skip_existing and all(d.name in existing for d in dists):
+        return PublishResult(target, credentials, [], name, version, skipped=list(dists),
+                             notes=[_skip_note(target, name, version, dists, existing)])
+    if existing:
+        extra = f" with other files ({', '.join(sorted(existing))})" if settings.skip_existing else ""
+        raise _already_exists(target, name, version, extra)
     uploaded: list[Path] = []
     for dist in sorted(dists, key=lambda d: d.name.endswith(".whl")):  # sdist first, as twine sorts dist/*
         try:

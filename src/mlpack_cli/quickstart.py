@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mlpack_cli.errors import EnvironmentProblem, InvalidInput, NotebookError
+from mlpack_cli.errors import EnvironmentProblem, FileConflict, NotebookError
 
 DEFAULT_DIR = Path("mlpack-quickstart")
 RUN_TIMEOUT = 600
@@ -67,8 +67,10 @@ def quickstart(settings: QuickstartSettings) -> QuickstartResult:
 
     target = settings.path
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
-        raise InvalidInput(f"{target} exists and is not empty",
-                           hint="quickstart writes a new project: pass a new directory (mlpack quickstart DIR).")
+        what = "is not empty" if target.is_dir() else "is a file"
+        raise FileConflict(f"{target} exists and {what}: the example project would overwrite or mix with it",
+                           hint="quickstart writes a new project: pass a new or empty directory "
+                                "(mlpack quickstart DIR). Nothing was written.")
     with timed_step("init"):
         initialised = init_project(InitSettings(path=target, name=settings.name, example=True))
     root = initialised.root

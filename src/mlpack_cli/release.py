@@ -1,8 +1,10 @@
 """``mlpack release``: the ordered steps from a clean tree to a published, tagged version.
 
-clean tree -> notebooks in sync -> bump -> check -> build -> verify -> publish -> commit and tag.
-A failure before the upload publishes nothing and puts pyproject.toml back byte for byte; the error
-names the step. ``dry_run`` runs every step but the upload and the tag, then puts the version back.
+clean tree (and everything the final commit and tag need) -> notebooks in sync -> bump -> check ->
+build -> verify -> publish -> commit and tag. ``--bump`` is validated before any step. A failure
+before the upload publishes nothing and puts pyproject.toml back byte for byte; the error names the
+step. A failure after the upload says what was done (published, committed) and the commands left to
+run. ``dry_run`` runs every step but the upload and the tag, then puts the version back.
 """
 
 from __future__ import annotations
@@ -13,10 +15,14 @@ import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mlpack_cli.config import PYPROJECT, load_project, parse_pyproject
-from mlpack_cli.errors import EnvironmentProblem, InvalidInput, MlpackError, ReleaseFailed
+from mlpack_cli.errors import CheckFailed, EnvironmentProblem, InvalidInput, MlpackError, ReleaseFailed
 from mlpack_cli.reporting import reporter, timed_step
+
+if TYPE_CHECKING:
+    from mlpack_cli.checking import CheckResult
 
 BUMP_PARTS = ("patch", "minor", "major")
 STEPS = ("clean tree", "notebooks in sync", "bump version", "check", "build", "verify", "publish", "tag")
@@ -56,6 +62,7 @@ class ReleaseResult:
     tag: str | None = None
     push_command: str | None = None
     install_command: str | None = None
+    published_to: str | None = None  # the upload URL, once the upload succeeded
     notes: list[str] = field(default_factory=list)
 
 
@@ -135,10 +142,50 @@ def dirty_files(root: Path) -> list[str]:
                             hint="Run `git init` and commit, so the release can be tagged.") from exc
 
 
-def push_command(root: Path, tag: str) -> str:
+NO_REMOTE_NOTE = "this repository has no git remote: add one with `git remote add origin <url>`, then push"
+
+
+def push_command(root: Path, tag: str | None) -> tuple[str, str | None]:
+    """The command that pushes the release commit (and tag), and a note when there is no remote to name."""
     remotes = git(root, "remote").split()
-    remote = "origin" if "origin" in remotes or not remotes else remotes[0]
-    return f"git push {remote} HEAD {tag}"
+    remote = "origin" if "origin" in remotes else (remotes[0] if remotes else "<remote>")
+    command = f"git push {remote} HEAD" + (f" {tag}" if tag else "")
+    return command, None if remotes else NO_REMOTE_NOTE
+
+
+def _git_ok(root: Path, *args: str) -> bool:
+    try:
+        git(root, *args)
+    except ReleaseFailed:
+        return False
+    return True
+
+
+def git_ready(root: Path, tag: str | None) -> str:
+    """Fail before anything is built or uploaded if the final commit or tag could not be made."""
+    problems: list[tuple[str, str]] = []
+    for kind in ("AUTHOR", "COMMITTER"):  # the commit needs both; an annotated tag names the committer
+        if not _git_ok(root, "var", f"GIT_{kind}_IDENT"):
+            problems.append((f"git does not know who you are ({kind.lower()} identity unknown): the release "
+                             "commit and tag could not be made",
+                             'Run `git config --global user.name "Your Name"` and '
+                             '`git config --global user.email "you@example.com"` (or set GIT_AUTHOR_NAME, '
+                             "GIT_AUTHOR_EMAIL, GIT_COMMITTER_NAME and GIT_COMMITTER_EMAIL), then release again."))
+            break
+    if not _git_ok(root, "ls-files", "--error-unmatch", "--", PYPROJECT):
+        problems.append((f"{PYPROJECT} is not tracked by git: the version bump could not be committed",
+                         f"Run `git add {PYPROJECT}` and commit it, then release again."))
+    for marker, what in (("MERGE_HEAD", "merge"), ("CHERRY_PICK_HEAD", "cherry-pick"), ("REVERT_HEAD", "revert")):
+        if _git_ok(root, "rev-parse", "--quiet", "--verify", marker):
+            problems.append((f"a {what} is in progress: the version bump could not be committed on its own",
+                             f"Finish it (`git commit`) or abort it (`git {what} --abort`), then release again."))
+    if tag and _git_ok(root, "rev-parse", "--quiet", "--verify", f"refs/tags/{tag}"):
+        problems.append((f"the tag {tag} already exists",
+                         f"Release another version (--bump), or delete the tag if it was a mistake "
+                         f"(`git tag -d {tag}`), then release again."))
+    if problems:
+        raise ReleaseFailed("; ".join(message for message, _ in problems), hint=" ".join(h for _, h in problems))
+    return f"tag {tag} is free, git identity known" if tag else "git identity known"
 
 
 # -- the release ---------------------------------------------------------------------------------
@@ -179,6 +226,9 @@ def release(settings: ReleaseSettings) -> ReleaseResult:
     pyproject = root / PYPROJECT
     original = pyproject.read_bytes()
     current = project.version or ""
+    # --bump and the version itself are checked before any step: a mistyped --bump runs nothing
+    new_version = bump_version(current, settings.bump)
+    bumped_text = set_version(original.decode("utf-8"), pyproject, new_version).encode()
     result = ReleaseResult(project.name, current, current, settings.dry_run)
     steps = _Steps(result)
     bumped = published = False
@@ -190,12 +240,13 @@ def release(settings: ReleaseSettings) -> ReleaseResult:
                     "the git tree has uncommitted changes:\n" + "\n".join(f"  {line}" for line in dirty[:20]),
                     hint="Commit or stash them first (or pass --allow-dirty to release anyway).",
                 )
-            step.detail = f"{len(dirty)} uncommitted changes allowed" if dirty else "clean"
+            ready = git_ready(root, f"v{new_version}" if settings.tag else None)
+            step.detail = (f"{len(dirty)} uncommitted changes allowed" if dirty else "clean") + f"; {ready}"
         with steps.run("notebooks in sync") as step:
             step.detail = _notebooks_in_sync(project.notebooks, root)
         with steps.run("bump version") as step:
-            result.new_version = bump_version(current, settings.bump)
-            _write_atomically(root, set_version(original.decode("utf-8"), pyproject, result.new_version).encode())
+            result.new_version = new_version
+            _write_atomically(root, bumped_text)
             bumped = True
             step.detail = f"{current} -> {result.new_version}"
         _check_build_verify(settings, steps, result)
@@ -211,6 +262,7 @@ def release(settings: ReleaseSettings) -> ReleaseResult:
                 ))
                 published = True
                 result.install_command = uploaded.install_command
+                result.published_to = uploaded.target.upload_url
                 step.detail = f"to {uploaded.target.upload_url}"
     except BaseException:
         if bumped and not published:
@@ -251,7 +303,11 @@ def _check_build_verify(settings: ReleaseSettings, steps: _Steps, result: Releas
         with steps.run("check") as step:
             checked = run_checks(CheckSettings(root=settings.root, isolated=settings.isolated_check,
                                                installer=settings.installer), env)
-            require_ok(checked)
+            try:
+                require_ok(checked)
+            except CheckFailed as error:
+                error.hint = _release_check_hint(checked)
+                raise
             step.detail = ", ".join(f"{run.name}: {run.summary}" for run in checked.runs)
         with steps.run("build") as step:
             built = build_project(BuildSettings(root=settings.root, outdir=settings.outdir, verify=False), env)
@@ -266,22 +322,44 @@ def _check_build_verify(settings: ReleaseSettings, steps: _Steps, result: Releas
                                     else "the wheel differs from the tested one (no reproducible timestamp?)")
 
 
+def _release_check_hint(checked: CheckResult) -> str:
+    """What to do when the checks fail during a release (the release's options, not `mlpack check`'s)."""
+    hint = "Fix what is listed above, commit, and run `mlpack release` again (`mlpack check` reruns only the checks)."
+    if not checked.isolated and any(run.name == "pytest" for run in checked.failed):
+        hint += (" pytest ran in this environment: if the project is not installed there, run "
+                 "`pip install -e '.[test]'` first, or release with `mlpack release --isolated` to test the "
+                 "built wheel in a fresh virtualenv.")
+    return hint
+
+
 def _commit_and_tag(settings: ReleaseSettings, steps: _Steps, result: ReleaseResult, root: Path) -> None:
     """After the upload the version is taken: a failure here keeps the bump and says what to do."""
-    tag = f"v{result.new_version}"
+    tag = f"v{result.new_version}" if settings.tag else None
     message = f"Release {result.new_version}"
+    push, no_remote = push_command(root, tag)
+    commit = f'git commit -m "{message}" -- {PYPROJECT}'
+    make_tag = f'git tag -a {tag} -m "{message}"' if tag else None
+    committed = False
     try:
         with steps.run("tag") as step:
             git(root, "commit", "--quiet", "-m", message, "--", PYPROJECT)
-            if settings.tag:
+            committed = True
+            if tag:
                 git(root, "tag", "-a", tag, "-m", message)
                 result.tag = tag
-                result.push_command = push_command(root, tag)
                 step.detail = f"committed the bump, annotated tag {tag}"
             else:
-                result.push_command = "git push"
                 step.detail = "committed the bump (--no-tag)"
     except ReleaseFailed as error:
-        error.message += f"\n{result.name} {result.new_version} is already published; the version bump was kept."
-        error.hint = f"Commit pyproject.toml and run `git tag -a {tag} -m \"{message}\"` by hand."
+        where = f" to {result.published_to}" if result.published_to else ""
+        done = f"{result.name} {result.new_version} is published{where} (that cannot be undone) and "
+        done += ("the version bump is committed" if committed
+                 else f"{PYPROJECT} keeps the version bump, not committed")
+        error.message += f"\n{done}; " + ("the tag was not made." if committed else "nothing was committed or tagged.")
+        left = ([] if committed else [commit]) + ([make_tag] if make_tag else []) + [push]
+        error.hint = "Fix the cause above, then run: " + " && ".join(f"`{c}`" for c in left) + (
+            f" ({no_remote})." if no_remote else ".")
         raise
+    result.push_command = push
+    if no_remote:
+        result.notes.append(no_remote)

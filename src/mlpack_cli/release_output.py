@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,6 +15,7 @@ if TYPE_CHECKING:
     from mlpack_cli.publishing import PublishResult
     from mlpack_cli.quickstart import QuickstartResult
     from mlpack_cli.release import ReleaseResult
+    from mlpack_cli.reporting import Reporter
 
 
 def human_size(size: int) -> str:
@@ -46,6 +49,38 @@ def print_build(result: BuildResult) -> None:
     stdout().print(f"[dim]installer {result.installer}; {epoch}[/dim]", soft_wrap=True)
 
 
+CHECK_TOOLS = ("flake8", "pytest")
+
+
+class _ToolsInSummary:
+    """Passes every report on, except the end of the tool runs: ``print_check`` sums those up once."""
+
+    def __init__(self, inner: Reporter) -> None:
+        self.inner = inner
+
+    def info(self, message: str) -> None:
+        self.inner.info(message)
+
+    def warn(self, message: str) -> None:
+        self.inner.warn(message)
+
+    def step_started(self, name: str) -> None:
+        self.inner.step_started(name)
+
+    def step_finished(self, name: str, seconds: float, ok: bool, detail: str = "") -> None:
+        if name not in CHECK_TOOLS:
+            self.inner.step_finished(name, seconds, ok, detail)
+
+
+@contextlib.contextmanager
+def check_progress() -> Iterator[None]:
+    """For ``mlpack check``: flake8 and pytest show as they start; how they ended, only in the summary."""
+    from mlpack_cli.reporting import reporter, using_reporter
+
+    with using_reporter(_ToolsInSummary(reporter())):
+        yield
+
+
 def print_check(result: CheckResult) -> None:
     """The failures in full, then one summary line per tool."""
     for run in result.failed:
@@ -59,8 +94,9 @@ def print_check(result: CheckResult) -> None:
 
 
 def print_publish(result: PublishResult) -> None:
-    for path in result.uploaded:
-        stdout().print(f"[green]✓[/green] uploaded {escape(path.name)}", soft_wrap=True)
+    """Each upload was reported as it happened: here what was skipped, and how to install."""
+    for note in result.notes:
+        stdout().print(f"[yellow]skipped[/yellow] {escape(note)}", soft_wrap=True)
     stdout().print(f"Install it with: {escape(result.install_command)}", soft_wrap=True)
 
 

@@ -54,8 +54,14 @@ def test_edited_file_is_refused_with_exit_5_then_shown_then_forced(
     assert jenkinsfile.read_text() == edited
 
     shown = run_cli("ci", "jenkins", project, "--dry-run")
-    assert shown.exit_code == 0
+    assert shown.exit_code == refused.exit_code == ExitCode.CONFLICT  # the dry run predicts the real run
     assert "-        retry(2)" in shown.stdout and "dry run" in shown.stdout
+    assert "Error: Jenkinsfile differ(s)" in shown.stderr
+    assert "Hint: The diff above shows them" in shown.stderr and "Nothing would be written" in shown.stderr
+    assert jenkinsfile.read_text() == edited
+
+    shown_forced = run_cli("ci", "jenkins", project, "--dry-run", "--force")
+    assert shown_forced.exit_code == 0 and "would be replaced" in shown_forced.stdout
     assert jenkinsfile.read_text() == edited
 
     forced = run_cli("ci", "jenkins", project, "--force")
@@ -75,7 +81,17 @@ def test_bad_input_exits_4(project: Path, run_cli: Callable[..., Result], args: 
     result = run_cli("ci", args[0], project, *args[1:])
     assert result.exit_code == ExitCode.INVALID_INPUT
     assert message in result.stderr
+    assert "\nHint: " in result.stderr
     assert not (project / ".gitlab-ci.yml").exists()
+
+
+def test_a_wrongly_typed_setting_says_what_to_write(project: Path, run_cli: Callable[..., Result]) -> None:
+    with (project / "pyproject.toml").open("a") as handle:
+        handle.write('\n[tool.mlpack.ci]\ncontainer = "yes"\n')
+    result = run_cli("ci", "gitlab", project)
+    assert result.exit_code == ExitCode.INVALID_INPUT
+    assert "Error: --container / [tool.mlpack.ci] container must be true or false, not 'yes'" in result.stderr
+    assert "Hint: Pass --container or --no-container, or write `container = true`" in result.stderr
 
 
 def test_outside_a_project_exits_10(tmp_path: Path, run_cli: Callable[..., Result]) -> None:

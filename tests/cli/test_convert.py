@@ -44,6 +44,8 @@ def test_failed_notebooks_exit_6_after_the_good_ones_are_written(project: Path, 
     assert "Error: notebooks/python2.ipynb: cell 2, line 2: Python 2 print statement: 'print x'" in result.stderr
     assert "Hint: This is Python 2 syntax" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
+    assert result.stderr.splitlines()[-1] == "Error: 2 notebooks failed, 1 converted"
+    assert "notebooks failed" not in "".join(result.stderr.splitlines()[:-1])
     assert (project / "src/demo/houses.py").is_file()
     assert not (project / "src/demo/python2.py").exists()
 
@@ -76,18 +78,62 @@ def test_check_exits_1_listing_stale_notebooks_then_0(project: Path, run_cli) ->
     assert fresh.exit_code == 0, fresh.stderr
 
 
-def test_edited_module_needs_force(project: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
-    run_cli("convert")
+def test_edited_module_exits_5_naming_the_file_and_the_way_out(project: Path, run_cli) -> None:  # type: ignore
+    shutil.copy(NOTEBOOKS / "knn.ipynb", project / "notebooks")
+    assert run_cli("convert").exit_code == 0
     module = project / "src/demo/houses.py"
     module.write_text(module.read_text().replace("return metrics", "return {'mine': 1}"))
     notebook = project / "notebooks/houses.ipynb"
     notebook.write_text(notebook.read_text().replace("0.25", "0.2"))
+    (project / "src/demo/knn.py").unlink()
     result = run_cli("convert")
-    assert result.exit_code == 0
-    assert "edited since mlpack wrote it" in result.stderr
+    assert result.exit_code == ExitCode.CONFLICT
+    assert ("Error: notebooks/houses.ipynb: not written, because src/demo/houses.py was edited since mlpack "
+            "wrote it\nHint: Move your edits into the notebook, or run `mlpack convert --force "
+            "notebooks/houses.ipynb` to overwrite src/demo/houses.py.\n") in result.stderr
+    assert result.stderr.splitlines()[-1] == "Error: 1 notebook not written, 1 converted"
     assert "{'mine': 1}" in module.read_text()
-    assert run_cli("convert", "--force").exit_code == 0
+    assert (project / "src/demo/knn.py").is_file()  # the other notebook was written
+    check = run_cli("convert", "--check")
+    assert check.exit_code == ExitCode.STALE
+    assert "stale: notebooks/houses.ipynb (the notebook changed, and its module was edited)" in check.stdout
+    assert "Hint: Move your edits into the notebook, or run `mlpack convert --force notebooks/houses.ipynb`" in (
+        check.stderr)
+    assert "Run `mlpack convert` and" not in check.stderr
+    assert run_cli("convert", "--force", "notebooks/houses.ipynb").exit_code == 0
     assert "{'mine': 1}" not in module.read_text()
+    assert run_cli("convert", "--check").exit_code == 0
+
+
+def test_check_reports_files_that_are_not_notebooks_with_exit_6(project: Path, run_cli) -> None:  # type: ignore
+    assert run_cli("convert").exit_code == 0
+    shutil.copy(NOTEBOOKS / "picture.ipynb", project / "notebooks")
+    shutil.copy(NOTEBOOKS / "markdown_only.ipynb", project / "notebooks")
+    result = run_cli("convert", "--check")
+    assert result.exit_code == ExitCode.NOTEBOOK
+    assert "Error: notebooks/picture.ipynb: not a notebook (the file is binary" in result.stderr
+    assert "Error: notebooks/markdown_only.ipynb: the notebook has no code" in result.stderr
+    assert "changed since" not in result.stderr + result.stdout
+    assert result.stderr.splitlines()[-1] == "Error: 2 notebooks cannot be converted"
+
+
+def test_deleted_notebook_is_reported_and_its_files_pruned_on_request(project: Path, run_cli) -> None:  # type: ignore
+    shutil.copy(NOTEBOOKS / "knn.ipynb", project / "notebooks")
+    assert run_cli("convert").exit_code == 0
+    (project / "notebooks/knn.ipynb").unlink()
+    check = run_cli("convert", "--check")
+    assert check.exit_code == ExitCode.STALE
+    assert "orphaned: src/demo/knn.py (its notebook notebooks/knn.ipynb no longer exists)" in check.stdout
+    assert "Hint: Run `mlpack convert --prune` to remove them." in check.stderr
+    kept = run_cli("convert")
+    assert kept.exit_code == 0
+    assert "src/demo/knn.py, tests/test_knn.py" in kept.stderr and "--prune" in kept.stderr
+    assert (project / "src/demo/knn.py").is_file()
+    pruned = run_cli("convert", "--prune")
+    assert pruned.exit_code == 0, pruned.stderr
+    assert "removed src/demo/knn.py" in pruned.stdout
+    assert not (project / "src/demo/knn.py").exists() and not (project / "tests/test_knn.py").exists()
+    assert run_cli("convert", "--check").exit_code == 0
 
 
 def test_missing_path_is_invalid_input(project: Path, run_cli) -> None:  # type: ignore[no-untyped-def]

@@ -1,4 +1,4 @@
-"""`mlpack publish` and `mlpack release` refusals that need no index (the real index is in integration/)."""
+"""`mlpack publish`, `release` and `quickstart` refusals that need no index (the real index is in integration/)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from typer.testing import Result
 
 from mlpack_cli.errors import ExitCode
@@ -21,6 +22,16 @@ def test_publish_without_a_build_says_to_build(
     assert result.exit_code == ExitCode.PUBLISH_FAILED
     assert "no sdist or wheel of nobuild 0.1.0" in result.stderr
     assert "mlpack build" in result.stderr
+
+
+def test_publish_of_a_missing_file_is_an_input_error(
+    tmp_path: Path, run_cli: Callable[..., Result], chdir: Callable[[Path], None],
+) -> None:
+    chdir(tmp_path)
+    result = run_cli("publish", "--repository-url", "http://127.0.0.1:9/", "dist/nonexist.whl")
+    assert result.exit_code == ExitCode.INVALID_INPUT
+    assert "Error: no such file: dist/nonexist.whl" in result.stderr
+    assert "Hint: Check the path, or run `mlpack build` first" in result.stderr
 
 
 def test_publish_without_credentials_lists_where_they_may_come_from(
@@ -45,13 +56,31 @@ def test_release_refuses_a_dirty_tree_and_names_the_step(tmp_path: Path, run_cli
     assert (tmp_path / "pyproject.toml").read_bytes() == before
 
 
-def test_release_with_a_bad_bump_changes_nothing(tmp_path: Path, run_cli: Callable[..., Result]) -> None:
+@pytest.mark.parametrize(
+    ("bump", "message"),
+    [("0.0.1", "--bump 0.0.1: the new version must be later than 0.1.0"),
+     ("huge", "--bump 'huge' is neither patch, minor, major nor a PEP 440 version")],
+)
+def test_release_with_a_bad_bump_stops_before_any_step(
+    tmp_path: Path, run_cli: Callable[..., Result], bump: str, message: str,
+) -> None:
     init_project(InitSettings(path=tmp_path, name="badbump", ci="none"))
     subprocess.run(["git", "init", "--quiet"], cwd=tmp_path, check=True)
-    subprocess.run(["git", "add", "-A"], cwd=tmp_path, check=True)
-    subprocess.run(["git", "commit", "--quiet", "-m", "init"], cwd=tmp_path, check=True)
+    (tmp_path / "notes.txt").write_text("a dirty tree: the clean-tree step would fail, had it run\n")
     before = (tmp_path / "pyproject.toml").read_bytes()
-    result = run_cli("release", tmp_path, "--bump", "0.0.1")
-    assert result.exit_code == ExitCode.RELEASE_FAILED
-    assert "release step 'bump version' failed: --bump 0.0.1: the new version must be later than 0.1.0" in result.stderr
+    result = run_cli("release", tmp_path, "--bump", bump)
+    assert result.exit_code == ExitCode.INVALID_INPUT
+    assert result.stderr.startswith(f"Error: {message}\nHint: ")
+    assert "clean tree" not in result.stdout + result.stderr  # no step ran
     assert (tmp_path / "pyproject.toml").read_bytes() == before
+
+
+def test_quickstart_into_a_non_empty_directory_is_a_conflict(
+    tmp_path: Path, run_cli: Callable[..., Result],
+) -> None:
+    (tmp_path / "mine.txt").write_text("my own file\n")
+    result = run_cli("quickstart", tmp_path)
+    assert result.exit_code == ExitCode.CONFLICT
+    assert f"Error: {tmp_path} exists and is not empty" in result.stderr
+    assert "Hint: quickstart writes a new project: pass a new or empty directory" in result.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["mine.txt"]

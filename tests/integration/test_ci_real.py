@@ -6,7 +6,9 @@
   `gitlab-ci-local --force-shell-executor`;
 - every Jenkinsfile variant parses with tree-sitter-groovy and has the declarative structure;
 - the Dockerfile's own install command installs the wheel the build job made, in a fresh venv;
-- our own .gitlab-ci.yml is what `mlpack ci gitlab` renders for this repository.
+- our own .gitlab-ci.yml is what `mlpack ci gitlab` renders for this repository;
+- the publish job of a tag pipeline, run by gitlab-ci-local against a real index (pypiserver), skips
+  a version `mlpack release` already uploaded.
 """
 
 from __future__ import annotations
@@ -428,3 +430,44 @@ def test_our_gitlab_ci_is_what_mlpack_ci_renders_and_is_valid(tmp_path: Path) ->
     assert listed_jobs(gitlab_ci_local(repo, "--list")) == {"lint", "test", "build"}
     tagged = gitlab_ci_local(repo, "--list", *TAG_PIPELINE)
     assert tagged.returncode == 0 and listed_jobs(tagged) == {"lint", "test", "build", "publish"}
+
+
+# -- the publish job of a tag pipeline, after `mlpack release` --------------------------------------
+
+
+@NEEDS_RSYNC
+@NEEDS_GITLAB_CI_LOCAL
+@pytest.mark.usefixtures("tool_caches")
+def test_the_publish_job_skips_the_version_mlpack_release_uploaded(
+    tmp_path: Path, package_index: Any, mlpack_wheel: Path, make_git_project: Callable[..., Path],
+) -> None:
+    """`mlpack release` uploads, then the pushed tag runs `publish`: it must pass without uploading again."""
+    from mlpack_cli.building import BuildSettings, build_project
+    from mlpack_cli.publishing import PublishSettings, publish
+
+    project = make_git_project(tmp_path / "tagpipe", "tagpipe")
+    build_project(BuildSettings(root=project))
+    publish(PublishSettings(root=project, repository_url=package_index.url, username=package_index.username,
+                            password=package_index.password))  # what the release's publish step does
+    uploaded = package_index.files()
+    with (project / "pyproject.toml").open("a") as handle:
+        handle.write(f'\n[tool.mlpack.ci]\nindex = "{package_index.url}"\nmlpack-requirement = "{mlpack_wheel}"\n'
+                     "container = false\ndeploy = false\nmonitor = false\n")
+    ci.write_ci(project, "gitlab")
+
+    runner = tmp_path / "runner-venv"  # the job's `python`: a fresh environment, as in an image
+    venv.EnvBuilder(with_pip=True).create(runner)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CI_", "GITLAB_", "GCL_", "MLPACK_", "TWINE_"))}
+    env.update(PATH=f"{runner / 'bin'}{os.pathsep}{env['PATH']}", VIRTUAL_ENV=str(runner))
+    assert GITLAB_CI_LOCAL is not None
+    done = subprocess.run(
+        [GITLAB_CI_LOCAL, "--force-shell-executor", "--variable", "CI_COMMIT_TAG=v0.1.0",
+         "--variable", f"TWINE_USERNAME={package_index.username}",
+         "--variable", f"TWINE_PASSWORD={package_index.password}", "publish"],
+        cwd=project, env=env, capture_output=True, text=True, timeout=600,
+    )
+    output = ANSI.sub("", done.stdout + done.stderr)
+    assert done.returncode == 0, output[-6000:]
+    assert re.search(r"PASS\s+publish\b", output), output[-6000:]
+    assert "is already on" in output and "nothing uploaded (--skip-existing)" in output
+    assert package_index.files() == uploaded

@@ -65,6 +65,33 @@ def test_the_same_version_again_is_refused_before_any_upload(
     assert package_index.password not in result.stdout + result.stderr
 
 
+def test_skip_existing_skips_the_same_files_and_refuses_others(
+    published: PublishResult, package_index: Any, run_cli: Callable[..., Result],
+    chdir: Callable[[Path], None], monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+) -> None:
+    """What the tag pipeline's publish job does after `mlpack release` uploaded the version."""
+    before = package_index.files()
+    monkeypatch.setenv("TWINE_USERNAME", package_index.username)
+    monkeypatch.setenv("TWINE_PASSWORD", package_index.password)
+    chdir(published.uploaded[0].parent.parent)
+    skipped = run_cli("publish", "--skip-existing", "--repository-url", package_index.url, "dist/pubdemo-0.1.0.tar.gz",
+                      "dist/pubdemo-0.1.0-py3-none-any.whl")
+    assert skipped.exit_code == 0, skipped.stdout + skipped.stderr
+    assert (f"skipped pubdemo 0.1.0 is already on {package_index.simple_url} with these files "
+            "(pubdemo-0.1.0.tar.gz, pubdemo-0.1.0-py3-none-any.whl): nothing uploaded (--skip-existing)"
+            ) in " ".join(skipped.stdout.split())
+    assert "differ byte for byte" not in skipped.stdout  # these very files
+    assert "uploaded" not in skipped.stdout.replace("nothing uploaded", "")
+
+    other = tmp_path / "pubdemo-0.1.0-py3-none-manylinux_2_17_x86_64.whl"  # same version, a file it lacks
+    other.write_bytes(published.uploaded[-1].read_bytes())
+    refused = run_cli("publish", "--skip-existing", "--repository-url", package_index.url, other)
+    assert refused.exit_code == ExitCode.PUBLISH_FAILED
+    assert "pubdemo 0.1.0 already exists on" in refused.stderr and "with other files" in refused.stderr
+    assert package_index.files() == before
+    assert package_index.password not in skipped.stdout + skipped.stderr + refused.stdout + refused.stderr
+
+
 def test_an_unreachable_index_is_named_and_nothing_is_sent(
     unpublished: BuildResult, dead_index_url: str, run_cli: Callable[..., Result],
     monkeypatch: pytest.MonkeyPatch,
@@ -95,7 +122,8 @@ def test_wrong_then_right_password_never_shows_the_password(
     succeeded = run_cli("publish", "--repository-url", package_index.url, *dists)
     assert succeeded.exit_code == 0, succeeded.stderr
     assert {p.name for p in dists} <= package_index.files()
-    assert "uploaded pubdemo_two-0.1.0-py3-none-any.whl" in succeeded.stdout
+    for dist in dists:  # each upload reported once, as it happens
+        assert succeeded.stdout.count(f"uploaded {dist.name}") == 1, succeeded.stdout
 
     everything = failed.stdout + failed.stderr + succeeded.stdout + succeeded.stderr
     assert package_index.password not in everything

@@ -45,7 +45,9 @@ def test_release_publishes_commits_and_tags(
     assert run_git(root, "cat-file", "-t", "v0.2.0").strip() == "tag"  # annotated, not lightweight
     assert run_git(root, "rev-parse", "v0.2.0^{commit}") == run_git(root, "rev-parse", "HEAD")
     assert run_git(root, "status", "--porcelain") == ""
-    assert "git push origin HEAD v0.2.0" in result.stdout
+    # the repository has no remote: the push command says so rather than naming one that is not there
+    assert "Push the release commit and tag: git push <remote> HEAD v0.2.0" in result.stdout
+    assert "no git remote: add one with `git remote add origin <url>`" in result.stdout
     assert "byte-identical to the one the tests ran against" in result.stdout
     assert "password from .pypirc [local]" in result.stdout
     assert package_index.password not in result.stdout + result.stderr
@@ -84,3 +86,31 @@ def test_dry_run_uploads_and_tags_nothing(
     assert (root / "dist" / "reldry-0.1.1-py3-none-any.whl").is_file()  # built and verified all the same
     assert run_git(root, "tag", "--list") == ""
     assert not any(name.startswith("reldry") for name in package_index.files())
+
+
+@pytest.mark.usefixtures("credentials")
+@pytest.mark.parametrize("problem", ["no git identity", "tag exists"])
+def test_what_commit_and_tag_need_is_checked_before_the_upload(
+    tmp_path: Path, package_index: Any, run_cli: Callable[..., Result], problem: str,
+    make_git_project: Callable[..., Path], run_git: Callable[..., str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    name = "relpre" + ("id" if problem == "no git identity" else "tag")
+    root = make_git_project(tmp_path / name, name)
+    if problem == "no git identity":
+        (Path.home() / ".gitconfig").write_text("[user]\n\tuseConfigOnly = true\n")
+        for variable in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL", "EMAIL"):
+            monkeypatch.delenv(variable, raising=False)
+        expected = "git does not know who you are"
+    else:
+        run_git(root, "tag", "-a", "v0.1.1", "-m", "an old mistake")
+        expected = "the tag v0.1.1 already exists"
+    before = (root / "pyproject.toml").read_bytes()
+    head = run_git(root, "rev-parse", "HEAD")
+    result = run_cli("release", root, "--isolated", "--repository-url", package_index.url)
+    assert result.exit_code == ExitCode.RELEASE_FAILED, result.stdout + result.stderr
+    assert f"Error: release step 'clean tree' failed: {expected}" in result.stderr
+    assert "Hint: " in result.stderr
+    assert not any(n.startswith(name) for n in package_index.files())  # nothing published
+    assert not (root / "dist").exists()  # nothing even built
+    assert (root / "pyproject.toml").read_bytes() == before
+    assert run_git(root, "rev-parse", "HEAD") == head

@@ -84,6 +84,25 @@ def test_values_that_cannot_be_made_safe_are_refused(table: dict[str, Any], mess
     with pytest.raises(InvalidInput, match=re.escape(message)) as raised:
         options(**table)
     assert raised.value.exit_code == ExitCode.INVALID_INPUT
+    assert raised.value.hint, "every refusal says what to write instead"
+
+
+@pytest.mark.parametrize(
+    ("table", "hint"),
+    [
+        ({"container": "yes"}, "Pass --container or --no-container, or write `container = true` or "
+                               "`container = false` in [tool.mlpack.ci] (a TOML boolean, without quotes)."),
+        ({"convert-check": "no"}, "Write `convert-check = true` or `convert-check = false` in [tool.mlpack.ci]"),
+        ({"environment": ""}, 'Write environment = "..." in [tool.mlpack.ci] as a quoted TOML string '
+                              "(letters, digits, spaces and - _ / $ { })."),
+        ({"index": 3}, 'Write index = "..." in [tool.mlpack.ci] as a quoted TOML string.'),
+        ({"deploy-script": {"run": "x"}}, 'Write e.g. deploy-script = ["kubectl apply -f k8s/"]'),
+    ],
+)
+def test_wrong_types_get_a_hint_saying_what_to_write(table: dict[str, Any], hint: str) -> None:
+    with pytest.raises(InvalidInput) as raised:
+        options(**table)
+    assert hint in (raised.value.hint or "")
 
 
 def test_options_made_directly_are_validated_too() -> None:
@@ -144,6 +163,18 @@ def test_gitlab_publish_uses_the_job_token_for_the_project_registry() -> None:
         "TWINE_PASSWORD": "$CI_JOB_TOKEN",
         "TWINE_REPOSITORY_URL": "${CI_API_V4_URL}/projects/${CI_PROJECT_ID}/packages/pypi",
     }
+
+
+@pytest.mark.parametrize("index", ["gitlab", "pypi", "https://nexus.example.org/repository/pypi/"])
+def test_publish_skips_a_version_mlpack_release_already_uploaded(index: str) -> None:
+    document = gitlab(index=index, **{"mlpack-requirement": "mlpack-cli==1.2.3"})
+    assert document["variables"]["MLPACK_REQUIREMENT"] == "mlpack-cli==1.2.3"
+    script = document["publish"]["script"]
+    assert script[-2:] == ['python -m pip install "$MLPACK_REQUIREMENT"', "mlpack publish --skip-existing dist/*"]
+    assert not any("twine upload" in line for line in script)  # it would refuse the version release uploaded
+    jenkins = ci.render_pipeline("jenkins", options(index=index))
+    assert "sh '.venv/bin/mlpack publish --skip-existing dist/*'" in jenkins
+    assert "twine upload" not in jenkins
 
 
 def test_gitlab_publish_to_another_index_leaves_credentials_to_ci_variables() -> None:
@@ -297,6 +328,11 @@ def test_edits_are_never_dropped_without_force(project: Path) -> None:
     (difference,) = preview.differences
     assert "-# our own tweak" in difference.diff
     assert (project / ".gitlab-ci.yml").read_text() == edited
+    with pytest.raises(FileConflict) as predicted:  # the dry run's verdict is the real run's
+        preview.refuse_dropped_edits(dry_run=True)
+    assert predicted.value.exit_code == raised.value.exit_code
+    assert "Nothing would be written" in (predicted.value.hint or "")
+    ci.write_ci(project, "gitlab", force=True, dry_run=True).refuse_dropped_edits(dry_run=True)  # --force: fine
 
     ci.write_ci(project, "gitlab", force=True)
     assert (project / ".gitlab-ci.yml").read_text() == ci.render_pipeline("gitlab", preview.options)

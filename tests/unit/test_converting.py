@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 import tomlkit
 
-from mlpack_cli.converting import ConvertSettings, check_project, convert_project, module_name
+from mlpack_cli.converting import (
+    Conflict, ConvertSettings, Orphan, StaleModule, check_modules, check_project, convert_project, module_name,
+)
 from mlpack_cli.files import Action
 from mlpack_cli.scaffold import InitSettings, init_project
 
@@ -109,22 +111,60 @@ def test_rerunning_is_byte_identical_and_changes_nothing(converted) -> None:  # 
     assert {p: p.read_bytes() for p in (root / "src").rglob("*.py")} == before
 
 
-def test_edited_module_is_kept_unless_forced(tmp_path: Path) -> None:
+def test_edited_module_of_a_changed_notebook_is_a_conflict_until_forced(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "demo", "knn.ipynb")
+    convert_project(settings(root))
+    module, tests = root / "src/demo/houses.py", root / "tests/test_houses.py"
+    edited = module.read_text() + "\n# my tweak\n"
+    module.write_text(edited)
+    tests_before = tests.read_text()
+    notebook = root / "notebooks/houses.ipynb"
+    notebook.write_text(notebook.read_text().replace("TEST_FRACTION = 0.25", "TEST_FRACTION = 0.3"))
+    knn = root / "notebooks/knn.ipynb"
+    knn.write_text(knn.read_text().replace("import math", "import math  # changed"))
+    result = convert_project(settings(root))
+    (houses,) = result.conflicted
+    assert houses.notebook == "notebooks/houses.ipynb"
+    assert houses.conflicts == [Conflict("src/demo/houses.py", "edited")]
+    assert not result.ok and not result.failed
+    assert module.read_text() == edited
+    assert tests.read_text() == tests_before  # nothing of that notebook is written
+    actions = {e.path.as_posix(): e for e in result.plan.entries}
+    assert actions["src/demo/houses.py"].action == Action.SKIPPED
+    assert "edited since mlpack wrote it" in actions["src/demo/houses.py"].note
+    assert actions["tests/test_houses.py"].action == Action.SKIPPED
+    assert actions["src/demo/knn.py"].action == Action.UPDATED  # the other notebook is still written
+    assert check_modules(settings(root)).stale == [StaleModule("notebooks/houses.ipynb", "src/demo/houses.py",
+                                                               "edited")]
+    forced = convert_project(settings(root, force=True, paths=[notebook]))
+    assert forced.ok
+    assert "TEST_FRACTION = 0.3" in module.read_text()
+    assert "my tweak" not in module.read_text()
+    assert check_modules(settings(root)).ok
+
+
+def test_edited_module_of_an_unchanged_notebook_is_kept_and_in_step(tmp_path: Path) -> None:
     root = make_project(tmp_path / "demo")
     convert_project(settings(root))
     module = root / "src/demo/houses.py"
     edited = module.read_text() + "\n# my tweak\n"
     module.write_text(edited)
-    notebook = root / "notebooks/houses.ipynb"
-    notebook.write_text(notebook.read_text().replace("TEST_FRACTION = 0.25", "TEST_FRACTION = 0.3"))
     result = convert_project(settings(root))
+    assert result.ok and not result.conflicted
     assert module.read_text() == edited
     entry = next(e for e in result.plan.entries if e.path == Path("src/demo/houses.py"))
     assert entry.action == Action.SKIPPED and "edited" in entry.note
-    assert (root / "tests/test_houses.py").read_text().count("TEST_FRACTION") >= 1  # untouched file refreshed
-    convert_project(settings(root, force=True))
-    assert "TEST_FRACTION = 0.3" in module.read_text()
-    assert "my tweak" not in module.read_text()
+    assert check_modules(settings(root)).ok
+
+
+def test_a_file_mlpack_did_not_write_is_a_conflict(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "demo")
+    (root / "src/demo/houses.py").write_text("VALUE = 1\n")
+    result = convert_project(settings(root))
+    assert [r.conflicts for r in result.conflicted] == [[Conflict("src/demo/houses.py", "foreign")]]
+    assert (root / "src/demo/houses.py").read_text() == "VALUE = 1\n"
+    assert not (root / "tests/test_houses.py").exists()
+    assert check_modules(settings(root)).stale[0].state == "foreign"
 
 
 def test_unedited_module_is_refreshed_when_the_notebook_changes_and_check_notices(tmp_path: Path) -> None:
@@ -138,6 +178,64 @@ def test_unedited_module_is_refreshed_when_the_notebook_changes_and_check_notice
     convert_project(settings(root))
     assert "TEST_FRACTION = 0.5" in (root / "src/demo/houses.py").read_text()
     assert check_project(settings(root)) == []
+
+
+def test_check_reports_files_that_cannot_be_converted_as_such_not_as_stale(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "demo", "picture.ipynb", "markdown_only.ipynb")
+    (root / "notebooks/list.ipynb").write_text("[]")
+    convert_project(settings(root))
+    found = check_modules(settings(root))
+    assert found.stale == [] and not found.ok
+    errors = {r.notebook: r.error for r in found.failed}
+    assert errors == {
+        "notebooks/list.ipynb": "notebooks/list.ipynb: not a notebook (the file holds a JSON list, not an object "
+                                "with 'cells')",
+        "notebooks/markdown_only.ipynb": "notebooks/markdown_only.ipynb: the notebook has no code "
+                                         "(its 1 cell(s) are all markdown)",
+        "notebooks/picture.ipynb": "notebooks/picture.ipynb: not a notebook (the file is binary, not UTF-8 JSON; "
+                                   "it looks like a PNG image)",
+    }
+    assert all(r.hint for r in found.failed)
+
+
+def test_a_deleted_notebook_leaves_orphans_that_check_reports_and_prune_removes(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "demo", "knn.ipynb", "magics.ipynb")
+    convert_project(settings(root))
+    dependencies = tomlkit.parse((root / "pyproject.toml").read_text())["project"]["dependencies"]
+    (root / "notebooks/knn.ipynb").unlink()
+    (root / "notebooks/magics.ipynb").unlink()
+    magics = root / "src/demo/magics.py"
+    magics.write_text(magics.read_text() + "# mine\n")
+    orphans = [Orphan("src/demo/knn.py", "notebooks/knn.ipynb", False),
+               Orphan("src/demo/magics.py", "notebooks/magics.ipynb", True),
+               Orphan("tests/test_knn.py", "notebooks/knn.ipynb", False),
+               Orphan("tests/test_magics.py", "notebooks/magics.ipynb", False)]
+    found = check_modules(settings(root))
+    assert found.orphans == orphans and found.stale == [] and not found.ok
+    assert check_project(settings(root)) == [root / o.path for o in orphans]
+    kept = convert_project(settings(root))
+    assert kept.orphans == orphans and kept.pruned == [] and kept.ok
+    assert (root / "src/demo/knn.py").is_file()
+    dry = convert_project(settings(root, prune=True, dry_run=True))
+    assert dry.pruned == ["src/demo/knn.py", "tests/test_knn.py", "tests/test_magics.py"]
+    assert (root / "src/demo/knn.py").is_file()
+    pruned = convert_project(settings(root, prune=True))
+    assert pruned.pruned == dry.pruned
+    assert not (root / "src/demo/knn.py").exists() and not (root / "tests/test_knn.py").exists()
+    assert magics.is_file()  # edited: never removed
+    assert check_modules(settings(root)).orphans == [orphans[1]]
+    assert tomlkit.parse((root / "pyproject.toml").read_text())["project"]["dependencies"] == dependencies
+
+
+def test_a_renamed_notebook_orphans_its_old_module_only(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "demo")
+    convert_project(settings(root))
+    (root / "notebooks/houses.ipynb").rename(root / "notebooks/prices.ipynb")
+    result = convert_project(settings(root))
+    assert [o.path for o in result.orphans] == ["src/demo/houses.py", "tests/test_houses.py"]
+    (root / "notebooks/prices.ipynb").rename(root / "notebooks/Houses.ipynb")  # the same module again
+    assert check_modules(settings(root)).orphans == [Orphan("src/demo/prices.py", "notebooks/prices.ipynb", False),
+                                                     Orphan("tests/test_prices.py", "notebooks/prices.ipynb", False)]
 
 
 def test_dry_run_writes_nothing(tmp_path: Path) -> None:
@@ -213,6 +311,31 @@ def test_imports_keep_a_package_used_beside_an_aliased_submodule(tmp_path: Path)
     assert "import email.mime\nimport os\nimport os.path as osp\n" in module
     assert "import email\n" not in module
     assert flake8(root, root / "src/demo/imports.py").returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("cells", "gone"),
+    [
+        # pyflakes reports only the else branch's imports; dropping them leaves the if branch's unused
+        (["import sys", "if sys.version_info > (3,):\n    import queue\n    from urllib.parse import urljoin\n"
+          "else:\n    import Queue as queue\n    from urlparse import urljoin\nprint(sys.platform)"],
+         ["import queue", "urljoin"]),
+        # the unused local goes with its annotation, the import's only use
+        (["from typing import Final", "state: Final = len(str(3))"], ["Final"]),
+    ],
+    ids=["imports-in-branches", "import-read-by-a-dropped-annotation"],
+)
+def test_imports_left_unused_by_a_lint_fix_go_too(tmp_path: Path, cells: list[str], gone: list[str]) -> None:
+    import nbformat
+
+    root = make_project(tmp_path / "demo", example=False)
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    nbformat.write(notebook, str(root / "notebooks" / "unused.ipynb"))
+    convert_project(settings(root))
+    module = (root / "src/demo/unused.py").read_text()
+    done = flake8(root, root / "src/demo/unused.py")
+    assert (done.returncode, done.stdout) == (0, "")
+    assert not [name for name in gone if name in module]  # removed, not silenced
 
 
 def test_heading_keywords_come_from_pyproject(tmp_path: Path) -> None:

@@ -137,3 +137,42 @@ def test_a_mutated_list_is_not_a_shared_constant() -> None:
                       "for s in SIZES:\n    seen.append(s * PARAMS.get('k'))")
     assert result.constant_names == ["SIZES", "PARAMS"]
     assert "seen = []" in ast.unparse(ast.Module(stage(result, "load").statements, []))
+
+
+def test_a_name_a_function_declares_global_is_module_state_not_a_parameter() -> None:
+    """``step`` rebinds ``calls``: a keyword parameter would freeze it at 0 for every later stage."""
+    result = pipeline(
+        "calls = 0\nseen = []",
+        "def step(x):\n    global calls, seen\n    calls += 1\n    seen.append(x)\n    return x - 1",
+        ("x = step(step(5))", "Train", ()),
+        ("report = {'calls': calls, 'seen': seen, 'x': x}\nreport", "Evaluate", ()),
+    )
+    assert result.constant_names == ["calls", "seen"]  # module variables, `seen` although it is mutated
+    assert [stage.constants for stage in result.stages] == [[], [], [], [], []]
+    assert stage(result, "evaluate").inputs == ["x"]
+    namespace: dict[str, object] = {}
+    for statement in [*result.constants, *result.helpers]:
+        exec(compile(ast.Module([statement], []), "<module>", "exec"), namespace)
+    exec(compile(ast.Module(stage(result, "train").statements, []), "<train>", "exec"), namespace)
+    exec(compile(ast.Module(stage(result, "evaluate").statements, []), "<evaluate>", "exec"), namespace)
+    assert namespace["report"] == {"calls": 2, "seen": [5, 4], "x": 3}
+
+
+def test_del_reads_the_name_and_unbinds_it() -> None:
+    names = analyze(ast.parse("tmp = 1\ndel tmp, table[0]\ndel (raw, [cache])\nkept = 2").body)
+    assert names.reads == ["table", "raw", "cache"]
+    assert names.binds == ["kept"]
+
+
+def test_deleting_a_name_an_earlier_stage_bound_makes_it_an_input() -> None:
+    """``del raw`` to free memory, as notebooks do: the stage must receive ``raw`` to delete it,
+    and what it deleted is not part of the evaluation result."""
+    result = pipeline(
+        ("import csv\nraw = list(csv.reader(open('x.csv')))\nrows = [r for r in raw if r]", "Load", ()),
+        ("del raw\nscale = max(rows)\ntmp = [r / scale for r in rows]\nscore = sum(tmp)\ndel tmp", "Evaluate", ()),
+    )
+    assert stage(result, "load").returns == ["raw", "rows"]
+    assert stage(result, "evaluate").inputs == ["raw", "rows"]
+    assert result.required == []
+    body = ast.unparse(ast.Module(stage(result, "evaluate").statements, []))
+    assert body.endswith("evaluation = {'scale': scale, 'score': score}")

@@ -15,9 +15,10 @@ def test_top_level_imports_ignore_relative_and_future_imports() -> None:
 
 
 def test_aliases_stdlib_local_and_unknown_imports() -> None:
-    found = resolve(["sklearn", "cv2", "json", "helpers", "surely_not_a_package_xyz", "demo", "jinja2"],
+    found = resolve(["sklearn", "skimage", "cv2", "json", "helpers", "surely_not_a_package_xyz", "demo", "jinja2"],
                     local_names={"helpers"}, own_package="demo")
-    assert found.requirements["scikit-learn"] == "scikit-learn"  # not installed here: no bound
+    assert found.requirements["scikit-image"] == "scikit-image"  # not installed here: no bound
+    assert found.requirements["scikit-learn"].startswith("scikit-learn>=")  # a test dependency: installed
     assert found.requirements["opencv-python"] == "opencv-python"
     assert found.requirements["jinja2"].startswith("jinja2>=")  # installed: lower bound from its version
     assert "json" not in str(found.requirements)

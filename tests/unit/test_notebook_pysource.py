@@ -85,3 +85,46 @@ def test_lint_fixes_never_drop_a_name_that_is_read() -> None:
     assert "y = i" in text
     assert "except RuntimeError:\n        pass" in text
     assert "except RuntimeError as ex:\n        print(ex)" in text
+
+
+def test_the_style_pass_finds_what_pycodestyle_finds() -> None:
+    """Generated code is pycodestyle-clean in its layout; the checks that depend on what the code
+    says run only where a pattern matches, on the statement there. Together: pycodestyle's answer."""
+    from mlpack_cli.notebook.pysource import _multiline_strings, style_problems
+
+    source = textwrap.dedent('''\
+        """Module doc."""
+        import os
+
+
+        def stage(data, l=1):
+            """A docstring with a line that is far too long to fit, far too long to fit, far too long to fit.
+            And a URL alone: https://example.com/a/very/long/path/that/goes/on/and/on/and/on/and/on/forever
+            """
+            f = lambda x: x
+            if data == None or data != True:
+                pass
+            for item in data:
+                if item:
+                    for I in item:
+                        pass
+            O = not item in data
+            try:
+                pass
+            except:
+                pass
+            if type(data) == type(os):
+                pass
+            label = "a string with \\\\d, and not in is: x == None"
+            total = compute(first_argument=1, second_argument=2, third_argument=3, fourth_argument=4, fifth=5)
+            return f, O, label, total, l
+
+
+        def l():
+            return 'it\\'s not the same'
+        ''')
+    tree = ast.parse(source)
+    fast = style_problems(source.splitlines(keepends=True), 100, _multiline_strings(tree), tree)
+    full = flake8_problems(source, 100, pyflakes=False)
+    assert sorted(fast) == sorted(full)
+    assert {code for _, code in full} >= {"E501", "E711", "E712", "E713", "E721", "E722", "E731", "E741", "E743"}

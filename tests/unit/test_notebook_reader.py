@@ -62,6 +62,25 @@ def test_json_that_is_not_a_notebook_is_refused(tmp_path: Path) -> None:
         read_notebook(path)
 
 
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("[]", "the file holds a JSON list, not an object with 'cells'"),
+        ('"cells"', "the file holds a JSON string, not an object with 'cells'"),
+        ("null", "the file holds a JSON null, not an object with 'cells'"),
+        ('{"nbformat": 4, "nbformat_minor": 5, "metadata": [], "cells": []}', "'metadata' is not a JSON object"),
+        ('{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [1]}', "cell 1 is not a JSON object"),
+    ],
+)
+def test_json_of_another_shape_is_not_a_notebook_naming_the_file(text: str, reason: str, tmp_path: Path) -> None:
+    path = tmp_path / "list.ipynb"
+    path.write_text(text)
+    with pytest.raises(NotebookError) as caught:
+        read_notebook(path, "notebooks/list.ipynb")
+    assert caught.value.message == f"notebooks/list.ipynb: not a notebook ({reason})"
+    assert caught.value.hint
+
+
 def test_source_hash_ignores_outputs_and_execution_counts(tmp_path: Path) -> None:
     data = json.loads((NOTEBOOKS / "knn.ipynb").read_text())
     before = read_notebook(NOTEBOOKS / "knn.ipynb").source_hash

@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from mlpack_cli.errors import PublishFailed
+from mlpack_cli.errors import ExitCode, InvalidInput, PublishFailed
 from mlpack_cli.publishing import (
     Credentials,
     PublishSettings,
     Target,
     ensure_version_is_new,
+    publish,
     redact,
     resolve_credentials,
     resolve_target,
@@ -185,3 +186,31 @@ def test_keyring_comes_last(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     assert (from_keyring.password, from_keyring.password_source) == ("kr-secret", "keyring")
     monkeypatch.setenv("TWINE_PASSWORD", "env-secret")
     assert resolve_credentials(settings(tmp_path, repository_url=URL), target).password == "env-secret"
+
+
+def test_skip_existing_skips_a_rebuilt_copy_and_says_the_index_keeps_its_own(
+    tiny_index: Target, tmp_path: Path,
+) -> None:
+    rebuilt = tmp_path / "demo-1.0.tar.gz"  # same name as the index's, other bytes (built again in CI)
+    rebuilt.write_bytes(b"rebuilt")
+    chosen = settings(tmp_path, dists=(rebuilt,), repository_url=tiny_index.upload_url, username="u",
+                      password="p", skip_existing=True)
+    result = publish(chosen)
+    assert (result.uploaded, result.skipped) == ([], [rebuilt])
+    (note,) = result.notes
+    assert note.startswith(f"demo 1.0 is already on {tiny_index.simple_url} with these files (demo-1.0.tar.gz): "
+                           "nothing uploaded (--skip-existing)")
+    assert "differ byte for byte" in note
+    with pytest.raises(PublishFailed, match="demo 1.0 already exists") as caught:  # without the option: refused
+        publish(settings(tmp_path, dists=(rebuilt,), repository_url=tiny_index.upload_url, username="u",
+                         password="p"))
+    assert "with other files" not in caught.value.message
+
+
+def test_a_missing_file_or_a_foreign_name_is_an_input_error(tmp_path: Path) -> None:
+    with pytest.raises(InvalidInput, match="no such file") as caught:
+        publish(settings(tmp_path, dists=(tmp_path / "dist" / "nonexist.whl",), repository_url=URL))
+    assert caught.value.exit_code == ExitCode.INVALID_INPUT and "mlpack build" in (caught.value.hint or "")
+    (tmp_path / "notes.txt").write_text("not a distribution\n")
+    with pytest.raises(InvalidInput, match="not an sdist or wheel file name"):
+        publish(settings(tmp_path, dists=(tmp_path / "notes.txt",), repository_url=URL))

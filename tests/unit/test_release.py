@@ -8,7 +8,18 @@ from pathlib import Path
 import pytest
 
 from mlpack_cli.errors import InvalidInput, ReleaseFailed
-from mlpack_cli.release import ReleaseSettings, bump_version, release, set_version
+from mlpack_cli.release import (
+    NO_REMOTE_NOTE,
+    ReleaseResult,
+    ReleaseSettings,
+    _commit_and_tag,
+    _Steps,
+    bump_version,
+    git_ready,
+    push_command,
+    release,
+    set_version,
+)
 from mlpack_cli.reporting import using_reporter
 from mlpack_cli.scaffold import InitSettings, init_project
 
@@ -104,6 +115,7 @@ def test_a_failing_check_rolls_the_bump_back_byte_for_byte(repo: Path) -> None:
         release(ReleaseSettings(root=repo, bump="minor", isolated_check=False, repository_url="http://127.0.0.1:9/"))
     assert caught.value.message.startswith("release step 'check' failed")
     assert "F401 'os' imported but unused" in caught.value.message
+    assert "run `mlpack release` again" in (caught.value.hint or "")
     assert (repo / "pyproject.toml").read_bytes() == before
     assert _git(repo, "status", "--porcelain") == ""
     assert [(name, ok) for name, ok, _ in steps.finished if name in ("clean tree", "bump version", "check")] == [
@@ -124,3 +136,100 @@ def test_notebooks_out_of_sync_stop_the_release_before_the_bump(tmp_path: Path) 
     assert "houses.ipynb" in caught.value.message
     assert "mlpack convert" in (caught.value.hint or "")
     assert (root / "pyproject.toml").read_bytes() == before
+
+
+def test_a_failing_test_suggests_the_release_option_not_the_check_one(repo: Path) -> None:
+    (repo / "tests" / "test_broken.py").write_text("def test_broken():\n    assert False\n")
+    _git(repo, "add", "--all")
+    _git(repo, "commit", "--quiet", "-m", "a failing test")
+    with pytest.raises(ReleaseFailed) as caught:
+        release(ReleaseSettings(root=repo, dry_run=True))
+    assert caught.value.message.startswith("release step 'check' failed")
+    hint = caught.value.hint or ""
+    assert "run `mlpack release` again" in hint and "`mlpack release --isolated`" in hint
+    assert "mlpack check --isolated" not in hint
+
+
+def test_the_push_command_names_the_remote_or_says_there_is_none(repo: Path) -> None:
+    assert push_command(repo, "v1.0.0") == ("git push <remote> HEAD v1.0.0", NO_REMOTE_NOTE)
+    assert "git remote add origin <url>" in NO_REMOTE_NOTE
+    _git(repo, "remote", "add", "upstream", "https://example.org/upstream.git")
+    assert push_command(repo, "v1.0.0") == ("git push upstream HEAD v1.0.0", None)
+    _git(repo, "remote", "add", "origin", "https://example.org/origin.git")
+    assert push_command(repo, None) == ("git push origin HEAD", None)
+
+
+def _no_identity(monkeypatch: pytest.MonkeyPatch) -> None:
+    (Path.home() / ".gitconfig").write_text("[user]\n\tuseConfigOnly = true\n")  # no name, no e-mail
+    for name in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL", "EMAIL"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.mark.parametrize("problem", ["identity", "tag", "untracked", "merge"])
+def test_what_commit_and_tag_need_is_checked_before_any_build(
+    repo: Path, monkeypatch: pytest.MonkeyPatch, problem: str,
+) -> None:
+    if problem == "identity":
+        _no_identity(monkeypatch)
+        expected, hint = "git does not know who you are", "git config --global user.email"
+    elif problem == "tag":
+        _git(repo, "tag", "v0.1.1")
+        expected, hint = "the tag v0.1.1 already exists", "git tag -d v0.1.1"
+    elif problem == "untracked":
+        _git(repo, "rm", "--cached", "--quiet", "pyproject.toml")
+        _git(repo, "commit", "--quiet", "-m", "untrack")
+        expected, hint = "pyproject.toml is not tracked by git", "git add pyproject.toml"
+    else:
+        head = _git(repo, "rev-parse", "HEAD").strip()
+        (repo / ".git" / "MERGE_HEAD").write_text(head + "\n")
+        expected, hint = "a merge is in progress", "git merge --abort"
+    before = (repo / "pyproject.toml").read_bytes()
+    steps = Steps()
+    with using_reporter(steps), pytest.raises(ReleaseFailed) as caught:
+        release(ReleaseSettings(root=repo, repository_url="http://127.0.0.1:9/", allow_dirty=True))
+    assert caught.value.message.startswith("release step 'clean tree' failed: ")
+    assert expected in caught.value.message
+    assert hint in (caught.value.hint or "")
+    assert [name for name, _, _ in steps.finished] == ["clean tree"]  # nothing built, nothing uploaded
+    assert (repo / "pyproject.toml").read_bytes() == before
+
+
+def test_without_a_tag_an_existing_tag_does_not_matter(repo: Path) -> None:
+    _git(repo, "tag", "v0.1.1")
+    assert git_ready(repo, None) == "git identity known"
+    assert git_ready(repo, "v0.1.2") == "tag v0.1.2 is free, git identity known"
+
+
+def _published(repo: Path, tag: bool) -> tuple[ReleaseSettings, ReleaseResult]:
+    (repo / "pyproject.toml").write_text((repo / "pyproject.toml").read_text().replace('"0.1.0"', '"0.2.0"'))
+    result = ReleaseResult("relunit", "0.1.0", "0.2.0", False, published_to="http://127.0.0.1:9/")
+    return ReleaseSettings(root=repo, tag=tag), result
+
+
+def test_a_tag_failure_after_the_upload_says_what_was_done_and_what_is_left(repo: Path) -> None:
+    settings, result = _published(repo, tag=True)
+    _git(repo, "tag", "v0.2.0")  # made in the meantime: the tag step fails after the commit
+    with pytest.raises(ReleaseFailed) as caught:
+        _commit_and_tag(settings, _Steps(result), result, repo)
+    message, hint = caught.value.message, caught.value.hint or ""
+    assert "tag 'v0.2.0' already exists" in message
+    assert "relunit 0.2.0 is published to http://127.0.0.1:9/" in message
+    assert "the version bump is committed; the tag was not made." in message
+    assert hint == ('Fix the cause above, then run: `git tag -a v0.2.0 -m "Release 0.2.0"` && '
+                    f"`git push <remote> HEAD v0.2.0` ({NO_REMOTE_NOTE}).")
+    assert _git(repo, "log", "-1", "--format=%s").strip() == "Release 0.2.0"
+
+
+def test_a_commit_failure_after_the_upload_lists_the_commit_too(
+    repo: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _git(repo, "remote", "add", "origin", "https://example.org/origin.git")
+    settings, result = _published(repo, tag=True)
+    _no_identity(monkeypatch)
+    with pytest.raises(ReleaseFailed) as caught:
+        _commit_and_tag(settings, _Steps(result), result, repo)
+    assert "pyproject.toml keeps the version bump, not committed; nothing was committed or tagged." in (
+        caught.value.message)
+    assert caught.value.hint == (
+        'Fix the cause above, then run: `git commit -m "Release 0.2.0" -- pyproject.toml` && '
+        '`git tag -a v0.2.0 -m "Release 0.2.0"` && `git push origin HEAD v0.2.0`.')

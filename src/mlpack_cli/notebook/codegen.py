@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from mlpack_cli.notebook.dataflow import Pipeline, Stage
 from mlpack_cli.notebook.ipython import COMMENTS
+from mlpack_cli.notebook.names import walk
 from mlpack_cli.notebook.pysource import add_noqa, fix_lint, unparse, wrap_expression
 
 _HEADER = re.compile(
@@ -72,6 +73,7 @@ class Generated:
     module: str
     tests: str
     silenced: list[tuple[int, str]]  # flake8 codes kept with a noqa comment in the module
+    tree: ast.Module  # the module's AST (its header and noqa comments change no node)
 
 
 def generate(pipeline: Pipeline, *, package: str, module: str, notebook: str, source_hash: str,
@@ -102,12 +104,14 @@ def generate(pipeline: Pipeline, *, package: str, module: str, notebook: str, so
         stages=[_with_cell_comments(unparse(d, max_line).strip("\n")) for d in stage_defs],
         run=unparse(run_def, max_line).strip("\n"),
     )
-    body, silenced = add_noqa(body, max_line, pyflakes=other_problems)
+    tree = ast.parse(body)
+    body, silenced = add_noqa(body, max_line, pyflakes=other_problems, tree=tree)
     tests, _ = add_noqa(_tests(pipeline, package, module, notebook), max_line, only_long_lines=True)
     return Generated(
         module=with_header(body, notebook, source_hash, max_line),
         tests=with_header(tests, notebook, source_hash, max_line),
         silenced=silenced,
+        tree=tree,
     )
 
 
@@ -153,7 +157,7 @@ def _function(name: str, positional: list[str], keywords: list[str], required_ke
     function = ast.FunctionDef(name=name, args=args, body=body, decorator_list=[], returns=None, lineno=0)
     if sys.version_info >= (3, 12):
         function.type_params = []
-    return ast.fix_missing_locations(function)
+    return function  # no locations needed: fix_lint numbers every node of the module before anything reads them
 
 
 def _run_def(pipeline: Pipeline, module: str) -> ast.FunctionDef:
@@ -306,7 +310,7 @@ def _literal_inputs(pipeline: Pipeline) -> tuple[list[str], list[str]]:
     for stage in pipeline.stages:
         if stage.name != "load":
             continue
-        for node in ast.walk(ast.Module(body=stage.statements, type_ignores=[])):
+        for node in walk(ast.Module(body=stage.statements, type_ignores=[])):
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
                 if _URL.match(node.value):
                     urls.append(node.value)

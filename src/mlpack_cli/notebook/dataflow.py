@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from mlpack_cli.notebook import stages as st
-from mlpack_cli.notebook.names import BUILTINS, analyze, bound_names, free_names, loaded_names
+from mlpack_cli.notebook.names import BUILTINS, analyze, bound_names, free_names, loaded_names, walk
 
 # Names the generated module defines itself; notebook names that collide get a trailing "_".
 RESERVED = frozenset({*st.STAGES, "run", "monitoring"})
@@ -86,7 +86,8 @@ def build_pipeline(cells: Sequence[ParsedCell], keywords: Mapping[str, Sequence[
         cell.tree.body = _normalize(cell.tree.body)
     counts = _binding_counts(cells)
     imports = _hoistable_imports(cells, counts)
-    constants = _constants(cells, counts)
+    shared = _declared_global(cells)
+    constants = _constants(cells, counts, shared)
     module_names = {name for statement in imports + constants for name in bound_names(statement)}
     helpers = _hoistable_definitions(cells, counts, module_names)
     hoisted = {id(s) for s in imports + constants + helpers}
@@ -113,7 +114,7 @@ def build_pipeline(cells: Sequence[ParsedCell], keywords: Mapping[str, Sequence[
     for stage in pipeline.stages:
         stage.body = [(n, [s for s in body if not st.is_display(s) or not isinstance(s, ast.Expr)])
                       for n, body in stage.body]
-    _wire(pipeline, module_names | {_def_name(h) for h in helpers})
+    _wire(pipeline, module_names | {_def_name(h) for h in helpers}, shared)
     _prune_module_level(pipeline)
     return pipeline
 
@@ -124,7 +125,7 @@ def build_pipeline(cells: Sequence[ParsedCell], keywords: Mapping[str, Sequence[
 def _rename_reserved(cells: Sequence[ParsedCell]) -> dict[str, str]:
     used = set()
     for cell in cells:
-        for node in ast.walk(cell.tree):
+        for node in walk(cell.tree):
             if isinstance(node, ast.Name):
                 used.add(node.id)
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
@@ -235,17 +236,18 @@ def _hoistable_imports(cells: Sequence[ParsedCell], counts: Counter[str]) -> lis
     return [s for s in statements if all((a.asname or a.name.split(".")[0]) in ok for a in s.names)]
 
 
-def _constants(cells: Sequence[ParsedCell], counts: Counter[str]) -> list[ast.stmt]:
+def _constants(cells: Sequence[ParsedCell], counts: Counter[str], shared: set[str]) -> list[ast.stmt]:
     """Literal assignments to names bound once; a list, dict or set only if nothing mutates it
-    (a module constant is shared by every run, so ``points = []`` filled by a loop is not one)."""
-    mutated = _mutated_names(cells)
+    (a module constant is shared by every run, so ``points = []`` filled by a loop is not one),
+    or if a function declares it ``global`` (then it is module state, shared by design)."""
+    mutated = _mutated_names(cells) - shared
     constants = []
     for cell in cells:
         for statement in cell.tree.body:
             name = _target(statement)
             value = getattr(statement, "value", None)
             if value is not None and name and counts[name] == 1 and _is_literal(value):
-                if name in mutated and any(isinstance(n, (ast.List, ast.Dict, ast.Set)) for n in ast.walk(value)):
+                if name in mutated and any(isinstance(n, (ast.List, ast.Dict, ast.Set)) for n in walk(value)):
                     continue
                 constants.append(statement)
     return constants
@@ -261,7 +263,7 @@ def _mutated_names(cells: Sequence[ParsedCell]) -> set[str]:
     """Names changed in place: ``name.append(...)``, ``name[...] = / del / +=``, ``shuffle(name)``."""
     mutated: set[str] = set()
     for cell in cells:
-        for node in ast.walk(cell.tree):
+        for node in walk(cell.tree):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
                 if isinstance(node.func.value, ast.Name) and node.func.attr in _MUTATING_METHODS:
                     mutated.add(node.func.value.id)
@@ -274,6 +276,14 @@ def _mutated_names(cells: Sequence[ParsedCell]) -> set[str]:
                 if isinstance(node.target.value, ast.Name):
                     mutated.add(node.target.value.id)
     return mutated
+
+
+def _declared_global(cells: Sequence[ParsedCell]) -> set[str]:
+    """Names a function declares ``global``: it rebinds them when called, so they stay module
+    variables that every stage reads as they are then, never keyword parameters frozen at their
+    first value."""
+    return {name for cell in cells if "global" in cell.source  # (only text can make the statement)
+            for node in walk(cell.tree) if isinstance(node, ast.Global) for name in node.names}
 
 
 def _target(statement: ast.stmt) -> str:
@@ -438,7 +448,7 @@ def _shows_a_value(value: ast.expr) -> bool:
 
 
 def _fresh(base: str, cells: Sequence[ParsedCell]) -> str:
-    used = {n.id for cell in cells for n in ast.walk(cell.tree) if isinstance(n, ast.Name)}
+    used = {n.id for cell in cells for n in walk(cell.tree) if isinstance(n, ast.Name)}
     name = base
     while name in used:
         name += "_"
@@ -448,8 +458,8 @@ def _fresh(base: str, cells: Sequence[ParsedCell]) -> str:
 # -- wiring the stages ----------------------------------------------------------------------------
 
 
-def _wire(pipeline: Pipeline, module_names: set[str]) -> None:
-    constants = set(pipeline.constant_names)
+def _wire(pipeline: Pipeline, module_names: set[str], shared: set[str]) -> None:
+    constants = set(pipeline.constant_names) - shared  # module state is read from the module
     active = [s for s in pipeline.stages if not s.is_stub]
     analyses = {s.name: analyze(s.statements) for s in active}
     bound_before: dict[str, str] = {}  # name -> the latest earlier stage that binds it

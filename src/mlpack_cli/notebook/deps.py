@@ -14,6 +14,8 @@ import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from mlpack_cli.notebook.names import walk
+
 # import name -> distribution name (maintained by hand; keep sorted)
 ALIASES: dict[str, str] = {
     "Bio": "biopython",
@@ -70,7 +72,7 @@ class Dependencies:
 def top_level_imports(tree: ast.AST) -> list[str]:
     """Absolute imports' top-level module names, sorted, without ``__future__``."""
     names: set[str] = set()
-    for node in ast.walk(tree):
+    for node in walk(tree):
         if isinstance(node, ast.Import):
             names.update(alias.name.split(".")[0] for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
@@ -86,6 +88,7 @@ def _installed() -> Mapping[str, list[str]]:
     return packages_distributions()
 
 
+@functools.lru_cache(maxsize=None)  # what is installed is read once per process, as _installed() is
 def _version(distribution: str) -> str | None:
     from importlib.metadata import PackageNotFoundError, version
 

@@ -11,8 +11,14 @@ string, ``l = ...``) gets a ``# noqa: <code>`` on its line, so the file passes f
 from __future__ import annotations
 
 import ast
+import bisect
+import functools
+import itertools
+import re
 from collections.abc import Callable
 from typing import Any
+
+from mlpack_cli.notebook.names import child_fields, walk
 
 INDENT = 4
 
@@ -22,10 +28,13 @@ def unparse(node: ast.AST, max_line: int = 100) -> str:
     unparser_class = getattr(ast, "_Unparser", None)
     if unparser_class is None:  # pragma: no cover - every supported Python has it
         return ast.unparse(node)
-    return str(_wrapping_unparser(unparser_class, max_line).visit(node))
+    return str(_wrapping_unparser(unparser_class, max_line)().visit(node))
 
 
+@functools.lru_cache(maxsize=8)
 def _wrapping_unparser(base: Any, max_line: int) -> Any:
+    """The unparser class for ``max_line`` (made once: a class costs more to make than most statements)."""
+
     class Wrapping(base):  # type: ignore[misc, valid-type]
         def _wrapped(
             self, node: ast.stmt, prefix: Callable[[], str], value: ast.expr, visit: Callable[[ast.stmt], None]
@@ -96,7 +105,7 @@ def _wrapping_unparser(base: Any, max_line: int) -> Any:
             else:
                 self._wrapped(node, lambda: "return ", node.value, super().visit_Return)
 
-    return Wrapping()
+    return Wrapping
 
 
 def _parameter_texts(args: ast.arguments) -> list[str]:
@@ -167,16 +176,30 @@ def wrap_expression(node: ast.expr, column: int, indent: int, max_line: int) -> 
 def fix_lint(module: ast.Module) -> bool:
     """Fix, in place, what pyflakes reports that has a fix that cannot change behaviour.
 
-    One pass is enough: every binding of a name reported unused is dropped at once, and none of
-    the fixes can create a new problem. Returns whether pyflakes reported anything else (then
-    :func:`add_noqa` runs pyflakes again on the final text, to place its noqa comments).
+    A fix can uncover a problem pyflakes did not report: of the imports binding one name in the
+    branches of an ``if``, it reports only the last (drop it and the others are unused), and an
+    unused annotated assignment takes its annotation along (maybe an import's only use). So
+    pyflakes runs again after a pass that did either, until one does neither. Returns whether
+    pyflakes reported anything else (then :func:`add_noqa` runs pyflakes again on the final
+    text, to place its noqa comments).
     """
+    while True:
+        reported, fixed, uncovering = _fix_lint_once(module)
+        if not uncovering:
+            return fixed != reported
+
+
+def _fix_lint_once(module: ast.Module) -> tuple[int, int, bool]:
+    """One pass of :func:`fix_lint`: how many problems pyflakes reported, how many were fixed, and
+    whether a fix may have uncovered another (see there)."""
     from pyflakes import checker, messages
 
     lines, parents = _number(module)
     reported = checker.Checker(module, filename="<generated>").messages
     fixed = 0
     unused: dict[int, tuple[ast.FunctionDef | ast.AsyncFunctionDef, set[str]]] = {}
+    unimported: set[str] = set()  # names whose import was dropped
+    uncovering = False
     for message in reported:
         node = lines.get(message.lineno)
         if isinstance(message, messages.UnusedVariable) and isinstance(node, ast.ExceptHandler):
@@ -189,16 +212,34 @@ def fix_lint(module: ast.Module) -> bool:
         elif isinstance(message, messages.FStringMissingPlaceholders) and isinstance(node, ast.JoinedStr):
             fixed += _plain_string(node, parents)
         elif isinstance(message, messages.UnusedImport) and isinstance(node, (ast.Import, ast.ImportFrom)):
-            fixed += _drop_import(node, str(message.message_args[0]), parents)
+            dropped_names = _drop_import(node, str(message.message_args[0]), parents)
+            fixed += bool(dropped_names)
+            unimported.update(dropped_names)
     for scope, names in unused.values():
         # A name the function never reads at all: every binding goes (each right-hand side stays,
         # for its side effects). pyflakes also reports names read before their binding in a loop;
         # those are read, so they stay (and get a noqa).
-        names -= {n.id for n in ast.walk(scope) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Store)}
+        names -= {n.id for n in walk(scope) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Store)}
         binders = [node for node in _own_scope_nodes(scope) if isinstance(node, _BINDERS)]
         dropped = {name for node in binders for name in names if _drop_one(node, name, parents)}
         fixed += len(dropped)
-    return fixed != len(reported)
+        uncovering = uncovering or any(
+            isinstance(node, ast.AnnAssign) and getattr(node.target, "id", None) in dropped for node in binders
+        )
+    # an import dropped while its name is bound again elsewhere: that binding may have been hidden
+    uncovering = uncovering or bool(unimported and unimported & _bound_names(module))
+    return len(reported), fixed, uncovering
+
+
+def _bound_names(module: ast.Module) -> set[str]:
+    """Names the module's imports and assignments bind, in any scope."""
+    bound: set[str] = set()
+    for node in walk(module):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            bound.add(node.id)
+        elif isinstance(node, ast.alias):
+            bound.add(node.asname or node.name.split(".")[0])
+    return bound
 
 
 def _number(module: ast.Module) -> tuple[dict[int, ast.AST], dict[int, ast.AST]]:
@@ -216,7 +257,7 @@ def _number(module: ast.Module) -> tuple[dict[int, ast.AST], dict[int, ast.AST]]
             node.lineno = node.end_lineno = number  # type: ignore[attr-defined]
             node.col_offset = node.end_col_offset = 0  # type: ignore[attr-defined]
             lines[number] = node
-        for field in node._fields:
+        for field in child_fields(node):
             value = getattr(node, field, None)
             if isinstance(value, list):
                 _modernize_block(value)
@@ -284,7 +325,11 @@ def _own_scope_nodes(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[a
     while pending:
         node = pending.pop()
         found.append(node)
-        pending.extend(child for child in ast.iter_child_nodes(node) if not isinstance(child, nested))
+        for field in child_fields(node):
+            value = getattr(node, field, None)
+            for child in value if isinstance(value, list) else [value]:
+                if isinstance(child, ast.AST) and not isinstance(child, nested):
+                    pending.append(child)
     return found
 
 
@@ -325,18 +370,21 @@ def _plain_string(node: ast.JoinedStr, parents: dict[int, ast.AST]) -> bool:
     return False
 
 
-def _drop_import(node: ast.Import | ast.ImportFrom, name: str, parents: dict[int, ast.AST]) -> bool:
+def _drop_import(node: ast.Import | ast.ImportFrom, name: str, parents: dict[int, ast.AST]) -> set[str]:
+    """Drop the alias pyflakes reports as ``name``; returns the names it bound (empty: none dropped)."""
+
     def bound(alias: ast.alias) -> str:
         full = alias.name if isinstance(node, ast.Import) else f"{node.module}.{alias.name}"
         return f"{full} as {alias.asname}" if alias.asname else full
 
     names = [a for a in node.names if bound(a) != name and (a.asname or a.name) != name]
-    if len(names) == len(node.names):
-        return False
+    gone = {a.asname or a.name.split(".")[0] for a in node.names if a not in names}
+    if not gone:
+        return set()
     if names:
         node.names = names
-        return True
-    return _replace_statement(node, [], parents)
+        return gone
+    return gone if _replace_statement(node, [], parents) else set()
 
 
 # -- last resort: noqa -----------------------------------------------------------------------------
@@ -367,24 +415,36 @@ def flake8_problems(text: str, max_line: int, *, pyflakes: bool = True) -> list[
 
 
 def add_noqa(
-    text: str, max_line: int, *, only_long_lines: bool = False, pyflakes: bool = True
+    text: str, max_line: int, *, only_long_lines: bool = False, pyflakes: bool = True, tree: ast.Module | None = None
 ) -> tuple[str, list[tuple[int, str]]]:
     """Append ``# noqa: CODES`` where flake8 still complains; returns the text and what was silenced.
 
-    ``only_long_lines`` is for text made from our own templates, where line length (long module or
-    notebook names) is the only thing that can go wrong.
+    ``text`` is code this package generated (``tree`` is its AST when the caller already has it):
+    :func:`style_problems` finds what pycodestyle reports, pyflakes runs only when ``pyflakes``
+    (:func:`fix_lint` left something). ``only_long_lines`` is for text made from our own templates,
+    where line length (long module or notebook names) is the only thing that can go wrong.
     """
     if only_long_lines:
         problems = [(n, "E501") for n, line in enumerate(text.splitlines(), start=1) if len(line) > max_line]
+        if not problems:
+            return text, []
+        strings = _multiline_strings(ast.parse(text) if tree is None else tree)
     else:
-        problems = flake8_problems(text, max_line, pyflakes=pyflakes)
+        tree = ast.parse(text) if tree is None else tree
+        strings = _multiline_strings(tree)
+        problems = style_problems(text.splitlines(keepends=True), max_line, strings, tree)
+        if pyflakes:
+            from flake8.plugins.pyflakes import FLAKE8_PYFLAKES_CODES
+            from pyflakes import checker
+
+            for message in checker.Checker(tree, filename="<generated>").messages:
+                problems.append((message.lineno, FLAKE8_PYFLAKES_CODES.get(type(message).__name__, "F999")))
     if not problems:
         return text, []
-    ranges = _noqa_ranges(text)
     lines = text.split("\n")
     codes: dict[int, set[str]] = {}
     for line, code in problems:
-        codes.setdefault(ranges.get(line, line), set()).add(code)
+        codes.setdefault(strings[line][1] if line in strings else line, set()).add(code)
     for line, found in codes.items():
         if 0 < line <= len(lines):
             base = lines[line - 1].rstrip()
@@ -394,16 +454,162 @@ def add_noqa(
     return "\n".join(lines), sorted(problems)
 
 
-def _noqa_ranges(text: str) -> dict[int, int]:
-    """Physical line -> the line flake8 searches for its noqa comment.
+# -- what pycodestyle reports, without running all of it -----------------------------------------
+#
+# The generated module's layout (indentation, spacing around operators and commas, blank lines,
+# where long lines break, comment style) is written by the unparser above and the templates, never
+# copied from the notebook, and is pycodestyle-clean by construction. What the notebook's code says
+# can still break a rule: a line too long, ``l = 1``, ``x == None``, ``f = lambda: 0``, a bare
+# ``except:``, whitespace at the end of a docstring line. Those checks look at one logical line (and
+# the tokens just before it); each runs only where a pattern that matches every line it could report
+# on matches, and then on the statement there. Long lines are measured with pycodestyle's own check.
+# (tests/unit/test_notebook_pysource.py compares the result with the full pycodestyle run.)
+
+_CONTENT_CHECKS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("E711", "E712"), r"[=!]=\s*(?:None|True|False)\b|\b(?:None|True|False)\s*[=!]="),
+    # "not", one token (a string literal counts as one) and "in" / "is"
+    (("E713", "E714"), r"\bnot\s+(?:[^][)(}{\s'\"]|'(?:[^'\\\n]|\\.)*'|\"(?:[^\"\\\n]|\\.)*\")+\s+(?:in|is)\s"),
+    (("E721",), r"[=!]=\s*type\b|\btype\b.*[=!]="),
+    (("E722",), r"\bexcept\s*:"),
+    (("E731",), r"^[ \t]*[^\W\d]\w* = lambda\b"),  # how the unparser writes an assignment, not a keyword argument
+    (("E741", "E742", "E743"), r"\b[lIO]\b"),
+    # an odd run of backslashes before a character that is not a valid escape
+    (("W605",), r"(?<!\\)(?:\\\\)*\\[^\\'\"abfnrtvxNuU0-7\n]"),
+    # a space at the end of a line; tabs, and the characters str.splitlines also breaks lines at
+    (("W291", "W293", "W191", "E101"), r" $|[\t\v\f\r\x1c-\x1e\x85\u2028\u2029]"),
+)
+
+
+@functools.lru_cache(maxsize=1)
+def _content_patterns() -> list[tuple[tuple[str, ...], re.Pattern[str]]]:
+    return [(codes, re.compile(pattern, re.MULTILINE)) for codes, pattern in _CONTENT_CHECKS]
+
+
+def style_problems(
+    lines: list[str], max_line: int, strings: dict[int, tuple[int, int]], tree: ast.Module
+) -> list[tuple[int, str]]:
+    """(line, code) for what pycodestyle reports on generated code: ``lines`` as from
+    ``splitlines(keepends=True)``, ``tree`` their AST, ``strings`` from :func:`_multiline_strings`.
+
+    A check that may fire runs on the innermost statement holding each line its pattern matched
+    (every logical line in it is whole), not on the whole module.
+    """
+    problems = _long_lines(lines, max_line, strings)
+    text = "".join(lines)
+    starts = list(itertools.accumulate((len(line) for line in lines), initial=0))
+    wanted: dict[int, list[str]] = {}  # line -> codes whose pattern matched on it
+    for pattern_codes, pattern in _content_patterns():
+        for match in pattern.finditer(text):
+            wanted.setdefault(bisect.bisect_right(starts, match.start()), []).extend(pattern_codes)
+    spans: dict[tuple[int, int], set[str]] = {}
+    contexts: dict[tuple[int, int], int] = {}
+    for line, line_codes in wanted.items():
+        found = _statement_span(tree.body, line)
+        if found is not None:  # else a comment or blank line: no logical line, nothing at its end
+            start, end, contexts[start, end] = found
+            spans.setdefault((start, end), set()).update(line_codes)
+    for start, end in sorted(spans):
+        if any(s <= start and end <= e and (s, e) != (start, end) for s, e in spans):
+            continue  # checked with the statement around it
+        inner = {c for (s, e), more in spans.items() if start <= s and e <= end for c in more}
+        context = contexts[start, end]
+        for line, code in _pycodestyle(lines[context - 1:end], max_line, tuple(sorted(inner))):
+            if start <= line + context - 1:
+                problems.append((line + context - 1, code))
+    return problems
+
+
+def _statement_span(block: list[ast.stmt], line: int) -> tuple[int, int, int] | None:
+    """First and last line (decorators included) of the innermost statement holding ``line``, and
+    the first line of the statement before it in its block (or its own first line): the tokens
+    pycodestyle sees before a statement (how many levels it dedents) change what it reports."""
+    span = None
+    blocks = [block]
+    while blocks:
+        found = None
+        for statements in blocks:
+            previous = None
+            for statement in statements:
+                decorators = getattr(statement, "decorator_list", None) or []
+                first = min([statement.lineno, *(d.lineno for d in decorators)])
+                last = statement.end_lineno or statement.lineno
+                if first <= line <= last:
+                    found, span = statement, (first, last, first if previous is None else previous)
+                    break
+                previous = first
+            if found is not None:
+                break
+        if found is None:
+            break
+        parts = [*(getattr(found, "handlers", None) or []), *(getattr(found, "cases", None) or [])]
+        blocks = [getattr(found, name, None) or [] for name in ("body", "orelse", "finalbody")]
+        blocks = [b for b in blocks if isinstance(b, list)] + [part.body for part in parts]
+    return span
+
+
+def _long_lines(lines: list[str], max_line: int, strings: dict[int, tuple[int, int]]) -> list[tuple[int, str]]:
+    """E501 exactly as pycodestyle decides it (its check is called on the long lines only)."""
+    import pycodestyle
+
+    problems = []
+    for number, line in enumerate(lines, start=1):
+        if len(line) <= max_line or len(line.rstrip()) <= max_line:
+            continue
+        start, end = strings.get(number, (number, number))
+        inside = number != end  # a line of a multi-line string, but its last
+        if inside and any(pycodestyle.noqa(lines[n - 1]) for n in range(start, end + 1)):
+            continue  # pycodestyle skips the whole string
+        noqa = not inside and bool(pycodestyle.noqa(line))
+        if pycodestyle.maximum_line_length(line, max_line, inside, number, noqa):
+            problems.append((number, "E501"))
+    return problems
+
+
+@functools.lru_cache(maxsize=16)
+def _style_guide(max_line: int, codes: tuple[str, ...]) -> Any:
+    import pycodestyle
+
+    return pycodestyle.StyleGuide(quiet=True, max_line_length=max_line, select=list(codes))
+
+
+def _pycodestyle(lines: list[str], max_line: int, codes: tuple[str, ...]) -> list[tuple[int, str]]:
+    """Run pycodestyle with only ``codes`` selected (so only their checks run)."""
+    import pycodestyle
+
+    problems: list[tuple[int, str]] = []
+
+    class Collect(pycodestyle.BaseReport):  # type: ignore[misc]
+        def error(self, line_number: int, offset: int, message: str, check: object) -> str | None:
+            code = message[:4]
+            if not self._ignore_code(code):
+                problems.append((line_number, code))
+            return code
+
+    options = _style_guide(max_line, codes).options
+    pycodestyle.Checker(lines=list(lines), options=options, report=Collect(options)).check_all()
+    return problems
+
+
+def _multiline_strings(tree: ast.Module) -> dict[int, tuple[int, int]]:
+    """Physical line -> (first, last) line of the multi-line string it is part of.
 
     flake8 reads a multi-line string's noqa on the string's last line; every other line of the
-    generated code (which never uses backslash continuations) carries its own.
+    generated code (which never uses backslash continuations) carries its own. Only nodes that
+    span several lines can hold such a string, so only those are searched.
     """
-    mapping: dict[int, int] = {}
-    for node in ast.walk(ast.parse(text)):
-        if isinstance(node, (ast.Constant, ast.JoinedStr)) and node.end_lineno and node.end_lineno > node.lineno:
-            if isinstance(node, ast.JoinedStr) or isinstance(node.value, (str, bytes)):
-                for line in range(node.lineno, node.end_lineno + 1):
-                    mapping[line] = node.end_lineno
+    mapping: dict[int, tuple[int, int]] = {}
+    pending: list[ast.AST] = [tree]
+    while pending:
+        for child in ast.iter_child_nodes(pending.pop()):
+            start = getattr(child, "lineno", None)
+            end = getattr(child, "end_lineno", None)
+            if start is not None and (end is None or end <= start):
+                continue  # on one line
+            if isinstance(child, ast.JoinedStr) or (
+                isinstance(child, ast.Constant) and isinstance(child.value, (str, bytes))
+            ):
+                for line in range(start, end + 1):  # type: ignore[arg-type, operator]
+                    mapping[line] = (start, end)  # type: ignore[assignment]
+                continue
+            pending.append(child)
     return mapping

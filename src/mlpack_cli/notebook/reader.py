@@ -86,7 +86,7 @@ def read_notebook(path: Path, display: str | None = None) -> Notebook:
         ) from exc
     except Exception as exc:  # nbformat raises assorted errors on JSON that is not a notebook
         raise NotebookError(
-            f"{name}: not a notebook ({_short(exc)})",
+            f"{name}: not a notebook ({_shape_problem(text) or _short(exc)})",
             hint="A notebook is JSON with 'cells', 'metadata' and 'nbformat' keys.",
         ) from exc
     repairs: list[str] = []
@@ -185,6 +185,28 @@ def _json_problem(text: str) -> str:
         line = text.splitlines()[exc.lineno - 1] if exc.lineno - 1 < len(text.splitlines()) else ""
         return f"{exc.msg} at line {exc.lineno}: {line.strip()[:60]!r}"
     return "unreadable"
+
+
+def _shape_problem(text: str) -> str | None:
+    """What makes valid JSON not a notebook, when it can be said plainly (only called on failure)."""
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(data, dict):
+        kinds = {list: "list", str: "string", bool: "boolean", int: "number", float: "number"}
+        shown = "null" if data is None else kinds.get(type(data), type(data).__name__)
+        return f"the file holds a JSON {shown}, not an object with 'cells'"
+    if "nbformat" not in data:
+        return "no 'nbformat' key: this JSON is not a notebook"
+    for key in ("metadata", "cells", "worksheets"):
+        if key in data and not isinstance(data[key], dict if key == "metadata" else list):
+            return f"{key!r} is not a JSON {'object' if key == 'metadata' else 'list'}"
+    cells = data.get("cells") or []
+    for number, cell in enumerate(cells, start=1):
+        if not isinstance(cell, dict) or not isinstance(cell.get("metadata", {}), dict):
+            return f"cell {number} {'metadata ' if isinstance(cell, dict) else ''}is not a JSON object"
+    return None
 
 
 def _short(exc: Exception) -> str:

@@ -10,9 +10,12 @@ never moves a cell to an earlier stage than the cells above it, so execution ord
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+
+from mlpack_cli.notebook.names import walk
 
 STAGES = ("load", "preprocess", "train", "evaluate", "export")
 HELPERS = "helpers"
@@ -122,20 +125,25 @@ def headings(markdown: str) -> list[str]:
 
 
 def stage_from_heading(heading: str, keywords: Mapping[str, Sequence[str]]) -> str | None:
-    """The stage whose keyword appears first in the heading."""
-    text = heading.lower()
-    best: tuple[int, str] | None = None
-    for stage, words in keywords.items():
-        for word in words:
-            match = re.search(r"(?<![a-z])" + re.escape(word), text)
-            if match and (best is None or match.start() < best[0]):
-                best = (match.start(), stage)
-    return best[1] if best else None
+    """The stage whose keyword appears first in the heading (at the same place: the stage and
+    keyword listed first)."""
+    pattern, stages = _heading_pattern(tuple((stage, tuple(words)) for stage, words in keywords.items()))
+    match = pattern.search(heading.lower()) if stages else None
+    return stages[match.lastindex - 1] if match and match.lastindex else None
+
+
+@functools.lru_cache(maxsize=8)
+def _heading_pattern(keywords: tuple[tuple[str, tuple[str, ...]], ...]) -> tuple[re.Pattern[str], list[str]]:
+    """One search for every keyword: at the leftmost place any matches, the first alternative
+    that matches there wins, which is the order of the keywords; group N is the Nth keyword."""
+    stages = [stage for stage, words in keywords for _ in words]
+    alternatives = "|".join(f"({re.escape(word)})" for _, words in keywords for word in words)
+    return re.compile(rf"(?<![a-z])(?:{alternatives})"), stages
 
 
 def called_names(node: ast.AST) -> list[str]:
     names = []
-    for call in ast.walk(node):
+    for call in walk(node):
         if isinstance(call, ast.Call):
             func = call.func
             if isinstance(func, ast.Attribute):
@@ -176,7 +184,7 @@ def _call_stage(name: str, module: ast.Module) -> str | None:
 
 
 def _opens_for_writing(module: ast.Module) -> bool:
-    for call in ast.walk(module):
+    for call in walk(module):
         if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "open":
             modes = [a for a in call.args[1:2]] + [k.value for k in call.keywords if k.arg == "mode"]
             if any(isinstance(m, ast.Constant) and isinstance(m.value, str) and set(m.value) & set("wax")
@@ -199,7 +207,7 @@ def is_display(statement: ast.stmt) -> bool:
             return True
         if isinstance(value, (ast.Await, ast.Yield, ast.YieldFrom, ast.NamedExpr)):
             return False
-        calls = [n for n in ast.walk(value) if isinstance(n, ast.Call)]
+        calls = [n for n in walk(value) if isinstance(n, ast.Call)]
         if not calls:
             return True
         if _root_name(value) in PLOT_MODULES:
@@ -219,7 +227,7 @@ def is_display(statement: ast.stmt) -> bool:
 
 
 def _has_side_effect_call(node: ast.AST) -> bool:
-    for call in ast.walk(node):
+    for call in walk(node):
         if isinstance(call, ast.Call):
             func = call.func
             name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
