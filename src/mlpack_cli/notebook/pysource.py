@@ -392,22 +392,10 @@ def _drop_import(node: ast.Import | ast.ImportFrom, name: str, parents: dict[int
 
 def flake8_problems(text: str, max_line: int, *, pyflakes: bool = True) -> list[tuple[int, str]]:
     """(line, code) for what flake8 would report with ``max-line-length = max_line``."""
-    import pycodestyle
     from flake8.plugins.pyflakes import FLAKE8_PYFLAKES_CODES
     from pyflakes import checker
 
-    problems: list[tuple[int, str]] = []
-
-    class Collect(pycodestyle.BaseReport):  # type: ignore[misc]
-        def error(self, line_number: int, offset: int, message: str, check: object) -> str | None:
-            code = message[:4]
-            if not self._ignore_code(code):
-                problems.append((line_number, code))
-            return code
-
-    style = pycodestyle.StyleGuide(quiet=True, max_line_length=max_line, reporter=Collect)
-    lines = text.splitlines(keepends=True)
-    pycodestyle.Checker(lines=lines, options=style.options, report=style.options.report).check_all()
+    problems = _pycodestyle(text.splitlines(keepends=True), max_line, None)
     messages = checker.Checker(ast.parse(text), filename="<generated>").messages if pyflakes else []
     for message in messages:
         problems.append((message.lineno, FLAKE8_PYFLAKES_CODES.get(type(message).__name__, "F999")))
@@ -566,14 +554,15 @@ def _long_lines(lines: list[str], max_line: int, strings: dict[int, tuple[int, i
 
 
 @functools.lru_cache(maxsize=16)
-def _style_guide(max_line: int, codes: tuple[str, ...]) -> Any:
+def _style_guide(max_line: int, codes: tuple[str, ...] | None) -> Any:
     import pycodestyle
 
-    return pycodestyle.StyleGuide(quiet=True, max_line_length=max_line, select=list(codes))
+    selection = {} if codes is None else {"select": list(codes)}
+    return pycodestyle.StyleGuide(quiet=True, max_line_length=max_line, **selection)
 
 
-def _pycodestyle(lines: list[str], max_line: int, codes: tuple[str, ...]) -> list[tuple[int, str]]:
-    """Run pycodestyle with only ``codes`` selected (so only their checks run)."""
+def _pycodestyle(lines: list[str], max_line: int, codes: tuple[str, ...] | None) -> list[tuple[int, str]]:
+    """Run pycodestyle with only ``codes`` selected (so only their checks run); None: its defaults."""
     import pycodestyle
 
     problems: list[tuple[int, str]] = []
