@@ -11,10 +11,11 @@ from __future__ import annotations
 import functools
 import json
 from importlib.resources import files
-from importlib.resources.abc import Traversable
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # importlib.resources.abc is 3.11+; annotations only, so 3.10 never imports it
+    from importlib.resources.abc import Traversable
+
     import jinja2
 
 TEMPLATE_PACKAGE = "mlpack_cli.templates"

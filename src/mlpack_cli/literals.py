@@ -1,0 +1,67 @@
+"""Encoders for outside text (file names, notebook metadata, CLI options, pyproject values) that lands
+in a generated Python file.
+
+The one rule: such text reaches a generated ``.py`` only through these functions. Each returns text
+that cannot end the literal or the comment it is placed in, whatever the input holds: quotes,
+backslashes, CR, LF, NEL, U+2028/U+2029, NUL and every other character that is not printable are
+escaped. The escapes are Python's own, so a string literal means exactly the input, and a comment
+can be decoded back with :func:`decode_comment`.
+"""
+
+from __future__ import annotations
+
+import re
+
+_ESCAPE = re.compile(r"\\(?:\\|x[0-9a-f]{2}|u[0-9a-f]{4}|U[0-9a-f]{8})")
+
+
+def _escape_char(char: str) -> str:
+    code = ord(char)
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    return f"\\U{code:08x}"
+
+
+def _escaped(text: str, quote: str = "") -> str:
+    """``text`` with backslashes, ``quote`` characters and every unprintable character escaped."""
+    out = []
+    for char in text:
+        if char == "\\":
+            out.append("\\\\")
+        elif char == quote:
+            out.append("\\" + char)
+        elif not char.isprintable() or char in "\x85\u2028\u2029":
+            out.append(_escape_char(char))
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def py_string(value: object) -> str:
+    """A one-line Python string literal whose value is ``str(value)``."""
+    return '"' + _escaped(str(value), '"') + '"'
+
+
+def py_docstring_text(value: object) -> str:
+    """``str(value)`` for use inside a triple-double-quoted docstring: one line, nothing can close it.
+
+    Every ``"`` is escaped, so neither ``\"\"\"`` nor a quote just before the closing quotes can end it.
+    """
+    return _escaped(str(value), '"')
+
+
+def py_comment(value: object) -> str:
+    """``str(value)`` for use after ``#`` on one line: no character can end the comment line."""
+    return _escaped(str(value))
+
+
+def decode_comment(text: str) -> str:
+    """The inverse of :func:`py_comment`."""
+
+    def one(match: re.Match[str]) -> str:
+        escape = match.group(0)
+        return "\\" if escape == "\\\\" else chr(int(escape[2:], 16))
+
+    return _ESCAPE.sub(one, text)
