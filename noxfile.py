@@ -18,7 +18,10 @@ def lint(session):
     session.run("mypy")
 
 
-@nox.session
+PYTHONS = ["3.10", "3.11", "3.12", "3.13"]  # every version requires-python and the classifiers admit
+
+
+@nox.session(python=PYTHONS)
 def tests(session):
     session.install("-e", ".[test]")
     session.run("pytest", *session.posargs)

@@ -83,9 +83,30 @@ def top_level_imports(tree: ast.AST) -> list[str]:
 
 @functools.lru_cache(maxsize=1)
 def _installed() -> Mapping[str, list[str]]:
-    from importlib.metadata import packages_distributions
+    """Top-level import name -> distributions that provide it.
 
-    return packages_distributions()
+    ``packages_distributions()`` of Python 3.10 reads only ``top_level.txt``, which wheels built by
+    flit, hatchling or pdm (Jinja2, for one) do not have; for those, the names are inferred from the
+    installed files, as Python 3.11 does.
+    """
+    from importlib.metadata import distributions, packages_distributions
+
+    found = packages_distributions()
+    if sys.version_info >= (3, 11):
+        return found
+    mapping = {name: list(dists) for name, dists in found.items()}
+    for dist in distributions():
+        if dist.read_text("top_level.txt") is not None:
+            continue
+        name = dist.metadata["Name"]
+        for path in dist.files or []:
+            top = path.parts[0] if len(path.parts) > 1 else path.name
+            top = top[:-3] if top.endswith(".py") else top
+            if top.isidentifier() and not top.endswith((".dist-info", ".egg-info")) and name:
+                mapping.setdefault(top, [])
+                if name not in mapping[top]:
+                    mapping[top].append(name)
+    return mapping
 
 
 @functools.lru_cache(maxsize=None)  # what is installed is read once per process, as _installed() is
