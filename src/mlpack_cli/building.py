@@ -25,7 +25,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Literal
 
 from mlpack_cli.config import ProjectSettings, load_project, read_pyproject
-from mlpack_cli.errors import BuildFailed, EnvironmentProblem
+from mlpack_cli.errors import BuildFailed, EnvironmentProblem, SecretInArtifact
 from mlpack_cli.reporting import reporter, timed_step
 
 if TYPE_CHECKING:
@@ -38,6 +38,8 @@ DEFAULT_OUTDIR = "dist"
 # What never belongs in a wheel of a notebook project: these show a packaging mistake.
 FORBIDDEN_PARTS = frozenset({"tests", "test", "notebooks", ".ipynb_checkpoints", "__pycache__"})
 FORBIDDEN_SUFFIXES = frozenset({".ipynb", ".pyc"})
+# Members larger than this are data, not code or configuration: the secret scan skips them.
+SECRET_SCAN_MAX_BYTES = 4 * 1024 * 1024
 DATA_SUFFIXES = frozenset({".csv", ".tsv", ".parquet", ".feather", ".pkl", ".pickle", ".joblib", ".h5", ".hdf5",
                            ".npy", ".npz", ".xlsx", ".xls", ".sqlite", ".db", ".zip", ".gz"})
 
@@ -270,6 +272,8 @@ def build_project(settings: BuildSettings, env: BuildEnvironment | None = None) 
     with timed_step("build wheel from the sdist"), tempfile.TemporaryDirectory(prefix="mlpack-sdist-") as tmp:
         srcdir = unpack_sdist(sdist, Path(tmp))
         wheel = env.build(srcdir, "wheel", outdir)
+    with timed_step("scan for secrets"):
+        refuse_secrets([sdist, wheel])
     installer = env.installer if env.isolation else "none (--no-isolation)"
     result = BuildResult(project, Artifact.from_path(sdist), Artifact.from_path(wheel), installer, env.epoch)
     if env.epoch is None and not env.warned:
@@ -300,6 +304,82 @@ def unpack_sdist(sdist: Path, into: Path) -> Path:
     except (OSError, tarfile.TarError) as exc:
         raise BuildFailed(f"cannot unpack {sdist.name}: {exc}") from exc
     return into / tops.pop()
+
+
+# -- secrets ----------------------------------------------------------------------------------------
+
+
+def refuse_secrets(artifacts: Sequence[Path]) -> None:
+    """Raise :class:`SecretInArtifact` (after removing ``artifacts``) when any of them holds a secret.
+
+    Runs whether or not the build is verified: a secret must never reach an index.
+    """
+    problems = secret_problems(artifacts)
+    if not problems:
+        return
+    for artifact in artifacts:
+        artifact.unlink(missing_ok=True)
+    shown = ", ".join(a.name for a in artifacts)
+    raise SecretInArtifact(
+        "the built artifacts hold secrets, so they were removed (" + shown + "):\n"
+        + "\n".join(f"  - {p}" for p in problems),
+        hint=(
+            "Read each secret from an environment variable instead, rebuild, and rotate any key that was "
+            "ever committed; a value that is no secret can stay with `# pragma: allowlist secret` at the end "
+            "of its line."
+        ),
+    )
+
+
+def secret_problems(artifacts: Sequence[Path]) -> list[str]:
+    """Each secret in a text member of ``artifacts``: ``<artifact>: <member>, line N: <kind> <masked>``.
+
+    The detector is convert's (:mod:`mlpack_cli.notebook.secrets`), configured once for every member;
+    binary members and members over :data:`SECRET_SCAN_MAX_BYTES` are skipped.
+    """
+    from mlpack_cli.notebook.secrets import scanner
+
+    problems: list[str] = []
+    with scanner() as scan:
+        for artifact in artifacts:
+            for member, text in _text_members(artifact):
+                suffix = PurePosixPath(member).suffix
+                problems.extend(
+                    f"{artifact.name}: {member}, line {found.line}: {found.kind} {found.masked}"
+                    for found in scan(text, suffix)
+                )
+    return problems
+
+
+def _text_members(artifact: Path) -> Iterator[tuple[str, str]]:
+    """(name, text) of each member of a wheel or sdist that is UTF-8 text of a scannable size."""
+    try:
+        if artifact.name.endswith(".whl"):
+            with zipfile.ZipFile(artifact) as archive:
+                for info in archive.infolist():
+                    if not info.is_dir() and info.file_size <= SECRET_SCAN_MAX_BYTES:
+                        text = _as_text(archive.read(info))
+                        if text is not None:
+                            yield info.filename, text
+        else:
+            with tarfile.open(artifact) as tar:
+                for member in tar:
+                    if member.isfile() and member.size <= SECRET_SCAN_MAX_BYTES:
+                        handle = tar.extractfile(member)
+                        text = _as_text(handle.read()) if handle else None
+                        if text is not None:
+                            yield member.name, text
+    except (OSError, zipfile.BadZipFile, tarfile.TarError) as exc:
+        raise BuildFailed(f"cannot read {artifact.name} to scan it for secrets: {exc}") from exc
+
+
+def _as_text(data: bytes) -> str | None:
+    if b"\0" in data[:8192]:
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 # -- verification -----------------------------------------------------------------------------------

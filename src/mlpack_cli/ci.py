@@ -4,13 +4,20 @@
 ``[tool.mlpack.ci]`` table (with CLI options laid over it) and are validated here, once, before
 any value reaches a template. Values that cannot be made safe for YAML, Groovy, a shell line or a
 Dockerfile (control characters, credentials in a URL, tokens) are rejected rather than escaped.
+The shapes of the values come from the ``[tool.mlpack]`` schema (:mod:`mlpack_cli.tool_schema`).
+
+The jobs hold credentials, so what they install is pinned: mlpack to the version that wrote the
+file, every other tool to :data:`PINNED_TOOLS`; images may be pinned by digest. An ``audit`` job
+runs pip-audit on the project's declared dependencies in every pipeline.
 """
 
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 import re
+import shlex
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -36,15 +43,21 @@ NAMED_INDEXES = {"pypi": "https://upload.pypi.org/legacy/", "testpypi": "https:/
 WHEEL_DIR = "/tmp/dist"
 WHEEL_INSTALL_COMMAND = f"python -m pip install --no-cache-dir {WHEEL_DIR}/*.whl"
 
+# The tools the generated jobs install are pinned in the templates to these versions (tests keep the
+# two in step); mlpack itself is pinned to the version that wrote the file (`mlpack-requirement`).
+PINNED_TOOLS = {"flake8": "7.5.0", "pytest-cov": "7.1.0", "build": "1.6.1", "twine": "7.0.0", "pip-audit": "2.10.1"}
+
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # Prefixes of real credentials (GitLab, PyPI, GitHub tokens): such a value never belongs in a CI file.
 _TOKEN = re.compile(r"\b(glpat-|gldt-|glcbt-|glptt-|pypi-AgE|ghp_|github_pat_)")
-_PYTHON_IMAGE = re.compile(r"^[a-z0-9][A-Za-z0-9._/:@-]*$")  # also a Dockerfile ARG: no variables
-_IMAGE = re.compile(r"^(?:\$\{?[A-Z_][A-Z0-9_]*\}?|[a-z0-9])[A-Za-z0-9._/:@${}-]*$")
 _URL = re.compile(r"^https?://[^\s'\"\\`<>]+$")
-_ENVIRONMENT = re.compile(r"^[A-Za-z0-9 _/${}-]+$")  # what GitLab accepts as an environment name
-_CREDENTIALS_ID = re.compile(r"^[A-Za-z0-9_.-]+$")
-_REQUIREMENT = re.compile(r"^[^\s'\"\\`$;&|<>]+$")
+
+
+def default_mlpack_requirement() -> str:
+    """The mlpack that writes a pipeline is the one its jobs install: ``mlpack-cli==<this version>``."""
+    from mlpack_cli import __version__
+
+    return f"mlpack-cli=={__version__}"
 
 
 @dataclass(frozen=True)
@@ -64,7 +77,9 @@ class CiOptions:
     environment_url: str | None = None
     deployment_tier: str = "production"
     deploy_script: tuple[str, ...] = ()
-    mlpack_requirement: str = "mlpack-cli"
+    mlpack_requirement: str = field(default_factory=default_mlpack_requirement)
+    buildkit_image: str = BUILDKIT_IMAGE
+    audit_ignore: tuple[str, ...] = ()  # advisory ids the audit job accepts
     jenkins_index_credentials: str = "mlpack-index"
     jenkins_registry_credentials: str = "mlpack-registry"
 
@@ -87,6 +102,13 @@ class CiOptions:
                     raise InvalidInput(
                         f"{_where(key)} must be a list of shell commands, not {value!r}",
                         hint='Write e.g. deploy-script = ["kubectl apply -f k8s/"] (one string per command).',
+                    )
+                value = tuple(value)
+            if key == "audit-ignore":
+                if not isinstance(value, list):
+                    raise InvalidInput(
+                        f"{_where(key)} must be a list of advisory ids, not {value!r}",
+                        hint='Write e.g. audit-ignore = ["GHSA-xxxx-xxxx-xxxx"] (one string per advisory).',
                     )
                 value = tuple(value)
             if value is not None:
@@ -143,6 +165,11 @@ class CiOptions:
     def gitlab_environment_url(self) -> str:
         return self.environment_url or "$CI_PROJECT_URL/-/packages"
 
+    def audit_command(self, prefix: str = "") -> str:
+        """pip-audit of the project's declared dependencies; fails on any advisory not accepted."""
+        ignored = "".join(f" --ignore-vuln {shlex.quote(advisory)}" for advisory in self.audit_ignore)
+        return f"{prefix}pip-audit --strict --progress-spinner off --desc on{ignored} ."
+
     @property
     def smoke_command(self) -> str:
         return f"python -c 'import {self.package}; print({self.package}.__version__)'"
@@ -156,15 +183,21 @@ class CiOptions:
 CLI_KEYS = {"python-image", "index", "image", "environment", "environment-url", "deployment-tier",
             "container", "deploy", "monitor"}  # settings `mlpack ci` also takes as options
 _BOOL_KEYS = {"container", "deploy", "monitor", "convert-check"}
-_PATTERNS = {
-    "python-image": (_PYTHON_IMAGE, "a container image reference such as python:3.11-slim"),
-    "image": (_IMAGE, "an image repository such as registry.example.org/team/model"),
-    "environment": (_ENVIRONMENT, "letters, digits, spaces and - _ / $ { }"),
-    "environment-url": (_URL, "an http(s) URL"),
-    "mlpack-requirement": (_REQUIREMENT, "one pip requirement or wheel path, without spaces or quotes"),
-    "jenkins-index-credentials": (_CREDENTIALS_ID, "a Jenkins credentials ID"),
-    "jenkins-registry-credentials": (_CREDENTIALS_ID, "a Jenkins credentials ID"),
-}
+_LIST_KEYS = {"deploy-script", "audit-ignore"}
+
+
+@functools.lru_cache(maxsize=None)
+def _pattern(key: str) -> tuple[re.Pattern[str], str] | None:
+    """The shape a setting must have, and its description, from the ``[tool.mlpack]`` schema (one truth)."""
+    from mlpack_cli.tool_schema import property_schema
+
+    if key == "index":  # a name or a URL: checked in CiOptions with its own message
+        return None
+    schema = property_schema("ci", key)
+    schema = schema.get("items", schema) if key in _LIST_KEYS else schema
+    if "pattern" not in schema:
+        return None
+    return re.compile(schema["pattern"]), schema.get("description", "")
 
 
 def _where(key: str) -> str:
@@ -181,20 +214,18 @@ def _check(key: str, value: Any) -> None:
                                hint=f"{option} `{key} = true` or `{key} = false` in [tool.mlpack.ci] "
                                     "(a TOML boolean, without quotes).")
         return
-    if key == "deploy-script":
-        for line in value:
-            _safe_text(key, line)
-        return
-    text = _safe_text(key, value)
-    pattern = _PATTERNS.get(key)
-    if pattern and not pattern[0].match(text):
-        raise InvalidInput(f"{_where(key)} {text!r} is not valid", hint=f"Expected {pattern[1]}.")
+    pattern = _pattern(key)
+    for text in value if key in _LIST_KEYS else (value,):
+        text = _safe_text(key, text)
+        if pattern and not pattern[0].match(text):
+            raise InvalidInput(f"{_where(key)} {text!r} is not valid", hint=f"Expected {pattern[1]}.")
 
 
 def _safe_text(key: str, value: Any) -> str:
     """A string that can go into YAML, Groovy and a shell line once escaped; anything else is refused."""
     if not isinstance(value, str) or not value.strip():
-        expected = f" ({_PATTERNS[key][1]})" if key in _PATTERNS else ""
+        pattern = _pattern(key)
+        expected = f" ({pattern[1]})" if pattern else ""
         raise InvalidInput(f"{_where(key)} must be a non-empty string, not {value!r}",
                            hint=f'Write {key} = "..." in [tool.mlpack.ci] as a quoted TOML string{expected}.')
     if _CONTROL.search(value):
@@ -218,7 +249,7 @@ def kinds_for(choice: str) -> list[str]:
 
 def render_pipeline(kind: str, options: CiOptions) -> str:
     template = {"gitlab": "ci/gitlab-ci.yml.j2", "jenkins": "ci/Jenkinsfile.j2"}[kind]
-    return render(template, options=options, buildkit_image=BUILDKIT_IMAGE)
+    return render(template, options=options, buildkit_image=options.buildkit_image)
 
 
 def render_monitoring(package: str) -> str:

@@ -208,6 +208,7 @@ def ci_command(
     """Write .gitlab-ci.yml and/or Jenkinsfile (and a Dockerfile) from tool.mlpack.ci in pyproject.toml."""
     with handle_errors():
         from mlpack_cli import ci, console
+        from mlpack_cli.redaction import redact_url
 
         overrides = {
             "python-image": python_image, "index": index, "image": image, "environment": environment,
@@ -217,7 +218,7 @@ def ci_command(
         result = ci.write_ci(path, kind, overrides, force=force, dry_run=dry_run)
         console.print_plan(result.plan, title=f"mlpack ci {kind} {result.root}", dry_run=dry_run)
         for difference in result.differences if dry_run else ():
-            typer.echo(difference.diff)
+            typer.echo(redact_url(difference.diff))
         if dry_run:  # the real run would stop here: so does the dry run, with the same exit code
             result.refuse_dropped_edits(dry_run=True)
 

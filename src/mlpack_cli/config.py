@@ -2,6 +2,8 @@
 
 Other modules read their own sub-tables (``[tool.mlpack.convert]``, ``[tool.mlpack.ci]``) from
 :attr:`ProjectSettings.tool`; this module only knows where the project is and what it is called.
+Reading pyproject.toml checks the whole ``[tool.mlpack]`` table against its schema first
+(:mod:`mlpack_cli.tool_schema`), so a command never starts on a value it would stumble on later.
 """
 
 from __future__ import annotations
@@ -95,7 +97,8 @@ _TABLES = ("project", "project.optional-dependencies", "project.urls", "build-sy
 
 
 def validate_pyproject_values(data: Mapping[str, Any], path: Path) -> None:
-    """The PEP 621 values every command relies on: tables are tables, versions and requirements parse."""
+    """The PEP 621 values every command relies on (tables are tables, versions and requirements parse),
+    and ``[tool.mlpack]`` against its schema."""
     from packaging.requirements import InvalidRequirement, Requirement
     from packaging.specifiers import InvalidSpecifier, SpecifierSet
     from packaging.version import InvalidVersion, Version
@@ -111,6 +114,11 @@ def validate_pyproject_values(data: Mapping[str, Any], path: Path) -> None:
         value = _lookup(data, dotted)
         if value is not None and not isinstance(value, Mapping):
             raise bad(f"[{dotted}]", value, "a table")
+    tool_table = _lookup(data, "tool.mlpack")
+    if tool_table is not None:  # the schema of our own table (also offered to validate-pyproject)
+        from mlpack_cli.tool_schema import validate_tool_table
+
+        validate_tool_table(tool_table, path)
     project = data.get("project", {})
     for key, kind in (("name", str), ("version", str), ("description", str), ("requires-python", str)):
         if key in project and not isinstance(project[key], kind):

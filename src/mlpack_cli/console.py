@@ -1,4 +1,8 @@
-"""Everything the CLI prints. Rich is imported here lazily, never at CLI start-up."""
+"""Everything the CLI prints. Rich is imported here lazily, never at CLI start-up.
+
+Every message, hint, warning and step line goes through :func:`mlpack_cli.redaction.redact_url` on
+its way out: a URL's password never reaches the terminal or a CI log, whichever layer built the text.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from mlpack_cli.errors import MlpackError
+from mlpack_cli.redaction import redact_url
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -46,18 +51,18 @@ def escape(text: str) -> str:
 
 def print_error(error: MlpackError) -> None:
     # Plain writes: an error must get out even if the terminal is odd, and must never be markup.
-    sys.stderr.write(f"Error: {error.message}\n")
+    sys.stderr.write(f"Error: {redact_url(error.message)}\n")
     if error.hint:
-        sys.stderr.write(f"Hint: {error.hint}\n")
+        sys.stderr.write(f"Hint: {redact_url(error.hint)}\n")
     sys.stderr.flush()
 
 
 def warn(message: str) -> None:
-    stderr().print(f"[yellow]Warning:[/yellow] {escape(message)}")
+    stderr().print(f"[yellow]Warning:[/yellow] {escape(redact_url(message))}")
 
 
 def info(message: str) -> None:
-    stdout().print(escape(message))
+    stdout().print(escape(redact_url(message)))
 
 
 _ACTION_STYLES = {
@@ -80,7 +85,7 @@ def print_plan(plan: FilePlan, *, title: str, dry_run: bool) -> None:
         name = f"{entry.path.as_posix()}/" if entry.is_dir else entry.path.as_posix()
         style = _ACTION_STYLES[entry.action.value]
         action = ("would be " if dry_run and entry.action.writes else "") + entry.action.value
-        table.add_row(escape(name), f"[{style}]{action}[/{style}]", escape(entry.note))
+        table.add_row(escape(name), f"[{style}]{action}[/{style}]", escape(redact_url(entry.note)))
     stdout().print(table)
 
 
@@ -98,5 +103,5 @@ class ConsoleReporter:
 
     def step_finished(self, name: str, seconds: float, ok: bool, detail: str = "") -> None:
         mark = "[green]✓[/green]" if ok else "[red]✗[/red]"
-        extra = f" {escape(detail)}" if detail else ""
+        extra = f" {escape(redact_url(detail))}" if detail else ""
         stdout().print(f"{mark} {escape(name)} [dim]({seconds:.1f}s)[/dim]{extra}")

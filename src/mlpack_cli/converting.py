@@ -12,6 +12,8 @@ from __future__ import annotations
 import ast
 import keyword
 import re
+import sys
+import unicodedata
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -183,13 +185,49 @@ def find_notebooks(project: ProjectSettings, paths: list[Path]) -> list[Path]:
 
 
 def module_name(notebook: Path) -> str:
-    """The module a notebook becomes: ``01 - Train Model.ipynb`` -> ``nb_01_train_model``."""
-    name = re.sub(r"\W+", "_", notebook.stem.lower()).strip("_") or "notebook"
-    if name[0].isdigit():
+    """The module a notebook becomes: ``01 - Train Model.ipynb`` -> ``nb_01_train_model``.
+
+    The name is NFKC-normalised as Python normalises identifiers (``ﬁt.ipynb`` -> ``fit``), so the
+    file is found under the name an import statement uses. It never takes the name of a keyword, a
+    standard-library module or a module the generated project imports (``json.ipynb`` ->
+    ``json_notebook``): the generated tests import it by that name next to their own imports. A file
+    name with nothing that can become an identifier raises :class:`NotebookError`.
+    """
+    stem = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", notebook.stem).lower())
+    # One character is kept when an identifier may continue with it (Unicode XID_Continue).
+    name = re.sub(r"_+", "_", "".join(c if f"_{c}".isidentifier() else "_" for c in stem)).strip("_")
+    if not name:
+        raise NotebookError(
+            f"{notebook.name!r}: the file name has no letter or digit to make a module name from",
+            hint="Rename the notebook to a name with letters or digits, for example train_model.ipynb.",
+        )
+    if not name.isidentifier():  # starts with a digit or another character that cannot start a name
         name = f"nb_{name}"
-    if keyword.iskeyword(name) or keyword.issoftkeyword(name) or name in RESERVED_MODULES:
+    if unicodedata.normalize("NFKC", name) != name or not name.isidentifier():
+        raise NotebookError(
+            f"{notebook.name!r}: the file name does not give a module name Python can import ({name!r})",
+            hint="Rename the notebook using letters, digits and '_', for example train_model.ipynb.",
+        )
+    if keyword.iskeyword(name) or keyword.issoftkeyword(name) or name in _TAKEN_MODULE_NAMES:
         name = f"{name}_notebook"
     return name
+
+
+# Names a notebook's module never takes: mlpack's own modules, the standard library, and the
+# modules the generated project imports (its tests import `pytest`, `inspect`, `pathlib` next to it).
+_TAKEN_MODULE_NAMES = frozenset(RESERVED_MODULES | set(sys.stdlib_module_names) | {"pytest", "packaging", "nox"})
+
+
+def _module_names(notebooks: list[Path]) -> set[str]:
+    """The modules of the notebooks that have one (a notebook whose name cannot become a module is
+    reported by its conversion, and owns no generated file)."""
+    names = set()
+    for path in notebooks:
+        try:
+            names.add(module_name(path))
+        except NotebookError:
+            continue
+    return names
 
 
 def _display(path: Path, root: Path) -> str:
@@ -242,7 +280,7 @@ def convert_project(settings: ConvertSettings) -> ConvertResult:
     if modules:
         _plan_package(plan, project)
         result.dependencies_added = _plan_dependencies(plan, project, requirements)
-    result.orphans = find_orphans(project, {module_name(path) for path in notebooks})
+    result.orphans = find_orphans(project, _module_names(notebooks))
     if settings.prune:
         result.pruned = [orphan.path for orphan in result.orphans if not orphan.edited]
     if not settings.dry_run:
@@ -327,8 +365,8 @@ def convert_notebook(
         ) from exc
 
     for number, placement in sorted(pipeline.placements.items()):
-        cell = next(c for c in notebook.cells if c.number == number)
-        report.cells.append(CellReport(number, cell.first_line[:80], placement.stage, placement.reason))
+        cell = next(c for c in parsed if c.number == number)  # its source with secrets moved out
+        report.cells.append(CellReport(number, _first_line(cell.source)[:80], placement.stage, placement.reason))
         if placement.stage in ("dropped",):
             report.dropped.append(number)
         else:
@@ -369,18 +407,25 @@ def convert_notebook(
     return _Converted(report, generated.module, generated.tests, requirements)
 
 
+def _first_line(source: str) -> str:
+    return next((line.strip() for line in source.splitlines() if line.strip()), "")
+
+
 def _parse_cells(
     notebook: Notebook, display: str, skip_invalid: bool, report: NotebookReport
 ) -> tuple[list[ParsedCell], list[str], list[str]]:
     from mlpack_cli.notebook.dataflow import ParsedCell
     from mlpack_cli.notebook.ipython import CellSyntaxError, parse_cell
+    from mlpack_cli.notebook.secrets import protect_cells
     from mlpack_cli.notebook.stages import directive_problem, headings
 
     parsed: list[ParsedCell] = []
     magics: list[str] = []
     harvested: list[str] = []
     heading: str | None = None
-    for cell in notebook.cells:
+    cells, moved = protect_cells(notebook.cells, display)  # secrets become os.environ lookups, or refuse
+    report.warnings.extend(moved)
+    for cell in cells:
         if cell.kind == "markdown":
             found = headings(cell.source)
             heading = found[-1] if found else heading
@@ -558,8 +603,8 @@ def check_modules(settings: ConvertSettings) -> ModuleCheck:
     result = ModuleCheck(project.root)
     for path in notebooks:
         display = _display(path, project.root)
-        module = project.package_dir / f"{module_name(path)}.py"
         try:
+            module = project.package_dir / f"{module_name(path)}.py"
             source = read_notebook(path, display).source_hash
         except NotebookError as error:
             result.failed.append(NotebookReport(display, ok=False, error=error.message, hint=error.hint))
@@ -567,7 +612,7 @@ def check_modules(settings: ConvertSettings) -> ModuleCheck:
         state = _generated_state(module, source)
         if state not in ("current", "kept"):
             result.stale.append(StaleModule(display, _display(module, project.root), state))
-    result.orphans = find_orphans(project, {module_name(path) for path in notebooks})
+    result.orphans = find_orphans(project, _module_names(notebooks))
     return result
 
 

@@ -66,6 +66,10 @@ class BuildFailed(MlpackError):
     exit_code = ExitCode.BUILD_FAILED
 
 
+class SecretInArtifact(BuildFailed):
+    """A built sdist or wheel holds a secret; it was removed so that nothing can upload it."""
+
+
 class PublishFailed(MlpackError):
     exit_code = ExitCode.PUBLISH_FAILED
 

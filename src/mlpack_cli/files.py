@@ -2,15 +2,25 @@
 
 Every command that writes into a user's tree (init, convert, ci) builds a :class:`FilePlan`: each
 entry says what would happen to one path (created, updated, replaced, skipped, unchanged). Nothing
-touches the disk until :meth:`FilePlan.apply`, which writes temporary files beside their targets
-and only then moves them into place, undoing everything if any step fails.
+touches the disk until :meth:`FilePlan.apply`, which writes temporary files into a staging directory
+that git ignores (:class:`Staging`) and only then moves them into place, undoing everything if any
+step fails.
+
+An existing file is rewritten the way its owner keeps it: through a symlink (the link stays a link,
+its target gets the new content), with its line endings (CRLF stays CRLF) and with a UTF-8 BOM only if
+it had one. Undoing writes the old bytes back in place, into the existing file, so that it needs no
+new file and no new directory entry (it works on a full disk).
 """
 
 from __future__ import annotations
 
+import codecs
 import enum
+import glob
 import os
+import shutil
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -80,9 +90,12 @@ class FilePlan:
         return self._add(PlannedFile(Path(relpath), Action.SKIPPED, note=skip_note))
 
     def update(self, relpath: str | Path, content: str | bytes, note: str = "") -> PlannedFile:
-        """Plan rewriting an existing file whose new content already keeps the user's edits."""
+        """Plan rewriting an existing file whose new content already keeps the user's edits (in the
+        file's own line endings and BOM, whatever ``content`` uses)."""
         data = content.encode("utf-8") if isinstance(content, str) else content
         target = self.root / relpath
+        if target.is_file():
+            data = keep_text_style(target.read_bytes(), data)
         if target.exists() and target.read_bytes() == data:
             return self._add(PlannedFile(Path(relpath), Action.UNCHANGED, note=note))
         action = Action.UPDATED if target.exists() else Action.CREATED
@@ -126,23 +139,152 @@ class FilePlan:
         made_dirs: list[Path] = []
         staged: list[tuple[Path, Path]] = []  # (temporary file, target)
         moved: list[tuple[Path, bytes | None]] = []  # (target, previous content or None)
+        staging = Staging(self.root)
+        staging.clean_stale(self.root / entry.path for entry in self.changes)
         try:
             for entry in self.changes:
-                target = self.root / entry.path
+                target = _through_links(self.root / entry.path)
                 made_dirs.extend(_make_dirs(target if entry.is_dir else target.parent))
                 if entry.is_dir or entry.content is None:
                     continue
-                staged.append((_write_temporary(target, entry.content), target))
+                staged.append((_write_temporary(target, entry.content, staging.directory_for(target)), target))
             for tmp, target in staged:
                 previous = target.read_bytes() if target.exists() else None
                 os.replace(tmp, target)
                 moved.append((target, previous))
         except OSError as exc:
+            staging.close()  # first: a directory this run made must be empty to be removed
             _roll_back(staged, moved, made_dirs)
             raise EnvironmentProblem(
                 f"writing {getattr(exc, 'filename', None) or self.root} failed: {exc.strerror or exc}",
                 hint="Nothing was changed. Fix the cause (disk space, permissions) and run again.",
             ) from exc
+        finally:  # also on Ctrl-C: this run's staging directory never outlives it
+            staging.close()
+
+
+# -- staging -----------------------------------------------------------------------------------
+
+STAGING_DIR = Path(".mlpack") / "tmp"  # under the plan's root; its .gitignore ignores everything in it
+STAGED_SUFFIX = ".mlpack-tmp"
+
+
+class Staging:
+    """Where :meth:`FilePlan.apply` writes new content before moving it into place.
+
+    Each run stages in its own directory, ``.mlpack/tmp/<pid>.<random>/``, which git ignores (the
+    ``.gitignore`` there holds ``*``) and which is removed when the run ends, however it ends. A run
+    that was killed leaves its directory behind, ignored; the next run of any command that writes
+    removes every directory whose process is gone. A target on another file system (a symlink out of
+    the project) is staged beside itself, as ``.<name>.<pid>.<random>.mlpack-tmp``, for an atomic
+    rename; such files of dead runs are removed beside the targets of the next plan.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.base = root / STAGING_DIR
+        self.run: Path | None = None
+
+    def directory_for(self, target: Path) -> Path | None:
+        """This run's directory, made on first use; None to stage beside ``target`` instead."""
+        try:
+            if self.run is None:
+                self.base.mkdir(parents=True, exist_ok=True)
+                if not (self.base / ".gitignore").exists():
+                    (self.base / ".gitignore").write_text("# Written by mlpack: files staged while writing.\n*\n")
+                self.run = Path(tempfile.mkdtemp(prefix=f"{os.getpid()}.", dir=self.base))
+            if os.stat(self.run).st_dev != os.stat(target.parent).st_dev:
+                return None
+        except OSError:
+            return None
+        return self.run
+
+    def close(self) -> None:
+        """Remove this run's directory, then ``.mlpack/tmp`` and ``.mlpack`` if nothing else is left."""
+        if self.run is not None:
+            shutil.rmtree(self.run, ignore_errors=True)
+            self.run = None
+        _remove_if_only_gitignore(self.base)
+
+    def clean_stale(self, targets: Iterable[Path]) -> None:
+        """Remove what runs that are gone left: their directories, and files staged beside ``targets``."""
+        if self.base.is_dir():
+            for run in self.base.iterdir():
+                if run.is_dir() and not _alive(run.name.split(".", 1)[0]):
+                    shutil.rmtree(run, ignore_errors=True)
+        for target in targets:
+            try:
+                beside = list(target.parent.glob(f".{glob.escape(target.name)}.*{STAGED_SUFFIX}"))
+            except OSError:
+                continue
+            for path in beside:
+                middle = path.name[len(target.name) + 2:-len(STAGED_SUFFIX)]
+                if not _alive(middle.split(".", 1)[0]):  # older names hold no pid: always stale
+                    path.unlink(missing_ok=True)
+        _remove_if_only_gitignore(self.base)
+
+
+def _alive(pid_text: str) -> bool:
+    if not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, owned by someone else
+        return True
+    return True
+
+
+def _remove_if_only_gitignore(base: Path) -> None:
+    try:
+        if base.is_dir() and {p.name for p in base.iterdir()} <= {".gitignore"}:
+            (base / ".gitignore").unlink(missing_ok=True)
+            base.rmdir()
+            base.parent.rmdir()  # .mlpack, if this left it empty
+    except OSError:
+        pass
+
+
+def keep_text_style(existing: bytes, new: bytes) -> bytes:
+    """``new`` in ``existing``'s line endings (CRLF or LF, when that file uses one throughout; a mixed
+    file is left as ``new`` has it) and with a UTF-8 BOM exactly when ``existing`` has one."""
+    bom = codecs.BOM_UTF8
+    body = new[len(bom):] if new.startswith(bom) else new
+    crlf, lf = existing.count(b"\r\n"), existing.count(b"\n")
+    if crlf and crlf == lf:
+        body = body.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+    elif lf and not crlf:
+        body = body.replace(b"\r\n", b"\n")
+    return (bom + body) if existing.startswith(bom) else body
+
+
+def _through_links(path: Path) -> Path:
+    """Where writing ``path`` must land: the final target of a symlink (so the link stays a link)."""
+    return path.resolve() if path.is_symlink() else path
+
+
+def write_in_place(path: Path, content: bytes) -> bool:
+    """Overwrite the existing file (through symlinks) with ``content``; False if it already held it.
+
+    No temporary file and no new directory entry: the rollback path, which must work on a full disk.
+    """
+    try:
+        handle = open(path, "r+b")  # noqa: SIM115 - closed below
+    except FileNotFoundError:  # gone meanwhile: nothing to write in place into
+        path.write_bytes(content)
+        return True
+    with handle:
+        if handle.read() == content:
+            return False
+        handle.seek(0)
+        handle.write(content)
+        handle.truncate()
+        handle.flush()
+        os.fsync(handle.fileno())
+    return True
 
 
 def _make_dirs(directory: Path) -> list[Path]:
@@ -156,8 +298,9 @@ def _make_dirs(directory: Path) -> list[Path]:
     return list(reversed(missing))
 
 
-def _write_temporary(target: Path, content: bytes) -> Path:
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".mlpack-tmp", dir=target.parent)
+def _write_temporary(target: Path, content: bytes, directory: Path | None = None) -> Path:
+    prefix = f".{target.name}.{os.getpid()}." if directory is None else f".{target.name}."
+    fd, name = tempfile.mkstemp(prefix=prefix, suffix=STAGED_SUFFIX, dir=directory or target.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(content)
@@ -179,12 +322,18 @@ def _roll_back(
     staged: list[tuple[Path, Path]], moved: list[tuple[Path, bytes | None]], made_dirs: list[Path]
 ) -> None:
     for target, previous in reversed(moved):
-        if previous is None:
-            target.unlink(missing_ok=True)
-        else:
-            target.write_bytes(previous)
+        try:  # best effort for each file: one that cannot be put back must not stop the others
+            if previous is None:
+                target.unlink(missing_ok=True)
+            else:
+                write_in_place(target, previous)
+        except OSError:
+            pass
     for tmp, _ in staged:
-        tmp.unlink(missing_ok=True)
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:
+            pass
     for directory in reversed(made_dirs):
         try:
             directory.rmdir()

@@ -10,7 +10,9 @@ can be decoded back with :func:`decode_comment`.
 
 from __future__ import annotations
 
+import keyword
 import re
+import unicodedata
 
 _ESCAPE = re.compile(r"\\(?:\\|x[0-9a-f]{2}|u[0-9a-f]{4}|U[0-9a-f]{8})")
 
@@ -55,6 +57,19 @@ def py_docstring_text(value: object) -> str:
 def py_comment(value: object) -> str:
     """``str(value)`` for use after ``#`` on one line: no character can end the comment line."""
     return _escaped(str(value))
+
+
+def py_identifier(value: object) -> str:
+    """``str(value)`` checked to be a name Python imports as written: an identifier, not a keyword,
+    already in NFKC form (Python normalises identifiers with NFKC, so ``ﬁle`` would import ``file``).
+
+    Names are validated with a clear error where the user gives them; a name that fails here is a
+    bug, hence :class:`ValueError`.
+    """
+    text = str(value)
+    if not text.isidentifier() or keyword.iskeyword(text) or unicodedata.normalize("NFKC", text) != text:
+        raise ValueError(f"{text!r} is not a Python identifier in NFKC form")
+    return text
 
 
 def decode_comment(text: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import keyword
 import re
 import sys
+import unicodedata
 
 from packaging.utils import canonicalize_name
 
@@ -41,6 +42,11 @@ def validate_import_name(name: str) -> str:
             f"{name!r} is not a valid Python import name",
             hint="An import name starts with a letter or '_' and holds only letters, digits and '_'; "
             "pass another --name or set [tool.mlpack] package.",
+        )
+    if unicodedata.normalize("NFKC", name) != name:
+        raise InvalidInput(
+            f"{name!r} is not the name Python imports: it reads it as {unicodedata.normalize('NFKC', name)!r}",
+            hint="Python normalises identifiers (NFKC); use the normalised name for [tool.mlpack] package.",
         )
     if keyword.iskeyword(name) or keyword.issoftkeyword(name):
         raise InvalidInput(

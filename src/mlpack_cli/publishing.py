@@ -9,11 +9,14 @@ Where the index and the credentials come from, first match wins (docs/publish.md
   ``TWINE_USERNAME``/``TWINE_PASSWORD`` > GitLab's ``CI_JOB_TOKEN`` (only for that GitLab's own
   registry, never sent anywhere else) > the ~/.pypirc section > keyring.
 
-The source of each value is reported; a secret never is. Before uploading, the version is looked up
-in the index's simple API: twine 6.2+ refuses ``--skip-existing`` for indexes other than PyPI, and a
-refused duplicate half-way through would leave a half-published release. With ``skip_existing`` a
-version that is already there with the same files is skipped (what a tag pipeline does after
-``mlpack release`` uploaded it); with other files it is still refused.
+The source of each value is reported; a secret never is, and every URL shown goes through
+:func:`mlpack_cli.redaction.redact_url`. Before uploading, the version is looked up in the index's
+simple API: twine 6.2+ refuses ``--skip-existing`` for indexes other than PyPI, and a refused
+duplicate half-way through would leave a half-published release. A version that is there only in
+part, every file of it byte-identical (sha256) to one of ours, is completed: only the missing files
+are uploaded. With ``skip_existing`` a version that is already there with the same files is skipped
+(what a tag pipeline does after ``mlpack release`` uploaded it); with other files it is refused, and
+the hint names the next version that is free on the index.
 """
 
 from __future__ import annotations
@@ -27,15 +30,17 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
-from mlpack_cli.errors import InvalidInput, PublishFailed
+from mlpack_cli.errors import ExitCode, InvalidInput, PublishFailed
+from mlpack_cli.redaction import redact_url
 from mlpack_cli.reporting import reporter
 
 PYPI_UPLOAD = "https://upload.pypi.org/legacy/"
 TESTPYPI_UPLOAD = "https://test.pypi.org/legacy/"
 GITLAB_USERNAME = "gitlab-ci-token"
 LOOKUP_TIMEOUT = 15.0
+RECHECK_TIMEOUT = 5.0  # the look-up after a failed or interrupted upload: what is on the index now
 DEFAULT_PYPIRC = "~/.pypirc"
 
 
@@ -54,12 +59,21 @@ class PublishSettings:
 
 @dataclass(frozen=True)
 class Target:
-    """Where to upload, and how we know."""
+    """Where to upload, and how we know. The URLs never hold credentials: those given in them are
+    kept apart (and out of repr)."""
 
     upload_url: str
     simple_url: str
     source: str  # e.g. "--repository-url", ".pypirc [local]", "GitLab CI"
     section: str | None = None  # the .pypirc section, when the URL came from one
+    url_username: str | None = field(default=None, repr=False)  # user:password@ of the upload URL
+    url_password: str | None = field(default=None, repr=False)
+    index_auth: tuple[str, str] | None = field(default=None, repr=False)  # user:password@ of --index-url
+    index_shown: str = ""  # the simple API as a user may paste it (pip install): password as ***
+
+    @property
+    def pip_index(self) -> str:
+        return self.index_shown or self.simple_url
 
 
 @dataclass(frozen=True)
@@ -86,23 +100,22 @@ class PublishResult:
     version: str
     skipped: list[Path] = field(default_factory=list)  # already on the index (skip_existing)
     notes: list[str] = field(default_factory=list)
+    completed: list[Path] = field(default_factory=list)  # were already there, byte-identical (half-done before)
 
     @property
     def install_command(self) -> str:
-        return f"pip install --index-url {self.target.simple_url} {self.name}=={self.version}"
+        return f"pip install --index-url {redact_url(self.target.pip_index)} {self.name}=={self.version}"
 
 
 # -- where to ----------------------------------------------------------------------------------
 
 
 def sanitize_url(url: str) -> str:
-    """The URL without any ``user:password@`` part."""
+    """The URL without any ``user:password@`` part (what we send requests to; credentials go apart)."""
     parts = urlsplit(url)
-    if parts.username is None and parts.password is None:
+    if "@" not in parts.netloc:
         return url
-    host = parts.hostname or ""
-    netloc = f"{host}:{parts.port}" if parts.port else host
-    return urlunsplit(parts._replace(netloc=netloc))
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
 def simple_url_for(upload_url: str) -> str:
@@ -160,13 +173,34 @@ def resolve_target(settings: PublishSettings) -> Target:
         if not url:
             raise PublishFailed(f"[{section}] in {path} has no repository URL", hint="Add `repository = URL` there.")
     assert url is not None
-    if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
-        raise PublishFailed(f"{sanitize_url(url)!r} is not an http(s) URL of a package index",
+    parts = _http_url(url, source)
+    index_auth: tuple[str, str] | None = None
+    if settings.index_url:
+        index_parts = _http_url(settings.index_url, "--index-url")
+        if index_parts.username or index_parts.password:
+            index_auth = (unquote(index_parts.username or ""), unquote(index_parts.password or ""))
+        simple = sanitize_url(settings.index_url)
+        shown = redact_url(settings.index_url)
+    else:
+        simple = simple_url_for(sanitize_url(url))
+        shown = ""
+    slash = "" if simple.endswith("/") else "/"
+    return Target(upload_url=sanitize_url(url), simple_url=simple + slash, source=source, section=section,
+                  url_username=unquote(parts.username) if parts.username else None,
+                  url_password=unquote(parts.password) if parts.password else None,
+                  index_auth=index_auth, index_shown=shown + slash if shown else "")
+
+
+def _http_url(url: str, source: str) -> Any:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise PublishFailed(f"{redact_url(url)!r} (from {source}) is not an http(s) URL of a package index",
                             hint="Pass a URL such as https://upload.pypi.org/legacy/ or http://host:port/.")
-    clean = sanitize_url(url)
-    simple = settings.index_url or simple_url_for(clean)
-    return Target(upload_url=clean, simple_url=simple if simple.endswith("/") else simple + "/",
-                  source=source, section=section)
+    return parts
 
 
 def _gitlab_registry() -> str | None:
@@ -182,7 +216,6 @@ def _gitlab_registry() -> str | None:
 def resolve_credentials(settings: PublishSettings, target: Target) -> Credentials:
     """Username and password, each from the first source that has it (see the module docstring)."""
     env = os.environ
-    in_url = urlsplit(settings.repository_url or "")
     gitlab = _gitlab_registry()
     on_gitlab = bool(gitlab) and target.upload_url.rstrip("/").startswith(env.get("CI_API_V4_URL", "\0").rstrip("/"))
     section: dict[str, Any] = {}
@@ -192,14 +225,14 @@ def resolve_credentials(settings: PublishSettings, target: Target) -> Credential
     candidates: dict[str, list[tuple[str | None, str]]] = {
         "username": [
             (settings.username, "the command line"),
-            (in_url.username, "the repository URL"),
+            (target.url_username, "the repository URL"),
             (env.get("TWINE_USERNAME"), "TWINE_USERNAME"),
             (GITLAB_USERNAME if on_gitlab else None, "GitLab CI_JOB_TOKEN"),
             (section.get("username"), f".pypirc [{target.section}]"),
         ],
         "password": [
             (settings.password, "the command line"),
-            (in_url.password, "the repository URL"),
+            (target.url_password, "the repository URL"),
             (env.get("TWINE_PASSWORD"), "TWINE_PASSWORD"),
             (env.get("CI_JOB_TOKEN") if on_gitlab else None, "GitLab CI_JOB_TOKEN"),
             (section.get("password"), f".pypirc [{target.section}]"),
@@ -253,7 +286,8 @@ def _keyring_password(url: str, username: str) -> tuple[str | None, str]:
 # -- talking to the index ---------------------------------------------------------------------------
 
 
-def published_files(target: Target, name: str, credentials: Credentials | None) -> dict[str, str | None]:
+def published_files(target: Target, name: str, credentials: Credentials | None,
+                    timeout: float = LOOKUP_TIMEOUT) -> dict[str, str | None]:
     """Filenames the index's simple API lists for ``name``, each with its sha256 when the index gives it
     (empty when the project is new there)."""
     import requests
@@ -261,12 +295,14 @@ def published_files(target: Target, name: str, credentials: Credentials | None) 
 
     url = f"{target.simple_url}{canonicalize_name(name)}/"
     same_host = urlsplit(url).netloc == urlsplit(target.upload_url).netloc
-    auth = (credentials.username or "", credentials.password or "") if credentials and same_host else None
-    secrets = _secrets(credentials)
+    auth: tuple[str, str] | None = target.index_auth
+    if auth is None and credentials and same_host:
+        auth = (credentials.username or "", credentials.password or "")
+    secrets = _secrets(credentials, target)
     try:
-        response = requests.get(url, auth=auth, timeout=LOOKUP_TIMEOUT, headers={"Accept": "text/html"})
+        response = requests.get(url, auth=auth, timeout=timeout, headers={"Accept": "text/html"})
     except requests.RequestException as exc:
-        raise _unreachable(target, exc, secrets) from exc
+        raise _unreachable(target, exc, secrets) from None
     if response.status_code == 404:
         return {}
     if response.status_code in (401, 403):
@@ -279,7 +315,7 @@ def published_files(target: Target, name: str, credentials: Credentials | None) 
     for href in hrefs:
         location, _, fragment = href.partition("#")
         digest = fragment[len("sha256="):].lower() if fragment.startswith("sha256=") else None
-        files[location.rstrip("/").rsplit("/", 1)[-1]] = digest
+        files[unquote(location.rstrip("/").rsplit("/", 1)[-1])] = digest
     return files
 
 
@@ -303,35 +339,126 @@ def versions_in(filenames: Sequence[str], name: str) -> set[str]:
     return versions
 
 
-def files_of_version(target: Target, name: str, version: str,
-                     credentials: Credentials | None) -> dict[str, str | None]:
-    """The files of that version on the index (filename -> sha256 or None); empty when it is not there."""
+def _of_version(files: dict[str, str | None], name: str, version: str) -> dict[str, str | None]:
     from packaging.version import Version
 
-    return {filename: digest for filename, digest in published_files(target, name, credentials).items()
+    return {filename: digest for filename, digest in files.items()
             if any(Version(v) == Version(version) for v in versions_in([filename], name))}
 
 
-def _already_exists(target: Target, name: str, version: str, extra: str = "") -> PublishFailed:
-    return PublishFailed(
+def files_of_version(target: Target, name: str, version: str,
+                     credentials: Credentials | None) -> dict[str, str | None]:
+    """The files of that version on the index (filename -> sha256 or None); empty when it is not there."""
+    return _of_version(published_files(target, name, credentials), name, version)
+
+
+def next_free_version(version: str, taken: set[str]) -> str:
+    """The first patch bump of ``version`` that the index does not hold (never ``version`` itself)."""
+    from packaging.version import Version
+
+    from mlpack_cli.release import bump_version
+
+    used = {Version(v) for v in taken} | {Version(version)}
+    candidate = bump_version(version, "patch")
+    while Version(candidate) in used:
+        candidate = bump_version(candidate, "patch")
+    return candidate
+
+
+class VersionTaken(PublishFailed):
+    """The index holds the version with files that are not ours: it cannot be completed, only skipped."""
+
+
+def _already_exists(target: Target, name: str, version: str, taken: set[str], extra: str = "") -> PublishFailed:
+    free = next_free_version(version, taken)
+    return VersionTaken(
         f"{name} {version} already exists on {target.simple_url}{extra}",
-        hint="An index never takes the same version twice: bump it (`mlpack release --bump patch`) "
-             "and build again.",
+        hint=f"An index never takes the same version twice: {free} is the next version free there. "
+             f"Release it (`mlpack release --bump {free}`), or set version = \"{free}\" and `mlpack build` again.",
+    )
+
+
+@dataclass(frozen=True)
+class Completion:
+    """How the version's files on the index compare with ours."""
+
+    missing: list[str]  # our files the index does not hold (by name)
+    foreign: list[str]  # index files whose sha256 is none of ours (or unknown)
+    identical: list[str]  # index files with the sha256 of one of ours
+
+    @property
+    def completable(self) -> bool:
+        """Half-published before: everything there is ours, something of ours is missing."""
+        return bool(self.missing) and not self.foreign
+
+
+def compare_with_index(existing: dict[str, str | None], ours: dict[str, str]) -> Completion:
+    """``existing``: the index's files of the version (name -> sha256 or None); ``ours``: name -> sha256."""
+    digests = set(ours.values())
+    return Completion(
+        missing=[n for n in ours if n not in existing],
+        foreign=sorted(n for n, d in existing.items() if d is None or d not in digests),
+        identical=sorted(n for n, d in existing.items() if d is not None and d in digests),
     )
 
 
 def ensure_version_is_new(target: Target, name: str, version: str, credentials: Credentials | None) -> None:
-    if files_of_version(target, name, version, credentials):
-        raise _already_exists(target, name, version)
+    files = published_files(target, name, credentials)
+    if _of_version(files, name, version):
+        raise _already_exists(target, name, version, versions_in(list(files), name))
+
+
+@dataclass(frozen=True)
+class Preflight:
+    """What ``mlpack release`` learns before it builds anything."""
+
+    target: Target
+    credentials: Credentials | None
+    detail: str
+    problems: list[str] = field(default_factory=list)  # found in a dry run, which goes on regardless
+    existing: dict[str, str | None] = field(default_factory=dict)  # the version's files there (partly published)
+
+
+def preflight(settings: PublishSettings, name: str, version: str, *, dry_run: bool = False) -> Preflight:
+    """Credentials resolvable, index reachable, ``version`` free there (or only partly there, so that the
+    upload can complete it). A dry run records the problems instead of stopping at them."""
+    target = resolve_target(settings)
+    problems: list[str] = []
+    try:
+        credentials: Credentials | None = resolve_credentials(settings, target)
+    except PublishFailed as error:
+        if not dry_run:
+            raise
+        credentials = None
+        problems.append(f"{error.message} ({error.hint})")
+    try:
+        files = published_files(target, name, credentials)
+    except PublishFailed as error:
+        if not dry_run:
+            raise
+        return Preflight(target, credentials, f"index {target.upload_url}", problems + [error.message])
+    existing = _of_version(files, name, version)
+    kinds = {"wheel" if f.endswith(".whl") else "sdist" for f in existing}
+    where = f"{target.upload_url} (from {target.source})"
+    who = f"; {credentials.description}" if credentials else ""
+    if {"sdist", "wheel"} <= kinds:
+        taken = _already_exists(target, name, version, versions_in(list(files), name))
+        if not dry_run:
+            raise taken
+        return Preflight(target, credentials, f"index {where}", problems + [f"{taken.message}. {taken.hint}"])
+    if existing:
+        detail = (f"{name} {version} is partly on {target.simple_url} ({', '.join(sorted(existing))}): the "
+                  "upload completes it if those files are ours byte for byte (sha256)")
+    else:
+        detail = f"{name} {version} is free on {target.simple_url}"
+    return Preflight(target, credentials, f"index {where}{who}; {detail}", problems, existing)
 
 
 def _skip_note(target: Target, name: str, version: str, dists: Sequence[Path],
-               existing: dict[str, str | None]) -> str:
-    from mlpack_cli.building import Artifact
-
+               existing: dict[str, str | None], ours: dict[str, str]) -> str:
     note = (f"{name} {version} is already on {target.simple_url} with these files "
             f"({', '.join(d.name for d in dists)}): nothing uploaded (--skip-existing)")
-    if any(existing[d.name] not in (None, Artifact.from_path(d).sha256) for d in dists):
+    if any(existing[d.name] not in (None, ours[d.name]) for d in dists):
         note += "; the index keeps its own copies, which differ byte for byte from these (built separately)"
     return note
 
@@ -381,34 +508,94 @@ def distributions(settings: PublishSettings) -> list[Path]:
     return found
 
 
-def publish(settings: PublishSettings) -> PublishResult:
-    """Upload the distributions; nothing is uploaded when the version is already on the index
-    (refused, or with ``skip_existing`` skipped when the index has these very files)."""
+def on_index_now(target: Target, name: str, version: str, credentials: Credentials | None) -> list[str] | None:
+    """The version's files on the index right now (after a failed or interrupted upload); None if the
+    index cannot tell quickly."""
+    try:
+        return sorted(_of_version(published_files(target, name, credentials, timeout=RECHECK_TIMEOUT),
+                                  name, version))
+    except Exception:  # a look-up for the message only: it must not replace the error
+        return None
+
+
+def _upload_state(target: Target, name: str, version: str, credentials: Credentials | None,
+                  done: Sequence[Path], current: Path | None) -> str:
+    """Exactly what the index holds of this version now, as far as it can be known."""
+    there = on_index_now(target, name, version, credentials)
+    if there is not None:
+        held = ", ".join(there) if there else "no file of it"
+        return f"the index now holds {held} (looked up after the failure)"
+    uploaded = ", ".join(p.name for p in done) or "nothing"
+    unsure = f"; whether {current.name} arrived is unknown (the index did not answer)" if current else ""
+    return f"uploaded by this run: {uploaded}{unsure}"
+
+
+def publish(settings: PublishSettings, progress: list[Path] | None = None) -> PublishResult:
+    """Upload the distributions. A version the index already holds is refused, uploading nothing, unless
+    every file it holds is one of ours byte for byte: then only the missing ones are uploaded (a half-done
+    upload is finished). With ``skip_existing`` a version with all our file names there is skipped.
+    ``progress`` gets each file as soon as it is uploaded: a caller that passes it (``mlpack release``)
+    learns what was done even after a Ctrl-C, and states it itself (errors and Ctrl-C pass unchanged)."""
+    from mlpack_cli.building import Artifact
+
     dists = distributions(settings)
     name, version = _artifact_identity(dists)
     target = resolve_target(settings)
     credentials = resolve_credentials(settings, target)
     step = reporter()
     step.info(f"index {target.upload_url} (from {target.source}); {credentials.description}")
-    existing = files_of_version(target, name, version, credentials)
-    if existing and settings.skip_existing and all(d.name in existing for d in dists):
-        return PublishResult(target, credentials, [], name, version, skipped=list(dists),
-                             notes=[_skip_note(target, name, version, dists, existing)])
+    files = published_files(target, name, credentials)
+    existing = _of_version(files, name, version)
+    ours = {d.name: Artifact.from_path(d).sha256 for d in dists}
+    notes: list[str] = []
+    to_upload = list(dists)
+    completed: list[Path] = []
     if existing:
-        extra = f" with other files ({', '.join(sorted(existing))})" if settings.skip_existing else ""
-        raise _already_exists(target, name, version, extra)
+        compared = compare_with_index(existing, ours)
+        taken = versions_in(list(files), name)
+        if not compared.missing:
+            if settings.skip_existing:
+                return PublishResult(target, credentials, [], name, version, skipped=list(dists),
+                                     notes=[_skip_note(target, name, version, dists, existing, ours)])
+            raise _already_exists(target, name, version, taken)
+        if not compared.completable:
+            unknown = [f for f in compared.foreign if existing[f] is None]
+            extra = f" with other files ({', '.join(compared.foreign)})"
+            if unknown:
+                extra += "; the index gives no sha256 for them, so they cannot be recognised as these"
+            raise _already_exists(target, name, version, taken, extra)
+        completed = [d for d in dists if d.name not in compared.missing]
+        to_upload = [d for d in dists if d.name in compared.missing]
+        notes.append(f"{name} {version} was partly on {target.simple_url} ({', '.join(compared.identical)}, "
+                     f"byte-identical to ours): uploaded only the missing "
+                     f"{', '.join(d.name for d in to_upload)} to complete it")
     uploaded: list[Path] = []
-    for dist in sorted(dists, key=lambda d: d.name.endswith(".whl")):  # sdist first, as twine sorts dist/*
-        try:
+    current: Path | None = None
+    try:
+        for dist in sorted(to_upload, key=lambda d: d.name.endswith(".whl")):  # sdist first, as twine sorts
+            current = dist
             _twine_upload(target, credentials, settings, dist)
-        except PublishFailed as error:
-            if uploaded:
-                error.message += (f" (already uploaded: {', '.join(p.name for p in uploaded)}; "
-                                  "that version is now taken: bump it before the next try)")
+            current = None
+            uploaded.append(dist)
+            if progress is not None:
+                progress.append(dist)
+            step.info(f"uploaded {dist.name}")
+    except PublishFailed as error:
+        if progress is None and (uploaded or completed):  # a caller with ``progress`` tells the state itself
+            error.message += f" ({_upload_state(target, name, version, credentials, uploaded, None)})"
+            error.hint = ((error.hint + " ") if error.hint else "") + (
+                "Run the same `mlpack publish` again once the cause is fixed: it uploads only the missing files.")
+        raise
+    except KeyboardInterrupt:
+        if progress is not None:
             raise
-        uploaded.append(dist)
-        step.info(f"uploaded {dist.name}")
-    return PublishResult(target, credentials, uploaded, name, version)
+        state = _upload_state(target, name, version, credentials, uploaded, current)
+        raise PublishFailed(
+            f"interrupted while uploading {name} {version} to {target.upload_url}: {state}",
+            hint="Run the same `mlpack publish` again: it uploads only the files the index does not hold yet.",
+            exit_code=ExitCode.INTERRUPTED,
+        ) from None
+    return PublishResult(target, credentials, uploaded, name, version, notes=notes, completed=completed)
 
 
 def _twine_upload(target: Target, credentials: Credentials, settings: PublishSettings, dist: Path) -> None:
@@ -417,7 +604,7 @@ def _twine_upload(target: Target, credentials: Credentials, settings: PublishSet
     from twine.commands.upload import upload
     from twine.settings import Settings
 
-    secrets = _secrets(credentials)
+    secrets = _secrets(credentials, target)
     # twine treats its own default path specially (a missing ~/.pypirc is fine): pass it unexpanded
     config_file = str(settings.config_file) if settings.config_file else utils.DEFAULT_CONFIG_FILE
     try:
@@ -439,11 +626,10 @@ def _twine_upload(target: Target, credentials: Credentials, settings: PublishSet
         if status in (401, 403):
             raise _bad_credentials(target, credentials, status, f"uploading {dist.name}") from None
         if status == 409 or "already exist" in text or "already exist" in reason:
-            raise PublishFailed(f"{dist.name} already exists on {target.upload_url}",
-                                hint="Bump the version and build again.") from None
+            raise _taken_meanwhile(target, credentials, dist) from None
         raise PublishFailed(redact(f"uploading {dist.name} to {target.upload_url} failed: HTTP {status} "
                                    f"{exc.response.reason if exc.response is not None else ''}", secrets),
-                            hint="Read the index's answer above; nothing more was uploaded.") from None
+                            hint="Read the index's answer above.") from None
     except requests.RequestException as exc:
         raise _unreachable(target, exc, secrets) from None
     except exceptions.TwineException as exc:
@@ -452,11 +638,23 @@ def _twine_upload(target: Target, credentials: Credentials, settings: PublishSet
         raise PublishFailed(redact(f"uploading {dist.name} failed: {exc}", secrets)) from None
 
 
+def _taken_meanwhile(target: Target, credentials: Credentials, dist: Path) -> PublishFailed:
+    """The index refused a file it already has (uploaded since our look-up): name the next free version."""
+    name, version = _artifact_identity([dist])
+    try:
+        taken = versions_in(list(published_files(target, name, credentials, timeout=RECHECK_TIMEOUT)), name)
+    except PublishFailed:
+        taken = set()
+    error = _already_exists(target, name, version, taken)
+    error.message = f"{dist.name} already exists on {target.upload_url}"
+    return error
+
+
 def _unreachable(target: Target, exc: Exception, secrets: Sequence[str]) -> PublishFailed:
     reason = type(exc).__name__
     return PublishFailed(
         redact(f"cannot reach the package index at {target.upload_url} ({reason})", secrets),
-        hint="Check the URL, your network and that the index is up; nothing was uploaded.",
+        hint="Check the URL, your network and that the index is up.",
     )
 
 
@@ -464,21 +662,24 @@ def _bad_credentials(target: Target, credentials: Credentials | None, status: in
     where = credentials.description if credentials else "no credentials"
     return PublishFailed(
         f"the index at {target.upload_url} refused the credentials (HTTP {status}) while {doing}",
-        hint=f"Used {where}. Check them (docs/publish.md: where credentials come from); nothing was uploaded.",
+        hint=f"Used {where}. Check them (docs/publish.md: where credentials come from).",
     )
 
 
-def _secrets(credentials: Credentials | None) -> list[str]:
+def _secrets(credentials: Credentials | None, target: Target | None = None) -> list[str]:
     values = [credentials.password] if credentials and credentials.password else []
     values += [os.environ[k] for k in ("TWINE_PASSWORD", "CI_JOB_TOKEN") if os.environ.get(k)]
+    if target is not None:
+        values += [v for v in (target.url_password, target.index_auth[1] if target.index_auth else None) if v]
     return [v for v in values if len(v) >= 3]
 
 
 def redact(text: str, secrets: Sequence[str]) -> str:
-    """``text`` with every secret replaced by ``****`` (defence in depth: we never put them in)."""
+    """``text`` with every secret replaced by ``****`` and every URL's password by ``***`` (defence in
+    depth: we never put them in)."""
     for secret in secrets:
         text = text.replace(secret, "****")
-    return text
+    return redact_url(text)
 
 
 # -- twine in-process, quietly --------------------------------------------------------------------

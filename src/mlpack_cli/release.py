@@ -1,15 +1,20 @@
 """``mlpack release``: the ordered steps from a clean tree to a published, tagged version.
 
-clean tree (and everything the final commit and tag need) -> notebooks in sync -> bump -> check ->
-build -> verify -> publish -> commit and tag. ``--bump`` is validated before any step. A failure
-before the upload publishes nothing and puts pyproject.toml back byte for byte; the error names the
-step. A failure after the upload says what was done (published, committed) and the commands left to
-run. ``dry_run`` runs every step but the upload and the tag, then puts the version back.
+clean tree (and everything the final commit and tag need: identity, tag free, HEAD on a branch) ->
+pre-flight (credentials, index reachable, version free there or only partly uploaded) -> notebooks in
+sync -> bump -> check -> build -> verify -> publish -> commit and tag. ``--bump`` is validated before
+any step. Whatever stops a release (an error, a full disk, Ctrl-C), the error names the step and
+states what was uploaded, whether pyproject.toml was put back (byte for byte, from memory, written in
+place so that a full disk cannot stop it) and the command that completes the release. A failure after
+the upload says what was done (published, committed) and the commands left to run. ``dry_run`` runs
+every step but the upload and the tag, then puts the version back.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import shlex
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -18,14 +23,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mlpack_cli.config import PYPROJECT, load_project, parse_pyproject
-from mlpack_cli.errors import CheckFailed, EnvironmentProblem, InvalidInput, MlpackError, ReleaseFailed
+from mlpack_cli.errors import CheckFailed, EnvironmentProblem, ExitCode, InvalidInput, MlpackError, ReleaseFailed
+from mlpack_cli.redaction import redact_url
 from mlpack_cli.reporting import reporter, timed_step
 
 if TYPE_CHECKING:
     from mlpack_cli.checking import CheckResult
+    from mlpack_cli.publishing import Credentials, PublishSettings, Target
+    from mlpack_cli.reporting import Step
 
 BUMP_PARTS = ("patch", "minor", "major")
-STEPS = ("clean tree", "notebooks in sync", "bump version", "check", "build", "verify", "publish", "tag")
+STEPS = ("clean tree", "pre-flight", "notebooks in sync", "bump version", "check", "build", "verify", "publish", "tag")
 
 
 @dataclass(frozen=True)
@@ -64,6 +72,7 @@ class ReleaseResult:
     install_command: str | None = None
     published_to: str | None = None  # the upload URL, once the upload succeeded
     notes: list[str] = field(default_factory=list)
+    preflight_problems: list[str] = field(default_factory=list)  # a dry run's: a real release would stop
 
 
 # -- versions --------------------------------------------------------------------------------------
@@ -112,6 +121,7 @@ def set_version(text: str, path: Path, version: str) -> str:
 
 
 def _write_atomically(root: Path, content: bytes) -> None:
+    """The bump: written beside pyproject.toml, then moved over it (through a symlink; CRLF kept)."""
     from mlpack_cli.files import FilePlan
 
     plan = FilePlan(root)
@@ -179,16 +189,55 @@ def git_ready(root: Path, tag: str | None) -> str:
         if _git_ok(root, "rev-parse", "--quiet", "--verify", marker):
             problems.append((f"a {what} is in progress: the version bump could not be committed on its own",
                              f"Finish it (`git commit`) or abort it (`git {what} --abort`), then release again."))
+    if not _git_ok(root, "symbolic-ref", "--quiet", "HEAD"):
+        problems.append(("HEAD is detached (not on a branch): the release commit would belong to no branch "
+                         "and `git push <remote> HEAD` could not push it",
+                         "Switch to the branch to release from (`git switch main`, or `git switch -c release` "
+                         "to keep this commit), then release again."))
     if tag and _git_ok(root, "rev-parse", "--quiet", "--verify", f"refs/tags/{tag}"):
         problems.append((f"the tag {tag} already exists",
                          f"Release another version (--bump), or delete the tag if it was a mistake "
                          f"(`git tag -d {tag}`), then release again."))
     if problems:
         raise ReleaseFailed("; ".join(message for message, _ in problems), hint=" ".join(h for _, h in problems))
-    return f"tag {tag} is free, git identity known" if tag else "git identity known"
+    branch = git(root, "symbolic-ref", "--short", "HEAD").strip()
+    return (f"tag {tag} is free, " if tag else "") + f"git identity known, on branch {branch}"
 
 
 # -- the release ---------------------------------------------------------------------------------
+
+
+@dataclass
+class _Progress:
+    """What the release has done so far: every failure message states it."""
+
+    bumped: bool = False  # the bump may have reached pyproject.toml
+    upload_started: bool = False
+    published: bool = False  # every file is on the index
+    uploaded: list[Path] = field(default_factory=list)  # filled by publish() as each file goes up
+    target: Target | None = None
+    credentials: Credentials | None = None
+    kept: dict[str, bytes] = field(default_factory=dict)  # dist/ files the index already holds, byte for byte
+
+
+def _as_release_error(exc: BaseException, step: str | None) -> MlpackError | None:
+    """Our error for anything that stops a step: ours, a fault of the machine (OSError: a full disk,
+    permissions) or Ctrl-C. None for a bug, which keeps its traceback."""
+    where = f"release step '{step}'" if step else "the release"
+    if isinstance(exc, ReleaseFailed) and exc.message.startswith(where):
+        return exc
+    if isinstance(exc, MlpackError):
+        interrupted = exc.exit_code == ExitCode.INTERRUPTED
+        return ReleaseFailed(f"{where} failed: {exc.message}", hint=exc.hint,
+                             exit_code=ExitCode.INTERRUPTED if interrupted else None)
+    if isinstance(exc, KeyboardInterrupt):
+        return ReleaseFailed(f"{where} was interrupted (Ctrl-C)", exit_code=ExitCode.INTERRUPTED)
+    if isinstance(exc, OSError):
+        what = exc.strerror or str(exc) or type(exc).__name__
+        on = f" ({exc.filename})" if exc.filename else ""
+        return ReleaseFailed(f"{where} failed: {what}{on}",
+                             hint="Fix the cause (disk space, permissions) and release again.")
+    return None
 
 
 class _Steps:
@@ -196,22 +245,25 @@ class _Steps:
 
     def __init__(self, result: ReleaseResult) -> None:
         self.result = result
+        self.current: str | None = None
 
     @contextlib.contextmanager
     def run(self, name: str) -> Iterator[StepRecord]:
         record = StepRecord(name, 0.0, "ok")
+        self.current = name
+        step: Step | None = None
         try:
             with timed_step(name) as step:
                 yield record
                 step.detail = record.detail if record.status == "ok" else f"skipped: {record.detail}"
-        except MlpackError as error:
+        except BaseException as exc:
             record.status = "failed"
-            raise ReleaseFailed(f"release step '{name}' failed: {error.message}", hint=error.hint) from error
-        except BaseException:  # Ctrl-C, or a bug: rolled back all the same, traceback kept
-            record.status = "failed"
-            raise
+            error = _as_release_error(exc, name)
+            if error is None or error is exc:
+                raise
+            raise error from exc
         finally:
-            record.seconds = step.seconds
+            record.seconds = step.seconds if step is not None else 0.0
             self.result.steps.append(record)
 
     def skip(self, name: str, why: str) -> None:
@@ -219,19 +271,26 @@ class _Steps:
         self.result.steps.append(StepRecord(name, 0.0, "skipped", why))
 
 
+def _publish_settings(settings: ReleaseSettings, root: Path, dists: tuple[Path, ...] = ()) -> PublishSettings:
+    from mlpack_cli.publishing import PublishSettings
+
+    return PublishSettings(root=root, dists=dists, repository=settings.repository,
+                           repository_url=settings.repository_url, index_url=settings.index_url)
+
+
 def release(settings: ReleaseSettings) -> ReleaseResult:
     """Run the release; see the module docstring for the order and what a failure leaves behind."""
     project = load_project(settings.root)
     root = project.root
     pyproject = root / PYPROJECT
-    original = pyproject.read_bytes()
+    original = pyproject.read_bytes()  # kept in memory: the rollback writes these very bytes back
     current = project.version or ""
     # --bump and the version itself are checked before any step: a mistyped --bump runs nothing
     new_version = bump_version(current, settings.bump)
-    bumped_text = set_version(original.decode("utf-8"), pyproject, new_version).encode()
+    bumped_text = set_version(original.decode("utf-8-sig"), pyproject, new_version).encode()
     result = ReleaseResult(project.name, current, current, settings.dry_run)
     steps = _Steps(result)
-    bumped = published = False
+    progress = _Progress()
     try:
         with steps.run("clean tree") as step:
             dirty = dirty_files(root)
@@ -242,40 +301,190 @@ def release(settings: ReleaseSettings) -> ReleaseResult:
                 )
             ready = git_ready(root, f"v{new_version}" if settings.tag else None)
             step.detail = (f"{len(dirty)} uncommitted changes allowed" if dirty else "clean") + f"; {ready}"
+        with steps.run("pre-flight") as step:
+            step.detail = _preflight(settings, root, result, progress, new_version)
         with steps.run("notebooks in sync") as step:
             step.detail = _notebooks_in_sync(project.notebooks, root)
         with steps.run("bump version") as step:
             result.new_version = new_version
+            progress.bumped = True  # before the write: a Ctrl-C during it must still restore
             _write_atomically(root, bumped_text)
-            bumped = True
             step.detail = f"{current} -> {result.new_version}"
         _check_build_verify(settings, steps, result)
         if settings.dry_run:
             steps.skip("publish", "dry run")
         else:
             with steps.run("publish") as step:
-                from mlpack_cli.publishing import PublishSettings, publish
+                from mlpack_cli.publishing import publish
 
-                uploaded = publish(PublishSettings(
-                    root=root, dists=tuple(result.artifacts), repository=settings.repository,
-                    repository_url=settings.repository_url, index_url=settings.index_url,
-                ))
-                published = True
+                result.notes.extend(_reuse_published_copies(result.artifacts, progress.kept))
+                progress.upload_started = True
+                uploaded = publish(_publish_settings(settings, root, tuple(result.artifacts)),
+                                   progress=progress.uploaded)
+                progress.published = True
                 result.install_command = uploaded.install_command
                 result.published_to = uploaded.target.upload_url
+                result.notes.extend(uploaded.notes)
                 step.detail = f"to {uploaded.target.upload_url}"
-    except BaseException:
-        if bumped and not published:
-            _write_atomically(root, original)
-            result.notes.append(f"pyproject.toml restored to version {current}")
-        raise
+    except BaseException as exc:
+        raise _stopped(exc, steps.current, settings, result, progress, pyproject, original) from None
     if settings.dry_run:
-        _write_atomically(root, original)
+        try:
+            _restore(pyproject, original)
+        except OSError as exc:
+            raise ReleaseFailed(f"the dry run passed, but pyproject.toml could not be put back: {exc.strerror or exc}",
+                                hint=f"Set version = \"{current}\" in pyproject.toml again by hand.") from exc
         result.notes.append(f"dry run: nothing uploaded or tagged; pyproject.toml kept at {current}")
         steps.skip("tag", "dry run")
         return result
     _commit_and_tag(settings, steps, result, root)
     return result
+
+
+def _preflight(settings: ReleaseSettings, root: Path, result: ReleaseResult, progress: _Progress,
+               version: str) -> str:
+    """Everything the upload needs, before anything is built: see :func:`publishing.preflight`."""
+    from mlpack_cli.publishing import preflight
+
+    checked = preflight(_publish_settings(settings, root), result.name, version, dry_run=settings.dry_run)
+    progress.target, progress.credentials = checked.target, checked.credentials
+    result.preflight_problems.extend(checked.problems)
+    outdir = settings.outdir or root / "dist"
+    for filename, digest in checked.existing.items():  # a half-done release: keep what the index has
+        path = outdir / filename
+        if digest and path.is_file() and hashlib.sha256(data := path.read_bytes()).hexdigest() == digest:
+            progress.kept[filename] = data
+    if checked.problems:
+        return checked.detail + "; a real release would stop here: " + "; ".join(checked.problems)
+    return checked.detail
+
+
+def _reuse_published_copies(artifacts: list[Path], kept: dict[str, bytes]) -> list[str]:
+    """A half-done release is completed with the files the index already holds: a rebuilt sdist differs
+    from the uploaded one only by its timestamps (wheels are reproducible), so when its members are the
+    same byte for byte, the uploaded copy (still in dist/ from the first try) goes back in its place."""
+    notes = []
+    for path in artifacts:
+        original = kept.get(path.name)
+        if original is None or not path.name.endswith(".tar.gz"):
+            continue
+        rebuilt = path.read_bytes()
+        if rebuilt != original and _sdist_members(rebuilt) == _sdist_members(original):
+            path.write_bytes(original)
+            notes.append(f"{path.name}: the copy already on the index is used (the rebuilt one has the same "
+                         "files, only newer timestamps)")
+    return notes
+
+
+def _sdist_members(data: bytes) -> list[tuple[str, int, bytes]] | None:
+    """Name, mode and bytes of every member of a .tar.gz (None when it is not one)."""
+    import io
+    import tarfile
+
+    try:
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as archive:
+            members = []
+            for member in archive.getmembers():
+                handle = archive.extractfile(member) if member.isfile() else None
+                members.append((member.name, member.mode, handle.read() if handle else b""))
+            return sorted(members)
+    except (tarfile.TarError, OSError, EOFError):
+        return None
+
+
+def _restore(path: Path, original: bytes) -> bool:
+    """pyproject.toml back to ``original``; False when it already holds it (never written)."""
+    from mlpack_cli.files import write_in_place
+
+    return write_in_place(path, original)
+
+
+def _stopped(exc: BaseException, step: str | None, settings: ReleaseSettings, result: ReleaseResult,
+             progress: _Progress, pyproject: Path, original: bytes) -> BaseException:
+    """The error that ends a failed release: the first error, then what was uploaded, whether
+    pyproject.toml was restored, and the command that completes the release. A rollback that fails
+    itself is reported here and never replaces the first error."""
+    from mlpack_cli.publishing import VersionTaken
+
+    error = _as_release_error(exc, step)
+    old, new = result.old_version, result.new_version
+    on_index = _on_index(result, progress, new)
+    # stopped after the last file went up (Ctrl-C just then): the version is published, only git is left
+    everything = bool(result.artifacts) and on_index.startswith("on the index now") and "not uploaded" not in on_index
+    if everything:
+        kept, restored = f"{PYPROJECT} keeps the bump to {new} (that version is published)", True
+    elif progress.bumped and not progress.published:
+        try:
+            changed = _restore(pyproject, original)
+            kept = (f"{PYPROJECT} was put back to version {old}" if changed
+                    else f"{PYPROJECT} was not changed (version {old})")
+            restored = True
+        except OSError as rollback:
+            kept = (f"{PYPROJECT} could NOT be put back ({rollback.strerror or rollback}): it may say version "
+                    f"{new}; set version = \"{old}\" there by hand before anything else")
+            restored = False
+    else:
+        kept, restored = f"{PYPROJECT} was not changed (version {old})", True
+    result.notes.append(kept)
+    state = f"{on_index}; {kept}."
+    if error is None:  # a bug: keeps its traceback, with the state as a note
+        if hasattr(exc, "add_note"):  # Python 3.11+
+            exc.add_note(f"mlpack release stopped: {state}")
+        return exc
+    error.message += f"\n{state}"
+    if everything:
+        tag = f" && `git tag -a v{new} -m \"Release {new}\"`" if settings.tag else ""
+        error.hint = (f"{result.name} {new} is published; finish by hand: "
+                      f"`git commit -m \"Release {new}\" -- {PYPROJECT}`{tag}, then push.")
+    elif (progress.upload_started and not on_index.startswith("nothing was uploaded")
+          and not isinstance(exc.__cause__ if exc.__cause__ is not None else exc, VersionTaken)):
+        again = _release_command(settings, new)
+        finish = (f"To complete the release, run `{again}`: it checks and builds this commit again, keeps the "
+                  "files the index already holds (from dist/) and uploads only the missing ones (an index never "
+                  "takes a version back; to give it up instead, release the next one).")
+        if not restored:
+            finish = f"Put version = \"{old}\" back into {PYPROJECT} first. " + finish
+        error.hint = ((error.hint + " ") if error.hint else "") + finish
+    elif not restored:
+        error.hint = f"Set version = \"{old}\" in {PYPROJECT} again by hand. " + (error.hint or "")
+    return error
+
+
+def _on_index(result: ReleaseResult, progress: _Progress, version: str) -> str:
+    """Exactly what the failed release put on the index."""
+    if not progress.upload_started or progress.target is None:
+        return "nothing was uploaded"
+    from mlpack_cli.publishing import on_index_now
+
+    where = progress.target.upload_url
+    there = on_index_now(progress.target, result.name, version, progress.credentials)
+    if there is None:
+        done = ", ".join(p.name for p in progress.uploaded)
+        if done:
+            return f"uploaded to {where}: {done} (the index did not answer to confirm the rest)"
+        return f"nothing was confirmed uploaded to {where} (the index did not answer: look at it before retrying)"
+    if not there:
+        return f"nothing was uploaded (the index at {where} holds no file of {result.name} {version})"
+    missing = [p.name for p in result.artifacts if p.name not in there]
+    return (f"on the index now: {', '.join(there)} at {where}"
+            + (f"; not uploaded: {', '.join(missing)}" if missing else ""))
+
+
+def _release_command(settings: ReleaseSettings, version: str) -> str:
+    """The ``mlpack release`` that redoes this one at ``version`` (URLs redacted)."""
+    words = ["mlpack", "release"]
+    if str(settings.root) not in ("", "."):
+        words.append(shlex.quote(str(settings.root)))
+    words += ["--bump", version]
+    for option, value in (("--repository", settings.repository), ("--repository-url", settings.repository_url),
+                          ("--index-url", settings.index_url)):
+        if value:
+            words += [option, shlex.quote(redact_url(value))]
+    for flag, on in (("--no-tag", not settings.tag), ("--allow-dirty", settings.allow_dirty),
+                     ("--isolated", settings.isolated_check)):
+        if on:
+            words.append(flag)
+    return " ".join(words)
 
 
 def _notebooks_in_sync(notebooks: Path, root: Path) -> str:
@@ -297,6 +506,7 @@ def _check_build_verify(settings: ReleaseSettings, steps: _Steps, result: Releas
     from mlpack_cli.building import BuildSettings, build_environment, build_project, verify_artifacts
     from mlpack_cli.checking import CheckSettings, require_ok, run_checks
 
+    steps.current = "check"  # preparing the shared environment is part of it
     with build_environment(settings.root, installer=settings.installer) as env:
         if not settings.isolated_check:  # the isolated check builds at once; otherwise prepare meanwhile
             env.prepare_in_background(settings.root)
@@ -333,7 +543,8 @@ def _release_check_hint(checked: CheckResult) -> str:
 
 
 def _commit_and_tag(settings: ReleaseSettings, steps: _Steps, result: ReleaseResult, root: Path) -> None:
-    """After the upload the version is taken: a failure here keeps the bump and says what to do."""
+    """After the upload the version is taken: a failure here (Ctrl-C and a full disk included) keeps the
+    bump and says what to do."""
     tag = f"v{result.new_version}" if settings.tag else None
     message = f"Release {result.new_version}"
     push, no_remote = push_command(root, tag)
@@ -350,7 +561,7 @@ def _commit_and_tag(settings: ReleaseSettings, steps: _Steps, result: ReleaseRes
                 step.detail = f"committed the bump, annotated tag {tag}"
             else:
                 step.detail = "committed the bump (--no-tag)"
-    except ReleaseFailed as error:
+    except MlpackError as error:
         where = f" to {result.published_to}" if result.published_to else ""
         done = f"{result.name} {result.new_version} is published{where} (that cannot be undone) and "
         done += ("the version bump is committed" if committed

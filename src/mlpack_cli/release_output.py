@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mlpack_cli.console import escape, stdout
+from mlpack_cli.redaction import redact_url
 
 if TYPE_CHECKING:
     from mlpack_cli.building import Artifact, BuildResult
@@ -85,31 +86,39 @@ def print_check(result: CheckResult) -> None:
     """The failures in full, then one summary line per tool."""
     for run in result.failed:
         stdout().rule(f"{run.name} output")
-        stdout().print(escape(run.output.rstrip()), soft_wrap=True)
+        stdout().print(escape(redact_url(run.output.rstrip())), soft_wrap=True)
     for note in result.notes:
-        stdout().print(f"[dim]{escape(note)}[/dim]", soft_wrap=True)
+        stdout().print(f"[dim]{escape(redact_url(note))}[/dim]", soft_wrap=True)
     for run in result.runs:
         mark = "[green]✓[/green]" if run.ok else "[red]✗[/red]"
         stdout().print(f"{mark} {run.name}: {escape(run.summary)} [dim]({run.seconds:.1f}s)[/dim]", soft_wrap=True)
 
 
 def print_publish(result: PublishResult) -> None:
-    """Each upload was reported as it happened: here what was skipped, and how to install."""
+    """Each upload was reported as it happened: here what was skipped or completed, and how to install."""
     for note in result.notes:
-        stdout().print(f"[yellow]skipped[/yellow] {escape(note)}", soft_wrap=True)
-    stdout().print(f"Install it with: {escape(result.install_command)}", soft_wrap=True)
+        label = "[yellow]skipped[/yellow]" if result.skipped else "[cyan]completed[/cyan]"
+        stdout().print(f"{label} {escape(redact_url(note))}", soft_wrap=True)
+    stdout().print(f"Install it with: {escape(redact_url(result.install_command))}", soft_wrap=True)
 
 
 def print_release(result: ReleaseResult) -> None:
     for note in result.notes:
-        stdout().print(f"[dim]{escape(note)}[/dim]", soft_wrap=True)
+        stdout().print(f"[dim]{escape(redact_url(note))}[/dim]", soft_wrap=True)
     if result.dry_run:
+        if result.preflight_problems:
+            stdout().print(f"[yellow]Dry run of {escape(result.name)} {result.old_version} -> "
+                           f"{result.new_version}: every step ran, but a real release would stop at pre-flight:"
+                           "[/yellow]", soft_wrap=True)
+            for problem in result.preflight_problems:
+                stdout().print(f"  {escape(redact_url(problem))}", soft_wrap=True)
+            return
         stdout().print(f"Dry run of {escape(result.name)} {result.old_version} -> {result.new_version}: "
                        "all steps passed.", soft_wrap=True)
         return
     stdout().print(f"[green]Released[/green] {escape(result.name)} {result.new_version}.", soft_wrap=True)
     if result.install_command:
-        stdout().print(f"Install it with: {escape(result.install_command)}", soft_wrap=True)
+        stdout().print(f"Install it with: {escape(redact_url(result.install_command))}", soft_wrap=True)
     if result.push_command:
         what = "commit and tag" if result.tag else "commit"
         stdout().print(f"Push the release {what}: {escape(result.push_command)}", soft_wrap=True)

@@ -29,6 +29,39 @@ DEFAULT_PYTHON = ">=3.10"
 DEFAULT_LICENSE = "MIT"
 DEFAULT_DESCRIPTION = "Machine-learning pipelines packaged from Jupyter notebooks."
 
+# The layout and fixed values of a new pyproject.toml. It holds no outside value: those are set
+# into the parsed document with tomlkit (see pyproject_document), which writes each as TOML.
+PYPROJECT_SKELETON = """\
+[build-system]
+requires = ["setuptools>=77"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = ""
+version = "0.1.0"
+description = ""
+readme = "README.md"
+requires-python = ""
+license = ""
+authors = []
+dependencies = []
+
+[project.optional-dependencies]
+test = ["pytest>=8", "packaging>=24"]
+dev = ["flake8>=7", "nox>=2024.3", "mlpack-cli"]
+
+[tool.setuptools.packages.find]
+where = ["src"]
+
+[tool.pytest.ini_options]
+testpaths = ["tests"]
+addopts = ["-ra"]
+
+[tool.mlpack]
+notebooks = ""
+package = ""
+"""
+
 # (template, destination); destinations are formatted with the package name.
 PROJECT_TEMPLATES = (
     ("project/package_init.py.j2", "src/{package}/__init__.py"),
@@ -81,11 +114,12 @@ def git_identity(cwd: Path) -> tuple[str | None, str | None]:
         try:
             done = subprocess.run(
                 [git, "config", "--get", key], cwd=cwd if cwd.is_dir() else None,
-                capture_output=True, text=True, timeout=10, check=False,
+                capture_output=True, timeout=10, check=False,
             )
         except (OSError, subprocess.SubprocessError):
             return None
-        return done.stdout.strip() or None
+        # git stores bytes; a value that is not UTF-8 is shown with U+FFFD rather than failing.
+        return done.stdout.decode("utf-8", errors="replace").strip() or None
 
     return get("user.name"), get("user.email")
 
@@ -132,7 +166,9 @@ def plan_init(settings: InitSettings) -> InitResult:
 
     plan = FilePlan(root)
     result = InitResult(root, name, package, plan)
-    wanted = render("project/pyproject.toml.j2", **context)
+    for label, value in context.items():
+        _check_text(label, value)
+    wanted = pyproject_document(context)
     _plan_pyproject(plan, result, existing, wanted, settings.force, _fill_only(settings))
     for template, destination in PROJECT_TEMPLATES:
         plan.file(destination.format(package=package), render(template, **context), force=settings.force)
@@ -172,16 +208,56 @@ def _fill_only(settings: InitSettings) -> frozenset[str]:
     return frozenset({"project.version", "project.readme"} | {key for key, value in asked.items() if not value})
 
 
+def pyproject_document(context: dict[str, Any]) -> TOMLDocument:
+    """The pyproject.toml ``init`` wants, built with tomlkit: every value is written by tomlkit's
+    TOML encoder, so no quote, backslash, line break or control character can leave its string."""
+    import tomlkit
+
+    document = tomlkit.parse(PYPROJECT_SKELETON)
+    project: Any = document["project"]
+    project["name"] = context["name"]
+    project["description"] = context["description"]
+    project["requires-python"] = context["python"]
+    project["license"] = context["license"]
+    author = {key: value for key, value in (("name", context["author"]), ("email", context["email"])) if value}
+    if author:
+        # Parsed from a fixed text naming only the keys, for the `{ name = ..., email = ... }` layout.
+        keys = ", ".join(f'{key} = ""' for key in author)
+        entry: Any = tomlkit.parse(f"authors = [{{ {keys} }}]")["authors"]
+        for key, value in author.items():
+            entry[0][key] = value
+        project["authors"] = entry
+    else:
+        del project["authors"]
+    mlpack: Any = document["tool"]["mlpack"]  # type: ignore[index]
+    mlpack["notebooks"] = context["notebooks"]
+    mlpack["package"] = context["package"]
+    return document
+
+
+def _check_text(label: str, value: object) -> None:
+    """Refuse text that cannot be written as UTF-8 (undecodable bytes from the command line arrive
+    as lone surrogates): no file format can hold it, so it is refused before anything is written."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise InvalidInput(
+                f"the {label} holds bytes that are not UTF-8 text ({value!r})",
+                hint="Pass the value as UTF-8 text.",
+            ) from exc
+
+
 def _plan_pyproject(
-    plan: FilePlan, result: InitResult, existing: TOMLDocument | None, wanted_text: str, force: bool,
+    plan: FilePlan, result: InitResult, existing: TOMLDocument | None, wanted: TOMLDocument, force: bool,
     fill_only: frozenset[str],
 ) -> None:
     import tomlkit
 
     if existing is None:
-        plan.file(PYPROJECT, wanted_text)
+        plan.file(PYPROJECT, tomlkit.dumps(wanted))
         return
-    merged = merge_pyproject(existing, tomlkit.parse(wanted_text), force=force, fill_only=fill_only)
+    merged = merge_pyproject(existing, wanted, force=force, fill_only=fill_only)
     result.conflicts = merged.conflicts
     result.replaced_keys = merged.replaced
     note = f"{len(merged.added)} keys added" if merged.added else ""

@@ -90,8 +90,35 @@ def test_a_wrongly_typed_setting_says_what_to_write(project: Path, run_cli: Call
         handle.write('\n[tool.mlpack.ci]\ncontainer = "yes"\n')
     result = run_cli("ci", "gitlab", project)
     assert result.exit_code == ExitCode.INVALID_INPUT
-    assert "Error: --container / [tool.mlpack.ci] container must be true or false, not 'yes'" in result.stderr
-    assert "Hint: Pass --container or --no-container, or write `container = true`" in result.stderr
+    assert "pyproject.toml: tool.mlpack.ci.container must be true or false" in result.stderr
+    assert "not 'yes'" in result.stderr and "Traceback" not in result.output
+    assert "Hint: Write `container = true` or `container = false` (a TOML boolean, without quotes)" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ('[tool.mlpack]\nnotebook = "nbs"\n', "[tool.mlpack] has an unknown key `notebook`: did you mean `notebooks`?"),
+        ("[tool.mlpack.ci]\ncontaner = false\n",
+         "[tool.mlpack.ci] has an unknown key `contaner`: did you mean `container`?"),
+        ('[tool.mlpack.ci]\npython-image = "python:3.11@sha256:abc"\n', "tool.mlpack.ci.python-image must be"),
+        ('[tool.mlpack.ci]\naudit-ignore = "GHSA-1234-5678-9abc"\n', "tool.mlpack.ci.audit-ignore must be a list"),
+    ],
+)
+def test_a_bad_pyproject_table_exits_4_naming_the_key(
+    project: Path, run_cli: Callable[..., Result], table: str, message: str
+) -> None:
+    text = (project / "pyproject.toml").read_text()
+    if table.startswith("[tool.mlpack]\n"):  # init wrote that table: add the key to it
+        text = text.replace("[tool.mlpack]\n", table, 1)
+    else:
+        text += "\n" + table
+    (project / "pyproject.toml").write_text(text)
+    result = run_cli("ci", "gitlab", project)
+    assert result.exit_code == ExitCode.INVALID_INPUT, result.output
+    assert message in result.stderr and "\nHint: " in result.stderr
+    assert "Traceback" not in result.output
+    assert not (project / ".gitlab-ci.yml").exists()
 
 
 def test_outside_a_project_exits_10(tmp_path: Path, run_cli: Callable[..., Result]) -> None:

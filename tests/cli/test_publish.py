@@ -84,3 +84,36 @@ def test_quickstart_into_a_non_empty_directory_is_a_conflict(
     assert f"Error: {tmp_path} exists and is not empty" in result.stderr
     assert "Hint: quickstart writes a new project: pass a new or empty directory" in result.stderr
     assert [p.name for p in tmp_path.iterdir()] == ["mine.txt"]
+
+
+@pytest.mark.parametrize("option", ["--repository-url", "--index-url"])
+def test_a_password_in_a_url_is_never_printed(
+    tmp_path: Path, run_cli: Callable[..., Result], option: str,
+) -> None:
+    import socket
+
+    with socket.socket() as probe:  # nothing listens there: the look-up fails and names the URL
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    wheel = tmp_path / "redacted-1.0-py3-none-any.whl"
+    wheel.write_bytes(b"")
+    url = f"http://uploader:pa55-w0rd-x@127.0.0.1:{port}/"
+    args = (["--repository-url", url] if option == "--repository-url"
+            else ["--repository-url", f"http://127.0.0.1:{port}/", "--username", "u", "--index-url", url + "simple/"])
+    result = run_cli("publish", *args, wheel, input="")
+    assert result.exit_code == ExitCode.PUBLISH_FAILED, result.stdout + result.stderr
+    assert "pa55-w0rd-x" not in result.stdout + result.stderr
+
+
+def test_release_refuses_a_detached_head_with_a_hint(
+    tmp_path: Path, run_cli: Callable[..., Result],
+) -> None:
+    init_project(InitSettings(path=tmp_path, name="detached", ci="none"))
+    for args in (["init", "--quiet"], ["add", "--all"], ["commit", "--quiet", "-m", "init"],
+                 ["checkout", "--quiet", "--detach", "HEAD"]):
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+    result = run_cli("release", tmp_path, "--repository-url", "http://127.0.0.1:9/")
+    assert result.exit_code == ExitCode.RELEASE_FAILED
+    assert "Error: release step 'clean tree' failed: HEAD is detached (not on a branch)" in result.stderr
+    assert "Hint: Switch to the branch to release from (`git switch main`" in result.stderr
+    assert "pre-flight" not in result.stdout  # nothing after the tree check ran

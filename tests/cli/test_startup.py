@@ -8,7 +8,8 @@ import sys
 
 import pytest
 
-HEAVY = ["nbconvert", "nbformat", "IPython", "build", "twine", "jinja2", "flake8", "tomlkit", "pytest"]
+HEAVY = ["nbconvert", "nbformat", "IPython", "build", "twine", "jinja2", "flake8", "tomlkit", "pytest",
+         "detect_secrets", "libcst"]
 
 PROBE = """
 import json, sys

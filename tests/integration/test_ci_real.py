@@ -66,7 +66,7 @@ class Variant:
     def jobs(self) -> set[str]:
         """Jobs that exist for a tag pipeline with a webhook configured (every job)."""
         o = self.options
-        return ({"lint", "test", "build", "publish"} | ({"container", "smoke"} if o.container else set())
+        return ({"lint", "test", "audit", "build", "publish"} | ({"container", "smoke"} if o.container else set())
                 | ({"deploy"} if o.deploy else set()) | ({"monitor"} if o.monitor else set()))
 
 
@@ -161,7 +161,7 @@ def test_every_gitlab_variant_passes_gitlab_ci_local_list(tmp_path: Path) -> Non
             problems.append(f"tag pipeline: {tagged.stdout}{tagged.stderr}")
         if variant.options.index == "gitlab" and variant.options.image is None:  # one per switch setting
             branch = gitlab_ci_local(repo, "--list")
-            if branch.returncode != 0 or listed_jobs(branch) != {"lint", "test", "build"}:
+            if branch.returncode != 0 or listed_jobs(branch) != {"lint", "test", "audit", "build"}:
                 problems.append(f"branch pipeline: {branch.stdout}{branch.stderr}")
         return f"{variant.key}: {problems}" if problems else None
 
@@ -368,7 +368,8 @@ def test_every_jenkinsfile_variant_is_a_declarative_pipeline() -> None:
     for variant in VARIANTS:
         text = ci.render_pipeline("jenkins", variant.options)
         stages = walk_jenkinsfile(text)
-        expected = ["lint", "test", "build", "publish"] + (["container", "smoke"] if variant.options.container else [])
+        expected = ["lint", "test", "audit", "build", "publish"]
+        expected += ["container", "smoke"] if variant.options.container else []
         expected += (["deploy"] if variant.options.deploy else []) + (["monitor"] if variant.options.monitor else [])
         assert list(stages) == expected, variant.key
         for title in ("publish", "container", "deploy", "monitor"):
@@ -427,9 +428,9 @@ def test_our_gitlab_ci_is_what_mlpack_ci_renders_and_is_valid(tmp_path: Path) ->
     if GITLAB_CI_LOCAL is None:
         pytest.skip("gitlab-ci-local is not installed: `npm install -g gitlab-ci-local@4.60`")
     repo = git_repository(tmp_path / "own", {".gitlab-ci.yml": committed.read_text()})
-    assert listed_jobs(gitlab_ci_local(repo, "--list")) == {"lint", "test", "build"}
+    assert listed_jobs(gitlab_ci_local(repo, "--list")) == {"lint", "test", "audit", "build"}
     tagged = gitlab_ci_local(repo, "--list", *TAG_PIPELINE)
-    assert tagged.returncode == 0 and listed_jobs(tagged) == {"lint", "test", "build", "publish"}
+    assert tagged.returncode == 0 and listed_jobs(tagged) == {"lint", "test", "audit", "build", "publish"}
 
 
 # -- the publish job of a tag pipeline, after `mlpack release` --------------------------------------
@@ -471,3 +472,127 @@ def test_the_publish_job_skips_the_version_mlpack_release_uploaded(
     assert re.search(r"PASS\s+publish\b", output), output[-6000:]
     assert "is already on" in output and "nothing uploaded (--skip-existing)" in output
     assert package_index.files() == uploaded
+
+
+# -- the audit job, run for real against a vulnerability feed on 127.0.0.1 --------------------------
+
+ADVISORY = "GHSA-jjg7-2v4v-x38h"  # idna's real advisory (CVE-2024-3651): fixed in idna 3.7
+
+
+@dataclass
+class VulnerabilityFeed:
+    """An OSV-API stand-in (POST /v1/query) that knows one advisory, for idna before 3.7."""
+
+    url: str
+    queried: list[str]
+
+
+@pytest.fixture
+def vulnerability_feed() -> Iterator[VulnerabilityFeed]:
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from packaging.version import Version
+
+    queried: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - the http.server API
+            query = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            name, version = query["package"]["name"], query["version"]
+            queried.append(name)
+            vulns = [] if name != "idna" or Version(version) >= Version("3.7") else [{
+                "id": ADVISORY, "aliases": ["CVE-2024-3651", "PYSEC-2024-60"],
+                "summary": "Quadratic complexity in idna.encode",
+                "affected": [{"package": {"name": "idna", "ecosystem": "PyPI"},
+                              "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "3.7"}]}]}],
+            }]
+            body = json.dumps({"vulns": vulns} if vulns else {}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield VulnerabilityFeed(f"http://127.0.0.1:{server.server_address[1]}/v1/query", queried)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+AUDITED_PROJECT = """\
+[build-system]
+requires = ["setuptools>=77"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "audited"
+version = "0.1.0"
+dependencies = ["idna==3.6"]
+
+[tool.mlpack]
+package = "audited"
+"""
+
+
+@NEEDS_RSYNC
+@NEEDS_GITLAB_CI_LOCAL
+@pytest.mark.usefixtures("tool_caches")
+def test_the_audit_job_fails_on_a_known_vulnerability_until_it_is_accepted(
+    tmp_path: Path, vulnerability_feed: VulnerabilityFeed
+) -> None:
+    project = tmp_path / "audited"
+    project.mkdir()
+    (project / "pyproject.toml").write_text(AUDITED_PROJECT)
+    ci.write_ci(project, "both")
+    subprocess.run(["git", "init", "-q", str(project)], check=True)
+
+    runner = tmp_path / "runner-venv"  # the job's `python`: a fresh environment, as in an image
+    venv.EnvBuilder(with_pip=True).create(runner)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CI_", "GITLAB_", "GCL_", "MLPACK_"))}
+    (tmp_path / "home").mkdir()
+    env.update(HOME=str(tmp_path / "home"), PATH=f"{runner / 'bin'}{os.pathsep}{env['PATH']}",
+               VIRTUAL_ENV=str(runner))
+    feed = ("--variable", "PIP_AUDIT_VULNERABILITY_SERVICE=osv",
+            "--variable", f"PIP_AUDIT_OSV_URL={vulnerability_feed.url}")
+
+    def audit_job() -> tuple[int, str]:
+        assert GITLAB_CI_LOCAL is not None
+        done = subprocess.run([GITLAB_CI_LOCAL, "--force-shell-executor", *feed, "audit"], cwd=project, env=env,
+                              capture_output=True, text=True, timeout=600)
+        log = project / ".gitlab-ci-local" / "output" / "audit.log"  # the job's full log
+        return done.returncode, ANSI.sub("", done.stdout + done.stderr + (log.read_text() if log.exists() else ""))
+
+    code, output = audit_job()
+    assert code != 0 and re.search(r"FAIL\s+audit\b", output), output[-6000:]
+    assert re.search(r"idna\s+3\.6\s+(GHSA-jjg7-2v4v-x38h|PYSEC-2024-60)\s+3\.7", output), output[-3000:]
+    assert "idna" in vulnerability_feed.queried, "the declared dependency was resolved and looked up"
+
+    # Jenkins runs the same audit in the workspace's .venv: its command, taken from the Jenkinsfile.
+    jenkins = (project / "Jenkinsfile").read_text()
+    stage = jenkins[jenkins.index("stage('audit')"):jenkins.index("stage('build')")]
+    commands = [shlex.split(line.strip()[3:])[0] for line in stage.splitlines() if line.strip().startswith("sh '")]
+    assert len(commands) == 2
+    workspace_env = {**env, "PIP_AUDIT_VULNERABILITY_SERVICE": "osv", "PIP_AUDIT_OSV_URL": vulnerability_feed.url}
+    subprocess.run([sys.executable, "-m", "venv", str(project / ".venv")], check=True)
+    done = subprocess.run(["sh", "-c", " && ".join(commands)], cwd=project, env=workspace_env,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode != 0 and "PYSEC-2024-60" in done.stdout, done.stdout + done.stderr[-3000:]
+
+    with (project / "pyproject.toml").open("a") as handle:
+        handle.write(f'\n[tool.mlpack.ci]\naudit-ignore = ["{ADVISORY}"]\n')
+    ci.write_ci(project, "both", force=True)
+    code, output = audit_job()
+    assert code == 0 and re.search(r"PASS\s+audit\b", output), output[-6000:]
+    accepted = [line.strip()[3:] for line in (project / "Jenkinsfile").read_text().splitlines()
+                if "pip-audit --strict" in line]
+    done = subprocess.run(["sh", "-c", shlex.split(accepted[0])[0]], cwd=project, env=workspace_env,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr

@@ -60,7 +60,7 @@ def test_the_same_version_again_is_refused_before_any_upload(
     result = run_cli("publish", "--repository-url", package_index.url)
     assert result.exit_code == ExitCode.PUBLISH_FAILED
     assert "pubdemo 0.1.0 already exists" in result.stderr
-    assert "bump" in result.stderr
+    assert "0.1.1 is the next version free there" in result.stderr and "--bump 0.1.1" in result.stderr
     assert package_index.files() == before
     assert package_index.password not in result.stdout + result.stderr
 
@@ -129,3 +129,84 @@ def test_wrong_then_right_password_never_shows_the_password(
     assert package_index.password not in everything
     assert wrong not in everything
     assert "Uploading distributions" not in everything  # twine's own printing stays inside the library
+
+
+def test_a_password_in_any_url_never_shows(
+    published: PublishResult, package_index: Any, run_cli: Callable[..., Result],
+    chdir: Callable[[Path], None],
+) -> None:
+    """Credentials in the repository URL, the index URL and a .pypirc entry: used, and shown as ***."""
+    host = package_index.url.split("//", 1)[1]
+    with_password = f"http://{package_index.username}:{package_index.password}@{host}"
+    chdir(published.uploaded[0].parent.parent)
+    everything = ""
+
+    refused = run_cli("publish", "--repository-url", with_password, "--index-url", with_password + "simple/")
+    assert refused.exit_code == ExitCode.PUBLISH_FAILED, refused.stdout + refused.stderr
+    assert f"pubdemo 0.1.0 already exists on {package_index.simple_url}" in refused.stderr
+    assert "password from the repository URL" in refused.stdout
+    skipped = run_cli("publish", "--skip-existing", "--repository-url", with_password,
+                      "--index-url", with_password + "simple/")
+    assert skipped.exit_code == 0, skipped.stdout + skipped.stderr
+    assert f"Install it with: pip install --index-url http://{package_index.username}:***@{host}simple/" in (
+        skipped.stdout)
+    (Path.home() / ".pypirc").write_text(
+        f"[distutils]\nindex-servers = local\n\n[local]\nrepository = {with_password}\n")
+    from_rc = run_cli("publish", "--repository", "local")
+    assert from_rc.exit_code == ExitCode.PUBLISH_FAILED
+    assert "already exists" in from_rc.stderr and "password from the repository URL" in from_rc.stdout
+    for result in (refused, skipped, from_rc):
+        everything += result.stdout + result.stderr
+    assert package_index.password not in everything
+    assert f"{package_index.username}:***@" in everything
+
+
+@pytest.fixture(scope="module")
+def half_published(tmp_path_factory: pytest.TempPathFactory, package_index: Any, module_caches: None,
+                   make_git_project: Callable[..., Path]) -> BuildResult:
+    """pubhalf 0.1.0, built; only its sdist is uploaded (as when the wheel upload failed)."""
+    root = make_git_project(tmp_path_factory.mktemp("half") / "pubhalf", "pubhalf")
+    built = build_project(BuildSettings(root=root))
+    publish(PublishSettings(root=root, dists=(built.sdist.path,), repository_url=package_index.url,
+                            username=package_index.username, password=package_index.password))
+    return built
+
+
+@pytest.mark.parametrize("skip_existing", [False, True])
+def test_a_half_published_version_is_completed(
+    half_published: BuildResult, package_index: Any, run_cli: Callable[..., Result],
+    chdir: Callable[[Path], None], monkeypatch: pytest.MonkeyPatch, skip_existing: bool,
+) -> None:
+    sdist, wheel = half_published.sdist.path.name, half_published.wheel.path.name
+    (package_index.packages / wheel).unlink(missing_ok=True)  # the half-done state, for each case
+    assert sdist in package_index.files() and wheel not in package_index.files()
+    monkeypatch.setenv("TWINE_USERNAME", package_index.username)
+    monkeypatch.setenv("TWINE_PASSWORD", package_index.password)
+    chdir(half_published.project.root)
+    result = run_cli("publish", "--repository-url", package_index.url, *(["--skip-existing"] if skip_existing else []))
+    assert result.exit_code == 0, result.stdout + result.stderr
+    shown = " ".join(result.stdout.split())
+    assert (f"completed pubhalf 0.1.0 was partly on {package_index.simple_url} ({sdist}, byte-identical to "
+            f"ours): uploaded only the missing {wheel} to complete it") in shown
+    assert result.stdout.count(f"uploaded {wheel}") == 1 and f"uploaded {sdist}" not in result.stdout
+    assert {sdist, wheel} <= package_index.files()
+    assert (package_index.packages / wheel).read_bytes() == half_published.wheel.path.read_bytes()
+    assert package_index.password not in result.stdout + result.stderr
+
+
+def test_a_half_published_version_with_another_build_is_refused(
+    half_published: BuildResult, package_index: Any, run_cli: Callable[..., Result],
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+) -> None:
+    """The index holds a file that is not ours byte for byte: nothing is uploaded, the next version named."""
+    wheel = half_published.wheel.path.name
+    (package_index.packages / wheel).unlink(missing_ok=True)
+    other = tmp_path / half_published.sdist.path.name
+    other.write_bytes(half_published.sdist.path.read_bytes() + b"\0")  # another build of the same version
+    monkeypatch.setenv("TWINE_USERNAME", package_index.username)
+    monkeypatch.setenv("TWINE_PASSWORD", package_index.password)
+    result = run_cli("publish", "--repository-url", package_index.url, other, half_published.wheel.path)
+    assert result.exit_code == ExitCode.PUBLISH_FAILED
+    assert f"pubhalf 0.1.0 already exists on {package_index.simple_url} with other files" in result.stderr
+    assert "--bump 0.1.1" in result.stderr
+    assert wheel not in package_index.files()

@@ -132,7 +132,8 @@ def test_gitlab_stages_and_the_jobs_of_each() -> None:
     document = gitlab()
     assert document["stages"] == ["lint", "test", "build", "publish", "container", "deploy", "monitor"]
     assert {name: job["stage"] for name, job in jobs(document).items()} == {
-        "lint": "lint", "test": "test", "build": "build", "publish": "publish", "container": "container",
+        "lint": "lint", "test": "test", "audit": "test", "build": "build", "publish": "publish",
+        "container": "container",
         "smoke": "container", "deploy": "deploy", "monitor": "monitor",
     }
     assert document["variables"]["PIP_CACHE_DIR"] == "$CI_PROJECT_DIR/.cache/pip"
@@ -224,7 +225,7 @@ def test_tag_only_jobs_run_only_for_tags() -> None:
 @pytest.mark.parametrize(("container", "deploy", "monitor"), list(itertools.product([True, False], repeat=3)))
 def test_switching_jobs_off_keeps_needs_consistent(container: bool, deploy: bool, monitor: bool) -> None:
     found = jobs(gitlab(container=container, deploy=deploy, monitor=monitor))
-    expected = {"lint", "test", "build", "publish"} | ({"container", "smoke"} if container else set())
+    expected = {"lint", "test", "audit", "build", "publish"} | ({"container", "smoke"} if container else set())
     expected |= ({"deploy"} if deploy else set()) | ({"monitor"} if monitor else set())
     assert set(found) == expected
     for name, job in found.items():
@@ -355,3 +356,109 @@ def test_init_writes_the_same_pipelines(tmp_path: Path) -> None:
     init_project(InitSettings(path=root, ci="both"))
     for kind, path in ci.CI_FILES.items():
         assert (root / path).read_text() == ci.render_pipeline(kind, options())
+
+
+# -- supply chain: pinned tools, images by digest, the audit job ---------------------------------
+
+DIGEST = "sha256:" + "0123456789abcdef" * 4
+
+
+def test_mlpack_is_pinned_to_the_version_that_wrote_the_file_unless_overridden() -> None:
+    from mlpack_cli import __version__
+
+    pinned = f"mlpack-cli=={__version__}"
+    assert options().mlpack_requirement == pinned
+    assert gitlab()["variables"]["MLPACK_REQUIREMENT"] == pinned
+    assert f"MLPACK_REQUIREMENT = '{pinned}'" in ci.render_pipeline("jenkins", options())
+    assert gitlab(**{"mlpack-requirement": "mlpack-cli==9.9.9"})["variables"]["MLPACK_REQUIREMENT"] == \
+        "mlpack-cli==9.9.9"
+
+
+def pip_installs(text: str) -> list[list[str]]:
+    """The arguments of every `pip install` in a rendered pipeline, unquoted."""
+    import shlex
+
+    found = []
+    for line in text.splitlines():
+        match = re.search(r"pip install (.*?)'?$", line)
+        if match:
+            found.append(shlex.split(match.group(1).removesuffix("'")))
+    return found
+
+
+@pytest.mark.parametrize("kind", list(ci.CI_FILES))
+def test_every_tool_a_job_installs_is_pinned(kind: str) -> None:
+    text = ci.render_pipeline(kind, options(**{"convert-check": True}))
+    installs = pip_installs(text)
+    assert len(installs) >= 6, installs
+    pinned: dict[str, str] = {}
+    for arguments in installs:
+        for argument in arguments:
+            if argument in ("-e", ".[test]", "$MLPACK_REQUIREMENT"):  # the project itself; mlpack (pinned)
+                continue
+            name, _, version = argument.partition("==")
+            assert version, f"{kind}: {argument!r} is not pinned"
+            pinned[name] = version
+    assert pinned == ci.PINNED_TOOLS, "both pipelines pin the same versions, those ci.PINNED_TOOLS lists"
+
+
+def test_images_can_be_pinned_by_digest_everywhere_they_are_used() -> None:
+    table = {"python-image": f"python:3.11-slim@{DIGEST}", "buildkit-image": f"moby/buildkit:rootless@{DIGEST}"}
+    document = gitlab(**table)
+    assert document["default"]["image"] == table["python-image"]
+    assert document["container"]["image"]["name"] == table["buildkit-image"]
+    jenkins = ci.render_pipeline("jenkins", options(**table))
+    assert f"image '{table['python-image']}'" in jenkins and f"image '{table['buildkit-image']}'" in jenkins
+    dockerfile = ci.generated_files(["gitlab"], options(**table))["Dockerfile"]
+    assert f"ARG PYTHON_IMAGE={table['python-image']}\n" in dockerfile
+
+
+@pytest.mark.parametrize(
+    "image", [f"python:3.11@{DIGEST[:-1]}", f"python:3.11@{DIGEST.upper()}", "python:3.11@latest",
+              "moby/buildkit:rootless; id"],
+)
+def test_a_bad_digest_or_image_from_the_command_line_is_refused_too(image: str) -> None:
+    for key in ("python-image", "buildkit-image"):
+        with pytest.raises(InvalidInput, match="is not valid") as raised:
+            options(**{key: image})
+        assert "sha256:<64 hex digits>" in (raised.value.hint or "")
+
+
+def test_the_audit_job_runs_in_every_pipeline_and_gates_the_build() -> None:
+    document = gitlab()
+    audit = document["audit"]
+    assert audit["stage"] == "test" and audit["needs"] == [] and "rules" not in audit and "only" not in audit
+    assert "allow_failure" not in audit
+    assert audit["script"][0] == f'python -m pip install "pip-audit=={ci.PINNED_TOOLS["pip-audit"]}"'
+    assert audit["script"][1] == "pip-audit --strict --progress-spinner off --desc on ."
+    # build has no `needs`: it waits for the whole test stage, so a vulnerability stops every later job
+    assert "needs" not in document["build"] and document["publish"]["needs"] == ["build"]
+
+
+def test_accepted_advisories_become_ignore_vuln_options() -> None:
+    accepted = ["GHSA-jjg7-2v4v-x38h", "PYSEC-2024-60"]
+    document = gitlab(**{"audit-ignore": accepted})
+    assert document["audit"]["script"][1] == (
+        "pip-audit --strict --progress-spinner off --desc on --ignore-vuln GHSA-jjg7-2v4v-x38h "
+        "--ignore-vuln PYSEC-2024-60 .")
+    jenkins = ci.render_pipeline("jenkins", options(**{"audit-ignore": accepted}))
+    assert ("sh '.venv/bin/pip-audit --strict --progress-spinner off --desc on --ignore-vuln GHSA-jjg7-2v4v-x38h "
+            "--ignore-vuln PYSEC-2024-60 .'") in jenkins
+    assert jenkins.index("stage('audit')") < jenkins.index("stage('build')")
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [("GHSA-1", "must be a list of advisory ids"), (["GHSA-1; curl evil"], "is not valid"),
+     (["ghsa-lower-case"], "is not valid"), ([""], "non-empty string"), (["GHSA-a\nb"], "control character")],
+)
+def test_accepted_advisories_are_checked_before_they_reach_a_command_line(value: Any, message: str) -> None:
+    with pytest.raises(InvalidInput, match=re.escape(message)) as raised:
+        options(**{"audit-ignore": value})
+    assert raised.value.hint
+
+
+def test_the_docs_name_the_pinned_versions() -> None:
+    text = (Path(__file__).resolve().parents[2] / "docs" / "ci.md").read_text()
+    for name, version in ci.PINNED_TOOLS.items():
+        assert f"`{name}=={version}`" in text, name

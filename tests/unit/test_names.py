@@ -28,7 +28,7 @@ def test_import_name_for(project: str, package: str) -> None:
 @pytest.mark.parametrize(
     ("name", "reason"),
     [("class", "keyword"), ("match", "keyword"), ("json", "standard-library"), ("9lives", "import name"),
-     ("tests", "reserved"), ("mlpack", "reserved")],
+     ("tests", "reserved"), ("mlpack", "reserved"), ("ﬁle", "reads it as 'file'"), ("Ｍｏｄｅｌ", "reads it as 'Model'")],
 
 )
 def test_unusable_import_names(name: str, reason: str) -> None:

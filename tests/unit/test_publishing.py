@@ -10,11 +10,15 @@ from pathlib import Path
 import pytest
 
 from mlpack_cli.errors import ExitCode, InvalidInput, PublishFailed
+from mlpack_cli.redaction import redact_url
 from mlpack_cli.publishing import (
     Credentials,
+    PublishResult,
     PublishSettings,
     Target,
+    compare_with_index,
     ensure_version_is_new,
+    next_free_version,
     publish,
     redact,
     resolve_credentials,
@@ -130,7 +134,72 @@ def test_a_missing_pypirc_section_is_explained(tmp_path: Path) -> None:
 
 def test_sanitize_and_redact() -> None:
     assert sanitize_url("https://u:p@host:8443/x/") == "https://host:8443/x/"
+    assert sanitize_url("http://u:p@[::1]:8080/") == "http://[::1]:8080/"
     assert redact("token abc123 in abc123", ["abc123"]) == "token **** in ****"
+    assert redact("at http://u:pw@h/ x", []) == "at http://u:***@h/ x"
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("http://user:password@host/simple/", "http://user:***@host/simple/"),
+        ("http://token-only@host/simple/", "http://***@host/simple/"),
+        ("https://u:p@ss:w@rd@host:8443/x", "https://u:***@host:8443/x"),  # a raw @ in the password
+        ("pip install --index-url http://a:b@h/simple/ x==1 (and https://c:d@e/)",
+         "pip install --index-url http://a:***@h/simple/ x==1 (and https://c:***@e/)"),
+        ("http://host/simple/", "http://host/simple/"),
+        ("pkg @ git+https://example.org/r.git@v1.0", "pkg @ git+https://example.org/r.git@v1.0"),
+        ("ada@example.org", "ada@example.org"),
+    ],
+)
+def test_redact_url(text: str, shown: str) -> None:
+    assert redact_url(text) == shown
+
+
+def test_credentials_in_every_kind_of_url_are_kept_apart(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (Path.home() / ".pypirc").write_text(
+        "[distutils]\nindex-servers = private\n\n[private]\nrepository = https://rc:rc-pw@private.example.org/up/\n")
+    from_rc = resolve_target(settings(tmp_path, repository="private"))
+    assert from_rc.upload_url == "https://private.example.org/up/" and "rc-pw" not in repr(from_rc)
+    assert resolve_credentials(settings(tmp_path, repository="private"), from_rc).password == "rc-pw"
+
+    monkeypatch.setenv("TWINE_REPOSITORY_URL", "https://env:env-pw@env.example.org/")
+    from_env = resolve_target(settings(tmp_path))
+    assert from_env.upload_url == "https://env.example.org/"
+    assert resolve_credentials(settings(tmp_path), from_env).password_source == "the repository URL"
+
+    chosen = settings(tmp_path, repository_url=URL, index_url="https://reader:read-pw@mirror.example.org/simple")
+    target = resolve_target(chosen)
+    assert target.simple_url == "https://mirror.example.org/simple/"
+    assert target.index_auth == ("reader", "read-pw") and "read-pw" not in repr(target)
+    result = PublishResult(target, Credentials("u", "p"), [], "demo", "1.0")
+    assert result.install_command == "pip install --index-url https://reader:***@mirror.example.org/simple/ demo==1.0"
+
+
+def test_a_bad_url_is_refused_without_its_password(tmp_path: Path) -> None:
+    with pytest.raises(PublishFailed) as caught:
+        resolve_target(settings(tmp_path, repository_url="ftp://bob:hunter22@files.example.org/"))
+    assert "hunter22" not in caught.value.message and "ftp://bob:***@files.example.org/" in caught.value.message
+    with pytest.raises(PublishFailed) as caught:
+        resolve_target(settings(tmp_path, repository_url=URL, index_url="http://bob:hunter22@host:port/simple/"))
+    assert "hunter22" not in caught.value.message and "(from --index-url)" in caught.value.message
+
+
+def test_next_free_version_bumps_past_every_taken_one() -> None:
+    assert next_free_version("0.1.1", set()) == "0.1.2"
+    assert next_free_version("0.1.1", {"0.1.0", "0.1.1", "0.1.2", "0.1.3.0"}) == "0.1.4"  # 0.1.3.0 == 0.1.3
+    assert next_free_version("1.2.0rc1", {"1.2.0"}) == "1.2.1"
+
+
+def test_compare_with_index_tells_a_half_upload_from_another_build() -> None:
+    ours = {"demo-1.0.tar.gz": "aa", "demo-1.0-py3-none-any.whl": "bb"}
+    half = compare_with_index({"demo-1.0.tar.gz": "aa"}, ours)
+    assert half.completable and half.missing == ["demo-1.0-py3-none-any.whl"] and half.identical == ["demo-1.0.tar.gz"]
+    other = compare_with_index({"demo-1.0.tar.gz": "cc"}, ours)
+    assert not other.completable and other.foreign == ["demo-1.0.tar.gz"]
+    unknown = compare_with_index({"demo-1.0.tar.gz": None}, ours)  # the index gives no digest: not ours
+    assert not unknown.completable
+    assert not compare_with_index(dict.fromkeys(ours, "aa"), ours).missing
 
 
 def test_versions_in_ignores_other_projects_and_junk() -> None:
@@ -172,7 +241,8 @@ def test_the_version_lookup_reads_the_simple_api(tiny_index: Target) -> None:
     ensure_version_is_new(tiny_index, "brand-new", "1.0", credentials)  # 404: the project is new there
     with pytest.raises(PublishFailed, match="demo 1.0.0 already exists") as caught:
         ensure_version_is_new(tiny_index, "demo", "1.0.0", credentials)  # 1.0 == 1.0.0 under PEP 440
-    assert "bump" in (caught.value.hint or "")
+    assert "1.0.1 is the next version free there" in (caught.value.hint or "")
+    assert "--bump 1.0.1" in (caught.value.hint or "")
 
 
 def test_keyring_comes_last(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -214,3 +284,56 @@ def test_a_missing_file_or_a_foreign_name_is_an_input_error(tmp_path: Path) -> N
     (tmp_path / "notes.txt").write_text("not a distribution\n")
     with pytest.raises(InvalidInput, match="not an sdist or wheel file name"):
         publish(settings(tmp_path, dists=(tmp_path / "notes.txt",), repository_url=URL))
+
+
+def test_ctrl_c_between_two_uploads_says_what_the_index_holds(
+    tiny_index: Target, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from mlpack_cli import publishing
+
+    sdist, wheel = tmp_path / "demo-2.0.tar.gz", tmp_path / "demo-2.0-py3-none-any.whl"
+    sdist.write_bytes(b"sdist")
+    wheel.write_bytes(b"wheel")
+    sent: list[str] = []
+
+    def upload(target: Target, credentials: Credentials, settings: PublishSettings, dist: Path) -> None:
+        if dist.suffix == ".whl":
+            raise KeyboardInterrupt
+        sent.append(dist.name)
+
+    monkeypatch.setattr(publishing, "_twine_upload", upload)
+    chosen = settings(tmp_path, dists=(sdist, wheel), repository_url=tiny_index.upload_url, username="u",
+                      password="p-secret")
+    with pytest.raises(PublishFailed) as caught:
+        publish(chosen)
+    assert sent == ["demo-2.0.tar.gz"]  # sdist first
+    assert caught.value.exit_code == ExitCode.INTERRUPTED
+    # this index keeps nothing (it is a stub): the look-up after the interruption says so, exactly
+    assert caught.value.message == (f"interrupted while uploading demo 2.0 to {tiny_index.upload_url}: "
+                                    "the index now holds no file of it (looked up after the failure)")
+    assert "uploads only the files the index does not hold yet" in (caught.value.hint or "")
+    progress: list[Path] = []
+    with pytest.raises(KeyboardInterrupt):  # a caller keeping track states it itself
+        publish(chosen, progress=progress)
+    assert progress == [sdist]
+
+
+def test_a_file_taken_meanwhile_names_the_next_free_version(
+    tiny_index: Target, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Uploaded by someone else between our look-up and our upload: the index answers 409."""
+    import requests
+    import twine.commands.upload
+
+    def conflict(settings: object, dists: list[str]) -> None:
+        response = requests.Response()
+        response.status_code, response.reason = 409, "Conflict"
+        raise requests.HTTPError(response=response)
+
+    monkeypatch.setattr(twine.commands.upload, "upload", conflict)
+    sdist = tmp_path / "demo-1.0.1.tar.gz"  # the index lists demo 1.0 only
+    sdist.write_bytes(b"sdist")
+    with pytest.raises(PublishFailed) as caught:
+        publish(settings(tmp_path, dists=(sdist,), repository_url=tiny_index.upload_url, username="u", password="p"))
+    assert caught.value.message == f"demo-1.0.1.tar.gz already exists on {tiny_index.upload_url}"
+    assert "1.0.2 is the next version free there" in (caught.value.hint or "")

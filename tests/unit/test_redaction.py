@@ -1,0 +1,34 @@
+"""The console's last line of defence: whatever built a message, a URL's password never gets printed."""
+
+from __future__ import annotations
+
+import pytest
+
+from mlpack_cli import console
+from mlpack_cli.errors import PublishFailed
+
+LEAKY = "http://ci:s3cr3t-v4lue@pkgs.example.org/simple/"
+
+
+def test_an_error_and_its_hint_are_printed_redacted(capsys: pytest.CaptureFixture[str]) -> None:
+    console.print_error(PublishFailed(f"cannot reach {LEAKY}", hint=f"pip install --index-url {LEAKY} demo"))
+    err = capsys.readouterr().err
+    assert "s3cr3t-v4lue" not in err
+    assert err == ("Error: cannot reach http://ci:***@pkgs.example.org/simple/\n"
+                   "Hint: pip install --index-url http://ci:***@pkgs.example.org/simple/ demo\n")
+
+
+def test_info_warnings_and_step_lines_are_printed_redacted(capsys: pytest.CaptureFixture[str]) -> None:
+    console.stdout.cache_clear()
+    console.stderr.cache_clear()
+    try:
+        console.info(f"index {LEAKY}")
+        console.warn(f"slow index {LEAKY}")
+        console.ConsoleReporter().step_finished("publish", 1.0, True, f"to {LEAKY}")
+        captured = capsys.readouterr()
+    finally:
+        console.stdout.cache_clear()
+        console.stderr.cache_clear()
+    everything = captured.out + captured.err
+    assert "s3cr3t-v4lue" not in everything
+    assert everything.count("http://ci:***@pkgs.example.org/simple/") == 3
