@@ -380,10 +380,12 @@ def _parse_cells(
     magics: list[str] = []
     harvested: list[str] = []
     heading: str | None = None
+    markdown: list[str] = []  # since the previous code cell
     for cell in notebook.cells:
         if cell.kind == "markdown":
             found = headings(cell.source)
             heading = found[-1] if found else heading
+            markdown.append(cell.source)
             continue
         if cell.kind != "code" or not cell.source.strip():
             continue
@@ -409,7 +411,9 @@ def _parse_cells(
         magics.extend(code.handled)
         harvested.extend(code.requirements)
         report.warnings.extend(f"cell {cell.number}: {w}" for w in code.warnings)
-        parsed.append(ParsedCell(cell.number, cell.tags, cell.source, heading, code.tree))
+        parsed.append(ParsedCell(cell.number, cell.tags, cell.source, heading, code.tree, code=code.code,
+                                 markdown="\n\n".join(markdown)))
+        markdown = []
     if not parsed:
         raise NotebookError(
             f"{display}: no code cell is left to convert",

@@ -28,6 +28,8 @@ class ParsedCell:
     source: str
     heading: str | None
     tree: ast.Module
+    code: str = ""  # the Python text ``tree`` was parsed from (magics handled); node positions refer to it
+    markdown: str = ""  # the markdown cells between the previous code cell and this one
 
 
 @dataclass
@@ -39,6 +41,7 @@ class Stage:
     required: list[str] = field(default_factory=list)  # bound by nothing: the caller must pass them
     constants: list[str] = field(default_factory=list)  # keyword parameters defaulting to constants
     returns: list[str] = field(default_factory=list)
+    doc: str | None = None  # the notebook's markdown above this stage's cells, for the docstring
 
     @property
     def is_stub(self) -> bool:
@@ -59,6 +62,14 @@ class Pipeline:
     result: str | None = None
     renamed: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    # What run() returns: (key in the returned dict, name bound in the evaluate stage), in order.
+    results: list[tuple[str, str]] = field(default_factory=list)
+    # Helper function -> notebook globals it reads, passed explicitly: parameters of the def and
+    # keyword arguments (name=name) at every call of it in the notebook's code.
+    helper_globals: dict[str, list[str]] = field(default_factory=dict)
+    # Nested statements (cell number, first line in that cell's code) to delete from kept compound
+    # statements, such as a plotting call inside a training loop.
+    drop_nested: set[tuple[int, int]] = field(default_factory=set)
 
     @property
     def constant_names(self) -> list[str]:

@@ -59,6 +59,7 @@ class CellCode:
     handled: list[str] = field(default_factory=list)  # "%matplotlib: dropped", ...
     warnings: list[str] = field(default_factory=list)
     requirements: list[str] = field(default_factory=list)
+    code: str = ""  # the Python text ``tree`` was parsed from
 
 
 @functools.lru_cache(maxsize=1)
@@ -93,7 +94,7 @@ def parse_cell(source: str) -> CellCode:
                 tree = _try_parse(code)
             if tree is None:
                 raise _syntax_error(first, source, to_python(source)) from None
-    result = CellCode(tree)
+    result = CellCode(tree, code=code)
     if code.count("\n") == source.count("\n"):  # line numbers still match the notebook's
         attach_comments(tree, source)
     if "get_ipython" in code:
