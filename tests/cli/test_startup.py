@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-HEAVY = ["nbconvert", "nbformat", "IPython", "build", "twine", "jinja2", "flake8", "tomlkit", "pytest"]
+HEAVY = ["nbconvert", "nbformat", "IPython", "build", "twine", "jinja2", "flake8", "tomlkit", "pytest", "libcst"]
 
 PROBE = """
 import json, sys
