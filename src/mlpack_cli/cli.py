@@ -249,10 +249,14 @@ def convert(
     prune: Annotated[
         bool, typer.Option("--prune", help="Remove unedited generated files whose notebook no longer exists.")
     ] = False,
-    explain: Annotated[bool, typer.Option("--explain", help="Show which stage each cell went to, and why.")] = False,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Show which stage each cell went to, and why; writes nothing.")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     skip_invalid_cells: Annotated[
-        bool, typer.Option("--skip-invalid-cells", help="Drop cells that are not valid Python, with a warning.")
+        bool, typer.Option(
+            "--skip-invalid-cells", help="Keep cells that are not valid Python as commented-out TODO code."
+        )
     ] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would change; write nothing.")] = False,
 ) -> None:
@@ -263,7 +267,7 @@ def convert(
 
         settings = ConvertSettings(
             root=Path.cwd(), paths=list(paths or []), force=force, skip_invalid_cells=skip_invalid_cells,
-            dry_run=dry_run, prune=prune,
+            dry_run=dry_run or explain, prune=prune,
         )
         if check:
             convert_output.finish_check(check_modules(settings), as_json=as_json)

@@ -65,10 +65,14 @@ class Orphan:
 
 @dataclass
 class CellReport:
+    """Where one part of a cell went: a cell split at statement boundaries has one per part, each
+    with the same cell number and the part's lines (first, last) in the cell."""
+
     cell: int
     first_line: str
     stage: str
     reason: str
+    lines: list[int] | None = None  # [first, last] line of the part in the cell; None: the whole cell
 
 
 @dataclass
@@ -246,6 +250,7 @@ class _Converted:
     module_text: str
     tests_text: str
     requirements: dict[str, str]
+    modules: dict[str, str] = field(default_factory=dict)  # other modules of the package (%%writefile)
 
 
 def convert_project(settings: ConvertSettings) -> ConvertResult:
@@ -273,6 +278,7 @@ def convert_project(settings: ConvertSettings) -> ConvertResult:
         modules[module] = display
         files = {f"src/{project.package}/{module}.py": converted.module_text,
                  f"tests/test_{module}.py": converted.tests_text}
+        files.update({f"src/{project.package}/{name}.py": text for name, text in converted.modules.items()})
         if _plan_generated(plan, files, settings.force, converted.report):
             for name, requirement in converted.requirements.items():
                 requirements.setdefault(name, requirement)
@@ -336,13 +342,21 @@ def convert_notebook(
 ) -> _Converted:
     """Convert one notebook; a :class:`NotebookError` says why it cannot be."""
     from mlpack_cli.notebook import codegen, deps
-    from mlpack_cli.notebook.dataflow import OutOfOrder, build_pipeline
+    from mlpack_cli.notebook.dataflow import HelperGlobal, OutOfOrder, build_pipeline
     from mlpack_cli.notebook.reader import read_notebook
 
     notebook = read_notebook(path, display)
     module = module_name(path)
     report = NotebookReport(display, module=module, repairs=list(notebook.repairs))
-    parsed, magics, harvested = _parse_cells(notebook, display, settings.skip_invalid_cells, report)
+    parsed, magics, harvested, written = _parse_cells(
+        notebook, display, settings.skip_invalid_cells, report, project.package
+    )
+    clash = sorted(set(written) & (RESERVED_MODULES | {module}))
+    if clash:
+        raise NotebookError(
+            f"{display}: %%writefile {clash[0]}.py would replace a module mlpack writes itself",
+            hint="Give the written file another name in the notebook (and in the imports of it).",
+        )
     try:
         pipeline = build_pipeline(parsed, options["keywords"])
     except OutOfOrder as exc:
@@ -350,12 +364,26 @@ def convert_notebook(
             f"{display}: {exc}",
             hint="Move the cell below the cells it depends on, or change its mlpack: tag.",
         ) from exc
+    except HelperGlobal as exc:
+        raise NotebookError(
+            f"{display}: {exc}",
+            hint=f"Give {exc.helper!r} the value of {exc.name!r} as a parameter in the notebook, "
+                 "or define it after the cell that sets that value.",
+        ) from exc
     except RecursionError as exc:
         raise NotebookError(f"{display}: code nested too deeply to convert", hint="Simplify that cell.") from exc
+    import inspect
+
+    text_preserving = "cells" in inspect.signature(codegen.generate).parameters
+    if not text_preserving:  # code generation that reads only the older Pipeline fields
+        from mlpack_cli.notebook import interim
+
+        interim.adapt(pipeline, {n.id for c in parsed for n in ast.walk(c.tree) if isinstance(n, ast.Name)})
     try:
+        extra: dict[str, Any] = {"cells": parsed} if text_preserving else {}
         generated = codegen.generate(
             pipeline, package=project.package, module=module, notebook=display,
-            source_hash=notebook.source_hash, max_line=options["max_line"],
+            source_hash=notebook.source_hash, max_line=options["max_line"], **extra,
         )
         ast.parse(generated.tests)
     except (ValueError, RecursionError, SyntaxError) as exc:
@@ -364,13 +392,23 @@ def convert_notebook(
             hint="This is a bug in mlpack; please report it with the notebook attached.",
         ) from exc
 
-    for number, placement in sorted(pipeline.placements.items()):
-        cell = next(c for c in parsed if c.number == number)  # its source with secrets moved out
-        report.cells.append(CellReport(number, _first_line(cell.source)[:80], placement.stage, placement.reason))
-        if placement.stage in ("dropped",):
-            report.dropped.append(number)
-        else:
-            report.stages.setdefault(placement.stage, []).append(number)
+    cell_code = {c.number: c.code for c in parsed}
+    firsts = {c.number: _first_line(c.source) for c in parsed}  # sources with secrets moved out
+    kept_somewhere: set[int] = set()
+    for part in pipeline.parts:
+        first = firsts.get(part.cell, "")
+        if part.lines is not None and any(c.cell == part.cell for c in report.cells):
+            lines = cell_code.get(part.cell, "").splitlines()[part.lines[0] - 1: part.lines[1]]
+            first = next((line.strip() for line in lines if line.strip()), first)
+        report.cells.append(CellReport(part.cell, first[:80], part.stage, part.reason,
+                                       list(part.lines) if part.lines else None))
+        if part.stage != "dropped":
+            kept_somewhere.add(part.cell)
+            cells = report.stages.setdefault(part.stage, [])
+            if part.cell not in cells:
+                cells.append(part.cell)
+    report.dropped = sorted({p.cell for p in pipeline.parts if p.stage == "dropped"} - kept_somewhere)
+    report.cells.sort(key=lambda c: (c.cell, c.lines[0] if c.lines else 0))
     report.stubs = [s.name for s in pipeline.stages if s.is_stub]
     report.magics = dict(sorted(Counter(magics).items()))
     report.warnings.extend(pipeline.warnings)
@@ -404,7 +442,8 @@ def convert_notebook(
         report.warnings.append(
             f"kept the notebook's style where it cannot be rewritten safely (noqa: {', '.join(codes)})"
         )
-    return _Converted(report, generated.module, generated.tests, requirements)
+    extra = {name: codegen.with_header(text, display, notebook.source_hash) for name, text in written.items()}
+    return _Converted(report, generated.module, generated.tests, requirements, extra)
 
 
 def _first_line(source: str) -> str:
@@ -412,8 +451,11 @@ def _first_line(source: str) -> str:
 
 
 def _parse_cells(
-    notebook: Notebook, display: str, skip_invalid: bool, report: NotebookReport
-) -> tuple[list[ParsedCell], list[str], list[str]]:
+    notebook: Notebook, display: str, skip_invalid: bool, report: NotebookReport, package: str = ""
+) -> tuple[list[ParsedCell], list[str], list[str], dict[str, str]]:
+    """The notebook's code cells parsed (magics handled, old syntax fixed), the magic rules applied,
+    the requirements harvested from ``pip install``, and the modules that ``%%writefile name.py``
+    cells write (name -> text; the notebook's imports of them now name ``package``)."""
     from mlpack_cli.notebook.dataflow import ParsedCell
     from mlpack_cli.notebook.ipython import CellSyntaxError, parse_cell
     from mlpack_cli.notebook.secrets import protect_cells
@@ -422,13 +464,16 @@ def _parse_cells(
     parsed: list[ParsedCell] = []
     magics: list[str] = []
     harvested: list[str] = []
+    written: dict[str, str] = {}
     heading: str | None = None
+    markdown: list[str] = []  # since the previous code cell
     cells, moved = protect_cells(notebook.cells, display)  # secrets become os.environ lookups, or refuse
     report.warnings.extend(moved)
     for cell in cells:
         if cell.kind == "markdown":
             found = headings(cell.source)
             heading = found[-1] if found else heading
+            markdown.append(cell.source)
             continue
         if cell.kind != "code" or not cell.source.strip():
             continue
@@ -446,21 +491,60 @@ def _parse_cells(
             if not skip_invalid:
                 raise NotebookError(
                     where,
-                    hint=_syntax_hint(exc) + " Or pass --skip-invalid-cells to drop such cells with a warning.",
+                    hint=_syntax_hint(exc) + " Or pass --skip-invalid-cells to keep such cells as commented-out code.",
                 ) from None
-            report.warnings.append(f"dropped cell {cell.number} (line {exc.line}: {exc.message}: {exc.text!r})")
-            report.cells.append(CellReport(cell.number, cell.first_line[:80], "dropped", f"invalid: {exc.message}"))
+            report.warnings.append(
+                f"cell {cell.number} (line {exc.line}: {exc.message}: {exc.text!r}) is not valid Python: "
+                "kept as commented-out code marked TODO"
+            )
+            commented = _commented_out(cell, exc)
+            parsed.append(ParsedCell(cell.number, cell.tags, cell.source, heading, ast.parse(commented),
+                                     code=commented, markdown="\n\n".join(markdown)))
+            markdown = []
             continue
         magics.extend(code.handled)
+        written.update(code.modules)
         harvested.extend(code.requirements)
         report.warnings.extend(f"cell {cell.number}: {w}" for w in code.warnings)
-        parsed.append(ParsedCell(cell.number, cell.tags, cell.source, heading, code.tree))
-    if not parsed:
+        parsed.append(ParsedCell(cell.number, cell.tags, cell.source, heading, code.tree, code=code.code,
+                                 markdown="\n\n".join(markdown)))
+        markdown = []
+    if not any(cell.tree.body for cell in parsed):
         raise NotebookError(
             f"{display}: no code cell is left to convert",
             hint="Fix the invalid cells instead of skipping them, or remove this notebook.",
         )
-    return parsed, magics, harvested
+    if written:
+        _import_from_package(parsed, set(written), package)
+        report.warnings.append(
+            f"%%writefile modules became modules of the package: {', '.join(sorted(written))}"
+        )
+    return parsed, magics, harvested, written
+
+
+def _commented_out(cell: Cell, exc: Any) -> str:
+    """An invalid cell as comments, so that nothing of it is silently gone."""
+    lines = [f"# TODO(mlpack): cell {cell.number} is not valid Python (line {exc.line}: {exc.message});",
+             "# convert it by hand. Its code, as written:"]
+    lines += [f"# {line}".rstrip() for line in cell.source.splitlines()]
+    return "\n".join(lines) + "\n"
+
+
+def _import_from_package(cells: list[ParsedCell], modules: set[str], package: str) -> None:
+    """``import features`` / ``from features import f`` -> the package's own module of that name."""
+    for cell in cells:
+        body: list[ast.stmt] = []
+        for statement in cell.tree.body:
+            if isinstance(statement, ast.Import) and any(a.name in modules for a in statement.names):
+                for alias in statement.names:
+                    node: ast.stmt = (ast.ImportFrom(module=package, names=[alias], level=0)
+                                      if alias.name in modules else ast.Import(names=[alias]))
+                    body.append(ast.copy_location(node, statement))
+                continue
+            if isinstance(statement, ast.ImportFrom) and statement.level == 0 and statement.module in modules:
+                statement.module = f"{package}.{statement.module}"
+            body.append(statement)
+        cell.tree.body = body
 
 
 def _reject_star_imports(tree: ast.Module, cell: Cell) -> None:
@@ -610,10 +694,26 @@ def check_modules(settings: ConvertSettings) -> ModuleCheck:
             result.failed.append(NotebookReport(display, ok=False, error=error.message, hint=error.hint))
             continue
         state = _generated_state(module, source)
-        if state not in ("current", "kept"):
+        if state in ("current", "kept"):
+            continue
+        problem = _conversion_problem(path, project, settings, display)
+        if problem is not None:  # never "stale": it has no module to be in step with
+            result.failed.append(problem)
+        else:
             result.stale.append(StaleModule(display, _display(module, project.root), state))
     result.orphans = find_orphans(project, _module_names(notebooks))
     return result
+
+
+def _conversion_problem(
+    path: Path, project: ProjectSettings, settings: ConvertSettings, display: str
+) -> NotebookReport | None:
+    """Why ``convert`` would refuse this notebook (converted in memory, nothing written), or None."""
+    try:
+        convert_notebook(path, project, settings, display, _options(project))
+    except NotebookError as error:
+        return NotebookReport(display, ok=False, error=error.message, hint=error.hint)
+    return None
 
 
 def check_project(settings: ConvertSettings) -> list[Path]:

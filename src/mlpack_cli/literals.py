@@ -54,6 +54,24 @@ def py_docstring_text(value: object) -> str:
     return _escaped(str(value), '"')
 
 
+def py_docstring_block(value: object, indent: str = "") -> str:
+    """``str(value)`` for use inside a triple-double-quoted docstring, its line breaks kept.
+
+    Each ``\\n`` stays a line break, the lines after it indented by ``indent`` (so that
+    ``inspect.cleandoc`` gives the text back); everything else is escaped as by
+    :func:`py_docstring_text` (quotes, backslashes, CR and the other characters that end a line
+    or cannot be seen), and so are spaces at the end of a line, so nothing can close the docstring
+    and no line ends in whitespace.
+    """
+    lines = []
+    for number, line in enumerate(str(value).split("\n")):
+        text = _escaped(line, '"')
+        stripped = text.rstrip(" ")
+        text = stripped + "\\x20" * (len(text) - len(stripped))
+        lines.append(indent + text if number and text else text)
+    return "\n".join(lines)
+
+
 def py_comment(value: object) -> str:
     """``str(value)`` for use after ``#`` on one line: no character can end the comment line."""
     return _escaped(str(value))

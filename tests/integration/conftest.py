@@ -19,6 +19,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -157,3 +158,21 @@ def make_git_project() -> Callable[..., Path]:
 def run_git() -> Callable[..., str]:
     """``run_git(cwd, *args)``: git's stdout; fails the test when git fails."""
     return git
+
+
+def _execute_notebook(notebook: Any, workdir: Path, *, timeout: int = 60) -> None:
+    """Execute ``notebook`` (an nbformat node, filled with outputs in place) in a python3 kernel
+    whose working directory is ``workdir``; nbclient's CellExecutionError names a failing cell."""
+    import nbclient
+
+    client = nbclient.NotebookClient(
+        notebook, kernel_name="python3", timeout=timeout, startup_timeout=timeout,
+        resources={"metadata": {"path": str(workdir)}},
+    )
+    client.execute()
+
+
+@pytest.fixture(scope="session")
+def execute_in_kernel() -> Callable[..., None]:
+    """``execute_in_kernel(notebook, workdir, timeout=60)``: run every cell in a fresh python3 kernel."""
+    return _execute_notebook

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import inspect
 import io
 import tokenize
 
@@ -10,7 +11,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mlpack_cli.literals import decode_comment, py_comment, py_docstring_text, py_identifier, py_string
+from mlpack_cli.literals import (
+    decode_comment,
+    py_comment,
+    py_docstring_block,
+    py_docstring_text,
+    py_identifier,
+    py_string,
+)
 
 # Characters that end or bend a Python literal or comment line, and neighbours that look like them.
 NASTY = st.sampled_from(
@@ -77,3 +85,49 @@ def test_identifier_in_nfkc_form_is_accepted(name: str) -> None:
 def test_identifier_that_python_would_read_differently_is_refused(name: str) -> None:
     with pytest.raises(ValueError):
         py_identifier(name)
+
+
+# -- docstring blocks (markdown above a stage): line breaks kept, nothing can close them -----------
+
+BLOCK_HOSTILE = [
+    'ends with a quote"',
+    'three """ quotes and \'\'\' these',
+    "a backslash \\ and \\n and one at the end \\",
+    "a CR\r here, CRLF\r\nthere, NEL\x85, LS\u2028, form feed\x0c, NUL\x00",
+    "# Heading\n\nText with trailing spaces  \n    indented code\n\n",
+    '"',
+    "",
+]
+
+
+def docstring(text: str) -> str:
+    """The value of a function's docstring made from ``text`` (closing quotes on their own line
+    after several lines, as code generation writes it)."""
+    block = py_docstring_block(text, "    ")
+    source = f'def f():\n    """{block}\n    """\n' if "\n" in block else f'def f():\n    """{block}"""\n'
+    value = ast.parse(source).body[0].body[0].value.value  # type: ignore[attr-defined]
+    assert isinstance(value, str)
+    return value
+
+
+@pytest.mark.parametrize("text", BLOCK_HOSTILE)
+def test_the_docstring_is_the_text_with_its_lines_indented(text: str) -> None:
+    assert inspect.cleandoc(docstring(text)) == inspect.cleandoc(text)
+
+
+@pytest.mark.parametrize("text", BLOCK_HOSTILE)
+def test_line_breaks_are_kept_and_no_line_ends_in_whitespace(text: str) -> None:
+    block = py_docstring_block(text, "    ")
+    assert block.count("\n") == text.count("\n")
+    assert all(line == line.rstrip() for line in block.split("\n"))
+
+
+@given(st.text())
+def test_nothing_can_close_the_docstring(text: str) -> None:
+    lines = docstring(text).split("\n")
+    expected = text.split("\n")
+    if len(expected) == 1:
+        assert lines == expected
+    else:
+        assert lines[0] == expected[0] and lines[-1] == "    "
+        assert [line.removeprefix("    ") for line in lines[1:-1]] == expected[1:]

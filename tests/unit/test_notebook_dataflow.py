@@ -8,7 +8,7 @@ import textwrap
 import pytest
 
 from mlpack_cli.notebook import stages as st
-from mlpack_cli.notebook.dataflow import OutOfOrder, ParsedCell, Pipeline, build_pipeline
+from mlpack_cli.notebook.dataflow import ParsedCell, Pipeline, build_pipeline
 from mlpack_cli.notebook.names import analyze
 
 
@@ -42,7 +42,8 @@ def test_stage_parameters_and_returns_follow_the_names() -> None:
     assert stage(result, "preprocess").returns == ["clean"]
     assert stage(result, "train").returns == ["model"]
     assert stage(result, "evaluate").inputs == ["model", "clean"]
-    assert result.result == "score"
+    assert result.results == [("score", "score")]
+    assert stage(result, "evaluate").returns == ["score"]
     assert stage(result, "export").is_stub
 
 
@@ -67,25 +68,14 @@ def test_imports_are_hoisted_deduplicated_and_pruned() -> None:
 def test_an_import_rebound_later_stays_in_its_stage() -> None:
     result = pipeline("from models import tree, fit", ("tree = fit(tree)", "Train", ()))
     assert [ast.unparse(i) for i in result.imports] == []
-    assert ast.unparse(ast.Module(stage(result, "load").statements, [])) == "from models import tree, fit"
-    assert stage(result, "train").inputs == ["fit", "tree"]
+    train = ast.unparse(ast.Module(stage(result, "train").statements, []))
+    assert train == "from models import tree, fit\ntree = fit(tree)"
+    assert stage(result, "train").inputs == []
 
 
 def test_self_contained_helpers_move_to_module_level() -> None:
     result = pipeline("import math\ndef area(r):\n    return math.pi * r ** 2", "rows = read_csv(area(2))")
     assert [h.name for h in result.helpers] == ["area"]  # type: ignore[attr-defined]
-
-
-def test_a_helper_reading_a_later_global_is_defined_in_that_stage() -> None:
-    result = pipeline(
-        "def describe():\n    return model.name",
-        ("model = fit()", "Train", ()),
-        ("text = describe()", "Evaluate", ()),
-    )
-    assert result.helpers == []
-    train = ast.unparse(ast.Module(stage(result, "train").statements, []))
-    assert train.startswith("def describe():")
-    assert stage(result, "train").returns == ["describe"]
 
 
 def test_names_the_module_defines_itself_are_renamed() -> None:
@@ -98,31 +88,6 @@ def test_a_name_nothing_binds_becomes_a_required_parameter() -> None:
     result = pipeline("import pandas as pd\nrows = pd.read_csv(files)")
     assert result.required == ["files"]
     assert any("files" in w for w in result.warnings)
-
-
-def test_a_dropped_cell_that_binds_what_later_cells_read_is_kept() -> None:
-    result = pipeline(("rows = read_csv('a')", "Load", ()), ("fig, ax = plt.subplots()", None, ()),
-                      ("ax.set_title('x')\nsave(ax)", "Export", ()))
-    assert result.placements[2].stage == "load"
-    assert "binds ax" in result.placements[2].reason
-
-
-def test_tagged_cell_reading_a_later_stage_is_an_error() -> None:
-    with pytest.raises(OutOfOrder, match="reads 'model', which only the later stage 'train' binds"):
-        pipeline(("model = fit()", None, ("mlpack:train",)), ("y = model.predict()", None, ("mlpack:load",)))
-
-
-def test_evaluation_result_falls_back_to_a_dict_of_what_evaluate_binds() -> None:
-    result = pipeline(("acc = score()\nloss = 2 * acc", "Evaluate", ()), ("print(acc)", None, ()))
-    assert result.result == "evaluation"
-    text = ast.unparse(ast.Module(stage(result, "evaluate").statements, []))
-    assert text.endswith("evaluation = {'acc': acc, 'loss': loss}")
-
-
-def test_evaluation_result_can_be_shown_by_the_display_cell_after_evaluate() -> None:
-    result = pipeline(("acc = score()\nloss = 2 * acc", "Evaluate", ()), ("acc", None, ()))
-    assert result.result == "acc"
-    assert stage(result, "evaluate").returns == ["acc"]
 
 
 def test_read_before_its_binding_is_required_unless_loop_carried() -> None:
@@ -174,5 +139,109 @@ def test_deleting_a_name_an_earlier_stage_bound_makes_it_an_input() -> None:
     assert stage(result, "load").returns == ["raw", "rows"]
     assert stage(result, "evaluate").inputs == ["raw", "rows"]
     assert result.required == []
-    body = ast.unparse(ast.Module(stage(result, "evaluate").statements, []))
-    assert body.endswith("evaluation = {'scale': scale, 'score': score}")
+    assert result.results == [("scale", "scale"), ("score", "score")]  # not what it deleted
+
+
+def run_pipeline(result: Pipeline) -> dict[str, object]:
+    """Execute the pipeline's module-level code and stages in order in one namespace, with the
+    helper globals passed as the contract says (``helper(..., g=g)``), and return run()'s dict."""
+    from mlpack_cli.notebook import interim
+
+    interim.adapt(result, set())
+    namespace: dict[str, object] = {}
+    for statement in [*result.imports, *result.constants, *result.helpers]:
+        exec(compile(ast.fix_missing_locations(ast.Module([statement], [])), "<module>", "exec"), namespace)
+    for each in result.stages:
+        code = ast.fix_missing_locations(ast.Module(each.statements, []))
+        exec(compile(code, f"<{each.name}>", "exec"), namespace)
+    return {key: namespace[name] for key, name in result.results}
+
+
+def test_results_are_the_evaluations_values_by_the_notebooks_names() -> None:
+    result = pipeline(
+        "from statistics import mean\ndef accuracy_score(a, b):\n    return mean(x == y for x, y in zip(a, b))",
+        ("truth = [1, 0, 1, 1]\npred = [1, 0, 0, 1]", "Load", ()),
+        ("acc = accuracy_score(truth, pred)\nprint('accuracy', acc)\naccuracy_score(truth, truth)\nlast = [pred]\nlast",
+         "Evaluate", ()),
+    )
+    assert result.results == [("acc", "acc"), ("accuracy", "accuracy"), ("last", "last")]
+    assert run_pipeline(result) == {"acc": 0.75, "accuracy": 1, "last": [[1, 0, 0, 1]]}
+
+
+def test_a_printed_metric_expression_becomes_a_named_result() -> None:
+    result = pipeline(
+        "def mean_squared_error(a, b):\n    return sum((x - y) ** 2 for x, y in zip(a, b)) / len(a)",
+        ("truth = [1.0, 2.0]\npred = [1.5, 2.0]", "Load", ()),
+        ("print(f'mse: {mean_squared_error(truth, pred):.3f}')", "Evaluate", ()),
+    )
+    assert result.results == [("mean_squared_error_", "mean_squared_error_")]
+    assert run_pipeline(result) == {"mean_squared_error_": 0.125}
+
+
+def test_results_filled_by_a_loop_over_models_count() -> None:
+    result = pipeline(
+        ("models = {'double': 2, 'triple': 3}", "Train", ()),
+        ("scores = {}\nfor name, k in models.items():\n    scores[name] = k * 10\nscores", "Evaluate", ()),
+    )
+    assert ("scores", "scores") in result.results
+    assert run_pipeline(result)["scores"] == {"double": 20, "triple": 30}
+
+
+def test_a_helper_reading_a_reassigned_global_receives_it_explicitly() -> None:
+    result = pipeline(
+        "def flag(x):\n    return x > threshold",
+        ("threshold = 1\nfirst = flag(2)", "Load", ()),
+        ("threshold = 5\nsecond = flag(2)", "Evaluate", ()),
+    )
+    assert result.helper_globals == {"flag": ["threshold"]}
+    assert [h.name for h in result.helpers] == ["flag"]  # type: ignore[attr-defined]
+    assert result.constant_names == []  # bound twice: never a constant with its first value
+    assert run_pipeline(result) == {"threshold": 5, "second": False}
+    assert "threshold" in stage(result, "load").returns or "threshold" not in stage(result, "evaluate").inputs
+
+
+def test_a_helper_passed_as_a_value_that_reads_a_later_global_is_refused() -> None:
+    from mlpack_cli.notebook.dataflow import HelperGlobal
+
+    with pytest.raises(HelperGlobal, match="'scale' reads the notebook global 'factor'"):
+        pipeline(
+            ("factor = 2\ndef scale(x):\n    return x * factor\nrows = [1, 2]", "Load", ()),
+            ("model = sorted(rows, key=scale)", "Train", ()),
+            ("factor = 3\nscored = sorted(rows, key=scale)\nscored", "Evaluate", ()),
+        )
+
+
+def test_imports_move_up_only_after_the_set_up_before_them() -> None:
+    result = pipeline("import os\nos.environ['KERAS_BACKEND'] = 'jax'\nimport json\nimport sys\n"
+                      "sys.path.insert(0, 'lib')\nimport math\nrows = json.dumps([math.pi, os.sep])")
+    assert [ast.unparse(s) for s in result.imports] == [
+        "import os", "os.environ['KERAS_BACKEND'] = 'jax'", "import json", "import sys",
+        "sys.path.insert(0, 'lib')", "import math"]
+
+
+def test_set_up_reading_a_computed_name_keeps_the_imports_after_it_in_place() -> None:
+    result = pipeline("import os\nroot = os.getcwd()\nimport sys\nsys.path.insert(0, root)\nimport json\n"
+                      "text = json.dumps(sys.path[0])")
+    assert [ast.unparse(s) for s in result.imports] == ["import os", "import sys"]
+    assert "import json" in ast.unparse(ast.Module(stage(result, "load").statements, []))
+
+
+def test_stage_docstrings_come_from_the_markdown_above_their_cells() -> None:
+    parsed = [ParsedCell(1, (), "rows = read_rows()", "Load", ast.parse("rows = read_rows()"),
+                         markdown="# Loading\n\nWe read the rows\nfrom the export.\n\nMore text.")]
+    result = build_pipeline(parsed, st.DEFAULT_KEYWORDS)
+    assert stage(result, "load").doc == "Loading\n\nWe read the rows from the export."
+
+
+def test_a_comment_only_cell_is_kept_in_the_stage_of_the_code_after_it() -> None:
+    parsed = [ParsedCell(1, (), "# TODO: fix this cell", None, ast.parse("# TODO"), code="# TODO: fix this cell"),
+              ParsedCell(2, (), "model.fit(X, y)", None, ast.parse("model.fit(X, y)"), code="model.fit(X, y)")]
+    result = build_pipeline(parsed, st.DEFAULT_KEYWORDS)
+    assert stage(result, "train").body[0] == (1, [])
+    assert result.parts[0].stage == "train"
+
+
+def test_a_notebook_that_only_shows_things_is_not_converted_silently() -> None:
+    result = pipeline("import math\nprint(math.pi)")
+    assert all(s.is_stub for s in result.stages)
+    assert any("run() computes nothing" in w for w in result.warnings)

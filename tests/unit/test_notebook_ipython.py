@@ -61,7 +61,6 @@ def test_requirement_files_and_urls_are_warned_about_not_harvested() -> None:
         ("!ls -la", "dropped shell command !ls -la"),
         ("files = !ls", "dropped `files = !ls`"),
         ("%%bash\necho hi", "dropped cell magic %%bash"),
-        ("%%writefile helper.py\nx = 1", "dropped cell magic %%writefile helper.py"),
         ("%cd /tmp", "dropped line magic %cd /tmp"),
     ],
 )
@@ -78,11 +77,32 @@ def test_no_get_ipython_reaches_the_output() -> None:
     assert ast.unparse(cell.tree) == "z = 1"
 
 
-def test_python2_print_is_reported_with_line_and_text() -> None:
+def test_python2_print_is_rewritten_and_reported() -> None:
+    cell = parse_cell("x = 1  # one\nprint x\n")
+    assert cell.code == "x = 1  # one\nprint(x)\n"
+    assert cell.warnings == ["rewrote a Python 2 print statement (line 2)"]
+
+
+def test_python2_print_that_cannot_be_fixed_is_reported_with_line_and_text() -> None:
     with pytest.raises(CellSyntaxError) as caught:
-        parse_cell("x = 1\nprint x\n")
-    assert (caught.value.line, caught.value.text) == (2, "print x")
+        parse_cell("x = 1\nprint x y\n")
+    assert (caught.value.line, caught.value.text) == (2, "print x y")
     assert caught.value.message == "Python 2 print statement"
+
+
+def test_writefile_python_module_is_collected_and_other_files_still_written() -> None:
+    module = parse_cell("%%writefile features.py\ndef f(x):\n    return x\n")
+    assert module.modules == {"features": "def f(x):\n    return x\n"} and module.tree.body == []
+    data = parse_cell("%%writefile -a notes.txt\nhello\n")
+    namespace: dict[str, object] = {}
+    assert "open('notes.txt', 'a'" in ast.unparse(data.tree)
+    assert data.modules == {} and namespace == {}
+
+
+def test_cell_magic_body_keeps_its_own_text_and_positions() -> None:
+    cell = parse_cell("%%time\n# fit it\nmodel = 1  # inline\n")
+    assert cell.code == "# fit it\nmodel = 1  # inline\n"
+    assert cell.tree.body[0].lineno == 2
 
 
 def test_unfinished_assignment_is_reported() -> None:

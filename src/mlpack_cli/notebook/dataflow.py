@@ -1,24 +1,32 @@
-"""From placed cells to a pipeline: module-level code, stage bodies, parameters and return values.
+"""From parsed cells to a pipeline: module-level code, statement placement, parameters and results.
 
-Imports, literal constants and self-contained helper definitions move to module level; the rest
-of each kept cell goes into its stage. A stage takes as parameters the names it reads that earlier
-stages bind, plus the constants it reads as keyword parameters, and returns the names later stages
-read. Names nothing binds (say, the output of a dropped ``x = !cmd``) become required parameters.
+Imports (with the set-up statements that must run before them, in notebook order), literal
+constants bound once, and helper definitions move to module level; a helper that reads notebook
+globals receives them as keyword parameters. Every other top-level statement is placed in a stage
+on the statement graph (:mod:`~mlpack_cli.notebook.graph`, :mod:`~mlpack_cli.notebook.placement`),
+so a cell may be split. A stage takes as parameters the names it reads that earlier stages bind,
+plus the constants it reads as keyword parameters, and returns the names later stages read. Names
+nothing binds become required parameters. ``run()`` returns the values the evaluation computed.
 """
 
 from __future__ import annotations
 
 import ast
+import keyword
+import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from mlpack_cli.notebook import graph as gr
+from mlpack_cli.notebook import placement as pl
 from mlpack_cli.notebook import stages as st
-from mlpack_cli.notebook.names import BUILTINS, analyze, bound_names, free_names, loaded_names, walk
+from mlpack_cli.notebook.names import BUILTINS, Names, analyze, bound_names, free_names, loaded_names, walk
 
 # Names the generated module defines itself; notebook names that collide get a trailing "_".
 RESERVED = frozenset({*st.STAGES, "run", "monitoring"})
-RESULT_NAME = "evaluation"
+RESULT_NAME = "results"
+ASSIGN_TO = "mlpack_assign_to"  # attribute of an ast.Expr: codegen writes `name = <expression>`
 
 
 @dataclass
@@ -28,6 +36,8 @@ class ParsedCell:
     source: str
     heading: str | None
     tree: ast.Module
+    code: str = ""  # the Python text ``tree`` was parsed from (magics handled); node positions refer to it
+    markdown: str = ""  # the markdown cells between the previous code cell and this one
 
 
 @dataclass
@@ -39,14 +49,26 @@ class Stage:
     required: list[str] = field(default_factory=list)  # bound by nothing: the caller must pass them
     constants: list[str] = field(default_factory=list)  # keyword parameters defaulting to constants
     returns: list[str] = field(default_factory=list)
+    doc: str | None = None  # the notebook's markdown above this stage's cells, for the docstring
 
     @property
     def is_stub(self) -> bool:
-        return not any(statements for _, statements in self.body)
+        """No notebook cell belongs here (a comment-only cell does: its comments are kept)."""
+        return not self.body
 
     @property
     def statements(self) -> list[ast.stmt]:
         return [s for _, statements in self.body for s in statements]
+
+
+@dataclass(frozen=True)
+class Part:
+    """A run of statements of one cell placed together: what the report shows, one per part."""
+
+    cell: int
+    stage: str  # a stage, "helpers" (module level) or "dropped"
+    reason: str
+    lines: tuple[int, int] | None  # first and last line in the cell's code; None: the whole cell
 
 
 @dataclass
@@ -59,6 +81,15 @@ class Pipeline:
     result: str | None = None
     renamed: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    # What run() returns: (key in the returned dict, name bound in the evaluate stage), in order.
+    results: list[tuple[str, str]] = field(default_factory=list)
+    # Helper function -> notebook globals it reads, passed explicitly: parameters of the def and
+    # keyword arguments (name=name) at every call of it in the notebook's code.
+    helper_globals: dict[str, list[str]] = field(default_factory=dict)
+    # Nested statements (cell number, first line in that cell's code) to delete from kept compound
+    # statements, such as a plotting call inside a training loop.
+    drop_nested: set[tuple[int, int]] = field(default_factory=set)
+    parts: list[Part] = field(default_factory=list)  # per cell, in order: where each part went and why
 
     @property
     def constant_names(self) -> list[str]:
@@ -73,11 +104,19 @@ class Pipeline:
 
 
 class OutOfOrder(Exception):
-    """A tagged cell reads a name that only a later stage binds."""
+    """A tagged cell depends on what only a later stage makes."""
 
-    def __init__(self, cell: int, name: str, stage: str, later: str) -> None:
-        super().__init__(f"cell {cell} ({stage}) reads {name!r}, which only the later stage {later!r} binds")
+    def __init__(self, cell: int, message: str) -> None:
+        super().__init__(message)
         self.cell = cell
+
+
+class HelperGlobal(Exception):
+    """A helper reads a notebook global it cannot be given explicitly."""
+
+    def __init__(self, helper: str, name: str, cell: int, why: str) -> None:
+        super().__init__(f"cell {cell}: the function {helper!r} reads the notebook global {name!r}, {why}")
+        self.helper, self.name, self.cell = helper, name, cell
 
 
 def build_pipeline(cells: Sequence[ParsedCell], keywords: Mapping[str, Sequence[str]]) -> Pipeline:
@@ -85,38 +124,654 @@ def build_pipeline(cells: Sequence[ParsedCell], keywords: Mapping[str, Sequence[
     for cell in cells:
         cell.tree.body = _normalize(cell.tree.body)
     counts = _binding_counts(cells)
-    imports = _hoistable_imports(cells, counts)
     shared = _declared_global(cells)
     constants = _constants(cells, counts, shared)
-    module_names = {name for statement in imports + constants for name in bound_names(statement)}
-    helpers = _hoistable_definitions(cells, counts, module_names)
-    hoisted = {id(s) for s in imports + constants + helpers}
+    imports = _hoistable_imports(cells, counts)
+    prelude, constants = _prelude(cells, imports, constants)
+    module_names = {name for statement in prelude + constants for name in bound_names(statement)}
+    helpers, helper_globals = _hoistable_definitions(cells, counts, module_names, shared)
+    hoisted = {id(s) for s in prelude + constants + helpers}
+    helper_names = {_def_name(h) for h in helpers}
 
-    evidence = []
+    every = [s for cell in cells for s in cell.tree.body]
+    aliases = gr.collect_aliases(every)
+    definitions = [s for cell in cells for s in walk(cell.tree)
+                   if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
+    user_functions = gr.Functions(definitions, aliases)
+    model_classes = {d.name for d in definitions if isinstance(d, ast.ClassDef) and any(
+        getattr(b, "attr", getattr(b, "id", "")) in pl.MODEL_BASES for b in d.bases)}
+    order = [(cell.number, s) for cell in cells for s in cell.tree.body if id(s) not in hoisted]
+    infos = gr.build_graph(order, aliases, user_functions, helper_globals)
+    explicit = {}
+    heading_stage = {}
     for cell in cells:
-        rest = [s for s in cell.tree.body if id(s) not in hoisted]
-        had = len(rest) != len(cell.tree.body)
-        evidence.append(st.CellEvidence(cell.number, cell.tags, cell.source, cell.heading, rest, had))
-    placements = st.place_cells(evidence, keywords)
-    placements = _rescue(evidence, placements)
-
-    stage_map = {name: Stage(name) for name in st.STAGES}
-    for kept, placement in zip(evidence, placements):
-        if placement.stage in stage_map:
-            stage_map[placement.stage].cells.append(kept.number)
-            stage_map[placement.stage].body.append((kept.number, list(kept.statements)))
-    pipeline = Pipeline(
-        imports=_dedupe(imports), constants=constants, helpers=helpers, stages=list(stage_map.values()),
-        placements={c.number: p for c, p in zip(evidence, placements)}, renamed=renamed,
-    )
-    _move_late_definitions(pipeline, module_names | {_def_name(h) for h in helpers}, counts)
-    pipeline.result = _evaluation_result(stage_map["evaluate"], cells, _shown_after_evaluate(evidence, placements))
-    for stage in pipeline.stages:
-        stage.body = [(n, [s for s in body if not st.is_display(s) or not isinstance(s, ast.Expr)])
-                      for n, body in stage.body]
-    _wire(pipeline, module_names | {_def_name(h) for h in helpers}, shared)
+        tagged = st.explicit_placement(cell.tags, cell.source)
+        if tagged is not None and tagged.stage == st.HELPERS:
+            tagged = None  # a helpers tag places definitions, which move to module level anyway
+        if tagged is not None:
+            explicit[cell.number] = tagged
+        heading_stage[cell.number] = st.stage_from_heading(cell.heading, keywords) if cell.heading else None
+    keep: set[int] = set()
+    while True:
+        try:
+            decisions = pl.place(infos, explicit, heading_stage, user_functions, aliases, model_classes, keep,
+                                 {c.number: c.heading for c in cells})
+        except pl.OrderConflict as exc:
+            raise OutOfOrder(exc.cell, str(exc)) from exc
+        pipeline = Pipeline(
+            imports=prelude, constants=constants, helpers=helpers, stages=[Stage(n) for n in st.STAGES],
+            placements={}, renamed=renamed, helper_globals=helper_globals,
+        )
+        models, _ = pl.model_names(infos, model_classes)
+        extra, revive = _results(pipeline, cells, infos, decisions, models, heading_stage)
+        if not revive - keep:
+            break
+        keep |= revive  # what run() returns must be computed: place again with its bindings kept
+    _fill_stages(pipeline, infos, decisions, extra, cells)
+    _check_closures(pipeline, cells, infos, decisions, module_names | helper_names)
+    _drop_nested(pipeline, cells, aliases, user_functions)
+    _report(pipeline, cells, infos, decisions, hoisted)
+    _wire(pipeline, module_names | helper_names, shared)
     _prune_module_level(pipeline)
+    _docs(pipeline, cells)
+    _savefig_warnings(pipeline, infos, decisions)
+    if infos and not any(stage.statements for stage in pipeline.stages):
+        pipeline.warnings.append("no statement of the notebook is kept in a stage (it only displays, prints or "
+                                 "plots): run() computes nothing; tag the cells to keep with mlpack:<stage>")
     return pipeline
+
+
+# -- module level: the prelude and the helpers ------------------------------------------------------
+
+
+def _prelude(cells: Sequence[ParsedCell], imports: list[ast.stmt], constants: list[ast.stmt]
+             ) -> tuple[list[ast.stmt], list[ast.stmt]]:
+    """Imports in notebook order, each after the set-up statements (environment, sys.path,
+    matplotlib.use, warnings) that come before it in the notebook. An import after a set-up
+    statement that cannot move up (it reads a name computed in the notebook) stays where it is."""
+    hoistable = {id(s) for s in imports}
+    constant_by_name = {_target(c): c for c in constants}
+    prelude: list[ast.stmt] = []
+    pending: list[ast.stmt] = []
+    bound: set[str] = set()
+    blocked = False
+    moved_constants: list[ast.stmt] = []
+    for cell in cells:
+        for statement in cell.tree.body:
+            if id(statement) in hoistable:
+                if blocked:
+                    continue
+                prelude.extend(pending)
+                pending.clear()
+                prelude.append(statement)
+                bound.update(bound_names(statement))
+            elif gr.is_setup(statement) and not blocked:
+                reads = set(analyze([statement]).reads) - BUILTINS
+                needs = [constant_by_name[n] for n in reads - bound if n in constant_by_name]
+                if reads - bound - set(constant_by_name):
+                    blocked = True
+                    continue
+                for constant in needs:
+                    if constant not in moved_constants:
+                        moved_constants.append(constant)
+                        pending.append(constant)
+                        bound.update(bound_names(constant))
+                pending.append(statement)
+    kept_imports = {id(s) for s in prelude}
+    unhoisted = [s for s in imports if id(s) not in kept_imports]
+    del unhoisted  # they stay in their stage, placed with the rest
+    result = _dedupe(prelude)
+    return result, [c for c in constants if c not in moved_constants]
+
+
+def _hoistable_definitions(
+    cells: Sequence[ParsedCell], counts: Counter[str], module_names: set[str], shared: set[str]
+) -> tuple[list[ast.stmt], dict[str, list[str]]]:
+    """Functions and classes bound once whose free names are module-level (a greatest fixpoint),
+    and functions only ever called by name whose other free names are notebook globals: those get
+    them as explicit keyword parameters (``helper_globals``)."""
+    candidates: list[ast.stmt] = [
+        s for cell in cells for s in cell.tree.body
+        if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and counts[s.name] == 1
+    ]
+    bound_anywhere = set(counts)
+    direct = _called_only(cells, {c.name for c in candidates})  # type: ignore[attr-defined]
+    frees = {id(c): [n for n in free_names(c) if n not in BUILTINS] for c in candidates}  # type: ignore[arg-type]
+    while True:
+        names = module_names | {c.name for c in candidates}  # type: ignore[attr-defined]
+        globals_of: dict[str, list[str]] = {}
+        keep = []
+        for c in candidates:
+            outside = [n for n in frees[id(c)] if n not in names]
+            if not outside:
+                keep.append(c)
+            elif (isinstance(c, (ast.FunctionDef, ast.AsyncFunctionDef)) and c.name in direct
+                  and all(n in bound_anywhere and n not in shared for n in outside)
+                  and not any(isinstance(n, (ast.Global, ast.Nonlocal)) for n in walk(c))):
+                keep.append(c)
+                globals_of[c.name] = outside
+        if len(keep) == len(candidates):
+            break
+        candidates = keep
+    # a helper calling a helper that takes globals passes them on, so it takes them too
+    calls = {c.name: {n.func.id for n in walk(c)  # type: ignore[attr-defined]
+                      if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)} for c in candidates}
+    changed = True
+    while changed:
+        changed = False
+        for name, called in calls.items():
+            for other in called:
+                for g in globals_of.get(other, []):
+                    if other != name and g not in globals_of.setdefault(name, []):
+                        globals_of[name].append(g)
+                        changed = True
+    globals_of = {k: v for k, v in globals_of.items() if v}
+    for name in list(globals_of):
+        if name not in direct:  # a class that calls such a helper cannot pass them on
+            candidates = [c for c in candidates if c.name != name]  # type: ignore[attr-defined]
+            del globals_of[name]
+    return candidates, globals_of
+
+
+def _called_only(cells: Sequence[ParsedCell], names: set[str]) -> set[str]:
+    """Of ``names``, those the notebook only ever calls by name (never passes on as a value)."""
+    called: set[int] = set()
+    loads: list[ast.Name] = []
+    for cell in cells:
+        for node in walk(cell.tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                called.add(id(node.func))
+            elif isinstance(node, ast.Name) and node.id in names and isinstance(node.ctx, ast.Load):
+                loads.append(node)
+    return names - {node.id for node in loads if id(node) not in called}
+
+
+# -- stages, parts and results ----------------------------------------------------------------------
+
+
+def _fill_stages(pipeline: Pipeline, infos: Sequence[gr.Statement], decisions: Sequence[pl.Decision],
+                 extra: Sequence[tuple[float, int, ast.stmt]], cells: Sequence[ParsedCell]) -> None:
+    """Each stage's statements in notebook order, grouped by cell; a comment-only cell joins the
+    stage of the next kept statement (else of the last one), just before it."""
+    placed: list[tuple[float, int, int, ast.stmt | None]] = []  # (order, stage, cell, statement)
+    for info, decision in zip(infos, decisions):
+        if decision.stage is not None:
+            placed.append((float(info.index), decision.stage, info.cell, info.node))
+    for order, number, statement in extra:
+        placed.append((order, pl.EVALUATE, number, statement))
+    by_order = sorted(placed, key=lambda item: item[0])
+    for cell in cells:
+        if cell.tree.body or not any(line.lstrip().startswith("#") for line in cell.code.splitlines()):
+            continue
+        later = [item for item in by_order if item[2] > cell.number]
+        earlier = [item for item in by_order if item[2] < cell.number]
+        if later:
+            placed.append((later[0][0] - 0.25, later[0][1], cell.number, None))
+        else:
+            placed.append((float("inf"), earlier[-1][1] if earlier else pl.LOAD, cell.number, None))
+    for index, stage in enumerate(pipeline.stages):
+        for _, _, number, node in sorted((p for p in placed if p[1] == index), key=lambda item: item[0]):
+            if stage.body and stage.body[-1][0] == number:
+                if node is not None:
+                    stage.body[-1][1].append(node)
+            else:
+                stage.body.append((number, [node] if node is not None else []))
+            if number not in stage.cells:
+                stage.cells.append(number)
+
+
+def _results(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr.Statement],
+             decisions: list[pl.Decision], models: set[str], heading_stage: Mapping[int, str | None]
+             ) -> tuple[list[tuple[float, int, ast.stmt]], set[int]]:
+    """What run() returns: the names evaluation binds from metrics (``acc = accuracy_score(...)``,
+    ``results[name] = model.score(...)``, ``scores.append(...)``), and what it prints or displays.
+    A displayed metric expression is kept and named; a printed one is assigned to a new name.
+    Returns the statements added to the evaluate stage (order, cell, statement), and the dropped
+    statements that bind a shown value, which must be kept."""
+    used = set(_used_names(cells))
+    used |= {getattr(n, ASSIGN_TO) for cell in cells for n in cell.tree.body if getattr(n, ASSIGN_TO, None)}
+    results: list[str] = []
+    evaluate_binds: set[str] = set()
+    extra: list[tuple[float, int, ast.stmt]] = []
+    revive: set[int] = set()
+    results_keyed: list[tuple[str, str]] = []
+    bound_before = {n for info, d in zip(infos, decisions) if d.stage is not None for n in info.binds}
+    kept_binds: set[str] = set()
+
+    def add(name: str) -> None:
+        if name not in results and not name.startswith("<") and name not in models:
+            results.append(name)
+
+    def fresh(call: ast.AST) -> str:
+        name = _metric_base(call)
+        while name in used:
+            name += "_"
+        used.add(name)
+        return name
+
+    def need(info: gr.Statement, expression: ast.AST) -> None:
+        """What a new statement computing ``expression`` reads must be computed: keep its writers."""
+        for name in loaded_names(expression):
+            for writer in info.flow:
+                if name in infos[writer].writes and decisions[writer].stage is None \
+                        and decisions[writer].level < 3 and not infos[writer].inert:
+                    revive.add(writer)
+
+    def show(info: gr.Statement, name: str) -> bool:
+        if name in evaluate_binds or name in kept_binds and name not in models:
+            add(name)
+            return True
+        for writer in info.flow:
+            if name in infos[writer].writes and decisions[writer].stage is None and decisions[writer].level < 3 \
+                    and not infos[writer].inert:
+                revive.add(writer)
+        return False
+
+    def show_value(info: gr.Statement, node: ast.stmt, part: ast.expr) -> bool:
+        """A shown value: a name; a metric or a model's learned attribute (``model.coef_``), given a
+        name of its own; else the evaluation's names it reads."""
+        if isinstance(part, ast.Name):
+            return show(info, part.id)
+        learned = _learned_attribute(part)
+        if pl.has_metric(part) or learned:
+            name = fresh(part) if pl.has_metric(part) else _fresh_name(learned, used)  # type: ignore[arg-type]
+            used.add(name)
+            assign = ast.Assign(targets=[ast.Name(name, ast.Store())], value=part)
+            ast.fix_missing_locations(ast.copy_location(assign, node))
+            need(info, part)
+            extra.append((info.index + 0.5, info.cell, assign))
+            evaluate_binds.add(name)
+            add(name)
+            return True
+        shown = False
+        for inner in walk(part):
+            if isinstance(inner, ast.Name):
+                shown = show(info, inner.id) or shown
+        return shown
+
+    contexts = _contexts(infos, decisions, heading_stage)
+    # What is shown once a model is trained is a result; in a notebook that neither trains nor
+    # evaluates, what it shows at all is (else its module would compute nothing).
+    modelling = any(d.stage in (pl.TRAIN, pl.EVALUATE) for d in decisions)
+    showing = (pl.TRAIN, pl.EVALUATE, pl.EXPORT) if modelling else (None, *range(len(st.STAGES)))
+    for info, decision, context in zip(infos, decisions, contexts):
+        node = info.node
+        if decision.stage is not None:
+            kept_binds |= info.binds
+        if decision.stage == pl.EVALUATE:
+            if isinstance(node, ast.Expr) and info.inert and pl.has_metric(node.value):
+                name = getattr(node, ASSIGN_TO, None) or fresh(node.value)
+                setattr(node, ASSIGN_TO, name)
+                info.binds.add(name)
+            for name in _metric_names(node) + ([getattr(node, ASSIGN_TO)] if getattr(node, ASSIGN_TO, None) else []):
+                add(name)
+            for name in _computed_names(node):  # every value the evaluation computes
+                if name in info.binds:
+                    add(name)
+            evaluate_binds |= info.binds
+            continue
+        if decision.stage is not None or context not in showing or decision.level == 3:
+            continue
+        if context == pl.TRAIN and not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Name)
+                                        or _is_print(node)):
+            continue  # in training, a displayed or printed name is a result; other displays are not
+        if not isinstance(node, ast.Expr) or "plot" in info.effects:
+            continue  # a plot shows no value
+        value = node.value
+        shown = False
+        if isinstance(value, ast.Name):
+            shown = show(info, value.id)
+        elif isinstance(value, ast.Dict) and value.keys and all(
+                isinstance(k, ast.Constant) and isinstance(k.value, str) for k in value.keys):
+            # {"accuracy": round(accuracy, 4), "n_test": len(test_set)}: its keys name the results
+            for key, item in zip(value.keys, value.values):
+                label = str(key.value)  # type: ignore[union-attr]
+                if isinstance(item, ast.Name) and item.id in evaluate_binds | bound_before:
+                    results_keyed.append((label, item.id))
+                    continue
+                base = label if label.isidentifier() and not keyword.iskeyword(label) else "result"
+                name = base
+                while name in used:
+                    name += "_"
+                used.add(name)
+                assign = ast.Assign(targets=[ast.Name(name, ast.Store())], value=item)
+                ast.fix_missing_locations(ast.copy_location(assign, node))
+                need(info, item)
+                extra.append((info.index + 0.5, info.cell, assign))
+                evaluate_binds.add(name)
+                results_keyed.append((label, name))
+            shown = True
+        elif isinstance(value, ast.Call) and gr.call_name(value) in gr.DISPLAY_FUNCTIONS \
+                and isinstance(value.func, ast.Name):
+            for argument in [*value.args, *[k.value for k in value.keywords if k.arg is None]]:
+                for part in _shown_values(argument):
+                    shown = show_value(info, node, part) or shown
+        else:
+            shown = show_value(info, node, value)
+        if shown:
+            where = f" from {st.STAGES[context]}" if context is not None else ""
+            decisions[info.index] = pl.Decision(
+                None, f"{decision.reason}: run() returns what it shows{where}", decision.level, shown_in=context)
+    for name in _sinks(infos, decisions, models):
+        add(name)  # computed and never used again: what the notebook leaves as its results
+    pipeline.results = [(name, name) for name in results] + [
+        (key, name) for key, name in results_keyed if key not in results]
+    return extra, revive
+
+
+_LEARNED = frozenset({"params", "pvalues", "rsquared", "rsquared_adj", "bse", "tvalues", "aic", "bic"})
+
+
+def _learned_attribute(node: ast.AST) -> str | None:
+    """``coef`` of ``model.coef_[0]``: a fitted estimator's attribute the expression shows."""
+    for inner in walk(node):
+        if isinstance(inner, ast.Attribute) and (
+                inner.attr.endswith("_") and not inner.attr.startswith("_") or inner.attr in _LEARNED):
+            return inner.attr.rstrip("_") or "learned"
+    return None
+
+
+def _fresh_name(base: str, used: set[str]) -> str:
+    name = base if base.isidentifier() and not keyword.iskeyword(base) else "result"
+    while name in used:
+        name += "_"
+    return name
+
+
+_USED: dict[int, tuple[Sequence[ParsedCell], frozenset[str]]] = {}
+
+
+def _used_names(cells: Sequence[ParsedCell]) -> frozenset[str]:
+    """Every name the notebook uses (walked once per conversion)."""
+    cached = _USED.get(id(cells))
+    if cached is not None and cached[0] is cells:
+        return cached[1]
+    found = frozenset(n.id if isinstance(n, ast.Name) else n.name  # type: ignore[attr-defined]
+                      for cell in cells for n in walk(cell.tree)
+                      if isinstance(n, (ast.Name, ast.FunctionDef, ast.ClassDef)))
+    _USED.clear()
+    _USED[id(cells)] = (cells, found)
+    return found
+
+
+def _is_print(node: ast.stmt) -> bool:
+    return isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Name) \
+        and node.value.func.id in gr.DISPLAY_FUNCTIONS
+
+
+def _sinks(infos: Sequence[gr.Statement], decisions: Sequence[pl.Decision], models: set[str]) -> list[str]:
+    """Values kept statements of train and evaluate compute that no kept statement reads after
+    them (not models, figures, functions, classes, imports or loop variables)."""
+    read_after: set[str] = set()
+    found: list[str] = []
+    for info, decision in reversed(list(zip(infos, decisions))):
+        if decision.stage is None:
+            continue
+        if decision.stage in (pl.TRAIN, pl.EVALUATE):
+            for name in _computed_names(info.node):
+                if name not in read_after and name not in models and name in info.binds and name not in found:
+                    found.append(name)
+        read_after |= info.reads
+    return list(reversed(found))
+
+
+def _computed_names(statement: ast.stmt) -> list[str]:
+    """Names an evaluation statement computes: assignment targets, its nested ones included, but
+    not loop variables, definitions or imports."""
+    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)):
+        return []
+    found: list[str] = []
+    for node in [statement, *_nested(statement)]:
+        targets: list[ast.expr] = []
+        if isinstance(node, ast.Assign):
+            targets = list(node.targets)
+        elif isinstance(node, (ast.AugAssign, ast.AnnAssign)) and node.value is not None:
+            targets = [node.target]
+        for target in targets:
+            if isinstance(target, (ast.Name, ast.Tuple, ast.List)):
+                found += [n.id for n in walk(target) if isinstance(n, ast.Name) and not n.id.startswith("_")]
+    return found
+
+
+def _shown_values(argument: ast.expr) -> list[ast.expr]:
+    """The values a print argument shows: an f-string's fields, or the argument itself."""
+    if isinstance(argument, ast.JoinedStr):
+        return [v.value for v in argument.values if isinstance(v, ast.FormattedValue)]
+    if isinstance(argument, ast.Constant):
+        return []
+    if isinstance(argument, ast.Call) and isinstance(argument.func, ast.Attribute) and \
+            argument.func.attr == "format" and isinstance(argument.func.value, ast.Constant):
+        return [*argument.args, *[k.value for k in argument.keywords]]
+    if isinstance(argument, ast.BinOp) and isinstance(argument.op, ast.Mod) and isinstance(argument.left, ast.Constant):
+        right = argument.right
+        return list(right.elts) if isinstance(right, ast.Tuple) else [right]
+    return [argument]
+
+
+def _metric_base(node: ast.AST) -> str:
+    call = next((n for n in walk(node) if isinstance(n, ast.Call) and pl.is_metric_call(n)), None)
+    name = gr.call_name(call) if call is not None else "metric"
+    if name.endswith("_score") and name != "cross_val_score":
+        return name[: -len("_score")] or "score"
+    if name == "cross_val_score":
+        return "cv_score"
+    if name == "evaluate":
+        return "evaluation"
+    return name
+
+
+def _metric_names(statement: ast.stmt) -> list[str]:
+    """Names a statement (or the statements nested in it) binds or fills from a metric."""
+    found: list[str] = []
+    for node in [statement, *_nested(statement)]:
+        if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)) and node.value is not None \
+                and pl.has_metric(node.value):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                if isinstance(target, (ast.Name, ast.Tuple, ast.List)):
+                    found += [n.id for n in walk(target) if isinstance(n, ast.Name)]
+                else:
+                    root = gr.root_name(target)
+                    if root:
+                        found.append(root)
+        elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and \
+                isinstance(node.value.func, ast.Attribute) and node.value.func.attr in _FILLING \
+                and any(pl.has_metric(a) for a in node.value.args):
+            root = gr.root_name(node.value.func)
+            if root:
+                found.append(root)
+    return found
+
+
+_FILLING = frozenset({"append", "extend", "update", "add", "insert"})
+
+
+def _nested(statement: ast.stmt) -> list[ast.stmt]:
+    """Statements inside a compound statement, not inside the functions or classes it defines."""
+    found: list[ast.stmt] = []
+    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return found
+    for name in ("body", "orelse", "finalbody", "handlers", "cases"):
+        for child in getattr(statement, name, []) or []:
+            if isinstance(child, (ast.ExceptHandler, getattr(ast, "match_case", ast.ExceptHandler))):
+                for inner in child.body:  # type: ignore[union-attr]
+                    found += [inner, *_nested(inner)]
+            elif isinstance(child, ast.stmt):
+                found += [child, *_nested(child)]
+    return found
+
+
+def _contexts(infos: Sequence[gr.Statement], decisions: Sequence[pl.Decision],
+              heading_stage: Mapping[int, str | None]) -> list[int | None]:
+    """For each statement, the stage it shows things for: its own stage, else that of the kept
+    statement before it in its cell, after it in its cell, its heading's, or the stage of the kept
+    statement before it in the notebook."""
+    contexts: list[int | None] = []
+    last: int | None = None
+    for position, (info, decision) in enumerate(zip(infos, decisions)):
+        if decision.stage is not None:
+            contexts.append(decision.stage)
+            last = decision.stage
+            continue
+        same = [d.stage for other, d in zip(infos[:position], decisions[:position])
+                if other.cell == info.cell and d.stage is not None]
+        after = [d.stage for other, d in zip(infos[position + 1:], decisions[position + 1:])
+                 if other.cell == info.cell and d.stage is not None]
+        heading = heading_stage.get(info.cell)
+        by_heading = st.STAGES.index(heading) if heading in st.STAGES else None
+        contexts.append(same[-1] if same else after[0] if after else by_heading if by_heading is not None else last)
+    return contexts
+
+
+def _check_closures(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr.Statement],
+                    decisions: Sequence[pl.Decision], module_names: set[str]) -> None:
+    """A function left in a stage sees that stage's variables. Refuse one used after a later stage
+    rebinds a global it reads: its value would be stale, or missing."""
+    stage_of = {info.index: d.stage for info, d in zip(infos, decisions)}
+    for info, decision in zip(infos, decisions):
+        node = info.node
+        if decision.stage is None or not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        reads = [n for n in free_names(node) if n not in BUILTINS and n not in module_names]
+        users = [o for o in infos if o.index > info.index and node.name in o.reads and stage_of[o.index] is not None]
+        for name in reads:
+            for user in users:
+                binders = [o for o in infos[: user.index] if name in o.binds and stage_of[o.index] is not None]
+                later = stage_of[binders[-1].index] if binders else None
+                if later is not None and later > decision.stage:  # type: ignore[operator]
+                    raise HelperGlobal(
+                        node.name, name, info.cell,
+                        f"which {st.STAGES[later]} binds after it is defined, and it is passed on as a "
+                        "value, so it cannot be given that global as a parameter",
+                    )
+
+
+def _drop_nested(pipeline: Pipeline, cells: Sequence[ParsedCell], aliases: gr.Aliases,
+                 user_functions: set[str]) -> None:
+    """Plotting statements nested in kept compound statements and helpers, unless a statement
+    kept beside them reads what they bind."""
+    number_of = {id(s): c.number for c in cells for s in c.tree.body}
+    for top in [*pipeline.helpers, *(s for stage in pipeline.stages for s in stage.statements)]:
+        nested = _nested(top) if not isinstance(top, (ast.FunctionDef, ast.AsyncFunctionDef)) else [
+            s for inner in top.body for s in [inner, *_nested(inner)]]
+        plots = [s for s in nested if not _is_compound(s) and gr.is_inert(s, aliases, user_functions) == (True, "plot")]
+        bound = {n for s in plots for n in bound_names(s)}
+        kept = [s for s in nested if s not in plots and not _is_compound(s)]
+        needed = {n for s in kept for n in loaded_names(s)} & bound
+        cell = number_of.get(id(top))
+        if cell is None:
+            continue
+        for s in plots:
+            if not set(bound_names(s)) & needed:
+                pipeline.drop_nested.add((cell, s.lineno))
+
+
+def _is_compound(statement: ast.stmt) -> bool:
+    return bool(getattr(statement, "body", None))
+
+
+def _report(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr.Statement],
+            decisions: Sequence[pl.Decision], hoisted: set[int]) -> None:
+    """One part per run of statements of a cell that went to the same place."""
+    by_id = {id(info.node): (info, decision) for info, decision in zip(infos, decisions)}
+    stage_cells = {cell for stage in pipeline.stages for cell, _ in stage.body}
+    for cell in cells:
+        entries: list[tuple[str, str, ast.stmt]] = []
+        for statement in cell.tree.body:
+            if id(statement) in hoisted:
+                entries.append((st.HELPERS, _module_level_reason(statement), statement))
+                continue
+            info, decision = by_id[id(statement)]
+            name = st.STAGES[decision.stage] if decision.stage is not None else st.DROPPED
+            entries.append((name, decision.reason, statement))
+        if not entries:
+            if cell.number in stage_cells:
+                stage = next(s.name for s in pipeline.stages if any(c == cell.number for c, _ in s.body))
+                pipeline.parts.append(Part(cell.number, stage, "comments only: kept with the code after it", None))
+            else:
+                pipeline.parts.append(Part(cell.number, st.DROPPED, "no code left once magics are handled", None))
+            continue
+        runs: list[list[tuple[str, str, ast.stmt]]] = []
+        for entry in entries:
+            if runs and runs[-1][0][0] == entry[0]:
+                runs[-1].append(entry)
+            else:
+                runs.append([entry])
+        for run in runs:
+            reasons = list(dict.fromkeys(reason for _, reason, _ in run))
+            reason = reasons[0] if len(reasons) == 1 else f"{reasons[0]} (and {len(reasons) - 1} more)"
+            first, last = run[0][2], run[-1][2]
+            pipeline.parts.append(Part(cell.number, run[0][0], reason,
+                                       (first.lineno, getattr(last, "end_lineno", None) or last.lineno)))
+    for part in pipeline.parts:
+        if part.cell not in pipeline.placements:
+            pipeline.placements[part.cell] = st.Placement(part.stage, part.reason)
+    for part in pipeline.parts:  # a cell's main place: its first part kept in a stage
+        if part.stage in st.STAGES and pipeline.placements[part.cell].stage not in st.STAGES:
+            pipeline.placements[part.cell] = st.Placement(part.stage, part.reason)
+
+
+def _module_level_reason(statement: ast.stmt) -> str:
+    if isinstance(statement, (ast.Import, ast.ImportFrom)):
+        return "import: module level"
+    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return "definition: module level"
+    if gr.is_setup(statement):
+        return "set-up before imports: module level, in order"
+    return "constant: module level"
+
+
+def _docs(pipeline: Pipeline, cells: Sequence[ParsedCell]) -> None:
+    """Each stage's docstring: the headings and first paragraph of the markdown above its cells."""
+    markdown = {cell.number: cell.markdown for cell in cells if cell.markdown.strip()}
+    owner: dict[int, Stage] = {}
+    for stage in pipeline.stages:
+        for number, statements in stage.body:
+            owner.setdefault(number, stage)
+    texts: dict[str, list[str]] = {}
+    for number, text in markdown.items():
+        found = owner.get(number)
+        if found is not None:
+            texts.setdefault(found.name, []).append(text)
+    for stage in pipeline.stages:
+        if stage.name in texts:
+            stage.doc = summarize_markdown(texts[stage.name])
+
+
+_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$")
+
+
+def summarize_markdown(texts: Sequence[str], max_headings: int = 6, max_paragraph: int = 400) -> str | None:
+    headings: list[str] = []
+    paragraph = ""
+    for text in texts:
+        block: list[str] = []
+        for line in [*text.splitlines(), ""]:
+            match = _HEADING.match(line)
+            if match:
+                if match.group(1) not in headings:
+                    headings.append(match.group(1).strip())
+                continue
+            if line.strip():
+                block.append(line.strip())
+            elif block:
+                if not paragraph and not block[0].startswith(("<", "![", "|", "```")):
+                    paragraph = " ".join(block)
+                block = []
+    if len(paragraph) > max_paragraph:
+        cut = paragraph[:max_paragraph].rsplit(" ", 1)[0]
+        paragraph = cut + " ..."
+    parts = headings[:max_headings] + ([paragraph] if paragraph else [])
+    return "\n\n".join(parts) if parts else None
+
+
+def _savefig_warnings(pipeline: Pipeline, infos: Sequence[gr.Statement], decisions: Sequence[pl.Decision]) -> None:
+    for info, decision in zip(infos, decisions):
+        if "savefig" in info.effects and decision.stage is None:
+            pipeline.warnings.append(
+                f"cell {info.cell}, line {info.node.lineno}: savefig dropped with the plots "
+                "(no later statement reads the file it writes)"
+            )
 
 
 # -- preparing the cells --------------------------------------------------------------------------
@@ -308,47 +963,6 @@ def _def_name(statement: ast.stmt) -> str:
     return getattr(statement, "name", "")
 
 
-def _hoistable_definitions(
-    cells: Sequence[ParsedCell], counts: Counter[str], module_names: set[str]
-) -> list[ast.stmt]:
-    """Functions and classes bound once whose free names are all module-level (a greatest fixpoint)."""
-    candidates: list[ast.stmt] = [
-        s for cell in cells for s in cell.tree.body
-        if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and counts[s.name] == 1
-    ]
-    frees = {id(c): set(free_names(c)) for c in candidates}  # type: ignore[arg-type]
-    while True:
-        names = module_names | {c.name for c in candidates} | BUILTINS  # type: ignore[attr-defined]
-        keep = [c for c in candidates if frees[id(c)] <= names]
-        if len(keep) == len(candidates):
-            return candidates
-        candidates = keep
-
-
-def _rescue(evidence: Sequence[st.CellEvidence], placements: list[st.Placement]) -> list[st.Placement]:
-    """Keep a dropped cell that binds names later kept cells read; it joins the stage before it."""
-    analyses = [analyze(cell.statements) for cell in evidence]
-    needed: set[str] = set()
-    wanted: dict[int, list[str]] = {}
-    for index in range(len(evidence) - 1, -1, -1):
-        placement, names = placements[index], analyses[index]
-        if placement.stage in st.STAGES:
-            needed |= set(names.reads)
-        elif placement.stage == st.DROPPED and not placement.strong and evidence[index].statements:
-            binds = sorted(set(names.binds) & needed)
-            if binds:
-                wanted[index] = binds
-                needed |= set(names.reads)
-    result = list(placements)
-    current = st.STAGES[0]
-    for index, placement in enumerate(result):
-        if index in wanted:
-            result[index] = st.Placement(current, f"kept in {current}: binds {', '.join(wanted[index])}, read later")
-        elif placement.stage in st.STAGES:
-            current = placement.stage
-    return result
-
-
 def _dedupe(imports: list[ast.stmt]) -> list[ast.stmt]:
     seen: set[str] = set()
     result = []
@@ -359,109 +973,13 @@ def _dedupe(imports: list[ast.stmt]) -> list[ast.stmt]:
             result.append(statement)
     return result
 
-
-def _move_late_definitions(pipeline: Pipeline, module_names: set[str], counts: Counter[str]) -> None:
-    """A function that reads a global bound by a later stage is defined in that stage instead.
-
-    Notebooks often define a helper early that reads a variable set further down; it is only
-    called once that variable exists, so defining it in the stage that binds the variable keeps
-    the behaviour and lets the closure see it.
-    """
-    binders: dict[str, list[int]] = {}
-    for index, stage in enumerate(pipeline.stages):
-        for name in analyze(stage.statements).binds:
-            binders.setdefault(name, []).append(index)
-    for index, stage in enumerate(pipeline.stages):
-        for number, statements in stage.body:
-            for statement in list(statements):
-                if not isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                    continue
-                if counts[statement.name] != 1:
-                    continue
-                frees = set(free_names(statement)) - module_names - BUILTINS
-                targets = [min(binders[n]) for n in frees if n in binders and min(binders[n]) > index
-                           and not any(b <= index for b in binders[n])]
-                if targets:
-                    target = pipeline.stages[max(targets)]
-                    statements.remove(statement)
-                    target.body.insert(0, (number, [statement]))
-                    if number not in target.cells:
-                        target.cells.append(number)
-
-
-# -- the evaluation result ------------------------------------------------------------------------
-
-
-def _shown_after_evaluate(evidence: Sequence[st.CellEvidence], placements: list[st.Placement]) -> list[str]:
-    """Names shown by the dropped display cells right after the last evaluate cell (``metrics``)."""
-    last = max((i for i, p in enumerate(placements) if p.stage == "evaluate"), default=None)
-    shown: list[str] = []
-    if last is None:
-        return shown
-    for cell, placement in zip(evidence[last + 1:], placements[last + 1:]):
-        if placement.stage in st.STAGES:
-            break
-        statements = cell.statements
-        if placement.stage == st.DROPPED and statements and isinstance(statements[-1], ast.Expr):
-            if isinstance(statements[-1].value, ast.Name):
-                shown.append(statements[-1].value.id)
-    return shown
-
-
-def _evaluation_result(stage: Stage, cells: Sequence[ParsedCell], shown_after: list[str]) -> str | None:
-    """What ``run()`` returns: the last value the evaluate stage displays (in its own cells or in
-    a display cell right after them), else a dict of what it binds."""
-    if stage.is_stub:
-        return None
-    bound = analyze(stage.statements).binds
-    for name in reversed(shown_after):
-        if name in bound:
-            return name
-    for _, statements in reversed(stage.body):
-        if statements and isinstance(statements[-1], ast.Expr) and _shows_a_value(statements[-1].value):
-            value = statements[-1].value
-            if isinstance(value, ast.Name):
-                statements.pop()
-                return value.id
-            name = _fresh(RESULT_NAME, cells)
-            statements[-1] = ast.Assign(targets=[ast.Name(name, ast.Store())], value=value, lineno=0)
-            return name
-        if statements:
-            break
-    binds = [n for n in analyze(stage.statements).binds]
-    if not binds:
-        return None
-    name = _fresh(RESULT_NAME, cells)
-    value = ast.Dict(keys=[ast.Constant(n) for n in binds], values=[ast.Name(n, ast.Load()) for n in binds])
-    stage.body[-1][1].append(ast.Assign(targets=[ast.Name(name, ast.Store())], value=value, lineno=0))
-    return name
-
-
-def _shows_a_value(value: ast.expr) -> bool:
-    if isinstance(value, ast.Constant):
-        return False
-    if isinstance(value, ast.Call):
-        func = value.func
-        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-        return name not in st.DISPLAY_CALLS | st.DISPLAY_METHODS and st._root_name(value) not in st.PLOT_MODULES
-    return True
-
-
-def _fresh(base: str, cells: Sequence[ParsedCell]) -> str:
-    used = {n.id for cell in cells for n in walk(cell.tree) if isinstance(n, ast.Name)}
-    name = base
-    while name in used:
-        name += "_"
-    return name
-
-
 # -- wiring the stages ----------------------------------------------------------------------------
 
 
 def _wire(pipeline: Pipeline, module_names: set[str], shared: set[str]) -> None:
     constants = set(pipeline.constant_names) - shared  # module state is read from the module
     active = [s for s in pipeline.stages if not s.is_stub]
-    analyses = {s.name: analyze(s.statements) for s in active}
+    analyses = {s.name: stage_names(s.statements, pipeline.helper_globals) for s in active}
     bound_before: dict[str, str] = {}  # name -> the latest earlier stage that binds it
     for stage in active:
         names = analyses[stage.name]
@@ -473,9 +991,6 @@ def _wire(pipeline: Pipeline, module_names: set[str], shared: set[str]) -> None:
             elif name in bound_before:
                 stage.inputs.append(name)
             elif name not in names.binds:
-                later = next((s.name for s in active if s is not stage and name in analyses[s.name].binds), None)
-                if later is not None and any(p.strong for p in _placements_of(pipeline, stage)):
-                    raise OutOfOrder(_first_reader(stage, name), name, stage.name, later)
                 stage.required.append(name)
             elif _read_before_bound_outside_loops(stage.statements, name):
                 stage.required.append(name)  # a cell that set it was dropped: the caller must pass it
@@ -486,6 +1001,13 @@ def _wire(pipeline: Pipeline, module_names: set[str], shared: set[str]) -> None:
         stage.returns = [n for n in analyses[stage.name].binds if n in later_inputs]
         if stage.name == "evaluate" and pipeline.result and pipeline.result not in stage.returns:
             stage.returns.append(pipeline.result)
+    # each result is returned by the last stage that binds it (and still holds it at its end)
+    last_binder = {name: stage for stage in active for name in analyses[stage.name].binds}
+    pipeline.results = [(key, name) for key, name in pipeline.results if name in last_binder]
+    for _, name in pipeline.results:
+        stage = last_binder[name]
+        if name not in stage.returns:
+            stage.returns.append(name)
     for name in pipeline.required:
         pipeline.warnings.append(f"{name!r} is read but no kept cell binds it: run() needs it as a parameter")
 
@@ -508,15 +1030,21 @@ def _read_before_bound_outside_loops(statements: list[ast.stmt], name: str) -> b
     return False
 
 
-def _placements_of(pipeline: Pipeline, stage: Stage) -> list[st.Placement]:
-    return [pipeline.placements[n] for n in stage.cells]
-
-
-def _first_reader(stage: Stage, name: str) -> int:
-    for number, statements in stage.body:
-        if name in analyze(statements).reads:
-            return number
-    return stage.cells[0]
+def stage_names(statements: list[ast.stmt], helper_globals: Mapping[str, Sequence[str]]) -> Names:
+    """Reads and bindings of a stage's statements, with the globals its helper calls pass
+    (``helper(x, g=g)`` reads ``g``) and the names given to shown metrics."""
+    names = analyze(statements)
+    for index, statement in enumerate(statements):
+        passed = [g for node in walk(statement) if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                  for g in helper_globals.get(node.func.id, ())]
+        if passed:
+            before = set(analyze(statements[:index]).binds)
+            for name in passed:
+                if name not in before:
+                    names.read(name)
+        if isinstance(statement, ast.Expr) and getattr(statement, ASSIGN_TO, None):
+            names.bind(getattr(statement, ASSIGN_TO))
+    return names
 
 
 def _prune_module_level(pipeline: Pipeline) -> None:
@@ -525,6 +1053,8 @@ def _prune_module_level(pipeline: Pipeline) -> None:
     for stage in pipeline.stages:
         used |= {n for s in stage.statements for n in loaded_names(s)}
         used |= set(stage.constants)
+    setup = [s for s in pipeline.imports if not isinstance(s, (ast.Import, ast.ImportFrom))]
+    used |= {n for s in setup for n in loaded_names(s)}
     by_name = {_def_name(h): h for h in pipeline.helpers}
     pending = [n for n in used if n in by_name]
     while pending:
@@ -538,7 +1068,10 @@ def _prune_module_level(pipeline: Pipeline) -> None:
     pipeline.constants = [c for c in pipeline.constants if _target(c) in used]
     kept_imports = []
     for statement in pipeline.imports:
-        names = statement.names  # type: ignore[attr-defined]
+        if not isinstance(statement, (ast.Import, ast.ImportFrom)):
+            kept_imports.append(statement)  # set-up: runs whether or not anything reads what it sets
+            continue
+        names = statement.names
         aliases = [a for a in names if (a.asname or a.name.split(".")[0]) in used]
         if isinstance(statement, ast.ImportFrom) and statement.module == "__future__":
             aliases = list(statement.names)

@@ -59,6 +59,8 @@ class CellCode:
     handled: list[str] = field(default_factory=list)  # "%matplotlib: dropped", ...
     warnings: list[str] = field(default_factory=list)
     requirements: list[str] = field(default_factory=list)
+    code: str = ""  # the Python text ``tree`` was parsed from
+    modules: dict[str, str] = field(default_factory=dict)  # %%writefile name.py -> its text
 
 
 @functools.lru_cache(maxsize=1)
@@ -76,8 +78,34 @@ def to_python(source: str) -> str:
         return source
 
 
-def parse_cell(source: str) -> CellCode:
-    """Plain-Python AST of one cell, with every IPython construct handled by its rule."""
+def parse_cell(source: str, *, fix_legacy: bool = True) -> CellCode:
+    """Plain-Python AST of one cell, with every IPython construct handled by its rule.
+
+    A cell that does not parse gets the fixes of :mod:`~mlpack_cli.notebook.legacy` (Python 2
+    prints, ``except X, e``, leading indentation), each reported as a warning; when it still does not
+    parse, the error is the one of the cell as written.
+    """
+    try:
+        return _parse_cell(source)
+    except CellSyntaxError:
+        if not fix_legacy:
+            raise
+        from mlpack_cli.notebook.legacy import fix_cell
+
+        fixed = fix_cell(source)
+        if not fixed.fixes or fixed.source == source:
+            raise
+        try:
+            result = _parse_cell(fixed.source)
+        except CellSyntaxError:
+            pass
+        else:
+            result.warnings[:0] = fixed.fixes
+            return result
+        raise
+
+
+def _parse_cell(source: str) -> CellCode:
     # Plain Python needs no transformation: IPython syntax (magics, "!", "?", leading indentation)
     # is never valid Python, so only cells that fail to parse go through IPython's transformer.
     code = source
@@ -93,7 +121,7 @@ def parse_cell(source: str) -> CellCode:
                 tree = _try_parse(code)
             if tree is None:
                 raise _syntax_error(first, source, to_python(source)) from None
-    result = CellCode(tree)
+    result = CellCode(tree, code=code)
     if code.count("\n") == source.count("\n"):  # line numbers still match the notebook's
         attach_comments(tree, source)
     if "get_ipython" in code:
@@ -260,9 +288,37 @@ def _cell_magic(name: str, line: str, body: str, result: CellCode) -> list[ast.s
         result.handled.extend(inner.handled)
         result.warnings.extend(inner.warnings)
         result.requirements.extend(inner.requirements)
+        result.modules.update(inner.modules)
+        result.code = inner.code  # a cell magic is the whole cell: its body's positions are the cell's
         return inner.tree.body
+    if name == "writefile":
+        return _writefile(line, body, result)
     result.warnings.append(f"dropped cell magic %%{name} {line}".rstrip() + " and its body")
     return []
+
+
+def _writefile(line: str, body: str, result: CellCode) -> list[ast.stmt]:
+    """``%%writefile name.py``: the body becomes a module of the package (the caller rewrites the
+    imports of it); any other file is still written, by a plain ``open(...).write``."""
+    try:
+        words = shlex.split(line)
+    except ValueError:
+        words = line.split()
+    append = any(w in ("-a", "--append") for w in words)
+    names = [w for w in words if not w.startswith("-")]
+    if len(names) != 1:
+        result.warnings.append(f"dropped %%writefile {line.strip()}: expected one file name")
+        return []
+    name = names[0]
+    module = name[:-3] if name.endswith(".py") and "/" not in name and "\\" not in name else None
+    if module is not None and module.isidentifier():
+        result.modules[module] = (result.modules.get(module, "") if append else "") + body
+        result.handled.append("%%writefile module.py: became a module of the package")
+        return []
+    result.handled.append("%%writefile: became open(...).write")
+    mode = "a" if append else "w"
+    code = f"with open({name!r}, {mode!r}, encoding='utf-8') as _written:\n    _written.write({body!r})\n"
+    return ast.parse(code).body
 
 
 def _shell(command: str, result: CellCode) -> list[ast.stmt]:

@@ -1,0 +1,166 @@
+"""The few changes code generation makes to a notebook statement, made in its concrete syntax tree.
+
+libcst keeps every comment, quote, line break and space that is not changed, so a renamed name or
+an added parameter is the only difference from what the user wrote. Used only for the statements
+that need a change (parsing costs more than the rest of code generation for a statement).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence, Set
+from typing import Any
+
+import libcst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+
+def edit(code: str, renamed: Mapping[str, str], helper_globals: Mapping[str, Sequence[str]],
+         dropped: Set[int] = frozenset()) -> str:
+    """``code`` (one statement at column 0) with names renamed, helper globals passed explicitly
+    and the nested simple statements that start on the lines ``dropped`` (1-based) deleted.
+
+    Text libcst cannot parse comes back unchanged: the caller checks what the text means.
+    """
+    try:
+        module = libcst.parse_module(code)
+    except libcst.ParserSyntaxError:
+        return code
+    if dropped:
+        module = MetadataWrapper(module, unsafe_skip_copy=True).visit(_DropNested(dropped))
+    if renamed or helper_globals:
+        module = module.visit(_Edit(renamed, helper_globals))
+    return module.code
+
+
+class _Rename(libcst.CSTTransformer):
+    """Every name that refers to a renamed notebook name: not attributes, keyword-argument names or
+    the module names of imports. An imported name gets ``as new``."""
+
+    def __init__(self, mapping: Mapping[str, str]) -> None:
+        super().__init__()
+        self.mapping = mapping
+        self.skip: set[int] = set()
+
+    def _skip_all(self, node: libcst.CSTNode) -> None:
+        pending = [node]
+        while pending:
+            current = pending.pop()
+            self.skip.add(id(current))
+            pending.extend(current.children)
+
+    def visit_Attribute(self, node: libcst.Attribute) -> None:
+        self.skip.add(id(node.attr))
+
+    def visit_Arg(self, node: libcst.Arg) -> None:
+        if node.keyword is not None:
+            self.skip.add(id(node.keyword))
+
+    def visit_ImportFrom(self, node: libcst.ImportFrom) -> None:
+        if node.module is not None:
+            self._skip_all(node.module)
+
+    def visit_ImportAlias(self, node: libcst.ImportAlias) -> None:
+        self._skip_all(node.name)
+
+    def leave_ImportAlias(self, original: libcst.ImportAlias, updated: libcst.ImportAlias) -> libcst.ImportAlias:
+        if updated.asname is not None or not isinstance(updated.name, libcst.Name):
+            return updated  # an alias' own name is renamed as a name; "import a.b" binds "a", left alone
+        new = self.mapping.get(updated.name.value)
+        if new is None:
+            return updated
+        return updated.with_changes(asname=libcst.AsName(name=libcst.Name(new)))
+
+    def leave_Name(self, original: libcst.Name, updated: libcst.Name) -> libcst.Name:
+        if id(original) in self.skip or original.value not in self.mapping:
+            return updated
+        return updated.with_changes(value=self.mapping[original.value])
+
+
+class _Edit(_Rename):
+    """Renamed names, and ``def helper(a, *, g)`` for each global ``g`` a helper reads, and
+    ``helper(x, g=g)`` at each call (the names as they are after renaming), in one pass."""
+
+    def __init__(self, mapping: Mapping[str, str], helper_globals: Mapping[str, Sequence[str]]) -> None:
+        super().__init__(mapping)
+        self.helper_globals = helper_globals
+
+    def leave_FunctionDef(self, original: libcst.FunctionDef, updated: libcst.FunctionDef) -> libcst.FunctionDef:
+        names = self.helper_globals.get(updated.name.value)
+        if not names:
+            return updated
+        params = updated.params
+        have = {p.name.value for p in [*params.posonly_params, *params.params, *params.kwonly_params]}
+        added = [libcst.Param(libcst.Name(n)) for n in names if n not in have]
+        if not added:
+            return updated
+        star = params.star_arg
+        if not isinstance(star, (libcst.Param, libcst.ParamStar)):
+            star = libcst.ParamStar()
+        return updated.with_changes(
+            params=params.with_changes(star_arg=star, kwonly_params=[*params.kwonly_params, *added])
+        )
+
+    def leave_Call(self, original: libcst.Call, updated: libcst.Call) -> libcst.Call:
+        func = updated.func
+        names = self.helper_globals.get(func.value) if isinstance(func, libcst.Name) else None
+        if not names:
+            return updated
+        passed = {a.keyword.value for a in updated.args if a.keyword is not None}
+        equal = libcst.AssignEqual(
+            whitespace_before=libcst.SimpleWhitespace(""), whitespace_after=libcst.SimpleWhitespace("")
+        )
+        added = [libcst.Arg(libcst.Name(n), keyword=libcst.Name(n), equal=equal) for n in names if n not in passed]
+        return updated.with_changes(args=[*updated.args, *added])
+
+
+class _DropNested(libcst.CSTTransformer):
+    """Delete nested simple statements by line; a block left empty gets ``pass``; the comment lines
+    above a deleted statement stay."""
+
+    METADATA_DEPENDENCIES = (PositionProvider,)
+
+    def __init__(self, lines: Set[int]) -> None:
+        super().__init__()
+        self.lines = lines
+        self.depth = 0
+        self.gone: set[int] = set()
+
+    def _line(self, node: libcst.CSTNode) -> int:
+        return int(self.get_metadata(PositionProvider, node).start.line)
+
+    def visit_IndentedBlock(self, node: libcst.IndentedBlock) -> None:
+        self.depth += 1
+
+    def leave_SimpleStatementLine(
+        self, original: libcst.SimpleStatementLine, updated: libcst.SimpleStatementLine
+    ) -> libcst.SimpleStatementLine:
+        if self.depth and self._line(original) in self.lines:
+            self.gone.add(id(updated))
+        return updated
+
+    def leave_SimpleStatementSuite(
+        self, original: libcst.SimpleStatementSuite, updated: libcst.SimpleStatementSuite
+    ) -> libcst.SimpleStatementSuite:
+        if self._line(original) in self.lines:
+            return updated.with_changes(body=[libcst.Pass()])
+        return updated
+
+    def leave_IndentedBlock(
+        self, original: libcst.IndentedBlock, updated: libcst.IndentedBlock
+    ) -> libcst.IndentedBlock:
+        self.depth -= 1
+        body: list[libcst.BaseStatement] = []
+        comments: list[libcst.EmptyLine] = []
+        statement: Any
+        for statement in updated.body:  # (every statement has leading_lines; BaseStatement does not say so)
+            if id(statement) in self.gone:
+                comments.extend(line for line in statement.leading_lines if line.comment is not None)
+                continue
+            if comments:
+                statement = statement.with_changes(leading_lines=[*comments, *statement.leading_lines])
+                comments = []
+            body.append(statement)
+        if not body:
+            body.append(libcst.SimpleStatementLine([libcst.Pass()], leading_lines=comments))
+            comments = []
+        return updated.with_changes(body=body, footer=[*comments, *updated.footer])

@@ -1,0 +1,578 @@
+"""The statement graph: what each top-level statement reads, binds, may mutate, calls and does.
+
+Placement and dropping are decided on this graph, not on cells. A statement depends on an earlier
+one when it reads what that one bound or mutated (flow), binds or mutates what that one read
+(anti), or binds or mutates what that one bound or mutated (output). Any order of statements that
+keeps every such pair in order computes the same thing, so stages may be chosen freely as long as
+each dependency points from an earlier or the same stage.
+
+Mutation is judged conservatively: subscript and attribute assignment, augmented assignment,
+``del``, ``inplace=True``, and a method call on a name unless the method is known to be pure.
+Side effects that are not names (files, global random state, figures) are pseudo-names, so the
+same rules order them: ``<fs>`` for files, ``<rng>`` for global random state, ``<figure>``.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from mlpack_cli.notebook.names import BUILTINS, analyze, child_fields, walk
+
+FS = "<fs>"  # kept for callers; files are tracked one by one as "<file:PATH>"
+RNG = "<rng>"
+FIGURE = "<figure>"
+
+# Plotting and display libraries: a call on any alias of these (or on what they return) only draws.
+PLOT_MODULES = frozenset({
+    "matplotlib", "seaborn", "plotly", "bokeh", "altair", "pylab", "mpl_toolkits", "pandas.plotting",
+    "missingno", "scikitplot", "yellowbrick", "graphviz", "wordcloud", "folium", "pydot", "dtreeviz",
+    "IPython.display", "ipywidgets", "plotnine", "holoviews", "hvplot", "mplot3d",
+})
+DEFAULT_PLOT_ALIASES = frozenset({"plt", "sns", "px", "mpl", "pylab"})
+DISPLAY_FUNCTIONS = frozenset({"print", "display", "pprint", "HTML", "Markdown", "Image", "clear_output"})
+PLOT_METHODS = frozenset({"plot", "hist", "boxplot", "scatter_matrix", "imshow", "plot_tree", "bar", "barh",
+                          "kde", "heatmap", "show", "savefig", "pairplot", "scatter", "matshow"})
+# Method calls that return a new value and change nothing (unless inplace=True).
+PURE_METHODS = frozenset({
+    "head", "tail", "describe", "info", "sample", "value_counts", "nunique", "unique", "isnull", "isna",
+    "notnull", "notna", "sum", "mean", "median", "std", "var", "min", "max", "count", "corr", "cov", "copy",
+    "to_numpy", "tolist", "items", "keys", "values", "get", "groupby", "agg", "aggregate", "round",
+    "abs", "astype", "drop", "dropna", "fillna", "sort_values", "sort_index", "reset_index", "set_index",
+    "rename", "query", "filter", "select_dtypes", "memory_usage", "nlargest", "nsmallest", "idxmax",
+    "idxmin", "argmax", "argmin", "reshape", "flatten", "ravel", "transpose", "any", "all", "cumsum",
+    "diff", "pct_change", "rolling", "resample", "merge", "join", "pivot", "pivot_table", "melt", "stack",
+    "unstack", "get_params", "get_feature_names_out", "predict", "predict_proba", "predict_log_proba",
+    "decision_function", "transform", "inverse_transform", "score", "format", "split", "strip", "lower",
+    "upper", "startswith", "endswith", "replace", "isin", "between", "where", "mask", "clip",
+    "summary", "to_string", "to_frame", "map", "applymap", "dot", "mode", "quantile", "prod", "nonzero",
+    "duplicated", "drop_duplicates", "explode", "squeeze", "to_dict", "to_list", "item", "numpy", "detach",
+    "t", "size", "dim", "view", "argsort",
+    "cumprod", "shift", "interpolate", "assign", "loc", "iloc", "equals", "combine_first", "nsmallest",
+    "get_dummies", "count_params", "get_weights", "get_config", "index", "find", "rfind", "rstrip",
+    "lstrip", "title", "capitalize", "encode", "decode", "zfill", "partition", "splitlines", "isdigit",
+    "isalpha", "union", "intersection", "difference", "issubset", "issuperset", "conjugate", "all_close",
+    "allclose",
+})
+PLOT_NAME = re.compile(r"^(plot_\w+|\w*Display)$")
+SETUP_CALLS = {  # (receiver, method) of calls that set the process up for what follows
+    ("environ", "setdefault"), ("environ", "update"), ("os", "putenv"), ("path", "insert"),
+    ("path", "append"), ("path", "extend"), ("warnings", "filterwarnings"), ("warnings", "simplefilter"),
+    ("os", "chdir"), ("site", "addsitedir"), ("sys", "setrecursionlimit"),
+}
+SEED_CALLS = frozenset({"seed", "manual_seed", "set_seed", "set_random_seed", "manual_seed_all"})
+RANDOM_USERS = frozenset({"fit", "fit_transform", "train_test_split", "shuffle", "fit_generator", "train",
+                          "cross_val_score", "cross_validate", "sample", "permutation", "choice", "rand",
+                          "randn", "randint", "normal", "uniform", "random", "KFold", "StratifiedKFold"})
+READ_CALLS = frozenset({
+    "read_csv", "read_excel", "read_parquet", "read_json", "read_table", "read_sql", "read_feather",
+    "read_pickle", "read_hdf", "read_fwf", "read_html", "loadtxt", "genfromtxt", "load_data", "load_dataset",
+    "imread", "DictReader", "urlretrieve", "fetch_openml", "read_text", "read_bytes", "load", "load_model",
+    "load_weights", "load_img", "load_state_dict", "read_sql_query", "read_stata", "read_sas", "get_file",
+    "image_dataset_from_directory", "text_dataset_from_directory", "flow_from_directory", "ImageFolder",
+    "glob", "listdir", "urlopen", "extractall",
+})
+FIGURE_FILES = frozenset({"savefig", "export_graphviz", "write_png", "write_image", "write_html"})  # like plots
+WRITE_CALLS = frozenset({
+    "to_csv", "to_parquet", "to_pickle", "to_json", "to_excel", "to_feather", "to_hdf", "to_sql", "dump",
+    "save", "save_model", "save_weights", "write_text", "write_bytes", "savez", "savez_compressed", "savetxt",
+    "savefig", "mkdir", "makedirs", "to_file", "write", "writerow", "writerows", "save_pretrained", "imsave",
+    "imwrite", "export_graphviz", "rmtree", "remove", "unlink", "write_png", "write_image", "write_html",
+})
+
+
+@dataclass
+class Statement:
+    """One top-level statement of a kept cell, with what the graph knows about it."""
+
+    index: int  # position in notebook order
+    cell: int  # the notebook cell number
+    node: ast.stmt
+    reads: set[str] = field(default_factory=set)
+    binds: set[str] = field(default_factory=set)
+    mutates: set[str] = field(default_factory=set)
+    calls: list[str] = field(default_factory=list)  # called names (function or method), in order
+    effects: set[str] = field(default_factory=set)  # read, write, setup, plot, display, savefig
+    inert: bool = False  # only shows something (display, print, plot): droppable unless needed
+    flow: set[int] = field(default_factory=set)  # statements whose bindings or mutations it reads
+    deps: set[int] = field(default_factory=set)  # flow, anti and output dependencies
+
+    @property
+    def writes(self) -> set[str]:
+        return self.binds | self.mutates
+
+
+@dataclass
+class Aliases:
+    """What the notebook's imports call plotting modules and functions, and which names hold
+    figures and axes (bound from plotting calls)."""
+
+    modules: set[str] = field(default_factory=lambda: set(DEFAULT_PLOT_ALIASES))
+    functions: set[str] = field(default_factory=set)
+    objects: set[str] = field(default_factory=set)
+    imported: set[str] = field(default_factory=set)  # every name an import binds (modules and functions)
+
+    def is_plot_root(self, name: str | None) -> bool:
+        return name is not None and (name in self.modules or name in self.objects)
+
+
+def _is_plot_module(module: str) -> bool:
+    return any(module == m or module.startswith(m + ".") for m in PLOT_MODULES)
+
+
+def collect_aliases(statements: Iterable[ast.stmt]) -> Aliases:
+    statements_list = list(statements)
+    aliases = Aliases()
+    for statement in statements_list:
+        for node in walk(statement):
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    bound = alias.asname or alias.name.split(".")[0]
+                    aliases.imported.add(bound)
+                    if _is_plot_module(alias.name) or (alias.asname is None and _is_plot_module(bound)):
+                        aliases.modules.add(bound)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                for alias in node.names:
+                    bound = alias.asname or alias.name
+                    aliases.imported.add(bound)
+                    if _is_plot_module(node.module):
+                        aliases.modules.add(bound)  # from matplotlib import pyplot / from seaborn import heatmap
+                        aliases.functions.add(bound)
+                    elif PLOT_NAME.match(alias.name):
+                        aliases.functions.add(bound)
+    _collect_plot_objects(statements_list, aliases)
+    return aliases
+
+
+def _collect_plot_objects(statements: list[ast.stmt], aliases: Aliases) -> None:
+    """Names bound from plotting calls (``fig, ax = plt.subplots()``), from them (``ax = axes[0]``),
+    or by looping over them (``for ax in axes.flat``), anywhere in the notebook."""
+    bindings: list[tuple[ast.expr, list[ast.expr]]] = []
+    for statement in statements:
+        for node in walk(statement):
+            if isinstance(node, ast.Assign):
+                bindings.append((node.value, node.targets))
+            elif isinstance(node, (ast.For, ast.comprehension)):
+                bindings.append((node.iter, [node.target]))
+            elif isinstance(node, ast.withitem) and node.optional_vars is not None:
+                bindings.append((node.context_expr, [node.optional_vars]))
+    while True:
+        before = len(aliases.objects)
+        for value, targets in bindings:
+            draws = isinstance(value, ast.Call) and is_plot_call(value, aliases)
+            derived = not isinstance(value, ast.Call) and aliases.is_plot_root(root_name(value)) or (
+                isinstance(value, ast.Call) and call_name(value) in {"enumerate", "zip"} and bool(value.args)
+                and all(aliases.is_plot_root(root_name(a)) for a in value.args[-1:]))
+            if draws or derived:
+                for target in targets:
+                    aliases.objects.update(n.id for n in walk(target) if isinstance(n, ast.Name))
+        if len(aliases.objects) == before:
+            return
+
+
+def root_name(node: ast.AST) -> str | None:
+    """``a`` of ``a.b[c].d(...)``."""
+    while isinstance(node, (ast.Attribute, ast.Call, ast.Subscript, ast.Starred)):
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def call_name(call: ast.Call) -> str:
+    func = call.func
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    if isinstance(func, ast.Name):
+        return func.id
+    return ""
+
+
+def is_plot_call(call: ast.Call, aliases: Aliases) -> bool:
+    func = call.func
+    if call_name(call) in FIGURE_FILES:
+        return True  # savefig, export_graphviz: a figure's file
+    if isinstance(func, ast.Name):
+        return func.id in aliases.functions or func.id in aliases.modules or bool(PLOT_NAME.match(func.id))
+    if isinstance(func, ast.Attribute):
+        if func.attr == "use" and root_name(func) in aliases.modules and not isinstance(func.value, ast.Attribute):
+            return False  # matplotlib.use(...): chooses the backend, set-up rather than drawing
+        if aliases.is_plot_root(root_name(func)):
+            return True
+        if func.attr in PLOT_METHODS or PLOT_NAME.match(func.attr):
+            return True
+        # df.plot.scatter(...), df.plot(...).legend()
+        inner = func.value
+        while isinstance(inner, (ast.Attribute, ast.Call, ast.Subscript)):
+            if isinstance(inner, ast.Attribute) and inner.attr in {"plot", "style"}:
+                return True
+            if isinstance(inner, ast.Call) and is_plot_call(inner, aliases):
+                return True
+            inner = inner.func if isinstance(inner, ast.Call) else inner.value
+    return False
+
+
+_MUTATING_NAMES = frozenset({
+    "fit", "partial_fit", "fit_transform", "fit_generator", "compile", "train", "append", "extend", "insert",
+    "pop", "remove", "clear", "update", "setdefault", "add", "discard", "sort", "reverse", "shuffle", "step",
+    "backward", "zero_grad", "seed", "manual_seed", "set_params", "add_module", "write", "close", "send",
+})
+
+
+def _is_pure_call(call: ast.Call, aliases: Aliases, user_functions: set[str]) -> bool:
+    """A call known to change nothing: pure methods, display, plotting, library functions of
+    modules (except random state and files), metrics, pure builtins."""
+    if any(k.arg == "inplace" for k in call.keywords):
+        return False
+    name = call_name(call)
+    if is_plot_call(call, aliases) or name in DISPLAY_FUNCTIONS:
+        return True
+    if name in _MUTATING_NAMES or name in WRITE_CALLS or name in SEED_CALLS:
+        return False
+    func = call.func
+    if isinstance(func, ast.Name):
+        if func.id in user_functions:
+            return isinstance(user_functions, Functions) and func.id in user_functions.pure
+        return (func.id in BUILTINS and func.id not in _IMPURE_BUILTINS) or func.id in aliases.imported \
+            or _is_metric_name(func.id)
+    if isinstance(func, ast.Attribute):
+        if func.attr in PURE_METHODS or _is_metric_name(func.attr):
+            return True
+        root = root_name(func)
+        # a function of an imported module (np.mean, pd.concat), not of its random state
+        return root in aliases.imported and not any(
+            isinstance(n, ast.Attribute) and n.attr == "random" for n in walk(func)) and root not in {
+            "os", "shutil", "subprocess", "random", "sys"}
+    return False
+
+
+_IMPURE_BUILTINS = frozenset({"exec", "eval", "open", "input", "setattr", "delattr", "next", "iter", "exit",
+                              "quit", "breakpoint"})
+
+
+def _is_metric_name(name: str) -> bool:
+    return name.endswith(("_score", "_error", "_loss")) or name in {
+        "confusion_matrix", "classification_report", "cross_val_score", "cross_validate", "evaluate", "score"}
+
+
+def is_pure_expression(node: ast.AST, aliases: Aliases, user_functions: set[str]) -> bool:
+    if any(isinstance(n, (ast.Await, ast.Yield, ast.YieldFrom, ast.NamedExpr)) for n in walk(node)):
+        return False
+    return all(_is_pure_call(c, aliases, user_functions) for c in walk(node) if isinstance(c, ast.Call))
+
+
+def _plotting_only(node: ast.AST, aliases: Aliases, user_functions: set[str]) -> bool:
+    """An expression whose outermost call draws, and whose arguments compute nothing lasting."""
+    if not isinstance(node, ast.Call) or not is_plot_call(node, aliases):
+        return False
+    return all(_is_pure_call(c, aliases, user_functions) or c is node for c in walk(node) if isinstance(c, ast.Call))
+
+
+def is_inert(statement: ast.stmt, aliases: Aliases, user_functions: set[str]) -> tuple[bool, str]:
+    """Whether a statement only shows something (and what: "display" or "plot")."""
+    if isinstance(statement, ast.Expr):
+        value = statement.value
+        if _plotting_only(value, aliases, user_functions):
+            return True, "plot"
+        if isinstance(value, ast.Call) and call_name(value) in DISPLAY_FUNCTIONS and isinstance(value.func, ast.Name):
+            return is_pure_expression(value, aliases, user_functions), "display"
+        if is_pure_expression(value, aliases, user_functions):
+            return True, "display"
+        return False, ""
+    if isinstance(statement, (ast.Assign, ast.AnnAssign, ast.AugAssign)) and statement.value is not None:
+        targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+        names = [n for t in targets for n in walk(t) if isinstance(n, ast.Name)]
+        if _plotting_only(statement.value, aliases, user_functions) and all(
+                isinstance(n, ast.Name) or isinstance(n, (ast.Tuple, ast.List, ast.Starred)) for t in targets
+                for n in walk(t) if isinstance(n, ast.expr) and not isinstance(n, ast.Name)
+                and not isinstance(n, (ast.Tuple, ast.List, ast.Starred))) and names:
+            return True, "plot"
+        # plt.rcParams[...] = ..., ax.title = ...: settings of a plotting object
+        if all(not isinstance(t, ast.Name) and aliases.is_plot_root(root_name(t)) for t in targets) and \
+                is_pure_expression(statement.value, aliases, user_functions):
+            return True, "plot"
+        return False, ""
+    if isinstance(statement, (ast.For, ast.With, ast.If, ast.While)):
+        header: list[ast.AST] = []
+        if isinstance(statement, ast.For):
+            header = [statement.iter]
+        elif isinstance(statement, ast.With):
+            header = [item.context_expr for item in statement.items]
+        else:
+            header = [statement.test]
+        if not all(is_pure_expression(h, aliases, user_functions) for h in header):
+            return False, ""
+        body = statement.body + getattr(statement, "orelse", [])
+        results = [is_inert(s, aliases, user_functions) for s in body]
+        if body and all(ok for ok, _ in results):
+            return True, "plot" if any(kind == "plot" for _, kind in results) else "display"
+        return False, ""
+    if isinstance(statement, ast.Try):
+        handlers = [h.type for h in statement.handlers if h.type is not None]
+        blocks = [*statement.body, *statement.orelse, *statement.finalbody,
+                  *(s for h in statement.handlers for s in h.body)]
+        if all(is_pure_expression(h, aliases, user_functions) for h in handlers):
+            results = [is_inert(s, aliases, user_functions) for s in blocks]
+            if blocks and all(ok for ok, _ in results):  # try: show(x) except E as e: print(e)
+                return True, "plot" if any(kind == "plot" for _, kind in results) else "display"
+        return False, ""
+    if isinstance(statement, ast.Pass):
+        return True, "display"
+    return False, ""
+
+
+def _mutated_roots(statement: ast.stmt, aliases: Aliases, user_functions: set[str]) -> set[str]:
+    mutated: set[str] = set()
+    targets: list[ast.expr] = []
+    if isinstance(statement, ast.Assign):
+        targets = list(statement.targets)
+    elif isinstance(statement, (ast.AugAssign, ast.AnnAssign)):
+        targets = [statement.target]
+    elif isinstance(statement, ast.Delete):
+        targets = list(statement.targets)
+    for target in targets:
+        for node in walk(target):
+            if isinstance(node, (ast.Subscript, ast.Attribute)) and not isinstance(node.ctx, ast.Load):
+                root = root_name(node)
+                if root:
+                    mutated.add(root)
+    for node in _walk_own_scope(statement):
+        if isinstance(node, (ast.Subscript, ast.Attribute)) and not isinstance(getattr(node, "ctx", None), ast.Load):
+            root = root_name(node)
+            if root:
+                mutated.add(root)
+        if not isinstance(node, ast.Call):
+            continue
+        name = call_name(node)
+        if isinstance(node.func, ast.Attribute):
+            root = root_name(node.func)
+            receiver_is_module = root in aliases.imported
+            inplace = any(k.arg == "inplace" and not (isinstance(k.value, ast.Constant) and not k.value.value)
+                          for k in node.keywords)
+            writes_out = name in WRITE_CALLS and name not in {"write", "writerow", "writerows"}
+            if root and (inplace or (not receiver_is_module and not writes_out
+                                     and not _is_pure_call(node, aliases, user_functions))):
+                mutated.add(root)  # model.save(...), df.to_csv(...) write a file, not their receiver
+            if name in {"shuffle"} and receiver_is_module:
+                mutated.update(a.id for a in node.args[:1] if isinstance(a, ast.Name))
+        elif isinstance(node.func, ast.Name) and node.func.id in user_functions:
+            # a function of the notebook changes the arguments its body changes (unknown: all)
+            changed = user_functions.changed(node.func.id) if isinstance(user_functions, Functions) else None
+            for position, argument in enumerate(node.args):
+                if isinstance(argument, ast.Name) and (changed is None or position in changed):
+                    mutated.add(argument.id)
+            for keyword in node.keywords:
+                if isinstance(keyword.value, ast.Name) and (changed is None or keyword.arg in changed):
+                    mutated.add(keyword.value.id)
+    return mutated
+
+
+class Functions(set):  # type: ignore[type-arg]
+    """The notebook's function and class names, with which parameters each function changes."""
+
+    def __init__(self, definitions: Iterable[ast.stmt], aliases: Aliases) -> None:
+        definitions = list(definitions)
+        super().__init__(d.name for d in definitions)  # type: ignore[attr-defined]
+        self._changed: dict[str, set[int | str] | None] = {}
+        for definition in definitions:
+            if not isinstance(definition, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                self._changed[definition.name] = None  # type: ignore[attr-defined]
+                continue
+            params = [a.arg for a in [*definition.args.posonlyargs, *definition.args.args]]
+            keywords = [a.arg for a in definition.args.kwonlyargs]
+            roots: set[str] = set()
+            for inner in definition.body:
+                for node in walk(inner):
+                    if isinstance(node, ast.stmt):
+                        roots |= _mutated_roots(node, aliases, self)
+            changed: set[int | str] = {i for i, p in enumerate(params) if p in roots}
+            changed |= {p for p in params + keywords if p in roots}
+            if definition.args.vararg or definition.args.kwarg:
+                self._changed[definition.name] = None
+            else:
+                self._changed[definition.name] = changed
+        self.pure: set[str] = set()
+        self._find_pure(definitions, aliases)
+
+    def _find_pure(self, definitions: list[ast.stmt], aliases: Aliases) -> None:
+        """Functions that change nothing outside themselves and call only pure code: a greatest
+        fixpoint, so that functions calling each other can be pure together."""
+        candidates = {}
+        for definition in definitions:
+            if not isinstance(definition, (ast.FunctionDef, ast.AsyncFunctionDef)) or definition.decorator_list:
+                continue
+            if any(isinstance(n, (ast.Global, ast.Nonlocal, ast.Yield, ast.YieldFrom, ast.Await))
+                   for n in walk(definition)):
+                continue
+            local = set(analyze(list(definition.body)).binds)  # parameters are excluded on purpose
+            candidates[definition.name] = (definition, local)
+        self.pure = set(candidates)
+        while True:
+            still = set()
+            for name, (definition, local) in candidates.items():
+                ok = True
+                for inner in definition.body:
+                    for node in walk(inner):
+                        if isinstance(node, ast.stmt) and not _mutated_roots(node, aliases, self) <= local:
+                            ok = False
+                        elif isinstance(node, ast.Call) and not _is_pure_call(node, aliases, self):
+                            ok = False
+                if ok:
+                    still.add(name)
+            if still == self.pure:
+                return
+            self.pure = still
+
+    def changed(self, name: str) -> set[int | str] | None:
+        return self._changed.get(name)
+
+
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+_OWN_SCOPE: dict[int, tuple[ast.stmt, list[ast.AST]]] = {}  # id -> (statement, nodes): walked once
+
+
+def _walk_own_scope(statement: ast.stmt) -> list[ast.AST]:
+    """The nodes of a statement that run when it runs (not the bodies of functions it defines)."""
+    cached = _OWN_SCOPE.get(id(statement))
+    if cached is not None and cached[0] is statement:
+        return cached[1]
+    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        found: list[ast.AST] = [*statement.decorator_list]
+    else:
+        found = [statement]
+        for node in found:  # grows as it is read
+            for name in child_fields(node):
+                value = getattr(node, name, None)
+                if value.__class__ is list:
+                    found += [item for item in value if isinstance(item, ast.AST) and not isinstance(item, _SCOPES)]
+                elif isinstance(value, ast.AST) and not isinstance(value, _SCOPES):
+                    found.append(value)
+    if len(_OWN_SCOPE) > 50_000:
+        _OWN_SCOPE.clear()
+    _OWN_SCOPE[id(statement)] = (statement, found)
+    return found
+
+
+def _opens_for(call: ast.Call) -> str:
+    modes = list(call.args[1:2]) + [k.value for k in call.keywords if k.arg == "mode"]
+    for mode in modes:
+        if isinstance(mode, ast.Constant) and isinstance(mode.value, str) and set(mode.value) & set("wax+"):
+            return "write"
+    return "read"
+
+
+def is_setup(statement: ast.stmt) -> bool:
+    """Environment, sys.path, matplotlib.use and warnings set-up: must run before the imports after it."""
+    if isinstance(statement, (ast.Assign, ast.AugAssign)):
+        targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+        return any(isinstance(t, ast.Subscript) and _dotted(t.value).endswith("environ") for t in targets)
+    if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
+        func = statement.value.func
+        if isinstance(func, ast.Attribute):
+            receiver = _dotted(func.value).split(".")[-1]
+            if (receiver, func.attr) in SETUP_CALLS:
+                return True
+            if func.attr == "use" and _dotted(func.value) in {"matplotlib", "mpl"}:
+                return True
+    return False
+
+
+def _dotted(node: ast.AST) -> str:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
+def describe(statement: ast.stmt, index: int, cell: int, aliases: Aliases, user_functions: set[str],
+             helper_reads: Mapping[str, Sequence[str]]) -> Statement:
+    names = analyze([statement])
+    info = Statement(index, cell, statement, reads=set(names.reads), binds=set(names.binds))
+    info.mutates = _mutated_roots(statement, aliases, user_functions) - {"<none>"}
+    info.reads |= info.mutates  # changing something needs it
+    for node in _walk_own_scope(statement):
+        if not isinstance(node, ast.Call):
+            continue
+        name = call_name(node)
+        info.calls.append(name)
+        if isinstance(node.func, ast.Name) and name in helper_reads:
+            info.reads.update(helper_reads[name])
+        if name == "open" and isinstance(node.func, ast.Name):
+            info.effects.add(_opens_for(node))
+        elif name in READ_CALLS or name.startswith("fetch_") or (
+                name.startswith("load_") and name != "load_state_dict"):
+            info.effects.add("read")
+        elif name in WRITE_CALLS and not (name == "write" and not _writes_a_file(node)):
+            info.effects.add("savefig" if name in FIGURE_FILES else "write")
+            info.mutates.update(f"<file:{path}>" for path in _paths(node))
+        if name in SEED_CALLS:
+            info.mutates.add(RNG)
+        elif name in RANDOM_USERS:
+            info.reads.add(RNG)  # draws depend on the seed before them, and not on each other
+        if is_plot_call(node, aliases):
+            info.effects.add("plot")
+            info.mutates.add(FIGURE)
+            if name in {"figure", "subplots", "subplot", "FacetGrid", "PairGrid", "JointGrid"}:
+                info.binds.add(FIGURE)
+    for node in _walk_own_scope(statement):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and _FILE_LIKE.match(node.value):
+            info.reads.add(f"<file:{node.value}>")
+        elif isinstance(node, ast.Call) and info.effects & {"read"}:
+            info.reads.update(f"<file:{path}>" for path in _paths(node))
+    if "plot" in info.effects:
+        info.reads.add(FIGURE)
+    if is_setup(statement):
+        info.effects.add("setup")
+    inert, kind = is_inert(statement, aliases, user_functions)
+    if "setup" in info.effects:
+        inert = False  # os.environ[...], sys.path, matplotlib.use, warnings: change what runs after
+    info.inert = inert
+    if inert:
+        info.effects.add(kind)
+    return info
+
+
+_FILE_LIKE = re.compile(r"^[\w./\\~-]*\.\w{1,8}$")
+
+
+def _paths(call: ast.Call) -> list[str]:
+    """The files a call names: literal paths, or the names of variables holding them (``$NAME``)."""
+    values = [*call.args, *[k.value for k in call.keywords if k.arg in {"fname", "path", "filename", "path_or_buf"}]]
+    found = [v.value for v in values if isinstance(v, ast.Constant) and isinstance(v.value, str)
+             and _FILE_LIKE.match(v.value)]
+    return found + [f"${v.id}" for v in values if isinstance(v, ast.Name)]
+
+
+def _writes_a_file(call: ast.Call) -> bool:
+    return root_name(call.func) not in {"sys"}
+
+
+def build_graph(statements: Sequence[tuple[int, ast.stmt]], aliases: Aliases, user_functions: set[str],
+                helper_reads: Mapping[str, Sequence[str]]) -> list[Statement]:
+    """Describe every statement (cell number, node) and link it to the earlier ones it depends on."""
+    infos = [describe(node, index, cell, aliases, user_functions, helper_reads)
+             for index, (cell, node) in enumerate(statements)]
+    writers: dict[str, list[int]] = {}  # name -> the last binder and the mutators since
+    readers: dict[str, list[int]] = {}  # name -> readers since the last write
+    for info in infos:
+        for name in info.reads:
+            found = writers.get(name, ())
+            info.flow.update(found)
+            info.deps.update(found)
+        for name in info.writes:
+            info.deps.update(readers.get(name, ()))
+            info.deps.update(writers.get(name, ()))
+        info.deps.discard(info.index)
+        info.flow.discard(info.index)
+        for name in info.reads - {RNG}:  # a seed orders the draws after it, not those before
+            readers.setdefault(name, []).append(info.index)
+        for name in info.mutates - info.binds:
+            writers.setdefault(name, []).append(info.index)
+            readers[name] = []
+        for name in info.binds:
+            writers[name] = [info.index]
+            readers[name] = []
+    return infos

@@ -1,0 +1,418 @@
+"""Place statements in stages: evidence from the code first, headings second, then the graph.
+
+1. A cell tag or ``# mlpack:`` directive places every statement of its cell (strongest).
+2. What a statement does is its evidence: reads files or datasets (load); splits, encodes, scales,
+   derives or cleans (preprocess); builds, fits or searches models (train); predicts, scores,
+   cross-validates (evaluate); writes artifacts (export).
+3. A statement without such evidence takes its heading's stage (whole words; weaker), else the
+   stage of its neighbours in the cell, else of what it prepares, else the stage before it.
+4. The order is repaired along the graph: a statement never sits in an earlier stage than one it
+   depends on. Evidence moves a statement down when it reads what a later stage made; a statement
+   without evidence is placed inside the range its dependencies and dependents leave.
+
+Display, print and plotting statements (and statements under an exploration heading that have no
+evidence) are dropped unless a kept statement reads what they bind or mutate.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from mlpack_cli.notebook import stages as st
+from mlpack_cli.notebook.graph import FIGURE, FS, RNG, Aliases, Statement, call_name, is_pure_expression, root_name
+from mlpack_cli.notebook.names import walk
+
+LOAD, PREPROCESS, TRAIN, EVALUATE, EXPORT = range(5)
+MODEL_BASES = frozenset({"Module", "Model", "Layer", "LightningModule", "BaseEstimator", "Sequential"})
+
+DATASET = re.compile(
+    r"^make_(classification|regression|blobs|moons|circles|friedman\d|swiss_roll|s_curve|gaussian_quantiles|"
+    r"multilabel_classification|hastie_10_2|low_rank_matrix|sparse_\w+|spd_matrix|biclusters|checkerboard)$"
+)
+PREPROCESSORS = re.compile(
+    r"(Scaler|Encoder|Imputer|Vectorizer|Tokenizer|Transformer|Binarizer|Normalizer|Discretizer|"
+    r"PolynomialFeatures|SplineTransformer|PCA|TruncatedSVD|SelectKBest|SelectFromModel|VarianceThreshold|"
+    r"RFE|RFECV|Splitter|KFold|ShuffleSplit|TfidfTransformer|DictVectorizer|Featurizer|Embedding)$"
+)
+ESTIMATORS = re.compile(
+    r"^[A-Z]\w*(Classifier|Regressor|Regression|SVC|SVR|SVM|NB|KMeans|Means|DBSCAN|Clustering|Mixture|"
+    r"Forest|Tree|Boost\w*|GBM|Ensemble|Sequential|Model|Net|Network|LSTM|GRU|RNN|CNN|Perceptron|MLP|"
+    r"SearchCV|Lasso|LassoCV|Ridge|RidgeCV|ElasticNet|ElasticNetCV|Pipeline|OLS|GLM|ARIMA|SARIMAX|Prophet|"
+    r"Neighbors|NeighborsClassifier|Stacking\w*|Voting\w*|Bagging\w*|IsolationForest|OneClassSVM|"
+    r"Booster|Trainer|Optimizer|Adam|AdamW|SGD|RMSprop|Adagrad|Estimator|Learner|Loss|Criterion)$"
+    r"|^(SVC|SVR|OLS|Sequential|MLPClassifier|MLPRegressor|Lasso|Ridge|ElasticNet|Model|XGBClassifier|"
+    r"XGBRegressor|LGBMClassifier|LGBMRegressor|CatBoostClassifier|CatBoostRegressor|Dense|Conv2D|Linear|"
+    r"RNN|LSTM|GRU|CNN|MLP|Adam|AdamW|SGD|RMSprop|Adagrad|KMeans)$"
+)
+PREPROCESS_CALLS = frozenset({
+    "train_test_split", "fillna", "dropna", "drop_duplicates", "get_dummies", "fit_transform", "transform",
+    "astype", "merge", "concat", "reshape", "apply", "map", "replace", "to_datetime", "cut", "qcut",
+    "pad_sequences", "shuffle", "drop", "rename", "interpolate", "clip", "one_hot", "to_categorical",
+    "label_binarize", "normalize", "scale", "dummy_na", "factorize", "str", "split", "texts_to_sequences",
+    "fit_on_texts", "make_column_transformer", "column_stack", "hstack", "vstack", "stack", "where",
+    "log1p", "log", "sqrt", "select_dtypes", "set_index", "reset_index", "sort_values", "pivot_table",
+    "groupby", "melt", "explode", "isin", "quantile", "DataLoader", "TensorDataset", "from_tensor_slices",
+    "batch", "prefetch", "map_partitions", "to_numpy", "values", "train_test", "StratifiedShuffleSplit",
+})
+TRAIN_CALLS = frozenset({"fit", "partial_fit", "train", "fit_generator", "compile", "backward", "step", "polyfit",
+                         "lstsq", "curve_fit", "train_on_batch", "add", "summary_dummy", "fit_predict", "minimize",
+                         "zero_grad", "build"})
+EVALUATE_CALLS = frozenset({
+    "predict", "predict_proba", "predict_log_proba", "decision_function", "score", "evaluate",
+    "classification_report", "confusion_matrix", "cross_val_score", "cross_validate", "cross_val_predict",
+    "learning_curve", "validation_curve", "permutation_importance", "roc_curve", "precision_recall_curve",
+    "auc", "evaluate_generator", "test", "eval",
+})
+EXPORT_CALLS = frozenset({
+    "to_csv", "to_parquet", "to_pickle", "to_json", "to_excel", "to_feather", "to_hdf", "to_sql", "dump",
+    "save", "save_model", "save_weights", "write_text", "write_bytes", "savez", "savez_compressed", "savetxt",
+    "save_pretrained", "to_file", "imsave", "imwrite",
+})
+LOAD_CALLS = frozenset({
+    "read_csv", "read_excel", "read_parquet", "read_json", "read_table", "read_sql", "read_feather",
+    "read_pickle", "read_hdf", "read_fwf", "read_html", "loadtxt", "genfromtxt", "load_data", "load_dataset",
+    "imread", "DictReader", "urlretrieve", "fetch_openml", "read_text", "read_bytes", "load", "get_file",
+    "image_dataset_from_directory", "text_dataset_from_directory", "flow_from_directory", "ImageFolder",
+    "read_sql_query", "urlopen", "extractall", "load_img", "glob", "listdir", "MNIST", "CIFAR10",
+    "FashionMNIST", "IMDB",
+})
+METRIC_CALLS = frozenset({"score", "evaluate", "cross_val_score", "cross_validate", "classification_report",
+                          "confusion_matrix", "auc", "roc_auc_score"})
+
+
+def is_metric_call(call: ast.Call) -> bool:
+    name = call_name(call)
+    return name in METRIC_CALLS or name.endswith(("_score", "_error", "_loss")) and name != "make_scorer"
+
+
+def has_metric(node: ast.AST) -> bool:
+    return any(isinstance(n, ast.Call) and is_metric_call(n) for n in walk(node))
+
+
+@dataclass
+class Decision:
+    stage: int | None  # index into STAGES; None: dropped
+    reason: str
+    level: int  # 3 tag or directive, 2 code, 1 heading, 0 none
+    shown_in: int | None = None  # dropped, but what it shows is returned from this stage
+
+
+def code_evidence(info: Statement, models: set[str], preprocessors: set[str], user_functions: set[str],
+                  model_classes: frozenset[str] | set[str] = frozenset()) -> tuple[int, str] | None:
+    """The stage what the statement does points to, with the reason."""
+    node = info.node
+    found: dict[int, str] = {}
+
+    def note(stage: int, why: str) -> None:
+        found.setdefault(stage, why)
+
+    if isinstance(node, ast.ClassDef):
+        bases = {getattr(b, "attr", getattr(b, "id", "")) for b in node.bases}
+        if bases & MODEL_BASES:
+            note(TRAIN, f"defines a model class {node.name}")
+    for call in (n for n in walk(node) if isinstance(n, ast.Call)):
+        name = call_name(call)
+        receiver = root_name(call.func) if isinstance(call.func, ast.Attribute) else None
+        if name in LOAD_CALLS or DATASET.match(name) or name.startswith(("load_", "fetch_")) and name not in {
+                "load_state_dict"}:
+            note(LOAD, f"reads data: {name}()")
+        elif name == "open" and isinstance(call.func, ast.Name):
+            if "write" in info.effects:
+                note(EXPORT, "writes a file: open()")
+            else:
+                note(LOAD, "reads a file: open()")
+        elif is_metric_call(call) or name in EVALUATE_CALLS and receiver not in preprocessors:
+            note(EVALUATE, f"evaluates: {name}()")
+        elif name in {"fit", "partial_fit"} and receiver in preprocessors:
+            note(PREPROCESS, f"fits a preprocessor: {receiver}.{name}()")
+        elif name in TRAIN_CALLS and (name not in {"add", "step", "build", "summary_dummy"} or receiver in models):
+            note(TRAIN, f"trains: {name}()")
+        elif name[:1].isupper() and PREPROCESSORS.search(name):
+            note(PREPROCESS, f"makes a preprocessor: {name}()")
+        elif name[:1].isupper() and ESTIMATORS.search(name) or name in {"make_pipeline"} or name in model_classes:
+            note(TRAIN, f"builds a model: {name}()")
+        elif name in EXPORT_CALLS or name == "savefig" and "savefig" in info.effects and not info.inert:
+            note(EXPORT, f"writes an artifact: {name}()")
+        elif name in PREPROCESS_CALLS:
+            note(PREPROCESS, f"prepares data: {name}()")
+        elif receiver in models and name not in {"summary", "get_params", "count_params"}:
+            note(TRAIN, f"changes the model {receiver}")
+    if not found:
+        targets = _target_roots(node)
+        if targets and isinstance(node, (ast.Assign, ast.AugAssign, ast.Delete)):
+            changed = sorted(targets)
+            if set(changed) & models:
+                note(TRAIN, f"changes the model {changed[0]}")
+            else:
+                note(PREPROCESS, f"changes {changed[0]} in place")
+        elif isinstance(node, (ast.Assign, ast.AugAssign)) and info.binds & info.reads - user_functions and \
+                not isinstance(node.value, ast.Constant):
+            name = sorted(info.binds & info.reads)[0]
+            note(TRAIN if name in models else PREPROCESS, f"transforms {name}")
+    if not found:
+        return None
+    if LOAD in found and set(found) <= {LOAD, PREPROCESS}:
+        return LOAD, found[LOAD]
+    if EXPORT in found and TRAIN not in found and EVALUATE not in found:
+        return EXPORT, found[EXPORT]
+    stage = max(s for s in found if s != EXPORT) if set(found) - {EXPORT} else EXPORT
+    return stage, found[stage]
+
+
+def _target_roots(node: ast.stmt) -> set[str]:
+    """Names changed through a subscript or attribute target: ``df['x'] = ...``, ``del df['x']``."""
+    targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [getattr(node, "target", None)]
+    roots = set()
+    for target in targets:
+        for part in walk(target) if target is not None else ():
+            if isinstance(part, (ast.Subscript, ast.Attribute)) and not isinstance(part.ctx, ast.Load):
+                root = root_name(part)
+                if root:
+                    roots.add(root)
+    return roots
+
+
+def model_names(infos: Sequence[Statement], model_classes: frozenset[str] | set[str] = frozenset()
+                ) -> tuple[set[str], set[str]]:
+    """Names bound from estimator constructors (models, the notebook's model classes included) and
+    from preprocessor constructors."""
+    models: set[str] = set()
+    preprocessors: set[str] = set()
+    for info in infos:
+        node = info.node
+        if not isinstance(node, ast.Assign) or not isinstance(node.value, ast.Call):
+            continue
+        name = call_name(node.value)
+        targets = {n.id for t in node.targets for n in walk(t) if isinstance(n, ast.Name)}
+        if name[:1].isupper() and PREPROCESSORS.search(name):
+            preprocessors |= targets
+        elif name[:1].isupper() and ESTIMATORS.search(name) or name in {"make_pipeline", "fit", "compile"} \
+                or name in model_classes or name in {"to", "cuda"} and root_name(node.value) in models:
+            models |= targets
+    return models, preprocessors
+
+
+def place(
+    infos: Sequence[Statement],
+    explicit: Mapping[int, st.Placement],
+    heading_stage: Mapping[int, str | None],
+    user_functions: set[str],
+    aliases: Aliases,
+    model_classes: frozenset[str] | set[str] = frozenset(),
+    keep: frozenset[int] | set[int] = frozenset(),
+    heading_text: Mapping[int, str | None] | None = None,
+) -> list[Decision]:
+    """One decision per statement (same order). ``keep``: statements kept whatever they do (say,
+    the binding of a value ``run()`` returns)."""
+    models, preprocessors = model_names(infos, model_classes)
+    decisions: list[Decision] = []
+    dead_candidates: set[int] = set()
+    for info in infos:
+        tagged = explicit.get(info.cell)
+        shown_metric = info.inert and isinstance(info.node, ast.Expr) and has_metric(info.node) and not (
+            isinstance(info.node.value, ast.Call) and call_name(info.node.value) in DISPLAY_FUNCTIONS)
+        if tagged is not None and tagged.stage in st.STAGES:
+            decisions.append(Decision(st.STAGES.index(tagged.stage), tagged.reason, 3))
+        elif tagged is not None and tagged.stage == st.DROPPED:
+            decisions.append(Decision(None, tagged.reason, 3))
+        elif shown_metric:
+            decisions.append(Decision(EVALUATE, "shows a metric: kept as a result", 2))
+        elif info.inert:
+            kind = "plots" if "plot" in info.effects else "displays"
+            decisions.append(Decision(None, f"only {kind}", 0))
+        else:
+            evidence = code_evidence(info, models, preprocessors, user_functions, model_classes)
+            heading = heading_stage.get(info.cell)
+            if evidence is not None:
+                decisions.append(Decision(evidence[0], evidence[1], 2))
+            elif "setup" in info.effects:
+                decisions.append(Decision(LOAD, "set-up: runs before the rest", 1))
+            elif heading == st.DROPPED and not info.effects & {"write", "setup", "read"}:
+                text = (heading_text or {}).get(info.cell)
+                decisions.append(Decision(None, f"under the exploration heading {text!r}" if text
+                                          else "under an exploration heading", 0))
+            elif heading in st.STAGES:
+                text = (heading_text or {}).get(info.cell)
+                decisions.append(Decision(st.STAGES.index(heading), f"under heading {text!r}" if text
+                                          else "under its heading", 1))
+            else:
+                decisions.append(Decision(-1, "", 0))
+            if (evidence is None or evidence[0] in (LOAD, PREPROCESS, EVALUATE)) and \
+                    _computes_only(info, aliases, user_functions):
+                dead_candidates.add(info.index)
+    _keep_what_is_read(infos, decisions, dead_candidates - set(keep))
+    _order(infos, decisions)
+    return decisions
+
+
+DISPLAY_FUNCTIONS = frozenset({"print", "display", "pprint"})
+
+
+def _computes_only(info: Statement, aliases: Aliases, user_functions: set[str]) -> bool:
+    """A statement whose only effect is binding or changing names with known-pure calls (a
+    compound one included): dropped when nothing kept reads what it makes."""
+    node = info.node
+    if isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef,
+                         ast.Global, ast.Nonlocal, ast.Expr, ast.Return, ast.Raise, ast.Assert)):
+        return False
+    if info.effects & {"write", "savefig", "setup"} or has_metric(node):
+        return False
+    if not info.binds and not info.mutates:
+        return False
+    if any(isinstance(n, (ast.Raise, ast.Break, ast.Continue, ast.Return, ast.Global, ast.Nonlocal, ast.Import,
+                          ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+           for n in walk(node) if n is not node):
+        return False
+    return is_pure_expression(node, aliases, user_functions)
+
+
+def _keep_what_is_read(infos: Sequence[Statement], decisions: list[Decision], dead: set[int]) -> None:
+    """Backwards over the notebook: a dropped statement (display, plot, exploration) or one that
+    only computes (``dead`` candidates) is kept when a kept statement after it reads what it binds
+    or changes. Figures count only for a kept ``savefig``. A computation only dropped statements
+    read (plots, prints, displays) is dropped with them; one that nothing reads is kept."""
+    needed: dict[int, set[str]] = {}
+    shown: set[int] = set()  # computations whose values a print or display shows: outputs, kept
+    plotted: set[int] = set()  # computations read by dropped plots
+    for index in range(len(infos) - 1, -1, -1):
+        decision = decisions[index]
+        if decision.stage is None and decision.level >= 3:
+            continue
+        wanted = needed.get(index)
+        if decision.stage is None and not wanted:
+            feeds = {d for d in infos[index].flow if infos[d].writes & infos[index].reads}
+            if "plot" in infos[index].effects:
+                plotted.update(feeds)
+            else:
+                shown.update(feeds)
+            continue
+        if index in dead and not wanted and index in shown | plotted:
+            names = ", ".join(sorted(n for n in infos[index].writes if not n.startswith("<"))) or "nothing"
+            what = "plots" if index not in shown else "displays"
+            feeds = {d for d in infos[index].flow if infos[d].writes & infos[index].reads}
+            (shown if index in shown else plotted).update(feeds)  # what only it read goes with it
+            decisions[index] = Decision(None, f"computes {names} only for {what}", 0)
+            continue
+        if decision.stage is None and wanted:
+            what = ", ".join("the figure" if n == FIGURE else n.strip("<>") for n in sorted(wanted))
+            decisions[index] = Decision(-1, f"{decision.reason}, but binds or changes {what}, read later: kept", 0)
+        reads = infos[index].reads - {FS, RNG}
+        if "savefig" not in infos[index].effects:
+            reads = reads - {FIGURE}
+        for dep in infos[index].flow:
+            written = infos[dep].writes & reads
+            if written:
+                needed.setdefault(dep, set()).update(written)
+
+
+class OrderConflict(Exception):
+    def __init__(self, cell: int, stage: str, needs: str, other: int) -> None:
+        super().__init__(f"cell {cell} ({stage}) depends on cell {other}, which is placed in the later stage {needs!r}")
+        self.cell = cell
+
+
+def _order(infos: Sequence[Statement], decisions: list[Decision]) -> None:
+    kept = [i for i, d in enumerate(decisions) if d.stage is not None]
+    deps = {i: [d for d in infos[i].deps if decisions[d].stage is not None] for i in kept}
+    evidence = {i for i in kept if decisions[i].level >= 2}
+    dependents: dict[int, list[int]] = {i: [] for i in kept}
+    for i in kept:
+        for d in deps[i]:
+            dependents[d].append(i)
+    # An artifact written mid-way (a model saved, then more work that depends on it) is written as
+    # early as what it saves allows, so that the work after it keeps its own stages.
+    earlier_after: dict[int, bool] = {}  # some evidence of an earlier stage depends on it
+    for i in reversed(kept):
+        earlier_after[i] = any(
+            (e in evidence and decisions[e].level < 3 and _stage(decisions, e) < EXPORT) or earlier_after[e]
+            for e in dependents[i])
+    # 1. evidence: never earlier than the evidence it depends on (through any chain)
+    ancestors: dict[int, int] = {}  # the latest evidence stage among a statement's ancestors
+    for i in kept:
+        low = max((_stage(decisions, d) if d in evidence else ancestors[d] for d in deps[i]), default=-1)
+        ancestors[i] = low
+        decision = decisions[i]
+        if i not in evidence:
+            continue
+        stage = _stage(decisions, i)
+        if stage == EXPORT and decision.level == 2 and earlier_after[i]:
+            early = max(low, LOAD)
+            if early < EXPORT:
+                decisions[i] = Decision(early, f"{decision.reason}; written in {st.STAGES[early]}, "
+                                               "where what it writes is made: later code depends on it", 2)
+                continue
+        if decision.level == 3:
+            if low > stage:
+                other = next(d for d in _closure(i, deps) if d in evidence and _stage(decisions, d) == low)
+                raise OrderConflict(infos[i].cell, st.STAGES[stage], st.STAGES[low], infos[other].cell)
+            continue
+        if low > stage:
+            decisions[i] = Decision(low, f"{decision.reason}; reads what {st.STAGES[low]} makes", 2)
+    # 2. the rest, in notebook order, inside the range dependencies and dependents leave
+    below: dict[int, int] = {}
+    for i in reversed(kept):
+        below[i] = min((min(below[e], _stage(decisions, e) if e in evidence else 99) for e in dependents[i]),
+                       default=99)
+    first_below: dict[int, tuple[int, int]] = {}
+    for i in reversed(kept):  # (index, stage) of the earliest evidence dependent
+        candidates = [(e, _stage(decisions, e)) for e in dependents[i] if e in evidence]
+        candidates += [(first_below[e][0], first_below[e][1]) for e in dependents[i] if e in first_below]
+        if candidates:
+            first_below[i] = min(candidates)
+    previous_stage = LOAD
+    for position, i in enumerate(kept):
+        decision = decisions[i]
+        if i in evidence:
+            previous_stage = _stage(decisions, i)
+            continue
+        low = max((_stage(decisions, d) for d in deps[i]), default=LOAD)
+        high = below[i]
+        if decision.stage is not None and decision.stage >= 0:
+            wanted, why = decision.stage, decision.reason
+        else:
+            wanted, why = _neighbour(infos, decisions, kept, position, first_below.get(i), previous_stage)
+            if decision.reason:
+                why = f"{decision.reason}; {why}"
+        stage = min(max(wanted, low), high) if low <= high else low
+        if stage != wanted:
+            why += f"; moved to {st.STAGES[stage]} by its dependencies"
+        decisions[i] = Decision(stage, why, decision.level)
+        previous_stage = stage
+
+
+def _closure(i: int, deps: Mapping[int, list[int]]) -> list[int]:
+    seen: list[int] = []
+    pending = list(deps[i])
+    while pending:
+        d = pending.pop()
+        if d not in seen:
+            seen.append(d)
+            pending.extend(deps.get(d, ()))
+    return seen
+
+
+def _stage(decisions: list[Decision], index: int) -> int:
+    stage = decisions[index].stage
+    return stage if stage is not None and stage >= 0 else LOAD
+
+
+def _neighbour(infos: Sequence[Statement], decisions: list[Decision], kept: list[int], position: int,
+               first_below: tuple[int, int] | None, previous_stage: int) -> tuple[int, str]:
+    """For a statement without evidence: the statement before it in its cell, the nearest with
+    evidence after it in the cell, what it prepares, or the stage before it."""
+    i = kept[position]
+    cell = infos[i].cell
+    if position > 0 and infos[kept[position - 1]].cell == cell:
+        before = kept[position - 1]
+        return _stage(decisions, before), f"continues {st.STAGES[_stage(decisions, before)]} in its cell"
+    for j in kept[position + 1:]:
+        if infos[j].cell != cell:
+            break
+        if decisions[j].level >= 1 and decisions[j].stage is not None and decisions[j].stage >= 0:  # type: ignore
+            return _stage(decisions, j), f"with the {st.STAGES[_stage(decisions, j)]} code of its cell"
+    if first_below is not None:
+        return first_below[1], f"needed by the {st.STAGES[first_below[1]]} code after it"
+    return previous_stage, f"continues {st.STAGES[previous_stage]}"

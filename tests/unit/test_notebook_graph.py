@@ -1,0 +1,136 @@
+"""The statement graph: reads, binds, mutations, effects, plotting aliases and dependencies."""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+
+import pytest
+
+from mlpack_cli.notebook import graph as gr
+
+
+def graph(source: str) -> list[gr.Statement]:
+    body = ast.parse(textwrap.dedent(source)).body
+    aliases = gr.collect_aliases(body)
+    functions = gr.Functions([s for s in body if isinstance(s, (ast.FunctionDef, ast.ClassDef))], aliases)
+    return gr.build_graph([(1, s) for s in body], aliases, functions, {})
+
+
+def one(source: str, imports: str = "import pandas as pd\nimport numpy as np\n") -> gr.Statement:
+    return graph(imports + source)[-1]
+
+
+@pytest.mark.parametrize(
+    ("source", "mutated"),
+    [
+        ("df['ratio'] = df.a / df.b", {"df"}),
+        ("df.columns = ['a', 'b']", {"df"}),
+        ("df.loc[df.a < 0, 'a'] = 0", {"df"}),
+        ("counts[key] += 1", {"counts"}),
+        ("del df['tmp']", {"df"}),
+        ("df.dropna(inplace=True)", {"df"}),
+        ("df['a'].fillna(0, inplace=True)", {"df"}),
+        ("model.fit(X, y)", {"model"}),
+        ("history.append(loss)", {"history"}),
+        ("model.set_weights(w)", {"model"}),  # unknown method: may change its receiver
+        ("df.head()", set()),
+        ("summary = df.describe()", set()),
+        ("copy = df.copy()", set()),
+        ("clean = df.dropna()", set()),
+        ("m = np.mean(x)", set()),
+    ],
+)
+def test_what_a_statement_may_mutate(source: str, mutated: set[str]) -> None:
+    assert {n for n in one(source).mutates if not n.startswith("<")} == mutated
+
+
+def test_a_notebook_function_changes_only_the_arguments_its_body_changes() -> None:
+    statements = graph("def add_ratio(frame, scale):\n    frame['r'] = frame.a * scale\n    return frame\n"
+                       "add_ratio(df, k)\n")
+    assert statements[-1].mutates == {"df"}
+
+
+def test_a_seed_orders_the_random_draws_after_it_only() -> None:
+    statements = graph("import numpy as np\nfrom sklearn.model_selection import train_test_split\n"
+                       "a, b = train_test_split(x)\nnp.random.seed(0)\nc, d = train_test_split(x)\n")
+    first, seed, second = statements[2:]
+    assert seed.index in second.flow
+    assert first.index not in seed.deps  # an earlier draw does not pin the seed
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "import seaborn as sb\nsb.pairplot(df)",
+        "import matplotlib as mpl\nmpl.rc('font', size=8)",
+        "from matplotlib import pyplot\npyplot.plot(x, y)",
+        "import matplotlib.pyplot as plt\nfig, ax = plt.subplots()\nax.legend()",
+        "import matplotlib.pyplot as plt\nfig, axes = plt.subplots(2)\nfor ax in axes.flat:\n    ax.imshow(x)",
+        "import matplotlib.pyplot as plt\nplt.rcParams['figure.dpi'] = 300",
+        "df.plot.scatter(x='a', y='b')",
+        "df['a'].hist()",
+        "from sklearn.tree import plot_tree\nplot_tree(model)",
+    ],
+)
+def test_plotting_under_any_alias_is_inert(source: str) -> None:
+    last = graph(source)[-1]
+    assert last.inert and "plot" in last.effects
+
+
+def test_matplotlib_use_is_set_up_not_plotting() -> None:
+    last = graph("import matplotlib\nmatplotlib.use('Agg')")[-1]
+    assert not last.inert and "setup" in last.effects
+
+
+@pytest.mark.parametrize(
+    ("source", "setup"),
+    [
+        ("import os\nos.environ['KERAS_BACKEND'] = 'jax'", True),
+        ("import sys\nsys.path.insert(0, 'lib')", True),
+        ("import warnings\nwarnings.filterwarnings('ignore')", True),
+        ("import os\nos.environ.setdefault('A', 'b')", True),
+        ("import os\nvalue = os.environ.get('A')", False),
+    ],
+)
+def test_set_up_statements(source: str, setup: bool) -> None:
+    assert ("setup" in graph(source)[-1].effects) is setup
+
+
+@pytest.mark.parametrize(
+    ("source", "inert"),
+    [
+        ("df", True), ("df.head()", True), ("print(df.shape)", True), ("len(rows)", True),
+        ("model.fit(X, y)", False), ("model.apply(init_weights)", False), ("train(model)", False),
+        ("try:\n    print(x)\nexcept ValueError as e:\n    print(e)", True),
+    ],
+)
+def test_displays_of_pure_expressions_are_inert(source: str, inert: bool) -> None:
+    assert one(source).inert is inert
+
+
+def test_flow_anti_and_output_dependencies() -> None:
+    a, b, c, d = graph("x = load()\ny = f(x)\nx = g()\nz = x + y\n")
+    assert a.index in b.flow  # b reads what a bound
+    assert b.index in c.deps and a.index in c.deps  # c rebinds what b read (anti) and a bound (output)
+    assert c.index in d.flow and b.index in d.flow and a.index not in d.flow
+
+
+def test_a_mutation_is_a_write_later_readers_depend_on() -> None:
+    load, derive, fit = graph("df = read()\ndf['r'] = df.a / df.b\nmodel.fit(df)\n")
+    assert {load.index, derive.index} <= fit.flow
+
+
+def test_a_file_written_then_read_links_the_two_statements() -> None:
+    statements = graph("import pandas as pd\ndf.to_csv('clean.csv')\nother = pd.read_csv('data.csv')\n"
+                       "again = pd.read_csv('clean.csv')\n")
+    write, other, again = statements[1:]
+    assert write.index in again.flow
+    assert write.index not in other.deps  # another file: no order between them
+
+
+def test_calls_of_a_helper_read_the_globals_it_is_given() -> None:
+    body = ast.parse("y = scale(x)").body
+    aliases = gr.collect_aliases(body)
+    (statement,) = gr.build_graph([(1, body[0])], aliases, gr.Functions([], aliases), {"scale": ["factor"]})
+    assert "factor" in statement.reads

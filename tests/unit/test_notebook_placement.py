@@ -1,0 +1,140 @@
+"""Statement placement: code evidence first, headings second, the dependency graph decides the order."""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+
+import pytest
+
+from mlpack_cli.notebook import stages as st
+from mlpack_cli.notebook.dataflow import OutOfOrder, ParsedCell, Pipeline, build_pipeline
+
+IMPORTS = ("import pandas as pd\nimport numpy as np\nimport matplotlib.pyplot as plt\nimport joblib\n"
+           "from sklearn.model_selection import train_test_split, cross_val_score\n"
+           "from sklearn.preprocessing import StandardScaler\n"
+           "from sklearn.ensemble import RandomForestClassifier\nfrom sklearn.metrics import accuracy_score\n")
+
+
+def pipeline(*cells: str | tuple[str, str | None] | tuple[str, str | None, tuple[str, ...]]) -> Pipeline:
+    parsed = []
+    for number, cell in enumerate([IMPORTS, *cells], start=1):
+        source, heading, tags = (cell, None, ()) if isinstance(cell, str) else (*cell, ())[:3]
+        source = textwrap.dedent(source)
+        tree = ast.parse(source)
+        parsed.append(ParsedCell(number, tags, source, heading, tree, code=source))  # type: ignore[arg-type]
+    return build_pipeline(parsed, st.DEFAULT_KEYWORDS)
+
+
+def parts(result: Pipeline) -> list[tuple[int, str]]:
+    return [(p.cell, p.stage) for p in result.parts if p.cell != 1]
+
+
+def stage_text(result: Pipeline, name: str) -> str:
+    stage = next(s for s in result.stages if s.name == name)
+    return ast.unparse(ast.Module(stage.statements, []))
+
+
+def test_code_evidence_places_each_statement_without_any_markdown() -> None:
+    result = pipeline(
+        "df = pd.read_csv('data.csv')",
+        "df['ratio'] = df.a / df.b\nX_train, X_test, y_train, y_test = train_test_split(df[['ratio']], df.y)",
+        "model = RandomForestClassifier(random_state=0)\nmodel.fit(X_train, y_train)",
+        "acc = accuracy_score(y_test, model.predict(X_test))",
+        "joblib.dump(model, 'model.pkl')",
+    )
+    assert parts(result) == [(2, "load"), (3, "preprocess"), (4, "train"), (5, "evaluate"), (6, "export")]
+
+
+def test_a_cell_that_loads_prepares_and_fits_is_split() -> None:
+    result = pipeline("df = pd.read_csv('d.csv')\ndf = df.dropna()\nmodel = RandomForestClassifier()\n"
+                      "model.fit(df[['a']], df.y)")
+    assert parts(result) == [(2, "load"), (2, "preprocess"), (2, "train")]
+    assert [p.lines for p in result.parts if p.cell == 2] == [(1, 1), (2, 2), (3, 4)]
+
+
+def test_headings_are_a_weaker_prior_than_code() -> None:
+    result = pipeline(("df = pd.read_csv('d.csv')\nX_tr, X_te = train_test_split(df)", "Create a test set"),
+                      ("model = RandomForestClassifier()\nmodel.fit(X_tr, X_tr.y)", "Building a tree in scikit-learn"),
+                      ("columns = list(X_te.columns)", "Evaluate"))
+    assert parts(result) == [(2, "load"), (2, "preprocess"), (3, "train"), (4, "evaluate")]
+    assert result.parts[-1].reason == "under heading 'Evaluate'"
+
+
+def test_a_statement_may_go_to_an_earlier_stage_than_the_cells_above_it() -> None:
+    result = pipeline("df = pd.read_csv('d.csv')", "model = RandomForestClassifier()\nmodel.fit(df, df.y)",
+                      "other = pd.read_csv('other.csv')")
+    assert parts(result)[-1] == (4, "load")
+
+
+def test_a_statement_reading_what_training_made_goes_to_train_or_after() -> None:
+    result = pipeline("df = pd.read_csv('d.csv')", "model = RandomForestClassifier()\nmodel.fit(df, df.y)",
+                      ("importances = pd.Series(model.feature_importances_)", "Preprocess"))
+    assert parts(result)[-1][1] == "train"
+
+
+def test_evidence_moves_down_when_it_depends_on_a_later_stage() -> None:
+    result = pipeline("df = pd.read_csv('d.csv')", "model = RandomForestClassifier()\nmodel.fit(df, df.y)",
+                      "df['pred'] = model.predict(df)", "X2 = df.dropna()")
+    assert parts(result)[-1] == (5, "evaluate")
+    assert "reads what evaluate makes" in result.parts[-1].reason
+
+
+def test_an_artifact_written_mid_way_does_not_drag_what_follows_into_export() -> None:
+    result = pipeline("df = pd.read_csv('d.csv')", "model = RandomForestClassifier()\nmodel.fit(df, df.y)",
+                      "joblib.dump(model, 'm.pkl')", "model = RandomForestClassifier(max_depth=2)\nmodel.fit(df, df.y)")
+    assert parts(result)[-2:] == [(4, "train"), (5, "train")]
+
+
+def test_a_tag_is_strongest_and_a_tagged_cell_cannot_depend_on_a_later_stage() -> None:
+    result = pipeline(("df = pd.read_csv('d.csv')", None, ("mlpack:preprocess",)))
+    assert parts(result) == [(2, "preprocess")]
+    with pytest.raises(OutOfOrder, match="cell 3"):
+        pipeline("df = pd.read_csv('d.csv')", ("model = RandomForestClassifier()\nmodel.fit(df, df.y)", None, ()),
+                 ("pred = model.predict(df)", None, ("mlpack:load",)))
+
+
+def test_plots_are_dropped_under_any_alias_and_mixed_cells_keep_their_computation() -> None:
+    result = pipeline("import seaborn as sb\ndf = pd.read_csv('d.csv')",
+                      "df['r'] = df.a / df.b\nsb.pairplot(df)\nfig, ax = plt.subplots()\nax.hist(df.r)\n"
+                      "ax.legend()\nplt.savefig('hist.png')", "model = RandomForestClassifier()\nmodel.fit(df, df.y)")
+    assert parts(result)[-3:-1] == [(3, "preprocess"), (3, "dropped")]
+    assert any("savefig" in w for w in result.warnings)
+
+
+def test_savefig_is_kept_when_a_later_statement_reads_the_file() -> None:
+    result = pipeline("df = pd.read_csv('d.csv')", "plt.plot(df.a)\nplt.savefig('plot.png')",
+                      "with open('plot.png', 'rb') as f:\n    data = f.read()")
+    assert "plt.savefig('plot.png')" in "".join(stage_text(result, s.name) for s in result.stages)
+    assert "plt.plot(df.a)" in "".join(stage_text(result, s.name) for s in result.stages)
+
+
+def test_exploration_that_changes_what_is_read_later_is_kept_with_the_reason() -> None:
+    result = pipeline("df = pd.read_csv('d.csv')",
+                      ("df.dropna(inplace=True)\nsummary = df.describe()\nprint(summary)", "Explore the data"),
+                      "model = RandomForestClassifier()\nmodel.fit(df, df.y)")
+    kept = [p for p in result.parts if p.cell == 3]
+    assert kept[0].stage == "preprocess" and kept[0].reason == "prepares data: dropna()"
+    assert "df.dropna(inplace=True)" in stage_text(result, kept[0].stage)
+
+
+def test_a_computation_that_only_feeds_a_plot_is_dropped_with_it() -> None:
+    result = pipeline("import seaborn as sns\ndf = pd.read_csv('d.csv')", "corr = df.corr()\nsns.heatmap(corr)")
+    assert parts(result)[-1] == (3, "dropped")
+    assert [p.reason for p in result.parts if p.cell == 3][0].startswith("computes corr only for plots")
+
+
+def test_a_computation_only_printed_is_dropped_unless_evaluation_prints_it() -> None:
+    fit = "model = RandomForestClassifier()\nmodel.fit(df, df.y)"
+    result = pipeline("df = pd.read_csv('d.csv')", "n = len(df)\nprint(n)", "unused = len(df) * 2", fit)
+    assert "n = len(df)" not in stage_text(result, "load") and "unused = len(df) * 2" in stage_text(result, "load")
+    result = pipeline("df = pd.read_csv('d.csv')", fit, ("n = len(df)\nprint(n)", "Evaluation"))
+    assert "n = len(df)" in stage_text(result, "evaluate") and result.results == [("n", "n")]
+
+
+def test_plotting_nested_in_a_kept_loop_is_dropped_there() -> None:
+    result = pipeline("df = pd.read_csv('d.csv')",
+                      "scores = []\nfor depth in [1, 2]:\n    m = RandomForestClassifier(max_depth=depth)\n"
+                      "    m.fit(df, df.y)\n    scores.append(m.score(df, df.y))\n    plt.plot(scores)\n")
+    assert (3, 6) in result.drop_nested
+    assert (3, 5) not in result.drop_nested
