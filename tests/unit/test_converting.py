@@ -273,7 +273,9 @@ def test_writefile_module_becomes_a_package_module_and_its_imports_follow(tmp_pa
     root = make_project(tmp_path / "demo", example=False)
     notebook = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_code_cell("%%writefile features.py\ndef double(x):\n    return 2 * x\n"),
-        nbformat.v4.new_code_cell("import features\nfrom features import double\nvalue = features.double(2) + double(1)"),
+        nbformat.v4.new_code_cell(
+            "import features\nfrom features import double\nvalue = features.double(2) + double(1)"
+        ),
         nbformat.v4.new_code_cell("print(value)"),
     ])
     nbformat.write(notebook, root / "notebooks" / "writer.ipynb")
@@ -431,8 +433,9 @@ def test_a_split_cell_is_reported_once_per_part_with_its_lines(tmp_path: Path) -
     nbformat.write(notebook, str(root / "notebooks" / "split.ipynb"))
     result = convert_project(settings(root, dry_run=True))
     entries = [c for c in result.to_json()["notebooks"][0]["cells"] if c["cell"] == 2]
-    assert [(c["stage"], c["lines"]) for c in entries] == [("load", [1, 1]), ("preprocess", [2, 3]),
-                                                         ("dropped", [4, 4])]
+    assert [(c["stage"], c["lines"]) for c in entries] == [
+        ("load", [1, 1]), ("preprocess", [2, 3]), ("dropped", [4, 4])
+    ]
     assert entries[0]["first_line"] == "rows = [int(x) for x in open('rows.txt')]"
     assert entries[2]["first_line"] == "print(rows)"
     assert entries[2]["reason"] == "only displays: run() returns what it shows from preprocess"  # no model
