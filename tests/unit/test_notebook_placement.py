@@ -82,8 +82,32 @@ def test_evidence_moves_down_when_it_depends_on_a_later_stage() -> None:
 
 def test_an_artifact_written_mid_way_does_not_drag_what_follows_into_export() -> None:
     result = pipeline("df = pd.read_csv('d.csv')", "model = RandomForestClassifier()\nmodel.fit(df, df.y)",
-                      "joblib.dump(model, 'm.pkl')", "model = RandomForestClassifier(max_depth=2)\nmodel.fit(df, df.y)")
+                      "joblib.dump(model, 'm.pkl')", "model.set_params(max_depth=2)\nmodel.fit(df, df.y)")
     assert parts(result)[-2:] == [(4, "train"), (5, "train")]
+
+
+def test_a_second_model_under_the_same_name_is_a_new_version_and_keeps_its_stages() -> None:
+    result = pipeline("df = pd.read_csv('d.csv')", "model = RandomForestClassifier()\nmodel.fit(df, df.y)",
+                      "acc = accuracy_score(df.y, model.predict(df))",
+                      "model = RandomForestClassifier(max_depth=2)\nmodel.fit(df, df.y)",
+                      "acc = accuracy_score(df.y, model.predict(df))", "joblib.dump(model, 'm.pkl')")
+    assert parts(result) == [(2, "load"), (3, "train"), (4, "evaluate"), (5, "train"), (6, "evaluate"),
+                             (7, "export")]
+    train, evaluate = stage_text(result, "train"), stage_text(result, "evaluate")
+    assert "model_1 = RandomForestClassifier()" in train and "model = RandomForestClassifier(max_depth=2)" in train
+    # both scores sit in evaluate, in notebook order: the name needs no version
+    assert evaluate == "acc = accuracy_score(df.y, model_1.predict(df))\nacc = accuracy_score(df.y, model.predict(df))"
+    assert ("acc", "acc") in result.results
+
+
+def test_a_rebound_name_read_by_a_function_or_rebound_in_stage_order_keeps_its_name() -> None:
+    helper = pipeline("df = pd.read_csv('d.csv')", "model = RandomForestClassifier()\nmodel.fit(df, df.y)",
+                      "def score():\n    return model.score(df, df.y)", "s = score()",
+                      "model = RandomForestClassifier(max_depth=2)\nmodel.fit(df, df.y)")
+    assert "model_1" not in stage_text(helper, "train")
+    in_order = pipeline("df = pd.read_csv('d.csv')", "X = df.drop(columns='y')", "X = df[['a']]",
+                        "model = RandomForestClassifier()\nmodel.fit(X, df.y)")
+    assert "X_1" not in stage_text(in_order, "preprocess")
 
 
 def test_a_tag_is_strongest_and_a_tagged_cell_cannot_depend_on_a_later_stage() -> None:

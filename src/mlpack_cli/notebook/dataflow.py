@@ -15,12 +15,13 @@ import ast
 import keyword
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from mlpack_cli.notebook import graph as gr
 from mlpack_cli.notebook import placement as pl
 from mlpack_cli.notebook import stages as st
+from mlpack_cli.notebook import versions as vs
 from mlpack_cli.notebook.names import BUILTINS, Names, analyze, bound_names, free_names, loaded_names, walk
 
 # Names the generated module defines itself; notebook names that collide get a trailing "_".
@@ -141,7 +142,6 @@ def build_pipeline(cells: Sequence[ParsedCell], keywords: Mapping[str, Sequence[
     model_classes = {d.name for d in definitions if isinstance(d, ast.ClassDef) and any(
         getattr(b, "attr", getattr(b, "id", "")) in pl.MODEL_BASES for b in d.bases)}
     order = [(cell.number, s) for cell in cells for s in cell.tree.body if id(s) not in hoisted]
-    infos = gr.build_graph(order, aliases, user_functions, helper_globals)
     explicit = {}
     heading_stage = {}
     for cell in cells:
@@ -151,11 +151,17 @@ def build_pipeline(cells: Sequence[ParsedCell], keywords: Mapping[str, Sequence[
         if tagged is not None:
             explicit[cell.number] = tagged
         heading_stage[cell.number] = st.stage_from_heading(cell.heading, keywords) if cell.heading else None
+    headings = {c.number: c.heading for c in cells}
+    _version(cells, order, every, module_names | helper_names | set(renamed.values()),
+             lambda infos: pl.place(infos, explicit, heading_stage, user_functions, aliases, model_classes,
+                                    set(), headings),
+             lambda: gr.build_graph(order, aliases, user_functions, helper_globals))
+    infos = gr.build_graph(order, aliases, user_functions, helper_globals)
     keep: set[int] = set()
     while True:
         try:
             decisions = pl.place(infos, explicit, heading_stage, user_functions, aliases, model_classes, keep,
-                                 {c.number: c.heading for c in cells})
+                                 headings)
         except pl.OrderConflict as exc:
             raise OutOfOrder(exc.cell, str(exc)) from exc
         pipeline = Pipeline(
@@ -179,6 +185,44 @@ def build_pipeline(cells: Sequence[ParsedCell], keywords: Mapping[str, Sequence[
         pipeline.warnings.append("no statement of the notebook is kept in a stage (it only displays, prints or "
                                  "plots): run() computes nothing; tag the cells to keep with mlpack:<stage>")
     return pipeline
+
+
+def _version(cells: Sequence[ParsedCell], order: Sequence[tuple[int, ast.stmt]], every: Sequence[ast.stmt],
+             keep: set[str], place: Callable[[list[gr.Statement]], list[pl.Decision]],
+             graph: Callable[[], list[gr.Statement]]) -> None:
+    """Give the earlier versions of a name bound afresh again (``model = ...`` for a second model)
+    their own names where that lets a later round of work keep its stages: placed once with every
+    version renamed, then only the versions that the placement puts in a later stage than the
+    version after them keep their new names (:mod:`~mlpack_cli.notebook.versions`)."""
+    statements = [s for _, s in order]
+    versions = vs.find_versions(statements, every, keep)
+    if not versions:
+        return
+    used = _names_taken(cells)
+    vs.rename_versions(statements, versions, used)
+    try:
+        decisions = place(graph())
+    except pl.OrderConflict:
+        decisions = []
+    vs.revert(statements)
+    stage_of = {i: d.stage for i, d in enumerate(decisions) if d.stage is not None and d.stage >= 0}
+    if decisions:
+        vs.rename_versions(statements, vs.merge_in_order(versions, stage_of), used)
+
+
+def _names_taken(cells: Sequence[ParsedCell]) -> set[str]:
+    used = set()
+    for cell in cells:
+        for node in walk(cell.tree):
+            if isinstance(node, ast.Name):
+                used.add(node.id)
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                used.add(node.name)
+            elif isinstance(node, ast.alias):
+                used.add(node.asname or node.name.split(".")[0])
+            elif isinstance(node, ast.arg):
+                used.add(node.arg)
+    return used | RESERVED
 
 
 # -- module level: the prelude and the helpers ------------------------------------------------------
