@@ -162,3 +162,19 @@ def test_plotting_nested_in_a_kept_loop_is_dropped_there() -> None:
                       "    m.fit(df, df.y)\n    scores.append(m.score(df, df.y))\n    plt.plot(scores)\n")
     assert (3, 6) in result.drop_nested
     assert (3, 5) not in result.drop_nested
+
+
+def test_data_drawn_from_random_numbers_before_any_fit_is_loaded() -> None:
+    result = pipeline("rng = np.random.RandomState(1)\nx = 10 * rng.rand(50)\ny = 2 * x - 5 + rng.randn(50)",
+                      "noisy = x + np.random.randn(50)",
+                      "model = RandomForestClassifier()\nmodel.fit(x[:, None], y > 0)",
+                      "x_new = np.random.rand(5)\nprint(model.predict(x_new[:, None]))")
+    assert parts(result)[:2] == [(2, "load"), (3, "load")]
+    assert [p.reason for p in result.parts if p.cell == 3] == ["generates data: randn()"]
+    assert "x_new = np.random.rand(5)" not in stage_text(result, "load")  # drawn after the fit
+
+
+def test_random_noise_added_to_loaded_data_is_not_generated_data() -> None:
+    result = pipeline("df = pd.read_csv('d.csv')", "X = df.values * 2", "X_noisy = X + np.random.randn(3)",
+                      "model = RandomForestClassifier()\nmodel.fit(X_noisy, df.y)")
+    assert (4, "load") not in parts(result)
