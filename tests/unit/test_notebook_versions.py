@@ -33,8 +33,9 @@ def test_versions_in_stage_order_are_joined_and_the_rest_renamed_with_the_last_k
     statements = body("m = a()\nuse(m)\nm = b()\nuse(m)\nm = c()\nuse(m)\n")
     versions = vs.find_versions(statements, statements)
     stage_of = {0: 2, 1: 3, 2: 2, 3: 3, 4: 3, 5: 3}
-    merged = vs.merge_in_order(versions, stage_of)
-    assert merged == {"m": [[0, 1], [2, 3, 4, 5]]}
+    merged, joins = vs.merge_in_order(versions, stage_of)
+    assert merged == {"m": [[0, 1], [2, 3, 4, 5]]} and joins == [("m", 1)]
+    assert vs.merge_in_order(versions, stage_of, apart={("m", 1)}) == ({"m": [[0, 1], [2, 3], [4, 5]]}, [])
     assert vs.rename_versions(statements, merged, used={"m", "m_1"}) == {"m": ["m_1_"]}
     assert ast.unparse(ast.Module(statements, [])).split("\n") == [
         "m_1_ = a()", "use(m_1_)", "m = b()", "use(m)", "m = c()", "use(m)"]

@@ -152,27 +152,30 @@ def build_pipeline(cells: Sequence[ParsedCell], keywords: Mapping[str, Sequence[
             explicit[cell.number] = tagged
         heading_stage[cell.number] = st.stage_from_heading(cell.heading, keywords) if cell.heading else None
     headings = {c.number: c.heading for c in cells}
-    _version(cells, order, every, module_names | helper_names | set(renamed.values()),
-             lambda infos: pl.place(infos, explicit, heading_stage, user_functions, aliases, model_classes,
-                                    set(), headings),
-             lambda: gr.build_graph(order, aliases, user_functions, helper_globals))
-    infos = gr.build_graph(order, aliases, user_functions, helper_globals)
-    keep: set[int] = set()
-    while True:
-        try:
-            decisions = pl.place(infos, explicit, heading_stage, user_functions, aliases, model_classes, keep,
-                                 headings)
-        except pl.OrderConflict as exc:
-            raise OutOfOrder(exc.cell, str(exc)) from exc
-        pipeline = Pipeline(
-            imports=prelude, constants=constants, helpers=helpers, stages=[Stage(n) for n in st.STAGES],
-            placements={}, renamed=renamed, helper_globals=helper_globals,
-        )
-        models, _ = pl.model_names(infos, model_classes)
-        extra, revive = _results(pipeline, cells, infos, decisions, models, heading_stage)
-        if not revive - keep:
+    versions = _Versions(cells, order, every, module_names | helper_names | set(renamed.values()),
+                         lambda infos: pl.place(infos, explicit, heading_stage, user_functions, aliases,
+                                                model_classes, set(), headings),
+                         lambda: gr.build_graph(order, aliases, user_functions, helper_globals))
+    for _ in range(3):
+        infos = gr.build_graph(order, aliases, user_functions, helper_globals)
+        keep: set[int] = set()
+        while True:
+            try:
+                decisions = pl.place(infos, explicit, heading_stage, user_functions, aliases, model_classes, keep,
+                                     headings)
+            except pl.OrderConflict as exc:
+                raise OutOfOrder(exc.cell, str(exc)) from exc
+            pipeline = Pipeline(
+                imports=prelude, constants=constants, helpers=helpers, stages=[Stage(n) for n in st.STAGES],
+                placements={}, renamed=renamed, helper_globals=helper_globals,
+            )
+            models, _ = pl.model_names(infos, model_classes)
+            extra, revive = _results(pipeline, cells, infos, decisions, models, heading_stage)
+            if not revive - keep:
+                break
+            keep |= revive  # what run() returns must be computed: place again with its bindings kept
+        if not versions.split_pushed(decisions):
             break
-        keep |= revive  # what run() returns must be computed: place again with its bindings kept
     _fill_stages(pipeline, infos, decisions, extra, cells)
     _check_closures(pipeline, cells, infos, decisions, module_names | helper_names)
     _drop_nested(pipeline, cells, aliases, user_functions)
@@ -187,27 +190,56 @@ def build_pipeline(cells: Sequence[ParsedCell], keywords: Mapping[str, Sequence[
     return pipeline
 
 
-def _version(cells: Sequence[ParsedCell], order: Sequence[tuple[int, ast.stmt]], every: Sequence[ast.stmt],
-             keep: set[str], place: Callable[[list[gr.Statement]], list[pl.Decision]],
-             graph: Callable[[], list[gr.Statement]]) -> None:
-    """Give the earlier versions of a name bound afresh again (``model = ...`` for a second model)
+class _Versions:
+    """The earlier versions of a name bound afresh again (``model = ...`` for a second model) get
     their own names where that lets a later round of work keep its stages: placed once with every
-    version renamed, then only the versions that the placement puts in a later stage than the
-    version after them keep their new names (:mod:`~mlpack_cli.notebook.versions`)."""
-    statements = [s for _, s in order]
-    versions = vs.find_versions(statements, every, keep)
-    if not versions:
-        return
-    used = _names_taken(cells)
-    vs.rename_versions(statements, versions, used)
-    try:
-        decisions = place(graph())
-    except pl.OrderConflict:
-        decisions = []
-    vs.revert(statements)
-    stage_of = {i: d.stage for i, d in enumerate(decisions) if d.stage is not None and d.stage >= 0}
-    if decisions:
-        vs.rename_versions(statements, vs.merge_in_order(versions, stage_of), used)
+    version renamed, then a version keeps its new name only when that placement puts it in a later
+    stage than the version after it, or when sharing the name pushed the version after it down
+    (:mod:`~mlpack_cli.notebook.versions`)."""
+
+    def __init__(self, cells: Sequence[ParsedCell], order: Sequence[tuple[int, ast.stmt]],
+                 every: Sequence[ast.stmt], keep: set[str], place: Callable[[list[gr.Statement]], list[pl.Decision]],
+                 graph: Callable[[], list[gr.Statement]]) -> None:
+        self.cells = cells
+        self.statements = [s for _, s in order]
+        self.versions = vs.find_versions(self.statements, every, keep)
+        self.separate: set[tuple[str, int]] = set()
+        self.joins: list[tuple[str, int]] = []
+        self.apart: dict[int, int] = {}
+        if not self.versions:
+            return
+        vs.rename_versions(self.statements, self.versions, self._taken())
+        try:
+            self.apart = _stages_of(place(graph()))  # every version apart: where each round goes
+        except pl.OrderConflict:
+            self.versions = {}
+        vs.revert(self.statements)
+        self._rename()
+
+    def _taken(self) -> set[str]:
+        _USED.clear()
+        return _names_taken(self.cells)
+
+    def _rename(self) -> None:
+        merged, self.joins = vs.merge_in_order(self.versions, self.apart, self.separate)
+        vs.rename_versions(self.statements, merged, self._taken())
+
+    def split_pushed(self, decisions: Sequence[pl.Decision]) -> bool:
+        """Keep apart the joined versions that ``decisions`` put later than the first placement
+        did; True when names changed (the notebook must be placed again)."""
+        placed = _stages_of(decisions)
+        pushed = {(name, k) for name, k in self.joins
+                  if any(placed.get(i, -1) > self.apart.get(i, 99) for i in self.versions[name][k + 1])}
+        if not pushed:
+            return False
+        self.separate |= pushed
+        vs.revert(self.statements)
+        self._rename()
+        return True
+
+
+def _stages_of(decisions: Sequence[pl.Decision]) -> dict[int, int]:
+    return {i: d.stage for i, d in enumerate(decisions) if d.stage is not None and d.stage >= 0}
 
 
 def _names_taken(cells: Sequence[ParsedCell]) -> set[str]:
@@ -222,6 +254,8 @@ def _names_taken(cells: Sequence[ParsedCell]) -> set[str]:
                 used.add(node.asname or node.name.split(".")[0])
             elif isinstance(node, ast.arg):
                 used.add(node.arg)
+            if getattr(node, ASSIGN_TO, None):
+                used.add(getattr(node, ASSIGN_TO))
     return used | RESERVED
 
 

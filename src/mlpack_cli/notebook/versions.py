@@ -103,24 +103,28 @@ def find_versions(statements: Sequence[ast.stmt], every: Sequence[ast.stmt],
     return result
 
 
-def merge_in_order(versions: Mapping[str, list[list[int]]], stage_of: Mapping[int, int]
-                   ) -> dict[str, list[list[int]]]:
+def merge_in_order(versions: Mapping[str, list[list[int]]], stage_of: Mapping[int, int],
+                   apart: Collection[tuple[str, int]] = ()) -> tuple[dict[str, list[list[int]]],
+                                                                    list[tuple[str, int]]]:
     """Join each version with the next when every kept statement of the first sits in a stage no
     later than every kept statement of the next (``stage_of``: index -> stage; dropped ones are
-    absent): one name then keeps its meaning, so it need not change."""
+    absent): one name then keeps its meaning, so it need not change. ``apart``: (name, k) pairs
+    whose versions k and k + 1 stay apart. Returns the versions and the joins made."""
     merged: dict[str, list[list[int]]] = {}
+    joins: list[tuple[str, int]] = []
     for name, groups in versions.items():
         joined = [list(groups[0])]
-        for group in groups[1:]:
+        for k, group in enumerate(groups[1:]):
             before = [stage_of[i] for i in joined[-1] if i in stage_of]
             after = [stage_of[i] for i in group if i in stage_of]
-            if not before or not after or max(before) <= min(after):
+            if (name, k) not in apart and (not before or not after or max(before) <= min(after)):
                 joined[-1].extend(group)
+                joins.append((name, k))
             else:
                 joined.append(list(group))
         if len(joined) > 1:
             merged[name] = joined
-    return merged
+    return merged, joins
 
 
 def rename_versions(statements: Sequence[ast.stmt], versions: Mapping[str, list[list[int]]],
