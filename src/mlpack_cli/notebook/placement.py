@@ -269,6 +269,8 @@ def place(
             evidence = code_evidence(info, models, preprocessors, user_functions, model_classes)
             if info.index in generated and (evidence is None or evidence[0] == PREPROCESS):
                 evidence = LOAD, f"generates data: {generated[info.index]}()"
+            elif evidence is not None and evidence[0] == LOAD and _reads_back(info, infos):
+                evidence = None  # a model saved, then loaded again: not the data the pipeline starts from
             heading = heading_stage.get(info.cell)
             if evidence is not None:
                 decisions.append(Decision(evidence[0], evidence[1], 2))
@@ -293,6 +295,13 @@ def place(
 
 
 DISPLAY_FUNCTIONS = frozenset({"print", "display", "pprint"})
+
+
+def _reads_back(info: Statement, infos: Sequence[Statement]) -> bool:
+    """Whether every file the statement reads is one the notebook wrote before it."""
+    files = {n for n in info.reads if n.startswith("<file:")}
+    written = {n for d in info.flow for n in infos[d].writes if n.startswith("<file:")}
+    return bool(files) and files <= written
 
 
 def _computes_only(info: Statement, aliases: Aliases, user_functions: set[str]) -> bool:
