@@ -103,9 +103,11 @@ def find_versions(statements: Sequence[ast.stmt], every: Sequence[ast.stmt],
     return result
 
 
+Joins = list[tuple[str, int]]
+
+
 def merge_in_order(versions: Mapping[str, list[list[int]]], stage_of: Mapping[int, int],
-                   apart: Collection[tuple[str, int]] = ()) -> tuple[dict[str, list[list[int]]],
-                                                                    list[tuple[str, int]]]:
+                   apart: Collection[tuple[str, int]] = ()) -> tuple[dict[str, list[list[int]]], Joins]:
     """Join each version with the next when every kept statement of the first sits in a stage no
     later than every kept statement of the next (``stage_of``: index -> stage; dropped ones are
     absent): one name then keeps its meaning, so it need not change. ``apart``: (name, k) pairs
