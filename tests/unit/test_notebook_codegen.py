@@ -90,6 +90,20 @@ def test_renames_change_only_names_that_refer_to_the_notebook_name() -> None:
     assert "from tools import train as t" in text
 
 
+def test_a_statement_of_its_own_renames_changes_only_its_own_text() -> None:
+    from mlpack_cli.notebook import versions
+
+    code = "model = make_model()  # the first try\nmodel.fit(X, y=model)\nmodel = make_model(depth=2)\n"
+    train = cell(1, code)
+    first, fit, _ = train.tree.body
+    versions.apply(first, {"model": "model_1"})
+    versions.apply(fit, {"model": "model_1"})
+    generated = convert(pipeline(stage("train", train, required=["X", "y", "make_model"])), train)
+    assert "model_1 = make_model()  # the first try" in generated.module
+    assert "model_1.fit(X, y=model_1)" in generated.module
+    assert "model = make_model(depth=2)" in generated.module
+
+
 def test_an_imported_reserved_name_gets_an_alias() -> None:
     helper = cell(1, "from tools import run\nrun(1)\n")
     generated = convert(pipeline(stage("load", helper), renamed={"run": "run_"}), helper)

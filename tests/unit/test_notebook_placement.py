@@ -82,8 +82,32 @@ def test_evidence_moves_down_when_it_depends_on_a_later_stage() -> None:
 
 def test_an_artifact_written_mid_way_does_not_drag_what_follows_into_export() -> None:
     result = pipeline("df = pd.read_csv('d.csv')", "model = RandomForestClassifier()\nmodel.fit(df, df.y)",
-                      "joblib.dump(model, 'm.pkl')", "model = RandomForestClassifier(max_depth=2)\nmodel.fit(df, df.y)")
+                      "joblib.dump(model, 'm.pkl')", "model.set_params(max_depth=2)\nmodel.fit(df, df.y)")
     assert parts(result)[-2:] == [(4, "train"), (5, "train")]
+
+
+def test_a_second_model_under_the_same_name_is_a_new_version_and_keeps_its_stages() -> None:
+    result = pipeline("df = pd.read_csv('d.csv')", "model = RandomForestClassifier()\nmodel.fit(df, df.y)",
+                      "acc = accuracy_score(df.y, model.predict(df))",
+                      "model = RandomForestClassifier(max_depth=2)\nmodel.fit(df, df.y)",
+                      "acc = accuracy_score(df.y, model.predict(df))", "joblib.dump(model, 'm.pkl')")
+    assert parts(result) == [(2, "load"), (3, "train"), (4, "evaluate"), (5, "train"), (6, "evaluate"),
+                             (7, "export")]
+    train, evaluate = stage_text(result, "train"), stage_text(result, "evaluate")
+    assert "model_1 = RandomForestClassifier()" in train and "model = RandomForestClassifier(max_depth=2)" in train
+    # both scores sit in evaluate, in notebook order: the name needs no version
+    assert evaluate == "acc = accuracy_score(df.y, model_1.predict(df))\nacc = accuracy_score(df.y, model.predict(df))"
+    assert ("acc", "acc") in result.results
+
+
+def test_a_rebound_name_read_by_a_function_or_rebound_in_stage_order_keeps_its_name() -> None:
+    helper = pipeline("df = pd.read_csv('d.csv')", "model = RandomForestClassifier()\nmodel.fit(df, df.y)",
+                      "def score():\n    return model.score(df, df.y)", "s = score()",
+                      "model = RandomForestClassifier(max_depth=2)\nmodel.fit(df, df.y)")
+    assert "model_1" not in stage_text(helper, "train")
+    in_order = pipeline("df = pd.read_csv('d.csv')", "X = df.drop(columns='y')", "X = df[['a']]",
+                        "model = RandomForestClassifier()\nmodel.fit(X, df.y)")
+    assert "X_1" not in stage_text(in_order, "preprocess")
 
 
 def test_a_tag_is_strongest_and_a_tagged_cell_cannot_depend_on_a_later_stage() -> None:
@@ -138,3 +162,28 @@ def test_plotting_nested_in_a_kept_loop_is_dropped_there() -> None:
                       "    m.fit(df, df.y)\n    scores.append(m.score(df, df.y))\n    plt.plot(scores)\n")
     assert (3, 6) in result.drop_nested
     assert (3, 5) not in result.drop_nested
+
+
+def test_data_drawn_from_random_numbers_before_any_fit_is_loaded() -> None:
+    result = pipeline("rng = np.random.RandomState(1)\nx = 10 * rng.rand(50)\ny = 2 * x - 5 + rng.randn(50)",
+                      "noisy = x + np.random.randn(50)",
+                      "model = RandomForestClassifier()\nmodel.fit(x[:, None], y > 0)",
+                      "x_new = np.random.rand(5)\nprint(model.predict(x_new[:, None]))")
+    assert parts(result)[:2] == [(2, "load"), (3, "load")]
+    assert [p.reason for p in result.parts if p.cell == 3] == ["generates data: randn()"]
+    assert "x_new = np.random.rand(5)" not in stage_text(result, "load")  # drawn after the fit
+
+
+def test_random_noise_added_to_loaded_data_is_not_generated_data() -> None:
+    result = pipeline("df = pd.read_csv('d.csv')", "X = df.values * 2", "X_noisy = X + np.random.randn(3)",
+                      "model = RandomForestClassifier()\nmodel.fit(X_noisy, df.y)")
+    assert (4, "load") not in parts(result)
+
+
+def test_a_model_loaded_back_from_the_file_it_was_saved_to_does_not_pull_the_save_early() -> None:
+    result = pipeline("df = pd.read_csv('d.csv')", "model = RandomForestClassifier()\nmodel.fit(df, df.y)",
+                      "joblib.dump(model, 'm.pkl')", "again = joblib.load('m.pkl')")
+    assert parts(result)[-2:] == [(4, "export"), (5, "export")]
+    other = pipeline("df = pd.read_csv('d.csv')", "model = RandomForestClassifier()\nmodel.fit(df, df.y)",
+                     "joblib.dump(model, 'm.pkl')", "data = joblib.load('other.pkl')\nmodel.fit(data, data.y)")
+    assert (5, "load") in parts(other)  # another file: data the pipeline starts from

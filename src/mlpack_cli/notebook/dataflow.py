@@ -15,12 +15,13 @@ import ast
 import keyword
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from mlpack_cli.notebook import graph as gr
 from mlpack_cli.notebook import placement as pl
 from mlpack_cli.notebook import stages as st
+from mlpack_cli.notebook import versions as vs
 from mlpack_cli.notebook.names import BUILTINS, Names, analyze, bound_names, free_names, loaded_names, walk
 
 # Names the generated module defines itself; notebook names that collide get a trailing "_".
@@ -141,7 +142,6 @@ def build_pipeline(cells: Sequence[ParsedCell], keywords: Mapping[str, Sequence[
     model_classes = {d.name for d in definitions if isinstance(d, ast.ClassDef) and any(
         getattr(b, "attr", getattr(b, "id", "")) in pl.MODEL_BASES for b in d.bases)}
     order = [(cell.number, s) for cell in cells for s in cell.tree.body if id(s) not in hoisted]
-    infos = gr.build_graph(order, aliases, user_functions, helper_globals)
     explicit = {}
     heading_stage = {}
     for cell in cells:
@@ -151,22 +151,31 @@ def build_pipeline(cells: Sequence[ParsedCell], keywords: Mapping[str, Sequence[
         if tagged is not None:
             explicit[cell.number] = tagged
         heading_stage[cell.number] = st.stage_from_heading(cell.heading, keywords) if cell.heading else None
-    keep: set[int] = set()
-    while True:
-        try:
-            decisions = pl.place(infos, explicit, heading_stage, user_functions, aliases, model_classes, keep,
-                                 {c.number: c.heading for c in cells})
-        except pl.OrderConflict as exc:
-            raise OutOfOrder(exc.cell, str(exc)) from exc
-        pipeline = Pipeline(
-            imports=prelude, constants=constants, helpers=helpers, stages=[Stage(n) for n in st.STAGES],
-            placements={}, renamed=renamed, helper_globals=helper_globals,
-        )
-        models, _ = pl.model_names(infos, model_classes)
-        extra, revive = _results(pipeline, cells, infos, decisions, models, heading_stage)
-        if not revive - keep:
+    headings = {c.number: c.heading for c in cells}
+    versions = _Versions(cells, order, every, module_names | helper_names | set(renamed.values()),
+                         lambda infos: pl.place(infos, explicit, heading_stage, user_functions, aliases,
+                                                model_classes, set(), headings),
+                         lambda: gr.build_graph(order, aliases, user_functions, helper_globals))
+    for _ in range(3):
+        infos = gr.build_graph(order, aliases, user_functions, helper_globals)
+        keep: set[int] = set()
+        while True:
+            try:
+                decisions = pl.place(infos, explicit, heading_stage, user_functions, aliases, model_classes, keep,
+                                     headings)
+            except pl.OrderConflict as exc:
+                raise OutOfOrder(exc.cell, str(exc)) from exc
+            pipeline = Pipeline(
+                imports=prelude, constants=constants, helpers=helpers, stages=[Stage(n) for n in st.STAGES],
+                placements={}, renamed=renamed, helper_globals=helper_globals,
+            )
+            models, _ = pl.model_names(infos, model_classes)
+            extra, revive = _results(pipeline, cells, infos, decisions, models, heading_stage)
+            if not revive - keep:
+                break
+            keep |= revive  # what run() returns must be computed: place again with its bindings kept
+        if not versions.split_pushed(decisions):
             break
-        keep |= revive  # what run() returns must be computed: place again with its bindings kept
     _fill_stages(pipeline, infos, decisions, extra, cells)
     _check_closures(pipeline, cells, infos, decisions, module_names | helper_names)
     _drop_nested(pipeline, cells, aliases, user_functions)
@@ -179,6 +188,75 @@ def build_pipeline(cells: Sequence[ParsedCell], keywords: Mapping[str, Sequence[
         pipeline.warnings.append("no statement of the notebook is kept in a stage (it only displays, prints or "
                                  "plots): run() computes nothing; tag the cells to keep with mlpack:<stage>")
     return pipeline
+
+
+class _Versions:
+    """The earlier versions of a name bound afresh again (``model = ...`` for a second model) get
+    their own names where that lets a later round of work keep its stages: placed once with every
+    version renamed, then a version keeps its new name only when that placement puts it in a later
+    stage than the version after it, or when sharing the name pushed the version after it down
+    (:mod:`~mlpack_cli.notebook.versions`)."""
+
+    def __init__(self, cells: Sequence[ParsedCell], order: Sequence[tuple[int, ast.stmt]],
+                 every: Sequence[ast.stmt], keep: set[str], place: Callable[[list[gr.Statement]], list[pl.Decision]],
+                 graph: Callable[[], list[gr.Statement]]) -> None:
+        self.cells = cells
+        self.statements = [s for _, s in order]
+        self.versions = vs.find_versions(self.statements, every, keep)
+        self.separate: set[tuple[str, int]] = set()
+        self.joins: list[tuple[str, int]] = []
+        self.apart: dict[int, int] = {}
+        if not self.versions:
+            return
+        vs.rename_versions(self.statements, self.versions, self._taken())
+        try:
+            self.apart = _stages_of(place(graph()))  # every version apart: where each round goes
+        except pl.OrderConflict:
+            self.versions = {}
+        vs.revert(self.statements)
+        self._rename()
+
+    def _taken(self) -> set[str]:
+        _USED.clear()
+        return _names_taken(self.cells)
+
+    def _rename(self) -> None:
+        merged, self.joins = vs.merge_in_order(self.versions, self.apart, self.separate)
+        vs.rename_versions(self.statements, merged, self._taken())
+
+    def split_pushed(self, decisions: Sequence[pl.Decision]) -> bool:
+        """Keep apart the joined versions that ``decisions`` put later than the first placement
+        did; True when names changed (the notebook must be placed again)."""
+        placed = _stages_of(decisions)
+        pushed = {(name, k) for name, k in self.joins
+                  if any(placed.get(i, -1) > self.apart.get(i, 99) for i in self.versions[name][k + 1])}
+        if not pushed:
+            return False
+        self.separate |= pushed
+        vs.revert(self.statements)
+        self._rename()
+        return True
+
+
+def _stages_of(decisions: Sequence[pl.Decision]) -> dict[int, int]:
+    return {i: d.stage for i, d in enumerate(decisions) if d.stage is not None and d.stage >= 0}
+
+
+def _names_taken(cells: Sequence[ParsedCell]) -> set[str]:
+    used = set()
+    for cell in cells:
+        for node in walk(cell.tree):
+            if isinstance(node, ast.Name):
+                used.add(node.id)
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                used.add(node.name)
+            elif isinstance(node, ast.alias):
+                used.add(node.asname or node.name.split(".")[0])
+            elif isinstance(node, ast.arg):
+                used.add(node.arg)
+            if getattr(node, ASSIGN_TO, None):
+                used.add(getattr(node, ASSIGN_TO))
+    return used | RESERVED
 
 
 # -- module level: the prelude and the helpers ------------------------------------------------------

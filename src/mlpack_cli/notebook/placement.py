@@ -83,6 +83,47 @@ METRIC_CALLS = frozenset({"score", "evaluate", "cross_val_score", "cross_validat
                           "confusion_matrix", "auc", "roc_auc_score"})
 
 
+# Draws of random numbers: data a notebook generates (``rng.rand(50)``, ``np.random.randn(m, 1)``).
+RANDOM_DRAWS = frozenset({
+    "rand", "randn", "randint", "random", "random_sample", "normal", "uniform", "choice", "permutation",
+    "multivariate_normal", "standard_normal", "binomial", "poisson", "exponential", "beta", "gamma",
+    "integers", "laplace", "lognormal", "gauss", "randn_like", "rand_like", "randperm",
+})
+GENERATORS = frozenset({"RandomState", "default_rng", "Generator", "PRNGKey"})
+_FITS = frozenset({"fit", "partial_fit", "fit_generator", "compile", "train", "fit_transform", "train_on_batch"})
+
+
+def generated_data(infos: Sequence[Statement], models: set[str]) -> dict[int, str]:
+    """Statements that generate data from random draws and nothing the notebook loaded or made:
+    they read only module-level names (imports, constants), random generators and data generated
+    before them (``x = 10 * rng.rand(50)``, then ``y = 2 * x + rng.randn(50)``). Only before the
+    first fit: later draws are the model's business (or a demo), and moving them before a fit would
+    change what that fit draws. Index -> the draw."""
+    bound = {name for info in infos for name in info.binds}
+    generators: set[str] = set()
+    generated: set[str] = set()
+    found: dict[int, str] = {}
+    for info in infos:
+        node = info.node
+        if set(info.calls) & _FITS:
+            break
+        if not isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)) or info.binds & models:
+            continue
+        calls = [c for c in walk(node) if isinstance(c, ast.Call)]
+        if isinstance(node.value, ast.Call) and call_name(node.value) in GENERATORS:
+            generators |= info.binds
+            continue
+        draws = [call_name(c) for c in calls if call_name(c) in RANDOM_DRAWS and (
+            root_name(c.func) in generators or any(
+                isinstance(n, ast.Attribute) and n.attr == "random" for n in walk(c.func))
+            or root_name(c.func) == "torch")]
+        names = {n for n in info.reads if not n.startswith("<")} - info.mutates
+        if draws and names <= (generators | generated | (names - bound)) and not info.effects:
+            found[info.index] = draws[0]
+            generated |= info.binds | info.mutates
+    return found
+
+
 def is_metric_call(call: ast.Call) -> bool:
     name = call_name(call)
     return name in METRIC_CALLS or name.endswith(("_score", "_error", "_loss")) and name != "make_scorer"
@@ -208,6 +249,7 @@ def place(
     """One decision per statement (same order). ``keep``: statements kept whatever they do (say,
     the binding of a value ``run()`` returns)."""
     models, preprocessors = model_names(infos, model_classes)
+    generated = generated_data(infos, models)
     decisions: list[Decision] = []
     dead_candidates: set[int] = set()
     for info in infos:
@@ -225,6 +267,10 @@ def place(
             decisions.append(Decision(None, f"only {kind}", 0))
         else:
             evidence = code_evidence(info, models, preprocessors, user_functions, model_classes)
+            if info.index in generated and (evidence is None or evidence[0] == PREPROCESS):
+                evidence = LOAD, f"generates data: {generated[info.index]}()"
+            elif evidence is not None and evidence[0] == LOAD and _reads_back(info, infos):
+                evidence = None  # a model saved, then loaded again: not the data the pipeline starts from
             heading = heading_stage.get(info.cell)
             if evidence is not None:
                 decisions.append(Decision(evidence[0], evidence[1], 2))
@@ -249,6 +295,13 @@ def place(
 
 
 DISPLAY_FUNCTIONS = frozenset({"print", "display", "pprint"})
+
+
+def _reads_back(info: Statement, infos: Sequence[Statement]) -> bool:
+    """Whether every file the statement reads is one the notebook wrote before it."""
+    files = {n for n in info.reads if n.startswith("<file:")}
+    written = {n for d in info.flow for n in infos[d].writes if n.startswith("<file:")}
+    return bool(files) and files <= written
 
 
 def _computes_only(info: Statement, aliases: Aliases, user_functions: set[str]) -> bool:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from mlpack_cli.notebook.ipython import COMMENTS
+from mlpack_cli.notebook.versions import RENAMED
 
 if TYPE_CHECKING:
     from mlpack_cli.notebook.dataflow import ParsedCell
@@ -297,7 +298,8 @@ class Sources:
         means: (text, its lines inside multi-line strings, True); else None."""
         dropped = self._dropped(node, cell)
         pattern = self.edits.pattern
-        named = pattern is not None and pattern.search(code) is not None
+        own = getattr(node, RENAMED, None)  # this statement's own renames (a versioned name)
+        named = bool(own) or pattern is not None and pattern.search(code) is not None
         if not (dropped or named or assign_to is not None):
             written = cell.statement_at(node.lineno, node.col_offset)  # the cell's own parse of this text
             if written is not None:
@@ -310,7 +312,8 @@ class Sources:
         if dropped or named:
             from mlpack_cli.notebook import cst
 
-            code = cst.edit(code, self.edits.renamed, self.edits.helper_globals, {n - first + 1 for n in dropped})
+            renamed = {**self.edits.renamed, **own} if own else self.edits.renamed
+            code = cst.edit(code, renamed, self.edits.helper_globals, {n - first + 1 for n in dropped})
         try:
             tree = ast.parse(code)
         except (SyntaxError, ValueError):
