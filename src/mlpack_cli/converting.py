@@ -10,11 +10,14 @@ its notebook?" without converting anything; both find generated files whose note
 from __future__ import annotations
 
 import ast
+import contextlib
+import gc
 import keyword
 import re
 import sys
 import unicodedata
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -264,7 +267,8 @@ def convert_project(settings: ConvertSettings) -> ConvertResult:
     for path in notebooks:
         display = _display(path, project.root)
         try:
-            converted = convert_notebook(path, project, settings, display, options)
+            with _cycle_collection_paused():
+                converted = convert_notebook(path, project, settings, display, options)
             other = modules.get(converted.report.module or "")
             if other is not None:
                 raise NotebookError(
@@ -294,6 +298,24 @@ def convert_project(settings: ConvertSettings) -> ConvertResult:
         plan.apply()
         _remove(project.root, result.pruned)
     return result
+
+
+@contextlib.contextmanager
+def _cycle_collection_paused() -> Iterator[None]:
+    """Hold off Python's cyclic garbage collector while one notebook converts.
+
+    A conversion makes hundreds of thousands of short-lived syntax-tree nodes, which reference
+    counting frees; the collector's passes over them took about a sixth of the time and find only a
+    few thousand objects per notebook, which the first collection after the notebook frees.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def _options(project: ProjectSettings) -> dict[str, Any]:

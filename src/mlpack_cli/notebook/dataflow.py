@@ -121,6 +121,7 @@ class HelperGlobal(Exception):
 
 
 def build_pipeline(cells: Sequence[ParsedCell], keywords: Mapping[str, Sequence[str]]) -> Pipeline:
+    gr.forget_walks()
     renamed = _rename_reserved(cells)
     for cell in cells:
         cell.tree.body = _normalize(cell.tree.body)

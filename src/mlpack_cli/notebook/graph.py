@@ -431,6 +431,12 @@ _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 _OWN_SCOPE: dict[int, tuple[ast.stmt, list[ast.AST]]] = {}  # id -> (statement, nodes): walked once
 
 
+def forget_walks() -> None:
+    """Drop the walks cached for an earlier notebook: they keep its whole trees alive, and a heap
+    that grows with every notebook converted makes each garbage collection slower."""
+    _OWN_SCOPE.clear()
+
+
 def _walk_own_scope(statement: ast.stmt) -> list[ast.AST]:
     """The nodes of a statement that run when it runs (not the bodies of functions it defines)."""
     cached = _OWN_SCOPE.get(id(statement))
@@ -447,8 +453,6 @@ def _walk_own_scope(statement: ast.stmt) -> list[ast.AST]:
                     found += [item for item in value if isinstance(item, ast.AST) and not isinstance(item, _SCOPES)]
                 elif isinstance(value, ast.AST) and not isinstance(value, _SCOPES):
                     found.append(value)
-    if len(_OWN_SCOPE) > 50_000:
-        _OWN_SCOPE.clear()
     _OWN_SCOPE[id(statement)] = (statement, found)
     return found
 
