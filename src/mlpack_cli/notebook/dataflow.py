@@ -22,7 +22,9 @@ from mlpack_cli.notebook import graph as gr
 from mlpack_cli.notebook import placement as pl
 from mlpack_cli.notebook import stages as st
 from mlpack_cli.notebook import versions as vs
-from mlpack_cli.notebook.names import BUILTINS, Names, analyze, bound_names, free_names, loaded_names, walk
+from mlpack_cli.notebook.names import (
+    BUILTINS, Names, Renamer, analyze, bound_names, free_names, loaded_names, walk,
+)
 
 # Names the generated module defines itself; notebook names that collide get a trailing "_".
 RESERVED = frozenset({*st.STAGES, "run", "monitoring"})
@@ -876,43 +878,8 @@ def _rename_reserved(cells: Sequence[ParsedCell]) -> dict[str, str]:
         renamed[name] = new
     if renamed:
         for cell in cells:
-            _Renamer(renamed).visit(cell.tree)
+            Renamer(renamed).visit(cell.tree)
     return renamed
-
-
-class _Renamer(ast.NodeTransformer):
-    def __init__(self, mapping: dict[str, str]) -> None:
-        self.mapping = mapping
-
-    def visit_Name(self, node: ast.Name) -> ast.Name:
-        node.id = self.mapping.get(node.id, node.id)
-        return node
-
-    def visit_arg(self, node: ast.arg) -> ast.arg:
-        node.arg = self.mapping.get(node.arg, node.arg)
-        self.generic_visit(node)
-        return node
-
-    def _definition(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> ast.AST:
-        node.name = self.mapping.get(node.name, node.name)
-        self.generic_visit(node)
-        return node
-
-    visit_FunctionDef = visit_AsyncFunctionDef = visit_ClassDef = _definition
-
-    def visit_alias(self, node: ast.alias) -> ast.alias:
-        bound = node.asname or node.name.split(".")[0]
-        if bound in self.mapping and node.name != "*":
-            if node.asname is None and "." in node.name:
-                return node  # "import a.b" binds "a"; a reserved top-level package name is left alone
-            node.asname = self.mapping[bound]
-        return node
-
-    def visit_Global(self, node: ast.Global | ast.Nonlocal) -> ast.AST:
-        node.names = [self.mapping.get(n, n) for n in node.names]
-        return node
-
-    visit_Nonlocal = visit_Global
 
 
 def _normalize(body: list[ast.stmt]) -> list[ast.stmt]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ast
 import builtins
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -277,3 +277,43 @@ class _Visitor(ast.NodeVisitor):
 
 
 _VISITS: dict[type, Callable[[_Visitor, Any], None]] = {}  # node class -> the _Visitor method for it
+
+
+class Renamer(ast.NodeTransformer):
+    """Renamed notebook names: every binding and use, not attributes or keyword-argument names."""
+
+    def __init__(self, mapping: Mapping[str, str]) -> None:
+        self.mapping = mapping
+
+    def visit_Name(self, node: ast.Name) -> ast.Name:
+        node.id = self.mapping.get(node.id, node.id)
+        return node
+
+    def visit_arg(self, node: ast.arg) -> ast.arg:
+        node.arg = self.mapping.get(node.arg, node.arg)
+        self.generic_visit(node)
+        return node
+
+    def _named(self, node: ast.AST) -> ast.AST:
+        name = getattr(node, "name", None)
+        if isinstance(name, str):
+            node.name = self.mapping.get(name, name)  # type: ignore[attr-defined]
+        self.generic_visit(node)
+        return node
+
+    visit_FunctionDef = visit_AsyncFunctionDef = visit_ClassDef = visit_ExceptHandler = visit_MatchAs = _named
+    visit_MatchStar = _named
+
+    def visit_alias(self, node: ast.alias) -> ast.alias:
+        bound = node.asname or node.name.split(".")[0]
+        if bound in self.mapping and node.name != "*":
+            if node.asname is None and "." in node.name:
+                return node
+            node.asname = self.mapping[bound]
+        return node
+
+    def visit_Global(self, node: ast.Global | ast.Nonlocal) -> ast.AST:
+        node.names = [self.mapping.get(n, n) for n in node.names]
+        return node
+
+    visit_Nonlocal = visit_Global

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from mlpack_cli.notebook.ipython import COMMENTS
+from mlpack_cli.notebook.names import Renamer
 from mlpack_cli.notebook.versions import RENAMED
 
 if TYPE_CHECKING:
@@ -340,7 +341,7 @@ class Sources:
         if dropped:
             _drop_nested(result, dropped)
         if named and edits.renamed:
-            _Renamer(edits.renamed).visit(result)
+            Renamer(edits.renamed).visit(result)
         if named and edits.helper_globals:
             _add_helper_globals(result, edits.helper_globals)
         return result
@@ -454,46 +455,6 @@ def _laid_out_as_unparse(lines: list[str], code: str, node: ast.stmt) -> bool:
 
 
 # -- the same edits on the AST (what the edited text must parse to) -------------------------------
-
-
-class _Renamer(ast.NodeTransformer):
-    """Renamed notebook names: every binding and use, not attributes or keyword-argument names."""
-
-    def __init__(self, mapping: Mapping[str, str]) -> None:
-        self.mapping = mapping
-
-    def visit_Name(self, node: ast.Name) -> ast.Name:
-        node.id = self.mapping.get(node.id, node.id)
-        return node
-
-    def visit_arg(self, node: ast.arg) -> ast.arg:
-        node.arg = self.mapping.get(node.arg, node.arg)
-        self.generic_visit(node)
-        return node
-
-    def _named(self, node: ast.AST) -> ast.AST:
-        name = getattr(node, "name", None)
-        if isinstance(name, str):
-            node.name = self.mapping.get(name, name)  # type: ignore[attr-defined]
-        self.generic_visit(node)
-        return node
-
-    visit_FunctionDef = visit_AsyncFunctionDef = visit_ClassDef = visit_ExceptHandler = visit_MatchAs = _named
-    visit_MatchStar = _named
-
-    def visit_alias(self, node: ast.alias) -> ast.alias:
-        bound = node.asname or node.name.split(".")[0]
-        if bound in self.mapping and node.name != "*":
-            if node.asname is None and "." in node.name:
-                return node
-            node.asname = self.mapping[bound]
-        return node
-
-    def visit_Global(self, node: ast.Global | ast.Nonlocal) -> ast.AST:
-        node.names = [self.mapping.get(n, n) for n in node.names]
-        return node
-
-    visit_Nonlocal = visit_Global
 
 
 def _add_helper_globals(node: ast.stmt, helper_globals: Mapping[str, Sequence[str]]) -> None:
