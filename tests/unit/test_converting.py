@@ -301,6 +301,7 @@ def _execute_with_ipython(notebook: Path, cwd: Path, monkeypatch: pytest.MonkeyP
     from IPython.core.interactiveshell import InteractiveShell
 
     monkeypatch.chdir(cwd)
+    monkeypatch.delenv("VIRTUAL_ENV", raising=False)  # IPython warns when it is not this interpreter's
     shell = InteractiveShell.instance()
     try:
         for cell in json.loads(notebook.read_text())["cells"]:
