@@ -66,6 +66,9 @@ class Artifact:
         kind = "wheel" if path.name.endswith(".whl") else "sdist"
         return cls(path=path, kind=kind, size=path.stat().st_size, sha256=digest)
 
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "path": str(self.path), "size": self.size, "sha256": self.sha256}
+
 
 @dataclass
 class BuildResult:
@@ -75,6 +78,14 @@ class BuildResult:
     installer: str
     source_date_epoch: int | None
     checks: list[str] = field(default_factory=list)  # what verification confirmed, one line each
+
+    def to_json(self) -> dict[str, Any]:
+        """What ``build --json`` prints."""
+        return {
+            "name": self.project.name, "version": self.project.version,
+            "artifacts": [artifact.to_json() for artifact in self.artifacts],
+            "installer": self.installer, "source_date_epoch": self.source_date_epoch, "checks": self.checks,
+        }
 
     @property
     def artifacts(self) -> list[Artifact]:

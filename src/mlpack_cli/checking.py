@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mlpack_cli.config import ProjectSettings, load_project, read_pyproject
 from mlpack_cli.errors import CheckFailed, EnvironmentProblem
@@ -83,6 +83,21 @@ class CheckResult:
     @property
     def failed(self) -> list[ToolRun]:
         return [run for run in self.runs if not run.ok]
+
+    def to_json(self) -> dict[str, Any]:
+        """What ``check --json`` prints: each tool's outcome and full output."""
+        return {
+            "ok": self.ok,
+            "isolated": self.isolated,
+            "wheel": self.wheel_name,
+            "wheel_sha256": self.wheel_sha256,
+            "tools": [
+                {"name": run.name, "ok": run.ok, "returncode": run.returncode, "summary": run.summary,
+                 "seconds": round(run.seconds, 3), "command": list(run.command), "output": run.output}
+                for run in self.runs
+            ],
+            "notes": self.notes,
+        }
 
 
 def project_python(root: Path) -> Path:

@@ -11,29 +11,90 @@ import contextlib
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Optional
+import enum
+from typing import TYPE_CHECKING, Annotated, Optional
 
+import click
 import typer
+from typer.core import TyperArgument, TyperCommand
 
 from mlpack_cli.errors import ExitCode, MlpackError
+
+if TYPE_CHECKING:
+    from mlpack_cli.console import Verbosity
+
+
+class _Command(TyperCommand):
+    """Help that shows an argument by its metavar alone (``DIR``), not also as a Python type (``<list[Path]>``)."""
+
+    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+        params = super().get_params(ctx)
+        for param in params:
+            if isinstance(param, TyperArgument) and param.metavar:
+                param.display_type_rich = lambda ctx: None  # type: ignore[method-assign]
+        return params
+
 
 app = typer.Typer(
     name="mlpack",
     help="Take a repository of Jupyter notebooks to a released wheel and a CI pipeline that ships it.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish and PowerShell
     rich_markup_mode=None,  # plain help and plain "Error:" usage messages, like pip and twine
     pretty_exceptions_show_locals=False,  # locals may hold credentials
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 
+class CiFile(str, enum.Enum):
+    gitlab = "gitlab"
+    jenkins = "jenkins"
+    both = "both"
+    none = "none"
+
+
+class PipelineKind(str, enum.Enum):
+    gitlab = "gitlab"
+    jenkins = "jenkins"
+    both = "both"
+
+
+class Installer(str, enum.Enum):
+    uv = "uv"
+    pip = "pip"
+
+
+class DeploymentTier(str, enum.Enum):  # GitLab's environment tiers
+    production = "production"
+    staging = "staging"
+    testing = "testing"
+    development = "development"
+    other = "other"
+
+
+# Every command takes these; --json implies a quiet stdout (the report is the only thing printed there).
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print only warnings and errors.")]
+Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Also print the tools' full output.")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")]
+ProjectPath = Annotated[Path, typer.Argument(metavar="PATH", help="The project (or a folder inside it).")]
+
+
+def _verbosity(quiet: bool, verbose: bool, as_json: bool = False) -> Verbosity:
+    from mlpack_cli.console import Verbosity
+
+    if quiet and verbose:
+        raise typer.BadParameter("--quiet and --verbose exclude each other")
+    return Verbosity.QUIET if quiet or as_json else Verbosity.VERBOSE if verbose else Verbosity.NORMAL
+
+
 @contextlib.contextmanager
-def handle_errors() -> Iterator[None]:
+def handle_errors(verbosity: Verbosity | None = None) -> Iterator[None]:
     """Turn our errors into ``Error:``/``Hint:`` lines and the error's exit code; install the reporter."""
     from mlpack_cli import console
     from mlpack_cli.reporting import using_reporter
 
+    if verbosity is not None:
+        console.set_verbosity(verbosity)
     try:
         with using_reporter(console.ConsoleReporter()):
             yield
@@ -66,22 +127,38 @@ def _interactive() -> bool:
     return sys.stdin is not None and sys.stdin.isatty()
 
 
-@app.command()
+@app.command(cls=_Command)
 def init(
-    path: Annotated[Path, typer.Argument(help="Directory to turn into a project (created if missing).")] = Path("."),
-    name: Annotated[Optional[str], typer.Option(help="Project (distribution) name; default: the directory.")] = None,
-    description: Annotated[Optional[str], typer.Option(help="One-line summary for the package metadata.")] = None,
-    author: Annotated[Optional[str], typer.Option(help="Author name; default: git config user.name.")] = None,
-    email: Annotated[Optional[str], typer.Option(help="Author e-mail; default: git config user.email.")] = None,
-    python: Annotated[Optional[str], typer.Option(help="requires-python specifier [default: >=3.10].")] = None,
-    license: Annotated[Optional[str], typer.Option(help="SPDX license expression [default: MIT].")] = None,
-    ci: Annotated[str, typer.Option(help="CI file to write: gitlab, jenkins, both or none.")] = "gitlab",
+    path: Annotated[
+        Path, typer.Argument(metavar="DIR", help="Directory to turn into a project (created if missing).")
+    ] = Path("."),
+    name: Annotated[
+        Optional[str], typer.Option(metavar="NAME", help="Project (distribution) name; default: the directory.")
+    ] = None,
+    description: Annotated[
+        Optional[str], typer.Option(metavar="TEXT", help="One-line summary for the package metadata.")
+    ] = None,
+    author: Annotated[
+        Optional[str], typer.Option(metavar="NAME", help="Author name; default: git config user.name.")
+    ] = None,
+    email: Annotated[
+        Optional[str], typer.Option(metavar="EMAIL", help="Author e-mail; default: git config user.email.")
+    ] = None,
+    python: Annotated[
+        Optional[str], typer.Option(metavar="SPECIFIER", help="requires-python specifier [default: >=3.10].")
+    ] = None,
+    license: Annotated[
+        Optional[str], typer.Option(metavar="SPDX", help="SPDX license expression [default: MIT].")
+    ] = None,
+    ci: Annotated[CiFile, typer.Option(help="CI file to write.", case_sensitive=False)] = CiFile.gitlab,
     example: Annotated[bool, typer.Option("--example", help="Also write the example notebook and its data.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Replace existing files and conflicting values.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would change; write nothing.")] = False,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
 ) -> None:
     """Scaffold a PEP 621 project (src layout, tests, docs, noxfile, CI) without clobbering your files."""
-    with handle_errors():
+    with handle_errors(_verbosity(quiet, verbose)):
         from mlpack_cli import console, scaffold
 
         if _interactive():
@@ -92,7 +169,7 @@ def init(
             email = email or typer.prompt("E-mail", default=git_email or "", show_default=bool(git_email)) or None
         settings = scaffold.InitSettings(
             path=path, name=name, description=description, author=author, email=email,
-            python=python, license=license, ci=ci, example=example, force=force,
+            python=python, license=license, ci=ci.value, example=example, force=force,
         )
         result = scaffold.init_project(settings, dry_run=dry_run)
         console.print_plan(result.plan, title=f"mlpack init {result.root}", dry_run=dry_run)
@@ -107,140 +184,11 @@ def init(
             console.info(f"Project {result.name!r} (import name {result.package!r}) is ready in {result.root}.")
 
 
-@app.command()
-def check(
-    path: Annotated[Path, typer.Argument(help="The project (or a folder inside it).")] = Path("."),
-    lint_only: Annotated[bool, typer.Option("--lint-only", help="Run flake8 only.")] = False,
-    tests_only: Annotated[bool, typer.Option("--tests-only", help="Run pytest only.")] = False,
-    isolated: Annotated[bool, typer.Option("--isolated", help="Test the built wheel in a fresh virtualenv.")] = False,
-) -> None:
-    """Run flake8 and pytest at the same time; exit 3 when either fails."""
-    with handle_errors():
-        from mlpack_cli import checking, release_output
-
-        if lint_only and tests_only:
-            raise typer.BadParameter("--lint-only and --tests-only exclude each other")
-        settings = checking.CheckSettings(root=path, lint=not tests_only, tests=not lint_only, isolated=isolated)
-        with release_output.check_progress():
-            result = checking.run_checks(settings)
-        release_output.print_check(result)
-        checking.require_ok(result, with_output=False)
-
-
-@app.command()
-def build(
-    path: Annotated[Path, typer.Argument(help="The project (or a folder inside it).")] = Path("."),
-    outdir: Annotated[Optional[Path], typer.Option("--outdir", "-o", help="Where to put them; default dist/.")] = None,
-    no_isolation: Annotated[bool, typer.Option("--no-isolation", help="Build in this environment.")] = False,
-    installer: Annotated[Optional[str], typer.Option(help="uv or pip; default uv when available.")] = None,
-) -> None:
-    """Build the sdist, then the wheel from it; verify both and print their sizes and sha256."""
-    with handle_errors():
-        from mlpack_cli import building, release_output
-
-        settings = building.BuildSettings(root=path, outdir=outdir, isolation=not no_isolation, installer=installer)
-        release_output.print_build(building.build_project(settings))
-
-
-@app.command()
-def publish(
-    dists: Annotated[Optional[list[Path]], typer.Argument(help="Files to upload; default: this version's.")] = None,
-    repository: Annotated[Optional[str], typer.Option("--repository", "-r", help="A ~/.pypirc section.")] = None,
-    repository_url: Annotated[Optional[str], typer.Option(help="The index's upload URL.")] = None,
-    index_url: Annotated[Optional[str], typer.Option(help="Its simple API, if not derived from the URL.")] = None,
-    username: Annotated[Optional[str], typer.Option("--username", "-u", help="Default: TWINE_USERNAME etc.")] = None,
-    config_file: Annotated[Optional[Path], typer.Option(help="The .pypirc to read; default ~/.pypirc.")] = None,
-    skip_existing: Annotated[
-        bool, typer.Option("--skip-existing", help="Upload nothing, without error, if the index has these files.")
-    ] = False,
-) -> None:
-    """Upload with twine (password from TWINE_PASSWORD, CI_JOB_TOKEN, .pypirc or keyring)."""
-    with handle_errors():
-        from mlpack_cli import publishing, release_output
-
-        settings = publishing.PublishSettings(
-            root=Path("."), dists=tuple(dists or ()), repository=repository, repository_url=repository_url,
-            index_url=index_url, username=username, config_file=config_file, skip_existing=skip_existing,
-        )
-        release_output.print_publish(publishing.publish(settings))
-
-
-@app.command()
-def release(
-    path: Annotated[Path, typer.Argument(help="The project (or a folder inside it).")] = Path("."),
-    bump: Annotated[str, typer.Option(help="patch, minor, major or a version such as 2.0.0.")] = "patch",
-    repository: Annotated[Optional[str], typer.Option("--repository", "-r", help="A ~/.pypirc section.")] = None,
-    repository_url: Annotated[Optional[str], typer.Option(help="The index's upload URL.")] = None,
-    index_url: Annotated[Optional[str], typer.Option(help="Its simple API, if not derived from the URL.")] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Every step but the upload and the tag.")] = False,
-    no_tag: Annotated[bool, typer.Option("--no-tag", help="Commit the bump but make no tag.")] = False,
-    allow_dirty: Annotated[bool, typer.Option("--allow-dirty", help="Release from a tree with changes.")] = False,
-    isolated: Annotated[bool, typer.Option("--isolated", help="Run the tests against the built wheel.")] = False,
-) -> None:
-    """Clean tree, notebooks in sync, bump, check, build, verify, publish, tag; rolled back on failure."""
-    with handle_errors():
-        from mlpack_cli import release as releasing
-        from mlpack_cli import release_output
-
-        settings = releasing.ReleaseSettings(
-            root=path, bump=bump, repository=repository, repository_url=repository_url, index_url=index_url,
-            dry_run=dry_run, tag=not no_tag, allow_dirty=allow_dirty, isolated_check=isolated,
-        )
-        release_output.print_release(releasing.release(settings))
-
-
-@app.command("ci")
-def ci_command(
-    kind: Annotated[str, typer.Argument(help="Pipeline to write: gitlab, jenkins or both.")],
-    path: Annotated[Path, typer.Argument(help="The project (any directory inside it).")] = Path("."),
-    python_image: Annotated[Optional[str], typer.Option(help="Image the jobs run in.")] = None,
-    index: Annotated[Optional[str], typer.Option(help="Publish to: gitlab, pypi, testpypi or an upload URL.")] = None,
-    image: Annotated[Optional[str], typer.Option(help="Image repository; GitLab: $CI_REGISTRY_IMAGE.")] = None,
-    environment: Annotated[Optional[str], typer.Option(help="Deploy environment name.")] = None,
-    environment_url: Annotated[Optional[str], typer.Option(help="URL of the deployed environment.")] = None,
-    deployment_tier: Annotated[Optional[str], typer.Option(help="production, staging, testing, ...")] = None,
-    container: Annotated[Optional[bool], typer.Option("--container/--no-container", help="Image + smoke jobs.")] = None,
-    deploy: Annotated[Optional[bool], typer.Option("--deploy/--no-deploy", help="Deploy job.")] = None,
-    monitor: Annotated[Optional[bool], typer.Option("--monitor/--no-monitor", help="Webhook job.")] = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace generated files you have edited.")] = False,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show changes and diffs; write nothing.")] = False,
-) -> None:
-    """Write .gitlab-ci.yml and/or Jenkinsfile (and a Dockerfile) from tool.mlpack.ci in pyproject.toml."""
-    with handle_errors():
-        from mlpack_cli import ci, console
-        from mlpack_cli.redaction import redact_url
-
-        overrides = {
-            "python-image": python_image, "index": index, "image": image, "environment": environment,
-            "environment-url": environment_url, "deployment-tier": deployment_tier, "container": container,
-            "deploy": deploy, "monitor": monitor,
-        }
-        result = ci.write_ci(path, kind, overrides, force=force, dry_run=dry_run)
-        console.print_plan(result.plan, title=f"mlpack ci {kind} {result.root}", dry_run=dry_run)
-        for difference in result.differences if dry_run else ():
-            typer.echo(redact_url(difference.diff))
-        if dry_run:  # the real run would stop here: so does the dry run, with the same exit code
-            result.refuse_dropped_edits(dry_run=True)
-
-
-@app.command()
-def quickstart(
-    path: Annotated[Path, typer.Argument(help="A new directory for the example project.")] = Path("mlpack-quickstart"),
-    name: Annotated[Optional[str], typer.Option(help="Project name; default: the directory name.")] = None,
-) -> None:
-    """Example notebook to installed wheel: init, convert, check, build, install, run; prints the metrics."""
-    with handle_errors():
-        from mlpack_cli import quickstart as starting
-        from mlpack_cli import release_output
-
-        result = starting.quickstart(starting.QuickstartSettings(path=path, name=name))
-        release_output.print_quickstart(result)
-
-
-@app.command()
+@app.command(cls=_Command)
 def convert(
     paths: Annotated[
-        Optional[list[Path]], typer.Argument(help="Notebooks or directories (default: [tool.mlpack] notebooks).")
+        Optional[list[Path]],
+        typer.Argument(metavar="NOTEBOOK|DIR", help="Notebooks or directories (default: [tool.mlpack] notebooks)."),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace generated files even if you edited them.")] = False,
     check: Annotated[
@@ -252,16 +200,18 @@ def convert(
     explain: Annotated[
         bool, typer.Option("--explain", help="Show which stage each cell went to, and why; writes nothing.")
     ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    as_json: AsJson = False,
     skip_invalid_cells: Annotated[
         bool, typer.Option(
             "--skip-invalid-cells", help="Keep cells that are not valid Python as commented-out TODO code."
         )
     ] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would change; write nothing.")] = False,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
 ) -> None:
     """Turn notebooks into pipeline modules (load, preprocess, train, evaluate, export) with tests."""
-    with handle_errors():
+    with handle_errors(_verbosity(quiet, verbose, as_json)):
         from mlpack_cli import convert_output
         from mlpack_cli.converting import ConvertSettings, check_modules, convert_project
 
@@ -275,6 +225,200 @@ def convert(
         result = convert_project(settings)
         convert_output.print_result(result, explain=explain, as_json=as_json)
         convert_output.raise_for_failures(result)
+
+
+@app.command(cls=_Command)
+def check(
+    path: ProjectPath = Path("."),
+    lint_only: Annotated[bool, typer.Option("--lint-only", help="Run flake8 only.")] = False,
+    tests_only: Annotated[bool, typer.Option("--tests-only", help="Run pytest only.")] = False,
+    isolated: Annotated[bool, typer.Option("--isolated", help="Test the built wheel in a fresh virtualenv.")] = False,
+    as_json: AsJson = False,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
+) -> None:
+    """Run flake8 and pytest at the same time; exit 3 when either fails."""
+    with handle_errors(_verbosity(quiet, verbose, as_json)):
+        from mlpack_cli import checking, console, release_output
+
+        if lint_only and tests_only:
+            raise typer.BadParameter("--lint-only and --tests-only exclude each other")
+        settings = checking.CheckSettings(root=path, lint=not tests_only, tests=not lint_only, isolated=isolated)
+        with release_output.check_progress():
+            result = checking.run_checks(settings)
+        if as_json:
+            console.print_json(result.to_json())
+        else:
+            release_output.print_check(result)
+        checking.require_ok(result, with_output=False)
+
+
+@app.command(cls=_Command)
+def build(
+    path: ProjectPath = Path("."),
+    outdir: Annotated[
+        Optional[Path], typer.Option("--outdir", "-o", metavar="DIR", help="Where to put them; default dist/.")
+    ] = None,
+    no_isolation: Annotated[bool, typer.Option("--no-isolation", help="Build in this environment.")] = False,
+    installer: Annotated[
+        Optional[Installer], typer.Option(help="Installer of the build environment; default uv when available.")
+    ] = None,
+    as_json: AsJson = False,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
+) -> None:
+    """Build the sdist, then the wheel from it; verify both and print their sizes and sha256."""
+    with handle_errors(_verbosity(quiet, verbose, as_json)):
+        from mlpack_cli import building, console, release_output
+
+        settings = building.BuildSettings(root=path, outdir=outdir, isolation=not no_isolation,
+                                          installer=installer.value if installer else None)
+        result = building.build_project(settings)
+        if as_json:
+            console.print_json(result.to_json())
+        else:
+            release_output.print_build(result)
+
+
+@app.command(cls=_Command)
+def publish(
+    dists: Annotated[
+        Optional[list[Path]], typer.Argument(metavar="DIST", help="Files to upload; default: this version's.")
+    ] = None,
+    repository: Annotated[
+        Optional[str], typer.Option("--repository", "-r", metavar="SECTION", help="A ~/.pypirc section.")
+    ] = None,
+    repository_url: Annotated[Optional[str], typer.Option(metavar="URL", help="The index's upload URL.")] = None,
+    index_url: Annotated[
+        Optional[str], typer.Option(metavar="URL", help="Its simple API, if not derived from the URL.")
+    ] = None,
+    username: Annotated[
+        Optional[str], typer.Option("--username", "-u", metavar="NAME", help="Default: TWINE_USERNAME etc.")
+    ] = None,
+    config_file: Annotated[
+        Optional[Path], typer.Option(metavar="FILE", help="The .pypirc to read; default ~/.pypirc.")
+    ] = None,
+    skip_existing: Annotated[
+        bool, typer.Option("--skip-existing", help="Upload nothing, without error, if the index has these files.")
+    ] = False,
+    as_json: AsJson = False,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
+) -> None:
+    """Upload with twine (password from TWINE_PASSWORD, CI_JOB_TOKEN, .pypirc or keyring)."""
+    with handle_errors(_verbosity(quiet, verbose, as_json)):
+        from mlpack_cli import console, publishing, release_output
+
+        settings = publishing.PublishSettings(
+            root=Path("."), dists=tuple(dists or ()), repository=repository, repository_url=repository_url,
+            index_url=index_url, username=username, config_file=config_file, skip_existing=skip_existing,
+        )
+        result = publishing.publish(settings)
+        if as_json:
+            console.print_json(result.to_json())
+        else:
+            release_output.print_publish(result)
+
+
+@app.command(cls=_Command)
+def release(
+    path: ProjectPath = Path("."),
+    bump: Annotated[
+        str, typer.Option(metavar="patch|minor|major|VERSION", help="The part to bump, or the new version.")
+    ] = "patch",
+    repository: Annotated[
+        Optional[str], typer.Option("--repository", "-r", metavar="SECTION", help="A ~/.pypirc section.")
+    ] = None,
+    repository_url: Annotated[Optional[str], typer.Option(metavar="URL", help="The index's upload URL.")] = None,
+    index_url: Annotated[
+        Optional[str], typer.Option(metavar="URL", help="Its simple API, if not derived from the URL.")
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Every step but the upload and the tag.")] = False,
+    no_tag: Annotated[bool, typer.Option("--no-tag", help="Commit the bump but make no tag.")] = False,
+    allow_dirty: Annotated[bool, typer.Option("--allow-dirty", help="Release from a tree with changes.")] = False,
+    isolated: Annotated[bool, typer.Option("--isolated", help="Run the tests against the built wheel.")] = False,
+    as_json: AsJson = False,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
+) -> None:
+    """Clean tree, notebooks in sync, bump, check, build, verify, publish, tag; rolled back on failure."""
+    with handle_errors(_verbosity(quiet, verbose, as_json)):
+        from mlpack_cli import console, release_output
+        from mlpack_cli import release as releasing
+
+        settings = releasing.ReleaseSettings(
+            root=path, bump=bump, repository=repository, repository_url=repository_url, index_url=index_url,
+            dry_run=dry_run, tag=not no_tag, allow_dirty=allow_dirty, isolated_check=isolated,
+        )
+        result = releasing.release(settings)
+        if as_json:
+            console.print_json(result.to_json())
+        else:
+            release_output.print_release(result)
+
+
+@app.command("ci", cls=_Command)
+def ci_command(
+    kind: Annotated[PipelineKind, typer.Argument(help="Pipeline to write.", case_sensitive=False)],
+    path: Annotated[Path, typer.Argument(metavar="PATH", help="The project (any directory inside it).")] = Path("."),
+    python_image: Annotated[Optional[str], typer.Option(metavar="IMAGE", help="Image the jobs run in.")] = None,
+    index: Annotated[
+        Optional[str],
+        typer.Option(metavar="gitlab|pypi|testpypi|URL", help="Where the publish job uploads."),
+    ] = None,
+    image: Annotated[
+        Optional[str], typer.Option(metavar="REPOSITORY", help="Image repository; GitLab: $CI_REGISTRY_IMAGE.")
+    ] = None,
+    environment: Annotated[Optional[str], typer.Option(metavar="NAME", help="Deploy environment name.")] = None,
+    environment_url: Annotated[
+        Optional[str], typer.Option(metavar="URL", help="URL of the deployed environment.")
+    ] = None,
+    deployment_tier: Annotated[
+        Optional[DeploymentTier], typer.Option(help="GitLab's tier of the environment.", case_sensitive=False)
+    ] = None,
+    container: Annotated[Optional[bool], typer.Option("--container/--no-container", help="Image + smoke jobs.")] = None,
+    deploy: Annotated[Optional[bool], typer.Option("--deploy/--no-deploy", help="Deploy job.")] = None,
+    monitor: Annotated[Optional[bool], typer.Option("--monitor/--no-monitor", help="Webhook job.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace generated files you have edited.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show changes and diffs; write nothing.")] = False,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
+) -> None:
+    """Write .gitlab-ci.yml and/or Jenkinsfile (and a Dockerfile) from tool.mlpack.ci in pyproject.toml."""
+    with handle_errors(_verbosity(quiet, verbose)):
+        from mlpack_cli import ci, console
+        from mlpack_cli.redaction import redact_url
+
+        overrides = {
+            "python-image": python_image, "index": index, "image": image, "environment": environment,
+            "environment-url": environment_url,
+            "deployment-tier": deployment_tier.value if deployment_tier else None, "container": container,
+            "deploy": deploy, "monitor": monitor,
+        }
+        result = ci.write_ci(path, kind.value, overrides, force=force, dry_run=dry_run)
+        console.print_plan(result.plan, title=f"mlpack ci {kind.value} {result.root}", dry_run=dry_run)
+        for difference in result.differences if dry_run else ():
+            console.stdout().print(console.escape(redact_url(difference.diff)), soft_wrap=True)
+        if dry_run:  # the real run would stop here: so does the dry run, with the same exit code
+            result.refuse_dropped_edits(dry_run=True)
+
+
+@app.command(cls=_Command)
+def quickstart(
+    path: Annotated[
+        Path, typer.Argument(metavar="DIR", help="A new directory for the example project.")
+    ] = Path("mlpack-quickstart"),
+    name: Annotated[Optional[str], typer.Option(metavar="NAME", help="Project name; default: the directory.")] = None,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
+) -> None:
+    """Example notebook to installed wheel: init, convert, check, build, install, run; prints the metrics."""
+    with handle_errors(_verbosity(quiet, verbose)):
+        from mlpack_cli import quickstart as starting
+        from mlpack_cli import release_output
+
+        result = starting.quickstart(starting.QuickstartSettings(path=path, name=name))
+        release_output.print_quickstart(result)
 
 
 def main() -> None:

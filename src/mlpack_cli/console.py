@@ -6,10 +6,12 @@ its way out: a URL's password never reaches the terminal or a CI log, whichever 
 
 from __future__ import annotations
 
+import enum
 import functools
+import json
 import os
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mlpack_cli.errors import MlpackError
 from mlpack_cli.redaction import redact_url
@@ -23,6 +25,28 @@ if TYPE_CHECKING:
 # Piped or captured output (CI logs, `| grep`) has no terminal width; rich would assume 80 columns
 # and cut paths short. Lines are not wrapped there and tables get room for full paths.
 PIPED_WIDTH = 200
+
+
+class Verbosity(enum.IntEnum):
+    """``--quiet``: warnings and errors only; ``--verbose``: also the tools' full output."""
+
+    QUIET = -1
+    NORMAL = 0
+    VERBOSE = 1
+
+
+_verbosity = Verbosity.NORMAL
+
+
+def set_verbosity(level: Verbosity) -> None:
+    """Set once per command by the CLI, before anything is printed."""
+    global _verbosity
+    _verbosity = level
+    stdout().quiet = level is Verbosity.QUIET
+
+
+def verbosity() -> Verbosity:
+    return _verbosity
 
 
 @functools.lru_cache(maxsize=None)
@@ -47,6 +71,22 @@ def escape(text: str) -> str:
     from rich.markup import escape as rich_escape
 
     return rich_escape(text)
+
+
+def _redacted(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact_url(value)
+    if isinstance(value, dict):
+        return {key: _redacted(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_redacted(item) for item in value]
+    return value
+
+
+def print_json(data: dict[str, Any]) -> None:
+    """A command's ``--json`` report on stdout, every string redacted; written even under ``--quiet``."""
+    sys.stdout.write(json.dumps(_redacted(data), indent=2, ensure_ascii=False, default=str) + "\n")
+    sys.stdout.flush()
 
 
 def print_error(error: MlpackError) -> None:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import shlex
-import sys
 from typing import TYPE_CHECKING
 
 from mlpack_cli import console
@@ -19,7 +17,7 @@ STAGE_COLUMNS = ("load", "preprocess", "train", "evaluate", "export", "helpers")
 
 def print_result(result: ConvertResult, *, explain: bool, as_json: bool) -> None:
     if as_json:
-        sys.stdout.write(json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n")
+        console.print_json(result.to_json())
         return
     from rich.table import Table
 
@@ -85,7 +83,7 @@ def finish_check(found: ModuleCheck, *, as_json: bool) -> None:
     """Print what ``convert --check`` found; exit 6 when a notebook cannot be converted, else 1 when a
     module is stale or a generated file outlived its notebook, else 0."""
     if as_json:
-        sys.stdout.write(json.dumps(found.to_json(), indent=2) + "\n")
+        console.print_json(found.to_json())
     elif found.ok:
         console.info("Every notebook's module is in step with its notebook.")
     for stale in found.stale if not as_json else []:

@@ -106,6 +106,18 @@ class PublishResult:
     def install_command(self) -> str:
         return f"pip install --index-url {redact_url(self.target.pip_index)} {self.name}=={self.version}"
 
+    def to_json(self) -> dict[str, Any]:
+        """What ``publish --json`` prints: where to and what, never a credential (only where it came from)."""
+        return {
+            "name": self.name, "version": self.version,
+            "upload_url": redact_url(self.target.upload_url), "index": redact_url(self.target.pip_index),
+            "target_source": self.target.source, "username_source": self.credentials.username_source,
+            "password_source": self.credentials.password_source,
+            "uploaded": [str(path) for path in self.uploaded], "skipped": [str(path) for path in self.skipped],
+            "completed": [str(path) for path in self.completed], "notes": self.notes,
+            "install_command": self.install_command,
+        }
+
 
 # -- where to ----------------------------------------------------------------------------------
 

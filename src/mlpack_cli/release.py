@@ -20,7 +20,7 @@ import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mlpack_cli.config import PYPROJECT, load_project, parse_pyproject
 from mlpack_cli.errors import CheckFailed, EnvironmentProblem, ExitCode, InvalidInput, MlpackError, ReleaseFailed
@@ -73,6 +73,18 @@ class ReleaseResult:
     published_to: str | None = None  # the upload URL, once the upload succeeded
     notes: list[str] = field(default_factory=list)
     preflight_problems: list[str] = field(default_factory=list)  # a dry run's: a real release would stop
+
+    def to_json(self) -> dict[str, Any]:
+        """What ``release --json`` prints."""
+        return {
+            "name": self.name, "old_version": self.old_version, "new_version": self.new_version,
+            "dry_run": self.dry_run,
+            "steps": [{"name": s.name, "status": s.status, "seconds": round(s.seconds, 3), "detail": s.detail}
+                      for s in self.steps],
+            "artifacts": [str(path) for path in self.artifacts], "tag": self.tag,
+            "published_to": self.published_to, "install_command": self.install_command,
+            "push_command": self.push_command, "notes": self.notes, "preflight_problems": self.preflight_problems,
+        }
 
 
 # -- versions --------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mlpack_cli.console import escape, stdout
+from mlpack_cli.console import Verbosity, escape, stdout, verbosity
 from mlpack_cli.redaction import redact_url
 
 if TYPE_CHECKING:
@@ -83,8 +83,8 @@ def check_progress() -> Iterator[None]:
 
 
 def print_check(result: CheckResult) -> None:
-    """The failures in full, then one summary line per tool."""
-    for run in result.failed:
+    """The failures in full (with ``--verbose``, every tool's output), then one summary line per tool."""
+    for run in result.runs if verbosity() is Verbosity.VERBOSE else result.failed:
         stdout().rule(f"{run.name} output")
         stdout().print(escape(redact_url(run.output.rstrip())), soft_wrap=True)
     for note in result.notes:

@@ -72,8 +72,6 @@ def test_edited_file_is_refused_with_exit_5_then_shown_then_forced(
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("travis",), "unknown CI kind 'travis'"),
-        (("gitlab", "--deployment-tier", "prod"), "deployment-tier 'prod'"),
         (("gitlab", "--index", "https://me:token@example.org/"), "appears to contain a credential"),
     ],
 )
@@ -82,6 +80,22 @@ def test_bad_input_exits_4(project: Path, run_cli: Callable[..., Result], args: 
     assert result.exit_code == ExitCode.INVALID_INPUT
     assert message in result.stderr
     assert "\nHint: " in result.stderr
+    assert not (project / ".gitlab-ci.yml").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "choices"),
+    [
+        (("travis",), "'gitlab', 'jenkins', 'both'"),
+        (("gitlab", "--deployment-tier", "prod"), "'production', 'staging', 'testing', 'development', 'other'"),
+    ],
+)
+def test_an_unknown_choice_is_a_usage_error_listing_the_choices(
+    project: Path, run_cli: Callable[..., Result], args: tuple[str, ...], choices: str
+) -> None:
+    result = run_cli("ci", args[0], project, *args[1:])
+    assert result.exit_code == ExitCode.USAGE
+    assert f"is not one of {choices}" in result.stderr
     assert not (project / ".gitlab-ci.yml").exists()
 
 
