@@ -13,7 +13,7 @@ nox.options.sessions = ["lint", "tests"]
 
 @nox.session
 def lint(session):
-    session.install("flake8>=7", "mypy>=1.10", "-e", ".")
+    session.install("flake8>=7", "mypy>=1.10", "types-flake8", "types-pyflakes", "-e", ".")
     session.run("flake8", "src", "tests", "benchmarks", "noxfile.py")
     session.run("mypy")
 

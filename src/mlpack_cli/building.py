@@ -25,6 +25,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Literal
 
 from mlpack_cli.config import ProjectSettings, load_project, read_pyproject
+from mlpack_cli.distfiles import dist_kind, parse_dist_filename
 from mlpack_cli.errors import BuildFailed, EnvironmentProblem, SecretInArtifact
 from mlpack_cli.reporting import reporter, timed_step
 
@@ -63,8 +64,7 @@ class Artifact:
     @classmethod
     def from_path(cls, path: Path) -> Artifact:
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        kind = "wheel" if path.name.endswith(".whl") else "sdist"
-        return cls(path=path, kind=kind, size=path.stat().st_size, sha256=digest)
+        return cls(path=path, kind=dist_kind(path.name), size=path.stat().st_size, sha256=digest)
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "path": str(self.path), "size": self.size, "sha256": self.sha256}
@@ -417,7 +417,7 @@ def verify_artifacts(project: ProjectSettings, sdist: Path, wheel: Path) -> list
 
 
 def _metadata_problems(project: ProjectSettings, sdist: Path, wheel: Path) -> list[str]:
-    from packaging.utils import canonicalize_name, parse_sdist_filename, parse_wheel_filename
+    from packaging.utils import canonicalize_name
     from packaging.version import InvalidVersion, Version
 
     problems: list[str] = []
@@ -426,8 +426,8 @@ def _metadata_problems(project: ProjectSettings, sdist: Path, wheel: Path) -> li
     except InvalidVersion:
         return [f"pyproject.toml version {project.version!r} is not a PEP 440 version"]
     name = canonicalize_name(project.name)
-    wheel_name, wheel_version, _, _ = parse_wheel_filename(wheel.name)
-    sdist_name, sdist_version = parse_sdist_filename(sdist.name)
+    wheel_name, wheel_version, _ = parse_dist_filename(wheel.name)
+    sdist_name, sdist_version, _ = parse_dist_filename(sdist.name)
     for label, (got_name, got_version) in {
         wheel.name: (wheel_name, wheel_version),
         sdist.name: (sdist_name, sdist_version),
@@ -506,21 +506,16 @@ def _package_data_patterns(project: ProjectSettings) -> dict[str, list[str]]:
 
 def find_artifacts(project: ProjectSettings, outdir: Path | None = None) -> list[Path]:
     """The sdist and wheel of the project's current version in ``outdir`` (default dist/)."""
-    from packaging.utils import canonicalize_name, parse_sdist_filename, parse_wheel_filename
+    from packaging.utils import canonicalize_name
     from packaging.version import Version
 
     directory = outdir or project.root / DEFAULT_OUTDIR
     found: list[Path] = []
     for path in sorted(directory.glob("*")):
         try:
-            if path.name.endswith(".whl"):
-                name, version, _, _ = parse_wheel_filename(path.name)
-            elif path.name.endswith(".tar.gz"):
-                name, version = parse_sdist_filename(path.name)
-            else:
-                continue
+            name, version, _ = parse_dist_filename(path.name)
         except ValueError:
             continue
-        if canonicalize_name(name) == canonicalize_name(project.name) and version == Version(project.version or "0"):
+        if name == canonicalize_name(project.name) and version == Version(project.version or "0"):
             found.append(path)
     return found

@@ -1,7 +1,7 @@
 """The ``mlpack`` command: a thin Typer layer over the library.
 
 Each command parses options, calls one library function inside :func:`handle_errors`, and prints
-the result. Heavy modules (nbconvert, build, twine, jinja2, flake8, rich) are imported inside the
+the result. Heavy modules (build, twine, jinja2, nbformat, libcst, rich) are imported inside the
 commands, so ``mlpack --help`` and ``mlpack --version`` stay fast.
 """
 
@@ -12,9 +12,8 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 import enum
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
-import click
 import typer
 from typer.core import TyperArgument, TyperCommand
 
@@ -27,7 +26,7 @@ if TYPE_CHECKING:
 class _Command(TyperCommand):
     """Help that shows an argument by its metavar alone (``DIR``), not also as a Python type (``<list[Path]>``)."""
 
-    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+    def get_params(self, ctx: Any) -> list[Any]:  # ctx: typer's own click Context
         params = super().get_params(ctx)
         for param in params:
             if isinstance(param, TyperArgument) and param.metavar:

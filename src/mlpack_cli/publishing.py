@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
+from mlpack_cli.distfiles import dist_kind, parse_dist_filename
 from mlpack_cli.errors import ExitCode, InvalidInput, PublishFailed
 from mlpack_cli.redaction import redact_url
 from mlpack_cli.reporting import reporter
@@ -333,20 +334,15 @@ def published_files(target: Target, name: str, credentials: Credentials | None,
 
 def versions_in(filenames: Sequence[str], name: str) -> set[str]:
     """The versions those sdists and wheels belong to (unparseable names are ignored)."""
-    from packaging.utils import canonicalize_name, parse_sdist_filename, parse_wheel_filename
+    from packaging.utils import canonicalize_name
 
     versions: set[str] = set()
     for filename in filenames:
         try:
-            if filename.endswith(".whl"):
-                found, version, _, _ = parse_wheel_filename(filename)
-            elif filename.endswith((".tar.gz", ".zip")):
-                found, version = parse_sdist_filename(filename)
-            else:
-                continue
+            found, version, _ = parse_dist_filename(filename)
         except ValueError:
             continue
-        if canonicalize_name(found) == canonicalize_name(name):
+        if found == canonicalize_name(name):
             versions.add(str(version))
     return versions
 
@@ -450,7 +446,7 @@ def preflight(settings: PublishSettings, name: str, version: str, *, dry_run: bo
             raise
         return Preflight(target, credentials, f"index {target.upload_url}", problems + [error.message])
     existing = _of_version(files, name, version)
-    kinds = {"wheel" if f.endswith(".whl") else "sdist" for f in existing}
+    kinds = {dist_kind(f) for f in existing}
     where = f"{target.upload_url} (from {target.source})"
     who = f"; {credentials.description}" if credentials else ""
     if {"sdist", "wheel"} <= kinds:
@@ -476,15 +472,10 @@ def _skip_note(target: Target, name: str, version: str, dists: Sequence[Path],
 
 
 def _artifact_identity(dists: Sequence[Path]) -> tuple[str, str]:
-    from packaging.utils import parse_sdist_filename, parse_wheel_filename
-
     identities = set()
     for dist in dists:
         try:
-            if dist.name.endswith(".whl"):
-                name, version, _, _ = parse_wheel_filename(dist.name)
-            else:
-                name, version = parse_sdist_filename(dist.name)
+            name, version, _ = parse_dist_filename(dist.name)
         except ValueError as exc:
             raise InvalidInput(f"{dist.name} is not an sdist or wheel file name",
                                hint=f"{exc}. Name the .tar.gz and .whl files that `mlpack build` made.") from exc

@@ -30,8 +30,11 @@ from mlpack_cli import literals
 from mlpack_cli.errors import InvalidInput
 from mlpack_cli.names import validate_project_name
 
-if TYPE_CHECKING:  # importlib.resources.abc is 3.11+; annotations only, so 3.10 never imports it
-    from importlib.resources.abc import Traversable
+if TYPE_CHECKING:  # annotations only, so no Python imports it at run time
+    if sys.version_info >= (3, 11):
+        from importlib.resources.abc import Traversable
+    else:
+        from importlib.abc import Traversable
 
     import jinja2
     from ruamel.yaml import YAML
