@@ -53,6 +53,11 @@ def print_result(result: ConvertResult, *, explain: bool, as_json: bool) -> None
     console.print_plan(result.plan, title="files", dry_run=result.dry_run)
     if result.dependencies_added:
         console.info(f"pyproject.toml: added {', '.join(result.dependencies_added)} to [project.dependencies]")
+    if result.console_script:
+        console.info(f"run a pipeline: {result.console_script} run MODULE [--set NAME=VALUE] [--config FILE]"
+                     f" (after installing the project; {result.console_script} list names them)")
+    for warning in result.warnings:
+        console.warn(warning)
     removed = "would remove" if result.dry_run else "removed"
     for orphan in result.orphans:
         if orphan.path in result.pruned:

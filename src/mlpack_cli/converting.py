@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from mlpack_cli.notebook.dataflow import ParsedCell
     from mlpack_cli.notebook.reader import Cell, Notebook
 
-RESERVED_MODULES = {"monitoring", "__init__", "__main__"}
+RESERVED_MODULES = {"monitoring", "pipelines", "__init__", "__main__"}
 CHECKPOINTS = ".ipynb_checkpoints"
 _STAR_IMPORT = re.compile(r"\bimport\b[\s\\]*\*")  # in every cell that has one (and in a few others)
 
@@ -108,6 +108,8 @@ class ConvertResult:
     dry_run: bool = False
     orphans: list[Orphan] = field(default_factory=list)
     pruned: list[str] = field(default_factory=list)  # orphans removed (``prune``; with ``dry_run``: would be)
+    console_script: str | None = None  # declared in [project.scripts]: `<script> run <module>`, `<script> list`
+    warnings: list[str] = field(default_factory=list)  # about the project as a whole
 
     @property
     def failed(self) -> list[NotebookReport]:
@@ -134,6 +136,8 @@ class ConvertResult:
             ],
             "orphans": [asdict(o) for o in self.orphans],
             "pruned": self.pruned,
+            "console_script": self.console_script,
+            "warnings": self.warnings,
         }
 
 
@@ -290,6 +294,7 @@ def convert_project(settings: ConvertSettings) -> ConvertResult:
     if modules:
         _plan_package(plan, project)
         result.dependencies_added = _plan_dependencies(plan, project, requirements)
+        _plan_entry_point(plan, project, result)
     result.orphans = find_orphans(project, _module_names(notebooks))
     if settings.prune:
         result.pruned = [orphan.path for orphan in result.orphans if not orphan.edited]
@@ -681,6 +686,16 @@ def _plan_package(plan: FilePlan, project: ProjectSettings) -> None:
         plan.file(f"{package_dir}/__init__.py", f'"""{project.package}: pipelines converted from notebooks."""\n')
     if not (plan.root / package_dir / "monitoring.py").exists():
         plan.file(f"{package_dir}/monitoring.py", render("module/monitoring.py.j2", package=project.package))
+
+
+def _plan_entry_point(plan: FilePlan, project: ProjectSettings, result: ConvertResult) -> None:
+    """The support module beside monitoring.py and the console script (see :mod:`mlpack_cli.entrypoint`);
+    after the dependencies, as it adds to the pyproject.toml they planned (its note names tomli)."""
+    from mlpack_cli.entrypoint import plan_entry_point
+
+    entry = plan_entry_point(plan, project)
+    result.console_script = entry.script
+    result.warnings += entry.warnings
 
 
 def _plan_dependencies(plan: FilePlan, project: ProjectSettings, requirements: dict[str, str]) -> list[str]:

@@ -110,3 +110,38 @@ def _merge_requirements(current: Array, wanted: Array, dotted: str, result: Merg
 
 def _plain(value: Any) -> Any:
     return value.unwrap() if hasattr(value, "unwrap") else value
+
+
+# -- console scripts ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScriptOutcome:
+    """What :func:`add_script` did: ``added``; ``present`` (already declared so); ``taken`` (the
+    user declared that name for something else, kept: ``theirs``); ``dynamic`` (the build backend
+    computes the scripts); ``invalid`` ([project.scripts] is not a table)."""
+
+    name: str
+    state: str
+    theirs: str | None = None
+
+
+def add_script(document: tomlkit.TOMLDocument, name: str, target: str) -> ScriptOutcome:
+    """Declare ``name = "target"`` in ``[project.scripts]``, never replacing the user's entry."""
+    project = document.setdefault("project", tomlkit.table())
+    if "scripts" in (project.get("dynamic") or []):
+        return ScriptOutcome(name, "dynamic")
+    if "scripts" not in project:
+        table = tomlkit.table()
+        table[name] = target
+        table.add(tomlkit.nl())  # a blank line before the next table, as the user's tables have
+        project.append("scripts", table)
+        return ScriptOutcome(name, "added")
+    scripts = project["scripts"]
+    if not isinstance(scripts, MutableMapping):
+        return ScriptOutcome(name, "invalid")
+    if name in scripts:
+        theirs = str(_plain(scripts[name]))
+        return ScriptOutcome(name, "present") if theirs == target else ScriptOutcome(name, "taken", theirs)
+    scripts[name] = target
+    return ScriptOutcome(name, "added")

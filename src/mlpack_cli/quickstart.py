@@ -2,8 +2,9 @@
 
 init (with the example notebook and its data) -> convert -> check (against the built wheel, in a
 fresh virtualenv: nothing needs installing first) -> build -> install the wheel into a fresh
-virtualenv -> run the converted pipeline there and return its metrics. Needs nothing beyond mlpack
-itself (and its dependencies); a fresh machine is enough.
+virtualenv -> run the converted pipeline there through the project's console script
+(``<project> run houses --set ...``) and return its metrics. Needs nothing beyond mlpack itself
+(and its dependencies); a fresh machine is enough.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import json
 import os
 import shutil
 import subprocess
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,18 +22,15 @@ from mlpack_cli.errors import EnvironmentProblem, FileConflict, NotebookError
 DEFAULT_DIR = Path("mlpack-quickstart")
 RUN_TIMEOUT = 600
 
-# Imports the pipeline from the installed wheel (the project root holds only src/, never the package),
-# calls run() with those of the given keyword arguments it takes, and prints what it returns as JSON.
-RUNNER = (
+# Where the installed wheel's pipeline lives and which parameters its run() takes (the project root
+# holds only src/, never the package, so this is the wheel's copy).
+INSPECTOR = (
     "import importlib, inspect, json, sys\n"
     "module = importlib.import_module(sys.argv[1])\n"
-    "wanted = json.loads(sys.argv[2])\n"
-    "accepted = inspect.signature(module.run).parameters\n"
-    "result = module.run(**{k: v for k, v in wanted.items() if k in accepted})\n"
-    "print(json.dumps({'file': module.__file__, 'result': result}, default=str))\n"
+    "print(json.dumps({'file': module.__file__, 'parameters': list(inspect.signature(module.run).parameters)}))\n"
 )
-# The example notebook exports its model to model.json in the working directory; it goes to dist/
-# (git-ignored, beside the wheel) so that the fresh project's tree stays clean.
+# The example notebook exports its model to model.json in the working directory; a --set override
+# sends it to dist/ (git-ignored, beside the wheel) so that the fresh project's tree stays clean.
 MODEL_FILE = "dist/model.json"
 
 
@@ -52,6 +49,7 @@ class QuickstartResult:
     module_file: str  # where the pipeline was imported from (inside the fresh virtualenv)
     metrics: Any
     venv: Path
+    command: str = ""  # the console-script command line that ran the pipeline, from the project root
 
     @property
     def metrics_text(self) -> str:
@@ -75,7 +73,8 @@ def quickstart(settings: QuickstartSettings) -> QuickstartResult:
         initialised = init_project(InitSettings(path=target, name=settings.name, example=True))
     root = initialised.root
     with timed_step("convert"):
-        module = f"{initialised.package}.{_convert(root)}"
+        converted, script = _convert(root)
+        module = f"{initialised.package}.{converted}"
     with timed_step("git commit"):
         _commit(root)
     with build_environment(root, installer=settings.installer) as env:
@@ -88,21 +87,21 @@ def quickstart(settings: QuickstartSettings) -> QuickstartResult:
         python = create_virtualenv(venv, installer=settings.installer)
         install_packages(python, [f"{built.wheel.path}[test]"], installer=settings.installer)
     with timed_step("run the pipeline"):
-        output = _run_pipeline(python, module, root, {"MODEL_PATH": str(root / MODEL_FILE)})
+        output = _run_pipeline(python, script, module, root)
     return QuickstartResult(root=root, wheel=built.wheel.path, module=module, module_file=output["file"],
-                            metrics=output["result"], venv=venv)
+                            metrics=output["result"], venv=venv, command=output["command"])
 
 
-def _convert(root: Path) -> str:
-    """Convert the example notebook; the name of the module it became."""
+def _convert(root: Path) -> tuple[str, str]:
+    """Convert the example notebook; the name of the module it became and the project's console script."""
     from mlpack_cli.converting import ConvertSettings, convert_project
 
     result = convert_project(ConvertSettings(root=root))
-    if not result.ok or not result.reports or result.reports[0].module is None:
-        why = "; ".join(f"{r.notebook}: {r.error}" for r in result.failed) or "no module was written"
-        raise NotebookError(f"converting the example notebook in {root} failed: {why}",
+    if not result.ok or not result.reports or result.reports[0].module is None or not result.console_script:
+        why = "; ".join([f"{r.notebook}: {r.error}" for r in result.failed] + result.warnings)
+        raise NotebookError(f"converting the example notebook in {root} failed: {why or 'no module was written'}",
                             hint="Run `mlpack convert` there to see the details.")
-    return str(result.reports[0].module)
+    return str(result.reports[0].module), result.console_script
 
 
 def _commit(root: Path) -> None:
@@ -122,21 +121,38 @@ def _commit(root: Path) -> None:
             return
 
 
-def _run_pipeline(python: Path, module: str, root: Path, keywords: dict[str, str]) -> dict[str, Any]:
-    """Run ``module.run()`` in the virtualenv, from the project root (where the example's data is)."""
+def _run_pipeline(python: Path, script: str, module: str, root: Path) -> dict[str, Any]:
+    """Run the pipeline with the console script installed in the virtualenv, from the project root
+    (where the example's data is), its model sent to dist/ with ``--set``; what run() returned."""
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     env["PYTHONSAFEPATH"] = "1"
-    with tempfile.TemporaryDirectory() as tmp:
-        script = Path(tmp) / "run_pipeline.py"
-        script.write_text(RUNNER, encoding="utf-8")
-        try:
-            done = subprocess.run([str(python), str(script), module, json.dumps(keywords)], cwd=root, env=env,
-                                  capture_output=True, text=True, timeout=RUN_TIMEOUT, check=False)
-        except subprocess.TimeoutExpired as exc:
-            raise EnvironmentProblem(f"the pipeline {module} did not finish within {RUN_TIMEOUT} s") from exc
+    found = json.loads(_run(python, ["-c", INSPECTOR, module], root, env, module).stdout)
+    arguments = ["run", module.rpartition(".")[2]]
+    model = next((name for name in found["parameters"] if name.lower() == "model_path"), None)
+    if model is not None:  # a notebook of another shape keeps its own output path
+        arguments += ["--set", f"{model}={MODEL_FILE}"]
+    executable = python.parent / (f"{script}.exe" if os.name == "nt" else script)
+    done = _run(executable, arguments, root, env, module)
+    try:
+        result = json.loads(done.stdout)
+    except ValueError as exc:
+        raise EnvironmentProblem(f"{script} {' '.join(arguments)} printed no JSON result:\n{done.stdout[-2000:]}",
+                                 hint=f"Run it yourself in {root}: {executable} {' '.join(arguments)}") from exc
+    return {"file": found["file"], "result": result, "command": " ".join([script, *arguments])}
+
+
+def _run(program: Path, arguments: list[str], root: Path, env: dict[str, str], module: str
+         ) -> subprocess.CompletedProcess[str]:
+    try:
+        done = subprocess.run([str(program), *arguments], cwd=root, env=env, capture_output=True, text=True,
+                              timeout=RUN_TIMEOUT, check=False)
+    except subprocess.TimeoutExpired as exc:
+        raise EnvironmentProblem(f"the pipeline {module} did not finish within {RUN_TIMEOUT} s") from exc
+    except OSError as exc:
+        raise EnvironmentProblem(f"running {program} failed: {exc.strerror or exc}",
+                                 hint="Install the wheel again: the virtualenv is incomplete.") from exc
     if done.returncode != 0:
         tail = "\n".join(done.stderr.strip().splitlines()[-15:])
-        raise EnvironmentProblem(f"running {module}.run() from the installed wheel failed:\n{tail}",
-                                 hint=f"Run it yourself: {python} -c 'import {module} as m; m.run()'")
-    lines = done.stdout.strip().splitlines()
-    return dict(json.loads(lines[-1])) if lines else {"file": "", "result": None}
+        raise EnvironmentProblem(f"running {module} from the installed wheel failed:\n{tail}",
+                                 hint=f"Run it yourself in {root}: {program} {' '.join(arguments)}")
+    return done

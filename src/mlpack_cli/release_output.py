@@ -127,6 +127,8 @@ def print_release(result: ReleaseResult) -> None:
 def print_quickstart(result: QuickstartResult) -> None:
     stdout().print(f"Project: {escape(str(result.root))}", soft_wrap=True)
     where = f"{escape(result.module)}.run() from the wheel installed in {escape(str(result.venv))}"
+    if result.command:
+        where = f"`{escape(result.command)}`: {where}"
     stdout().print(f"Pipeline metrics ({where}):",
                    soft_wrap=True)
     stdout().print(escape(result.metrics_text), soft_wrap=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import json
 import os
 import shutil
@@ -184,7 +183,7 @@ def test_example_project_end_to_end(project: Path, run_cli) -> None:  # type: ig
     run = subprocess.run([sys.executable, "-m", "demo.houses"], cwd=project, env=env,
                          capture_output=True, text=True, check=False)
     assert run.returncode == 0, run.stderr
-    results = ast.literal_eval(run.stdout.strip().splitlines()[-1])
+    results = json.loads(run.stdout)  # run()'s results as JSON (see tests/unit/test_pipelines_module.py)
     assert "metrics" in results and "slope" in results  # run() returns the results by the notebook's names
     assert set(results["metrics"]) == {"mae", "n_test"} and results["metrics"]["n_test"] == 15
     assert json.loads((project / "model.json").read_text()).keys() == {"slope", "intercept"}

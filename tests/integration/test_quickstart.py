@@ -35,6 +35,17 @@ def test_quickstart_from_a_fresh_install(tmp_path: Path, mlpack_wheel: Path) -> 
                  "run the pipeline"):
         assert re.search(rf"^✓ {step} \(\d+\.\ds\)", done.stdout, flags=re.MULTILINE), step
 
+    # It ran through the console script the wheel installed, with a --set override; that script
+    # runs the pipeline with other values and lists the pipelines, from the project root.
+    assert "`demo run houses --set MODEL_PATH=dist/model.json`" in done.stdout
+    script = root / ".venv" / "bin" / "demo"
+    again = subprocess.run([script, "run", "houses", "--set", "TEST_FRACTION=0.5", "--set", "MODEL_PATH=dist/m.json"],
+                           cwd=root, capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["metrics"]["n_test"] == 30
+    (root / "dist" / "m.json").unlink()
+    listed = subprocess.run([script, "list"], cwd=root, capture_output=True, text=True)
+    assert (listed.returncode, listed.stdout) == (0, "houses\n")
     # The pipeline ran from the wheel in the project's fresh virtualenv, not from src/.
     where = subprocess.run([root / ".venv" / "bin" / "python", "-c", "import demo.houses as m; print(m.__file__)"],
                            cwd=tmp_path, capture_output=True, text=True, check=True).stdout

@@ -16,6 +16,7 @@ import tomlkit
 from mlpack_cli.converting import (
     Conflict, ConvertSettings, Orphan, StaleModule, check_modules, check_project, convert_project, module_name,
 )
+from mlpack_cli.entrypoint import TOMLI
 from mlpack_cli.files import Action
 from mlpack_cli.notebook.stages import STAGES
 from mlpack_cli.scaffold import InitSettings, init_project
@@ -293,7 +294,7 @@ def test_user_dependencies_are_never_changed(tmp_path: Path) -> None:
     pyproject.write_text(pyproject.read_text().replace("dependencies = []", 'dependencies = ["PyYAML<7"]'))
     result = convert_project(settings(root))
     assert result.dependencies_added == ["requests>=2.0"]
-    assert tomlkit.parse(pyproject.read_text())["project"]["dependencies"] == ["PyYAML<7", "requests>=2.0"]
+    assert tomlkit.parse(pyproject.read_text())["project"]["dependencies"] == ["PyYAML<7", "requests>=2.0", TOMLI]
 
 
 def _execute_with_ipython(notebook: Path, cwd: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, object]:

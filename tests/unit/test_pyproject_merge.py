@@ -102,3 +102,37 @@ def test_fill_only_keys_are_added_when_missing_but_never_conflict_or_get_forced(
     assert result.replaced == ["project.license"]
     fresh = merge('[project]\nname = "churn"\n', fill_only=frozenset({"project.version"}))
     assert fresh.document.unwrap()["project"]["version"] == "0.1.0"
+
+
+def test_add_script_declares_it_once_and_keeps_the_rest_of_the_file() -> None:
+    from mlpack_cli.pyproject_merge import add_script
+
+    document = tomlkit.parse(USER_PYPROJECT)
+    assert add_script(document, "churn", "churn.pipelines:main").state == "added"
+    assert add_script(document, "churn", "churn.pipelines:main").state == "present"
+    text = tomlkit.dumps(document)
+    assert text.startswith(USER_PYPROJECT.split("[tool.black]")[0])  # comments and order kept
+    assert '[project.scripts]\nchurn = "churn.pipelines:main"\n\n[tool.black]' in text
+    assert tomlkit.parse(text)["project"]["scripts"] == {"churn": "churn.pipelines:main"}
+
+
+def test_add_script_never_replaces_the_users_script_of_that_name() -> None:
+    from mlpack_cli.pyproject_merge import add_script
+
+    document = tomlkit.parse(USER_PYPROJECT.replace("[tool.black]", '[project.scripts]\nchurn = "churn.cli:app"\n\n'
+                                                                    "[tool.black]"))
+    outcome = add_script(document, "churn", "churn.pipelines:main")
+    assert (outcome.state, outcome.theirs) == ("taken", "churn.cli:app")
+    assert document["project"]["scripts"] == {"churn": "churn.cli:app"}
+    assert add_script(document, "churn-run", "churn.pipelines:main").state == "added"  # another name is free
+
+
+def test_add_script_leaves_dynamic_or_odd_scripts_alone() -> None:
+    from mlpack_cli.pyproject_merge import add_script
+
+    dynamic = tomlkit.parse('[project]\nname = "a"\ndynamic = ["scripts"]\n')
+    assert add_script(dynamic, "a", "a.pipelines:main").state == "dynamic"
+    assert "scripts" not in dynamic["project"]
+    odd = tomlkit.parse('[project]\nname = "a"\nscripts = "a:main"\n')
+    assert add_script(odd, "a", "a.pipelines:main").state == "invalid"
+    assert odd["project"]["scripts"] == "a:main"

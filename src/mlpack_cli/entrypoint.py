@@ -1,0 +1,147 @@
+"""How converted pipelines run from the command line: the package's support module and console script.
+
+``convert`` writes ``src/<package>/pipelines.py`` (standard library only: ``--set``/``--config``
+parsing, ``<project> run``/``list``, results as JSON) and declares ``<project> =
+"<package>.pipelines:main"`` in ``[project.scripts]``. The support module carries a hash of its own
+content: mlpack refreshes it while it is exactly what mlpack wrote and keeps it once edited. A
+script name the user declared for something else is kept and reported, never replaced.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from mlpack_cli.config import ProjectSettings
+    from mlpack_cli.files import FilePlan
+
+SUPPORT_MODULE = "pipelines"
+TEMPLATE = "module/pipelines.py.j2"
+# tomllib is 3.11+; the support module reads TOML config files with tomli before that.
+TOMLI = "tomli>=1.1; python_version < '3.11'"
+_HEADER = (
+    "# Written by mlpack convert: runs this package's pipelines from the command line.\n"
+    "# mlpack refreshes this file while it is as mlpack wrote it; once you edit it, it is kept.\n"
+    "# content: {content}\n"
+)
+_HEADER_RE = re.compile(r"\A# Written by mlpack convert: [^\n]*\n# [^\n]*\n# content: (?P<content>[0-9a-f]{64})\n")
+
+SupportState = Literal["missing", "current", "outdated", "edited", "foreign"]
+
+
+@dataclass
+class EntryPoint:
+    """What :func:`plan_entry_point` planned: the console script declared (None: not declared) and
+    what the user should know (a script name taken, a support module that is not mlpack's)."""
+
+    script: str | None = None
+    support: SupportState = "missing"  # the support module's state before this run
+    dependencies_added: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def support_module_text() -> str:
+    """The support module, with the hash of its content in its header."""
+    from mlpack_cli.templating import render
+
+    body = render(TEMPLATE)
+    return _HEADER.format(content=hashlib.sha256(body.encode("utf-8")).hexdigest()) + body
+
+
+def support_state(path: Path, wanted: str) -> SupportState:
+    """missing; current (what mlpack writes now); outdated (as an older mlpack wrote it, unedited);
+    edited (since mlpack wrote it); foreign (mlpack did not write it)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return "foreign" if path.exists() else "missing"
+    if text == wanted:
+        return "current"
+    match = _HEADER_RE.match(text)
+    if match is None:
+        return "foreign"
+    body = text[match.end():]
+    return "outdated" if hashlib.sha256(body.encode("utf-8")).hexdigest() == match.group("content") else "edited"
+
+
+def script_name(project_name: str) -> str:
+    """The console script: the project's normalised name (``My_Project`` -> ``my-project``)."""
+    from packaging.utils import canonicalize_name
+
+    return str(canonicalize_name(project_name))
+
+
+def plan_entry_point(plan: FilePlan, project: ProjectSettings) -> EntryPoint:
+    """Plan the support module and the console script (in the pyproject.toml already planned, if any)."""
+    entry = EntryPoint()
+    relpath = f"src/{project.package}/{SUPPORT_MODULE}.py"
+    text = support_module_text()
+    entry.support = support_state(plan.root / relpath, text)
+    if entry.support in ("missing", "current"):
+        plan.file(relpath, text)
+    elif entry.support == "outdated":
+        plan.update(relpath, text, note="regenerated: this version of mlpack writes it differently")
+    elif entry.support == "edited":
+        plan.skip(relpath, "edited since mlpack wrote it; kept")
+    else:
+        plan.skip(relpath, "not written by mlpack; kept")
+        entry.warnings.append(
+            f"{relpath} was not written by mlpack and is kept: `python -m {project.package}.<module>` and the "
+            f"console script need mlpack's (run_module, main); rename yours and run `mlpack convert` again")
+    _plan_script(plan, project, entry)
+    return entry
+
+
+def _plan_script(plan: FilePlan, project: ProjectSettings, entry: EntryPoint) -> None:
+    import tomlkit
+
+    from mlpack_cli.config import parse_pyproject
+    from mlpack_cli.notebook.deps import merge_dependencies
+    from mlpack_cli.pyproject_merge import add_script
+
+    name = script_name(project.name)
+    if name == "mlpack":
+        entry.warnings.append("no console script declared: the project's name, mlpack, is mlpack's own command; "
+                              f"run the pipelines with `python -m {project.package}.<module>`")
+        return
+    planned = next((e for e in plan.entries if e.path == Path("pyproject.toml") and e.content is not None), None)
+    text = planned.content.decode("utf-8") if planned and planned.content else project.pyproject.read_text("utf-8")
+    document = parse_pyproject(text, project.pyproject)
+    outcome = add_script(document, name, f"{project.package}.{SUPPORT_MODULE}:main")
+    if outcome.state in ("added", "present"):
+        entry.script = name
+    elif outcome.state == "taken":
+        entry.warnings.append(
+            f"pyproject.toml: [project.scripts] already declares {name} = {outcome.theirs!r}; kept, so "
+            f"`{name} run` is not available: run the pipelines with `python -m {project.package}.<module>`, "
+            f"or declare another name = \"{project.package}.{SUPPORT_MODULE}:main\"")
+    else:
+        why = "is dynamic" if outcome.state == "dynamic" else "is not a table"
+        entry.warnings.append(f"pyproject.toml: [project.scripts] {why}, so no console script was declared; "
+                              f"add {name} = \"{project.package}.{SUPPORT_MODULE}:main\" yourself")
+    if _needs_tomli(document):
+        entry.dependencies_added = merge_dependencies(document, {"tomli": TOMLI})
+    if outcome.state == "added" or entry.dependencies_added:
+        notes = [planned.note] if planned and planned.note else []
+        if outcome.state == "added":
+            notes.append(f"console script {name} added")
+        if entry.dependencies_added:
+            notes.append(f"dependencies added: {', '.join(entry.dependencies_added)}")
+        plan.update("pyproject.toml", tomlkit.dumps(document), note="; ".join(notes))
+
+
+def _needs_tomli(document: object) -> bool:
+    """True when ``requires-python`` admits a Python without tomllib (or says nothing)."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    requires = str(document.get("project", {}).get("requires-python") or "")  # type: ignore[attr-defined]
+    try:
+        specifier = SpecifierSet(requires)
+    except InvalidSpecifier:
+        return True
+    return any(specifier.contains(f"3.{minor}.{micro}", prereleases=True)
+               for minor in range(0, 11) for micro in (0, 99))
