@@ -617,7 +617,8 @@ def _take_local_modules(
                 or name in deps.ALIASES or name in installed)
 
     try:
-        local = localmods.find_local_modules(parsed, path.parent, exclude=written, external=external)
+        local = localmods.find_local_modules(  # the package itself (reached through ../src) is no copy
+            parsed, path.parent, exclude=written | {project.package}, external=external)
     except localmods.LocalModuleError as exc:
         raise NotebookError(
             f"{display}: imports a local module that cannot be copied into the package: {exc}",

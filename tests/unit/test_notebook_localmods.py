@@ -332,3 +332,14 @@ def test_check_finds_a_copy_whose_local_file_changed_and_prune_removes_a_copy_wh
     assert "src/demo/tools/text.py" in result.pruned
     assert not (root / "src" / "demo" / "tools" / "text.py").exists()
     assert (root / "src" / "demo" / "utils.py").exists()  # its local file is still there
+
+
+def test_the_projects_own_package_reached_through_src_is_not_copied(tmp_path: Path) -> None:
+    root = project(tmp_path / "demo")
+    write(root / "src" / "demo" / "shapes.py", "SIDES = 4\n")
+    notebook(root, "own.ipynb", "import sys\nsys.path.insert(0, '../src')\nfrom demo.shapes import SIDES",
+             "sides = SIDES")
+    (report,) = convert_project(ConvertSettings(root=root)).reports
+    assert report.ok, report.error
+    assert report.copied == [] and not (root / "src" / "demo" / "demo").exists()
+    assert "from demo.shapes import SIDES" in (root / "src" / "demo" / "own.py").read_text()
