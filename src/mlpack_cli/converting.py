@@ -467,8 +467,8 @@ def convert_notebook(
             f"imports not installed here and not known to mlpack{how}: {', '.join(found.unresolved)}; "
             "declare them yourself if they come from an index"
         )
-    if found.local and uses_sys_path:
-        report.warnings.append(f"local modules reached through sys.path: {', '.join(found.local)}")
+    if report.local_modules and uses_sys_path:
+        report.warnings.append(f"local modules reached through sys.path: {', '.join(report.local_modules)}")
     if generated.silenced:
         codes = sorted({code for _, code in generated.silenced})
         report.warnings.append(

@@ -7,7 +7,9 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import pytest
@@ -307,6 +309,7 @@ def test_a_missing_local_module_is_reported_with_the_paths_searched_and_not_decl
     assert ("local module 'helpers_05_08' not found (searched notebooks, shared): not copied into the package, "
             "and not declared as a dependency") in report.warnings
     assert report.unresolved_imports == [] and result.dependencies_added == []
+    assert not [w for w in report.warnings if w.startswith("local modules reached")]
     assert "sys.path.append('../shared')" in (root / "src" / "demo" / "lost.py").read_text()
 
 
@@ -343,3 +346,22 @@ def test_the_projects_own_package_reached_through_src_is_not_copied(tmp_path: Pa
     assert report.ok, report.error
     assert report.copied == [] and not (root / "src" / "demo" / "demo").exists()
     assert "from demo.shapes import SIDES" in (root / "src" / "demo" / "own.py").read_text()
+
+
+def test_the_cli_prints_a_line_per_copy_and_a_clash_as_error_and_hint(
+    tmp_path: Path, run_cli: Callable[..., Any], chdir: Callable[[Path], None],
+) -> None:
+    root = project(tmp_path / "demo")
+    write(root / "notebooks" / "utils.py", "VALUE = 1\n")
+    write(root / "notebooks" / "sub" / "monitoring.py", "")
+    notebook(root, "good.ipynb", "import utils", "value = utils.VALUE")
+    (root / "notebooks" / "sub" / "bad.ipynb").write_text(nbformat.writes(nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell("import monitoring\nx = monitoring.track")])))
+    chdir(root)
+    result = run_cli("convert")
+    assert result.exit_code == 6
+    assert "notebooks/good.ipynb: copied the local module notebooks/utils.py -> src/demo/utils.py" in result.stdout
+    assert ("Error: notebooks/sub/bad.ipynb: the local module 'monitoring' (notebooks/sub/monitoring.py) would "
+            "become demo.monitoring, which has the name of a module mlpack writes itself") in result.stderr
+    assert "Hint: Rename the local module 'monitoring' (and the imports of it)." in result.stderr
+    assert "Traceback" not in result.stderr

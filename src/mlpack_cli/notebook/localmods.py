@@ -172,6 +172,8 @@ def find_setups(cells: Iterable[ParsedCell]) -> list[PathSetup]:
     setups: list[PathSetup] = []
     names: dict[str, str] = {}  # top-level names bound to a path value, as the cells run
     for cell in cells:
+        if "path" not in (cell.code or cell.source):  # no sys.path, no path value: nothing to look at
+            continue
         for statement in cell.tree.body:
             if (isinstance(statement, ast.Assign) and len(statement.targets) == 1
                     and isinstance(statement.targets[0], ast.Name)):
@@ -181,6 +183,9 @@ def find_setups(cells: Iterable[ParsedCell]) -> list[PathSetup]:
                 else:
                     names[statement.targets[0].id] = value
             whole = statement if _setup_of(statement, names) is not None or _is_guard(statement) else None
+            if whole is None and not isinstance(statement, (ast.If, ast.For, ast.While, ast.With, ast.Try,
+                                                            ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
             for node in ast.walk(statement):
                 found = _setup_of(node, names) if isinstance(node, (ast.Expr, ast.AugAssign)) else None
                 if found is not None:
@@ -297,7 +302,8 @@ def find_local_modules(
         if setup.directories is not None:
             setup.directories = [Path(os.path.normpath(notebook_dir / d)) for d in setup.directories]
     result.search, front = search_path(notebook_dir, result.setups)
-    wanted = sorted(set().union(*(top_level_imports(c.tree) for c in cells)) - exclude)
+    wanted = sorted(set().union(*(top_level_imports(c.tree) for c in cells if "import" in (c.code or c.source)))
+                    - exclude)
     seen: set[str] = set()
     while wanted:
         name = wanted.pop(0)
@@ -520,6 +526,8 @@ def copied_files(
     """Every copied file: path in the package -> its text, with the generated-file header (the
     local file it comes from and the hash of that file) and the imports of the copies rewritten.
     Where flake8 would complain about the user's lines, they get ``# noqa`` as generated modules do."""
+    if not found.copied:
+        return {}  # libcst is imported only for a notebook that has copies
     import libcst
 
     from mlpack_cli.notebook.pysource import add_noqa
