@@ -621,8 +621,9 @@ def _take_local_modules(
             parsed, path.parent, exclude=written | {project.package}, external=external)
     except localmods.LocalModuleError as exc:
         raise NotebookError(
-            f"{display}: imports a local module that cannot be copied into the package: {exc}",
-            hint="Fix that file (it must be valid Python 3), or stop importing it in the notebook.",
+            f"{display}: imports a local module that cannot be copied into the package: "
+            f"{_display(exc.path, project.root)}{exc.detail}",
+            hint=exc.hint,
         ) from exc
     for name in localmods.clashes(local, RESERVED_MODULES | {module, project.package}):
         what = ("a standard-library module" if name in sys.stdlib_module_names or name in sys.builtin_module_names
@@ -649,8 +650,9 @@ def _local_copies(
         copied = localmods.copied_files(local, project.package, lambda p: _display(p, project.root), max_line)
     except localmods.LocalModuleError as exc:
         raise NotebookError(
-            f"{display}: imports a local module that cannot be copied into the package: {exc}",
-            hint="Fix that file (it must be valid Python 3), or stop importing it in the notebook.",
+            f"{display}: imports a local module that cannot be copied into the package: "
+            f"{_display(exc.path, project.root)}{exc.detail}",
+            hint=exc.hint,
         ) from exc
     origins = {relpath: source for c in local.copied.values() for relpath, source in c.files.items()}
     for name, found in sorted(local.copied.items()):

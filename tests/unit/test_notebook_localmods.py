@@ -365,3 +365,23 @@ def test_the_cli_prints_a_line_per_copy_and_a_clash_as_error_and_hint(
             "become demo.monitoring, which has the name of a module mlpack writes itself") in result.stderr
     assert "Hint: Rename the local module 'monitoring' (and the imports of it)." in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_local_module_with_a_secret_or_bad_syntax_fails_its_notebook_and_is_not_copied(tmp_path: Path) -> None:
+    root = project(tmp_path / "demo")
+    key = "AKIA" + "QWERTYUIOPASDFGH"  # an AWS access key id, split so that no scanner flags this file
+    write(root / "notebooks" / "keys.py", f"import os\n\nAWS_KEY = '{key}'\n")
+    write(root / "notebooks" / "old.py", "x = 1\nprint 'hi'\n")
+    notebook(root, "aws.ipynb", "import keys\nk = keys.AWS_KEY")
+    notebook(root, "legacy.ipynb", "import old\nx = old.x")
+    result = convert_project(ConvertSettings(root=root))
+    errors = {r.notebook: (r.error, r.hint) for r in result.failed}
+    error, hint = errors["notebooks/aws.ipynb"]
+    assert error.startswith("notebooks/aws.ipynb: imports a local module that cannot be copied into the package: "
+                            "notebooks/keys.py, line 3: AWS Access Key ")
+    assert key not in error and "a secret is never copied into the package" in error
+    assert "environment variable" in hint
+    error, hint = errors["notebooks/legacy.ipynb"]
+    assert error.endswith("notebooks/old.py, line 2: Missing parentheses in call to 'print'. Did you mean "
+                          "print(...)?: not valid Python 3")
+    assert not (root / "src" / "demo" / "keys.py").exists() and not (root / "src" / "demo" / "old.py").exists()

@@ -23,7 +23,7 @@ import tokenize
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import libcst
@@ -34,7 +34,12 @@ SKIPPED_PARTS = frozenset({"__pycache__", ".ipynb_checkpoints"})
 
 
 class LocalModuleError(Exception):
-    """A local module that cannot be copied: the message says which file and why."""
+    """A local module that cannot be copied: the message says which file and why, the hint what to do."""
+
+    def __init__(self, path: Path, detail: str, hint: str = "Fix that file (it must be valid Python 3), "
+                 "or stop importing it in the notebook.") -> None:
+        super().__init__(f"{path}{detail}")
+        self.path, self.detail, self.hint = path, detail, hint
 
 
 @dataclass
@@ -275,16 +280,16 @@ def read_source(path: Path) -> str:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
         return data.decode(encoding)
     except (OSError, SyntaxError, LookupError, UnicodeDecodeError) as exc:
-        raise LocalModuleError(f"{path}: cannot be read as Python source ({exc})") from exc
+        raise LocalModuleError(path, f": cannot be read as Python source ({exc})") from exc
 
 
 def _parse(path: Path, text: str) -> ast.Module:
     try:
         return ast.parse(text, filename=str(path))
     except SyntaxError as exc:
-        raise LocalModuleError(f"{path}, line {exc.lineno}: {exc.msg}: not valid Python 3") from exc
+        raise LocalModuleError(path, f", line {exc.lineno}: {exc.msg}: not valid Python 3") from exc
     except (ValueError, RecursionError) as exc:
-        raise LocalModuleError(f"{path}: cannot be parsed ({exc})") from exc
+        raise LocalModuleError(path, f": cannot be parsed ({exc})") from exc
 
 
 def find_local_modules(
@@ -531,23 +536,41 @@ def copied_files(
     import libcst
 
     from mlpack_cli.notebook.pysource import add_noqa
+    from mlpack_cli.notebook.secrets import scanner
 
     assert package.isidentifier() and all(_identifiers(n) for n in found.copied)
     names = set(found.copied)
     files: dict[str, str] = {}
+    with scanner() as scan:
+        texts = {source: _checked(source, scan) for c in found.copied.values() for source in c.files.values()}
     for copied in found.copied.values():
         for relpath, source in sorted(copied.files.items()):
-            text = read_source(source).replace("\r\n", "\n").replace("\r", "\n")  # as mlpack reads it back
+            text = texts[source]
             try:
                 body = _rewrite_source(text, names, package)
             except libcst.ParserSyntaxError as exc:
-                raise LocalModuleError(f"{source}, line {exc.raw_line}: not valid Python 3") from exc
+                raise LocalModuleError(source, f", line {exc.raw_line}: not valid Python 3") from exc
             try:
                 body, _ = add_noqa(body, max_line)
             except (SyntaxError, ValueError):
                 pass  # style notes only: the file is copied as it is
             files[relpath] = header(body, display(source), hashlib.sha256(source.read_bytes()).hexdigest(), max_line)
     return files
+
+
+def _checked(source: Path, scan: Callable[[str, str], list[Any]]) -> str:
+    """A local module's text (LF line ends, as mlpack reads generated files back), refused when it
+    holds a secret: a secret never reaches a generated file."""
+    text = read_source(source).replace("\r\n", "\n").replace("\r", "\n")
+    found = scan(text, ".py")
+    if found:
+        first = min(found, key=lambda item: item.line)
+        raise LocalModuleError(
+            source, f", line {first.line}: {first.kind} {first.masked}: a secret is never copied into the package",
+            hint="Read the secret from an environment variable in that file, or mark a value that is no "
+                 "secret with `# pragma: allowlist secret`.",
+        )
+    return text
 
 
 def header(body: str, origin: str, source_hash: str, max_line: int = 79) -> str:
