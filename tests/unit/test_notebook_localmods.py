@@ -60,7 +60,8 @@ def test_a_path_that_is_not_made_of_literals_is_unknown(expression: str) -> None
 def test_inserted_directories_come_first_and_appended_ones_after_installed_packages(tmp_path: Path) -> None:
     setups = localmods.find_setups(cells(
         "import sys\nsys.path.append('..')\nsys.path.insert(0, 'lib')",
-        "here = 'vendor'\nsys.path.extend([here, 'more'])\nsys.path.insert(0, input())",
+        "here = 'vendor'",
+        "sys.path.extend([here, 'more'])\nsys.path.insert(0, input())",
     ))
     assert [s.directories for s in setups] == [[Path("..")], [Path("lib")], [Path("vendor"), Path("more")], None]
     assert [s.front for s in setups] == [False, True, False, True]
@@ -244,6 +245,9 @@ def test_convert_copies_local_modules_and_the_pipeline_runs_without_the_notebook
     assert "sys.path" not in module and "from demo.utils import mean" in module
     dependencies = tomlkit.parse((root / "pyproject.toml").read_text())["project"]["dependencies"]
     assert [d.split(">")[0] for d in dependencies] == ["pyyaml"]  # what the copy imports is declared
+    lint = subprocess.run([sys.executable, "-m", "flake8", "--config", str(root / ".flake8"), "src"],
+                          cwd=root, capture_output=True, text=True)
+    assert lint.returncode == 0, lint.stdout  # the copies too: the project's `mlpack check` lints them
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     ran = subprocess.run(

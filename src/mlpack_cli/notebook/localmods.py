@@ -177,8 +177,7 @@ def find_setups(cells: Iterable[ParsedCell]) -> list[PathSetup]:
     setups: list[PathSetup] = []
     names: dict[str, str] = {}  # top-level names bound to a path value, as the cells run
     for cell in cells:
-        if "path" not in (cell.code or cell.source):  # no sys.path, no path value: nothing to look at
-            continue
+        changes = "path" in (cell.code or cell.source)  # no "sys.path" in the text: no change to look for
         for statement in cell.tree.body:
             if (isinstance(statement, ast.Assign) and len(statement.targets) == 1
                     and isinstance(statement.targets[0], ast.Name)):
@@ -187,6 +186,8 @@ def find_setups(cells: Iterable[ParsedCell]) -> list[PathSetup]:
                     names.pop(statement.targets[0].id, None)
                 else:
                     names[statement.targets[0].id] = value
+            if not changes:
+                continue
             whole = statement if _setup_of(statement, names) is not None or _is_guard(statement) else None
             if whole is None and not isinstance(statement, (ast.If, ast.For, ast.While, ast.With, ast.Try,
                                                             ast.FunctionDef, ast.AsyncFunctionDef)):
