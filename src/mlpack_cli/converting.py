@@ -625,10 +625,9 @@ def _take_local_modules(
             f"{_display(exc.path, project.root)}{exc.detail}",
             hint=exc.hint,
         ) from exc
-    for name in localmods.clashes(local, RESERVED_MODULES | {module, project.package}):
+    for name in localmods.clashes(local, RESERVED_MODULES | {module}):
         what = ("a standard-library module" if name in sys.stdlib_module_names or name in sys.builtin_module_names
-                else "this notebook's module" if name == module
-                else "the package itself" if name == project.package else "a module mlpack writes itself")
+                else "this notebook's module" if name == module else "a module mlpack writes itself")
         raise NotebookError(
             f"{display}: the local module {name!r} ({_display(local.copied[name].origin, project.root)}) "
             f"would become {project.package}.{name}, which has the name of {what}",
