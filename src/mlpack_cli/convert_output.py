@@ -50,6 +50,8 @@ def print_result(result: ConvertResult, *, explain: bool, as_json: bool) -> None
     for report in result.reports:
         for warning in report.repairs + report.warnings:
             console.warn(f"{report.notebook}: {warning}")
+        for copied in report.copied:
+            console.info(f"{report.notebook}: copied the local module {copied}")
     console.print_plan(result.plan, title="files", dry_run=result.dry_run)
     if result.dependencies_added:
         console.info(f"pyproject.toml: added {', '.join(result.dependencies_added)} to [project.dependencies]")

@@ -28,6 +28,7 @@ from mlpack_cli.files import FilePlan
 
 if TYPE_CHECKING:
     from mlpack_cli.notebook.dataflow import ParsedCell
+    from mlpack_cli.notebook.localmods import LocalModules
     from mlpack_cli.notebook.reader import Cell, Notebook
 
 RESERVED_MODULES = {"monitoring", "pipelines", "__init__", "__main__"}
@@ -92,6 +93,7 @@ class NotebookReport:
     magics: dict[str, int] = field(default_factory=dict)  # rule applied -> times
     dependencies: list[str] = field(default_factory=list)
     local_modules: list[str] = field(default_factory=list)
+    copied: list[str] = field(default_factory=list)  # "notebooks/utils.py -> src/<package>/utils.py"
     unresolved_imports: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     repairs: list[str] = field(default_factory=list)
@@ -258,6 +260,8 @@ class _Converted:
     tests_text: str
     requirements: dict[str, str]
     modules: dict[str, str] = field(default_factory=dict)  # other modules of the package (%%writefile)
+    copied: dict[str, str] = field(default_factory=dict)  # local modules copied: path in the package -> text
+    origins: dict[str, Path] = field(default_factory=dict)  # path in the package -> the local file copied
 
 
 def convert_project(settings: ConvertSettings) -> ConvertResult:
@@ -267,6 +271,8 @@ def convert_project(settings: ConvertSettings) -> ConvertResult:
     result = ConvertResult(project.root, [], plan, dry_run=settings.dry_run)
     options = _options(project)
     modules: dict[str, str] = {}
+    notebook_modules = _module_names(notebooks)
+    copies: dict[str, tuple[Path, str]] = {}  # path in the package -> (local file, notebook copying it)
     requirements: dict[str, str] = {}
     for path in notebooks:
         display = _display(path, project.root)
@@ -279,6 +285,7 @@ def convert_project(settings: ConvertSettings) -> ConvertResult:
                     f"{display}: becomes module {converted.report.module!r}, which {other} already becomes",
                     hint="Rename one of the notebooks.",
                 )
+            _check_copies(converted, notebook_modules, copies, display, project.root)
         except NotebookError as error:
             result.reports.append(NotebookReport(display, ok=False, error=error.message, hint=error.hint))
             continue
@@ -287,6 +294,8 @@ def convert_project(settings: ConvertSettings) -> ConvertResult:
         files = {f"src/{project.package}/{module}.py": converted.module_text,
                  f"tests/test_{module}.py": converted.tests_text}
         files.update({f"src/{project.package}/{name}.py": text for name, text in converted.modules.items()})
+        files.update({f"src/{project.package}/{relpath}": text for relpath, text in converted.copied.items()})
+        copies.update({relpath: (origin, display) for relpath, origin in converted.origins.items()})
         if _plan_generated(plan, files, settings.force, converted.report):
             for name, requirement in converted.requirements.items():
                 requirements.setdefault(name, requirement)
@@ -384,6 +393,7 @@ def convert_notebook(
             f"{display}: %%writefile {clash[0]}.py would replace a module mlpack writes itself",
             hint="Give the written file another name in the notebook (and in the imports of it).",
         )
+    local = _take_local_modules(parsed, path, project, module, set(written), display)
     try:
         pipeline = build_pipeline(parsed, options["keywords"])
     except OutOfOrder as exc:
@@ -445,15 +455,15 @@ def convert_notebook(
     for stub in report.stubs:
         report.warnings.append(f"stage {stub!r} has no cells: written as a stub that raises NotImplementedError")
 
-    local = _local_modules(path, project)
-    found = deps.resolve(deps.top_level_imports(generated.tree), local, project.package)
+    imports = sorted(set(deps.top_level_imports(generated.tree)) | local.imports)  # the copies' too
+    found = deps.resolve(imports, _local_modules(path, project) | set(local.missing), project.package)
     requirements = dict(found.requirements)
     for requirement in harvested:
         name = _requirement_name(requirement)
         if name:
             requirements[name] = requirement if requirement != name else requirements.get(name, requirement)
     report.dependencies = [requirements[k] for k in sorted(requirements)]
-    report.local_modules = found.local
+    report.local_modules = [name for name in found.local if name not in local.missing]
     report.unresolved_imports = found.unresolved
     uses_sys_path = any("sys.path" in c.source for c in notebook.code_cells)
     if found.unresolved:
@@ -462,15 +472,16 @@ def convert_notebook(
             f"imports not installed here and not known to mlpack{how}: {', '.join(found.unresolved)}; "
             "declare them yourself if they come from an index"
         )
-    if found.local and uses_sys_path:
-        report.warnings.append(f"local modules reached through sys.path: {', '.join(found.local)}")
+    if report.local_modules and uses_sys_path:
+        report.warnings.append(f"local modules reached through sys.path: {', '.join(report.local_modules)}")
     if generated.silenced:
         codes = sorted({code for _, code in generated.silenced})
         report.warnings.append(
             f"kept the notebook's style where it cannot be rewritten safely (noqa: {', '.join(codes)})"
         )
     extra = {name: codegen.with_header(text, display, notebook.source_hash) for name, text in written.items()}
-    return _Converted(report, generated.module, generated.tests, requirements, extra)
+    copied, origins = _local_copies(local, project, display, options["max_line"], report)
+    return _Converted(report, generated.module, generated.tests, requirements, extra, copied, origins)
 
 
 def _first_line(source: str) -> str:
@@ -595,6 +606,94 @@ def _syntax_hint(exc: Any) -> str:
     if "star import" in exc.message:
         return "Import the names you use explicitly, e.g. `from module import a, b`."
     return "Fix that line in the notebook (it must be valid Python 3 once magics are handled)."
+
+
+def _take_local_modules(
+    parsed: list[ParsedCell], path: Path, project: ProjectSettings, module: str, written: set[str], display: str
+) -> LocalModules:
+    """Find the local modules the notebook imports (see :mod:`mlpack_cli.notebook.localmods`), make the
+    notebook import them from the package, and drop the ``sys.path`` set-up that only served them."""
+    from mlpack_cli.notebook import deps, localmods
+
+    installed = deps._installed()
+
+    def external(name: str) -> bool:
+        return (name in sys.stdlib_module_names or name in sys.builtin_module_names
+                or name in deps.ALIASES or name in installed)
+
+    try:
+        local = localmods.find_local_modules(  # the package itself (reached through ../src) is no copy
+            parsed, path.parent, exclude=written | {project.package}, external=external)
+    except localmods.LocalModuleError as exc:
+        raise NotebookError(
+            f"{display}: imports a local module that cannot be copied into the package: "
+            f"{_display(exc.path, project.root)}{exc.detail}",
+            hint=exc.hint,
+        ) from exc
+    for name in localmods.clashes(local, RESERVED_MODULES | {module}):
+        what = ("a standard-library module" if name in sys.stdlib_module_names or name in sys.builtin_module_names
+                else "this notebook's module" if name == module else "a module mlpack writes itself")
+        raise NotebookError(
+            f"{display}: the local module {name!r} ({_display(local.copied[name].origin, project.root)}) "
+            f"would become {project.package}.{name}, which has the name of {what}",
+            hint=f"Rename the local module {name!r} (and the imports of it).",
+        )
+    localmods.rewrite_cells(parsed, set(local.copied), project.package)
+    localmods.drop_setups(parsed, local)
+    return local
+
+
+def _local_copies(
+    local: LocalModules, project: ProjectSettings, display: str, max_line: int, report: NotebookReport
+) -> tuple[dict[str, str], dict[str, Path]]:
+    """The copies of the local modules (path in the package -> text, and -> local file), with a
+    report line each; the missing ones warned about with the directories searched."""
+    from mlpack_cli.notebook import localmods
+
+    try:
+        copied = localmods.copied_files(local, project.package, lambda p: _display(p, project.root), max_line)
+    except localmods.LocalModuleError as exc:
+        raise NotebookError(
+            f"{display}: imports a local module that cannot be copied into the package: "
+            f"{_display(exc.path, project.root)}{exc.detail}",
+            hint=exc.hint,
+        ) from exc
+    origins = {relpath: source for c in local.copied.values() for relpath, source in c.files.items()}
+    for name, found in sorted(local.copied.items()):
+        target = f"src/{project.package}/{name}" + (".py" if found.origin.suffix == ".py" else "/")
+        count = f" ({len(found.files)} files)" if len(found.files) > 1 else ""
+        report.copied.append(f"{_display(found.origin, project.root)} -> {target}{count}")
+    for name, searched in sorted(local.missing.items()):
+        where = ", ".join(_display(d, project.root) for d in searched)
+        report.warnings.append(
+            f"local module {name!r} not found (searched {where}): not copied into the package, "
+            "and not declared as a dependency"
+        )
+    return copied, origins
+
+
+def _check_copies(
+    converted: _Converted, notebook_modules: set[str], copies: dict[str, tuple[Path, str]], display: str,
+    root: Path,
+) -> None:
+    """A copied module may not take the name of another notebook's module, nor a path in the package
+    that another notebook fills from another file."""
+    own = converted.report.module
+    for relpath, origin in converted.origins.items():
+        top = relpath.split("/")[0].removesuffix(".py")
+        if top in notebook_modules and top != own:
+            raise NotebookError(
+                f"{display}: the local module {top!r} ({_display(origin, root)}) has the name of another "
+                "notebook's module",
+                hint=f"Rename the local module {top!r} (and the imports of it), or that notebook.",
+            )
+        other = copies.get(relpath)
+        if other is not None and other[0] != origin:
+            raise NotebookError(
+                f"{display}: imports {top!r} from {_display(origin, root)}, but {other[1]} imports it from "
+                f"{_display(other[0], root)}",
+                hint="Keep one copy of that module, or give the two different names.",
+            )
 
 
 def _requirement_name(text: str) -> str | None:
@@ -738,8 +837,38 @@ def check_modules(settings: ConvertSettings) -> ModuleCheck:
             result.failed.append(problem)
         else:
             result.stale.append(StaleModule(display, _display(module, project.root), state))
+    result.stale.extend(_stale_copies(project))
     result.orphans = find_orphans(project, _module_names(notebooks))
     return result
+
+
+def _stale_copies(project: ProjectSettings) -> list[StaleModule]:
+    """Copies of local modules whose local file changed since they were copied (``notebook`` names
+    that file); a copy whose file is gone is an orphan instead."""
+    import hashlib
+
+    from mlpack_cli.notebook.codegen import is_edited, parse_header
+    from mlpack_cli.notebook.localmods import COPY_NOTE
+
+    stale: list[StaleModule] = []
+    for path in sorted(project.package_dir.rglob("*.py")):
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        header = parse_header(text)
+        if header is None or text.split("\n", 2)[1] != COPY_NOTE:
+            continue
+        origin = Path(header.notebook)
+        origin = origin if origin.is_absolute() else project.root / origin
+        try:
+            digest = hashlib.sha256(origin.read_bytes()).hexdigest()
+        except OSError:
+            continue
+        if digest != header.source:
+            state: FileState = "edited" if is_edited(text) else "changed"
+            stale.append(StaleModule(header.notebook, _display(path, project.root), state))
+    return stale
 
 
 def _conversion_problem(
@@ -770,6 +899,7 @@ def find_orphans(project: ProjectSettings, modules: set[str]) -> list[Orphan]:
     from mlpack_cli.notebook.codegen import is_edited, parse_header
 
     candidates = [p for p in sorted(project.package_dir.glob("*.py")) if p.stem not in modules]
+    candidates += sorted(project.package_dir.glob("*/**/*.py"))  # copies of local packages
     tests = sorted((project.root / "tests").glob("test_*.py"))
     candidates += [p for p in tests if p.stem.removeprefix("test_") not in modules]
     orphans: list[Orphan] = []

@@ -30,6 +30,7 @@ from mlpack_cli.notebook.names import (
 RESERVED = frozenset({*st.STAGES, "run", "monitoring"})
 RESULT_NAME = "results"
 ASSIGN_TO = "mlpack_assign_to"  # attribute of an ast.Expr: codegen writes `name = <expression>`
+NEEDED_BY = "mlpack_needed_by"  # attribute of an ast.alias: kept while that name is used (`import pkg.a.b` for a)
 
 
 @dataclass
@@ -1118,7 +1119,8 @@ def _prune_module_level(pipeline: Pipeline) -> None:
             kept_imports.append(statement)  # set-up: runs whether or not anything reads what it sets
             continue
         names = statement.names
-        aliases = [a for a in names if (a.asname or a.name.split(".")[0]) in used]
+        aliases = [a for a in names if (a.asname or a.name.split(".")[0]) in used
+                   or getattr(a, NEEDED_BY, None) in used]
         if isinstance(statement, ast.ImportFrom) and statement.module == "__future__":
             aliases = list(statement.names)
         if aliases:
