@@ -181,10 +181,10 @@ def build_pipeline(cells: Sequence[ParsedCell], keywords: Mapping[str, Sequence[
             break
     _fill_stages(pipeline, infos, decisions, extra, cells)
     _check_closures(pipeline, cells, infos, decisions, module_names | helper_names)
-    _drop_nested(pipeline, cells, aliases, user_functions)
+    dropped_nested = _drop_nested(pipeline, cells, aliases, user_functions)
     _report(pipeline, cells, infos, decisions, hoisted)
     _wire(pipeline, module_names | helper_names, shared)
-    _prune_module_level(pipeline)
+    _prune_module_level(pipeline, dropped_nested)
     _docs(pipeline, cells)
     _savefig_warnings(pipeline, infos, decisions)
     if infos and not any(stage.statements for stage in pipeline.stages):
@@ -728,9 +728,10 @@ def _check_closures(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequ
 
 
 def _drop_nested(pipeline: Pipeline, cells: Sequence[ParsedCell], aliases: gr.Aliases,
-                 user_functions: set[str]) -> None:
+                 user_functions: set[str]) -> set[int]:
     """Plotting statements nested in kept compound statements and helpers, unless a statement
-    kept beside them reads what they bind."""
+    kept beside them reads what they bind. Returns the ``id`` of each statement dropped."""
+    dropped: set[int] = set()
     number_of = {id(s): c.number for c in cells for s in c.tree.body}
     for top in [*pipeline.helpers, *(s for stage in pipeline.stages for s in stage.statements)]:
         nested = _nested(top) if not isinstance(top, (ast.FunctionDef, ast.AsyncFunctionDef)) else [
@@ -745,6 +746,8 @@ def _drop_nested(pipeline: Pipeline, cells: Sequence[ParsedCell], aliases: gr.Al
         for s in plots:
             if not set(bound_names(s)) & needed:
                 pipeline.drop_nested.add((cell, s.lineno))
+                dropped.add(id(s))
+    return dropped
 
 
 def _is_compound(statement: ast.stmt) -> bool:
@@ -1093,11 +1096,12 @@ def stage_names(statements: list[ast.stmt], helper_globals: Mapping[str, Sequenc
     return names
 
 
-def _prune_module_level(pipeline: Pipeline) -> None:
-    """Keep only the imports, constants and helpers the generated code uses."""
+def _prune_module_level(pipeline: Pipeline, dropped: frozenset[int] | set[int] = frozenset()) -> None:
+    """Keep only the imports, constants and helpers the generated code uses (``dropped``: ids of
+    nested statements the code leaves out, such as a ``display()`` in a loop, whose names it does not use)."""
     used: set[str] = set()
     for stage in pipeline.stages:
-        used |= {n for s in stage.statements for n in loaded_names(s)}
+        used |= {n for s in stage.statements for n in _kept_loads(s, dropped)}
         used |= set(stage.constants)
     setup = [s for s in pipeline.imports if not isinstance(s, (ast.Import, ast.ImportFrom))]
     used |= {n for s in setup for n in loaded_names(s)}
@@ -1105,7 +1109,8 @@ def _prune_module_level(pipeline: Pipeline) -> None:
     pending = [n for n in used if n in by_name]
     while pending:
         helper = by_name[pending.pop()]
-        for name in free_names(helper):  # type: ignore[arg-type]
+        kept = _kept_loads(helper, dropped)
+        for name in [n for n in free_names(helper) if n in kept]:  # type: ignore[arg-type]
             if name not in used:
                 used.add(name)
                 if name in by_name:
@@ -1124,6 +1129,22 @@ def _prune_module_level(pipeline: Pipeline) -> None:
         if aliases:
             kept_imports.append(_with_names(statement, aliases))
     pipeline.imports = kept_imports
+
+
+def _kept_loads(node: ast.AST, dropped: frozenset[int] | set[int]) -> set[str]:
+    """The names ``node`` reads, outside the nested statements in ``dropped``."""
+    if not dropped:
+        return loaded_names(node)
+    names: set[str] = set()
+    pending = [node]
+    while pending:
+        current = pending.pop()
+        if id(current) in dropped:
+            continue
+        if isinstance(current, ast.Name) and isinstance(current.ctx, ast.Load):
+            names.add(current.id)
+        pending.extend(ast.iter_child_nodes(current))
+    return names
 
 
 def _with_names(statement: ast.stmt, aliases: list[ast.alias]) -> ast.stmt:
