@@ -61,3 +61,10 @@ def test_notebooks_without_colab_are_left_alone() -> None:
     notebook = cells("import files\nfiles.upload()\ndrive.mount('/x')")
     assert drop_colab(notebook) == []
     assert code(notebook[0]) == "import files\nfiles.upload()\ndrive.mount('/x')"
+
+
+def test_report_lines_come_in_notebook_order() -> None:
+    notebook = cells("from google.colab import drive\ndrive.mount('/d')",
+                     "from google.colab import files\nfiles.upload()")
+    assert [w.split(": ")[0] for w in drop_colab(notebook)] == [
+        "cell 1, line 1", "cell 1, line 2", "cell 2, line 1", "cell 2, line 2"]

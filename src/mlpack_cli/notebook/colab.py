@@ -88,13 +88,14 @@ def drop_colab(cells: Sequence[_Cell]) -> list[str]:
     names = _colab_names(cells)
     if not names and not any(_is_colab_import(s) for c in cells for s in ast.walk(c.tree) if isinstance(s, ast.stmt)):
         return []
-    warnings: list[str] = []
+    found: list[tuple[int, int, str]] = []  # (cell, line, report line)
     for cell in cells:
-        cell.tree.body = _drop_calls(cell.tree.body, names, cell.number, warnings)
+        cell.tree.body = _drop_calls(cell.tree.body, names, cell.number, found)
     used = {n for c in cells for s in ast.walk(c.tree) if isinstance(s, ast.stmt) and not _is_colab_import(s)
             for n in _own_loads(s)} & set(names)
     for cell in cells:
-        cell.tree.body = _drop_imports(cell.tree.body, used, cell.number, warnings)
+        cell.tree.body = _drop_imports(cell.tree.body, used, cell.number, found)
+    warnings = [text for _, _, text in sorted(found)]
     if used:
         warnings.append(f"kept the google.colab imports of {', '.join(sorted(used))}, which kept code reads: "
                         "the module runs only in Colab until that code is changed")
@@ -119,29 +120,32 @@ def _bodies(statement: ast.stmt) -> list[tuple[object, str]]:
     return owners
 
 
-def _drop_calls(body: list[ast.stmt], names: dict[str, str], cell: int, warnings: list[str]) -> list[ast.stmt]:
+def _drop_calls(body: list[ast.stmt], names: dict[str, str], cell: int,
+                found: list[tuple[int, int, str]]) -> list[ast.stmt]:
     kept: list[ast.stmt] = []
     for statement in body:
         if _is_colab_call(statement, names):
             text = ast.unparse(statement).replace("\n", " ")[:80]
-            unset = [n for n in bound_names(statement)]
+            unset = bound_names(statement)
             then = f"; {', '.join(unset)} is then not set" if unset else ""
-            warnings.append(f"cell {cell}, line {statement.lineno}: dropped `{text}`: it works only in Colab{then}")
+            found.append((cell, statement.lineno,
+                          f"cell {cell}, line {statement.lineno}: dropped `{text}`: it works only in Colab{then}"))
             continue
         for owner, name in _bodies(statement):
-            setattr(owner, name, _drop_calls(getattr(owner, name), names, cell, warnings) or [ast.Pass()])
+            setattr(owner, name, _drop_calls(getattr(owner, name), names, cell, found) or [ast.Pass()])
         kept.append(statement)
     return kept
 
 
-def _drop_imports(body: list[ast.stmt], used: set[str], cell: int, warnings: list[str]) -> list[ast.stmt]:
+def _drop_imports(body: list[ast.stmt], used: set[str], cell: int,
+                  found: list[tuple[int, int, str]]) -> list[ast.stmt]:
     kept: list[ast.stmt] = []
     for statement in body:
         if _is_colab_import(statement) and not set(bound_names(statement)) & used:
-            warnings.append(f"cell {cell}, line {statement.lineno}: dropped `{ast.unparse(statement)}`: "
-                            "google.colab exists only in Colab")
+            found.append((cell, statement.lineno, f"cell {cell}, line {statement.lineno}: dropped "
+                          f"`{ast.unparse(statement)}`: google.colab exists only in Colab"))
             continue
         for owner, name in _bodies(statement):
-            setattr(owner, name, _drop_imports(getattr(owner, name), used, cell, warnings) or [ast.Pass()])
+            setattr(owner, name, _drop_imports(getattr(owner, name), used, cell, found) or [ast.Pass()])
         kept.append(statement)
     return kept

@@ -728,10 +728,10 @@ def _check_closures(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequ
 
 
 def _drop_nested(pipeline: Pipeline, cells: Sequence[ParsedCell], aliases: gr.Aliases,
-                 user_functions: set[str]) -> set[int]:
+                 user_functions: set[str]) -> list[ast.stmt]:
     """Plotting statements nested in kept compound statements and helpers, unless a statement
-    kept beside them reads what they bind. Returns the ``id`` of each statement dropped."""
-    dropped: set[int] = set()
+    kept beside them reads what they bind. Returns the statements dropped."""
+    dropped: list[ast.stmt] = []
     number_of = {id(s): c.number for c in cells for s in c.tree.body}
     for top in [*pipeline.helpers, *(s for stage in pipeline.stages for s in stage.statements)]:
         nested = _nested(top) if not isinstance(top, (ast.FunctionDef, ast.AsyncFunctionDef)) else [
@@ -746,7 +746,7 @@ def _drop_nested(pipeline: Pipeline, cells: Sequence[ParsedCell], aliases: gr.Al
         for s in plots:
             if not set(bound_names(s)) & needed:
                 pipeline.drop_nested.add((cell, s.lineno))
-                dropped.add(id(s))
+                dropped.append(s)
     return dropped
 
 
@@ -1096,12 +1096,13 @@ def stage_names(statements: list[ast.stmt], helper_globals: Mapping[str, Sequenc
     return names
 
 
-def _prune_module_level(pipeline: Pipeline, dropped: frozenset[int] | set[int] = frozenset()) -> None:
-    """Keep only the imports, constants and helpers the generated code uses (``dropped``: ids of
-    nested statements the code leaves out, such as a ``display()`` in a loop, whose names it does not use)."""
+def _prune_module_level(pipeline: Pipeline, dropped: Sequence[ast.stmt] = ()) -> None:
+    """Keep only the imports, constants and helpers the generated code uses (``dropped``: nested
+    statements the code leaves out, such as a ``display()`` in a loop, whose names it does not use)."""
+    skipped = _Skipped(dropped)
     used: set[str] = set()
     for stage in pipeline.stages:
-        used |= {n for s in stage.statements for n in _kept_loads(s, dropped)}
+        used |= {n for s in stage.statements for n in skipped.loads(s)}
         used |= set(stage.constants)
     setup = [s for s in pipeline.imports if not isinstance(s, (ast.Import, ast.ImportFrom))]
     used |= {n for s in setup for n in loaded_names(s)}
@@ -1109,7 +1110,7 @@ def _prune_module_level(pipeline: Pipeline, dropped: frozenset[int] | set[int] =
     pending = [n for n in used if n in by_name]
     while pending:
         helper = by_name[pending.pop()]
-        kept = _kept_loads(helper, dropped)
+        kept = skipped.loads(helper)
         for name in [n for n in free_names(helper) if n in kept]:  # type: ignore[arg-type]
             if name not in used:
                 used.add(name)
@@ -1131,20 +1132,27 @@ def _prune_module_level(pipeline: Pipeline, dropped: frozenset[int] | set[int] =
     pipeline.imports = kept_imports
 
 
-def _kept_loads(node: ast.AST, dropped: frozenset[int] | set[int]) -> set[str]:
-    """The names ``node`` reads, outside the nested statements in ``dropped``."""
-    if not dropped:
-        return loaded_names(node)
-    names: set[str] = set()
-    pending = [node]
-    while pending:
-        current = pending.pop()
-        if id(current) in dropped:
-            continue
-        if isinstance(current, ast.Name) and isinstance(current.ctx, ast.Load):
-            names.add(current.id)
-        pending.extend(ast.iter_child_nodes(current))
-    return names
+class _Skipped:
+    """Names read outside some nested statements that code generation leaves out."""
+
+    def __init__(self, dropped: Sequence[ast.stmt]) -> None:
+        self.ids = {id(s) for s in dropped}
+        self.names = {n for s in dropped for n in loaded_names(s)}
+
+    def loads(self, node: ast.AST) -> set[str]:
+        names = loaded_names(node)
+        if not names & self.names:  # nothing it reads is read by a dropped statement: no walk needed
+            return names
+        found: set[str] = set()
+        pending = [node]
+        while pending:
+            current = pending.pop()
+            if id(current) in self.ids:
+                continue
+            if isinstance(current, ast.Name) and isinstance(current.ctx, ast.Load):
+                found.add(current.id)
+            pending.extend(ast.iter_child_nodes(current))
+        return found
 
 
 def _with_names(statement: ast.stmt, aliases: list[ast.alias]) -> ast.stmt:
