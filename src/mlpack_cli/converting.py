@@ -265,6 +265,8 @@ class _Converted:
 
 
 def convert_project(settings: ConvertSettings) -> ConvertResult:
+    from mlpack_cli.notebook import deps
+
     project = load_project(settings.root)
     notebooks = find_notebooks(project, list(settings.paths))
     plan = FilePlan(project.root)
@@ -298,7 +300,7 @@ def convert_project(settings: ConvertSettings) -> ConvertResult:
         copies.update({relpath: (origin, display) for relpath, origin in converted.origins.items()})
         if _plan_generated(plan, files, settings.force, converted.report):
             for name, requirement in converted.requirements.items():
-                requirements.setdefault(name, requirement)
+                requirements[name] = deps.combine(requirements.get(name, requirement), requirement)
         result.reports.append(converted.report)
     if modules:
         _plan_package(plan, project)
@@ -344,7 +346,17 @@ def _options(project: ProjectSettings) -> dict[str, Any]:
             "[tool.mlpack.convert.keywords] must map stage names to lists of words",
             hint='For example: train = ["train", "fit", "model"].',
         )
-    return {"keywords": heading_keywords(keywords), "max_line": _max_line_length(project.root)}
+    return {"keywords": heading_keywords(keywords), "max_line": _max_line_length(project.root),
+            "oldest_python": _oldest_python(project)}
+
+
+def _oldest_python(project: ProjectSettings) -> tuple[int, int, int] | None:
+    """The oldest Python the project's ``requires-python`` admits: dependency bounds must allow it."""
+    from mlpack_cli.config import read_pyproject
+    from mlpack_cli.notebook.deps import oldest_python
+
+    value = read_pyproject(project.pyproject).get("project", {}).get("requires-python")
+    return oldest_python(str(value)) if value is not None else None
 
 
 def _max_line_length(root: Path) -> int:
@@ -455,17 +467,29 @@ def convert_notebook(
     for stub in report.stubs:
         report.warnings.append(f"stage {stub!r} has no cells: written as a stub that raises NotImplementedError")
 
-    imports = sorted(set(deps.top_level_imports(generated.tree)) | local.imports)  # the copies' too
-    found = deps.resolve(imports, _local_modules(path, project) | set(local.missing), project.package)
+    imports = sorted(set(deps.imported_modules(generated.tree)) | local.imports)  # the copies' too
+    uses_sys_path = any("sys.path" in c.source for c in notebook.code_cells)
+    found = deps.resolve(imports, _local_modules(path, project) | set(local.missing), project.package,
+                         python=options.get("oldest_python"), assume_unknown=not uses_sys_path)
     requirements = dict(found.requirements)
-    for requirement in harvested:
+    for requirement in harvested:  # as written in pip install, with the extras and bound of both
         name = _requirement_name(requirement)
         if name:
-            requirements[name] = requirement if requirement != name else requirements.get(name, requirement)
+            requirements[name] = deps.combine(requirement, requirements.get(name, requirement))
     report.dependencies = [requirements[k] for k in sorted(requirements)]
     report.local_modules = [name for name in found.local if name not in local.missing]
     report.unresolved_imports = found.unresolved
-    uses_sys_path = any("sys.path" in c.source for c in notebook.code_cells)
+    report.warnings.extend(found.notes)
+    if found.assumed:
+        report.warnings.append(
+            "imports not installed here, declared as the distribution assumed for them (without a lower bound): "
+            + ", ".join(f"{module} -> {name}" for module, name in sorted(found.assumed.items()))
+            + "; check the names"
+        )
+    if found.notebook_only:
+        report.warnings.append(
+            f"not declared, they exist only in a notebook environment: {', '.join(found.notebook_only)}"
+        )
     if found.unresolved:
         how = " (the notebook changes sys.path)" if uses_sys_path else ""
         report.warnings.append(
@@ -547,6 +571,10 @@ def _parse_cells(
         parsed.append(ParsedCell(cell.number, cell.tags, cell.source, heading, code.tree, code=code.code,
                                  markdown="\n\n".join(markdown)))
         markdown = []
+    if any("colab" in cell.code for cell in parsed):
+        from mlpack_cli.notebook.colab import drop_colab
+
+        report.warnings.extend(drop_colab(parsed))
     if not any(cell.tree.body for cell in parsed):
         raise NotebookError(
             f"{display}: no code cell is left to convert",

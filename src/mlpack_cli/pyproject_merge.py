@@ -5,7 +5,8 @@ formatting) is kept. Where both define a key with different values, the user's v
 :class:`Conflict` is reported, unless ``force`` replaces it. Keys in ``fill_only`` (defaults
 nobody asked for, such as the starting version) are only ever added, never reported or replaced.
 Requirement lists are unions: the user's entries stay and ours are added when no requirement of
-that name is declared yet.
+that name is declared yet, or when those declared lack some of our extras (``diffusers[training]``
+is then added beside the user's ``diffusers``; installers read the two together).
 """
 
 from __future__ import annotations
@@ -97,14 +98,33 @@ def _requirement_name(text: str) -> str:
     try:
         return canonicalize_name(Requirement(text).name)
     except InvalidRequirement:
-        return text.strip().lower()
+        return text.split(";")[0].strip().lower()
+
+
+def _extras(text: str) -> set[str]:
+    try:
+        return {canonicalize_name(extra) for extra in Requirement(text).extras}
+    except InvalidRequirement:
+        return set()
+
+
+def requirement_covered(declared: list[str], wanted: str) -> bool:
+    """Whether the ``declared`` requirement strings already ask for ``wanted``: one of its name is
+    declared, and together they ask for all of its extras. Versions and markers are the user's."""
+    name = _requirement_name(wanted)
+    same = [item for item in declared if _requirement_name(item) == name]
+    if not same:
+        return False
+    extras: set[str] = set().union(*(_extras(item) for item in same))
+    return _extras(wanted) <= extras
 
 
 def _merge_requirements(current: Array, wanted: Array, dotted: str, result: MergeResult) -> None:
-    declared = {_requirement_name(str(item)) for item in current}
+    declared = [str(item) for item in current]
     for item in wanted:
-        if _requirement_name(str(item)) not in declared:
+        if not requirement_covered(declared, str(item)):
             current.append(str(item))
+            declared.append(str(item))
             result.added.append(f"{dotted}[{item}]")
 
 

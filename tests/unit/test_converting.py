@@ -441,3 +441,38 @@ def test_a_split_cell_is_reported_once_per_part_with_its_lines(tmp_path: Path) -
     assert entries[0]["first_line"] == "rows = [int(x) for x in open('rows.txt')]"
     assert entries[2]["first_line"] == "print(rows)"
     assert entries[2]["reason"] == "only displays: run() returns what it shows from preprocess"  # no model
+
+
+def test_a_colab_notebook_declares_what_installs_and_drops_what_only_colab_has(tmp_path: Path) -> None:
+    from packaging.requirements import Requirement
+    from packaging.version import Version
+
+    from mlpack_cli.notebook.distributions import LAST_RELEASE_FOR_PYTHON
+
+    root = make_project(tmp_path / "demo", "colab_deps.ipynb", example=False)
+    result = convert_project(settings(root))
+    report = next(r for r in result.reports if r.notebook.endswith("colab_deps.ipynb"))
+    declared = {Requirement(r).name: Requirement(r) for r in
+                tomlkit.parse((root / "pyproject.toml").read_text())["project"]["dependencies"]}
+    assert {"datasets", "diffusers", "huggingface-hub", "mlflow", "numpy", "pandas", "scikit-learn"} <= set(declared)
+    assert not {"google", "protobuf", "ipython", "google-colab"} & set(declared)
+    assert declared["diffusers"].extras == {"training"}  # from `!pip -q install 'diffusers[training]'`
+    for name in ("numpy", "pandas", "scikit-learn"):  # never above the last release for Python 3.10
+        floor = Version(next(iter(declared[name].specifier)).version)
+        assert floor <= Version(LAST_RELEASE_FOR_PYTHON[name][10]), declared[name]
+    module = (root / "src/demo/colab_deps.py").read_text()
+    assert "google.colab" not in module and "drive.mount" not in module and "files.download" not in module
+    assert "IPython" not in module
+    assert "cell 2, line 2: dropped `drive.mount('/content/drive')`: it works only in Colab" in report.warnings
+    assert any("huggingface_hub -> huggingface-hub" in w and "assumed" in w for w in report.warnings) or \
+        _installed("huggingface-hub")
+
+
+def _installed(distribution: str) -> bool:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        version(distribution)
+    except PackageNotFoundError:
+        return False
+    return True

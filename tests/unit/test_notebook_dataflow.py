@@ -245,3 +245,13 @@ def test_a_notebook_that_only_shows_things_is_not_converted_silently() -> None:
     result = pipeline("import math\nprint(math.pi)")
     assert all(s.is_stub for s in result.stages)
     assert any("run() computes nothing" in w for w in result.warnings)
+
+
+def test_imports_only_nested_displays_read_are_pruned_with_them() -> None:
+    result = pipeline(
+        "from IPython.display import clear_output, display\nimport pandas as pd",
+        "rows = pd.read_csv('x.csv')",
+        "def show(d):\n    display(d.head())\n    return d\nfor i in range(3):\n    clear_output(wait=True)\n"
+        "    rows = show(rows)\nrows.to_csv('out.csv')",
+    )
+    assert [ast.unparse(i) for i in result.imports] == ["import pandas as pd"]

@@ -121,3 +121,21 @@ def test_syntax_error_inside_a_cell_magic_points_at_the_notebook_line() -> None:
     with pytest.raises(CellSyntaxError) as caught:
         parse_cell("%%time\nok = 1\nbad = (\n")
     assert caught.value.line >= 2
+
+
+@pytest.mark.parametrize(
+    "source",
+    ["!pip -q install 'diffusers[training]' mlflow", "%pip -q install diffusers[training] mlflow",
+     "!pip install --upgrade --quiet diffusers[training] mlflow 2>&1 > /dev/null",
+     "!python -m pip install -U diffusers[training] && pip install mlflow"],
+)
+def test_pip_options_before_and_after_install_are_read_like_pip(source: str) -> None:
+    cell = parse_cell(source)
+    assert cell.requirements == ["diffusers[training]", "mlflow"]
+    assert cell.warnings == []
+
+
+def test_other_pip_commands_are_dropped_with_a_warning() -> None:
+    cell = parse_cell("!pip list\n%pip freeze")
+    assert cell.requirements == []
+    assert [w.split(" (")[0] for w in cell.warnings] == ["dropped !pip list ...", "dropped %pip freeze ..."]

@@ -136,3 +136,22 @@ def test_add_script_leaves_dynamic_or_odd_scripts_alone() -> None:
     odd = tomlkit.parse('[project]\nname = "a"\nscripts = "a:main"\n')
     assert add_script(odd, "a", "a.pipelines:main").state == "invalid"
     assert odd["project"]["scripts"] == "a:main"
+
+
+def test_extras_survive_the_union_beside_the_users_entry() -> None:
+    existing = tomlkit.parse('[project]\nname = "x"\ndependencies = ["diffusers>=0.31", "ray[tune]"]\n')
+    wanted = tomlkit.parse('[project]\ndependencies = ["diffusers[training]", "ray[tune]>=2", "Ray[Tune]"]\n')
+    result = merge_pyproject(existing, wanted, force=False)
+    assert result.document["project"]["dependencies"] == ["diffusers>=0.31", "ray[tune]", "diffusers[training]"]
+    assert result.added == ["project.dependencies[diffusers[training]]"]
+    assert result.conflicts == []
+
+
+def test_requirement_covered_compares_names_and_extras_only() -> None:
+    from mlpack_cli.pyproject_merge import requirement_covered
+
+    assert requirement_covered(["Diffusers[Training]==0.3"], "diffusers[training]>=0.31")  # the user's pin wins
+    assert requirement_covered(["ray[tune]", "ray[data]"], "ray[data,tune]")
+    assert not requirement_covered(["ray[tune]"], "ray[data]")
+    assert not requirement_covered([], "numpy")
+    assert requirement_covered(['numpy; python_version < "3.12"'], "numpy")

@@ -182,10 +182,10 @@ def build_pipeline(cells: Sequence[ParsedCell], keywords: Mapping[str, Sequence[
             break
     _fill_stages(pipeline, infos, decisions, extra, cells)
     _check_closures(pipeline, cells, infos, decisions, module_names | helper_names)
-    _drop_nested(pipeline, cells, aliases, user_functions)
+    dropped_nested = _drop_nested(pipeline, cells, aliases, user_functions)
     _report(pipeline, cells, infos, decisions, hoisted)
     _wire(pipeline, module_names | helper_names, shared)
-    _prune_module_level(pipeline)
+    _prune_module_level(pipeline, dropped_nested)
     _docs(pipeline, cells)
     _savefig_warnings(pipeline, infos, decisions)
     if infos and not any(stage.statements for stage in pipeline.stages):
@@ -729,9 +729,10 @@ def _check_closures(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequ
 
 
 def _drop_nested(pipeline: Pipeline, cells: Sequence[ParsedCell], aliases: gr.Aliases,
-                 user_functions: set[str]) -> None:
+                 user_functions: set[str]) -> list[ast.stmt]:
     """Plotting statements nested in kept compound statements and helpers, unless a statement
-    kept beside them reads what they bind."""
+    kept beside them reads what they bind. Returns the statements dropped."""
+    dropped: list[ast.stmt] = []
     number_of = {id(s): c.number for c in cells for s in c.tree.body}
     for top in [*pipeline.helpers, *(s for stage in pipeline.stages for s in stage.statements)]:
         nested = _nested(top) if not isinstance(top, (ast.FunctionDef, ast.AsyncFunctionDef)) else [
@@ -746,6 +747,8 @@ def _drop_nested(pipeline: Pipeline, cells: Sequence[ParsedCell], aliases: gr.Al
         for s in plots:
             if not set(bound_names(s)) & needed:
                 pipeline.drop_nested.add((cell, s.lineno))
+                dropped.append(s)
+    return dropped
 
 
 def _is_compound(statement: ast.stmt) -> bool:
@@ -1094,11 +1097,13 @@ def stage_names(statements: list[ast.stmt], helper_globals: Mapping[str, Sequenc
     return names
 
 
-def _prune_module_level(pipeline: Pipeline) -> None:
-    """Keep only the imports, constants and helpers the generated code uses."""
+def _prune_module_level(pipeline: Pipeline, dropped: Sequence[ast.stmt] = ()) -> None:
+    """Keep only the imports, constants and helpers the generated code uses (``dropped``: nested
+    statements the code leaves out, such as a ``display()`` in a loop, whose names it does not use)."""
+    skipped = _Skipped(dropped)
     used: set[str] = set()
     for stage in pipeline.stages:
-        used |= {n for s in stage.statements for n in loaded_names(s)}
+        used |= {n for s in stage.statements for n in skipped.loads(s)}
         used |= set(stage.constants)
     setup = [s for s in pipeline.imports if not isinstance(s, (ast.Import, ast.ImportFrom))]
     used |= {n for s in setup for n in loaded_names(s)}
@@ -1106,7 +1111,8 @@ def _prune_module_level(pipeline: Pipeline) -> None:
     pending = [n for n in used if n in by_name]
     while pending:
         helper = by_name[pending.pop()]
-        for name in free_names(helper):  # type: ignore[arg-type]
+        kept = skipped.loads(helper)
+        for name in [n for n in free_names(helper) if n in kept]:  # type: ignore[arg-type]
             if name not in used:
                 used.add(name)
                 if name in by_name:
@@ -1126,6 +1132,29 @@ def _prune_module_level(pipeline: Pipeline) -> None:
         if aliases:
             kept_imports.append(_with_names(statement, aliases))
     pipeline.imports = kept_imports
+
+
+class _Skipped:
+    """Names read outside some nested statements that code generation leaves out."""
+
+    def __init__(self, dropped: Sequence[ast.stmt]) -> None:
+        self.ids = {id(s) for s in dropped}
+        self.names = {n for s in dropped for n in loaded_names(s)}
+
+    def loads(self, node: ast.AST) -> set[str]:
+        names = loaded_names(node)
+        if not names & self.names:  # nothing it reads is read by a dropped statement: no walk needed
+            return names
+        found: set[str] = set()
+        pending = [node]
+        while pending:
+            current = pending.pop()
+            if id(current) in self.ids:
+                continue
+            if isinstance(current, ast.Name) and isinstance(current.ctx, ast.Load):
+                found.add(current.id)
+            pending.extend(ast.iter_child_nodes(current))
+        return found
 
 
 def _with_names(statement: ast.stmt, aliases: list[ast.alias]) -> ast.stmt:

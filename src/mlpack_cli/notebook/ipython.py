@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from IPython.core.inputtransformer2 import TransformerManager
 
+    from mlpack_cli.notebook.pipargs import PipInstall
+
 SILENT_DROPS = {"matplotlib", "config", "load_ext", "reload_ext", "autoreload", "aimport"}
 HELP_MAGICS = {"pinfo", "pinfo2", "psearch", "pdef", "pdoc", "psource", "pfile"}
 UNWRAP_LINE = {"time", "timeit"}
@@ -33,14 +35,6 @@ AUTOMAGIC = {
     "time", "timeit", "cd", "pwd", "ls", "run", "who", "whos", "store", "load", "pylab", "precision",
 }
 _TIMEIT_OPTIONS_WITH_VALUE = {"-n", "-r", "-p"}
-_PIP_OPTIONS_WITH_VALUE = {
-    "-i", "--index-url", "--extra-index-url", "-f", "--find-links", "-c", "--constraint",
-    "--target", "-t", "--prefix", "--root", "--platform", "--python-version", "--trusted-host",
-}
-_PIP_INSTALL = re.compile(
-    r"^\s*(?:[\w./{}-]*python[\d.]*\s+-m\s+pip|\{sys\.executable\}\s+-m\s+pip|pip3?)\s+install\s+(?P<args>.*)$",
-    re.DOTALL,
-)
 
 
 class CellSyntaxError(Exception):
@@ -269,7 +263,9 @@ def _line_magic(name: str, line: str, result: CellCode) -> list[ast.stmt]:
         result.handled.append(f"%{name}: unwrapped")
         return _parse_fragment(body, result, f"%{name} {line}")
     if name == "pip":
-        return _pip(line, result, f"%pip {line}")
+        from mlpack_cli.notebook.pipargs import parse_pip_magic
+
+        return _pip(parse_pip_magic(line), result, f"%pip {line}")
     if name == "env":
         return _env(line, result)
     result.warnings.append(f"dropped line magic %{name} {line}".rstrip())
@@ -322,45 +318,23 @@ def _writefile(line: str, body: str, result: CellCode) -> list[ast.stmt]:
 
 
 def _shell(command: str, result: CellCode) -> list[ast.stmt]:
-    if _PIP_INSTALL.match(command):
-        return _pip(command, result, f"!{command}")
+    from mlpack_cli.notebook.pipargs import is_pip_command, parse_shell_line
+
+    if is_pip_command(command):
+        return _pip(parse_shell_line(command), result, f"!{command}")
     result.warnings.append(f"dropped shell command !{command.strip()}")
     return []
 
 
-def _pip(text: str, result: CellCode, shown: str) -> list[ast.stmt]:
-    from packaging.requirements import InvalidRequirement, Requirement
-
-    match = _PIP_INSTALL.match(text) or re.match(r"^\s*install\s+(?P<args>.*)$", text, re.DOTALL)
-    if match is None:
-        result.warnings.append(f"dropped {shown.strip()} (only `pip install` is harvested)")
+def _pip(found: PipInstall, result: CellCode, shown: str) -> list[ast.stmt]:
+    """Requirements of a ``pip install`` line (see :mod:`~mlpack_cli.notebook.pipargs`) become
+    dependencies; any other pip command is dropped with a warning."""
+    if not found.found:
+        command = shown.strip().split()[:3]
+        result.warnings.append(f"dropped {' '.join(command)} ... (only `pip install` is harvested)")
         return []
-    try:
-        words = shlex.split(match.group("args"))
-    except ValueError:
-        words = match.group("args").split()
-    skip_next = False
-    for word in words:
-        if skip_next:
-            skip_next = False
-        elif word in _PIP_OPTIONS_WITH_VALUE or word in ("-r", "--requirement", "-e", "--editable"):
-            skip_next = True
-            if word in ("-r", "--requirement", "-e", "--editable"):
-                result.warnings.append(
-                    f"{shown.strip()}: `{word}` is not harvested; declare those dependencies yourself"
-                )
-        elif word.startswith("-"):
-            continue
-        else:
-            try:
-                requirement = Requirement(word)
-            except InvalidRequirement:
-                result.warnings.append(f"{shown.strip()}: {word!r} is not a requirement; not harvested")
-                continue
-            if requirement.url:
-                result.warnings.append(f"{shown.strip()}: {word!r} is a URL requirement; not harvested")
-                continue
-            result.requirements.append(str(requirement))
+    result.warnings.extend(found.warnings)
+    result.requirements.extend(found.requirements)
     result.handled.append("pip install: harvested into dependencies")
     return []
 
