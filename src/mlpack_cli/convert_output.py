@@ -50,6 +50,8 @@ def print_result(result: ConvertResult, *, explain: bool, as_json: bool) -> None
         )
     console.stdout().print(table)
     for report in result.reports:
+        for line in report.paths:
+            console.info(f"{report.notebook}: {line}")
         for warning in report.repairs + report.warnings:
             console.warn(f"{report.notebook}: {warning}")
     console.print_plan(result.plan, title="files", dry_run=result.dry_run)
