@@ -44,9 +44,14 @@ class _Literals(libcst.CSTTransformer):
 
     def leave_SimpleString(self, original: libcst.SimpleString, updated: libcst.SimpleString) -> Any:
         value = updated.evaluated_value
-        if isinstance(value, str) and value in self.literals:
-            return libcst.parse_expression(self.literals[value])
-        return updated
+        if not isinstance(value, str) or value not in self.literals:
+            return updated
+        replacement = libcst.parse_expression(self.literals[value])
+        if isinstance(replacement, libcst.SimpleString) and len(updated.quote) == 1:
+            text = replacement.evaluated_value
+            if isinstance(text, str) and text.isprintable() and not {updated.quote, "\\"} & set(text):
+                return updated.with_changes(value=f"{updated.prefix}{updated.quote}{text}{updated.quote}")
+        return replacement  # a name, or a string that needs escapes
 
 
 class _Rename(libcst.CSTTransformer):

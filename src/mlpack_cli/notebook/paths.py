@@ -458,7 +458,7 @@ def parametrize(pipeline: Pipeline, cells: Sequence[ParsedCell], notebook_dir: s
             named_after = origin.value if posixpath.basename(origin.value.rstrip("/")) not in ("", ".", "..") \
                 else default if default not in (".", "..") else "project"
             name = parameter_name(named_after, directory, taken)
-            statement = ast.Assign(targets=[ast.Name(name, ast.Store())], value=ast.Constant(default))
+            statement = ast.Assign(targets=[ast.Name(name, ast.Store())], value=ast.Constant(default), lineno=0)
             new_constants.append(statement)
         for top, node in origin.literals:
             _replace(top, node, name)
@@ -621,7 +621,7 @@ def _network(pipeline: Pipeline, cells: Sequence[ParsedCell]) -> list[NetworkUse
             if what and what not in seen:
                 seen.add(what)
                 found.append(NetworkUse(what, number, getattr(node, "lineno", 0)))
-    return found
+    return sorted(found, key=lambda n: (n.cell, n.line))
 
 
 def _download(call: ast.Call) -> str:
