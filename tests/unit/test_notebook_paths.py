@@ -87,7 +87,8 @@ def test_a_literal_passed_to_a_reader_becomes_a_rebased_parameter_of_its_stage_a
     assert "df = pd.read_csv(iris_csv)  # the data" in text  # the user's text, only the string changed
     assert "def run(*, iris_csv=iris_csv, model_pkl=model_pkl):" in text
     # the directory the write needs is created first
-    assert "pathlib.Path(model_pkl).parent.mkdir(parents=True, exist_ok=True)\n    joblib.dump(model, model_pkl)" in text
+    made = "pathlib.Path(model_pkl).parent.mkdir(parents=True, exist_ok=True)"
+    assert f"{made}\n    joblib.dump(model, model_pkl)" in text
     assert "import pathlib" in text
     compile(text, "nb.py", "exec")
 
@@ -110,9 +111,9 @@ def test_a_constant_holding_a_path_keeps_its_name_and_gets_a_rebased_default() -
 def test_open_modes_and_writers_decide_read_or_written() -> None:
     _, report, _ = convert(
         "import numpy as np\nimport os",
-        ("a = np.load('a.npy')\nwith open('log.txt', 'a') as f:\n    f.write('x')\nos.makedirs('work', exist_ok=True)\n"
-         "np.save('work/b.npy', a)\nc = open('work/b.npy', 'rb').read()\nwith open('notes.txt') as f:\n    n = f.read()",
-         "Load"),
+        ("a = np.load('a.npy')\nwith open('log.txt', 'a') as f:\n    f.write('x')\n"
+         "os.makedirs('work', exist_ok=True)\nnp.save('work/b.npy', a)\nc = open('work/b.npy', 'rb').read()\n"
+         "with open('notes.txt') as f:\n    n = f.read()", "Load"),
     )
     roles = {p.written: (p.role, p.directory) for p in report.parameters}
     assert roles == {"a.npy": ("input", False), "log.txt": ("output", False), "work": ("output", True),

@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 
 from mlpack_cli.literals import decode_comment, py_comment, py_docstring_block, py_docstring_text, py_string
 from mlpack_cli.notebook.dataflow import ParsedCell, Pipeline, Stage
-from mlpack_cli.notebook.names import walk
 from mlpack_cli.notebook.pysource import add_noqa, piece_problems, wrap_expression
 from mlpack_cli.notebook.usertext import Edits, Piece, Sources
 

@@ -61,6 +61,8 @@ _PATH_KEYWORDS = frozenset({
 })
 _NOT_FILES = frozenset({"json", "yaml", "pickle", "toml", "tomllib", "marshal", "ast", "importlib"})
 _OPENERS = frozenset({"open", "File", "ZipFile"})  # open(path, mode), gzip.open, h5py.File, zipfile.ZipFile
+_OPEN_MODULES = frozenset({"", "io", "gzip", "bz2", "lzma", "codecs", "h5py", "zipfile", "tarfile", "Image", "PIL",
+                           "fsspec"})  # their open(path, mode); any other receiver: Path(p).open(mode)
 _PATH_TYPES = frozenset({"Path", "PurePath", "PosixPath", "WindowsPath", "PurePosixPath"})
 _SAME_PATH = frozenset({"abspath", "expanduser", "realpath", "normpath", "fspath", "str"})
 _PATH_METHODS_SAME = frozenset({"resolve", "absolute", "expanduser"})
@@ -321,8 +323,7 @@ def _sinks(call: ast.Call) -> Iterator[tuple[ast.expr | None, str]]:
     qualifier = _qualifier(call)
     receiver = call.func.value if isinstance(call.func, ast.Attribute) else None
     if name in _OPENERS:
-        if receiver is not None and qualifier not in ("", "io", "gzip", "bz2", "lzma", "codecs", "h5py",
-                                                       "zipfile", "tarfile", "Image", "PIL", "fsspec"):
+        if receiver is not None and qualifier not in _OPEN_MODULES:
             yield receiver, _mode(call, 0)  # Path(p).open("w")
             return
         yield _argument(call, 0), ("input" if qualifier == "Image" else _mode(call, 1))
@@ -458,8 +459,8 @@ def parametrize(pipeline: Pipeline, cells: Sequence[ParsedCell], notebook_dir: s
             named_after = origin.value if posixpath.basename(origin.value.rstrip("/")) not in ("", ".", "..") \
                 else default if default not in (".", "..") else "project"
             name = parameter_name(named_after, directory, taken)
-            statement = ast.Assign(targets=[ast.Name(name, ast.Store())], value=ast.Constant(default), lineno=0)
-            new_constants.append(statement)
+            new_constants.append(
+                ast.Assign(targets=[ast.Name(name, ast.Store())], value=ast.Constant(default), lineno=0))
         for top, node in origin.literals:
             _replace(top, node, name)
         report.parameters.append(PathParameter(name, default, origin.value, role, directory, origin.cell,
