@@ -48,6 +48,8 @@ def print_result(result: ConvertResult, *, explain: bool, as_json: bool) -> None
         )
     console.stdout().print(table)
     for report in result.reports:
+        for line in report.paths:
+            console.info(f"{report.notebook}: {line}")
         for warning in report.repairs + report.warnings:
             console.warn(f"{report.notebook}: {warning}")
         for copied in report.copied:

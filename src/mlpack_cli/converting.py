@@ -97,6 +97,8 @@ class NotebookReport:
     unresolved_imports: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     repairs: list[str] = field(default_factory=list)
+    paths: list[str] = field(default_factory=list)  # the files run() reads and writes: its path parameters
+    network: list[str] = field(default_factory=list)  # URLs and downloads: run() needs the network
     files: list[str] = field(default_factory=list)
     conflicts: list[Conflict] = field(default_factory=list)  # when any: none of ``files`` was written
 
@@ -421,6 +423,9 @@ def convert_notebook(
         ) from exc
     except RecursionError as exc:
         raise NotebookError(f"{display}: code nested too deeply to convert", hint="Simplify that cell.") from exc
+    from mlpack_cli.notebook import paths as path_parameters
+
+    found_paths = path_parameters.parametrize(pipeline, parsed, _notebook_dir(path, project.root))
     import inspect
 
     text_preserving = "cells" in inspect.signature(codegen.generate).parameters
@@ -461,6 +466,9 @@ def convert_notebook(
     report.stubs = [s.name for s in pipeline.stages if s.is_stub]
     report.magics = dict(sorted(Counter(magics).items()))
     report.warnings.extend(pipeline.warnings)
+    report.paths = found_paths.lines()
+    report.network = list(pipeline.network)
+    report.warnings.extend(found_paths.warnings())
     if pipeline.renamed:
         renames = ", ".join(f"{old} -> {new}" for old, new in sorted(pipeline.renamed.items()))
         report.warnings.append(f"renamed notebook names that the module defines itself: {renames}")
@@ -506,6 +514,13 @@ def convert_notebook(
     extra = {name: codegen.with_header(text, display, notebook.source_hash) for name, text in written.items()}
     copied, origins = _local_copies(local, project, display, options["max_line"], report)
     return _Converted(report, generated.module, generated.tests, requirements, extra, copied, origins)
+
+
+def _notebook_dir(path: Path, root: Path) -> str:
+    """The notebook's directory relative to the project root (POSIX): where its relative paths start."""
+    import os
+
+    return Path(os.path.relpath(path.parent.resolve(), root.resolve())).as_posix()
 
 
 def _first_line(source: str) -> str:

@@ -242,11 +242,13 @@ def convert(spec: Spec, root: Path, run_cli: Callable[..., Any], chdir: Callable
 
     created = run_cli("init", root, "--name", PACKAGE, "--ci", "none")
     assert created.exit_code == 0, created.stderr
-    _lay_out(spec, root / "notebooks")
-    shutil.copyfile(spec.notebook, root / "notebooks" / spec.notebook.name)
+    # The notebook sits at the project root, where run() runs (in the working directory below): its
+    # relative paths mean the same to both, so the comparison is of what they compute.
+    _lay_out(spec, root)
+    shutil.copyfile(spec.notebook, root / spec.notebook.name)
     chdir(root)
     try:
-        done = run_cli("convert", f"notebooks/{spec.notebook.name}")
+        done = run_cli("convert", spec.notebook.name)
     except Exception as crash:  # a crash of convert itself, not a refusal
         trace = "".join(traceback.format_exception(crash))
         pytest.fail(f"{spec.name}: mlpack convert crashed: {type(crash).__name__}: {crash}\n{trace}",

@@ -60,18 +60,21 @@ class Case:
     module: str
     metrics: str  # the expression, evaluated in the kernel once the notebook has run, that holds its metrics
     keys: frozenset[str]  # what the metrics hold: the comparison is not between two empty results
-    data: tuple[tuple[Path, str], ...] = ()  # (source, destination relative to the working directory)
-    exports: tuple[str, ...] = ()  # files the export stage writes, relative to the working directory
+    data: tuple[tuple[Path, str], ...] = ()  # (source, destination relative to the project root)
+    # files the export stage writes, relative to the project root: the notebook runs in notebooks/
+    # (Jupyter's working directory is the notebook's own), run() from the project root
+    exports: tuple[str, ...] = ()
 
 
 CASES = [
     Case(EXAMPLE / "houses.ipynb", "houses", "metrics", frozenset({"mae", "n_test"}),
          data=((EXAMPLE / "houses.csv", "data/houses.csv"),), exports=("model.json",)),
     Case(NOTEBOOKS / "sklearn_iris.ipynb", "sklearn_iris", "metrics",
-         frozenset({"accuracy", "f1_macro", "confusion", "n_test"}), exports=("metrics.json",)),
+         frozenset({"accuracy", "f1_macro", "confusion", "n_test"}), exports=("notebooks/metrics.json",)),
     # cross-validated; its train stage deletes arrays the preprocess stage set (`del X_train, X_test`)
     Case(NOTEBOOKS / "sklearn_diabetes.ipynb", "sklearn_diabetes", "results",
-         frozenset({"alpha", "mae", "rmse", "r2"}), exports=("artifacts/results.json", "artifacts/ridge.pkl")),
+         frozenset({"alpha", "mae", "rmse", "r2"}),
+         exports=("notebooks/artifacts/results.json", "notebooks/artifacts/ridge.pkl")),
     # its metrics are the dict its last cell displays; `_` will not do, its loop rebinds `_`
     Case(NOTEBOOKS / "knn.ipynb", "knn", "Out[max(Out)]", frozenset({"accuracy", "n_test"})),
     # a helper counts its calls in a `global`: the count must reach evaluate as the notebook left it
@@ -140,10 +143,10 @@ def test_converted_run_returns_the_notebooks_metrics(case: Case, tmp_path: Path)
     root = tmp_path / "project"
     actual = run_converted(case, root)
     assert isinstance(actual, dict)
-    executed = tmp_path / "executed"
-    executed.mkdir()
+    executed = tmp_path / "executed"  # laid out as the project: the notebook runs in its notebooks/
+    (executed / "notebooks").mkdir(parents=True)
     _place_data(case, executed)
-    expected, values, kernel_prefix = execute_notebook(case, executed, list(actual))
+    expected, values, kernel_prefix = execute_notebook(case, executed / "notebooks", list(actual))
     assert kernel_prefix == sys.prefix  # the kernel ran this environment's python and libraries
 
     assert isinstance(expected, dict) and set(expected) == case.keys

@@ -321,7 +321,8 @@ def test_fidelity_run_returns_what_the_notebook_computes(
 ) -> None:
     root = make_project(tmp_path / "demo", *([name] if name != "houses.ipynb" else []))
     convert_project(settings(root, paths=[root / "notebooks" / name]))
-    namespace = _execute_with_ipython(root / "notebooks" / name, root, monkeypatch)
+    # the notebook runs in its own directory, as Jupyter runs it; run() from the project root
+    namespace = _execute_with_ipython(root / "notebooks" / name, root / "notebooks", monkeypatch)
     script = f"from demo.{module_name(Path(name))} import run\nprint(repr(run()))"
     done = subprocess.run([sys.executable, "-c", script], cwd=root, env={"PYTHONPATH": str(root / "src")},
                           capture_output=True, text=True, check=False)
@@ -407,7 +408,8 @@ def test_comments_above_statements_are_kept(tmp_path: Path) -> None:
     nbformat.write(notebook, str(root / "notebooks" / "commented.ipynb"))
     convert_project(settings(root))
     module = (root / "src/demo/commented.py").read_text()
-    assert "##Where the data is  # noqa: E265\nSOURCE = 'data.csv'\n" in module  # as written
+    # as written, the path re-based from the notebook's directory to the project root
+    assert "##Where the data is  # noqa: E265\nSOURCE = 'notebooks/data.csv'\n" in module
     assert "    # read it\n    rows = open(SOURCE).read()\n" in module
     assert "    # a tiny model\n    model = len(rows)" in module  # an assignment stays one
     assert "# mlpack:" not in module

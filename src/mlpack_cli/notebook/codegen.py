@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 
 from mlpack_cli.literals import decode_comment, py_comment, py_docstring_block, py_docstring_text, py_string
 from mlpack_cli.notebook.dataflow import ParsedCell, Pipeline, Stage
-from mlpack_cli.notebook.names import walk
 from mlpack_cli.notebook.pysource import add_noqa, piece_problems, wrap_expression
 from mlpack_cli.notebook.usertext import Edits, Piece, Sources
 
@@ -35,8 +34,6 @@ _HEADER = re.compile(
     r"# source: (?P<source>[0-9a-f]{64})\n"
     r"# content: (?P<content>[0-9a-f]{64})\n"
 )
-_URL = re.compile(r"^(https?|ftp|s3|gs)://")
-_PATH_LIKE = re.compile(r"^(?!\w+://)[\w.~-]*[/\\]?[\w./\\ -]*\.\w{1,8}$|^[\w.-]+/[\w./-]+$")
 
 
 @dataclass(frozen=True)
@@ -379,10 +376,12 @@ def _tests(pipeline: Pipeline, package: str, module: str, notebook: str) -> str:
     from mlpack_cli.notebook.secrets import environment_variables
     from mlpack_cli.templating import render
 
-    constants = {_name(c): ast.literal_eval(c.value) for c in pipeline.constants}  # type: ignore[attr-defined]
-    load_reads = set(pipeline.stages[0].constants)  # the load stage's keyword parameters
-    inputs = {n: v for n, v in constants.items() if n in load_reads and isinstance(v, str) and _PATH_LIKE.match(v)}
-    literal_inputs, urls = _literal_inputs(pipeline)
+    # the path parameters (notebook/paths.py): what run() reads must exist, what it writes goes to tmp_path
+    paths = pipeline.path_parameters
+    inputs = [(p.name, p.default) for p in paths if p.role in ("input", "updated")]
+    outputs = [(p.name, p.default) for p in paths if p.role in ("output", "updated", "unknown")]
+    copied = [p.name for p in paths if p.role in ("updated", "unknown")]
+    written = [p.name for p in paths if p.role == "output" and not p.directory]
     signatures = [
         (stage.name, _list(stage.inputs + stage.required + stage.constants, 12 + len(stage.name), 8))
         for stage in pipeline.stages if not stage.is_stub
@@ -398,9 +397,11 @@ def _tests(pipeline: Pipeline, package: str, module: str, notebook: str) -> str:
         signatures=signatures,
         stubs=[s.name for s in pipeline.stages if s.is_stub],
         run_parameters=_list(run_parameters, 15, 4),
-        inputs=sorted(inputs.items()),
-        literal_inputs=literal_inputs,
-        urls=urls,
+        inputs=inputs,
+        outputs=outputs,
+        copied=copied,
+        written=written,
+        network=pipeline.network,
         required=pipeline.required,
         has_result=bool(pipeline.results) or pipeline.result is not None,
         secrets=environment_variables([*pipeline.helpers, *(s for stage in pipeline.stages for s in stage.statements)]),
@@ -415,24 +416,3 @@ def _list(names: list[str], column: int, indent: int) -> str:
 def _name(statement: ast.stmt) -> str:
     target = statement.targets[0] if isinstance(statement, ast.Assign) else statement.target  # type: ignore
     return str(getattr(target, "id", ""))
-
-
-def _literal_inputs(pipeline: Pipeline) -> tuple[list[str], list[str]]:
-    """Relative file paths and URLs written literally in the load stage's code."""
-    paths: list[str] = []
-    urls: list[str] = []
-    for stage in pipeline.stages:
-        if stage.name != "load":
-            continue
-        for node in walk(ast.Module(body=stage.statements, type_ignores=[])):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str):
-                if _URL.match(node.value):
-                    urls.append(node.value)
-                elif _PATH_LIKE.match(node.value) and not node.value.startswith("/") and "\n" not in node.value:
-                    paths.append(node.value)
-    for constant in pipeline.constants:
-        literal = getattr(constant, "value", None)
-        if isinstance(literal, ast.Constant) and isinstance(literal.value, str) and _URL.match(literal.value):
-            if any(_name(constant) in s.constants for s in pipeline.stages if s.name == "load"):
-                urls.append(literal.value)
-    return sorted(set(paths)), sorted(set(urls))

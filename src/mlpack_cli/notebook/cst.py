@@ -15,9 +15,10 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 
 def edit(code: str, renamed: Mapping[str, str], helper_globals: Mapping[str, Sequence[str]],
-         dropped: Set[int] = frozenset()) -> str:
-    """``code`` (one statement at column 0) with names renamed, helper globals passed explicitly
-    and the nested simple statements that start on the lines ``dropped`` (1-based) deleted.
+         dropped: Set[int] = frozenset(), literals: Mapping[str, str] | None = None) -> str:
+    """``code`` (one statement at column 0) with names renamed, helper globals passed explicitly,
+    the nested simple statements that start on the lines ``dropped`` (1-based) deleted, and each
+    string literal whose value is a key of ``literals`` replaced by that code (a path parameter).
 
     Text libcst cannot parse comes back unchanged: the caller checks what the text means.
     """
@@ -29,7 +30,28 @@ def edit(code: str, renamed: Mapping[str, str], helper_globals: Mapping[str, Seq
         module = MetadataWrapper(module, unsafe_skip_copy=True).visit(_DropNested(dropped))
     if renamed or helper_globals:
         module = module.visit(_Edit(renamed, helper_globals))
+    if literals:
+        module = module.visit(_Literals(literals))
     return module.code
+
+
+class _Literals(libcst.CSTTransformer):
+    """A string literal (one piece, not an f-string) of a given value becomes the given code."""
+
+    def __init__(self, literals: Mapping[str, str]) -> None:
+        super().__init__()
+        self.literals = literals
+
+    def leave_SimpleString(self, original: libcst.SimpleString, updated: libcst.SimpleString) -> Any:
+        value = updated.evaluated_value
+        if not isinstance(value, str) or value not in self.literals:
+            return updated
+        replacement = libcst.parse_expression(self.literals[value])
+        if isinstance(replacement, libcst.SimpleString) and len(updated.quote) == 1:
+            text = replacement.evaluated_value
+            if isinstance(text, str) and text.isprintable() and not {updated.quote, "\\"} & set(text):
+                return updated.with_changes(value=f"{updated.prefix}{updated.quote}{text}{updated.quote}")
+        return replacement  # a name, or a string that needs escapes
 
 
 class _Rename(libcst.CSTTransformer):

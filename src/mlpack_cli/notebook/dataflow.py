@@ -17,6 +17,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from mlpack_cli.notebook import graph as gr
 from mlpack_cli.notebook import placement as pl
@@ -94,6 +95,10 @@ class Pipeline:
     # statements, such as a plotting call inside a training loop.
     drop_nested: set[tuple[int, int]] = field(default_factory=set)
     parts: list[Part] = field(default_factory=list)  # per cell, in order: where each part went and why
+    # The files and directories run() reads and writes, as its keyword parameters
+    # (notebook/paths.py: PathParameter), and what makes it need the network ("what (cell N, line L)").
+    path_parameters: list[Any] = field(default_factory=list)
+    network: list[str] = field(default_factory=list)
 
     @property
     def constant_names(self) -> list[str]:

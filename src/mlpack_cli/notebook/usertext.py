@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from mlpack_cli.notebook.dataflow import ParsedCell
 
 ASSIGN_TO = "mlpack_assign_to"  # attribute of an ast.Expr: write it as ``name = <expression>``
+PATH_LITERALS = "mlpack_path_literals"  # attribute of a top-level statement: {string value: code} in its text
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")  # what Python's tokenizer ends a line at (not str.splitlines)
 _DIRECTIVE = re.compile(r"#\s*mlpack\s*:")
 _AFTER = re.compile(r"(?P<space>[ \t\f]*)(?P<comment>#.*)?")  # what may end a statement's last line
@@ -300,7 +301,8 @@ class Sources:
         dropped = self._dropped(node, cell)
         pattern = self.edits.pattern
         own = getattr(node, RENAMED, None)  # this statement's own renames (a versioned name)
-        named = bool(own) or pattern is not None and pattern.search(code) is not None
+        literals = getattr(node, PATH_LITERALS, None)  # paths made parameters (notebook/paths.py)
+        named = bool(own) or bool(literals) or pattern is not None and pattern.search(code) is not None
         if not (dropped or named or assign_to is not None):
             written = cell.statement_at(node.lineno, node.col_offset)  # the cell's own parse of this text
             if written is not None:
@@ -314,7 +316,7 @@ class Sources:
             from mlpack_cli.notebook import cst
 
             renamed = {**self.edits.renamed, **own} if own else self.edits.renamed
-            code = cst.edit(code, renamed, self.edits.helper_globals, {n - first + 1 for n in dropped})
+            code = cst.edit(code, renamed, self.edits.helper_globals, {n - first + 1 for n in dropped}, literals)
         try:
             tree = ast.parse(code)
         except (SyntaxError, ValueError):

@@ -1,0 +1,207 @@
+"""Paths: which strings are files the notebook reads or writes, their parameters, re-basing, network."""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+
+import pytest
+
+from mlpack_cli.notebook import stages as st
+from mlpack_cli.notebook.codegen import generate
+from mlpack_cli.notebook.dataflow import ParsedCell, Pipeline, build_pipeline
+from mlpack_cli.notebook.paths import PathReport, is_path_like, parameter_name, parametrize, rebase
+
+
+def convert(*cells: str | tuple[str, str], notebook_dir: str = "notebooks"
+            ) -> tuple[Pipeline, PathReport, list[ParsedCell]]:
+    parsed = []
+    for number, cell in enumerate(cells, start=1):
+        source, heading = (cell, None) if isinstance(cell, str) else cell
+        source = textwrap.dedent(source)
+        parsed.append(ParsedCell(number, (), source, heading, ast.parse(source), code=source))
+    pipeline = build_pipeline(parsed, st.DEFAULT_KEYWORDS)
+    return pipeline, parametrize(pipeline, parsed, notebook_dir), parsed
+
+
+def module_text(pipeline: Pipeline, parsed: list[ParsedCell]) -> str:
+    return generate(pipeline, package="demo", module="nb", notebook="notebooks/nb.ipynb", source_hash="0" * 64,
+                    cells=parsed).module
+
+
+def stage(pipeline: Pipeline, name: str):  # type: ignore[no-untyped-def]
+    return next(s for s in pipeline.stages if s.name == name)
+
+
+@pytest.mark.parametrize(("path", "directory", "expected"), [
+    ("../data/iris.csv", "notebooks", "data/iris.csv"),
+    ("data/iris.csv", "notebooks", "notebooks/data/iris.csv"),
+    ("./model.pkl", "notebooks/deep", "notebooks/deep/model.pkl"),
+    ("../../shared/x.csv", "notebooks", "../shared/x.csv"),  # outside the project: still from the root
+    ("../models/", "notebooks", "models"),
+    ("x.csv", ".", "x.csv"),
+    ("..\\data\\x.csv", "notebooks", "data/x.csv"),  # written on Windows
+    ("/srv/data/x.csv", "notebooks", "/srv/data/x.csv"),  # absolute: as written
+    ("~/data/x.csv", "notebooks", "~/data/x.csv"),
+    ("C:\\data\\x.csv", "notebooks", "C:\\data\\x.csv"),
+])
+def test_relative_paths_are_rebased_from_the_notebooks_directory(path: str, directory: str, expected: str) -> None:
+    assert rebase(path, directory) == expected
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("../data/iris.csv", True), ("model.pkl", True), ("models", True),
+    ("https://example.com/x.csv", False), ('{"a": 1}', False), ("data/*.csv", False), ("", False),
+    (".", False), ("a\nb", False), ("0.20", True),
+])
+def test_what_can_name_a_file(value: str, expected: bool) -> None:
+    assert is_path_like(value) is expected
+
+
+def test_parameter_names_say_what_the_path_is_and_are_unique() -> None:
+    taken = {"iris_csv", "load"}
+    assert parameter_name("../data/iris.csv", False, taken) == "iris_csv_2"
+    assert parameter_name("models/model.pkl", False, taken) == "model_pkl"
+    assert parameter_name("../models", True, taken) == "models_dir"
+    assert parameter_name("output", False, taken) == "output_path"
+    assert parameter_name("2024 data.csv", False, taken) == "path_2024_data_csv"
+    assert parameter_name("load", False, taken) == "load_path"
+    assert parameter_name("class.txt", False, taken) == "class_txt"
+
+
+def test_a_literal_passed_to_a_reader_becomes_a_rebased_parameter_of_its_stage_and_run() -> None:
+    pipeline, report, parsed = convert(
+        "import pandas as pd\nimport joblib\nfrom sklearn.tree import DecisionTreeClassifier",
+        ("df = pd.read_csv('../data/iris.csv')  # the data", "Load"),
+        ("model = DecisionTreeClassifier().fit(df, df)", "Train"),
+        ("joblib.dump(model, '../models/model.pkl')", "Export"),
+    )
+    assert [(p.name, p.default, p.written, p.role) for p in report.parameters] == [
+        ("iris_csv", "data/iris.csv", "../data/iris.csv", "input"),
+        ("model_pkl", "models/model.pkl", "../models/model.pkl", "output"),
+    ]
+    assert stage(pipeline, "load").constants == ["iris_csv"]
+    assert stage(pipeline, "export").constants == ["model_pkl"]
+    text = module_text(pipeline, parsed)
+    assert "iris_csv = 'data/iris.csv'\nmodel_pkl = 'models/model.pkl'\n" in text
+    assert "df = pd.read_csv(iris_csv)  # the data" in text  # the user's text, only the string changed
+    assert "def run(*, iris_csv=iris_csv, model_pkl=model_pkl):" in text
+    # the directory the write needs is created first
+    made = "pathlib.Path(model_pkl).parent.mkdir(parents=True, exist_ok=True)"
+    assert f"{made}\n    joblib.dump(model, model_pkl)" in text
+    assert "import pathlib" in text
+    compile(text, "nb.py", "exec")
+
+
+def test_a_constant_holding_a_path_keeps_its_name_and_gets_a_rebased_default() -> None:
+    pipeline, report, parsed = convert(
+        "from pathlib import Path\nDATA = '../data/houses.csv'\nOUT = 'out.json'\nVERSION = '0.20'",
+        ("rows = open(DATA, newline='').read()", "Load"),
+        ("Path(OUT).write_text(rows)", "Export"),
+    )
+    assert [(p.name, p.default, p.role, p.constant) for p in report.parameters] == [
+        ("DATA", "data/houses.csv", "input", True), ("OUT", "notebooks/out.json", "output", True),
+    ]
+    text = module_text(pipeline, parsed)
+    assert "DATA = 'data/houses.csv'\nOUT = 'notebooks/out.json'\n" in text  # the user's quotes kept
+    assert "Path(OUT).parent.mkdir(parents=True, exist_ok=True)" in text  # Path as the notebook imports it
+    assert "import pathlib" not in text
+
+
+def test_open_modes_and_writers_decide_read_or_written() -> None:
+    _, report, _ = convert(
+        "import numpy as np\nimport os",
+        ("a = np.load('a.npy')\nwith open('log.txt', 'a') as f:\n    f.write('x')\n"
+         "os.makedirs('work', exist_ok=True)\nnp.save('work/b.npy', a)\nc = open('work/b.npy', 'rb').read()\n"
+         "with open('notes.txt') as f:\n    n = f.read()", "Load"),
+    )
+    roles = {p.written: (p.role, p.directory) for p in report.parameters}
+    assert roles == {"a.npy": ("input", False), "log.txt": ("output", False), "work": ("output", True),
+                     "work/b.npy": ("output", False), "notes.txt": ("input", False)}
+
+
+def test_a_file_read_and_then_written_is_updated() -> None:
+    _, report, _ = convert("import pandas as pd", ("df = pd.read_csv('state.csv')\ndf.to_csv('state.csv')", "Load"))
+    assert [(p.name, p.role) for p in report.parameters] == [("state_csv", "updated")]
+
+
+def test_paths_built_from_a_directory_make_it_a_directory_parameter() -> None:
+    pipeline, report, parsed = convert(
+        "import os\nimport joblib\nfrom pathlib import Path\nimport pandas as pd\nDATA_DIR = '../data'",
+        ("train = pd.read_csv(os.path.join(DATA_DIR, 'train.csv'))\nout = Path('../models')", "Load"),
+        ("model = fit(train)", "Train"),
+        ("joblib.dump(model, out / 'model.pkl')", "Export"),
+    )
+    found = {p.name: (p.default, p.role, p.directory) for p in report.parameters}
+    assert found == {"DATA_DIR": ("data", "input", True), "models_dir": ("models", "output", True)}
+    text = module_text(pipeline, parsed)
+    assert "out = Path(models_dir)" in text
+    # the export stage writes below models_dir: it is created there (a keyword parameter of export too)
+    assert "def export(model, out, *, models_dir=models_dir):" in text
+    assert "Path(models_dir).mkdir(parents=True, exist_ok=True)\n    joblib.dump(model, out / 'model.pkl')" in text
+
+
+def test_strings_that_are_not_paths_stay_as_they_are() -> None:
+    pipeline, report, parsed = convert(
+        "import sklearn\nimport pandas as pd\nimport json",
+        ("ok = sklearn.__version__ >= '0.20'\ndf = pd.read_json('{\"a\": [1]}')\nd = json.loads('[1]')\n"
+         "label = 'model.pkl'\nprint(label)", "Load"),
+    )
+    assert report.parameters == []
+    assert pipeline.path_parameters == []
+
+
+def test_the_same_literal_twice_is_one_parameter_and_the_constant_of_that_value_wins() -> None:
+    _, report, _ = convert(
+        "import pandas as pd\nSOURCE = '../x.csv'",
+        ("a = pd.read_csv(SOURCE)\nb = pd.read_csv('../x.csv')\nc = pd.read_csv('../y.csv')\n"
+         "d = pd.read_csv('../y.csv')", "Load"),
+    )
+    assert [(p.name, p.default) for p in report.parameters] == [("SOURCE", "x.csv"), ("y_csv", "y.csv")]
+
+
+def test_absolute_paths_stay_as_written_and_are_reported_not_portable() -> None:
+    _, report, _ = convert("import pandas as pd", ("df = pd.read_csv('/srv/data/x.csv')", "Load"))
+    (parameter,) = report.parameters
+    assert parameter.default == "/srv/data/x.csv" and parameter.absolute
+    assert any("absolute path: not portable" in w for w in report.warnings())
+
+
+def test_urls_and_downloads_are_left_as_they_are_and_need_the_network() -> None:
+    pipeline, report, parsed = convert(
+        "import pandas as pd\nfrom sklearn.datasets import fetch_openml, load_iris",
+        ("df = pd.read_csv('https://example.com/iris.csv')\nX, y = fetch_openml('mnist_784', return_X_y=True)\n"
+         "Z = load_iris()", "Load"),
+        ("def helper():\n    return 'https://example.com/other'\nfit(X, helper())", "Train"),
+    )
+    assert report.parameters == []
+    assert [n.what for n in report.network] == ["https://example.com/iris.csv", "fetch_openml()",
+                                                "https://example.com/other"]
+    assert pipeline.network[0] == "https://example.com/iris.csv (cell 2, line 1)"
+    assert "pd.read_csv('https://example.com/iris.csv')" in module_text(pipeline, parsed)
+    assert all("needs the network" in w for w in report.warnings())
+
+
+def test_a_local_pretrained_directory_is_a_path_and_a_hub_name_is_a_download() -> None:
+    _, report, _ = convert(
+        "from transformers import AutoModel",
+        ("a = AutoModel.from_pretrained('./checkpoint')\nb = AutoModel.from_pretrained('bert-base-uncased')", "Load"),
+    )
+    assert [p.written for p in report.parameters] == ["./checkpoint"]
+    assert [n.what for n in report.network] == ["from_pretrained('bert-base-uncased')"]
+
+
+def test_the_generated_tests_pass_inputs_outputs_and_the_network_from_the_parameters() -> None:
+    pipeline, _, parsed = convert(
+        "import pandas as pd\nimport sklearn",
+        ("df = pd.read_csv('../data/x.csv')\nold = sklearn.__version__ >= '0.20'", "Load"),
+        ("df.to_csv('../out/y.csv')", "Export"),
+    )
+    tests = generate(pipeline, package="demo", module="nb", notebook="notebooks/nb.ipynb", source_hash="0" * 64,
+                     cells=parsed).tests
+    namespace: dict[str, object] = {"__file__": "/project/tests/test_nb.py"}
+    header = tests[: tests.index("\n\ndef test_")]
+    exec(compile(header.replace("from demo import nb\n", ""), "test_nb.py", "exec"), namespace)  # noqa: S102
+    assert namespace["INPUTS"] == {"x_csv": "data/x.csv"}  # not '0.20'
+    assert namespace["OUTPUTS"] == {"y_csv": "out/y.csv"}
+    assert namespace["WRITTEN"] == ["y_csv"] and namespace["NETWORK"] == []
