@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import ast
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from mlpack_cli.notebook.dataflow import ParsedCell, Pipeline, build_pipeline
 from mlpack_cli.notebook.outputs import Matched, Shown, Stored, match_outputs
+from mlpack_cli.notebook.reader import read_notebook
 from mlpack_cli.notebook.stages import heading_keywords
 
 SETUP = (
@@ -171,3 +173,40 @@ def test_ints_strings_and_bools_are_exact(code: str, text: str, value: object) -
                     outputs={4: (stdout(text),)})
     shown = [s for s in found.shown if s.value == value and type(s.value) is type(value)]
     assert shown and shown[0].absolute == shown[0].relative == 0.0
+
+
+def test_reading_a_dict_after_it_was_displayed_keeps_it_expected() -> None:
+    found = matched("metrics = {'acc': accuracy_score(y, model.predict(X))}", "metrics",
+                    "import json\nfor key, value in metrics.items():\n    print(key, value)\njson.dumps(metrics)",
+                    outputs={5: (result("{'acc': 0.75}"),)})
+    assert by_key(found)["metrics"].value == {"acc": 0.75}
+
+
+def test_a_list_shuffled_after_it_was_displayed_is_not_expected() -> None:
+    found = matched("import random\nscores = [accuracy_score(y, model.predict(X)), 0.5]", "scores",
+                    "random.shuffle(scores)", outputs={5: (result("[0.75, 0.5]"),)})
+    assert "scores" not in by_key(found)
+
+
+def test_the_reader_keeps_counts_and_outputs_out_of_the_source_hash(tmp_path: Path) -> None:
+    import nbformat
+
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(1)")])
+    path = tmp_path / "nb.ipynb"
+    nbformat.write(notebook, path)
+    before = read_notebook(path)
+    notebook.cells[0].execution_count = 4
+    notebook.cells[0].outputs = [nbformat.v4.new_output("stream", name="stdout", text="1\n")]
+    nbformat.write(notebook, path)
+    after = read_notebook(path)
+    assert (before.cells[0].execution_count, before.cells[0].outputs) == (None, ())
+    assert after.cells[0].execution_count == 4 and after.cells[0].outputs[0]["text"] == "1\n"
+    assert after.source_hash == before.source_hash and after.cells == before.cells
+
+
+def test_a_magic_that_prints_around_the_prints_is_allowed_for() -> None:
+    code = "acc = accuracy_score(y, model.predict(X))\nprint(f'{acc:.2f}')"
+    cells, pipeline = analysed(*SETUP, code)
+    cells[-1] = ParsedCell(4, (), "%%time\n" + code, None, cells[-1].tree, code=code)  # as the reader parses it
+    stored = run_all(cells, {4: (stdout("0.75\nCPU times: user 1 ms\nWall time: 2 ms\n"),)})
+    assert by_key(match_outputs(cells, stored, pipeline))["acc"].value == 0.75

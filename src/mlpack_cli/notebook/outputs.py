@@ -45,8 +45,9 @@ _PERCENT = re.compile(r"%(?:\((?P<key>\w+)\))?(?P<flags>[#0\- +]*)(?P<width>\d+)
 _NUMPY_SCALARS = frozenset({"float64", "float_", "double", "longdouble", "int64", "int32", "int16", "int8",
                             "uint64", "uint32", "uint16", "uint8", "intp", "bool_", "bool", "str_"})
 _SILENT_MAGICS = ("%matplotlib", "%load_ext", "%config", "%autoreload", "%reload_ext")
-_PURE_CALLS = frozenset({"print", "display", "str", "repr", "round", "len", "float", "int", "abs", "format",
-                         "min", "max", "sum", "sorted", "list", "tuple", "dict", "isinstance", "type", "bool"})
+# methods that read a list or dict without changing it; any other method call on it may change it
+_READING_METHODS = frozenset({"items", "keys", "values", "get", "copy", "count", "index", "to_dict", "tolist"})
+_MUTATING_CALLS = frozenset({"shuffle"})  # functions known to change the list they are given
 
 
 @dataclass(frozen=True)
@@ -170,11 +171,11 @@ def _changes(statement: ast.stmt, name: str, container: bool) -> bool:
             return True
         if container and isinstance(node, ast.Call):
             func = node.func
-            if isinstance(func, ast.Attribute) and _base(func.value) == name:
+            if isinstance(func, ast.Attribute) and _base(func.value) == name and func.attr not in _READING_METHODS:
                 return True  # metrics.update(...), scores.append(...)
-            called = func.id if isinstance(func, ast.Name) else None
-            if called not in _PURE_CALLS and any(_base(a) == name for a in [*node.args, *(k.value for k in node.keywords)]):
-                return True  # shuffle(scores)
+            called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+            if called in _MUTATING_CALLS and any(_base(a) == name for a in node.args):
+                return True  # random.shuffle(scores)
     return False
 
 
@@ -317,9 +318,13 @@ def _from_stdout(cell: ParsedCell, record: Stored, keys: Mapping[str, list[str]]
     prints = [s for s in cell.tree.body if isinstance(s, ast.Expr) and _is_call(s.value, {"print"})]
     if not text or not prints or len(text) > _MAX_TEXT:
         return [], True
-    magic = any(line.lstrip().startswith(("%", "!")) and not line.lstrip().startswith(_SILENT_MAGICS)
-                for line in cell.source.splitlines())
-    items: list[_Item] = [None] if magic else []
+    magics = [line.lstrip() for line in cell.source.splitlines() if line.lstrip().startswith(("%", "!"))
+              and not line.lstrip().startswith(_SILENT_MAGICS)]
+    if any(m.startswith(("%%capture", "%timeit", "%%timeit")) for m in magics):
+        return [], True  # nothing printed, or printed many times
+    magic = bool(magics)
+    timing = magic and all(m.split()[0] in ("%time", "%%time") for m in magics)  # it prints after the code
+    items: list[_Item] = [None] if magic and not timing else []
     owners: dict[int, ast.stmt] = {}
     for statement in cell.tree.body:
         template = _print_template(statement) if statement in prints else None
@@ -430,8 +435,8 @@ def _argument_template(argument: ast.expr) -> list[_Item]:
     if isinstance(argument, ast.Call) and isinstance(argument.func, ast.Attribute) and argument.func.attr == "format" \
             and isinstance(argument.func.value, ast.Constant) and isinstance(argument.func.value.value, str):
         return _format_template(argument.func.value.value, argument)
-    if isinstance(argument, ast.BinOp) and isinstance(argument.op, ast.Mod) and isinstance(argument.left, ast.Constant) \
-            and isinstance(argument.left.value, str):
+    if isinstance(argument, ast.BinOp) and isinstance(argument.op, ast.Mod) \
+            and isinstance(argument.left, ast.Constant) and isinstance(argument.left.value, str):
         return _percent_template(argument.left.value, argument.right)
     return [_Capture(argument, None, "")]
 
@@ -515,6 +520,8 @@ def _pattern(items: Sequence[_Item], lazy: bool, one_line: set[int]) -> str:
     for index, item in enumerate(items):
         if isinstance(item, str):
             parts.append(re.escape(item))
+        elif isinstance(item, _Capture) and id(item) in one_line and _numeric(item.spec):
+            parts.append(r"(\s*[-+]?[\d,_]*\.?\d*(?:[eE][-+]?\d+)?%?\s*)")  # what a number format writes
         elif isinstance(item, _Capture):
             parts.append(rf"([^\n]*{more})" if id(item) in one_line else rf"([\s\S]*{more})")
         elif index == len(items) - 1:
@@ -524,6 +531,14 @@ def _pattern(items: Sequence[_Item], lazy: bool, one_line: set[int]) -> str:
         else:
             parts.append(rf"[\s\S]*{more}")
     return "".join(parts)
+
+
+def _numeric(spec: str | None) -> bool:
+    """Whether a format spec writes a number (``.3f``, ``,d``, ``.1%``)."""
+    match = _SPEC.fullmatch(spec or "")
+    kind = match.group("type") if match else None
+    return bool(match and (kind or match.group("precision")) and (kind or "f") in "dfFeEgG%"
+                and not match.group("fill"))
 
 
 def _parse_printed(text: str, capture: _Capture) -> tuple[Any, float, float] | None:

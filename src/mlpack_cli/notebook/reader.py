@@ -157,7 +157,8 @@ def _cells(name: str, raw_cells: Any) -> list[Cell]:
         outputs = raw.get("outputs")
         cells.append(Cell(number, str(raw.get("cell_type", "code")), source.replace("\r\n", "\n"), cell_tags,
                           execution_count=count if isinstance(count, int) and not isinstance(count, bool) else None,
-                          outputs=tuple(o for o in outputs if isinstance(o, dict)) if isinstance(outputs, list) else ()))
+                          outputs=tuple(o for o in outputs if isinstance(o, dict))
+                          if isinstance(outputs, list) else ()))
     return cells
 
 
