@@ -210,3 +210,12 @@ def test_a_magic_that_prints_around_the_prints_is_allowed_for() -> None:
     cells[-1] = ParsedCell(4, (), "%%time\n" + code, None, cells[-1].tree, code=code)  # as the reader parses it
     stored = run_all(cells, {4: (stdout("0.75\nCPU times: user 1 ms\nWall time: 2 ms\n"),)})
     assert by_key(match_outputs(cells, stored, pipeline))["acc"].value == 0.75
+
+
+def test_a_cell_that_stopped_with_an_error_makes_the_outputs_stale() -> None:
+    cells, pipeline = analysed(*SETUP, "acc = accuracy_score(y, model.predict(X))\nprint(f'{acc:.2f}')")
+    stored = run_all(cells, {3: ({"output_type": "error", "ename": "ValueError", "evalue": "", "traceback": []},),
+                             4: (stdout("0.75\n"),)})
+    found = match_outputs(cells, stored, pipeline)
+    assert found.shown == [] and found.notes == [
+        "no regression test: cell 3 stopped with an error, so the outputs after it are not the notebook's results"]

@@ -33,9 +33,11 @@ from mlpack_cli.notebook.dataflow import ParsedCell, Pipeline
 
 ASSIGN_TO = "mlpack_assign_to"  # set by analysis on a displayed metric expression that became a result
 RELATIVE = 1e-9  # a float shown by its repr: as exact as two machines' float arithmetic agree
-_MAX_TEXT = 20_000  # longer outputs (training logs) are not searched
+_MAX_TEXT = 10_000  # longer outputs (training logs) are not searched
+_MAX_CAPTURES = 40  # fields of the prints of one cell
 _MAX_VALUE = 2_000  # characters of a shown value's repr written into a test
 _NUMBER = re.compile(r"[+-]?(?:\d[\d,_]*)?(?:\.\d*)?(?:[eE][+-]?\d+)?")
+_NUMBER_TEXT = re.compile(r"\s*[-+]?[\d,_]*\.?\d*(?:[eE][-+]?\d+)?%?\s*")  # what a number format writes
 _SPEC = re.compile(
     r"(?:(?P<fill>.)?(?P<align>[<>=^]))?(?P<sign>[-+ ])?z?#?0?(?P<width>\d+)?(?P<grouping>[,_])?"
     r"(?:\.(?P<precision>\d+))?(?P<type>[bcdeEfFgGnosxX%])?"
@@ -132,6 +134,10 @@ def _stale(cells: Sequence[ParsedCell], stored: Mapping[int, Stored]) -> str | N
     unrun = [number for number, count in counts if count is None]
     if unrun:
         return f"cell {unrun[0]} was not run, so the stored outputs are stale (run the notebook top to bottom)"
+    failed = [c.number for c in cells if c.number in stored
+              and any(o.get("output_type") == "error" for o in stored[c.number].outputs)]
+    if failed:
+        return f"cell {failed[0]} stopped with an error, so the outputs after it are not the notebook's results"
     for (first, a), (second, b) in zip(counts, counts[1:]):
         if a is not None and b is not None and b <= a:
             return (f"the stored outputs are stale: cell {second} (execution count {b}) ran before cell "
@@ -322,51 +328,156 @@ def _from_stdout(cell: ParsedCell, record: Stored, keys: Mapping[str, list[str]]
               and not line.lstrip().startswith(_SILENT_MAGICS)]
     if any(m.startswith(("%%capture", "%timeit", "%%timeit")) for m in magics):
         return [], True  # nothing printed, or printed many times
-    magic = bool(magics)
-    timing = magic and all(m.split()[0] in ("%time", "%%time") for m in magics)  # it prints after the code
-    items: list[_Item] = [None] if magic and not timing else []
+    timing = bool(magics) and all(m.split()[0] in ("%time", "%%time") for m in magics)  # prints after the code
     owners: dict[int, ast.stmt] = {}
+    names: dict[int, str | None] = {}
+    elements: list[list[_Item] | None] = [None] if magics and not timing else []  # print blocks, None: a gap
     for statement in cell.tree.body:
         template = _print_template(statement) if statement in prints else None
         if template is None:
-            if _may_write(statement) and (not items or items[-1] is not None):
-                items.append(None)
+            if _may_write(statement):
+                elements.append(None)
             continue
-        for item in template:
-            if isinstance(item, _Capture):
-                owners[id(item)] = statement
-        items.extend(template)
-    if magic and items[-1] is not None:
-        items.append(None)
-    captures = [i for i in items if isinstance(i, _Capture)]
-    if len(captures) > 40:
+        fields = [i for i in template if isinstance(i, _Capture)]
+        for item in fields:
+            owners[id(item)] = statement
+            names[id(item)] = _shown_name(item.node, statement, keys, synthesized, later, container=True) or \
+                _shown_name(item.node, statement, keys, synthesized, later, container=False)
+        # a print that shows no value run() returns writes what it writes: a gap, its fields may span lines
+        elements.append(template if not fields or any(names[id(f)] for f in fields) else None)
+    if magics:
+        elements.append(None)
+    blocks = _merged(elements)
+    captures = [i for b in blocks if b is not None for i in b if isinstance(i, _Capture)]
+    if len(captures) > _MAX_CAPTURES or not any(names.get(id(c)) for c in captures):
         return [], True
-    # a value run() may return is shown on one line; anything else may span lines
-    names = {id(c): _shown_name(c.node, owners[id(c)], keys, synthesized, later, container=True) or
-             _shown_name(c.node, owners[id(c)], keys, synthesized, later, container=False) for c in captures}
-    one_line = {id(c) for c in captures if names[id(c)] is not None}
-    readings = []
-    for lazy in (True, False):
-        match = re.fullmatch(_pattern(items, lazy, one_line), text)
-        if match is None:
-            return [], True
-        readings.append(match.groups())
+    lines = re.findall(r"[^\n]*\n|[^\n]+$", text)
+    first = _align(blocks, lines, forward=True)
+    last = _align(blocks, lines, forward=False)
+    if first is None or last is None:
+        return [], True
     found: list[Shown] = []
-    for index, capture in enumerate(captures):
-        statement = owners[id(capture)]
-        if names[id(capture)] is None:
+    for block, start, end in zip([b for b in blocks if b is not None], first, last):
+        fields = [i for i in block if isinstance(i, _Capture)]
+        if not any(names[id(f)] for f in fields):
             continue
-        parsed = _parse_printed(readings[0][index], capture)
-        name = _shown_name(capture.node, statement, keys, synthesized, later,
-                           container=parsed is None or _container(parsed[0]))
-        if name is None or parsed is None:
-            continue
-        if readings[0][index] != readings[1][index]:
+        block_text = "".join(lines[start[0]:start[1]])
+        shortest, longest = _read(block, block_text, lazy=True), _read(block, block_text, lazy=False)
+        if start != end or shortest is None or longest is None:
             return [], False
-        value, absolute, relative = parsed
-        for key in keys[name]:
-            found.extend(_shown(key, value, cell.number, _first_line(cell, statement), absolute, relative))
+        for capture, value_text, other in zip(fields, shortest, longest):
+            if names[id(capture)] is None:
+                continue
+            if value_text != other:
+                return [], False
+            statement = owners[id(capture)]
+            parsed = _parse_printed(value_text, capture)
+            name = _shown_name(capture.node, statement, keys, synthesized, later,
+                               container=parsed is None or _container(parsed[0]))
+            if name is None or parsed is None:
+                continue
+            value, absolute, relative = parsed
+            for key in keys[name]:
+                found.extend(_shown(key, value, cell.number, _first_line(cell, statement), absolute, relative))
     return found, True
+
+
+def _merged(elements: list[list[_Item] | None]) -> list[list[_Item] | None]:
+    """Consecutive gaps as one, consecutive prints as one block (what they write follows directly)."""
+    merged: list[list[_Item] | None] = []
+    for element in elements:
+        if element is None:
+            if not merged or merged[-1] is not None:
+                merged.append(None)
+        elif merged and merged[-1] is not None:
+            merged[-1] = [*merged[-1], *element]
+        else:
+            merged.append(list(element))
+    return merged
+
+
+def _line_count(block: list[_Item]) -> int:
+    text = "".join(i for i in block if isinstance(i, str))
+    return text.count("\n") + (0 if text.endswith("\n") else 1)
+
+
+def _align(blocks: list[list[_Item] | None], lines: list[str], forward: bool) -> list[tuple[int, int]] | None:
+    """The lines (first, end) each print block wrote: the earliest reading (``forward``) or the
+    latest; a gap is any number of whole lines. None when the text is not what the cell prints."""
+    order = blocks if forward else blocks[::-1]
+    spans: list[tuple[int, int]] = []
+    position = 0 if forward else len(lines)
+    free = False
+    for block in order:
+        if block is None:
+            free = True
+            continue
+        count = _line_count(block)
+        if forward:
+            candidates = range(position, len(lines) - count + 1) if free else range(position, position + 1)
+        else:
+            candidates = range(position - count, -1, -1) if free else range(position - count, position - count + 1)
+        for begin in candidates:
+            if begin >= 0 and begin + count <= len(lines) \
+                    and _read(block, "".join(lines[begin:begin + count]), lazy=True) is not None:
+                break
+        else:
+            return None
+        spans.append((begin, begin + count))
+        position = begin + count if forward else begin
+        free = False
+    if not free and position != (len(lines) if forward else 0):
+        return None
+    return spans if forward else spans[::-1]
+
+
+def _read(block: list[_Item], text: str, lazy: bool) -> list[str] | None:
+    """The text of each field when ``text`` is what ``block`` prints: each literal found at its first
+    place after the previous one (``lazy``) or at its last place before the next one; None when the
+    reading does not fit (a field across a line break, a number format showing no number). Linear:
+    the readings of a text lie between these two, so when they agree the text has one reading."""
+    joined: list[str | _Capture] = []
+    for item in block:  # adjacent literals as one: each is then found as a whole
+        if isinstance(item, str) and joined and isinstance(joined[-1], str):
+            joined[-1] += item
+        elif item is not None:
+            joined.append(item)
+    items = joined if lazy else joined[::-1]
+    values: list[str] = []
+    position = 0 if lazy else len(text)
+    pending: _Capture | None = None
+    for item in items:
+        if isinstance(item, _Capture):
+            if pending is not None:
+                return None  # two fields with nothing between them: any split would do
+            pending = item
+            continue
+        if lazy:
+            found = text.find(item, position) if pending is not None else (
+                position if text.startswith(item, position) else -1)
+            if found < 0:
+                return None
+            if pending is not None:
+                values.append(text[position:found])
+            position = found + len(item)
+        else:
+            found = text.rfind(item, 0, position) if pending is not None else (
+                position - len(item) if text.endswith(item, 0, position) else -1)
+            if found < 0:
+                return None
+            if pending is not None:
+                values.append(text[found + len(item):position])
+            position = found
+        pending = None
+    if pending is not None:
+        values.append(text[position:] if lazy else text[:position])
+    elif position != (len(text) if lazy else 0):
+        return None
+    fields = [i for i in items if isinstance(i, _Capture)]
+    if any("\n" in value or _numeric(field.spec) and not _NUMBER_TEXT.fullmatch(value)
+           for field, value in zip(fields, values)):
+        return None
+    return values if lazy else values[::-1]
 
 
 def _stream_text(output: Mapping[str, Any]) -> str:
@@ -509,28 +620,6 @@ def _percent_template(template: str, right: ast.expr) -> list[_Item]:
             items.append(_Capture(node, spec, ""))
     items.append(template[position:])
     return [i for i in items if i != ""]
-
-
-def _pattern(items: Sequence[_Item], lazy: bool, one_line: set[int]) -> str:
-    """The regular expression of what ``items`` print: ``lazy`` reads every field and gap as short
-    as it can be, else as long. A gap that starts a line is whole lines (what other statements
-    print ends with a line break before the next print), unless it ends the text."""
-    more = "?" if lazy else ""
-    parts = []
-    for index, item in enumerate(items):
-        if isinstance(item, str):
-            parts.append(re.escape(item))
-        elif isinstance(item, _Capture) and id(item) in one_line and _numeric(item.spec):
-            parts.append(r"(\s*[-+]?[\d,_]*\.?\d*(?:[eE][-+]?\d+)?%?\s*)")  # what a number format writes
-        elif isinstance(item, _Capture):
-            parts.append(rf"([^\n]*{more})" if id(item) in one_line else rf"([\s\S]*{more})")
-        elif index == len(items) - 1:
-            parts.append(r"[\s\S]*")
-        elif index == 0 or isinstance(items[index - 1], str) and str(items[index - 1]).endswith("\n"):
-            parts.append(rf"(?:[^\n]*\n)*{more}")
-        else:
-            parts.append(rf"[\s\S]*{more}")
-    return "".join(parts)
 
 
 def _numeric(spec: str | None) -> bool:
