@@ -219,3 +219,15 @@ def test_a_cell_that_stopped_with_an_error_makes_the_outputs_stale() -> None:
     found = match_outputs(cells, stored, pipeline)
     assert found.shown == [] and found.notes == [
         "no regression test: cell 3 stopped with an error, so the outputs after it are not the notebook's results"]
+
+
+@pytest.mark.parametrize(("text", "values"), [
+    ("a 1\na 1\n", [1]),
+    ("[log]\na 1\n[log]\na 1\n", [1]),
+    ("a 1\n" * 5, []),  # which two of the five lines are the prints'?
+    ("a 1\nsomething\n", []),  # the last print ends the text
+])
+def test_prints_between_other_output_are_found_only_where_they_must_be(text: str, values: list[int]) -> None:
+    found = matched("acc = accuracy_score(y, model.predict(X))\n" + "model.fit(X, y)\nprint('a', acc)\n" * 2,
+                    outputs={4: (stdout(text),)})
+    assert [s.value for s in found.shown] == values

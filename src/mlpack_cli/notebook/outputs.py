@@ -7,10 +7,11 @@ returns under a key:
 - the ``execute_result`` of a cell is the value of the cell's last expression (``metrics``,
   ``{"mae": mae}``, ``accuracy_score(y, p)``), read with :func:`ast.literal_eval`;
 - the ``stdout`` text of a cell is what its top-level ``print`` calls wrote, in order: each call
-  becomes a pattern (its literal text, its ``sep`` and ``end``, a group per shown value) and the
-  whole text must match the cell's patterns in order, other statements that may write something
-  in between. A match that is not unique (the shortest and the longest reading disagree) counts
-  for nothing.
+  becomes a template (its literal text, its ``sep`` and ``end``, a field per shown value) and the
+  text's lines must be the cell's templates in order, whole lines that other statements may write
+  in between. A reading that is not unique (the earliest and the latest placement, or the shortest
+  and the longest field, disagree) counts for nothing. Every search is linear: no regular
+  expression with backtracking ever sees the stored text.
 
 The tolerance follows how the value was shown: half a unit of the last printed digit
 (``f"{acc:.3f}"`` printing ``0.953``: 0.0005), a float's ``repr`` relative ``1e-9``, ints, bools and
@@ -408,17 +409,23 @@ def _align(blocks: list[list[_Item] | None], lines: list[str], forward: bool) ->
     spans: list[tuple[int, int]] = []
     position = 0 if forward else len(lines)
     free = False
-    for block in order:
+    final = max((i for i, b in enumerate(order) if b is not None), default=-1)
+    for index, block in enumerate(order):
         if block is None:
             free = True
             continue
         count = _line_count(block)
-        if forward:
+        if index == final and index == len(order) - 1:  # nothing may follow it: it ends the text
+            candidates = range(len(lines) - count, len(lines) - count + 1) if forward else range(0, 1)
+            if not free and candidates[0] != (position if forward else position - count):
+                return None
+        elif forward:
             candidates = range(position, len(lines) - count + 1) if free else range(position, position + 1)
         else:
             candidates = range(position - count, -1, -1) if free else range(position - count, position - count + 1)
         for begin in candidates:
-            if begin >= 0 and begin + count <= len(lines) \
+            inside = begin >= position if forward else begin + count <= position
+            if begin >= 0 and begin + count <= len(lines) and inside \
                     and _read(block, "".join(lines[begin:begin + count]), lazy=True) is not None:
                 break
         else:
