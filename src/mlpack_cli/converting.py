@@ -435,6 +435,10 @@ def convert_notebook(
         interim.adapt(pipeline, {n.id for c in parsed for n in ast.walk(c.tree) if isinstance(n, ast.Name)})
     try:
         extra: dict[str, Any] = {"cells": parsed} if text_preserving else {}
+        if "outputs" in inspect.signature(codegen.generate).parameters:
+            from mlpack_cli.notebook.outputs import Stored
+
+            extra["outputs"] = {c.number: Stored(c.execution_count, c.outputs) for c in notebook.code_cells}
         generated = codegen.generate(
             pipeline, package=project.package, module=module, notebook=display,
             source_hash=notebook.source_hash, max_line=options["max_line"], **extra,
@@ -469,6 +473,7 @@ def convert_notebook(
     report.paths = found_paths.lines()
     report.network = list(pipeline.network)
     report.warnings.extend(found_paths.warnings())
+    report.warnings.extend(generated.notes)
     if pipeline.renamed:
         renames = ", ".join(f"{old} -> {new}" for old, new in sorted(pipeline.renamed.items()))
         report.warnings.append(f"renamed notebook names that the module defines itself: {renames}")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from mlpack_cli.notebook.codegen import Generated, generate
 from mlpack_cli.notebook.dataflow import ParsedCell, Pipeline, Stage
+from mlpack_cli.notebook.outputs import Stored
 from mlpack_cli.notebook.usertext import ASSIGN_TO
 
 MAX_LINE = 100
@@ -306,3 +307,101 @@ def test_characters_str_splitlines_breaks_at_stay_and_noqa_still_lands_right(tmp
     generated = convert(pipeline(stage("load", load, returns=["l"])), load)
     assert "    x = 'a\u2028b'  # c\x0cd\u2029e\n    l = x  # noqa: E741\n" in generated.module
     assert flake8(tmp_path, generated.module) == ""
+
+
+# -- the generated tests -------------------------------------------------------------------------
+
+
+def shown_pipeline() -> tuple[Pipeline, list[ParsedCell]]:
+    load = cell(1, "rows = [1, 2, 3]")
+    evaluate = cell(2, "total = sum(rows)\nprint(f'total: {total}, mean: {total / 3:.2f}')")
+    pipe = pipeline(stage("load", load, returns=["rows"]),
+                    stage("evaluate", evaluate, inputs=["rows"], returns=["total"]), results=[("total", "total")])
+    return pipe, [load, evaluate]
+
+
+def stdout(text: str) -> tuple[dict[str, str], ...]:
+    return ({"output_type": "stream", "name": "stdout", "text": text},)
+
+
+def assigned(tests: str, name: str) -> object:
+    """The literal value the generated tests assign to ``name``."""
+    node = next(n for n in ast.parse(tests).body if isinstance(n, ast.Assign)
+                and isinstance(n.targets[0], ast.Name) and n.targets[0].id == name)
+    return ast.literal_eval(node.value)
+
+
+def test_generated_tests_compare_run_with_what_the_notebook_showed(tmp_path: Path) -> None:
+    pipe, cells = shown_pipeline()
+    outputs = {1: Stored(1), 2: Stored(2, stdout("total: 6, mean: 2.00\n"))}
+    generated = generate(pipe, package="demo", module="nb", notebook="nb.ipynb", source_hash="0" * 64,
+                         max_line=MAX_LINE, cells=cells, outputs=outputs)
+    assert assigned(generated.tests, "SHOWN") == {"total": (6, 0.0, 0.0)}
+    assert "# cell 2: print(f'total: {total}, mean: {total / 3:.2f}')" in generated.tests
+    functions = {n.name for n in ast.parse(generated.tests).body if isinstance(n, ast.FunctionDef)}
+    assert "test_run_returns_what_the_notebook_showed" in functions
+    assert not functions & {"test_stage_signature", "test_run_signature", "test_stages_return_what_later_stages_read"}
+    assert "CONTRACT" not in generated.tests
+    assert generated.notes == []
+    assert flake8(tmp_path, generated.tests) == ""
+
+
+def test_without_shown_values_each_stage_is_tested_against_what_later_stages_read(tmp_path: Path) -> None:
+    pipe, cells = shown_pipeline()
+    generated = generate(pipe, package="demo", module="nb", notebook="nb.ipynb", source_hash="0" * 64,
+                         max_line=MAX_LINE, cells=cells, outputs={1: Stored(None), 2: Stored(None)})
+    assert assigned(generated.tests, "CONTRACT") == {"load": [("rows", ["evaluate"])],
+                                                     "evaluate": [("total", ["run"])]}
+    assert "SHOWN" not in generated.tests and "def test_stages_return_what_later_stages_read(" in generated.tests
+    assert generated.notes == ["no regression test: the notebook has no stored outputs "
+                               "(run it top to bottom and save it to get one)"]
+    assert flake8(tmp_path, generated.tests) == ""
+
+
+def test_a_shown_value_that_looks_like_a_secret_never_reaches_the_tests() -> None:
+    load = cell(1, "token = 'ghp_' + 'x' * 36")
+    evaluate = cell(2, "print(token)")
+    pipe = pipeline(stage("load", load, returns=["token"]), stage("evaluate", evaluate, inputs=["token"]),
+                    results=[("token", "token")])
+    secret = "ghp_" + "aB3dE5fG7hI9jK1lM3nO5pQ7rS9tU1vW3xY5"
+    generated = generate(pipe, package="demo", module="nb", notebook="nb.ipynb", source_hash="0" * 64,
+                         max_line=MAX_LINE, cells=[load, evaluate],
+                         outputs={1: Stored(1), 2: Stored(2, stdout(secret + "\n"))})
+    assert secret not in generated.tests and "SHOWN" not in generated.tests
+
+
+def generated_project(tmp_path: Path, imports: str) -> Path:
+    """A package ``demo`` whose module ``nb`` (``imports``, then one stage) was generated, with its tests."""
+    from mlpack_cli.templating import render
+
+    prelude = cell(1, imports)
+    only = cell(2, "value = 1")
+    generated = convert(pipeline(stage("evaluate", only), imports=list(prelude.tree.body)), prelude, only)
+    package = tmp_path / "src" / "demo"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "monitoring.py").write_text(render("module/monitoring.py.j2", package="demo"))
+    (package / "nb.py").write_text(generated.module)
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_nb.py").write_text(generated.tests)
+    (tmp_path / "tests" / "test_other.py").write_text("def test_other():\n    assert 1 + 1 == 2\n")
+    return tmp_path
+
+
+def run_pytest(root: Path) -> subprocess.CompletedProcess[str]:
+    env = {"PYTHONPATH": str(root / "src"), "PATH": "", "HOME": str(root)}
+    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", "tests"],
+                          cwd=root, env=env, capture_output=True, text=True, check=False, timeout=120)
+
+
+def test_a_missing_third_party_module_skips_only_its_test_module(tmp_path: Path) -> None:
+    done = run_pytest(generated_project(tmp_path, "import package_not_installed_here"))
+    assert done.returncode == 0, done.stdout
+    assert "nb cannot be imported: module 'package_not_installed_here' is missing" in done.stdout
+    assert "1 passed, 1 skipped" in done.stdout  # test_other.py still ran
+
+
+def test_a_missing_module_of_the_package_itself_is_an_error_not_a_skip(tmp_path: Path) -> None:
+    done = run_pytest(generated_project(tmp_path, "import demo.helpers_gone"))
+    assert done.returncode != 0 and "skipped" not in done.stdout, done.stdout
+    assert "ModuleNotFoundError: No module named 'demo.helpers_gone'" in done.stdout

@@ -201,7 +201,7 @@ def test_the_generated_tests_pass_inputs_outputs_and_the_network_from_the_parame
                      cells=parsed).tests
     namespace: dict[str, object] = {"__file__": "/project/tests/test_nb.py"}
     header = tests[: tests.index("\n\ndef test_")]
-    exec(compile(header.replace("from demo import nb\n", ""), "test_nb.py", "exec"), namespace)  # noqa: S102
+    exec(compile(header.replace("from demo import nb\n", "nb = None\n"), "test_nb.py", "exec"), namespace)  # noqa: S102
     assert namespace["INPUTS"] == {"x_csv": "data/x.csv"}  # not '0.20'
     assert namespace["OUTPUTS"] == {"y_csv": "out/y.csv"}
     assert namespace["WRITTEN"] == ["y_csv"] and namespace["NETWORK"] == []

@@ -18,11 +18,13 @@ import itertools
 import keyword
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from mlpack_cli.literals import decode_comment, py_comment, py_docstring_block, py_docstring_text, py_string
 from mlpack_cli.notebook.dataflow import ParsedCell, Pipeline, Stage
+from mlpack_cli.notebook.outputs import Matched, Shown, Stored, match_outputs
 from mlpack_cli.notebook.pysource import add_noqa, piece_problems, wrap_expression
 from mlpack_cli.notebook.usertext import Edits, Piece, Sources
 
@@ -80,6 +82,7 @@ class Generated:
     tests: str
     silenced: list[tuple[int, str]]  # flake8 codes kept with a noqa comment in the module
     tree: ast.Module  # the module's AST (its header and noqa comments change no node)
+    notes: list[str] = field(default_factory=list)  # for the report: why the tests check no shown value
 
 
 @dataclass
@@ -100,10 +103,13 @@ class _Block:
 
 
 def generate(pipeline: Pipeline, *, package: str, module: str, notebook: str, source_hash: str,
-             max_line: int = 100, cells: Sequence[ParsedCell] = ()) -> Generated:
+             max_line: int = 100, cells: Sequence[ParsedCell] = (),
+             outputs: Mapping[int, Stored] | None = None) -> Generated:
     """The module and its tests. ``cells`` are the notebook's parsed cells: each statement is
     written with its own text from them (see :mod:`mlpack_cli.notebook.usertext`); without them,
-    as ``ast.unparse`` writes it."""
+    as ``ast.unparse`` writes it. ``outputs`` are the stored executions of the code cells (by cell
+    number): the values they show that run() returns become a regression test
+    (:mod:`mlpack_cli.notebook.outputs`)."""
     sources = Sources(cells, Edits(pipeline.renamed, pipeline.helper_globals, pipeline.drop_nested))
     imports = _imports(pipeline, sources, package, max_line)
     constants = [_top_level(sources.piece(c)) for c in pipeline.constants]
@@ -128,12 +134,14 @@ def generate(pipeline: Pipeline, *, package: str, module: str, notebook: str, so
     tree = ast.parse(body)
     extra = _user_text_problems(body, [imports, *constants, *helpers, *stages], tree)
     body, silenced = add_noqa(body, max_line, extra=extra, tree=tree)
-    tests, _ = add_noqa(_tests(pipeline, package, module, notebook), max_line, only_long_lines=True)
+    matched = match_outputs(cells, outputs, pipeline) if outputs is not None else Matched()
+    tests, _ = add_noqa(_tests(pipeline, package, module, notebook, matched.shown), max_line, only_long_lines=True)
     return Generated(
         module=with_header(body, notebook, source_hash, max_line),
         tests=with_header(tests, notebook, source_hash, max_line),
         silenced=silenced,
         tree=tree,
+        notes=matched.notes,
     )
 
 
@@ -372,7 +380,7 @@ def _identifier(name: str) -> str:
 # -- the tests -------------------------------------------------------------------------------------
 
 
-def _tests(pipeline: Pipeline, package: str, module: str, notebook: str) -> str:
+def _tests(pipeline: Pipeline, package: str, module: str, notebook: str, shown: Sequence[Shown] = ()) -> str:
     from mlpack_cli.notebook.secrets import environment_variables
     from mlpack_cli.templating import render
 
@@ -382,26 +390,20 @@ def _tests(pipeline: Pipeline, package: str, module: str, notebook: str) -> str:
     outputs = [(p.name, p.default) for p in paths if p.role in ("output", "updated", "unknown")]
     copied = [p.name for p in paths if p.role in ("updated", "unknown")]
     written = [p.name for p in paths if p.role == "output" and not p.directory]
-    signatures = [
-        (stage.name, _list(stage.inputs + stage.required + stage.constants, 12 + len(stage.name), 8))
-        for stage in pipeline.stages if not stage.is_stub
-    ]
-    run_parameters = pipeline.required + [
-        n for n in pipeline.constant_names if any(n in s.constants for s in pipeline.stages)
-    ]
+    shown = _without_secrets(shown)
     return render(
         "module/test_pipeline.py.j2",
         package=package,
         module=module,
         notebook=notebook,
-        signatures=signatures,
         stubs=[s.name for s in pipeline.stages if s.is_stub],
-        run_parameters=_list(run_parameters, 15, 4),
         inputs=inputs,
         outputs=outputs,
         copied=copied,
         written=written,
         network=pipeline.network,
+        shown=[_shown_entry(s) for s in shown],
+        contract=[] if shown else _contract(pipeline),
         required=pipeline.required,
         has_result=bool(pipeline.results) or pipeline.result is not None,
         secrets=environment_variables([*pipeline.helpers, *(s for stage in pipeline.stages for s in stage.statements)]),
@@ -416,3 +418,55 @@ def _list(names: list[str], column: int, indent: int) -> str:
 def _name(statement: ast.stmt) -> str:
     target = statement.targets[0] if isinstance(statement, ast.Assign) else statement.target  # type: ignore
     return str(getattr(target, "id", ""))
+
+
+def _shown_entry(shown: Shown) -> dict[str, str]:
+    """A shown value as the test file writes it: repr of the literal (checked to read back the
+    same), its tolerances, and a comment naming the cell and the statement that showed it."""
+    value = repr(shown.value)
+    if ast.literal_eval(value) != shown.value:  # pragma: no cover - outputs admits only literals
+        raise ValueError(f"not a literal: {value}")
+    return {
+        "key": py_string(shown.key),
+        "value": value,
+        "absolute": repr(shown.absolute),
+        "relative": repr(shown.relative),
+        "comment": py_comment(f"cell {shown.cell}: {shown.statement}"),
+    }
+
+
+def _without_secrets(shown: Sequence[Shown]) -> list[Shown]:
+    """The shown values, less any whose text detect-secrets takes for a secret (a printed token)."""
+    if not any(isinstance(s.value, (str, list, tuple, dict)) for s in shown):
+        return list(shown)
+    from mlpack_cli.notebook.secrets import detect
+
+    lines = [f"value = {s.value!r}  # {s.statement}" for s in shown]
+    flagged = {d.line for d in detect("\n".join(lines))}
+    return [s for number, s in enumerate(shown, start=1) if number not in flagged]
+
+
+def _contract(pipeline: Pipeline) -> list[dict[str, Any]]:
+    """What each stage that run() calls returns, and who reads each value after it: the later
+    stages that take it, and run() when it is a result."""
+    active = [s for s in pipeline.stages if not s.is_stub]
+    results = {name for _, name in pipeline.results}
+    contract = []
+    for index, stage in enumerate(active):
+        if not stage.returns:
+            continue
+        values = []
+        for name in stage.returns:
+            readers: list[str] = []
+            rebound = False
+            for later in active[index + 1:]:
+                if name in later.inputs:
+                    readers.append(later.name)
+                if name in later.returns:
+                    rebound = True
+                    break
+            if name in results and not rebound:
+                readers.append("run")
+            values.append((py_string(name), _list(readers, 40, 12)))
+        contract.append({"stage": py_string(stage.name), "values": values})
+    return contract

@@ -26,6 +26,9 @@ class Cell:
     kind: str  # "code", "markdown" or "raw"
     source: str
     tags: tuple[str, ...] = ()
+    # the stored execution (not part of what conversion reads: see Notebook.source_hash)
+    execution_count: int | None = field(default=None, compare=False)
+    outputs: tuple[dict[str, Any], ...] = field(default=(), compare=False)
 
     @property
     def first_line(self) -> str:
@@ -150,7 +153,12 @@ def _cells(name: str, raw_cells: Any) -> list[Cell]:
         metadata = raw.get("metadata") or {}
         tags = metadata.get("tags") if isinstance(metadata, dict) else None
         cell_tags = tuple(t.strip() for t in tags if isinstance(t, str)) if isinstance(tags, list) else ()
-        cells.append(Cell(number, str(raw.get("cell_type", "code")), source.replace("\r\n", "\n"), cell_tags))
+        count = raw.get("execution_count")
+        outputs = raw.get("outputs")
+        cells.append(Cell(number, str(raw.get("cell_type", "code")), source.replace("\r\n", "\n"), cell_tags,
+                          execution_count=count if isinstance(count, int) and not isinstance(count, bool) else None,
+                          outputs=tuple(o for o in outputs if isinstance(o, dict))
+                          if isinstance(outputs, list) else ()))
     return cells
 
 
