@@ -373,6 +373,8 @@ class Functions(set):  # type: ignore[type-arg]
     def __init__(self, definitions: Iterable[ast.stmt], aliases: Aliases) -> None:
         definitions = list(definitions)
         super().__init__(d.name for d in definitions)  # type: ignore[attr-defined]
+        # the last definition of each name: what a call to it does decides where the call goes
+        self.definitions: dict[str, ast.stmt] = {d.name: d for d in definitions}  # type: ignore[attr-defined]
         self._changed: dict[str, set[int | str] | None] = {}
         for definition in definitions:
             if not isinstance(definition, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -463,6 +465,10 @@ def _opens_for(call: ast.Call) -> str:
         if isinstance(mode, ast.Constant) and isinstance(mode.value, str) and set(mode.value) & set("wax+"):
             return "write"
     return "read"
+
+
+opens_for = _opens_for  # "read" or "write": what open(...) does with its file
+is_pure_call = _is_pure_call  # this call alone (not the calls in its arguments) changes nothing
 
 
 def is_setup(statement: ast.stmt) -> bool:
