@@ -496,9 +496,9 @@ def _results(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr
             continue
         if modelling and not pl.reads_kept_work(info.index, infos, decisions, constant_names):
             continue  # shows nothing the pipeline computes (a demo on literals)
-        if context == pl.TRAIN and not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Name)
-                                        or _is_print(node)):
-            continue  # in training, a displayed or printed name is a result; other displays are not
+        if context == pl.TRAIN and not (isinstance(node, ast.Expr) and (
+                isinstance(node.value, ast.Name) or _learned_attribute(node.value)) or _is_print(node)):
+            continue  # in training, a displayed or printed name or learned statistic is a result; other displays not
         if not isinstance(node, ast.Expr) or "plot" in info.effects:
             continue  # a plot shows no value
         value = node.value
@@ -767,8 +767,8 @@ def _shows_a_view(statement: ast.stmt) -> bool:
     value = statement.value if isinstance(statement, ast.Expr) else None
     while isinstance(value, ast.Call) and gr.call_name(value) in gr.DISPLAY_FUNCTIONS and len(value.args) == 1:
         value = value.args[0]
-    if isinstance(value, ast.Call) and value.args and not isinstance(value.func, ast.Attribute):
-        value = value.args[0]  # np.sum(predictions[0])
+    if isinstance(value, ast.Call) and value.args and any(_shows_a_view(ast.Expr(a)) for a in value.args):
+        return True  # np.sum(predictions[0])
     if isinstance(value, ast.Call):
         value = value.func
     if isinstance(value, ast.Attribute):

@@ -173,7 +173,11 @@ def function_evidence(name: str, models: set[str], preprocessors: set[str], user
     effects |= {"write" for c in walk(body) if isinstance(c, ast.Call) and call_name(c) in WRITE_CALLS
                 and call_name(c) not in FIGURE_FILES}
     inner = Statement(-1, -1, body, effects=effects)
-    return code_evidence(inner, models, preprocessors, user_functions, model_classes, seen | {name})
+    arguments = definition.args
+    params = {a.arg for a in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]}
+    # a parameter named like a model of the notebook is whatever the caller passes
+    return code_evidence(inner, models - params, preprocessors - params, user_functions, model_classes,
+                         seen | {name})
 
 
 def code_evidence(info: Statement, models: set[str], preprocessors: set[str], user_functions: set[str],
@@ -476,7 +480,7 @@ def _drop_what_nothing_needs(infos: Sequence[Statement], decisions: list[Decisio
             and not isinstance(info.node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
             and any(d in live and not isinstance(infos[d].node, (ast.Import, ast.ImportFrom, ast.FunctionDef,
                                                                     ast.AsyncFunctionDef, ast.ClassDef))
-                    for d in info.flow)]
+                    and any(not n.startswith("<") for n in infos[d].writes & info.reads) for d in info.flow)]
     live.update(left)
     close(left)
     for i, decision in enumerate(decisions):
