@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 from mlpack_cli.notebook import stages as st
 from mlpack_cli.notebook.graph import (
-    DEFAULT_PLOT_ALIASES, FIGURE, FIGURE_FILES, FS, PLOT_METHODS, RNG, WRITE_CALLS, Aliases, Statement, call_name, is_pure_expression,
-    is_pure_call, opens_for, root_name,
+    DEFAULT_PLOT_ALIASES, FIGURE, FIGURE_FILES, FS, PLOT_METHODS, RNG, WRITE_CALLS, Aliases, Statement, call_name,
+    is_pure_call, is_pure_expression, opens_for, root_name,
 )
 from mlpack_cli.notebook.names import walk
 
@@ -358,6 +358,7 @@ def place(
     return decisions
 
 
+_DEFINES = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 _UNTRACKED_MODULES = frozenset({"os", "shutil", "subprocess", "sys", "requests", "urllib", "socket", "smtplib"})
 
 
@@ -380,6 +381,8 @@ def _is_root(info: Statement, decision: Decision, evidence: tuple[int, str] | No
         return True
     for call in (c for c in walk(node) if isinstance(c, ast.Call) and isinstance(c.func, ast.Name)):
         definition = getattr(user_functions, "definitions", {}).get(call.func.id)
+        if isinstance(definition, (ast.FunctionDef, ast.AsyncFunctionDef)) and _acts_outside(definition):
+            return True
         if isinstance(definition, (ast.FunctionDef, ast.AsyncFunctionDef)) and evidence is not None and (
                 has_metric(definition) or set(_own_calls(definition)) & (EVALUATE_CALLS - PREDICT_CALLS)):
             return True  # a function of the notebook that scores
@@ -390,6 +393,20 @@ def _is_root(info: Statement, decision: Decision, evidence: tuple[int, str] | No
         if isinstance(node, ast.Expr) and not _pure(call, aliases, user_functions) and (
                 root is None or root not in notebook_names and root not in user_functions):
             return True  # called for an effect the graph cannot see
+    return False
+
+
+def _acts_outside(definition: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """A function whose body changes something the graph cannot follow: globals, files, the
+    process, the network (what it changes in its arguments the graph knows)."""
+    for node in walk(definition):
+        if isinstance(node, (ast.Global, ast.Nonlocal)):
+            return True
+        if isinstance(node, ast.Call) and (
+                root_name(node.func) in _UNTRACKED_MODULES
+                or call_name(node) == "open" and isinstance(node.func, ast.Name)
+                or call_name(node) in WRITE_CALLS and call_name(node) not in FIGURE_FILES):
+            return True
     return False
 
 
@@ -443,13 +460,21 @@ def _drop_what_nothing_needs(infos: Sequence[Statement], decisions: list[Decisio
         for call in walk(info.node):
             if not isinstance(call, ast.Call):
                 continue
-            if isinstance(call.func, ast.Name) and call.func.id in notebook_names and call.func.id not in user_functions:
+            if isinstance(call.func, ast.Name) and call.func.id in notebook_names and \
+                    call.func.id not in user_functions:
                 calls.setdefault(call.func.id, []).append(info.index)
             if isinstance(call.func, ast.Attribute) and not _pure(call, aliases, user_functions):
                 # handler.attach(trainer): a method may change the objects given to it
                 for argument in [*call.args, *(k.value for k in call.keywords)]:
                     for name in {n.id for n in walk(argument) if isinstance(n, ast.Name)} & notebook_names:
                         calls.setdefault(name, []).append(info.index)
+    for info in infos:  # b = a: what changes b may change a
+        node = info.node
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Name) and node.value.id in notebook_names:
+            alias = {t.id for t in node.targets if isinstance(t, ast.Name)}
+            for later in infos[info.index + 1:]:
+                if later.mutates & alias:
+                    calls.setdefault(node.value.id, []).append(later.index)
     live = set(roots) | {i for i in keep if i < len(infos)}
 
     def close(pending: list[int]) -> None:
@@ -478,8 +503,7 @@ def _drop_what_nothing_needs(infos: Sequence[Statement], decisions: list[Decisio
             if i not in live and i not in read and i > first_fit and decision.stage is not None and not info.inert
             and any(not n.startswith("<") for n in info.binds)
             and not isinstance(info.node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
-            and any(d in live and not isinstance(infos[d].node, (ast.Import, ast.ImportFrom, ast.FunctionDef,
-                                                                    ast.AsyncFunctionDef, ast.ClassDef))
+            and any(d in live and not isinstance(infos[d].node, _DEFINES)
                     and any(not n.startswith("<") for n in infos[d].writes & info.reads) for d in info.flow)]
     live.update(left)
     close(left)
