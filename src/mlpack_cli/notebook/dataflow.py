@@ -476,6 +476,7 @@ def _results(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr
                 shown = show(info, inner.id) or shown
         return shown
 
+    constant_names = {name for statement in pipeline.constants for name in bound_names(statement)}
     contexts = _contexts(infos, decisions, heading_stage)
     # What is shown once a model is trained is a result; in a notebook that neither trains nor
     # evaluates, what it shows at all is (else its module would compute nothing).
@@ -499,13 +500,16 @@ def _results(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr
             continue
         if decision.stage is not None or context not in showing or decision.level == 3:
             continue
-        if context == pl.TRAIN and not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Name)
-                                        or _is_print(node)):
-            continue  # in training, a displayed or printed name is a result; other displays are not
+        if modelling and not pl.reads_kept_work(info.index, infos, decisions, constant_names):
+            continue  # shows nothing the pipeline computes (a demo on literals)
+        if context == pl.TRAIN and not (isinstance(node, ast.Expr) and (
+                isinstance(node.value, ast.Name) or _learned_attribute(node.value)) or _is_print(node)):
+            continue  # in training, a displayed or printed name or learned statistic is a result; other displays not
         if not isinstance(node, ast.Expr) or "plot" in info.effects:
             continue  # a plot shows no value
         value = node.value
         shown = False
+        made = len(extra)
         if isinstance(value, ast.Name):
             shown = show(info, value.id)
         elif isinstance(value, ast.Dict) and value.keys and all(
@@ -536,6 +540,8 @@ def _results(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr
         else:
             shown = show_value(info, node, value)
         if shown:
+            if len(extra) > made:
+                context = pl.EVALUATE  # the value shown is computed again, as a result, in evaluate
             where = f" from {st.STAGES[context]}" if context is not None else ""
             decisions[info.index] = pl.Decision(
                 None, f"{decision.reason}: run() returns what it shows{where}", decision.level, shown_in=context)
@@ -760,6 +766,25 @@ def _is_compound(statement: ast.stmt) -> bool:
     return bool(getattr(statement, "body", None))
 
 
+_VIEWS = frozenset({"head", "tail", "sample", "info", "describe", "keys", "values", "items", "shape", "dtype",
+                    "dtypes", "ndim", "size", "columns", "index"})
+
+
+def _shows_a_view(statement: ast.stmt) -> bool:
+    """A display of a view of a value (``df.head()``, ``predictions[0]``, ``x.shape``) rather than
+    the value: reported as dropped, though run() may return the value it looks at."""
+    value = statement.value if isinstance(statement, ast.Expr) else None
+    while isinstance(value, ast.Call) and gr.call_name(value) in gr.DISPLAY_FUNCTIONS and len(value.args) == 1:
+        value = value.args[0]
+    if isinstance(value, ast.Call) and value.args and any(_shows_a_view(ast.Expr(a)) for a in value.args):
+        return True  # np.sum(predictions[0])
+    if isinstance(value, ast.Call):
+        value = value.func
+    if isinstance(value, ast.Attribute):
+        return value.attr in _VIEWS or _shows_a_view(ast.Expr(value.value))
+    return isinstance(value, ast.Subscript) and isinstance(value.slice, (ast.Constant, ast.UnaryOp))
+
+
 def _report(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr.Statement],
             decisions: Sequence[pl.Decision], hoisted: set[int]) -> None:
     """One part per run of statements of a cell that went to the same place."""
@@ -773,6 +798,9 @@ def _report(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr.
                 continue
             info, decision = by_id[id(statement)]
             name = st.STAGES[decision.stage] if decision.stage is not None else st.DROPPED
+            if decision.stage is None and decision.shown_in in (pl.TRAIN, pl.EVALUATE, pl.EXPORT) \
+                    and not _shows_a_view(statement):
+                name = st.STAGES[decision.shown_in]  # the display goes; what it shows is returned from there
             entries.append((name, decision.reason, statement))
         if not entries:
             if cell.number in stage_cells:

@@ -300,9 +300,11 @@ def is_inert(statement: ast.stmt, aliases: Aliases, user_functions: set[str]) ->
             header = [item.context_expr for item in statement.items]
         else:
             header = [statement.test]
+        body = statement.body + getattr(statement, "orelse", [])
+        if isinstance(statement, ast.With) and all(_opens_for_a_figure(h, body, aliases) for h in header):
+            return True, "plot"  # with open("tree.dot", "w") as f: export_graphviz(tree, out_file=f)
         if not all(is_pure_expression(h, aliases, user_functions) for h in header):
             return False, ""
-        body = statement.body + getattr(statement, "orelse", [])
         results = [is_inert(s, aliases, user_functions) for s in body]
         if body and all(ok for ok, _ in results):
             return True, "plot" if any(kind == "plot" for _, kind in results) else "display"
@@ -319,6 +321,16 @@ def is_inert(statement: ast.stmt, aliases: Aliases, user_functions: set[str]) ->
     if isinstance(statement, ast.Pass):
         return True, "display"
     return False, ""
+
+
+def _opens_for_a_figure(header: ast.AST, body: list[ast.stmt], aliases: Aliases) -> bool:
+    """``open(path, "w")`` whose file only a figure is written to: every statement of the body is
+    a call of a figure file writer (``export_graphviz(tree, out_file=f)``), maybe assigned."""
+    if not (isinstance(header, ast.Call) and call_name(header) == "open" and _opens_for(header) == "write"):
+        return False
+    values = [s.value for s in body if isinstance(s, (ast.Expr, ast.Assign))]
+    return bool(body) and len(values) == len(body) and all(
+        isinstance(v, ast.Call) and call_name(v) in FIGURE_FILES and is_plot_call(v, aliases) for v in values)
 
 
 def _mutated_roots(statement: ast.stmt, aliases: Aliases, user_functions: set[str]) -> set[str]:
@@ -373,6 +385,8 @@ class Functions(set):  # type: ignore[type-arg]
     def __init__(self, definitions: Iterable[ast.stmt], aliases: Aliases) -> None:
         definitions = list(definitions)
         super().__init__(d.name for d in definitions)  # type: ignore[attr-defined]
+        # the last definition of each name: what a call to it does decides where the call goes
+        self.definitions: dict[str, ast.stmt] = {d.name: d for d in definitions}  # type: ignore[attr-defined]
         self._changed: dict[str, set[int | str] | None] = {}
         for definition in definitions:
             if not isinstance(definition, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -465,6 +479,10 @@ def _opens_for(call: ast.Call) -> str:
     return "read"
 
 
+opens_for = _opens_for  # "read" or "write": what open(...) does with its file
+is_pure_call = _is_pure_call  # this call alone (not the calls in its arguments) changes nothing
+
+
 def is_setup(statement: ast.stmt) -> bool:
     """Environment, sys.path, matplotlib.use and warnings set-up: must run before the imports after it."""
     if isinstance(statement, (ast.Assign, ast.AugAssign)):
@@ -536,6 +554,9 @@ def describe(statement: ast.stmt, index: int, cell: int, aliases: Aliases, user_
     info.inert = inert
     if inert:
         info.effects.add(kind)
+        if kind == "plot" and "write" in info.effects:  # a file opened only for a figure
+            info.effects.discard("write")
+            info.effects.add("savefig")
     return info
 
 

@@ -18,11 +18,14 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from mlpack_cli.notebook import stages as st
-from mlpack_cli.notebook.graph import FIGURE, FS, RNG, Aliases, Statement, call_name, is_pure_expression, root_name
+from mlpack_cli.notebook.graph import (
+    DEFAULT_PLOT_ALIASES, FIGURE, FIGURE_FILES, FS, PLOT_METHODS, RNG, WRITE_CALLS, Aliases, Statement, call_name,
+    is_pure_call, is_pure_expression, opens_for, root_name,
+)
 from mlpack_cli.notebook.names import walk
 
 LOAD, PREPROCESS, TRAIN, EVALUATE, EXPORT = range(5)
@@ -59,7 +62,12 @@ PREPROCESS_CALLS = frozenset({
 })
 TRAIN_CALLS = frozenset({"fit", "partial_fit", "train", "fit_generator", "compile", "backward", "step", "polyfit",
                          "lstsq", "curve_fit", "train_on_batch", "add", "summary_dummy", "fit_predict", "minimize",
-                         "zero_grad", "build"})
+                         "zero_grad", "build", "apply_gradients"})
+# The steps of a training loop: metrics computed in the same statement track the training.
+STEP_CALLS = frozenset({"backward", "step", "apply_gradients", "minimize", "zero_grad", "train_on_batch",
+                        "partial_fit"})
+# Evaluation calls that only predict: predictions alone are no result of the notebook.
+PREDICT_CALLS = frozenset({"predict", "predict_proba", "predict_log_proba", "decision_function", "eval", "test"})
 EVALUATE_CALLS = frozenset({
     "predict", "predict_proba", "predict_log_proba", "decision_function", "score", "evaluate",
     "classification_report", "confusion_matrix", "cross_val_score", "cross_validate", "cross_val_predict",
@@ -78,6 +86,12 @@ LOAD_CALLS = frozenset({
     "image_dataset_from_directory", "text_dataset_from_directory", "flow_from_directory", "ImageFolder",
     "read_sql_query", "urlopen", "extractall", "load_img", "glob", "listdir", "MNIST", "CIFAR10",
     "FashionMNIST", "IMDB",
+})
+# Data steps specific enough to say what a function of the notebook does (not ``split``, ``map``).
+DATA_STEPS = frozenset({
+    "train_test_split", "DataLoader", "TensorDataset", "from_tensor_slices", "pad_sequences", "get_dummies",
+    "fit_transform", "fit_on_texts", "texts_to_sequences", "to_categorical", "fillna", "dropna",
+    "drop_duplicates", "merge", "concat", "label_binarize", "StratifiedShuffleSplit", "make_column_transformer",
 })
 METRIC_CALLS = frozenset({"score", "evaluate", "cross_val_score", "cross_validate", "classification_report",
                           "confusion_matrix", "auc", "roc_auc_score"})
@@ -141,8 +155,34 @@ class Decision:
     shown_in: int | None = None  # dropped, but what it shows is returned from this stage
 
 
+def function_evidence(name: str, models: set[str], preprocessors: set[str], user_functions: set[str],
+                      model_classes: frozenset[str] | set[str] = frozenset(),
+                      seen: frozenset[str] = frozenset()) -> tuple[int, str] | None:
+    """What a function of the notebook does when called, from its body: a call of
+    ``get_loader(...)`` that builds a ``DataLoader`` prepares data, one of ``run_epoch(...)``
+    that steps an optimizer trains. None for classes, unknown names and recursion."""
+    definition = getattr(user_functions, "definitions", {}).get(name)
+    if not isinstance(definition, (ast.FunctionDef, ast.AsyncFunctionDef)) or name in seen:
+        return None
+    body = ast.If(test=ast.Constant(True), body=list(definition.body), orelse=[])
+    if any(isinstance(c, ast.Call) and (root_name(c.func) in DEFAULT_PLOT_ALIASES or call_name(c) in PLOT_METHODS)
+           for c in walk(body)):
+        return None  # a plotting helper: what it computes is drawn
+    effects = {opens_for(c) for c in walk(body) if isinstance(c, ast.Call) and call_name(c) == "open"
+               and isinstance(c.func, ast.Name)}
+    effects |= {"write" for c in walk(body) if isinstance(c, ast.Call) and call_name(c) in WRITE_CALLS
+                and call_name(c) not in FIGURE_FILES}
+    inner = Statement(-1, -1, body, effects=effects)
+    arguments = definition.args
+    params = {a.arg for a in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]}
+    # a parameter named like a model of the notebook is whatever the caller passes
+    return code_evidence(inner, models - params, preprocessors - params, user_functions, model_classes,
+                         seen | {name})
+
+
 def code_evidence(info: Statement, models: set[str], preprocessors: set[str], user_functions: set[str],
-                  model_classes: frozenset[str] | set[str] = frozenset()) -> tuple[int, str] | None:
+                  model_classes: frozenset[str] | set[str] = frozenset(),
+                  seen: frozenset[str] = frozenset()) -> tuple[int, str] | None:
     """The stage what the statement does points to, with the reason."""
     node = info.node
     found: dict[int, str] = {}
@@ -154,7 +194,12 @@ def code_evidence(info: Statement, models: set[str], preprocessors: set[str], us
         bases = {getattr(b, "attr", getattr(b, "id", "")) for b in node.bases}
         if bases & MODEL_BASES:
             note(TRAIN, f"defines a model class {node.name}")
-    for call in (n for n in walk(node) if isinstance(n, ast.Call)):
+    # a definition runs only its decorators (and a class its bases): its body is the business of
+    # the statements that call it
+    runs: list[ast.AST] = [node]
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        runs = [*node.decorator_list, *getattr(node, "bases", []), *getattr(node, "keywords", [])]
+    for call in (n for part in runs for n in walk(part) if isinstance(n, ast.Call)):
         name = call_name(call)
         receiver = root_name(call.func) if isinstance(call.func, ast.Attribute) else None
         if name in LOAD_CALLS or DATASET.match(name) or name.startswith(("load_", "fetch_")) and name not in {
@@ -175,12 +220,22 @@ def code_evidence(info: Statement, models: set[str], preprocessors: set[str], us
             note(PREPROCESS, f"makes a preprocessor: {name}()")
         elif name[:1].isupper() and ESTIMATORS.search(name) or name in {"make_pipeline"} or name in model_classes:
             note(TRAIN, f"builds a model: {name}()")
+        elif name.lower().endswith("trainer"):
+            note(TRAIN, f"builds a trainer: {name}()")
+        elif name.lower().endswith("evaluator"):
+            note(EVALUATE, f"builds an evaluator: {name}()")
         elif name in EXPORT_CALLS or name == "savefig" and "savefig" in info.effects and not info.inert:
             note(EXPORT, f"writes an artifact: {name}()")
         elif name in PREPROCESS_CALLS:
             note(PREPROCESS, f"prepares data: {name}()")
-        elif receiver in models and name not in {"summary", "get_params", "count_params"}:
+        elif receiver in models and name not in {"summary", "get_params", "count_params"} \
+                and not name.startswith("get_"):
             note(TRAIN, f"changes the model {receiver}")
+        elif isinstance(call.func, ast.Name) and name in user_functions:
+            called = function_evidence(name, models, preprocessors, user_functions, model_classes, seen)
+            if called is not None and (called[0] != PREPROCESS or not called[1].startswith("prepares data") or
+                                       called[1].split(": ")[-1].rstrip("()") in DATA_STEPS):
+                note(called[0], f"calls {name}(), which {called[1].split(': ')[0]}")
     if not found:
         targets = _target_roots(node)
         if targets and isinstance(node, (ast.Assign, ast.AugAssign, ast.Delete)):
@@ -199,8 +254,14 @@ def code_evidence(info: Statement, models: set[str], preprocessors: set[str], us
         return LOAD, found[LOAD]
     if EXPORT in found and TRAIN not in found and EVALUATE not in found:
         return EXPORT, found[EXPORT]
+    if TRAIN in found and EVALUATE in found and set(_own_calls(node)) & STEP_CALLS:
+        return TRAIN, found[TRAIN]  # a training loop: its metrics follow the training
     stage = max(s for s in found if s != EXPORT) if set(found) - {EXPORT} else EXPORT
     return stage, found[stage]
+
+
+def _own_calls(node: ast.AST) -> list[str]:
+    return [call_name(c) for c in walk(node) if isinstance(c, ast.Call)]
 
 
 def _target_roots(node: ast.stmt) -> set[str]:
@@ -231,6 +292,7 @@ def model_names(infos: Sequence[Statement], model_classes: frozenset[str] | set[
         if name[:1].isupper() and PREPROCESSORS.search(name):
             preprocessors |= targets
         elif name[:1].isupper() and ESTIMATORS.search(name) or name in {"make_pipeline", "fit", "compile"} \
+                or name.lower().endswith(("trainer", "evaluator")) \
                 or name in model_classes or name in {"to", "cuda"} and root_name(node.value) in models:
             models |= targets
     return models, preprocessors
@@ -276,7 +338,7 @@ def place(
                 decisions.append(Decision(evidence[0], evidence[1], 2))
             elif "setup" in info.effects:
                 decisions.append(Decision(LOAD, "set-up: runs before the rest", 1))
-            elif heading == st.DROPPED and not info.effects & {"write", "setup", "read"}:
+            elif heading == st.DROPPED and not info.effects & {"write", "setup", "read"} and info.index not in keep:
                 text = (heading_text or {}).get(info.cell)
                 decisions.append(Decision(None, f"under the exploration heading {text!r}" if text
                                           else "under an exploration heading", 0))
@@ -289,9 +351,165 @@ def place(
             if (evidence is None or evidence[0] in (LOAD, PREPROCESS, EVALUATE)) and \
                     _computes_only(info, aliases, user_functions):
                 dead_candidates.add(info.index)
+    _drop_what_nothing_needs(infos, decisions, set(keep), aliases, user_functions,
+                             lambda info: code_evidence(info, models, preprocessors, user_functions, model_classes))
     _keep_what_is_read(infos, decisions, dead_candidates - set(keep))
     _order(infos, decisions)
     return decisions
+
+
+_DEFINES = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_UNTRACKED_MODULES = frozenset({"os", "shutil", "subprocess", "sys", "requests", "urllib", "socket", "smtplib"})
+
+
+def _is_root(info: Statement, decision: Decision, evidence: tuple[int, str] | None, aliases: Aliases,
+             user_functions: set[str], notebook_names: set[str]) -> bool:
+    """Whether a statement matters by itself, not only through what it binds: a tagged cell, a
+    model built or trained, a metric, a file written, the process set up, an import, or an effect
+    outside the notebook's names (``os.system(...)``, ``subprocess.run(...)``)."""
+    node = info.node
+    if decision.level >= 3 or info.effects & {"write", "setup"}:
+        return True
+    if isinstance(node, (ast.Import, ast.ImportFrom, ast.Global, ast.Nonlocal, ast.Assert)):
+        return True  # an assert guards the run: it stops it when the environment or data is wrong
+    if evidence is not None and evidence[0] in (TRAIN, EXPORT):
+        return True
+    if has_metric(node) or evidence is not None and evidence[0] == EVALUATE and (
+            set(_own_calls(node)) - PREDICT_CALLS) & (EVALUATE_CALLS | {"evaluate"}):
+        return True
+    if evidence is not None and evidence[0] == EVALUATE and evidence[1].startswith("builds an evaluator"):
+        return True
+    for call in (c for c in walk(node) if isinstance(c, ast.Call) and isinstance(c.func, ast.Name)):
+        definition = getattr(user_functions, "definitions", {}).get(call.func.id)
+        if isinstance(definition, (ast.FunctionDef, ast.AsyncFunctionDef)) and _acts_outside(definition):
+            return True
+        if isinstance(definition, (ast.FunctionDef, ast.AsyncFunctionDef)) and evidence is not None and (
+                has_metric(definition) or set(_own_calls(definition)) & (EVALUATE_CALLS - PREDICT_CALLS)):
+            return True  # a function of the notebook that scores
+    for call in (c for c in walk(node) if isinstance(c, ast.Call)):
+        root = root_name(call.func)
+        if root in _UNTRACKED_MODULES and not _pure(call, aliases, user_functions):
+            return True
+        if isinstance(node, ast.Expr) and not _pure(call, aliases, user_functions) and (
+                root is None or root not in notebook_names and root not in user_functions):
+            return True  # called for an effect the graph cannot see
+    return False
+
+
+def _acts_outside(definition: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """A function whose body changes something the graph cannot follow: globals, files, the
+    process, the network (what it changes in its arguments the graph knows)."""
+    for node in walk(definition):
+        if isinstance(node, (ast.Global, ast.Nonlocal)):
+            return True
+        if isinstance(node, ast.Call) and (
+                root_name(node.func) in _UNTRACKED_MODULES
+                or call_name(node) == "open" and isinstance(node.func, ast.Name)
+                or call_name(node) in WRITE_CALLS and call_name(node) not in FIGURE_FILES):
+            return True
+    return False
+
+
+def reads_kept_work(index: int, infos: Sequence[Statement], decisions: Sequence[Decision],
+                    data: set[str] | frozenset[str] = frozenset()) -> bool:
+    """Whether what a statement reads comes, through any chain of dropped statements, from a kept
+    statement that computes (not an import or a definition) or from the notebook's module-level
+    ``data`` (its constants): a value shown after training is a result of the notebook only then,
+    not a demo of a library on literals (``tf_cube(2)``, ``metric([0, 1], [1, 1])``)."""
+    seen: set[int] = set()
+    pending = [index]
+    while pending:
+        info = infos[pending.pop()]
+        if info.reads & data:
+            return True
+        for dep in info.flow:
+            if dep in seen or not infos[dep].writes & info.reads:
+                continue
+            seen.add(dep)
+            node = infos[dep].node
+            if decisions[dep].stage is not None and not isinstance(node, (
+                    ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                return True
+            pending.append(dep)
+    return False
+
+
+def _pure(call: ast.Call, aliases: Aliases, user_functions: set[str]) -> bool:
+    return is_pure_call(call, aliases, user_functions)
+
+
+def _drop_what_nothing_needs(infos: Sequence[Statement], decisions: list[Decision], keep: set[int],
+                             aliases: Aliases, user_functions: set[str],
+                             evidence_of: Callable[[Statement], tuple[int, str] | None]) -> None:
+    """Keep what a model, a metric, a written file or the set-up needs, and drop the rest.
+
+    The roots (:func:`_is_root`) are kept; so is every statement whose bindings or changes a kept
+    statement reads (the graph's flow), and every call of an object a kept statement reads
+    (``metric(y, p)`` before ``metric.result()``). What is left computed values that only
+    displays, plots or other dropped statements read: a demo of a library, a view of the data,
+    a prediction for one sample. A notebook without any root (it trains, scores and writes
+    nothing) keeps its computations: there is nothing to measure them against."""
+    notebook_names = {n for info in infos for n in info.binds}
+    roots = {i for i, (info, decision) in enumerate(zip(infos, decisions)) if decision.stage is not None and
+             _is_root(info, decision, evidence_of(info) if decision.level == 2 else None, aliases, user_functions,
+                      notebook_names)}
+    if not any(not isinstance(infos[i].node, (ast.Import, ast.ImportFrom)) for i in roots):
+        return
+    calls: dict[str, list[int]] = {}  # object name -> statements that call it (and so may change it)
+    for info in infos:
+        for call in walk(info.node):
+            if not isinstance(call, ast.Call):
+                continue
+            if isinstance(call.func, ast.Name) and call.func.id in notebook_names and \
+                    call.func.id not in user_functions:
+                calls.setdefault(call.func.id, []).append(info.index)
+            if isinstance(call.func, ast.Attribute) and not _pure(call, aliases, user_functions):
+                # handler.attach(trainer): a method may change the objects given to it
+                for argument in [*call.args, *(k.value for k in call.keywords)]:
+                    for name in {n.id for n in walk(argument) if isinstance(n, ast.Name)} & notebook_names:
+                        calls.setdefault(name, []).append(info.index)
+    for info in infos:  # b = a: what changes b may change a
+        node = info.node
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Name) and node.value.id in notebook_names:
+            alias = {t.id for t in node.targets if isinstance(t, ast.Name)}
+            for later in infos[info.index + 1:]:
+                if later.mutates & alias:
+                    calls.setdefault(node.value.id, []).append(later.index)
+    live = set(roots) | {i for i in keep if i < len(infos)}
+
+    def close(pending: list[int]) -> None:
+        while pending:
+            i = pending.pop()
+            info = infos[i]
+            reads = info.reads if "savefig" in info.effects else info.reads - {FIGURE}
+            for dep in info.flow:
+                if dep not in live and infos[dep].writes & reads:
+                    live.add(dep)
+                    pending.append(dep)
+            for name in reads & calls.keys():
+                since = max((d for d in info.flow if name in infos[d].binds), default=-1)
+                for caller in calls[name]:
+                    if since < caller < i and caller not in live:
+                        live.add(caller)
+                        pending.append(caller)
+
+    close(sorted(live))
+    # A value computed from the pipeline's data or model that nothing reads at all (not even a
+    # display) is what the notebook leaves as a result (``n_rows = len(df)`` at its end): kept.
+    read = {d for info in infos for d in info.flow}
+    first_fit = min((i for i in roots if evidence_of(infos[i]) is not None and decisions[i].level == 2
+                     and decisions[i].stage == TRAIN), default=len(infos))
+    left = [i for i, (info, decision) in enumerate(zip(infos, decisions))
+            if i not in live and i not in read and i > first_fit and decision.stage is not None and not info.inert
+            and any(not n.startswith("<") for n in info.binds)
+            and not isinstance(info.node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+            and any(d in live and not isinstance(infos[d].node, _DEFINES)
+                    and any(not n.startswith("<") for n in infos[d].writes & info.reads) for d in info.flow)]
+    live.update(left)
+    close(left)
+    for i, decision in enumerate(decisions):
+        if i not in live and decision.stage is not None and decision.level < 3:
+            decisions[i] = Decision(None, "nothing kept depends on it (no model, metric, file or set-up reads it)", 0)
 
 
 DISPLAY_FUNCTIONS = frozenset({"print", "display", "pprint"})
@@ -423,11 +641,16 @@ def _order(infos: Sequence[Statement], decisions: list[Decision]) -> None:
             continue
         low = max((_stage(decisions, d) for d in deps[i]), default=LOAD)
         high = below[i]
-        if decision.stage is not None and decision.stage >= 0:
+        misplaced = decision.reason.startswith("under heading") and low <= high and \
+            not low <= (decision.stage or 0) <= high  # its heading speaks of another step
+        if decision.stage is not None and decision.stage >= 0 and not misplaced:
             wanted, why = decision.stage, decision.reason
         else:
-            wanted, why = _neighbour(infos, decisions, kept, position, first_below.get(i), previous_stage)
-            if decision.reason:
+            wanted, why = _neighbour(infos, decisions, kept, position, first_below.get(i), previous_stage,
+                                     deps[i], low, high)
+            if misplaced:
+                why = f"{decision.reason}, which its dependencies rule out; {why}"
+            elif decision.reason:
                 why = f"{decision.reason}; {why}"
         stage = min(max(wanted, low), high) if low <= high else low
         if stage != wanted:
@@ -453,9 +676,11 @@ def _stage(decisions: list[Decision], index: int) -> int:
 
 
 def _neighbour(infos: Sequence[Statement], decisions: list[Decision], kept: list[int], position: int,
-               first_below: tuple[int, int] | None, previous_stage: int) -> tuple[int, str]:
+               first_below: tuple[int, int] | None, previous_stage: int, deps: Sequence[int] = (),
+               low: int = LOAD, high: int = 99) -> tuple[int, str]:
     """For a statement without evidence: the statement before it in its cell, the nearest with
-    evidence after it in the cell, what it prepares, or the stage before it."""
+    evidence after it in the cell, the data it derives from, what it prepares, or the stage
+    before it."""
     i = kept[position]
     cell = infos[i].cell
     if position > 0 and infos[kept[position - 1]].cell == cell:
@@ -465,7 +690,17 @@ def _neighbour(infos: Sequence[Statement], decisions: list[Decision], kept: list
         if infos[j].cell != cell:
             break
         if decisions[j].level >= 1 and decisions[j].stage is not None and decisions[j].stage >= 0:  # type: ignore
-            return _stage(decisions, j), f"with the {st.STAGES[_stage(decisions, j)]} code of its cell"
+            if not decisions[j].reason.startswith("under heading") or \
+                    low <= decisions[j].stage <= max(high, low):  # type: ignore[operator]
+                return _stage(decisions, j), f"with the {st.STAGES[_stage(decisions, j)]} code of its cell"
+    data = [d for d in deps if infos[d].writes & infos[i].reads and _stage(decisions, d) in (LOAD, PREPROCESS)
+            and not isinstance(infos[d].node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef,
+                                               ast.ClassDef))]
+    if data and low <= PREPROCESS <= high and any(not n.startswith("<") for n in infos[i].binds) and (
+            first_below is None or first_below[1] > PREPROCESS):
+        return PREPROCESS, "derives data from what load and preprocess make"
+    if low == TRAIN and high >= EVALUATE and (first_below is None or first_below[1] >= EVALUATE):
+        return EVALUATE, "uses what training made"
     if first_below is not None:
         return first_below[1], f"needed by the {st.STAGES[first_below[1]]} code after it"
     return previous_stage, f"continues {st.STAGES[previous_stage]}"
