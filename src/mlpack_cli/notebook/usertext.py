@@ -314,14 +314,13 @@ class Sources:
             from mlpack_cli.notebook import cst
 
             renamed = {**self.edits.renamed, **own} if own else self.edits.renamed
+            if not dropped:  # renames only: replacing the name tokens writes what libcst would
+                quick = cst.rename_tokens(code, renamed, self.edits.helper_globals)
+                found = _meaning(quick, expected) if quick is not None else None
+                if found is not None:
+                    return found
             code = cst.edit(code, renamed, self.edits.helper_globals, {n - first + 1 for n in dropped})
-        try:
-            tree = ast.parse(code)
-        except (SyntaxError, ValueError):
-            return None
-        if len(tree.body) != 1 or not _same(tree.body[0], expected):
-            return None
-        return code, set(string_lines(tree)), True
+        return _meaning(code, expected)
 
     def _dropped(self, node: ast.stmt, cell: _Cell | None) -> set[int]:
         lines = self.edits.dropped.get(cell.number, set()) if cell is not None else set()
@@ -345,6 +344,18 @@ class Sources:
         if named and edits.helper_globals:
             _add_helper_globals(result, edits.helper_globals)
         return result
+
+
+def _meaning(code: str, expected: ast.stmt) -> tuple[str, set[int], bool] | None:
+    """(code, its lines inside multi-line strings, True) when ``code`` is one statement that parses
+    to ``expected``; else None."""
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError):
+        return None
+    if len(tree.body) != 1 or not _same(tree.body[0], expected):
+        return None
+    return code, set(string_lines(tree)), True
 
 
 def _same_kind(cell: _Cell, node: ast.stmt) -> bool:
