@@ -569,9 +569,10 @@ def _described(statement: ast.stmt, index: int, cell: int, aliases: Aliases, use
     key = (tuple(sorted(renamed.items())) if renamed else (), aliases, user_functions, helper_reads)
     cached = _DESCRIBED.get(id(statement))
     if cached is None or cached[0] is not statement or cached[1][0] != key[0] or any(
-            a is not b for a, b in zip(cached[1][1:], key[1:])):
-        cached = _DESCRIBED[id(statement)] = (statement, key, describe(statement, index, cell, aliases,
-                                                                        user_functions, helper_reads))
+        a is not b for a, b in zip(cached[1][1:], key[1:])
+    ):
+        cached = (statement, key, describe(statement, index, cell, aliases, user_functions, helper_reads))
+        _DESCRIBED[id(statement)] = cached
     info = cached[2]
     return Statement(index, cell, statement, reads=set(info.reads), binds=set(info.binds),
                      mutates=set(info.mutates), calls=list(info.calls), effects=set(info.effects),
