@@ -1,7 +1,10 @@
 """Convert a directory of notebooks with mlpack and with `jupyter nbconvert --to script`; compare.
 
-Usage: python benchmarks/convert_vs_nbconvert.py [CORPUS_DIR]   (default: the nearest shared/corpus above
-the checkout, ../shared/corpus first)
+Usage: python benchmarks/convert_vs_nbconvert.py [CORPUS_DIR] [--profile]   (default: the nearest
+shared/corpus above the checkout, ../shared/corpus first)
+
+``--profile``: after the timed runs, one more mlpack conversion of the directory under cProfile, and
+the functions that took the most time in it (cumulative), to see where the time goes.
 
 Prints, for mlpack convert: notebooks converted, rejected (by reason), crashes (must be 0),
 generated files that fail ast.parse or flake8 (must be 0); then the wall time of both tools on the
@@ -105,8 +108,23 @@ def reason_kind(message: str) -> str:
     return re.sub(r"\s*\(.*", "", text.split(":")[0])[:70]
 
 
+def profile(settings: ConvertSettings, top: int = 30) -> str:
+    """One more conversion under cProfile (not timed): its most expensive functions, as text."""
+    import cProfile
+    import io
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.runcall(convert_project, settings)
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).strip_dirs().sort_stats("cumulative").print_stats(top)
+    return f"profile of one mlpack convert (cumulative time, top {top}):\n{out.getvalue().strip()}"
+
+
 def main() -> int:
-    corpus = Path(sys.argv[1]) if len(sys.argv) > 1 else default_corpus()
+    arguments = [a for a in sys.argv[1:] if a != "--profile"]
+    profiling = "--profile" in sys.argv[1:]
+    corpus = Path(arguments[0]) if arguments else default_corpus()
     notebooks = sorted(corpus.glob("*.ipynb"))
     if not notebooks:
         print(f"no notebooks in {corpus}")
@@ -144,6 +162,7 @@ def main() -> int:
         mlpack_seconds, nbconvert_seconds = fastest(
             RUNS, lambda: convert_project(everything), lambda: run_nbconvert(timed, exporter)
         ) if timed else (0.0, 0.0)
+        profiled = profile(everything) if profiling and timed else ""
 
     converted = len(notebooks) - len(rejected) - len(crashed)
     print(f"notebooks:            {len(notebooks)} in {corpus}")
@@ -167,6 +186,8 @@ def main() -> int:
     print(f"mlpack convert:       {mlpack_seconds:.3f} s (best of {RUNS})")
     print(f"nbconvert --to script: {nbconvert_seconds:.3f} s (best of {RUNS})")
     print(f"ratio mlpack/nbconvert: {mlpack_seconds / nbconvert_seconds:.2f} (target: at most 1.00)")
+    if profiled:
+        print(profiled)
     return 1 if crashed or unparsable or failing else 0
 
 

@@ -134,3 +134,23 @@ def test_calls_of_a_helper_read_the_globals_it_is_given() -> None:
     aliases = gr.collect_aliases(body)
     (statement,) = gr.build_graph([(1, body[0])], aliases, gr.Functions([], aliases), {"scale": ["factor"]})
     assert "factor" in statement.reads
+
+
+def test_a_statement_placed_again_is_described_afresh_after_a_rename() -> None:
+    from mlpack_cli.notebook import versions
+
+    gr.forget_walks()
+    body = ast.parse("model = make()\nmodel.fit(X)\n").body
+    aliases = gr.collect_aliases(body)
+    functions = gr.Functions([], aliases)
+    order = [(1, s) for s in body]
+    first = gr.build_graph(order, aliases, functions, {})
+    first[1].binds.add("added by a caller")  # a description handed out is the caller's to change
+    again = gr.build_graph(order, aliases, functions, {})
+    assert again[1].binds == set() and again[1].mutates == {"model"} and 0 in again[1].flow
+    versions.apply(body[1], {"model": "model_1"})
+    renamed = gr.build_graph(order, aliases, functions, {})
+    assert renamed[1].mutates == {"model_1"} and not renamed[1].flow
+    versions.revert(body[1:])
+    assert gr.build_graph(order, aliases, functions, {})[1].mutates == {"model"}
+    assert gr.build_graph(order, aliases, functions, {"other": ["x"]})[1].mutates == {"model"}

@@ -68,3 +68,15 @@ def test_statements_pycodestyle_would_report_are_not_taken_as_clean(code: str) -
 def test_statements_laid_out_as_unparse_would_are_clean(code: str) -> None:
     found, tree = sources(code)
     assert found.piece(tree.body[0]).clean
+
+
+def test_the_copy_edited_for_the_check_leaves_the_statement_alone() -> None:
+    from mlpack_cli.notebook.usertext import _copied
+
+    node = ast.parse("for model in models:\n    plot(model)\n    fit(model, *args)\n").body[0]
+    before = ast.dump(node, include_attributes=True)
+    twin = _copied(node)
+    assert ast.dump(twin, include_attributes=True) == before
+    twin.body[1].value.args[0].id = "other"  # type: ignore[attr-defined]
+    twin.body.pop(0)
+    assert ast.dump(node, include_attributes=True) == before

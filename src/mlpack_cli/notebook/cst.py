@@ -7,7 +7,10 @@ that need a change (parsing costs more than the rest of code generation for a st
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence, Set
+import io
+import keyword
+import tokenize
+from collections.abc import Collection, Mapping, Sequence, Set
 from typing import Any
 
 import libcst
@@ -52,6 +55,53 @@ class _Literals(libcst.CSTTransformer):
             if isinstance(text, str) and text.isprintable() and not {updated.quote, "\\"} & set(text):
                 return updated.with_changes(value=f"{updated.prefix}{updated.quote}{text}{updated.quote}")
         return replacement  # a name, or a string that needs escapes
+
+
+def rename_tokens(code: str, renamed: Mapping[str, str], avoid: Collection[str] = ()) -> str | None:
+    """``code`` with the name tokens ``renamed`` names replaced, every other character kept: what
+    :func:`edit` writes for a statement that needs only renames, without building a syntax tree.
+
+    An attribute after ``.`` and a keyword argument (``f(name=...)``) keep their names, as in
+    :func:`edit`. None when a token is in ``avoid`` or the text cannot be tokenized: the caller
+    uses :func:`edit` then, and checks what either text means (a name this misses or renames
+    wrongly shows in the syntax tree of the result).
+    """
+    lines = code.split("\n")
+    changes: list[tuple[int, int, int, str]] = []  # (row, start column, end column, new name)
+    depth = 0  # open brackets: a name followed by "=" inside them is a keyword argument
+    previous = ""
+    pending: tuple[int, int, int, str] | None = None  # a rename that waits for the next token
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(code).readline):
+            kind, text = token.type, token.string
+            if pending is not None:
+                if not (kind == tokenize.OP and text == "=" and depth):
+                    changes.append(pending)
+                pending = None
+            if kind == tokenize.NAME:
+                if text in avoid:
+                    return None
+                new = renamed.get(text)
+                if new is not None and previous != "." and not keyword.iskeyword(text):
+                    (row, start), (end_row, end) = token.start, token.end
+                    if row != end_row:
+                        return None
+                    pending = (row, start, end, new)
+            elif kind == tokenize.OP:
+                if text in "([{":
+                    depth += 1
+                elif text in ")]}":
+                    depth -= 1
+            if kind not in (tokenize.NL, tokenize.COMMENT, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT):
+                previous = text if kind == tokenize.OP else ""
+    except (tokenize.TokenError, SyntaxError):  # (IndentationError is a SyntaxError)
+        return None
+    if pending is not None:
+        changes.append(pending)
+    for row, start, end, new in reversed(changes):
+        line = lines[row - 1]
+        lines[row - 1] = line[:start] + new + line[end:]
+    return "\n".join(lines)
 
 
 class _Rename(libcst.CSTTransformer):

@@ -24,7 +24,7 @@ from mlpack_cli.notebook import placement as pl
 from mlpack_cli.notebook import stages as st
 from mlpack_cli.notebook import versions as vs
 from mlpack_cli.notebook.names import (
-    BUILTINS, Names, Renamer, analyze, bound_names, free_names, loaded_names, walk,
+    BUILTINS, Names, Renamer, analyze, bound_names, free_names, loaded_names, walk, walks_remembered,
 )
 
 # Names the generated module defines itself; notebook names that collide get a trailing "_".
@@ -133,6 +133,12 @@ def build_pipeline(cells: Sequence[ParsedCell], keywords: Mapping[str, Sequence[
     renamed = _rename_reserved(cells)
     for cell in cells:
         cell.tree.body = _normalize(cell.tree.body)
+    with walks_remembered():  # from here on names change, never the shape of a tree
+        return _placed_pipeline(cells, keywords, renamed)
+
+
+def _placed_pipeline(cells: Sequence[ParsedCell], keywords: Mapping[str, Sequence[str]],
+                     renamed: dict[str, str]) -> Pipeline:
     counts = _binding_counts(cells)
     shared = _declared_global(cells)
     constants = _constants(cells, counts, shared)

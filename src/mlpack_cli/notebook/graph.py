@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from mlpack_cli.notebook.names import BUILTINS, analyze, child_fields, walk
+from mlpack_cli.notebook.versions import RENAMED
 
 FS = "<fs>"  # kept for callers; files are tracked one by one as "<file:PATH>"
 RNG = "<rng>"
@@ -449,6 +450,7 @@ def forget_walks() -> None:
     """Drop the walks cached for an earlier notebook: they keep its whole trees alive, and a heap
     that grows with every notebook converted makes each garbage collection slower."""
     _OWN_SCOPE.clear()
+    _DESCRIBED.clear()
 
 
 def _walk_own_scope(statement: ast.stmt) -> list[ast.AST]:
@@ -575,10 +577,33 @@ def _writes_a_file(call: ast.Call) -> bool:
     return root_name(call.func) not in {"sys"}
 
 
+# id -> (statement, what it was described with, its description): a notebook is placed several
+# times (versioned names), and most statements read the same each time
+_DESCRIBED: dict[int, tuple[ast.stmt, tuple[object, ...], Statement]] = {}
+
+
+def _described(statement: ast.stmt, index: int, cell: int, aliases: Aliases, user_functions: set[str],
+               helper_reads: Mapping[str, Sequence[str]]) -> Statement:
+    """:func:`describe`, once per statement and renaming (:data:`~mlpack_cli.notebook.versions.RENAMED`,
+    the only change a statement sees between placements); a fresh copy each time, as callers add to it."""
+    renamed = getattr(statement, RENAMED, None)
+    key = (tuple(sorted(renamed.items())) if renamed else (), aliases, user_functions, helper_reads)
+    cached = _DESCRIBED.get(id(statement))
+    if cached is None or cached[0] is not statement or cached[1][0] != key[0] or any(
+        a is not b for a, b in zip(cached[1][1:], key[1:])
+    ):
+        cached = (statement, key, describe(statement, index, cell, aliases, user_functions, helper_reads))
+        _DESCRIBED[id(statement)] = cached
+    info = cached[2]
+    return Statement(index, cell, statement, reads=set(info.reads), binds=set(info.binds),
+                     mutates=set(info.mutates), calls=list(info.calls), effects=set(info.effects),
+                     inert=info.inert)
+
+
 def build_graph(statements: Sequence[tuple[int, ast.stmt]], aliases: Aliases, user_functions: set[str],
                 helper_reads: Mapping[str, Sequence[str]]) -> list[Statement]:
     """Describe every statement (cell number, node) and link it to the earlier ones it depends on."""
-    infos = [describe(node, index, cell, aliases, user_functions, helper_reads)
+    infos = [_described(node, index, cell, aliases, user_functions, helper_reads)
              for index, (cell, node) in enumerate(statements)]
     writers: dict[str, list[int]] = {}  # name -> the last binder and the mutators since
     readers: dict[str, list[int]] = {}  # name -> readers since the last write

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import contextlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,9 +33,39 @@ def child_fields(node: ast.AST) -> tuple[str, ...]:
     return fields
 
 
+_WALKED: dict[int, tuple[ast.AST, list[ast.AST]]] | None = None  # id -> (node, its walk), while remembered
+
+
+@contextlib.contextmanager
+def walks_remembered() -> Iterator[None]:
+    """Within: :func:`walk` walks each tree once and replays the nodes after that.
+
+    For code that renames names but never changes the shape of a tree (no node added, removed or
+    moved): analysis walks every statement dozens of times. The walks are dropped on leaving, so
+    that nothing is replayed for a tree changed since.
+    """
+    global _WALKED
+    outer = _WALKED
+    _WALKED = {} if outer is None else outer
+    try:
+        yield
+    finally:
+        _WALKED = outer
+
+
 def walk(node: ast.AST) -> Iterator[ast.AST]:
     """``ast.walk`` (same nodes, same breadth-first order) without the expression contexts
     (``Load``, ``Store``, ``Del``), several times faster: converting walks every cell many times."""
+    remembered = _WALKED
+    if remembered is None:
+        return _walk(node)
+    found = remembered.get(id(node))
+    if found is None or found[0] is not node:  # (the entry holds its node: no other can take its id)
+        found = remembered[id(node)] = (node, list(_walk(node)))
+    return iter(found[1])
+
+
+def _walk(node: ast.AST) -> Iterator[ast.AST]:
     pending = [node]
     known = _CHILD_FIELDS
     for current in pending:  # the list grows as it is read
