@@ -8,7 +8,7 @@ import textwrap
 import pytest
 
 from mlpack_cli.notebook import stages as st
-from mlpack_cli.notebook.dataflow import ParsedCell, Pipeline, build_pipeline
+from mlpack_cli.notebook.dataflow import HelperGlobal, ParsedCell, Pipeline, build_pipeline
 from mlpack_cli.notebook.names import analyze
 
 
@@ -63,6 +63,16 @@ def test_a_name_bound_twice_is_not_a_constant() -> None:
 def test_imports_are_hoisted_deduplicated_and_pruned() -> None:
     result = pipeline("import os\nimport json\nimport os", "rows = read_csv(os.sep)")
     assert [ast.unparse(i) for i in result.imports] == ["import os"]
+
+
+def test_an_import_repeated_in_a_later_cell_is_the_module_level_one() -> None:
+    # left in the stage, it would make the name local to the stage function: the use above it in
+    # the same function would raise UnboundLocalError
+    result = pipeline(("from statistics import mean\nfirst = mean([1, 2])", "Load", ()),
+                      ("from statistics import mean\n\nsecond = mean([first, 5])", "Load", ()))
+    assert [ast.unparse(i) for i in result.imports] == ["from statistics import mean"]
+    load = stage(result, "load").statements
+    assert [ast.unparse(s) for s in load] == ["first = mean([1, 2])", "second = mean([first, 5])"]
 
 
 def test_an_import_rebound_later_stays_in_its_stage() -> None:
@@ -245,3 +255,17 @@ def test_a_notebook_that_only_shows_things_is_not_converted_silently() -> None:
     result = pipeline("import math\nprint(math.pi)")
     assert all(s.is_stub for s in result.stages)
     assert any("run() computes nothing" in w for w in result.warnings)
+
+
+def test_a_default_value_from_a_global_keeps_its_first_value() -> None:
+    # `k=K` is read when the def runs; a parameter given at each call would read the later K
+    result = pipeline("K = 2", "def times(x, k=K):\n    return x * k", "K = 5",
+                      ("a = times(3)\nb = K", "Evaluate", ()))
+    assert result.helper_globals == {}
+    assert run_pipeline(result) == {"a": 6, "b": 5}
+
+
+def test_a_lambda_reading_a_global_a_later_stage_rebinds_is_refused() -> None:
+    with pytest.raises(HelperGlobal, match="'prep' reads the notebook global 'POWER', which train binds after"):
+        pipeline(("X = read()\nPOWER = 1\nprep = lambda a: a ** POWER", "Load", ()),
+                 ("m1 = fit(prep(X))", "Train", ()), "POWER = 2", ("m2 = fit(prep(X))", "Train", ()))

@@ -26,6 +26,7 @@ class Cell:
     kind: str  # "code", "markdown" or "raw"
     source: str
     tags: tuple[str, ...] = ()
+    execution_count: int | None = None  # as Jupyter saved it; None: never run (or cleared)
 
     @property
     def first_line(self) -> str:
@@ -150,8 +151,25 @@ def _cells(name: str, raw_cells: Any) -> list[Cell]:
         metadata = raw.get("metadata") or {}
         tags = metadata.get("tags") if isinstance(metadata, dict) else None
         cell_tags = tuple(t.strip() for t in tags if isinstance(t, str)) if isinstance(tags, list) else ()
-        cells.append(Cell(number, str(raw.get("cell_type", "code")), source.replace("\r\n", "\n"), cell_tags))
+        count = raw.get("execution_count")
+        count = count if isinstance(count, int) and not isinstance(count, bool) else None
+        cells.append(Cell(number, str(raw.get("cell_type", "code")), source.replace("\r\n", "\n"), cell_tags,
+                          count))
     return cells
+
+
+def execution_order_problem(cells: list[Cell]) -> str | None:
+    """What the saved execution counts say when the cells did not run top to bottom: the outputs
+    (and the values the user saw) may come from another order than the module's, which is the
+    notebook's order, as "Restart & Run All" runs it."""
+    ran = [c for c in cells if c.kind == "code" and c.source.strip() and c.execution_count is not None]
+    for above, below in zip(ran, ran[1:]):
+        if below.execution_count < above.execution_count:  # type: ignore[operator]
+            return (f"cells were executed out of order: cell {below.number} (execution count "
+                    f"{below.execution_count}) ran before cell {above.number} above it (execution count "
+                    f"{above.execution_count}); the module runs the cells top to bottom, so its results "
+                    "can differ from the outputs saved in the notebook: check them with Restart & Run All")
+    return None
 
 
 def _check_kernel(name: str, metadata: dict[str, Any]) -> str:
