@@ -269,3 +269,29 @@ def test_a_lambda_reading_a_global_a_later_stage_rebinds_is_refused() -> None:
     with pytest.raises(HelperGlobal, match="'prep' reads the notebook global 'POWER', which train binds after"):
         pipeline(("X = read()\nPOWER = 1\nprep = lambda a: a ** POWER", "Load", ()),
                  ("m1 = fit(prep(X))", "Train", ()), "POWER = 2", ("m2 = fit(prep(X))", "Train", ()))
+
+
+def test_a_library_configuration_call_is_set_up_kept_before_the_imports_after_it() -> None:
+    # set_config(transform_output='pandas') changes what every later transform returns: never dropped
+    result = pipeline("from sklearn import set_config\nset_config(transform_output='pandas')\n"
+                      "from sklearn.preprocessing import StandardScaler",
+                      ("X = read()\nXs = StandardScaler().fit_transform(X)", "Preprocess", ()))
+    assert [ast.unparse(s) for s in result.imports] == [
+        "from sklearn import set_config", "set_config(transform_output='pandas')",
+        "from sklearn.preprocessing import StandardScaler"]
+    # a notebook object's own set_... method is not set-up of the process
+    other = pipeline("import numpy as np", ("model = build()\nmodel.set_params(depth=2)", "Train", ()))
+    assert "model.set_params(depth=2)" in [ast.unparse(s) for s in stage(other, "train").statements]
+    assert [ast.unparse(s) for s in other.imports] == []
+
+
+def test_a_value_made_while_exploring_and_printed_by_the_evaluation_is_returned() -> None:
+    # the print is what run() returns: the statement under the exploration heading that binds the
+    # printed value is kept, and so is what it reads (the cut reassigned there)
+    result = pipeline(("rows = [4.0, 5.5, 6.5, 7.0]\nCUT = 5.0", None, ()),
+                      ("CUT = 6.0\nstrict = sum(r > CUT for r in rows)", "Explore the data", ()),
+                      ("model = fit(rows)", "Train", ()),
+                      ("score = model.score(rows)\nprint(score, strict)", "Evaluate", ()))
+    assert ("strict", "strict") in result.results
+    kept = [ast.unparse(s) for each in result.stages for s in each.statements]
+    assert "CUT = 6.0" in kept and "strict = sum((r > CUT for r in rows))" in kept

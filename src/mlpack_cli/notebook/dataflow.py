@@ -282,6 +282,7 @@ def _prelude(cells: Sequence[ParsedCell], imports: list[ast.stmt], constants: li
     bound: set[str] = set()
     blocked = False
     moved_constants: list[ast.stmt] = []
+    aliases = gr.collect_aliases([s for cell in cells for s in cell.tree.body])
     for cell in cells:
         for statement in cell.tree.body:
             if id(statement) in hoistable:
@@ -291,7 +292,7 @@ def _prelude(cells: Sequence[ParsedCell], imports: list[ast.stmt], constants: li
                 pending.clear()
                 prelude.append(statement)
                 bound.update(bound_names(statement))
-            elif gr.is_setup(statement) and not blocked:
+            elif gr.is_setup(statement, aliases) and not blocked:
                 reads = set(analyze([statement]).reads) - BUILTINS
                 needs = [constant_by_name[n] for n in reads - bound if n in constant_by_name]
                 if reads - bound - set(constant_by_name):

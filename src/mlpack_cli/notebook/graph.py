@@ -495,8 +495,10 @@ def _opens_for(call: ast.Call) -> str:
     return "read"
 
 
-def is_setup(statement: ast.stmt) -> bool:
-    """Environment, sys.path, matplotlib.use and warnings set-up: must run before the imports after it."""
+def is_setup(statement: ast.stmt, aliases: Aliases | None = None) -> bool:
+    """Environment, sys.path, matplotlib.use and warnings set-up: must run before the imports after it.
+    With the notebook's ``aliases``, also a library's configuration call (``set_config(...)``,
+    ``pd.set_option(...)``, ``np.seterr(...)``): it changes what the library's later calls return."""
     if isinstance(statement, (ast.Assign, ast.AugAssign)):
         targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
         return any(isinstance(t, ast.Subscript) and _dotted(t.value).endswith("environ") for t in targets)
@@ -508,7 +510,21 @@ def is_setup(statement: ast.stmt) -> bool:
                 return True
             if func.attr == "use" and _dotted(func.value) in {"matplotlib", "mpl"}:
                 return True
+        if aliases is not None and _configures_library(statement.value, aliases):
+            return True
     return False
+
+
+_CONFIG_CALL = re.compile(r"^(set_|enable_|disable_|use_)|^(seterr|setLevel|basicConfig)$")
+
+
+def _configures_library(call: ast.Call, aliases: Aliases) -> bool:
+    """A call of an imported library's configuration function, plotting and seeds left out."""
+    name = call_name(call)
+    root = root_name(call.func)
+    return (bool(_CONFIG_CALL.search(name)) and name not in SEED_CALLS and root in aliases.imported
+            and not aliases.is_plot_root(root) and not is_plot_call(call, aliases)
+            and "random" not in _dotted(call.func).split("."))
 
 
 def _dotted(node: ast.AST) -> str:
@@ -562,7 +578,7 @@ def describe(statement: ast.stmt, index: int, cell: int, aliases: Aliases, user_
             info.reads.update(f"<file:{path}>" for path in _paths(node))
     if "plot" in info.effects:
         info.reads.add(FIGURE)
-    if is_setup(statement):
+    if is_setup(statement, aliases):
         info.effects.add("setup")
     inert, kind = is_inert(statement, aliases, user_functions)
     if "setup" in info.effects:

@@ -289,6 +289,9 @@ def place(
             if (evidence is None or evidence[0] in (LOAD, PREPROCESS, EVALUATE)) and \
                     _computes_only(info, aliases, user_functions):
                 dead_candidates.add(info.index)
+    for index in keep:  # binds what run() returns (a value shown once a model is trained)
+        if decisions[index].stage is None and decisions[index].level < 3:
+            decisions[index] = Decision(-1, f"{decisions[index].reason}, but binds what run() returns: kept", 0)
     _keep_what_is_read(infos, decisions, dead_candidates - set(keep))
     _order(infos, decisions)
     return decisions
