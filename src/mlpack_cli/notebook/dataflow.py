@@ -734,7 +734,8 @@ def _check_closures(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequ
         if decision.stage is None or name_of is None:
             continue
         function = node.value if isinstance(node, ast.Assign) else node
-        reads = [n for n in free_names(function) if n not in BUILTINS and n not in module_names]  # type: ignore[arg-type]
+        reads = [n for n in free_names(function)  # type: ignore[arg-type]
+                 if n not in BUILTINS and n not in module_names]
         if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):  # a default keeps its first value
             at_call = {n for inner in function.body for n in loaded_names(inner)}
             reads = [n for n in reads if n in at_call or n not in _definition_time_names(function)]

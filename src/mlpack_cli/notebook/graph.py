@@ -405,8 +405,9 @@ class Functions(set):  # type: ignore[type-arg]
     def _outside_through_calls(self, definitions: list[ast.stmt]) -> None:
         """A function that calls another of the notebook's functions reads and changes what that
         one does (a fixpoint: they may call each other)."""
-        calls = {d.name: {call_name(n) for n in walk(d) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
-                 & set(self._outside) for d in definitions if d.name in self._outside}  # type: ignore[attr-defined]
+        named = [(getattr(d, "name", ""), d) for d in definitions]
+        calls = {name: {call_name(n) for n in walk(d) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+                 & set(self._outside) for name, d in named if name in self._outside}
         changed = True
         while changed:
             changed = False

@@ -17,6 +17,7 @@ import ast
 import functools
 import re
 import shlex
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -219,11 +220,11 @@ def _rewrite_body(body: list[ast.stmt], result: CellCode, shells: set[str]) -> l
     return new
 
 
-def _uses_ipython(node: ast.AST, shells: set[str] = frozenset()) -> bool:  # type: ignore[assignment]
+def _uses_ipython(node: ast.AST, shells: AbstractSet[str] = frozenset()) -> bool:
     return any(isinstance(n, ast.Name) and (n.id == "get_ipython" or n.id in shells) for n in ast.walk(node))
 
 
-def _is_shell(node: ast.AST | None, shells: set[str]) -> bool:
+def _is_shell(node: ast.AST | None, shells: AbstractSet[str]) -> bool:
     """``get_ipython()``, or a name an earlier statement bound to it."""
     if isinstance(node, ast.Name):
         return node.id in shells
@@ -231,7 +232,7 @@ def _is_shell(node: ast.AST | None, shells: set[str]) -> bool:
             and not node.args and not node.keywords)
 
 
-def _magic_call(node: ast.AST, shells: set[str] = frozenset()) -> tuple[str, list[str]] | None:  # type: ignore[assignment]
+def _magic_call(node: ast.AST, shells: AbstractSet[str] = frozenset()) -> tuple[str, list[str]] | None:
     """``get_ipython().<method>('a', 'b')`` (or ``ip.<method>(...)``) -> (method, ['a', 'b'])."""
     if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
         return None
