@@ -15,7 +15,8 @@ It prints one line per notebook: ``converted, same results (N)``, ``different (n
 that sums up. ``--warnings`` also prints what convert reported. Nothing is timed: this measures
 fidelity, not speed.
 
-Usage: ``python benchmarks/corpus_fidelity.py [--corpus DIR] [--warnings] [NOTEBOOK ...]``
+Usage: ``python benchmarks/corpus_fidelity.py [--corpus DIR] [--with-inputs] [--warnings]
+[--allow-errors] [NOTEBOOK ...]``
 """
 
 from __future__ import annotations
@@ -100,6 +101,15 @@ def same(expected: Any, actual: Any) -> bool:
         return False
 
 
+def comparable(value: Any) -> bool:
+    """False for what compares by identity (a fitted model, a list of them): no value to compare."""
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return all(comparable(item) for item in value)
+    if isinstance(value, dict):
+        return all(comparable(item) for item in value.values())
+    return type(value).__eq__ is not object.__eq__
+
+
 def _lay_out(notebook: Path, directory: Path, with_inputs: bool) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     if not with_inputs:
@@ -143,7 +153,8 @@ def call_run(root: Path, module: str, workdir: Path, out: Path) -> tuple[Any, ..
         return tuple(pickle.load(stream))
 
 
-def execute(notebook: Path, workdir: Path, names: list[str], out: Path) -> dict[str, Any] | str:
+def execute(notebook: Path, workdir: Path, names: list[str], out: Path,
+            allow_errors: bool = False) -> dict[str, Any] | str:
     import nbclient
     import nbformat
 
@@ -151,7 +162,7 @@ def execute(notebook: Path, workdir: Path, names: list[str], out: Path) -> dict[
     nb.cells.append(nbformat.v4.new_code_cell(PROBE.format(out=str(out), names=names)))
     os.environ["PYTHONHASHSEED"] = "0"
     os.environ["MPLBACKEND"] = "Agg"
-    client = nbclient.NotebookClient(nb, kernel_name="python3", timeout=CELL_TIMEOUT,
+    client = nbclient.NotebookClient(nb, kernel_name="python3", timeout=CELL_TIMEOUT, allow_errors=allow_errors,
                                      startup_timeout=60, resources={"metadata": {"path": str(workdir)}})
     try:
         client.execute()
@@ -163,7 +174,7 @@ def execute(notebook: Path, workdir: Path, names: list[str], out: Path) -> dict[
     return values
 
 
-def check(notebook: Path, with_inputs: bool) -> tuple[str, list[str]]:
+def check(notebook: Path, with_inputs: bool, allow_errors: bool = False) -> tuple[str, list[str]]:
     with tempfile.TemporaryDirectory(prefix="fidelity-") as scratch:
         base = Path(scratch)
         module, refusal, warnings = convert(notebook, base / "project")
@@ -178,14 +189,14 @@ def check(notebook: Path, with_inputs: bool) -> tuple[str, list[str]]:
         else:
             names = sorted(returned[1])
         _lay_out(notebook, base / "nb", with_inputs)
-        expected = execute(notebook, base / "nb", names, base / "nb.pkl")
+        expected = execute(notebook, base / "nb", names, base / "nb.pkl", allow_errors)
         if isinstance(expected, str):
             return f"notebook does not run here ({expected})", warnings
         if returned[0] != "dict":
             return f"converted, run() returned {returned[1]} (no results to compare)", warnings
         actual = returned[1]
         # an object that compares by identity (a fitted model) cannot be compared across processes
-        names = [n for n in names if n not in expected or type(expected[n]).__eq__ is not object.__eq__]
+        names = [n for n in names if n not in expected or comparable(expected[n])]
         # a bare metric that convert named (`accuracy_score(...)` -> accuracy) has no notebook value
         named = [n for n in names if n not in expected]
         compared = [n for n in names if n in expected]
@@ -202,11 +213,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corpus", type=Path, default=Path("../shared/corpus"))
     parser.add_argument("--with-inputs", action="store_true", help="copy the files next to the notebook")
     parser.add_argument("--warnings", action="store_true", help="print what convert reported")
+    parser.add_argument("--allow-errors", action="store_true",
+                        help="run the notebook past cells that fail here (a missing renderer, say)")
     args = parser.parse_args(argv)
     notebooks = args.notebooks or sorted(args.corpus.glob("*.ipynb"))
     tally: dict[str, int] = {}
     for notebook in notebooks:
-        outcome, warnings = check(notebook.resolve(), args.with_inputs)
+        outcome, warnings = check(notebook.resolve(), args.with_inputs, args.allow_errors)
         kind = outcome.split(" (")[0].split(",")[0]
         tally[kind] = tally.get(kind, 0) + 1
         print(f"{notebook.name}: {outcome}", flush=True)
