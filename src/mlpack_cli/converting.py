@@ -393,11 +393,14 @@ def convert_notebook(
     """Convert one notebook; a :class:`NotebookError` says why it cannot be."""
     from mlpack_cli.notebook import codegen, deps
     from mlpack_cli.notebook.dataflow import HelperGlobal, OutOfOrder, build_pipeline
-    from mlpack_cli.notebook.reader import read_notebook
+    from mlpack_cli.notebook.reader import execution_order_problem, read_notebook
 
     notebook = read_notebook(path, display)
     module = module_name(path)
     report = NotebookReport(display, module=module, repairs=list(notebook.repairs))
+    order_problem = execution_order_problem(notebook.cells)
+    if order_problem:
+        report.warnings.append(order_problem)
     parsed, magics, harvested, written = _parse_cells(
         notebook, display, settings.skip_invalid_cells, report, project.package
     )
@@ -423,6 +426,7 @@ def convert_notebook(
         ) from exc
     except RecursionError as exc:
         raise NotebookError(f"{display}: code nested too deeply to convert", hint="Simplify that cell.") from exc
+    _refuse_untraced_runs(parsed, pipeline.required, display)
     from mlpack_cli.notebook import paths as path_parameters
 
     found_paths = path_parameters.parametrize(pipeline, parsed, _notebook_dir(path, project.root))
@@ -528,6 +532,25 @@ def _notebook_dir(path: Path, root: Path) -> str:
     return Path(os.path.relpath(path.parent.resolve(), root.resolve())).as_posix()
 
 
+def _refuse_untraced_runs(cells: list[ParsedCell], required: list[str], display: str) -> None:
+    """``%run script.py`` is dropped: refuse the notebook when a name it reads is set by nothing
+    else, which would then be the script's (run() would need it as a parameter and compute
+    something else, or fail)."""
+    runs = [(c, line) for c in cells for line in c.runs]
+    if not runs or not required:
+        return
+    cell, line = runs[0]
+    number = next((i for i, text in enumerate(cell.source.splitlines(), start=1)
+                   if text.strip().startswith(line.split()[0]) and line.split()[-1] in text), 1)
+    names = ", ".join(required)
+    raise NotebookError(
+        f"{display}: cell {cell.number}, line {number}: {line!r} runs a script in the notebook's namespace; "
+        f"mlpack cannot trace the names it sets, and the notebook reads {names} that nothing else sets",
+        hint="Import what the notebook uses from the script instead (`from script import name`, with its "
+             "folder on sys.path), or paste the script into a cell, and convert again.",
+    )
+
+
 def _first_line(source: str) -> str:
     return next((line.strip() for line in source.splitlines() if line.strip()), "")
 
@@ -549,6 +572,7 @@ def _parse_cells(
     written: dict[str, str] = {}
     heading: str | None = None
     markdown: list[str] = []  # since the previous code cell
+    shells: set[str] = set()  # names bound to get_ipython() so far
     cells, moved = protect_cells(notebook.cells, display)  # secrets become os.environ lookups, or refuse
     report.warnings.extend(moved)
     for cell in cells:
@@ -566,7 +590,7 @@ def _parse_cells(
                 hint="Use one of load, preprocess, train, evaluate, export, helpers or skip.",
             )
         try:
-            code = parse_cell(cell.source)
+            code = parse_cell(cell.source, shells=shells)
             _reject_star_imports(code.tree, cell)
         except CellSyntaxError as exc:
             where = f"{display}: cell {cell.number}, line {exc.line}: {exc.message}: {exc.text!r}"
@@ -589,7 +613,7 @@ def _parse_cells(
         harvested.extend(code.requirements)
         report.warnings.extend(f"cell {cell.number}: {w}" for w in code.warnings)
         parsed.append(ParsedCell(cell.number, cell.tags, cell.source, heading, code.tree, code=code.code,
-                                 markdown="\n\n".join(markdown)))
+                                 markdown="\n\n".join(markdown), runs=tuple(code.runs)))
         markdown = []
     if any("colab" in cell.code for cell in parsed):
         from mlpack_cli.notebook.colab import drop_colab

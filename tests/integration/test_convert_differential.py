@@ -55,6 +55,8 @@ class Spec:
     figures: frozenset[str]
     scratch: frozenset[str]
     inputs: tuple[str, ...]
+    warns: tuple[str, ...] = ()  # what convert's report must say about the notebook
+    refuses: tuple[str, ...] = ()  # convert must refuse it, saying these (then nothing is compared)
 
     @classmethod
     def of(cls, path: Path) -> Spec:
@@ -70,6 +72,8 @@ class Spec:
             figures=frozenset(test.get("figures", ())),
             scratch=frozenset(test.get("scratch", ())),
             inputs=tuple(test.get("inputs", ())),
+            warns=tuple(test.get("warns", ())),
+            refuses=tuple(test.get("refuses", ())),
         )
 
     @property
@@ -236,8 +240,9 @@ def compare_files(spec: Spec, notebook_wrote: dict[str, bytes], run_wrote: dict[
     return problems
 
 
-def convert(spec: Spec, root: Path, run_cli: Callable[..., Any], chdir: Callable[[Path], None]) -> str:
-    """A fresh project holding the notebook and its inputs, converted; the generated module's name."""
+def convert(spec: Spec, root: Path, run_cli: Callable[..., Any], chdir: Callable[[Path], None]) -> str | None:
+    """A fresh project holding the notebook and its inputs, converted; the generated module's name
+    (None: refused, as ``spec.refuses`` says it must be, with those words)."""
     from mlpack_cli.converting import module_name
 
     created = run_cli("init", root, "--name", PACKAGE, "--ci", "none")
@@ -253,6 +258,14 @@ def convert(spec: Spec, root: Path, run_cli: Callable[..., Any], chdir: Callable
         trace = "".join(traceback.format_exception(crash))
         pytest.fail(f"{spec.name}: mlpack convert crashed: {type(crash).__name__}: {crash}\n{trace}",
                     pytrace=False)
+    said = " ".join((done.stdout + done.stderr).split())  # the console may wrap long lines
+    if spec.refuses:
+        assert done.exit_code == 6, f"{spec.name}: convert did not refuse it:\n{said}"
+        missing = [text for text in spec.refuses if text not in said]
+        assert not missing, f"{spec.name}: the refusal does not say {missing}:\n{said}"
+        return None
+    missing = [text for text in spec.warns if text not in said]
+    assert not missing, f"{spec.name}: convert's report does not say {missing}:\n{said}"
     if done.exit_code != 0:
         first = (done.stderr.strip().splitlines() or ["(no message)"])[0]
         pytest.fail(f"{spec.name}: mlpack convert exited {done.exit_code}: {first}\n{done.stderr}",
@@ -279,6 +292,8 @@ def test_run_computes_what_the_notebook_computed(
     monkeypatch.setenv("PYTHONHASHSEED", "0")  # the kernel and run() iterate sets alike
 
     module = convert(spec, tmp_path / "project", run_cli, chdir)
+    if module is None:  # refused, as it must be: there is no run() to compare
+        return
     workdir = tmp_path / "run"
     _lay_out(spec, workdir)
     inputs = _files(workdir)

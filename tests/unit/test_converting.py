@@ -478,3 +478,25 @@ def _installed(distribution: str) -> bool:
     except PackageNotFoundError:
         return False
     return True
+
+
+def test_a_run_magic_whose_names_the_notebook_reads_is_refused_naming_cell_and_line(tmp_path: Path) -> None:
+    import nbformat
+
+    root = make_project(tmp_path / "demo", example=False)
+    (root / "notebooks" / "helpers.py").write_text("def double(x):\n    return 2 * x\n")
+    cells = ["import math", "# shared helpers\n%run helpers.py\nvalue = double(math.pi)", "print(value)"]
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    nbformat.write(notebook, str(root / "notebooks" / "runner.ipynb"))
+    (report,) = convert_project(settings(root)).reports
+    assert not report.ok
+    assert report.error == ("notebooks/runner.ipynb: cell 2, line 2: '%run helpers.py' runs a script in the "
+                            "notebook's namespace; mlpack cannot trace the names it sets, and the notebook "
+                            "reads double that nothing else sets")
+    assert "Import what the notebook uses from the script" in (report.hint or "")
+    # a %run whose names nothing reads only warns
+    cells[1] = "%run helpers.py\nvalue = math.pi"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells]),
+                   str(root / "notebooks" / "runner.ipynb"))
+    (report,) = convert_project(settings(root)).reports
+    assert report.ok and "cell 2: dropped line magic %run helpers.py" in report.warnings

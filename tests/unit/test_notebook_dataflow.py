@@ -8,7 +8,7 @@ import textwrap
 import pytest
 
 from mlpack_cli.notebook import stages as st
-from mlpack_cli.notebook.dataflow import ParsedCell, Pipeline, build_pipeline
+from mlpack_cli.notebook.dataflow import HelperGlobal, ParsedCell, Pipeline, build_pipeline
 from mlpack_cli.notebook.names import analyze
 
 
@@ -63,6 +63,16 @@ def test_a_name_bound_twice_is_not_a_constant() -> None:
 def test_imports_are_hoisted_deduplicated_and_pruned() -> None:
     result = pipeline("import os\nimport json\nimport os", "rows = read_csv(os.sep)")
     assert [ast.unparse(i) for i in result.imports] == ["import os"]
+
+
+def test_an_import_repeated_in_a_later_cell_is_the_module_level_one() -> None:
+    # left in the stage, it would make the name local to the stage function: the use above it in
+    # the same function would raise UnboundLocalError
+    result = pipeline(("from statistics import mean\nfirst = mean([1, 2])", "Load", ()),
+                      ("from statistics import mean\n\nsecond = mean([first, 5])", "Load", ()))
+    assert [ast.unparse(i) for i in result.imports] == ["from statistics import mean"]
+    load = stage(result, "load").statements
+    assert [ast.unparse(s) for s in load] == ["first = mean([1, 2])", "second = mean([first, 5])"]
 
 
 def test_an_import_rebound_later_stays_in_its_stage() -> None:
@@ -255,3 +265,43 @@ def test_imports_only_nested_displays_read_are_pruned_with_them() -> None:
         "    rows = show(rows)\nrows.to_csv('out.csv')",
     )
     assert [ast.unparse(i) for i in result.imports] == ["import pandas as pd"]
+
+
+def test_a_default_value_from_a_global_keeps_its_first_value() -> None:
+    # `k=K` is read when the def runs; a parameter given at each call would read the later K
+    result = pipeline("K = 2", "def times(x, k=K):\n    return x * k", "K = 5",
+                      ("a = times(3)\nb = K", "Evaluate", ()))
+    assert result.helper_globals == {}
+    assert run_pipeline(result) == {"a": 6, "b": 5}
+
+
+def test_a_lambda_reading_a_global_a_later_stage_rebinds_is_refused() -> None:
+    with pytest.raises(HelperGlobal, match="'prep' reads the notebook global 'POWER', which train binds after"):
+        pipeline(("X = read()\nPOWER = 1\nprep = lambda a: a ** POWER", "Load", ()),
+                 ("m1 = fit(prep(X))", "Train", ()), "POWER = 2", ("m2 = fit(prep(X))", "Train", ()))
+
+
+def test_a_library_configuration_call_is_set_up_kept_before_the_imports_after_it() -> None:
+    # set_config(transform_output='pandas') changes what every later transform returns: never dropped
+    result = pipeline("from sklearn import set_config\nset_config(transform_output='pandas')\n"
+                      "from sklearn.preprocessing import StandardScaler",
+                      ("X = read()\nXs = StandardScaler().fit_transform(X)", "Preprocess", ()))
+    assert [ast.unparse(s) for s in result.imports] == [
+        "from sklearn import set_config", "set_config(transform_output='pandas')",
+        "from sklearn.preprocessing import StandardScaler"]
+    # a notebook object's own set_... method is not set-up of the process
+    other = pipeline("import numpy as np", ("model = build()\nmodel.set_params(depth=2)", "Train", ()))
+    assert "model.set_params(depth=2)" in [ast.unparse(s) for s in stage(other, "train").statements]
+    assert [ast.unparse(s) for s in other.imports] == []
+
+
+def test_a_value_made_while_exploring_and_printed_by_the_evaluation_is_returned() -> None:
+    # the print is what run() returns: the statement under the exploration heading that binds the
+    # printed value is kept, and so is what it reads (the cut reassigned there)
+    result = pipeline(("rows = [4.0, 5.5, 6.5, 7.0]\nCUT = 5.0", None, ()),
+                      ("CUT = 6.0\nstrict = sum(r > CUT for r in rows)", "Explore the data", ()),
+                      ("model = fit(rows)", "Train", ()),
+                      ("score = model.score(rows)\nprint(score, strict)", "Evaluate", ()))
+    assert ("strict", "strict") in result.results
+    kept = [ast.unparse(s) for each in result.stages for s in each.statements]
+    assert "CUT = 6.0" in kept and "strict = sum((r > CUT for r in rows))" in kept

@@ -154,3 +154,25 @@ def test_a_statement_placed_again_is_described_afresh_after_a_rename() -> None:
     versions.revert(body[1:])
     assert gr.build_graph(order, aliases, functions, {})[1].mutates == {"model"}
     assert gr.build_graph(order, aliases, functions, {"other": ["x"]})[1].mutates == {"model"}
+
+
+def test_calling_a_notebook_function_reads_and_changes_the_globals_its_body_does() -> None:
+    # `best.update(...)` and `global evaluations` inside the function: the call changes both, so
+    # what reads them afterwards depends on the call, and a rebinding of `cutoff` waits for it
+    best, count, define, helper, cutoff, call, use, rebind = graph(
+        "best = {'score': 0}\nevaluations = 0\n"
+        "def track(score):\n    global evaluations\n    evaluations += 1\n"
+        "    if score > best['score'] and score > cutoff:\n        best.update(score=score)\n"
+        "def search(values):\n    return [track(v) for v in values]\n"
+        "cutoff = 0.5\nsearch([0.2, 0.9])\nfinal = (best['score'], evaluations)\ncutoff = 0.1\n")
+    assert {"best", "evaluations"} <= call.mutates and "cutoff" in call.reads  # through search()
+    assert call.index in use.flow and {best.index, count.index, cutoff.index} <= call.flow
+    assert call.index in rebind.deps
+    assert "values" not in call.reads and "score" not in call.mutates  # its own names stay inside
+
+
+def test_a_change_through_one_name_changes_the_names_bound_to_the_same_object() -> None:
+    load, alias, derive, fit, rebind, later = graph(
+        "df = read()\nX = df\ndf['ratio'] = df.a / df.b\nmodel.fit(X)\nX = X.dropna()\ndf['more'] = 1\n")
+    assert "X" in derive.mutates and derive.index in fit.flow  # fit sees the column made through df
+    assert "X" not in later.mutates  # X was rebound to another object in between

@@ -139,3 +139,21 @@ def test_other_pip_commands_are_dropped_with_a_warning() -> None:
     cell = parse_cell("!pip list\n%pip freeze")
     assert cell.requirements == []
     assert [w.split(" (")[0] for w in cell.warnings] == ["dropped !pip list ...", "dropped %pip freeze ..."]
+
+
+def test_a_name_bound_to_get_ipython_follows_the_magic_rules_in_later_cells() -> None:
+    shells: set[str] = set()
+    first = parse_cell("ip = get_ipython()\nip.run_line_magic('matplotlib', 'inline')\nx = 1", shells=shells)
+    assert ast.unparse(first.tree) == "x = 1" and shells == {"ip"}
+    later = parse_cell("ip.magic('load_ext autoreload')\nip.run_line_magic('env', 'MODE=fast')\ny = 2",
+                       shells=shells)
+    assert ast.unparse(later.tree) == "import os\nos.environ['MODE'] = 'fast'\ny = 2"
+    assert "%load_ext: dropped" in later.handled and not later.warnings
+    # without the binding, `ip` is just a name of the notebook
+    assert ast.unparse(parse_cell("ip.magic('x')").tree) == "ip.magic('x')"
+
+
+def test_a_run_magic_is_recorded_for_the_caller() -> None:
+    cell = parse_cell("%run lib/helpers.py\nx = helper(1)")
+    assert cell.runs == ["%run lib/helpers.py"]
+    assert ast.unparse(cell.tree) == "x = helper(1)"

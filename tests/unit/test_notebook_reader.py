@@ -94,3 +94,21 @@ def test_source_hash_ignores_outputs_and_execution_counts(tmp_path: Path) -> Non
     data["cells"][1]["source"] = "import math\n"
     rerun.write_text(json.dumps(data))
     assert read_notebook(rerun).source_hash != before
+
+
+def test_cells_run_out_of_order_are_found_from_the_execution_counts(tmp_path: Path) -> None:
+    from mlpack_cli.notebook.reader import execution_order_problem
+
+    def saved(counts: list[int | None]) -> Path:
+        cells = [{"cell_type": "markdown", "metadata": {}, "source": "# t"}] + [
+            {"cell_type": "code", "metadata": {}, "source": f"x{i} = {i}", "outputs": [], "execution_count": n}
+            for i, n in enumerate(counts)]
+        path = tmp_path / "n.ipynb"
+        path.write_text(json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": cells}))
+        return path
+
+    problem = execution_order_problem(read_notebook(saved([1, 2, 4, 3, 5])).cells)
+    assert problem is not None and problem.startswith(
+        "cells were executed out of order: cell 5 (execution count 3) ran before cell 4 above it")
+    assert execution_order_problem(read_notebook(saved([1, 2, 3, None, 7])).cells) is None  # gaps are fine
+    assert execution_order_problem(read_notebook(saved([None, None])).cells) is None

@@ -43,6 +43,7 @@ class ParsedCell:
     tree: ast.Module
     code: str = ""  # the Python text ``tree`` was parsed from (magics handled); node positions refer to it
     markdown: str = ""  # the markdown cells between the previous code cell and this one
+    runs: tuple[str, ...] = ()  # the cell's `%run script.py` lines, dropped: the names they bind are unknown
 
 
 @dataclass
@@ -147,6 +148,10 @@ def _placed_pipeline(cells: Sequence[ParsedCell], keywords: Mapping[str, Sequenc
     module_names = {name for statement in prelude + constants for name in bound_names(statement)}
     helpers, helper_globals = _hoistable_definitions(cells, counts, module_names, shared)
     hoisted = {id(s) for s in prelude + constants + helpers}
+    # an import repeated word for word in a later cell is the one already at module level: left in
+    # a stage it would make the name local to that stage's function (UnboundLocalError above it)
+    at_top = {ast.dump(s) for s in prelude if isinstance(s, (ast.Import, ast.ImportFrom))}
+    hoisted |= {id(s) for s in imports if ast.dump(s) in at_top}
     helper_names = {_def_name(h) for h in helpers}
 
     every = [s for cell in cells for s in cell.tree.body]
@@ -289,6 +294,7 @@ def _prelude(cells: Sequence[ParsedCell], imports: list[ast.stmt], constants: li
     bound: set[str] = set()
     blocked = False
     moved_constants: list[ast.stmt] = []
+    aliases = gr.collect_aliases([s for cell in cells for s in cell.tree.body])
     for cell in cells:
         for statement in cell.tree.body:
             if id(statement) in hoistable:
@@ -298,7 +304,7 @@ def _prelude(cells: Sequence[ParsedCell], imports: list[ast.stmt], constants: li
                 pending.clear()
                 prelude.append(statement)
                 bound.update(bound_names(statement))
-            elif gr.is_setup(statement) and not blocked:
+            elif gr.is_setup(statement, aliases) and not blocked:
                 reads = set(analyze([statement]).reads) - BUILTINS
                 needs = [constant_by_name[n] for n in reads - bound if n in constant_by_name]
                 if reads - bound - set(constant_by_name):
@@ -340,6 +346,7 @@ def _hoistable_definitions(
                 keep.append(c)
             elif (isinstance(c, (ast.FunctionDef, ast.AsyncFunctionDef)) and c.name in direct
                   and all(n in bound_anywhere and n not in shared for n in outside)
+                  and not _definition_time_names(c) - names
                   and not any(isinstance(n, (ast.Global, ast.Nonlocal)) for n in walk(c))):
                 keep.append(c)
                 globals_of[c.name] = outside
@@ -364,6 +371,19 @@ def _hoistable_definitions(
             candidates = [c for c in candidates if c.name != name]  # type: ignore[attr-defined]
             del globals_of[name]
     return candidates, globals_of
+
+
+def _definition_time_names(definition: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+    """Names a ``def`` reads when it runs, not when the function is called: decorators, default
+    values and annotations (``def f(x, k=K)`` keeps the ``K`` of that moment). A parameter given at
+    each call would read the value at the call instead, so such a function is not a helper."""
+    args = definition.args
+    parts: list[ast.AST] = [*definition.decorator_list, *args.defaults, *(d for d in args.kw_defaults if d)]
+    parts += [a.annotation for a in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]
+              if a is not None and a.annotation is not None]
+    if definition.returns is not None:
+        parts.append(definition.returns)
+    return {name for part in parts for name in loaded_names(part)}
 
 
 def _called_only(cells: Sequence[ParsedCell], names: set[str]) -> set[str]:
@@ -728,21 +748,37 @@ def _check_closures(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequ
     rebinds a global it reads: its value would be stale, or missing."""
     stage_of = {info.index: d.stage for info, d in zip(infos, decisions)}
     for info, decision in zip(infos, decisions):
-        node = info.node
-        if decision.stage is None or not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        node, name_of = info.node, _closure_name(info.node)
+        if decision.stage is None or name_of is None:
             continue
-        reads = [n for n in free_names(node) if n not in BUILTINS and n not in module_names]
-        users = [o for o in infos if o.index > info.index and node.name in o.reads and stage_of[o.index] is not None]
+        function = node.value if isinstance(node, ast.Assign) else node
+        reads = [n for n in free_names(function)  # type: ignore[arg-type]
+                 if n not in BUILTINS and n not in module_names]
+        if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):  # a default keeps its first value
+            at_call = {n for inner in function.body for n in loaded_names(inner)}
+            reads = [n for n in reads if n in at_call or n not in _definition_time_names(function)]
+        users = [o for o in infos if o.index > info.index and name_of in o.reads and stage_of[o.index] is not None]
         for name in reads:
             for user in users:
                 binders = [o for o in infos[: user.index] if name in o.binds and stage_of[o.index] is not None]
                 later = stage_of[binders[-1].index] if binders else None
                 if later is not None and later > decision.stage:  # type: ignore[operator]
+                    how = ("; a lambda keeps seeing the value of the stage that defines it"
+                           if isinstance(node, ast.Assign) else
+                           ", and it is passed on as a value, so it cannot be given that global as a parameter")
                     raise HelperGlobal(
-                        node.name, name, info.cell,
-                        f"which {st.STAGES[later]} binds after it is defined, and it is passed on as a "
-                        "value, so it cannot be given that global as a parameter",
+                        name_of, name, info.cell, f"which {st.STAGES[later]} binds after it is defined{how}",
                     )
+
+
+def _closure_name(statement: ast.stmt) -> str | None:
+    """The name of a function a statement defines: ``def f`` or ``f = lambda ...``."""
+    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return statement.name
+    if (isinstance(statement, ast.Assign) and isinstance(statement.value, ast.Lambda)
+            and len(statement.targets) == 1 and isinstance(statement.targets[0], ast.Name)):
+        return statement.targets[0].id
+    return None
 
 
 def _drop_nested(pipeline: Pipeline, cells: Sequence[ParsedCell], aliases: gr.Aliases,

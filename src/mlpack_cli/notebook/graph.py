@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from mlpack_cli.notebook.names import BUILTINS, analyze, child_fields, walk
+from mlpack_cli.notebook.names import BUILTINS, analyze, child_fields, free_names, walk
 from mlpack_cli.notebook.versions import RENAMED
 
 FS = "<fs>"  # kept for callers; files are tracked one by one as "<file:PATH>"
@@ -389,6 +389,7 @@ class Functions(set):  # type: ignore[type-arg]
         # the last definition of each name: what a call to it does decides where the call goes
         self.definitions: dict[str, ast.stmt] = {d.name: d for d in definitions}  # type: ignore[attr-defined]
         self._changed: dict[str, set[int | str] | None] = {}
+        self._outside: dict[str, tuple[set[str], set[str]]] = {}
         for definition in definitions:
             if not isinstance(definition, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 self._changed[definition.name] = None  # type: ignore[attr-defined]
@@ -406,8 +407,38 @@ class Functions(set):  # type: ignore[type-arg]
                 self._changed[definition.name] = None
             else:
                 self._changed[definition.name] = changed
+            declared = {n for node in walk(definition) if isinstance(node, (ast.Global, ast.Nonlocal))
+                        for n in node.names}
+            local = (set(analyze(list(definition.body)).binds) | set(params) | set(keywords)
+                     | {a.arg for a in (definition.args.vararg, definition.args.kwarg) if a}) - declared
+            self._outside[definition.name] = (set(free_names(definition)) - BUILTINS - local,
+                                              (roots - local - {"<none>"}) | declared)
+        self._outside_through_calls(definitions)
         self.pure: set[str] = set()
         self._find_pure(definitions, aliases)
+
+    def _outside_through_calls(self, definitions: list[ast.stmt]) -> None:
+        """A function that calls another of the notebook's functions reads and changes what that
+        one does (a fixpoint: they may call each other)."""
+        named = [(getattr(d, "name", ""), d) for d in definitions]
+        calls = {name: {call_name(n) for n in walk(d) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+                 & set(self._outside) for name, d in named if name in self._outside}
+        changed = True
+        while changed:
+            changed = False
+            for name, callees in calls.items():
+                reads, changes = self._outside[name]
+                for callee in callees - {name}:
+                    more_reads, more_changes = self._outside[callee]
+                    if not (more_reads <= reads and more_changes <= changes):
+                        reads |= more_reads
+                        changes |= more_changes
+                        changed = True
+
+    def outside(self, name: str) -> tuple[set[str], set[str]]:
+        """(notebook globals it reads, notebook globals it changes: in place, or declared
+        ``global``) when the function ``name`` is called: a call of it reads and changes them."""
+        return self._outside.get(name, (set(), set()))
 
     def _find_pure(self, definitions: list[ast.stmt], aliases: Aliases) -> None:
         """Functions that change nothing outside themselves and call only pure code: a greatest
@@ -485,8 +516,10 @@ opens_for = _opens_for  # "read" or "write": what open(...) does with its file
 is_pure_call = _is_pure_call  # this call alone (not the calls in its arguments) changes nothing
 
 
-def is_setup(statement: ast.stmt) -> bool:
-    """Environment, sys.path, matplotlib.use and warnings set-up: must run before the imports after it."""
+def is_setup(statement: ast.stmt, aliases: Aliases | None = None) -> bool:
+    """Environment, sys.path, matplotlib.use and warnings set-up: must run before the imports after it.
+    With the notebook's ``aliases``, also a library's configuration call (``set_config(...)``,
+    ``pd.set_option(...)``, ``np.seterr(...)``): it changes what the library's later calls return."""
     if isinstance(statement, (ast.Assign, ast.AugAssign)):
         targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
         return any(isinstance(t, ast.Subscript) and _dotted(t.value).endswith("environ") for t in targets)
@@ -498,7 +531,21 @@ def is_setup(statement: ast.stmt) -> bool:
                 return True
             if func.attr == "use" and _dotted(func.value) in {"matplotlib", "mpl"}:
                 return True
+        if aliases is not None and _configures_library(statement.value, aliases):
+            return True
     return False
+
+
+_CONFIG_CALL = re.compile(r"^(set_|enable_|disable_|use_)|^(seterr|setLevel|basicConfig)$")
+
+
+def _configures_library(call: ast.Call, aliases: Aliases) -> bool:
+    """A call of an imported library's configuration function, plotting and seeds left out."""
+    name = call_name(call)
+    root = root_name(call.func)
+    return (bool(_CONFIG_CALL.search(name)) and name not in SEED_CALLS and root in aliases.imported
+            and not aliases.is_plot_root(root) and not is_plot_call(call, aliases)
+            and "random" not in _dotted(call.func).split("."))
 
 
 def _dotted(node: ast.AST) -> str:
@@ -524,6 +571,10 @@ def describe(statement: ast.stmt, index: int, cell: int, aliases: Aliases, user_
         info.calls.append(name)
         if isinstance(node.func, ast.Name) and name in helper_reads:
             info.reads.update(helper_reads[name])
+        if isinstance(node.func, ast.Name) and isinstance(user_functions, Functions):
+            reads, changes = user_functions.outside(name)  # the globals its body reads and changes
+            info.reads |= reads | changes
+            info.mutates |= changes
         if name == "open" and isinstance(node.func, ast.Name):
             info.effects.add(_opens_for(node))
         elif name in READ_CALLS or name.startswith("fetch_") or (
@@ -548,7 +599,7 @@ def describe(statement: ast.stmt, index: int, cell: int, aliases: Aliases, user_
             info.reads.update(f"<file:{path}>" for path in _paths(node))
     if "plot" in info.effects:
         info.reads.add(FIGURE)
-    if is_setup(statement):
+    if is_setup(statement, aliases):
         info.effects.add("setup")
     inert, kind = is_inert(statement, aliases, user_functions)
     if "setup" in info.effects:
@@ -560,6 +611,22 @@ def describe(statement: ast.stmt, index: int, cell: int, aliases: Aliases, user_
             info.effects.discard("write")
             info.effects.add("savefig")
     return info
+
+
+def _aliases_made(statement: ast.stmt) -> list[tuple[str, str]]:
+    """(new name, name) pairs a plain assignment binds to one object: ``X = df``, ``a, b = c, d``."""
+    if not isinstance(statement, ast.Assign):
+        return []
+    pairs: list[tuple[str, str]] = []
+    for target in statement.targets:
+        value = statement.value
+        if isinstance(target, ast.Name) and isinstance(value, ast.Name):
+            pairs.append((target.id, value.id))
+        elif (isinstance(target, (ast.Tuple, ast.List)) and isinstance(value, (ast.Tuple, ast.List))
+              and len(target.elts) == len(value.elts)):
+            pairs += [(t.id, v.id) for t, v in zip(target.elts, value.elts)
+                      if isinstance(t, ast.Name) and isinstance(v, ast.Name)]
+    return [(t, v) for t, v in pairs if t != v]
 
 
 _FILE_LIKE = re.compile(r"^[\w./\\~-]*\.\w{1,8}$")
@@ -607,7 +674,19 @@ def build_graph(statements: Sequence[tuple[int, ast.stmt]], aliases: Aliases, us
              for index, (cell, node) in enumerate(statements)]
     writers: dict[str, list[int]] = {}  # name -> the last binder and the mutators since
     readers: dict[str, list[int]] = {}  # name -> readers since the last write
+    same: dict[str, set[str]] = {}  # name -> the other names bound to the same object (``X = df``)
     for info in infos:
+        shared = {other for name in info.mutates for other in same.get(name, ())} - info.binds
+        info.mutates |= shared  # changing df in place changes X
+        info.reads |= shared
+        for name in info.binds:  # rebound: no longer the same object as the others
+            for other in same.pop(name, ()):
+                same.get(other, set()).discard(name)
+        for target, source in _aliases_made(info.node):
+            group = {source, *same.get(source, ())} - {target}
+            for name in group:
+                same.setdefault(name, set()).add(target)
+            same[target] = group
         for name in info.reads:
             found = writers.get(name, ())
             info.flow.update(found)

@@ -17,6 +17,7 @@ import ast
 import functools
 import re
 import shlex
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -55,6 +56,7 @@ class CellCode:
     requirements: list[str] = field(default_factory=list)
     code: str = ""  # the Python text ``tree`` was parsed from
     modules: dict[str, str] = field(default_factory=dict)  # %%writefile name.py -> its text
+    runs: list[str] = field(default_factory=list)  # %run lines (dropped): scripts run in the namespace
 
 
 @functools.lru_cache(maxsize=1)
@@ -72,15 +74,18 @@ def to_python(source: str) -> str:
         return source
 
 
-def parse_cell(source: str, *, fix_legacy: bool = True) -> CellCode:
+def parse_cell(source: str, *, fix_legacy: bool = True, shells: set[str] | None = None) -> CellCode:
     """Plain-Python AST of one cell, with every IPython construct handled by its rule.
+
+    ``shells``: the names earlier cells bound to ``get_ipython()`` (``ip = get_ipython()``); the
+    cell adds its own, and calls on them follow the same rules as calls on ``get_ipython()``.
 
     A cell that does not parse gets the fixes of :mod:`~mlpack_cli.notebook.legacy` (Python 2
     prints, ``except X, e``, leading indentation), each reported as a warning; when it still does not
     parse, the error is the one of the cell as written.
     """
     try:
-        return _parse_cell(source)
+        return _parse_cell(source, shells)
     except CellSyntaxError:
         if not fix_legacy:
             raise
@@ -90,7 +95,7 @@ def parse_cell(source: str, *, fix_legacy: bool = True) -> CellCode:
         if not fixed.fixes or fixed.source == source:
             raise
         try:
-            result = _parse_cell(fixed.source)
+            result = _parse_cell(fixed.source, shells)
         except CellSyntaxError:
             pass
         else:
@@ -99,7 +104,7 @@ def parse_cell(source: str, *, fix_legacy: bool = True) -> CellCode:
         raise
 
 
-def _parse_cell(source: str) -> CellCode:
+def _parse_cell(source: str, shells: set[str] | None = None) -> CellCode:
     # Plain Python needs no transformation: IPython syntax (magics, "!", "?", leading indentation)
     # is never valid Python, so only cells that fail to parse go through IPython's transformer.
     code = source
@@ -118,8 +123,9 @@ def _parse_cell(source: str) -> CellCode:
     result = CellCode(tree, code=code)
     if code.count("\n") == source.count("\n"):  # line numbers still match the notebook's
         attach_comments(tree, source)
-    if "get_ipython" in code:
-        tree.body = _rewrite_body(tree.body, result)
+    shells = set() if shells is None else shells
+    if "get_ipython" in code or any(name in code for name in shells):
+        tree.body = _rewrite_body(tree.body, result, shells)
     return result
 
 
@@ -185,34 +191,46 @@ def _automagic(source: str) -> str:
 # -- rules ---------------------------------------------------------------------------------------
 
 
-def _rewrite_body(body: list[ast.stmt], result: CellCode) -> list[ast.stmt]:
+def _rewrite_body(body: list[ast.stmt], result: CellCode, shells: set[str]) -> list[ast.stmt]:
     new: list[ast.stmt] = []
     for statement in body:
+        if _is_shell(getattr(statement, "value", None), set()) and isinstance(statement, ast.Assign) \
+                and all(isinstance(t, ast.Name) for t in statement.targets):
+            shells.update(t.id for t in statement.targets)  # type: ignore[attr-defined]
+            result.handled.append("get_ipython(): dropped, its calls follow the magic rules")
+            continue
         for name in ("body", "orelse", "finalbody"):
             inner = getattr(statement, name, None)
             if isinstance(inner, list) and inner and isinstance(inner[0], ast.stmt):
-                setattr(statement, name, _rewrite_body(inner, result) or [ast.Pass()])
+                setattr(statement, name, _rewrite_body(inner, result, shells) or [ast.Pass()])
         for handler in getattr(statement, "handlers", []) or []:
-            handler.body = _rewrite_body(handler.body, result) or [ast.Pass()]
+            handler.body = _rewrite_body(handler.body, result, shells) or [ast.Pass()]
         for case in getattr(statement, "cases", []) or []:
-            case.body = _rewrite_body(case.body, result) or [ast.Pass()]
-        if not _uses_ipython(statement):
+            case.body = _rewrite_body(case.body, result, shells) or [ast.Pass()]
+        if not _uses_ipython(statement, shells):
             new.append(statement)
             continue
-        new.extend(_apply_rule(statement, result))
+        new.extend(_apply_rule(statement, result, shells))
     return new
 
 
-def _uses_ipython(node: ast.AST) -> bool:
-    return any(isinstance(n, ast.Name) and n.id == "get_ipython" for n in ast.walk(node))
+def _uses_ipython(node: ast.AST, shells: AbstractSet[str] = frozenset()) -> bool:
+    return any(isinstance(n, ast.Name) and (n.id == "get_ipython" or n.id in shells) for n in ast.walk(node))
 
 
-def _magic_call(node: ast.AST) -> tuple[str, list[str]] | None:
-    """``get_ipython().<method>('a', 'b')`` -> (method, ['a', 'b'])."""
+def _is_shell(node: ast.AST | None, shells: AbstractSet[str]) -> bool:
+    """``get_ipython()``, or a name an earlier statement bound to it."""
+    if isinstance(node, ast.Name):
+        return node.id in shells
+    return (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "get_ipython"
+            and not node.args and not node.keywords)
+
+
+def _magic_call(node: ast.AST, shells: AbstractSet[str] = frozenset()) -> tuple[str, list[str]] | None:
+    """``get_ipython().<method>('a', 'b')`` (or ``ip.<method>(...)``) -> (method, ['a', 'b'])."""
     if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
         return None
-    owner = node.func.value
-    if not (isinstance(owner, ast.Call) and isinstance(owner.func, ast.Name) and owner.func.id == "get_ipython"):
+    if not _is_shell(node.func.value, shells):
         return None
     args = [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
     if len(args) != len(node.args):
@@ -220,8 +238,8 @@ def _magic_call(node: ast.AST) -> tuple[str, list[str]] | None:
     return node.func.attr, args
 
 
-def _apply_rule(statement: ast.stmt, result: CellCode) -> list[ast.stmt]:
-    call = _magic_call(statement.value) if isinstance(statement, (ast.Expr, ast.Assign)) else None
+def _apply_rule(statement: ast.stmt, result: CellCode, shells: set[str]) -> list[ast.stmt]:
+    call = _magic_call(statement.value, shells) if isinstance(statement, (ast.Expr, ast.Assign)) else None
     if call is None:
         shown = ast.unparse(statement).replace("\n", " ")[:80]
         result.warnings.append(f"dropped a statement using IPython features that need a running kernel: {shown}")
@@ -231,6 +249,9 @@ def _apply_rule(statement: ast.stmt, result: CellCode) -> list[ast.stmt]:
         return _assigned_magic(statement, method, args, result)
     if method == "run_line_magic" and len(args) == 2:
         return _line_magic(args[0], args[1], result)
+    if method == "magic" and len(args) == 1 and args[0].strip():  # the older spelling: magic('name line')
+        name, _, line = args[0].strip().lstrip("%").partition(" ")
+        return _line_magic(name, line.strip(), result)
     if method == "run_cell_magic" and len(args) == 3:
         return _cell_magic(args[0], args[1], args[2], result)
     if method == "system" and args:
@@ -268,6 +289,8 @@ def _line_magic(name: str, line: str, result: CellCode) -> list[ast.stmt]:
         return _pip(parse_pip_magic(line), result, f"%pip {line}")
     if name == "env":
         return _env(line, result)
+    if name == "run":
+        result.runs.append(f"%run {line}".rstrip())
     result.warnings.append(f"dropped line magic %{name} {line}".rstrip())
     return []
 
@@ -285,6 +308,7 @@ def _cell_magic(name: str, line: str, body: str, result: CellCode) -> list[ast.s
         result.warnings.extend(inner.warnings)
         result.requirements.extend(inner.requirements)
         result.modules.update(inner.modules)
+        result.runs.extend(inner.runs)
         result.code = inner.code  # a cell magic is the whole cell: its body's positions are the cell's
         return inner.tree.body
     if name == "writefile":

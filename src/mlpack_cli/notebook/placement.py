@@ -351,6 +351,9 @@ def place(
             if (evidence is None or evidence[0] in (LOAD, PREPROCESS, EVALUATE)) and \
                     _computes_only(info, aliases, user_functions):
                 dead_candidates.add(info.index)
+    for index in keep:  # binds what run() returns (a value shown once a model is trained)
+        if decisions[index].stage is None and decisions[index].level < 3:
+            decisions[index] = Decision(-1, f"{decisions[index].reason}, but binds what run() returns: kept", 0)
     _drop_what_nothing_needs(infos, decisions, set(keep), aliases, user_functions,
                              lambda info: code_evidence(info, models, preprocessors, user_functions, model_classes))
     _keep_what_is_read(infos, decisions, dead_candidates - set(keep))

@@ -162,6 +162,20 @@ def _cells(name: str, raw_cells: Any) -> list[Cell]:
     return cells
 
 
+def execution_order_problem(cells: list[Cell]) -> str | None:
+    """What the saved execution counts say when the cells did not run top to bottom: the outputs
+    (and the values the user saw) may come from another order than the module's, which is the
+    notebook's order, as "Restart & Run All" runs it."""
+    ran = [c for c in cells if c.kind == "code" and c.source.strip() and c.execution_count is not None]
+    for above, below in zip(ran, ran[1:]):
+        if below.execution_count < above.execution_count:  # type: ignore[operator]
+            return (f"cells were executed out of order: cell {below.number} (execution count "
+                    f"{below.execution_count}) ran before cell {above.number} above it (execution count "
+                    f"{above.execution_count}); the module runs the cells top to bottom, so its results "
+                    "can differ from the outputs saved in the notebook: check them with Restart & Run All")
+    return None
+
+
 def _check_kernel(name: str, metadata: dict[str, Any]) -> str:
     spec = metadata.get("kernelspec") or {}
     info = metadata.get("language_info") or {}
