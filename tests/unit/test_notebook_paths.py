@@ -111,9 +111,9 @@ def test_a_constant_holding_a_path_keeps_its_name_and_gets_a_rebased_default() -
 def test_open_modes_and_writers_decide_read_or_written() -> None:
     _, report, _ = convert(
         "import numpy as np\nimport os",
-        ("a = np.load('a.npy')\nwith open('log.txt', 'a') as f:\n    f.write('x')\n"
-         "os.makedirs('work', exist_ok=True)\nnp.save('work/b.npy', a)\nc = open('work/b.npy', 'rb').read()\n"
-         "with open('notes.txt') as f:\n    n = f.read()", "Load"),
+        ("a = np.load('a.npy')\nwith open('notes.txt') as f:\n    n = f.read()\n"
+         "with open('log.txt', 'a') as f:\n    f.write(n)\n"
+         "os.makedirs('work', exist_ok=True)\nnp.save('work/b.npy', a)\nc = open('work/b.npy', 'rb').read()", "Load"),
     )
     roles = {p.written: (p.role, p.directory) for p in report.parameters}
     assert roles == {"a.npy": ("input", False), "log.txt": ("output", False), "work": ("output", True),
@@ -172,7 +172,7 @@ def test_urls_and_downloads_are_left_as_they_are_and_need_the_network() -> None:
         "import pandas as pd\nfrom sklearn.datasets import fetch_openml, load_iris",
         ("df = pd.read_csv('https://example.com/iris.csv')\nX, y = fetch_openml('mnist_784', return_X_y=True)\n"
          "Z = load_iris()", "Load"),
-        ("def helper():\n    return 'https://example.com/other'\nfit(X, helper())", "Train"),
+        ("def helper():\n    return 'https://example.com/other'\nfit(X, helper(), df, Z)", "Train"),  # all kept
     )
     assert report.parameters == []
     assert [n.what for n in report.network] == ["https://example.com/iris.csv", "fetch_openml()",
