@@ -176,3 +176,26 @@ def test_a_change_through_one_name_changes_the_names_bound_to_the_same_object() 
         "df = read()\nX = df\ndf['ratio'] = df.a / df.b\nmodel.fit(X)\nX = X.dropna()\ndf['more'] = 1\n")
     assert "X" in derive.mutates and derive.index in fit.flow  # fit sees the column made through df
     assert "X" not in later.mutates  # X was rebound to another object in between
+
+
+@pytest.mark.parametrize(
+    ("imports", "source", "inert"),
+    [
+        # functions of libraries that compute values: a display of them changes nothing
+        ("import numpy as np", "np.mean([1, 2])", True),
+        ("from sklearn.metrics import accuracy_score", "accuracy_score(y, p)", True),
+        ("import json", "json.dumps({'a': 1})", True),
+        # a function of any other module may act on the world: never dropped as a display
+        ("import mlflow", "mlflow.log_metric('acc', acc)", False),
+        ("from mlflow import log_metric", "log_metric('acc', acc)", False),
+        ("import ray", "ray.init()", False),
+        ("import logging", "logging.basicConfig(level=logging.INFO)", False),
+        ("import nltk", "nltk.download('punkt')", False),
+        ("import huggingface_hub", "huggingface_hub.login(token)", False),
+        # nor is a setting or a start-up of a computing library
+        ("import tensorflow as tf", "tf.config.experimental.set_memory_growth(gpu, True)", False),
+        ("import torch", "torch.set_default_dtype(torch.float64)", False),
+    ],
+)
+def test_only_calls_known_to_compute_are_inert(imports: str, source: str, inert: bool) -> None:
+    assert one(source, imports=imports + "\n").inert is inert

@@ -341,3 +341,18 @@ def test_a_call_of_a_notebook_function_that_acts_outside_the_notebook_is_kept() 
     notify = "def notify(text):\n    subprocess.run(['echo', text])\n"
     result = pipeline("df = pd.read_csv('d.csv')\nX, y = df[['a']], df.y", notify, FIT, "notify('trained')")
     assert parts(result)[-1][1] != "dropped"
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [
+        ("import huggingface_hub", "api = huggingface_hub.HfApi()\napi.upload_file(path_or_fileobj='m.pkl')"),
+        ("import wandb", "run = wandb.init(project='p')\nrun.log({'accuracy': 0.9})"),
+        ("import mlflow", "mlflow.log_metric('accuracy', 0.9)"),
+    ],
+)
+def test_calls_into_a_library_that_acts_outside_the_notebook_are_kept(cells: tuple[str, str]) -> None:
+    result = pipeline(cells[0], "df = pd.read_csv('d.csv')\nX, y = df[['a']], df.y", FIT, cells[1])
+    kept = ast.unparse(ast.Module([s for g in result.stages for s in g.statements], []))
+    method = cells[1].splitlines()[-1].split("(")[0].split(".")[-1]  # upload_file, log, log_metric
+    assert f".{method}(" in kept  # (the object may be renamed: `run` is the pipeline's own name)

@@ -114,6 +114,10 @@ class Aliases:
     functions: set[str] = field(default_factory=set)
     objects: set[str] = field(default_factory=set)
     imported: set[str] = field(default_factory=set)  # every name an import binds (modules and functions)
+    origins: dict[str, str] = field(default_factory=dict)  # bound name -> the top-level module it comes from
+    # names bound from a call into a library not known to only compute (a hub client, a tracking
+    # run, a database connection): a method called on them may act outside the notebook
+    foreign: set[str] = field(default_factory=set)
 
     def is_plot_root(self, name: str | None) -> bool:
         return name is not None and (name in self.modules or name in self.objects)
@@ -132,18 +136,26 @@ def collect_aliases(statements: Iterable[ast.stmt]) -> Aliases:
                 for alias in node.names:
                     bound = alias.asname or alias.name.split(".")[0]
                     aliases.imported.add(bound)
+                    aliases.origins[bound] = alias.name.split(".")[0]
                     if _is_plot_module(alias.name) or (alias.asname is None and _is_plot_module(bound)):
                         aliases.modules.add(bound)
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 for alias in node.names:
                     bound = alias.asname or alias.name
                     aliases.imported.add(bound)
+                    aliases.origins[bound] = node.module.split(".")[0]
                     if _is_plot_module(node.module):
                         aliases.modules.add(bound)  # from matplotlib import pyplot / from seaborn import heatmap
                         aliases.functions.add(bound)
                     elif PLOT_NAME.match(alias.name):
                         aliases.functions.add(bound)
     _collect_plot_objects(statements_list, aliases)
+    for statement in statements_list:
+        if isinstance(statement, ast.Assign) and isinstance(statement.value, ast.Call):
+            root = root_name(statement.value.func)
+            origin = aliases.origins.get(root or "")
+            if origin is not None and origin not in PURE_LIBRARIES and not _is_plot_module(origin):
+                aliases.foreign.update(n.id for t in statement.targets for n in walk(t) if isinstance(n, ast.Name))
     return aliases
 
 
@@ -234,17 +246,34 @@ def _is_pure_call(call: ast.Call, aliases: Aliases, user_functions: set[str]) ->
     if isinstance(func, ast.Name):
         if func.id in user_functions:
             return isinstance(user_functions, Functions) and func.id in user_functions.pure
-        return (func.id in BUILTINS and func.id not in _IMPURE_BUILTINS) or func.id in aliases.imported \
-            or _is_metric_name(func.id)
+        return (func.id in BUILTINS and func.id not in _IMPURE_BUILTINS) or _is_metric_name(func.id) \
+            or _is_library_function(func.id, func.id, aliases)
     if isinstance(func, ast.Attribute):
         if func.attr in PURE_METHODS or _is_metric_name(func.attr):
             return True
         root = root_name(func)
         # a function of an imported module (np.mean, pd.concat), not of its random state
-        return root in aliases.imported and not any(
-            isinstance(n, ast.Attribute) and n.attr == "random" for n in walk(func)) and root not in {
-            "os", "shutil", "subprocess", "random", "sys"}
+        return root is not None and _is_library_function(root, func.attr, aliases) and not any(
+            isinstance(n, ast.Attribute) and n.attr == "random" for n in walk(func))
     return False
+
+
+# Libraries whose functions compute and return values. A function of any other module (logging,
+# mlflow, wandb, ray, nltk, os, ...) may act on the world, so a call of it is never dropped as a
+# display; nor is one named like a setting or a start-up (``pd.set_option``, ``tf.config...``).
+PURE_LIBRARIES = frozenset({
+    "numpy", "pandas", "scipy", "sklearn", "statsmodels", "xgboost", "lightgbm", "catboost", "torch",
+    "torchvision", "tensorflow", "keras", "jax", "sympy", "networkx", "math", "cmath", "statistics", "json",
+    "re", "string", "textwrap", "itertools", "functools", "operator", "collections", "copy", "datetime",
+    "decimal", "fractions", "typing", "dataclasses", "pathlib",
+})
+_EFFECT_NAME = re.compile(r"^(set_|enable|disable|init|configure|config|register|login|download|use$|seed$)"
+                          r"|_(init|seed)$|basicConfig|^config")
+
+
+def _is_library_function(bound: str, function: str, aliases: Aliases) -> bool:
+    origin = aliases.origins.get(bound)
+    return origin in PURE_LIBRARIES and not _EFFECT_NAME.search(function)
 
 
 _IMPURE_BUILTINS = frozenset({"exec", "eval", "open", "input", "setattr", "delattr", "next", "iter", "exit",

@@ -394,8 +394,9 @@ def _is_root(info: Statement, decision: Decision, evidence: tuple[int, str] | No
         if root in _UNTRACKED_MODULES and not _pure(call, aliases, user_functions):
             return True
         if isinstance(node, ast.Expr) and not _pure(call, aliases, user_functions) and (
-                root is None or root not in notebook_names and root not in user_functions):
-            return True  # called for an effect the graph cannot see
+                root is None or root not in notebook_names and root not in user_functions
+                or root in aliases.foreign):
+            return True  # called for an effect the graph cannot see (api.upload_file(...), run.log(...))
     return False
 
 
