@@ -158,7 +158,10 @@ def _placed_pipeline(cells: Sequence[ParsedCell], keywords: Mapping[str, Sequenc
     aliases = gr.collect_aliases(every)
     definitions = [s for cell in cells for s in walk(cell.tree)
                    if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
-    user_functions = gr.Functions(definitions, aliases)
+    lambdas = {target.id: s.value for cell in cells for s in walk(cell.tree)
+               if isinstance(s, ast.Assign) and isinstance(s.value, ast.Lambda)
+               for target in s.targets if isinstance(target, ast.Name)}
+    user_functions = gr.Functions(definitions, aliases, lambdas)
     model_classes = {d.name for d in definitions if isinstance(d, ast.ClassDef) and any(
         getattr(b, "attr", getattr(b, "id", "")) in pl.MODEL_BASES for b in d.bases)}
     order = [(cell.number, s) for cell in cells for s in cell.tree.body if id(s) not in hoisted]

@@ -412,7 +412,8 @@ def _mutated_roots(statement: ast.stmt, aliases: Aliases, user_functions: set[st
 class Functions(set):  # type: ignore[type-arg]
     """The notebook's function and class names, with which parameters each function changes."""
 
-    def __init__(self, definitions: Iterable[ast.stmt], aliases: Aliases) -> None:
+    def __init__(self, definitions: Iterable[ast.stmt], aliases: Aliases,
+                 lambdas: Mapping[str, ast.Lambda] | None = None) -> None:
         definitions = list(definitions)
         super().__init__(d.name for d in definitions)  # type: ignore[attr-defined]
         # the last definition of each name: what a call to it does decides where the call goes
@@ -442,6 +443,10 @@ class Functions(set):  # type: ignore[type-arg]
                      | {a.arg for a in (definition.args.vararg, definition.args.kwarg) if a}) - declared
             self._outside[definition.name] = (set(free_names(definition)) - BUILTINS - local,
                                               (roots - local - {"<none>"}) | declared)
+        for name, function in (lambdas or {}).items():  # `prep = lambda a: a ** POWER`: a call reads POWER
+            if name not in self._outside:
+                params = {a.arg for a in ast.walk(function.args) if isinstance(a, ast.arg)}
+                self._outside[name] = (set(free_names(function)) - BUILTINS - params, set())
         self._outside_through_calls(definitions)
         self.pure: set[str] = set()
         self._find_pure(definitions, aliases)
