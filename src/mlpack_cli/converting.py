@@ -28,7 +28,7 @@ from mlpack_cli.files import FilePlan
 
 if TYPE_CHECKING:
     from mlpack_cli.notebook.dataflow import ParsedCell
-    from mlpack_cli.notebook.localmods import LocalModules
+    from mlpack_cli.notebook.localmods import LocalModuleError, LocalModules
     from mlpack_cli.notebook.reader import Cell, Notebook
 
 RESERVED_MODULES = {"monitoring", "pipelines", "__init__", "__main__"}
@@ -697,11 +697,7 @@ def _take_local_modules(
         local = localmods.find_local_modules(  # the package itself (reached through ../src) is no copy
             parsed, path.parent, exclude=written | {project.package}, external=external)
     except localmods.LocalModuleError as exc:
-        raise NotebookError(
-            f"{display}: imports a local module that cannot be copied into the package: "
-            f"{_display(exc.path, project.root)}{exc.detail}",
-            hint=exc.hint,
-        ) from exc
+        raise _uncopyable(exc, display, project.root) from exc
     for name in localmods.clashes(local, RESERVED_MODULES | {module}):
         what = ("a standard-library module" if name in sys.stdlib_module_names or name in sys.builtin_module_names
                 else "this notebook's module" if name == module else "a module mlpack writes itself")
@@ -715,6 +711,11 @@ def _take_local_modules(
     return local
 
 
+def _uncopyable(error: LocalModuleError, display: str, root: Path) -> NotebookError:
+    return NotebookError(f"{display}: imports a local module that cannot be copied into the package: "
+                         f"{_display(error.path, root)}{error.detail}", hint=error.hint)
+
+
 def _local_copies(
     local: LocalModules, project: ProjectSettings, display: str, max_line: int, report: NotebookReport
 ) -> tuple[dict[str, str], dict[str, Path]]:
@@ -725,11 +726,7 @@ def _local_copies(
     try:
         copied = localmods.copied_files(local, project.package, lambda p: _display(p, project.root), max_line)
     except localmods.LocalModuleError as exc:
-        raise NotebookError(
-            f"{display}: imports a local module that cannot be copied into the package: "
-            f"{_display(exc.path, project.root)}{exc.detail}",
-            hint=exc.hint,
-        ) from exc
+        raise _uncopyable(exc, display, project.root) from exc
     origins = {relpath: source for c in local.copied.values() for relpath, source in c.files.items()}
     for name, found in sorted(local.copied.items()):
         target = f"src/{project.package}/{name}" + (".py" if found.origin.suffix == ".py" else "/")

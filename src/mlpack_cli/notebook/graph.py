@@ -445,8 +445,8 @@ class Functions(set):  # type: ignore[type-arg]
                                               (roots - local - {"<none>"}) | declared)
         for name, function in (lambdas or {}).items():  # `prep = lambda a: a ** POWER`: a call reads POWER
             if name not in self._outside:
-                params = {a.arg for a in ast.walk(function.args) if isinstance(a, ast.arg)}
-                self._outside[name] = (set(free_names(function)) - BUILTINS - params, set())
+                arguments = {a.arg for a in ast.walk(function.args) if isinstance(a, ast.arg)}
+                self._outside[name] = (set(free_names(function)) - BUILTINS - arguments, set())
         self._outside_through_calls(definitions)
         self.pure: set[str] = set()
         self._find_pure(definitions, aliases)

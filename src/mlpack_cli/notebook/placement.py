@@ -383,7 +383,7 @@ def _is_root(info: Statement, decision: Decision, evidence: tuple[int, str] | No
     if evidence is not None and evidence[0] == EVALUATE and evidence[1].startswith("builds an evaluator"):
         return True
     for call in (c for c in walk(node) if isinstance(c, ast.Call) and isinstance(c.func, ast.Name)):
-        definition = getattr(user_functions, "definitions", {}).get(call.func.id)
+        definition = getattr(user_functions, "definitions", {}).get(call_name(call))
         if isinstance(definition, (ast.FunctionDef, ast.AsyncFunctionDef)) and _acts_outside(definition):
             return True
         if isinstance(definition, (ast.FunctionDef, ast.AsyncFunctionDef)) and evidence is not None and (
