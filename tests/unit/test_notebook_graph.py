@@ -56,7 +56,19 @@ def test_a_seed_orders_the_random_draws_after_it_only() -> None:
                        "a, b = train_test_split(x)\nnp.random.seed(0)\nc, d = train_test_split(x)\n")
     first, seed, second = statements[2:]
     assert seed.index in second.flow
-    assert first.index not in seed.deps  # an earlier draw does not pin the seed
+    # the seed may not move above the earlier draw: that draw would then advance the seeded state
+    assert first.index in seed.deps
+
+
+def test_seeded_draws_keep_their_order_and_unseeded_ones_are_free() -> None:
+    seeded = graph("import numpy as np\nfrom sklearn.datasets import make_classification\nnp.random.seed(0)\n"
+                   "X, y = make_classification()\nmodel.fit(X, y)\nX2, y2 = make_classification()\n")
+    draw, fit, again = seeded[3:]
+    assert fit.index in again.deps and draw.index in again.deps  # the second draw stays after both
+    free = graph("from sklearn.datasets import make_classification\n"
+                 "X, y = make_classification()\nX2, y2 = make_classification()\n")
+    assert free[1].index not in free[2].deps
+    assert not graph("from sklearn.pipeline import make_pipeline\np = make_pipeline(a)\n")[1].reads & {gr.RNG}
 
 
 @pytest.mark.parametrize(

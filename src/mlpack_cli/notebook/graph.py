@@ -67,6 +67,9 @@ SEED_CALLS = frozenset({"seed", "manual_seed", "set_seed", "set_random_seed", "m
 RANDOM_USERS = frozenset({"fit", "fit_transform", "train_test_split", "shuffle", "fit_generator", "train",
                           "cross_val_score", "cross_validate", "sample", "permutation", "choice", "rand",
                           "randn", "randint", "normal", "uniform", "random", "KFold", "StratifiedKFold"})
+# make_* that build objects rather than draw data (sklearn.datasets' make_classification etc. draw)
+_MAKE_NOT_RANDOM = frozenset({"make_pipeline", "make_union", "make_column_transformer", "make_column_selector",
+                              "make_scorer", "make_dataclass", "make_archive", "make_grid"})
 READ_CALLS = frozenset({
     "read_csv", "read_excel", "read_parquet", "read_json", "read_table", "read_sql", "read_feather",
     "read_pickle", "read_hdf", "read_fwf", "read_html", "loadtxt", "genfromtxt", "load_data", "load_dataset",
@@ -619,8 +622,8 @@ def describe(statement: ast.stmt, index: int, cell: int, aliases: Aliases, user_
             info.mutates.update(f"<file:{path}>" for path in _paths(node))
         if name in SEED_CALLS:
             info.mutates.add(RNG)
-        elif name in RANDOM_USERS:
-            info.reads.add(RNG)  # draws depend on the seed before them, and not on each other
+        elif name in RANDOM_USERS or name.startswith("make_") and name not in _MAKE_NOT_RANDOM:
+            info.reads.add(RNG)  # a draw: it depends on the seed before it (see build_graph)
         if is_plot_call(node, aliases):
             info.effects.add("plot")
             info.mutates.add(FIGURE)
@@ -706,6 +709,12 @@ def build_graph(statements: Sequence[tuple[int, ast.stmt]], aliases: Aliases, us
     """Describe every statement (cell number, node) and link it to the earlier ones it depends on."""
     infos = [_described(node, index, cell, aliases, user_functions, helper_reads)
              for index, (cell, node) in enumerate(statements)]
+    if any(RNG in info.mutates for info in infos):
+        # A seeded global generator: each draw advances it, so the draws after a seed keep their
+        # order (moving one before another would change both values); unseeded, none is fixed.
+        for info in infos:
+            if RNG in info.reads:
+                info.mutates.add(RNG)
     writers: dict[str, list[int]] = {}  # name -> the last binder and the mutators since
     readers: dict[str, list[int]] = {}  # name -> readers since the last write
     same: dict[str, set[str]] = {}  # name -> the other names bound to the same object (``X = df``)
