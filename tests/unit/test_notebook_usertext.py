@@ -80,3 +80,18 @@ def test_the_copy_edited_for_the_check_leaves_the_statement_alone() -> None:
     twin.body[1].value.args[0].id = "other"  # type: ignore[attr-defined]
     twin.body.pop(0)
     assert ast.dump(node, include_attributes=True) == before
+
+
+def test_a_copied_tree_follows_only_the_children_of_each_node() -> None:
+    from mlpack_cli.notebook.usertext import _copied
+
+    tree = ast.parse("x = a * b + c")
+    for node in ast.walk(tree):  # a linter's links up the tree (pyflakes sets _pyflakes_parent)
+        for child in ast.iter_child_nodes(node):
+            child._pyflakes_parent = node  # type: ignore[attr-defined]
+    statement = tree.body[0]
+    statement.mlpack_note = {"kept": True}  # type: ignore[attr-defined]
+    twin = _copied(statement)
+    assert ast.dump(twin) == ast.dump(statement) and twin is not statement
+    assert twin.value is not statement.value  # type: ignore[attr-defined]
+    assert twin.mlpack_note is statement.mlpack_note  # type: ignore[attr-defined]

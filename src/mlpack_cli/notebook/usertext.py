@@ -366,8 +366,11 @@ def _copied(node: _Node) -> _Node:
     nothing changes them."""
     twin = node.__class__.__new__(node.__class__)
     inner = twin.__dict__
+    children = node._fields  # other attributes (positions, ours, a linter's parent links) are shared
     for name, value in node.__dict__.items():
-        if value.__class__ is list:
+        if name not in children:
+            inner[name] = value
+        elif value.__class__ is list:
             inner[name] = [_copied(item) if isinstance(item, ast.AST) else item for item in value]
         elif isinstance(value, ast.AST) and not isinstance(value, ast.expr_context):
             inner[name] = _copied(value)
