@@ -51,7 +51,9 @@ def test_every_declared_requirement_has_a_release_for_the_oldest_python(
     requirements, python = declared
     report = _dry_run(requirements, python, tmp_path / "each", deps=False)
     chosen = {item["metadata"]["name"].lower().replace("_", "-"): item for item in report["install"]}  # type: ignore
-    assert set(chosen) == {Requirement(r).name for r in requirements}
+    # pip evaluates environment markers (tomli's `python_version < '3.11'`) for this interpreter
+    wanted = [Requirement(r) for r in requirements]
+    assert set(chosen) == {r.name for r in wanted if r.marker is None or r.marker.evaluate()}
     assert chosen["diffusers"].get("requested_extras") == ["training"]
 
 
