@@ -134,7 +134,7 @@ def test_bad_set_options_are_explained(support: Any, values: list[str], message:
 @pytest.mark.parametrize(("name", "text", "message"), [
     ("conf.toml", "N = \nM = 1\n", "--config {path}: not valid TOML: Invalid value (at line 1, column 5)"),
     ("conf.toml", "N = 1\nN = 2\n", "--config {path}: not valid TOML: Cannot overwrite a value (at line 2"),
-    ("conf.json", '{"N": 1,}', "--config {path}: not valid JSON (line 1, column 9): Expecting property name"),
+    ("conf.json", '{"N" 1}', "--config {path}: not valid JSON (line 1, column 6): Expecting ':' delimiter"),
     ("conf.json", "[1]", "--config {path}: expected a table of parameter names, got list"),
     ("conf.yaml", "N: 1", "--config {path}: expected a .toml or .json file"),
     ("conf.toml", "OTHER = 1", "--config {path}: unknown parameter 'OTHER'"),
