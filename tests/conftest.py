@@ -3,6 +3,7 @@
 Isolation (autouse): HOME, git identity and every TWINE_*/MLPACK_* variable are reset, so no test
 reads the developer's credentials or configuration. Helpers for the slower, real-tool tests:
 ``make_venv`` makes a fresh virtualenv; ``mlpack_wheel`` builds mlpack's own wheel once.
+``benchmark_script`` loads a script of benchmarks/ as a module, for the tests of what it measures.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import sys
 import venv
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from typer.testing import CliRunner, Result
@@ -93,3 +95,21 @@ def pip_install() -> Callable[..., subprocess.CompletedProcess[str]]:
 @pytest.fixture
 def chdir(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Path], None]]:
     yield lambda path: monkeypatch.chdir(path)
+
+
+@pytest.fixture(scope="session")
+def benchmark_script() -> Callable[[str], ModuleType]:
+    """Load ``benchmarks/<name>.py`` as a module (the benchmarks are scripts, not a package)."""
+    import importlib.util
+
+    def load(name: str) -> ModuleType:
+        if name in sys.modules:
+            return sys.modules[name]
+        spec = importlib.util.spec_from_file_location(name, REPO_ROOT / "benchmarks" / f"{name}.py")
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # dataclasses resolve their annotations through sys.modules
+        spec.loader.exec_module(module)
+        return module
+
+    return load

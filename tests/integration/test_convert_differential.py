@@ -21,8 +21,6 @@ A failure names the notebook and lists every difference, one a line, the first l
 from __future__ import annotations
 
 import hashlib
-import math
-import numbers
 import os
 import pickle
 import shutil
@@ -32,6 +30,7 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -174,32 +173,6 @@ def finish_run(spec: Spec, process: subprocess.Popen[str], out: Path) -> tuple[A
         return tuple(pickle.load(stream))
 
 
-def same(expected: Any, actual: Any) -> bool:
-    """Exact equality, also for numpy arrays (values and dtype) and pandas objects; NaN equals NaN."""
-    import numpy as np
-    import pandas as pd
-
-    if isinstance(expected, np.ndarray) or isinstance(actual, np.ndarray):
-        return (isinstance(expected, np.ndarray) and isinstance(actual, np.ndarray)
-                and expected.dtype == actual.dtype
-                and bool(np.array_equal(expected, actual, equal_nan=expected.dtype.kind in "fc")))
-    if isinstance(expected, (pd.DataFrame, pd.Series, pd.Index)):
-        return type(expected) is type(actual) and bool(expected.equals(actual))
-    if isinstance(expected, dict):
-        return (isinstance(actual, dict) and expected.keys() == actual.keys()
-                and all(same(expected[key], actual[key]) for key in expected))
-    if isinstance(expected, (list, tuple)):
-        return (type(expected) is type(actual) and len(expected) == len(actual)
-                and all(same(a, b) for a, b in zip(expected, actual)))
-    if isinstance(expected, numbers.Number) and isinstance(actual, numbers.Number):
-        both_nan = all(isinstance(v, numbers.Real) and math.isnan(v) for v in (expected, actual))
-        return both_nan or bool(expected == actual)
-    try:
-        return bool(expected == actual)
-    except Exception:  # an object whose == is not a truth value
-        return False
-
-
 def _show(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 200 else text[:200] + "..."
@@ -209,7 +182,8 @@ def _digest(data: bytes) -> str:
     return f"{len(data)} bytes, sha256 {hashlib.sha256(data).hexdigest()[:12]}"
 
 
-def compare_results(spec: Spec, expected: dict[str, Any], returned: tuple[Any, ...]) -> list[str]:
+def compare_results(spec: Spec, expected: dict[str, Any], returned: tuple[Any, ...],
+                    same: Callable[[Any, Any], bool]) -> list[str]:
     if returned[0] != "dict":
         return [f"run() returned {returned[1]} {returned[2]}, not a dict with {list(spec.results)}"]
     actual: dict[Any, Any] = returned[1]
@@ -286,6 +260,7 @@ def mpl_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_run_computes_what_the_notebook_computed(
     path: Path, tmp_path: Path, run_cli: Callable[..., Any], chdir: Callable[[Path], None],
     execute_in_kernel: Callable[..., None], mpl_config: Path, monkeypatch: pytest.MonkeyPatch,
+    benchmark_script: Callable[[str], ModuleType],
 ) -> None:
     spec = Spec.of(path)
     monkeypatch.setenv("MPLCONFIGDIR", str(mpl_config))
@@ -313,7 +288,8 @@ def test_run_computes_what_the_notebook_computed(
         f"{spec.name}: fixture metadata is wrong: the notebook wrote {sorted(notebook_wrote)}")
     run_wrote = {k: v for k, v in _files(workdir).items() if inputs.get(k) != v}
 
-    problems = compare_results(spec, expected, returned) + compare_files(spec, notebook_wrote, run_wrote)
+    same = benchmark_script("corpus_fidelity").same
+    problems = compare_results(spec, expected, returned, same) + compare_files(spec, notebook_wrote, run_wrote)
     if problems:
         pytest.fail(f"{spec.name}: " + "\n".join(problems), pytrace=False)
 
@@ -328,7 +304,8 @@ def _spec(**fields: Any) -> Spec:
     return Spec(**{**defaults, **fields})
 
 
-def test_same_is_exact_for_numbers_arrays_and_frames() -> None:
+def test_same_is_exact_for_numbers_arrays_and_frames(benchmark_script: Callable[[str], ModuleType]) -> None:
+    same = benchmark_script("corpus_fidelity").same
     import numpy as np
     import pandas as pd
 
@@ -344,14 +321,15 @@ def test_same_is_exact_for_numbers_arrays_and_frames() -> None:
     assert not same({"tree": 0.9}, {"tree": 0.9, "knn": 0.8}) and not same((1, 2), [1, 2])
 
 
-def test_a_difference_names_the_result_and_both_values() -> None:
+def test_a_difference_names_the_result_and_both_values(benchmark_script: Callable[[str], ModuleType]) -> None:
+    same = benchmark_script("corpus_fidelity").same
     spec = _spec(results=("accuracy", "r2"))
-    problems = compare_results(spec, {"accuracy": 0.95, "r2": 0.5}, ("dict", {"accuracy": 0.93}))
+    problems = compare_results(spec, {"accuracy": 0.95, "r2": 0.5}, ("dict", {"accuracy": 0.93}), same)
     assert problems == ["result 'accuracy' differs: notebook 0.95, run() 0.93",
                         "result 'r2' missing: notebook 0.5, run() returned keys ['accuracy']"]
-    assert compare_results(spec, {"accuracy": 1, "r2": 2}, ("other", "NoneType", "None")) == [
+    assert compare_results(spec, {"accuracy": 1, "r2": 2}, ("other", "NoneType", "None"), same) == [
         "run() returned NoneType None, not a dict with ['accuracy', 'r2']"]
-    assert compare_results(spec, {"accuracy": 1, "r2": 2}, ("dict", {"accuracy": 1, "r2": 2, "x": 3})) == []
+    assert compare_results(spec, {"accuracy": 1, "r2": 2}, ("dict", {"accuracy": 1, "r2": 2, "x": 3}), same) == []
 
 
 def test_files_must_match_and_figures_stay_unwritten() -> None:

@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
 import nbformat
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = [ROOT / "tests" / "fixtures" / "differential", ROOT / "tests" / "fixtures" / "notebooks"]
 
 
-def _benchmark() -> ModuleType:
-    path = ROOT / "benchmarks" / "comments_kept.py"
-    spec = importlib.util.spec_from_file_location("comments_kept", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("comments_kept", module)
-    spec.loader.exec_module(module)
-    return module
+@pytest.fixture
+def bench(benchmark_script: Callable[[str], ModuleType]) -> ModuleType:
+    return benchmark_script("comments_kept")
 
 
 def _notebook(tmp_path: Path, *cells: str) -> Path:
@@ -29,8 +24,7 @@ def _notebook(tmp_path: Path, *cells: str) -> Path:
     return path
 
 
-def test_a_comment_of_a_kept_statement_missing_from_the_module_is_lost(tmp_path: Path) -> None:
-    bench = _benchmark()
+def test_a_comment_of_a_kept_statement_missing_from_the_module_is_lost(tmp_path: Path, bench: ModuleType) -> None:
     notebook = _notebook(tmp_path, "# the data\nx = 1  # one\n%time y = 2\nprint(x)  # shown")
     tally = bench.Tally()
     bench.check(notebook, "x = 1  # one\n", tally)  # `# the data` is missing above `x = 1`
@@ -39,15 +33,14 @@ def test_a_comment_of_a_kept_statement_missing_from_the_module_is_lost(tmp_path:
     assert tally.dropped == 1  # `# shown`: print(x) is not in the module
 
 
-def test_a_comment_above_a_magic_goes_with_the_magic(tmp_path: Path) -> None:
-    bench = _benchmark()
+def test_a_comment_above_a_magic_goes_with_the_magic(tmp_path: Path, bench: ModuleType) -> None:
     notebook = _notebook(tmp_path, "# reload edited modules\n%autoreload 2\nimport sys")
     tally = bench.Tally()
     bench.check(notebook, "import sys\n", tally)
     assert (tally.lost, tally.dropped) == ([], 1)
 
 
-def test_convert_keeps_every_comment_of_the_code_it_keeps() -> None:
-    tally = _benchmark().measure(sorted(n for d in FIXTURES for n in d.glob("*.ipynb")))
+def test_convert_keeps_every_comment_of_the_code_it_keeps(bench: ModuleType) -> None:
+    tally = bench.measure(sorted(n for d in FIXTURES for n in d.glob("*.ipynb")))
     assert tally.kept > 10, "the fixtures have comments in code that convert keeps"
     assert tally.lost == []

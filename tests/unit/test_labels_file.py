@@ -6,9 +6,8 @@ These tests read only the labels file: never the corpus the labels describe.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
@@ -27,14 +26,9 @@ def _rows() -> list[list[str]]:
     return [line.split("\t") for line in lines[1:]]
 
 
-def _benchmark() -> ModuleType:
-    path = ROOT / "benchmarks" / "placement_agreement.py"
-    spec = importlib.util.spec_from_file_location("placement_agreement", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses resolve their annotations through sys.modules
-    spec.loader.exec_module(module)
-    return module
+@pytest.fixture
+def bench(benchmark_script: Callable[[str], ModuleType]) -> ModuleType:
+    return benchmark_script("placement_agreement")
 
 
 def test_the_header_comment_states_the_numbering_convention() -> None:
@@ -88,20 +82,19 @@ def test_each_stage_is_represented() -> None:
 # -- the benchmark reads the file the same way ---------------------------------------------------------
 
 
-def test_the_benchmark_reads_every_row() -> None:
-    labels = _benchmark().read_labels(LABELS)
+def test_the_benchmark_reads_every_row(bench: ModuleType) -> None:
+    labels = bench.read_labels(LABELS)
     assert sum(len(cells) for cells in labels.values()) == len(_rows())
 
 
-def test_the_benchmark_refuses_a_row_with_a_missing_column(tmp_path: Path) -> None:
+def test_the_benchmark_refuses_a_row_with_a_missing_column(tmp_path: Path, bench: ModuleType) -> None:
     bad = tmp_path / "labels.tsv"
     bad.write_text("# comment\n" + "\t".join(COLUMNS) + "\nnb.ipynb\t0\tx = 1\tload\t\tmodel\n", encoding="utf-8")
     with pytest.raises(SystemExit, match=r"labels.tsv:3: 6 columns"):
-        _benchmark().read_labels(bad)
+        bench.read_labels(bad)
 
 
-def test_strict_takes_the_main_part_and_lenient_any_part() -> None:
-    bench = _benchmark()
+def test_strict_takes_the_main_part_and_lenient_any_part(bench: ModuleType) -> None:
     labels = [bench.Label("nb.ipynb", 0, "df = load()", "load", (), "model", "loads and fits"),
               bench.Label("nb.ipynb", 1, "import plt", "dropped", (), "plot", "plots"),
               bench.Label("nb.ipynb", 2, "plt.plot(x)", "dropped", (), "plot", "plots")]
@@ -119,8 +112,7 @@ def test_strict_takes_the_main_part_and_lenient_any_part() -> None:
     assert [d.split("\t")[1] for d in disagreements] == ["code cell 0", "code cell 2"]
 
 
-def test_the_main_part_is_the_largest_in_a_pipeline_stage() -> None:
-    bench = _benchmark()
+def test_the_main_part_is_the_largest_in_a_pipeline_stage(bench: ModuleType) -> None:
     computed = bench.Part("evaluate", "predicts", 1)
     parts = [bench.Part("dropped", "prints", 3), computed, bench.Part("helpers", "import", 2)]
     assert bench.main_part(parts) is computed
@@ -128,15 +120,13 @@ def test_the_main_part_is_the_largest_in_a_pipeline_stage() -> None:
     assert bench.main_part([bench.Part("helpers", "import", 1), only_plots]) is only_plots
 
 
-def test_part_size_reads_the_line_range_of_a_part() -> None:
-    bench = _benchmark()
+def test_part_size_reads_the_line_range_of_a_part(bench: ModuleType) -> None:
     assert bench.part_size({"lines": [2, 6]}) == 5
     assert bench.part_size({"lines": [4, 4]}) == 1
     assert bench.part_size({"cell": 3, "stage": "load", "lines": None}) > bench.part_size({"lines": [1, 500]})
 
 
-def test_a_plot_cell_whose_import_moved_to_the_top_is_not_kept() -> None:
-    bench = _benchmark()
+def test_a_plot_cell_whose_import_moved_to_the_top_is_not_kept(bench: ModuleType) -> None:
     assert not bench.plot_kept([bench.Part("helpers", "import", 1), bench.Part("dropped", "plot", 9)])
     assert bench.plot_kept([bench.Part("helpers", "constants and definitions only", bench.WHOLE_CELL)])
     assert bench.plot_kept([bench.Part("evaluate", "under heading", 2), bench.Part("dropped", "plot", 9)])
