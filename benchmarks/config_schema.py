@@ -14,10 +14,11 @@ from __future__ import annotations
 import argparse
 import shutil
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
+
+from timing import median_seconds  # benchmarks/timing.py, next to this script
 
 ROOT = Path(__file__).resolve().parents[1]
 PYPROJECT = ROOT / "pyproject.toml"
@@ -28,16 +29,6 @@ def per_call(function: object, runs: int) -> float:
     for _ in range(runs):
         started = time.perf_counter()
         function()  # type: ignore[operator]
-        samples.append(time.perf_counter() - started)
-    return statistics.median(samples)
-
-
-def process_seconds(command: list[str], runs: int) -> float:
-    subprocess.run(command, check=True, capture_output=True)  # warm the file cache
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        subprocess.run(command, check=True, capture_output=True)
         samples.append(time.perf_counter() - started)
     return statistics.median(samples)
 
@@ -60,9 +51,9 @@ def main() -> int:
     ok = warm <= 1.5
     if validate:
         runs = max(3, args.runs // 20)
-        ours = process_seconds([sys.executable, "-c", f"from mlpack_cli.config import load_project; "
-                                f"load_project(__import__('pathlib').Path({str(ROOT)!r}))"], runs)
-        theirs = process_seconds([validate, str(PYPROJECT)], runs)
+        ours = median_seconds([sys.executable, "-c", f"from mlpack_cli.config import load_project; "
+                               f"load_project(__import__('pathlib').Path({str(ROOT)!r}))"], runs)
+        theirs = median_seconds([validate, str(PYPROJECT)], runs)
         print(f"cold load_project / validate-pyproject: {ours / theirs:.2f} (target <= 1.0)")
         ok = ok and ours / theirs <= 1.0
     else:

@@ -9,21 +9,11 @@ from __future__ import annotations
 import argparse
 import shutil
 import statistics
-import subprocess
 import sys
-import time
+
+from timing import median_seconds  # benchmarks/timing.py, next to this script
 
 TARGET_RATIO = 1.5
-
-
-def median_seconds(command: list[str], runs: int) -> float:
-    subprocess.run(command, check=True, capture_output=True)  # warm the file cache
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        subprocess.run(command, check=True, capture_output=True)
-        samples.append(time.perf_counter() - started)
-    return statistics.median(samples)
 
 
 def main() -> int:
