@@ -197,6 +197,23 @@ def test_results_filled_by_a_loop_over_models_count() -> None:
     assert run_pipeline(result)["scores"] == {"double": 20, "triple": 30}
 
 
+def test_metrics_kept_in_a_dict_and_combined_are_scores_whatever_the_heading() -> None:
+    """A display of what metrics computed is the evaluation's, even under a heading that names
+    features (which alone would place it in preprocess, where displays are dropped)."""
+    fit_and_score = ("model = LinearRegression().fit(X[:{n}], y[:{n}])\n"
+                     "mse = mean_squared_error(y, model.predict(X))\nscores['{key}'] = mse")
+    result = pipeline(
+        "from sklearn.linear_model import LinearRegression\nfrom sklearn.metrics import mean_squared_error",
+        ("X = [[0.0], [1.0], [2.0], [3.0]]\ny = [0.0, 1.1, 1.9, 3.2]\nscores = {}", "Load", ()),
+        (fit_and_score.format(n=2, key="two"), "Two features", ()),
+        (fit_and_score.format(n=4, key="all"), "All features", ()),
+        ("gain = scores['two'] - scores['all']\nscores, gain", "All features", ()),
+    )
+    returned = run_pipeline(result)
+    assert {"scores", "gain"} <= set(returned)
+    assert returned["gain"] == returned["scores"]["two"] - returned["scores"]["all"] > 0  # type: ignore[index,operator]
+
+
 def test_a_helper_reading_a_reassigned_global_receives_it_explicitly() -> None:
     result = pipeline(
         "def flag(x):\n    return x > threshold",

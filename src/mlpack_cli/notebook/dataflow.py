@@ -725,15 +725,22 @@ def _nested(statement: ast.stmt) -> list[ast.stmt]:
 
 def _contexts(infos: Sequence[gr.Statement], decisions: Sequence[pl.Decision],
               heading_stage: Mapping[int, str | None]) -> list[int | None]:
-    """For each statement, the stage it shows things for: its own stage, else that of the kept
+    """For each statement, the stage it shows things for: its own stage, else evaluate when it
+    shows what a metric computed (``results["ridge"] = mse`` ... ``results``), else that of the kept
     statement before it in its cell, after it in its cell, its heading's, or the stage of the kept
     statement before it in the notebook."""
     contexts: list[int | None] = []
     last: int | None = None
+    scored: set[int] = set()  # statements computing a metric, or from one, through the graph
     for position, (info, decision) in enumerate(zip(infos, decisions)):
+        if pl.has_metric(info.node) or any(dep in scored and infos[dep].writes & info.reads for dep in info.flow):
+            scored.add(position)
         if decision.stage is not None:
             contexts.append(decision.stage)
             last = decision.stage
+            continue
+        if position in scored and info.inert:
+            contexts.append(pl.EVALUATE)
             continue
         same = [d.stage for other, d in zip(infos[:position], decisions[:position])
                 if other.cell == info.cell and d.stage is not None]
