@@ -356,3 +356,22 @@ def test_calls_into_a_library_that_acts_outside_the_notebook_are_kept(cells: tup
     kept = ast.unparse(ast.Module([s for g in result.stages for s in g.statements], []))
     method = cells[1].splitlines()[-1].split("(")[0].split(".")[-1]  # upload_file, log, log_metric
     assert f".{method}(" in kept  # (the object may be renamed: `run` is the pipeline's own name)
+
+
+def test_a_loop_that_steps_a_value_by_its_own_gradient_trains_without_any_markdown() -> None:
+    result = pipeline(
+        "X = np.ones((4, 2))\ny = np.arange(4.0)\nw = np.zeros(2)",
+        "for epoch in range(100):\n    gradient = X.T @ (X @ w - y) / len(y)\n    w -= 0.1 * gradient",
+        "rmse = np.sqrt(np.mean((X @ w - y) ** 2))",
+    )
+    assert (3, "train") in parts(result)
+    assert "rmse" in {name for _, name in result.results}
+
+
+def test_a_running_sum_in_a_loop_is_no_training() -> None:
+    result = pipeline(
+        "values = np.arange(5.0)\nweights = np.ones(5)",
+        "total = 0.0\nfor v, k in zip(values, weights):\n    total += k * v",
+        "mean = total / len(values)",
+    )
+    assert "train" not in {stage for _, stage in parts(result)}

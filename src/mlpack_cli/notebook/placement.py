@@ -236,6 +236,8 @@ def code_evidence(info: Statement, models: set[str], preprocessors: set[str], us
             if called is not None and (called[0] != PREPROCESS or not called[1].startswith("prepares data") or
                                        called[1].split(": ")[-1].rstrip("()") in DATA_STEPS):
                 note(called[0], f"calls {name}(), which {called[1].split(': ')[0]}")
+    if isinstance(node, (ast.For, ast.While)) and _steps_parameters(node):
+        note(TRAIN, "trains: updates its parameters step by step")
     if not found:
         targets = _target_roots(node)
         if targets and isinstance(node, (ast.Assign, ast.AugAssign, ast.Delete)):
@@ -258,6 +260,29 @@ def code_evidence(info: Statement, models: set[str], preprocessors: set[str], us
         return TRAIN, found[TRAIN]  # a training loop: its metrics follow the training
     stage = max(s for s in found if s != EXPORT) if set(found) - {EXPORT} else EXPORT
     return stage, found[stage]
+
+
+def _steps_parameters(loop: ast.For | ast.While) -> bool:
+    """A loop that trains by hand: it moves a value by a step computed, in the same loop, from that
+    value itself (``gradient = X.T @ (X @ w - y)``, then ``w -= rate * gradient``)."""
+    made: dict[str, set[str]] = {}  # name assigned in the loop -> names its value reads
+    updates: list[tuple[str, ast.expr]] = []  # (name moved, the step)
+    for part in walk(loop):
+        if isinstance(part, ast.Assign) and len(part.targets) == 1 and isinstance(part.targets[0], ast.Name):
+            target, value = part.targets[0].id, part.value
+            made.setdefault(target, set()).update(n.id for n in walk(value) if isinstance(n, ast.Name))
+            if isinstance(value, ast.BinOp) and isinstance(value.op, (ast.Sub, ast.Add)) and \
+                    isinstance(value.left, ast.Name) and value.left.id == target:
+                updates.append((target, value.right))  # w = w - rate * gradient
+        elif isinstance(part, ast.AugAssign) and isinstance(part.op, (ast.Sub, ast.Add)) and \
+                isinstance(part.target, ast.Name):
+            updates.append((part.target.id, part.value))  # w -= rate * gradient
+    for target, step in updates:
+        if not isinstance(step, ast.BinOp) or not isinstance(step.op, ast.Mult):
+            continue  # total += s, count += 1: sums, not steps
+        if any(target in made.get(n.id, ()) for n in walk(step) if isinstance(n, ast.Name)):
+            return True
+    return False
 
 
 def _own_calls(node: ast.AST) -> list[str]:
