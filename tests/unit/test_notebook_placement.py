@@ -375,3 +375,13 @@ def test_a_running_sum_in_a_loop_is_no_training() -> None:
         "mean = total / len(values)",
     )
     assert "train" not in {stage for _, stage in parts(result)}
+
+
+def test_a_notebook_that_trains_and_never_scores_returns_what_it_shows_of_the_model() -> None:
+    result = pipeline(
+        "X = np.arange(12.0).reshape(6, 2)\ny = np.array([0, 1, 0, 1, 0, 1])",
+        "model = RandomForestClassifier(n_estimators=5, random_state=0)\nmodel.fit(X, y)",
+        "ranked = pd.Series(model.feature_importances_, index=['a', 'b']).sort_values()\nranked.head(1)",
+    )
+    assert [name for _, name in result.results] == ["ranked"]
+    assert "model.fit(X, y)" in stage_text(result, "train")  # shown, but the model is no result

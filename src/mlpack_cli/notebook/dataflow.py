@@ -510,6 +510,9 @@ def _results(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr
     # What is shown once a model is trained is a result; in a notebook that neither trains nor
     # evaluates, what it shows at all is (else its module would compute nothing).
     modelling = any(d.stage in (pl.TRAIN, pl.EVALUATE) for d in decisions)
+    # A notebook that trains and never scores (a PCA, feature importances) shows its results in
+    # training: there, what it displays of the model's work is a result, as in evaluate.
+    evaluating = any(d.stage == pl.EVALUATE for d in decisions)
     showing = (pl.TRAIN, pl.EVALUATE, pl.EXPORT) if modelling else (None, *range(len(st.STAGES)))
     for info, decision, context in zip(infos, decisions, contexts):
         node = info.node
@@ -531,9 +534,12 @@ def _results(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr
             continue
         if modelling and not pl.reads_kept_work(info.index, infos, decisions, constant_names):
             continue  # shows nothing the pipeline computes (a demo on literals)
-        if context == pl.TRAIN and not (isinstance(node, ast.Expr) and (
+        if context == pl.TRAIN and evaluating and not (isinstance(node, ast.Expr) and (
                 isinstance(node.value, ast.Name) or _learned_attribute(node.value)) or _is_print(node)):
             continue  # in training, a displayed or printed name or learned statistic is a result; other displays not
+        if context == pl.TRAIN and isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and \
+                gr.call_name(node.value) in pl.TRAIN_CALLS:
+            continue  # what `model.fit(X, y)` shows is the model: no result
         if not isinstance(node, ast.Expr) or "plot" in info.effects:
             continue  # a plot shows no value
         value = node.value
