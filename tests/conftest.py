@@ -43,6 +43,7 @@ def _no_trusted_publishing_exchange(monkeypatch: pytest.MonkeyPatch) -> None:
     """twine asks PyPI for a Trusted Publishing audience when no password is found for PyPI: in tests
     that request fails at once, as offline (tests that exercise the exchange give their own session)."""
     import requests
+    import twine.repository  # noqa: F401 - uploads keep the real session: it binds the name on import
     import twine.utils
 
     class Offline(requests.Session):

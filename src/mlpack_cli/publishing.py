@@ -28,7 +28,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from mlpack_cli.credentials import Credentials, Repository, strip_userinfo
+from mlpack_cli.credentials import Credentials as Credentials  # re-exported: release and tests import it here
+from mlpack_cli.credentials import Repository, strip_userinfo
 from mlpack_cli.distfiles import dist_kind, parse_dist_filename
 from mlpack_cli.errors import ExitCode, InvalidInput, PublishFailed
 from mlpack_cli.redaction import redact_url
