@@ -10,9 +10,11 @@ added is :attr:`Credentials.description`: where each value came from, never the 
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -127,14 +129,15 @@ def resolve(index: Repository, username: str | None, password: str | None) -> Cr
     index.settings.auth = resolver
     what = "username"
     try:
-        found_user = resolver.username
-        what = "password"
-        found_password = resolver.password
+        with _twine_logs_kept():
+            found_user = resolver.username
+            what = "password"
+            found_password = resolver.password
     except exceptions.NonInteractive:
         raise PublishFailed(f"no {what} for {index.url}", hint=HINT) from None
     except exceptions.TrustedPublishingFailure as exc:
-        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise PublishFailed(f"no password for {index.url}: Trusted Publishing failed ({reason})",
+        reason = " ".join(line.strip() for line in str(exc).splitlines() if line.strip()) or type(exc).__name__
+        raise PublishFailed(redact_url(f"no password for {index.url}: Trusted Publishing failed ({reason})"),
                             hint="Check the trusted publisher registered for this project on the index, "
                                  "or set TWINE_PASSWORD to an API token.") from None
     except requests.RequestException as exc:  # Trusted Publishing asks the index for an audience first
@@ -146,6 +149,21 @@ def resolve(index: Repository, username: str | None, password: str | None) -> Cr
         user_source = "PyPI's token convention"
     return Credentials(found_user, found_password, user_source or _source(index, resolver, "username"),
                        pass_source or _source(index, resolver, "password"), twine=index.settings)
+
+
+@contextlib.contextmanager
+def _twine_logs_kept() -> Iterator[None]:
+    """twine's resolver logs (keyring trouble, Trusted Publishing steps): the library never prints, so
+    they go nowhere while it runs (Python would print unhandled warnings on stderr)."""
+    logger = logging.getLogger("twine")
+    handler, propagate = logging.NullHandler(), logger.propagate
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate
 
 
 def _source(index: Repository, resolver: Any, key: str) -> str:

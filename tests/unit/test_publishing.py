@@ -480,6 +480,7 @@ def test_a_refused_trusted_publishing_exchange_is_explained(tmp_path: Path, monk
     with pytest.raises(PublishFailed, match="Trusted Publishing failed") as caught:
         resolve_credentials(settings(tmp_path), resolve_target(settings(tmp_path)))
     assert caught.value.message.startswith("no password for https://upload.pypi.org/legacy/")
+    assert "`invalid-publisher`: no trusted publisher for this job" in caught.value.message
     assert "trusted publisher" in (caught.value.hint or "")
 
 
