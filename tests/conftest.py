@@ -37,7 +37,22 @@ def isolated_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch: 
         if name.startswith(("TWINE_", "MLPACK_", "CI_", "GITLAB_")):
             monkeypatch.delenv(name, raising=False)
     (home / ".gitconfig").write_text("[user]\n\tname = Ada Lovelace\n\temail = ada@example.org\n")
+    _no_trusted_publishing_exchange(monkeypatch)
     return home
+
+
+def _no_trusted_publishing_exchange(monkeypatch: pytest.MonkeyPatch) -> None:
+    """twine asks PyPI for a Trusted Publishing audience when no password is found for PyPI: in tests
+    that request fails at once, as offline (tests that exercise the exchange give their own session)."""
+    import requests
+    import twine.repository  # noqa: F401 - uploads keep the real session: it binds the name on import
+    import twine.utils
+
+    class Offline(requests.Session):
+        def request(self, method: str, url: str, *args: object, **kwargs: object) -> requests.Response:
+            raise requests.ConnectionError(f"tests send nothing to {url}")
+
+    monkeypatch.setattr(twine.utils, "make_requests_session", Offline)
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from mlpack_cli.entrypoint import hashed, plan_support_file
 from mlpack_cli.errors import FileConflict, InvalidInput
 from mlpack_cli.files import Action, FilePlan
 from mlpack_cli.names import is_valid_project_name
@@ -32,6 +33,9 @@ CI_FILES = {"gitlab": ".gitlab-ci.yml", "jenkins": "Jenkinsfile"}
 CI_KINDS = ("gitlab", "jenkins", "both")
 CONTAINER_FILES = {"Dockerfile": "ci/Dockerfile.j2", ".dockerignore": "ci/dockerignore.j2"}
 MONITORING_TEMPLATE = "module/monitoring.py.j2"
+MONITORING_PURPOSE = "Written by mlpack: this package's monitoring hooks (docs/monitoring.md)."
+# a monitoring.py without mlpack's header: an older mlpack's (before the header) edited, or the user's own
+MONITORING_KEPT = "no mlpack content hash (edited, or the user's own); kept: delete it to get the current one"
 
 DEFAULT_PYTHON_IMAGE = "python:3.11-slim"
 BUILDKIT_IMAGE = "moby/buildkit:rootless"
@@ -253,8 +257,9 @@ def render_pipeline(kind: str, options: CiOptions) -> str:
 
 
 def render_monitoring(package: str) -> str:
-    """The ``<package>/monitoring.py`` hook module (the same file ``init`` and ``convert`` write)."""
-    return render(MONITORING_TEMPLATE, package=package)
+    """The ``<package>/monitoring.py`` hook module (the same file ``init`` and ``convert`` write), under
+    the content-hash header that lets mlpack refresh it while it is unedited."""
+    return hashed(render(MONITORING_TEMPLATE, package=package), MONITORING_PURPOSE)
 
 
 def generated_files(kinds: Iterable[str], options: CiOptions) -> dict[str, str]:
@@ -323,9 +328,10 @@ def plan_ci(
         if entry.action is Action.SKIPPED or entry.action is Action.REPLACED:
             result.differences.append(Difference(relpath, _diff(project.root / relpath, content)))
     monitoring = project.package_dir / "monitoring.py"
-    if options.monitor and project.package_dir.is_dir() and not monitoring.exists():
-        # The monitor job runs this module's `notify`; never replaced here (it is the user's code now).
-        plan.file(monitoring.relative_to(project.root), render_monitoring(project.package))
+    if options.monitor and project.package_dir.is_dir():
+        # The monitor job runs this module's `notify`: refreshed while unedited, kept once edited (even with --force)
+        plan_support_file(plan, str(monitoring.relative_to(project.root)), render_monitoring(project.package),
+                          MONITORING_KEPT)
     return result
 
 

@@ -304,7 +304,7 @@ def publish(
     quiet: Quiet = False,
     verbose: Verbose = False,
 ) -> None:
-    """Upload with twine (password from TWINE_PASSWORD, CI_JOB_TOKEN, .pypirc or keyring)."""
+    """Upload with twine (password from TWINE_PASSWORD, CI_JOB_TOKEN, .pypirc, keyring or Trusted Publishing)."""
     with handle_errors(_verbosity(quiet, verbose, as_json)):
         from mlpack_cli import console, publishing, release_output
 

@@ -847,13 +847,14 @@ def _generated_state(path: Path, source: str) -> FileState:
 
 
 def _plan_package(plan: FilePlan, project: ProjectSettings) -> None:
-    from mlpack_cli.templating import render
+    from mlpack_cli.ci import MONITORING_KEPT, render_monitoring
+    from mlpack_cli.entrypoint import plan_support_file
 
     package_dir = f"src/{project.package}"
     if not (plan.root / package_dir / "__init__.py").exists():
         plan.file(f"{package_dir}/__init__.py", f'"""{project.package}: pipelines converted from notebooks."""\n')
-    if not (plan.root / package_dir / "monitoring.py").exists():
-        plan.file(f"{package_dir}/monitoring.py", render("module/monitoring.py.j2", package=project.package))
+    # refreshed while unedited, kept once edited (see mlpack_cli.entrypoint.plan_support_file)
+    plan_support_file(plan, f"{package_dir}/monitoring.py", render_monitoring(project.package), MONITORING_KEPT)
 
 
 def _plan_entry_point(plan: FilePlan, project: ProjectSettings, result: ConvertResult) -> None:

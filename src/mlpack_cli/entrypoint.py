@@ -3,8 +3,10 @@
 ``convert`` writes ``src/<package>/pipelines.py`` (standard library only: ``--set``/``--config``
 parsing, ``<project> run``/``list``, results as JSON) and declares ``<project> =
 "<package>.pipelines:main"`` in ``[project.scripts]``. The support module carries a hash of its own
-content: mlpack refreshes it while it is exactly what mlpack wrote and keeps it once edited. A
-script name the user declared for something else is kept and reported, never replaced.
+content: mlpack refreshes it while it is exactly what mlpack wrote and keeps it once edited. Every
+file mlpack writes into a project for its own runtime (``monitoring.py`` too) is kept current the
+same way: :func:`hashed` writes the header, :func:`plan_support_file` plans the refresh. A script
+name the user declared for something else is kept and reported, never replaced.
 """
 
 from __future__ import annotations
@@ -23,12 +25,13 @@ SUPPORT_MODULE = "pipelines"
 TEMPLATE = "module/pipelines.py.j2"
 # tomllib is 3.11+; the support module reads TOML config files with tomli before that.
 TOMLI = "tomli>=1.1; python_version < '3.11'"
+PURPOSE = "Written by mlpack convert: runs this package's pipelines from the command line."
 _HEADER = (
-    "# Written by mlpack convert: runs this package's pipelines from the command line.\n"
+    "# {purpose}\n"
     "# mlpack refreshes this file while it is as mlpack wrote it; once you edit it, it is kept.\n"
     "# content: {content}\n"
 )
-_HEADER_RE = re.compile(r"\A# Written by mlpack convert: [^\n]*\n# [^\n]*\n# content: (?P<content>[0-9a-f]{64})\n")
+_HEADER_RE = re.compile(r"\A# Written by mlpack[^\n]*\n# [^\n]*\n# content: (?P<content>[0-9a-f]{64})\n")
 
 SupportState = Literal["missing", "current", "outdated", "edited", "foreign"]
 
@@ -44,12 +47,17 @@ class EntryPoint:
     warnings: list[str] = field(default_factory=list)
 
 
+def hashed(body: str, purpose: str) -> str:
+    """``body`` under the header that says what wrote it and holds the sha256 of ``body``
+    (``purpose`` starts with "Written by mlpack" and is one line)."""
+    return _HEADER.format(purpose=purpose, content=hashlib.sha256(body.encode("utf-8")).hexdigest()) + body
+
+
 def support_module_text() -> str:
     """The support module, with the hash of its content in its header."""
     from mlpack_cli.templating import render
 
-    body = render(TEMPLATE)
-    return _HEADER.format(content=hashlib.sha256(body.encode("utf-8")).hexdigest()) + body
+    return hashed(render(TEMPLATE), PURPOSE)
 
 
 def support_state(path: Path, wanted: str) -> SupportState:
@@ -62,10 +70,27 @@ def support_state(path: Path, wanted: str) -> SupportState:
     if text == wanted:
         return "current"
     match = _HEADER_RE.match(text)
-    if match is None:
-        return "foreign"
+    if match is None:  # as mlpack wrote it before files had a header: this very body, headerless
+        ours = _HEADER_RE.match(wanted)
+        return "outdated" if ours is not None and text == wanted[ours.end():] else "foreign"
     body = text[match.end():]
     return "outdated" if hashlib.sha256(body.encode("utf-8")).hexdigest() == match.group("content") else "edited"
+
+
+def plan_support_file(plan: FilePlan, relpath: str, text: str,
+                      foreign: str = "not written by mlpack; kept") -> SupportState:
+    """Plan a file mlpack writes for its own runtime (``text`` from :func:`hashed`): written when missing,
+    refreshed while unedited, kept (with a note in the plan) once edited or when mlpack did not write it."""
+    state = support_state(plan.root / relpath, text)
+    if state in ("missing", "current"):
+        plan.file(relpath, text)
+    elif state == "outdated":
+        plan.update(relpath, text, note="regenerated: this version of mlpack writes it differently")
+    elif state == "edited":
+        plan.skip(relpath, "edited since mlpack wrote it; kept")
+    else:
+        plan.skip(relpath, foreign)
+    return state
 
 
 def script_name(project_name: str) -> str:
@@ -79,16 +104,8 @@ def plan_entry_point(plan: FilePlan, project: ProjectSettings) -> EntryPoint:
     """Plan the support module and the console script (in the pyproject.toml already planned, if any)."""
     entry = EntryPoint()
     relpath = f"src/{project.package}/{SUPPORT_MODULE}.py"
-    text = support_module_text()
-    entry.support = support_state(plan.root / relpath, text)
-    if entry.support in ("missing", "current"):
-        plan.file(relpath, text)
-    elif entry.support == "outdated":
-        plan.update(relpath, text, note="regenerated: this version of mlpack writes it differently")
-    elif entry.support == "edited":
-        plan.skip(relpath, "edited since mlpack wrote it; kept")
-    else:
-        plan.skip(relpath, "not written by mlpack; kept")
+    entry.support = plan_support_file(plan, relpath, support_module_text())
+    if entry.support == "foreign":
         entry.warnings.append(
             f"{relpath} was not written by mlpack and is kept: `python -m {project.package}.<module>` and the "
             f"console script need mlpack's (run_module, main); rename yours and run `mlpack convert` again")

@@ -1,13 +1,10 @@
 """``mlpack publish``: upload with twine, credentials resolved in one documented place.
 
-Where the index and the credentials come from, first match wins (docs/publish.md says the same):
-
-* index URL: ``--repository-url`` > ``--repository NAME`` (a ~/.pypirc section) >
-  ``TWINE_REPOSITORY_URL`` > ``TWINE_REPOSITORY`` > GitLab's project registry when running in GitLab CI
-  (``CI_API_V4_URL``/``CI_PROJECT_ID``) > PyPI.
-* username and password, each on its own: command-line options (or ``user:pass@`` in the URL) >
-  ``TWINE_USERNAME``/``TWINE_PASSWORD`` > GitLab's ``CI_JOB_TOKEN`` (only for that GitLab's own
-  registry, never sent anywhere else) > the ~/.pypirc section > keyring.
+Where the index comes from, first match wins (docs/publish.md says the same): ``--repository-url`` >
+``--repository NAME`` (a ~/.pypirc section) > ``TWINE_REPOSITORY_URL`` > ``TWINE_REPOSITORY`` > GitLab's
+project registry when running in GitLab CI (``CI_API_V4_URL``/``CI_PROJECT_ID``) > PyPI. twine's own
+``Settings`` reads that index's configuration and its resolver finds the username and the password
+(:mod:`mlpack_cli.credentials`).
 
 The source of each value is reported; a secret never is, and every URL shown goes through
 :func:`mlpack_cli.redaction.redact_url`. Before uploading, the version is looked up in the index's
@@ -25,13 +22,14 @@ import contextlib
 import io
 import logging
 import os
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
+from mlpack_cli.credentials import Credentials as Credentials  # re-exported: release and tests import it here
+from mlpack_cli.credentials import Repository, strip_userinfo
 from mlpack_cli.distfiles import dist_kind, parse_dist_filename
 from mlpack_cli.errors import ExitCode, InvalidInput, PublishFailed
 from mlpack_cli.redaction import redact_url
@@ -39,10 +37,8 @@ from mlpack_cli.reporting import reporter
 
 PYPI_UPLOAD = "https://upload.pypi.org/legacy/"
 TESTPYPI_UPLOAD = "https://test.pypi.org/legacy/"
-GITLAB_USERNAME = "gitlab-ci-token"
 LOOKUP_TIMEOUT = 15.0
 RECHECK_TIMEOUT = 5.0  # the look-up after a failed or interrupted upload: what is on the index now
-DEFAULT_PYPIRC = "~/.pypirc"
 
 
 @dataclass(frozen=True)
@@ -67,29 +63,13 @@ class Target:
     simple_url: str
     source: str  # e.g. "--repository-url", ".pypirc [local]", "GitLab CI"
     section: str | None = None  # the .pypirc section, when the URL came from one
-    url_username: str | None = field(default=None, repr=False)  # user:password@ of the upload URL
-    url_password: str | None = field(default=None, repr=False)
     index_auth: tuple[str, str] | None = field(default=None, repr=False)  # user:password@ of --index-url
     index_shown: str = ""  # the simple API as a user may paste it (pip install): password as ***
+    index: Repository | None = field(default=None, repr=False, compare=False)  # twine's Settings for it
 
     @property
     def pip_index(self) -> str:
         return self.index_shown or self.simple_url
-
-
-@dataclass(frozen=True)
-class Credentials:
-    username: str | None
-    password: str | None = field(repr=False)
-    username_source: str = ""
-    password_source: str = ""
-
-    @property
-    def description(self) -> str:
-        """Where the credentials came from; never the password itself."""
-        if self.username_source == self.password_source:
-            return f"username {self.username!r} and password from {self.username_source}"
-        return f"username {self.username!r} from {self.username_source}, password from {self.password_source}"
 
 
 @dataclass
@@ -125,10 +105,7 @@ class PublishResult:
 
 def sanitize_url(url: str) -> str:
     """The URL without any ``user:password@`` part (what we send requests to; credentials go apart)."""
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+    return strip_userinfo(url)[0]
 
 
 def simple_url_for(upload_url: str) -> str:
@@ -143,23 +120,10 @@ def simple_url_for(upload_url: str) -> str:
     return base + "/simple/"
 
 
-def _pypirc(settings: PublishSettings) -> tuple[Path, dict[str, dict[str, Any]]]:
-    from twine import exceptions, utils
-
-    path = Path(os.path.expanduser(str(settings.config_file or DEFAULT_PYPIRC)))
-    if settings.config_file is None and not path.exists():
-        return path, dict(utils.get_config(os.devnull))  # no ~/.pypirc: twine's defaults (pypi, testpypi)
-    try:
-        return path, dict(utils.get_config(str(path)))
-    except (OSError, exceptions.TwineException) as exc:
-        raise PublishFailed(f"cannot read {path}: {exc}", hint="Fix or remove that file.") from exc
-    except Exception as exc:  # configparser errors may quote a password: never show their text
-        raise PublishFailed(f"{path} is not a valid .pypirc file",
-                            hint="See https://packaging.python.org/specifications/pypirc/.") from exc
-
-
 def resolve_target(settings: PublishSettings) -> Target:
-    """The upload URL, in the documented order."""
+    """The upload URL, in the documented order; twine's Settings reads its configuration."""
+    from mlpack_cli.credentials import repository
+
     env = os.environ
     url: str | None = None
     section: str | None = None
@@ -175,33 +139,26 @@ def resolve_target(settings: PublishSettings) -> Target:
         url, source = _gitlab_registry(), "GitLab CI project registry"
     else:
         section, source = "pypi", "PyPI (default)"
-    if section is not None:
-        path, config = _pypirc(settings)
-        if section not in config:
-            raise PublishFailed(
-                f"no [{section}] section in {path}",
-                hint=f"Add [{section}] with a repository URL to {path}, or pass --repository-url.",
-            )
-        url = str(config[section].get("repository") or "")
-        if not url:
-            raise PublishFailed(f"[{section}] in {path} has no repository URL", hint="Add `repository = URL` there.")
-    assert url is not None
-    parts = _http_url(url, source)
+    if url is not None:
+        _http_url(url, source)
+    index = repository(section, url, settings.config_file)
+    if not index.url:
+        raise PublishFailed(f"[{section}] of the index configuration has no repository URL",
+                            hint="Add `repository = URL` there.")
+    _http_url(index.url, source)
     index_auth: tuple[str, str] | None = None
     if settings.index_url:
-        index_parts = _http_url(settings.index_url, "--index-url")
-        if index_parts.username or index_parts.password:
-            index_auth = (unquote(index_parts.username or ""), unquote(index_parts.password or ""))
-        simple = sanitize_url(settings.index_url)
+        _http_url(settings.index_url, "--index-url")
+        simple, index_user, index_password = strip_userinfo(settings.index_url)
+        if index_user or index_password:
+            index_auth = (index_user or "", index_password or "")
         shown = redact_url(settings.index_url)
     else:
-        simple = simple_url_for(sanitize_url(url))
+        simple = simple_url_for(index.url)
         shown = ""
     slash = "" if simple.endswith("/") else "/"
-    return Target(upload_url=sanitize_url(url), simple_url=simple + slash, source=source, section=section,
-                  url_username=unquote(parts.username) if parts.username else None,
-                  url_password=unquote(parts.password) if parts.password else None,
-                  index_auth=index_auth, index_shown=shown + slash if shown else "")
+    return Target(upload_url=index.url, simple_url=simple + slash, source=source, section=section,
+                  index_auth=index_auth, index_shown=shown + slash if shown else "", index=index)
 
 
 def _http_url(url: str, source: str) -> Any:
@@ -227,73 +184,12 @@ def _gitlab_registry() -> str | None:
 
 
 def resolve_credentials(settings: PublishSettings, target: Target) -> Credentials:
-    """Username and password, each from the first source that has it (see the module docstring)."""
-    env = os.environ
-    gitlab = _gitlab_registry()
-    on_gitlab = bool(gitlab) and target.upload_url.rstrip("/").startswith(env.get("CI_API_V4_URL", "\0").rstrip("/"))
-    section: dict[str, Any] = {}
-    if target.section is not None:
-        section = _pypirc(settings)[1].get(target.section, {})
+    """Username and password through twine's resolver, each with where it came from."""
+    from mlpack_cli.credentials import repository, resolve
 
-    candidates: dict[str, list[tuple[str | None, str]]] = {
-        "username": [
-            (settings.username, "the command line"),
-            (target.url_username, "the repository URL"),
-            (env.get("TWINE_USERNAME"), "TWINE_USERNAME"),
-            (GITLAB_USERNAME if on_gitlab else None, "GitLab CI_JOB_TOKEN"),
-            (section.get("username"), f".pypirc [{target.section}]"),
-        ],
-        "password": [
-            (settings.password, "the command line"),
-            (target.url_password, "the repository URL"),
-            (env.get("TWINE_PASSWORD"), "TWINE_PASSWORD"),
-            (env.get("CI_JOB_TOKEN") if on_gitlab else None, "GitLab CI_JOB_TOKEN"),
-            (section.get("password"), f".pypirc [{target.section}]"),
-        ],
-    }
-    username, username_source = _first(candidates["username"])
-    if username is None and target.upload_url.startswith((PYPI_UPLOAD, TESTPYPI_UPLOAD)):
-        username, username_source = "__token__", "PyPI's token convention"
-    if username is None:
-        username, username_source = _keyring_username(target.upload_url)
-    password, password_source = _first(candidates["password"])
-    if password is None and username is not None:
-        password, password_source = _keyring_password(target.upload_url, username)
-    if not username or not password:
-        missing = "username" if not username else "password"
-        raise PublishFailed(
-            f"no {missing} for {target.upload_url}",
-            hint="Set TWINE_USERNAME and TWINE_PASSWORD, put them in the ~/.pypirc section of this index, "
-                 "or store the password with `keyring set URL USERNAME` (docs/publish.md lists the order).",
-        )
-    return Credentials(username, password, username_source, password_source)
-
-
-def _first(candidates: Sequence[tuple[str | None, str]]) -> tuple[str | None, str]:
-    for value, source in candidates:
-        if value:
-            return value, source
-    return None, ""
-
-
-def _keyring_username(url: str) -> tuple[str | None, str]:
-    try:
-        import keyring
-
-        credential = keyring.get_credential(url, None)
-    except Exception:  # no backend, locked keyring, keyring not installed: just not this source
-        return None, ""
-    return (credential.username, "keyring") if credential and credential.username else (None, "")
-
-
-def _keyring_password(url: str, username: str) -> tuple[str | None, str]:
-    try:
-        import keyring
-
-        password = keyring.get_password(url, username)
-    except Exception:
-        return None, ""
-    return (password, "keyring") if password else (None, "")
+    index = target.index or repository(target.section, None if target.section else target.upload_url,
+                                       settings.config_file)
+    return resolve(index, settings.username, settings.password)
 
 
 # -- talking to the index ---------------------------------------------------------------------------
@@ -306,6 +202,8 @@ def published_files(target: Target, name: str, credentials: Credentials | None,
     import requests
     from packaging.utils import canonicalize_name
 
+    from mlpack_cli.simple_api import NotASimpleAPI, project_files
+
     url = f"{target.simple_url}{canonicalize_name(name)}/"
     same_host = urlsplit(url).netloc == urlsplit(target.upload_url).netloc
     auth: tuple[str, str] | None = target.index_auth
@@ -313,23 +211,19 @@ def published_files(target: Target, name: str, credentials: Credentials | None,
         auth = (credentials.username or "", credentials.password or "")
     secrets = _secrets(credentials, target)
     try:
-        response = requests.get(url, auth=auth, timeout=timeout, headers={"Accept": "text/html"})
+        return project_files(target.simple_url, name, auth, timeout)
+    except requests.HTTPError as exc:
+        status = exc.response.status_code if exc.response is not None else 0
+        if status in (401, 403):
+            raise _bad_credentials(target, credentials, status, "looking the version up") from None
+        reason = exc.response.reason if exc.response is not None else ""
+        raise PublishFailed(redact(f"{url} answered HTTP {status} {reason}", secrets),
+                            hint="Check the index URL (--index-url sets the simple API if it is elsewhere).") from None
     except requests.RequestException as exc:
         raise _unreachable(target, exc, secrets) from None
-    if response.status_code == 404:
-        return {}
-    if response.status_code in (401, 403):
-        raise _bad_credentials(target, credentials, response.status_code, "looking the version up")
-    if response.status_code >= 400:
-        raise PublishFailed(redact(f"{url} answered HTTP {response.status_code} {response.reason}", secrets),
-                            hint="Check the index URL (--index-url sets the simple API if it is elsewhere).")
-    hrefs = re.findall(r"""href\s*=\s*["']([^"']+)["']""", response.text, flags=re.IGNORECASE)
-    files: dict[str, str | None] = {}
-    for href in hrefs:
-        location, _, fragment = href.partition("#")
-        digest = fragment[len("sha256="):].lower() if fragment.startswith("sha256=") else None
-        files[unquote(location.rstrip("/").rsplit("/", 1)[-1])] = digest
-    return files
+    except NotASimpleAPI as exc:
+        raise PublishFailed(redact(f"{url} is not a simple API page: {exc}", secrets),
+                            hint="Check the index URL (--index-url sets the simple API if it is elsewhere).") from None
 
 
 def versions_in(filenames: Sequence[str], name: str) -> set[str]:
@@ -603,24 +497,17 @@ def publish(settings: PublishSettings, progress: list[Path] | None = None) -> Pu
 
 def _twine_upload(target: Target, credentials: Credentials, settings: PublishSettings, dist: Path) -> None:
     import requests
-    from twine import exceptions, utils
+    from twine import exceptions
     from twine.commands.upload import upload
     from twine.settings import Settings
 
     secrets = _secrets(credentials, target)
-    # twine treats its own default path specially (a missing ~/.pypirc is fine): pass it unexpanded
-    config_file = str(settings.config_file) if settings.config_file else utils.DEFAULT_CONFIG_FILE
     try:
         with captured_twine_output():
-            twine_settings = Settings(
-                repository_name=target.section or "pypi",
-                repository_url=None if target.section else target.upload_url,
-                config_file=config_file,
-                username=credentials.username,
-                password=credentials.password,
-                non_interactive=True,
-                disable_progress_bar=True,
-            )
+            # the Settings whose resolver found the credentials (keyring and Trusted Publishing asked once)
+            twine_settings = credentials.twine or Settings(
+                repository_url=target.upload_url, username=credentials.username, password=credentials.password,
+                non_interactive=True, disable_progress_bar=True)
             upload(twine_settings, [str(dist)])
     except requests.HTTPError as exc:
         status = exc.response.status_code if exc.response is not None else 0
@@ -673,7 +560,9 @@ def _secrets(credentials: Credentials | None, target: Target | None = None) -> l
     values = [credentials.password] if credentials and credentials.password else []
     values += [os.environ[k] for k in ("TWINE_PASSWORD", "CI_JOB_TOKEN") if os.environ.get(k)]
     if target is not None:
-        values += [v for v in (target.url_password, target.index_auth[1] if target.index_auth else None) if v]
+        values += [target.index_auth[1]] if target.index_auth and target.index_auth[1] else []
+        config = target.index.settings.repository_config if target.index else {}
+        values += [str(config["password"])] if config.get("password") else []
     return [v for v in values if len(v) >= 3]
 
 

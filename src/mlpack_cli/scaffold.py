@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from mlpack_cli import ci
 from mlpack_cli.config import DEFAULT_NOTEBOOKS, PYPROJECT, read_pyproject, resolve_setting
+from mlpack_cli.entrypoint import plan_support_file
 from mlpack_cli.errors import EnvironmentProblem, InvalidInput
 from mlpack_cli.files import FilePlan
 from mlpack_cli.names import import_name_for, validate_import_name, validate_project_name
@@ -179,7 +180,11 @@ def plan_init(settings: InitSettings) -> InitResult:
     options = ci.CiOptions.from_tool(tool.get("ci", {}), name=name, package=package)
     for relpath, content in ci.generated_files(ci.kinds_for(settings.ci), options).items():
         plan.file(relpath, content, force=settings.force)
-    plan.file(f"src/{package}/monitoring.py", ci.render_monitoring(package), force=settings.force)
+    monitoring = f"src/{package}/monitoring.py"
+    if settings.force:
+        plan.file(monitoring, ci.render_monitoring(package), force=True)
+    else:  # refreshed while unedited, kept once edited
+        plan_support_file(plan, monitoring, ci.render_monitoring(package), ci.MONITORING_KEPT)
     return result
 
 

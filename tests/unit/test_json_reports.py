@@ -7,21 +7,21 @@ from pathlib import Path
 
 from mlpack_cli.building import Artifact, BuildResult
 from mlpack_cli.config import ProjectSettings
-from mlpack_cli.publishing import Credentials, PublishResult, Target
+from mlpack_cli.publishing import Credentials, PublishResult, PublishSettings, resolve_target
 from mlpack_cli.release import ReleaseResult, StepRecord
 
 
 def test_publish_report_names_sources_never_secrets(tmp_path: Path) -> None:
-    target = Target(upload_url="https://example.org/legacy/", simple_url="https://example.org/simple/",
-                    source="--repository-url", url_username="ada", url_password="hunter2-url",
-                    index_auth=("ada", "hunter2-index"), index_shown="https://ada:***@example.org/simple/")
+    target = resolve_target(PublishSettings(root=tmp_path, repository_url="https://ada:hunter2-url@example.org/legacy/",
+                                            index_url="https://ada:hunter2-index@example.org/simple/"))
     credentials = Credentials(username="ada", password="hunter2-password", username_source="TWINE_USERNAME",
                               password_source="TWINE_PASSWORD")
     wheel = tmp_path / "demo-1.0-py3-none-any.whl"
     report = PublishResult(target=target, credentials=credentials, uploaded=[wheel], name="demo",
                            version="1.0").to_json()
     text = json.dumps(report)
-    assert "hunter2" not in text
+    assert "hunter2" not in text and "hunter2" not in repr(target)
+    assert report["upload_url"] == "https://example.org/legacy/" and report["target_source"] == "--repository-url"
     assert report["password_source"] == "TWINE_PASSWORD"
     assert report["uploaded"] == [str(wheel)]
     assert report["install_command"] == "pip install --index-url https://ada:***@example.org/simple/ demo==1.0"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.server
+import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -126,10 +128,14 @@ def test_pypi_defaults_to_the_token_username_and_needs_a_password(tmp_path: Path
 
 
 def test_a_missing_pypirc_section_is_explained(tmp_path: Path) -> None:
-    with pytest.raises(PublishFailed, match=r"no \[nowhere\] section"):
+    with pytest.raises(PublishFailed, match=r"Missing 'nowhere' section from ~/.pypirc") as caught:
         resolve_target(settings(tmp_path, repository="nowhere"))
-    with pytest.raises(PublishFailed, match="cannot read"):  # a --config-file that is not there
+    assert "pypirc" in (caught.value.hint or "")
+    with pytest.raises(PublishFailed, match="No such file"):  # a --config-file that is not there
         resolve_target(settings(tmp_path, repository="nowhere", config_file=tmp_path / "missing"))
+    (Path.home() / ".pypirc").write_text("[distutils]\nindex-servers = bare\n\n[bare]\nusername = x\n")
+    with pytest.raises(PublishFailed, match=r"\[bare\] in ~/.pypirc has no repository URL"):
+        resolve_target(settings(tmp_path, repository="bare"))
 
 
 def test_sanitize_and_redact() -> None:
@@ -207,14 +213,30 @@ def test_versions_in_ignores_other_projects_and_junk() -> None:
     assert versions_in(files, "Demo") == {"0.1.0", "0.2.0"}
 
 
+JSON_PAGE = json.dumps({
+    "meta": {"api-version": "1.1"}, "name": "demo", "versions": ["1.0", "1.1"],
+    "files": [{"filename": "demo-1.1.tar.gz", "url": "/packages/demo-1.1.tar.gz", "hashes": {"sha256": "AB12"}},
+              {"filename": "demo-1.1-py3-none-any.whl", "url": "../../packages/demo-1.1-py3-none-any.whl",
+               "hashes": {}}],
+}).encode()
+
+
 class _Index(http.server.BaseHTTPRequestHandler):
+    """A simple API: HTML (PEP 503) at /simple/, JSON (PEP 691) at /json/simple/, and indexes that
+    answer otherwise: a locked one (401) and one that serves something that is not a simple API."""
+
     def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+        kind, body, status = "text/html", b"not found", 404
         if self.path == "/simple/demo/":
-            body = b'<a href="/packages/demo-1.0.tar.gz#sha256=00">demo-1.0.tar.gz</a>'
-            self.send_response(200)
-        else:
-            body = b"not found"
-            self.send_response(404)
+            body, status = b'<a href="/packages/demo-1.0.tar.gz#sha256=00">demo-1.0.tar.gz</a>', 200
+        elif self.path == "/json/simple/demo/":
+            kind, body, status = "application/vnd.pypi.simple.v1+json", JSON_PAGE, 200
+        elif self.path.startswith("/locked/"):
+            body, status = b"who are you", 401
+        elif self.path == "/pdf/simple/demo/":
+            kind, body, status = "application/pdf", b"%PDF-1.4", 200
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -337,3 +359,152 @@ def test_a_file_taken_meanwhile_names_the_next_free_version(
         publish(settings(tmp_path, dists=(sdist,), repository_url=tiny_index.upload_url, username="u", password="p"))
     assert caught.value.message == f"demo-1.0.1.tar.gz already exists on {tiny_index.upload_url}"
     assert "1.0.2 is the next version free there" in (caught.value.hint or "")
+
+
+def test_the_simple_api_is_read_as_json_or_html(tiny_index: Target) -> None:
+    from mlpack_cli.publishing import published_files
+
+    assert published_files(tiny_index, "Demo", None) == {"demo-1.0.tar.gz": "00"}  # HTML, name normalised
+    as_json = Target(tiny_index.upload_url, tiny_index.upload_url + "json/simple/", "test")
+    assert published_files(as_json, "demo", None) == {"demo-1.1.tar.gz": "ab12", "demo-1.1-py3-none-any.whl": None}
+    assert published_files(as_json, "unknown-project", None) == {}  # 404: new there
+
+
+def test_an_index_that_is_no_simple_api_or_refuses_is_named(tiny_index: Target) -> None:
+    from mlpack_cli.publishing import published_files
+
+    pdf = Target(tiny_index.upload_url, tiny_index.upload_url + "pdf/simple/", "test")
+    with pytest.raises(PublishFailed, match="demo/ is not a simple API page") as caught:
+        published_files(pdf, "demo", None)
+    assert "--index-url" in (caught.value.hint or "")
+    locked = Target(tiny_index.upload_url, tiny_index.upload_url + "locked/simple/", "test")
+    refused = r"refused the credentials \(HTTP 401\) while looking the version up"
+    with pytest.raises(PublishFailed, match=refused) as caught:
+        published_files(locked, "demo", Credentials("ada", "s3cret-pass", "TWINE_USERNAME", "TWINE_PASSWORD"))
+    assert "password from TWINE_PASSWORD" in (caught.value.hint or "")
+    assert "s3cret-pass" not in caught.value.message + (caught.value.hint or "")
+
+
+def test_twine_order_the_variables_beat_the_url_and_pypi_uses_tokens(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """twine's order: what it is given (the command line, then TWINE_*) before its configuration (the
+    URL's user:password@, the .pypirc section); on PyPI the username is __token__ unless given."""
+    chosen = settings(tmp_path, repository_url="https://bob:url-secret@packages.example.org/")
+    monkeypatch.setenv("TWINE_PASSWORD", "env-secret")
+    found = resolve_credentials(chosen, resolve_target(chosen))
+    assert (found.username, found.username_source) == ("bob", "the repository URL")
+    assert (found.password, found.password_source) == ("env-secret", "TWINE_PASSWORD")
+    monkeypatch.delenv("TWINE_PASSWORD")
+
+    (Path.home() / ".pypirc").write_text("[pypi]\nusername = rc-user\npassword = pypi-token-from-rc\n")
+    on_pypi = resolve_credentials(settings(tmp_path), resolve_target(settings(tmp_path)))
+    assert (on_pypi.username, on_pypi.username_source) == ("__token__", "PyPI's token convention")
+    assert (on_pypi.password, on_pypi.password_source) == ("pypi-token-from-rc", ".pypirc [pypi]")
+    assert "pypi-token-from-rc" not in on_pypi.description + repr(on_pypi)
+
+
+def test_keyring_is_asked_for_the_username_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import keyring
+    from keyring.credentials import SimpleCredential
+
+    monkeypatch.setattr(keyring, "get_credential", lambda system, user: SimpleCredential("kr-user", "x"))
+    monkeypatch.setattr(keyring, "get_password", lambda system, user: f"pw-of-{user}-at-{system}")
+    chosen = settings(tmp_path, repository_url=URL)
+    found = resolve_credentials(chosen, resolve_target(chosen))
+    assert (found.username, found.password) == ("kr-user", f"pw-of-kr-user-at-{URL}")
+    assert found.description == "username 'kr-user' and password from keyring"
+
+
+class _TrustedPublishingExchange:
+    """PyPI's side of Trusted Publishing as twine talks to it: an audience, then a token for an OIDC one."""
+
+    def __init__(self, answer: dict[str, object], ok: bool = True) -> None:
+        self.answer, self.ok, self.calls = answer, ok, []  # type: list[str]
+
+    def __call__(self) -> _TrustedPublishingExchange:  # stands in for twine.utils.make_requests_session
+        return self
+
+    def _response(self, status: int, payload: object) -> object:
+        import requests
+
+        response = requests.Response()
+        response.status_code, response._content = status, json.dumps(payload).encode()
+        return response
+
+    def get(self, url: str, timeout: float) -> object:
+        self.calls.append(url)
+        return self._response(200, {"audience": "pypi"})
+
+    def post(self, url: str, json: dict[str, str], timeout: float) -> object:
+        self.calls.append(f"{url} {json['token']}")
+        return self._response(200 if self.ok else 422, self.answer)
+
+
+def test_trusted_publishing_gives_the_password_when_nothing_else_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No password anywhere, uploading to PyPI from a CI job with an OIDC identity: twine mints a token,
+    mlpack no longer refuses first; the upload is done with that very token."""
+    import twine.auth
+    import twine.commands.upload
+    import twine.utils
+
+    exchange = _TrustedPublishingExchange({"success": True, "token": "pypi-minted-upload-token"})
+    monkeypatch.setattr(twine.utils, "make_requests_session", exchange)
+    monkeypatch.setattr(twine.auth, "detect_credential", lambda audience: f"oidc-jwt-for-{audience}")
+    found = resolve_credentials(settings(tmp_path), resolve_target(settings(tmp_path)))
+    assert (found.username, found.password) == ("__token__", "pypi-minted-upload-token")
+    assert found.description == "username '__token__' from PyPI's token convention, password from Trusted Publishing"
+    assert exchange.calls == ["https://upload.pypi.org/_/oidc/audience",
+                              "https://upload.pypi.org/_/oidc/mint-token oidc-jwt-for-pypi"]
+
+    sent: list[tuple[str | None, str | None]] = []
+    monkeypatch.setattr(twine.commands.upload, "upload", lambda s, dists: sent.append((s.username, s.password)))
+    sdist = tmp_path / "fresh-1.0.tar.gz"
+    sdist.write_bytes(b"sdist")
+    with _serving(_Index) as index_url:  # the version look-up goes to a local simple API, not PyPI's
+        result = publish(settings(tmp_path, dists=(sdist,), index_url=index_url + "simple/"))
+    assert result.uploaded == [sdist] and sent == [("__token__", "pypi-minted-upload-token")]
+    assert result.to_json()["password_source"] == "Trusted Publishing"
+    assert "pypi-minted-upload-token" not in json.dumps(result.to_json())
+
+
+def test_a_refused_trusted_publishing_exchange_is_explained(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import twine.auth
+    import twine.utils
+
+    refusal = {"errors": [{"code": "invalid-publisher", "description": "no trusted publisher for this job"}]}
+    monkeypatch.setattr(twine.utils, "make_requests_session", _TrustedPublishingExchange(refusal, ok=False))
+    monkeypatch.setattr(twine.auth, "detect_credential", lambda audience: "oidc-jwt")
+    with pytest.raises(PublishFailed, match="Trusted Publishing failed") as caught:
+        resolve_credentials(settings(tmp_path), resolve_target(settings(tmp_path)))
+    assert caught.value.message.startswith("no password for https://upload.pypi.org/legacy/")
+    assert "`invalid-publisher`: no trusted publisher for this job" in caught.value.message
+    assert "trusted publisher" in (caught.value.hint or "")
+
+
+def test_without_a_ci_identity_pypi_still_needs_a_password(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import twine.auth
+    import twine.utils
+
+    exchange = _TrustedPublishingExchange({})
+    monkeypatch.setattr(twine.utils, "make_requests_session", exchange)
+    monkeypatch.setattr(twine.auth, "detect_credential", lambda audience: None)  # not a CI job
+    with pytest.raises(PublishFailed) as caught:
+        resolve_credentials(settings(tmp_path), resolve_target(settings(tmp_path)))
+    assert caught.value.message == "no password for https://upload.pypi.org/legacy/"
+    assert "Trusted Publishing" in (caught.value.hint or "") and len(exchange.calls) == 1  # no token asked for
+
+
+@contextlib.contextmanager
+def _serving(handler: type[http.server.BaseHTTPRequestHandler]) -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
