@@ -158,7 +158,8 @@ def init(
 ) -> None:
     """Scaffold a PEP 621 project (src layout, tests, docs, noxfile, CI) without clobbering your files."""
     with handle_errors(_verbosity(quiet, verbose)):
-        from mlpack_cli import console, scaffold
+        from mlpack_cli import console
+        from mlpack_cli.commands import init as scaffold
 
         if _interactive():
             git_name, git_email = scaffold.git_identity(path)
@@ -212,7 +213,7 @@ def convert(
     """Turn notebooks into pipeline modules (load, preprocess, train, evaluate, export) with tests."""
     with handle_errors(_verbosity(quiet, verbose, as_json)):
         from mlpack_cli import convert_output
-        from mlpack_cli.converting import ConvertSettings, check_modules, convert_project
+        from mlpack_cli.commands.convert import ConvertSettings, check_modules, convert_project
 
         settings = ConvertSettings(
             root=Path.cwd(), paths=list(paths or []), force=force, skip_invalid_cells=skip_invalid_cells,
@@ -238,7 +239,8 @@ def check(
 ) -> None:
     """Run flake8 and pytest at the same time; exit 3 when either fails."""
     with handle_errors(_verbosity(quiet, verbose, as_json)):
-        from mlpack_cli import checking, console, release_output
+        from mlpack_cli import console, release_output
+        from mlpack_cli.commands import check as checking
 
         if lint_only and tests_only:
             raise typer.BadParameter("--lint-only and --tests-only exclude each other")
@@ -268,7 +270,8 @@ def build(
 ) -> None:
     """Build the sdist, then the wheel from it; verify both and print their sizes and sha256."""
     with handle_errors(_verbosity(quiet, verbose, as_json)):
-        from mlpack_cli import building, console, release_output
+        from mlpack_cli import console, release_output
+        from mlpack_cli.commands import build as building
 
         settings = building.BuildSettings(root=path, outdir=outdir, isolation=not no_isolation,
                                           installer=installer.value if installer else None)
@@ -306,7 +309,8 @@ def publish(
 ) -> None:
     """Upload with twine (password from TWINE_PASSWORD, CI_JOB_TOKEN, .pypirc or keyring)."""
     with handle_errors(_verbosity(quiet, verbose, as_json)):
-        from mlpack_cli import console, publishing, release_output
+        from mlpack_cli import console, release_output
+        from mlpack_cli.commands import publish as publishing
 
         settings = publishing.PublishSettings(
             root=Path("."), dists=tuple(dists or ()), repository=repository, repository_url=repository_url,
@@ -343,7 +347,7 @@ def release(
     """Clean tree, notebooks in sync, bump, check, build, verify, publish, tag; rolled back on failure."""
     with handle_errors(_verbosity(quiet, verbose, as_json)):
         from mlpack_cli import console, release_output
-        from mlpack_cli import release as releasing
+        from mlpack_cli.commands import release as releasing
 
         settings = releasing.ReleaseSettings(
             root=path, bump=bump, repository=repository, repository_url=repository_url, index_url=index_url,
@@ -385,7 +389,8 @@ def ci_command(
 ) -> None:
     """Write .gitlab-ci.yml and/or Jenkinsfile (and a Dockerfile) from tool.mlpack.ci in pyproject.toml."""
     with handle_errors(_verbosity(quiet, verbose)):
-        from mlpack_cli import ci, console
+        from mlpack_cli import console
+        from mlpack_cli.commands import ci
         from mlpack_cli.redaction import redact_url
 
         overrides = {
@@ -413,7 +418,7 @@ def quickstart(
 ) -> None:
     """Example notebook to installed wheel: init, convert, check, build, install, run; prints the metrics."""
     with handle_errors(_verbosity(quiet, verbose)):
-        from mlpack_cli import quickstart as starting
+        from mlpack_cli.commands import quickstart as starting
         from mlpack_cli import release_output
 
         result = starting.quickstart(starting.QuickstartSettings(path=path, name=name))

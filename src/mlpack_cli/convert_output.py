@@ -6,11 +6,11 @@ import shlex
 from typing import TYPE_CHECKING
 
 from mlpack_cli import console
-from mlpack_cli.converting import Conflict
+from mlpack_cli.commands.convert import Conflict
 from mlpack_cli.errors import FileConflict, MlpackError, NotebookError, StaleModules
 
 if TYPE_CHECKING:
-    from mlpack_cli.converting import ConvertResult, ModuleCheck, NotebookReport, Orphan
+    from mlpack_cli.commands.convert import ConvertResult, ModuleCheck, NotebookReport, Orphan
 
 STAGE_COLUMNS = ("load", "preprocess", "train", "evaluate", "export", "helpers")
 

@@ -11,11 +11,11 @@ from mlpack_cli.console import Verbosity, escape, stdout, verbosity
 from mlpack_cli.redaction import redact_url
 
 if TYPE_CHECKING:
-    from mlpack_cli.building import Artifact, BuildResult
-    from mlpack_cli.checking import CheckResult
-    from mlpack_cli.publishing import PublishResult
-    from mlpack_cli.quickstart import QuickstartResult
-    from mlpack_cli.release import ReleaseResult
+    from mlpack_cli.commands.build import Artifact, BuildResult
+    from mlpack_cli.commands.check import CheckResult
+    from mlpack_cli.commands.publish import PublishResult
+    from mlpack_cli.commands.quickstart import QuickstartResult
+    from mlpack_cli.commands.release import ReleaseResult
     from mlpack_cli.reporting import Reporter
 
 

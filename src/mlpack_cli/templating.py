@@ -14,7 +14,7 @@ that file's language, which encodes it so that nothing in it can end the literal
   ``.``, ``_``, ``-``), so it can never end the comment (CiOptions checks it for the CI files).
 
 ``pyproject.toml`` is not rendered from a template at all: it is built with tomlkit (see
-:mod:`mlpack_cli.scaffold`).
+:mod:`mlpack_cli.commands.init`).
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import Result
 
 from mlpack_cli.errors import ExitCode
-from mlpack_cli.release import STEPS
+from mlpack_cli.commands.release import STEPS
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("tool_caches")]
 

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from mlpack_cli import ci, tool_schema
+from mlpack_cli import tool_schema
+from mlpack_cli.commands import ci
 from mlpack_cli.notebook.stages import DEFAULT_KEYWORDS, DROPPED
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 import tomlkit
 
-from mlpack_cli.converting import (
+from mlpack_cli.commands.convert import (
     Conflict, ConvertSettings, Orphan, StaleModule, check_modules, check_project, convert_project, module_name,
 )
 from mlpack_cli.entrypoint import TOMLI
 from mlpack_cli.files import Action
 from mlpack_cli.notebook.stages import STAGES
-from mlpack_cli.scaffold import InitSettings, init_project
+from mlpack_cli.commands.init import InitSettings, init_project
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "fixtures" / "notebooks"
 GOOD = ["knn.ipynb", "magics.ipynb", "no_ids.ipynb", "python2.ipynb", "tagged.ipynb", "v3.ipynb"]

@@ -28,8 +28,8 @@ from mlpack_cli.redaction import redact_url
 from mlpack_cli.reporting import reporter, timed_step
 
 if TYPE_CHECKING:
-    from mlpack_cli.checking import CheckResult
-    from mlpack_cli.publishing import Credentials, PublishSettings, Target
+    from mlpack_cli.commands.check import CheckResult
+    from mlpack_cli.commands.publish import Credentials, PublishSettings, Target
     from mlpack_cli.reporting import Step
 
 BUMP_PARTS = ("patch", "minor", "major")
@@ -284,7 +284,7 @@ class _Steps:
 
 
 def _publish_settings(settings: ReleaseSettings, root: Path, dists: tuple[Path, ...] = ()) -> PublishSettings:
-    from mlpack_cli.publishing import PublishSettings
+    from mlpack_cli.commands.publish import PublishSettings
 
     return PublishSettings(root=root, dists=dists, repository=settings.repository,
                            repository_url=settings.repository_url, index_url=settings.index_url)
@@ -327,7 +327,7 @@ def release(settings: ReleaseSettings) -> ReleaseResult:
             steps.skip("publish", "dry run")
         else:
             with steps.run("publish") as step:
-                from mlpack_cli.publishing import publish
+                from mlpack_cli.commands.publish import publish
 
                 result.notes.extend(_reuse_published_copies(result.artifacts, progress.kept))
                 progress.upload_started = True
@@ -356,7 +356,7 @@ def release(settings: ReleaseSettings) -> ReleaseResult:
 def _preflight(settings: ReleaseSettings, root: Path, result: ReleaseResult, progress: _Progress,
                version: str) -> str:
     """Everything the upload needs, before anything is built: see :func:`publishing.preflight`."""
-    from mlpack_cli.publishing import preflight
+    from mlpack_cli.commands.publish import preflight
 
     checked = preflight(_publish_settings(settings, root), result.name, version, dry_run=settings.dry_run)
     progress.target, progress.credentials = checked.target, checked.credentials
@@ -416,7 +416,7 @@ def _stopped(exc: BaseException, step: str | None, settings: ReleaseSettings, re
     """The error that ends a failed release: the first error, then what was uploaded, whether
     pyproject.toml was restored, and the command that completes the release. A rollback that fails
     itself is reported here and never replaces the first error."""
-    from mlpack_cli.publishing import VersionTaken
+    from mlpack_cli.commands.publish import VersionTaken
 
     error = _as_release_error(exc, step)
     old, new = result.old_version, result.new_version
@@ -466,7 +466,7 @@ def _on_index(result: ReleaseResult, progress: _Progress, version: str) -> str:
     """Exactly what the failed release put on the index."""
     if not progress.upload_started or progress.target is None:
         return "nothing was uploaded"
-    from mlpack_cli.publishing import on_index_now
+    from mlpack_cli.commands.publish import on_index_now
 
     where = progress.target.upload_url
     there = on_index_now(progress.target, result.name, version, progress.credentials)
@@ -502,7 +502,7 @@ def _release_command(settings: ReleaseSettings, version: str) -> str:
 def _notebooks_in_sync(notebooks: Path, root: Path) -> str:
     if not notebooks.is_dir() or not any(".ipynb_checkpoints" not in p.parts for p in notebooks.rglob("*.ipynb")):
         return "no notebooks"
-    from mlpack_cli.converting import ConvertSettings, check_project
+    from mlpack_cli.commands.convert import ConvertSettings, check_project
     from mlpack_cli.errors import StaleModules
 
     stale = check_project(ConvertSettings(root=root))
@@ -515,8 +515,8 @@ def _notebooks_in_sync(notebooks: Path, root: Path) -> str:
 
 def _check_build_verify(settings: ReleaseSettings, steps: _Steps, result: ReleaseResult) -> None:
     """check, build and verify share one isolated build environment (installed once)."""
-    from mlpack_cli.building import BuildSettings, build_environment, build_project, verify_artifacts
-    from mlpack_cli.checking import CheckSettings, require_ok, run_checks
+    from mlpack_cli.commands.build import BuildSettings, build_environment, build_project, verify_artifacts
+    from mlpack_cli.commands.check import CheckSettings, require_ok, run_checks
 
     steps.current = "check"  # preparing the shared environment is part of it
     with build_environment(settings.root, installer=settings.installer) as env:

@@ -11,7 +11,7 @@ import pytest
 
 from mlpack_cli.errors import ExitCode, InvalidInput, PublishFailed
 from mlpack_cli.redaction import redact_url
-from mlpack_cli.publishing import (
+from mlpack_cli.commands.publish import (
     Credentials,
     PublishResult,
     PublishSettings,
@@ -289,7 +289,7 @@ def test_a_missing_file_or_a_foreign_name_is_an_input_error(tmp_path: Path) -> N
 def test_ctrl_c_between_two_uploads_says_what_the_index_holds(
     tiny_index: Target, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from mlpack_cli import publishing
+    from mlpack_cli.commands import publish as publishing
 
     sdist, wheel = tmp_path / "demo-2.0.tar.gz", tmp_path / "demo-2.0-py3-none-any.whl"
     sdist.write_bytes(b"sdist")

@@ -58,10 +58,10 @@ class QuickstartResult:
 
 def quickstart(settings: QuickstartSettings) -> QuickstartResult:
     """Run every step on a new example project in ``settings.path`` (which must be new or empty)."""
-    from mlpack_cli.building import BuildSettings, build_environment, build_project
+    from mlpack_cli.commands.build import BuildSettings, build_environment, build_project
     from mlpack_cli.reporting import timed_step
-    from mlpack_cli.checking import CheckSettings, create_virtualenv, install_packages, require_ok, run_checks
-    from mlpack_cli.scaffold import InitSettings, init_project
+    from mlpack_cli.commands.check import CheckSettings, create_virtualenv, install_packages, require_ok, run_checks
+    from mlpack_cli.commands.init import InitSettings, init_project
 
     target = settings.path
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
@@ -94,7 +94,7 @@ def quickstart(settings: QuickstartSettings) -> QuickstartResult:
 
 def _convert(root: Path) -> tuple[str, str]:
     """Convert the example notebook; the name of the module it became and the project's console script."""
-    from mlpack_cli.converting import ConvertSettings, convert_project
+    from mlpack_cli.commands.convert import ConvertSettings, convert_project
 
     result = convert_project(ConvertSettings(root=root))
     if not result.ok or not result.reports or result.reports[0].module is None or not result.console_script:

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from mlpack_cli import ci
+from mlpack_cli.commands import ci
 from mlpack_cli.errors import ExitCode, FileConflict, InvalidInput
-from mlpack_cli.scaffold import InitSettings, init_project
+from mlpack_cli.commands.init import InitSettings, init_project
 
 NAME, PACKAGE = "churn-model", "churn_model"
 TAG_JOBS = {"publish", "container", "smoke", "deploy", "monitor"}

@@ -398,7 +398,7 @@ def _as_text(data: bytes) -> str | None:
 
 def verify_artifacts(project: ProjectSettings, sdist: Path, wheel: Path) -> list[str]:
     """Check what we built; raise :class:`BuildFailed` listing every problem, else say what was checked."""
-    from mlpack_cli.publishing import twine_check
+    from mlpack_cli.commands.publish import twine_check
 
     problems = twine_check([sdist, wheel])
     problems += _metadata_problems(project, sdist, wheel)

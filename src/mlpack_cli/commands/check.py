@@ -27,7 +27,7 @@ from mlpack_cli.errors import CheckFailed, EnvironmentProblem
 from mlpack_cli.reporting import reporter, timed_step
 
 if TYPE_CHECKING:
-    from mlpack_cli.building import BuildEnvironment
+    from mlpack_cli.commands.build import BuildEnvironment
 
 LINT_PATHS = ("src", "tests")  # what flake8 lints when they exist (plus a flat-layout package)
 PYTEST_NO_TESTS = 5
@@ -169,7 +169,7 @@ def run_checks(settings: CheckSettings, build_env: BuildEnvironment | None = Non
 
 
 def _run_isolated(project: ProjectSettings, settings: CheckSettings, build_env: BuildEnvironment | None) -> CheckResult:
-    from mlpack_cli.building import BuildSettings, build_project
+    from mlpack_cli.commands.build import BuildSettings, build_project
 
     with tempfile.TemporaryDirectory(prefix="mlpack-check-") as tmp:
         workdir = Path(tmp)
@@ -202,7 +202,7 @@ def _extras(project: ProjectSettings) -> set[str]:
 
 def create_virtualenv(path: Path, *, installer: str | None = None) -> Path:
     """A fresh virtualenv at ``path`` (``uv venv`` when uv is used, else venv with pip); its python."""
-    from mlpack_cli.building import choose_installer, uv_binary
+    from mlpack_cli.commands.build import choose_installer, uv_binary
 
     kind = choose_installer(installer)
     try:
@@ -221,7 +221,7 @@ def create_virtualenv(path: Path, *, installer: str | None = None) -> Path:
 
 def install_packages(python: Path, requirements: Sequence[str], *, installer: str | None = None) -> None:
     """Install into that interpreter's environment; a failure shows the installer's own words."""
-    from mlpack_cli.building import choose_installer, uv_binary
+    from mlpack_cli.commands.build import choose_installer, uv_binary
 
     if choose_installer(installer) == "uv":
         command = [str(uv_binary()), "pip", "install", "--quiet", "--python", str(python), *requirements]

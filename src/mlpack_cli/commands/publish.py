@@ -364,7 +364,7 @@ def next_free_version(version: str, taken: set[str]) -> str:
     """The first patch bump of ``version`` that the index does not hold (never ``version`` itself)."""
     from packaging.version import Version
 
-    from mlpack_cli.release import bump_version
+    from mlpack_cli.commands.release import bump_version
 
     used = {Version(v) for v in taken} | {Version(version)}
     candidate = bump_version(version, "patch")
@@ -491,7 +491,7 @@ def _artifact_identity(dists: Sequence[Path]) -> tuple[str, str]:
 
 def distributions(settings: PublishSettings) -> list[Path]:
     """The files to upload: those given, else the current version's sdist and wheel in dist/."""
-    from mlpack_cli.building import find_artifacts
+    from mlpack_cli.commands.build import find_artifacts
     from mlpack_cli.config import load_project
 
     if settings.dists:
@@ -539,7 +539,7 @@ def publish(settings: PublishSettings, progress: list[Path] | None = None) -> Pu
     upload is finished). With ``skip_existing`` a version with all our file names there is skipped.
     ``progress`` gets each file as soon as it is uploaded: a caller that passes it (``mlpack release``)
     learns what was done even after a Ctrl-C, and states it itself (errors and Ctrl-C pass unchanged)."""
-    from mlpack_cli.building import Artifact
+    from mlpack_cli.commands.build import Artifact
 
     dists = distributions(settings)
     name, version = _artifact_identity(dists)

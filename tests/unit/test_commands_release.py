@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from mlpack_cli import files
-from mlpack_cli import release as releasing
+from mlpack_cli.commands import release as releasing
 from mlpack_cli.errors import ExitCode, InvalidInput, ReleaseFailed
-from mlpack_cli.release import (
+from mlpack_cli.commands.release import (
     NO_REMOTE_NOTE,
     STEPS,
     ReleaseResult,
@@ -32,7 +32,7 @@ from mlpack_cli.release import (
     set_version,
 )
 from mlpack_cli.reporting import using_reporter
-from mlpack_cli.scaffold import InitSettings, init_project
+from mlpack_cli.commands.init import InitSettings, init_project
 
 
 @pytest.mark.parametrize(
@@ -527,7 +527,7 @@ def test_a_half_done_release_reuses_the_uploaded_sdist_only_when_it_has_the_same
 def test_ctrl_c_during_the_upload_states_what_the_index_holds(
     repo: Path, index: tuple[str, dict], held_files: list[str],
 ) -> None:
-    from mlpack_cli.publishing import Target
+    from mlpack_cli.commands.publish import Target
 
     url, held = index
     held["relunit"] = held_files

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from mlpack_cli.building import SECRET_SCAN_MAX_BYTES, refuse_secrets, secret_problems
+from mlpack_cli.commands.build import SECRET_SCAN_MAX_BYTES, refuse_secrets, secret_problems
 from mlpack_cli.errors import BuildFailed, ExitCode, SecretInArtifact
 
 TOKEN = "hf_" + "".join(random.Random(3).choices(string.ascii_letters, k=32)) + "Xy"  # made here, not in a file

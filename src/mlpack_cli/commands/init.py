@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mlpack_cli import ci
+from mlpack_cli.commands import ci
 from mlpack_cli.config import DEFAULT_NOTEBOOKS, PYPROJECT, read_pyproject, resolve_setting
 from mlpack_cli.errors import EnvironmentProblem, InvalidInput
 from mlpack_cli.files import FilePlan

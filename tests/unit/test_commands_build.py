@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from mlpack_cli.building import (
+from mlpack_cli.commands.build import (
     choose_installer,
     expected_wheel_files,
     find_artifacts,
