@@ -20,7 +20,7 @@ from typer.core import TyperArgument, TyperCommand
 from mlpack_cli.errors import ExitCode, MlpackError
 
 if TYPE_CHECKING:
-    from mlpack_cli.console import Verbosity
+    from mlpack_cli.output.console import Verbosity
 
 
 class _Command(TyperCommand):
@@ -79,7 +79,7 @@ ProjectPath = Annotated[Path, typer.Argument(metavar="PATH", help="The project (
 
 
 def _verbosity(quiet: bool, verbose: bool, as_json: bool = False) -> Verbosity:
-    from mlpack_cli.console import Verbosity
+    from mlpack_cli.output.console import Verbosity
 
     if quiet and verbose:
         raise typer.BadParameter("--quiet and --verbose exclude each other")
@@ -89,7 +89,7 @@ def _verbosity(quiet: bool, verbose: bool, as_json: bool = False) -> Verbosity:
 @contextlib.contextmanager
 def handle_errors(verbosity: Verbosity | None = None) -> Iterator[None]:
     """Turn our errors into ``Error:``/``Hint:`` lines and the error's exit code; install the reporter."""
-    from mlpack_cli import console
+    from mlpack_cli.output import console
     from mlpack_cli.reporting import using_reporter
 
     if verbosity is not None:
@@ -158,7 +158,7 @@ def init(
 ) -> None:
     """Scaffold a PEP 621 project (src layout, tests, docs, noxfile, CI) without clobbering your files."""
     with handle_errors(_verbosity(quiet, verbose)):
-        from mlpack_cli import console
+        from mlpack_cli.output import console
         from mlpack_cli.commands import init as scaffold
 
         if _interactive():
@@ -212,7 +212,7 @@ def convert(
 ) -> None:
     """Turn notebooks into pipeline modules (load, preprocess, train, evaluate, export) with tests."""
     with handle_errors(_verbosity(quiet, verbose, as_json)):
-        from mlpack_cli import convert_output
+        from mlpack_cli.output import convert as convert_output
         from mlpack_cli.commands.convert import ConvertSettings, check_modules, convert_project
 
         settings = ConvertSettings(
@@ -239,7 +239,7 @@ def check(
 ) -> None:
     """Run flake8 and pytest at the same time; exit 3 when either fails."""
     with handle_errors(_verbosity(quiet, verbose, as_json)):
-        from mlpack_cli import console, release_output
+        from mlpack_cli.output import console, release as release_output
         from mlpack_cli.commands import check as checking
 
         if lint_only and tests_only:
@@ -270,7 +270,7 @@ def build(
 ) -> None:
     """Build the sdist, then the wheel from it; verify both and print their sizes and sha256."""
     with handle_errors(_verbosity(quiet, verbose, as_json)):
-        from mlpack_cli import console, release_output
+        from mlpack_cli.output import console, release as release_output
         from mlpack_cli.commands import build as building
 
         settings = building.BuildSettings(root=path, outdir=outdir, isolation=not no_isolation,
@@ -309,7 +309,7 @@ def publish(
 ) -> None:
     """Upload with twine (password from TWINE_PASSWORD, CI_JOB_TOKEN, .pypirc or keyring)."""
     with handle_errors(_verbosity(quiet, verbose, as_json)):
-        from mlpack_cli import console, release_output
+        from mlpack_cli.output import console, release as release_output
         from mlpack_cli.commands import publish as publishing
 
         settings = publishing.PublishSettings(
@@ -346,7 +346,7 @@ def release(
 ) -> None:
     """Clean tree, notebooks in sync, bump, check, build, verify, publish, tag; rolled back on failure."""
     with handle_errors(_verbosity(quiet, verbose, as_json)):
-        from mlpack_cli import console, release_output
+        from mlpack_cli.output import console, release as release_output
         from mlpack_cli.commands import release as releasing
 
         settings = releasing.ReleaseSettings(
@@ -389,7 +389,7 @@ def ci_command(
 ) -> None:
     """Write .gitlab-ci.yml and/or Jenkinsfile (and a Dockerfile) from tool.mlpack.ci in pyproject.toml."""
     with handle_errors(_verbosity(quiet, verbose)):
-        from mlpack_cli import console
+        from mlpack_cli.output import console
         from mlpack_cli.commands import ci
         from mlpack_cli.redaction import redact_url
 
@@ -419,7 +419,7 @@ def quickstart(
     """Example notebook to installed wheel: init, convert, check, build, install, run; prints the metrics."""
     with handle_errors(_verbosity(quiet, verbose)):
         from mlpack_cli.commands import quickstart as starting
-        from mlpack_cli import release_output
+        from mlpack_cli.output import release as release_output
 
         result = starting.quickstart(starting.QuickstartSettings(path=path, name=name))
         release_output.print_quickstart(result)

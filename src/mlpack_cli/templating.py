@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from mlpack_cli import literals
 from mlpack_cli.errors import InvalidInput
-from mlpack_cli.names import validate_project_name
+from mlpack_cli.project_names import validate_project_name
 
 if TYPE_CHECKING:  # annotations only, so no Python imports it at run time
     if sys.version_info >= (3, 11):

@@ -32,7 +32,7 @@ from typing import Any
 import pytest
 
 from mlpack_cli.commands import ci
-from mlpack_cli.config import read_pyproject
+from mlpack_cli.project import read_pyproject
 from mlpack_cli.commands.init import InitSettings, init_project
 
 pytestmark = pytest.mark.slow

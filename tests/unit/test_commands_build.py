@@ -18,7 +18,7 @@ from mlpack_cli.commands.build import (
     unpack_sdist,
     wheel_contents_problems,
 )
-from mlpack_cli.config import load_project
+from mlpack_cli.project import load_project
 from mlpack_cli.errors import BuildFailed, EnvironmentProblem
 
 PYPROJECT = """[project]

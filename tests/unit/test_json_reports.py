@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from mlpack_cli.commands.build import Artifact, BuildResult
-from mlpack_cli.config import ProjectSettings
+from mlpack_cli.project import ProjectSettings
 from mlpack_cli.commands.publish import Credentials, PublishResult, Target
 from mlpack_cli.commands.release import ReleaseResult, StepRecord
 

@@ -41,7 +41,7 @@ def test_the_keywords_table_lists_exactly_the_stages_convert_reads() -> None:
 def test_every_toml_example_in_the_docs_is_valid(tmp_path: Path) -> None:
     import tomlkit
 
-    from mlpack_cli.config import validate_pyproject_values
+    from mlpack_cli.project import validate_pyproject_values
 
     examples = 0
     for page in (ROOT / "docs").glob("*.md"):

@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Literal
 
-from mlpack_cli.config import ProjectSettings, load_project, read_pyproject
-from mlpack_cli.distfiles import dist_kind, parse_dist_filename
+from mlpack_cli.project import ProjectSettings, load_project, read_pyproject
+from mlpack_cli.dists import dist_kind, parse_dist_filename
 from mlpack_cli.errors import BuildFailed, EnvironmentProblem, SecretInArtifact
 from mlpack_cli.reporting import reporter, timed_step
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mlpack_cli.config import ProjectSettings, load_project, read_pyproject
+from mlpack_cli.project import ProjectSettings, load_project, read_pyproject
 from mlpack_cli.errors import CheckFailed, EnvironmentProblem
 from mlpack_cli.reporting import reporter, timed_step
 

@@ -25,7 +25,7 @@ from typing import Any
 
 from mlpack_cli.errors import FileConflict, InvalidInput
 from mlpack_cli.files import Action, FilePlan
-from mlpack_cli.names import is_valid_project_name
+from mlpack_cli.project_names import is_valid_project_name
 from mlpack_cli.templating import render
 
 CI_FILES = {"gitlab": ".gitlab-ci.yml", "jenkins": "Jenkinsfile"}
@@ -306,7 +306,7 @@ def plan_ci(
     start: Path, choice: str, overrides: Mapping[str, Any] | None = None, *, force: bool = False
 ) -> CiResult:
     """Work out the files ``mlpack ci`` writes, without writing; ``overrides`` are CLI options."""
-    from mlpack_cli.config import load_project
+    from mlpack_cli.project import load_project
 
     if choice not in CI_KINDS:
         raise InvalidInput(f"unknown CI kind {choice!r}", hint=f"Use one of: {', '.join(CI_KINDS)}.")

@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from mlpack_cli.config import ProjectSettings, load_project
+from mlpack_cli.project import ProjectSettings, load_project
 from mlpack_cli.errors import EnvironmentProblem, InvalidInput, NotebookError
 from mlpack_cli.files import FilePlan
 
@@ -354,7 +354,7 @@ def _options(project: ProjectSettings) -> dict[str, Any]:
 
 def _oldest_python(project: ProjectSettings) -> tuple[int, int, int] | None:
     """The oldest Python the project's ``requires-python`` admits: dependency bounds must allow it."""
-    from mlpack_cli.config import read_pyproject
+    from mlpack_cli.project import read_pyproject
     from mlpack_cli.notebook.deps import oldest_python
 
     value = read_pyproject(project.pyproject).get("project", {}).get("requires-python")
@@ -869,7 +869,7 @@ def _plan_entry_point(plan: FilePlan, project: ProjectSettings, result: ConvertR
 def _plan_dependencies(plan: FilePlan, project: ProjectSettings, requirements: dict[str, str]) -> list[str]:
     import tomlkit
 
-    from mlpack_cli.config import read_pyproject
+    from mlpack_cli.project import read_pyproject
     from mlpack_cli.notebook.deps import merge_dependencies
 
     document = read_pyproject(project.pyproject)

@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlpack_cli.commands import ci
-from mlpack_cli.config import DEFAULT_NOTEBOOKS, PYPROJECT, read_pyproject, resolve_setting
+from mlpack_cli.project import DEFAULT_NOTEBOOKS, PYPROJECT, read_pyproject, resolve_setting
 from mlpack_cli.errors import EnvironmentProblem, InvalidInput
 from mlpack_cli.files import FilePlan
-from mlpack_cli.names import import_name_for, validate_import_name, validate_project_name
+from mlpack_cli.project_names import import_name_for, validate_import_name, validate_project_name
 from mlpack_cli.pyproject_merge import Conflict, merge_pyproject
 from mlpack_cli.templating import read_resource, render
 

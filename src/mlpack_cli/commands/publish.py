@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from mlpack_cli.distfiles import dist_kind, parse_dist_filename
+from mlpack_cli.dists import dist_kind, parse_dist_filename
 from mlpack_cli.errors import ExitCode, InvalidInput, PublishFailed
 from mlpack_cli.redaction import redact_url
 from mlpack_cli.reporting import reporter
@@ -492,7 +492,7 @@ def _artifact_identity(dists: Sequence[Path]) -> tuple[str, str]:
 def distributions(settings: PublishSettings) -> list[Path]:
     """The files to upload: those given, else the current version's sdist and wheel in dist/."""
     from mlpack_cli.commands.build import find_artifacts
-    from mlpack_cli.config import load_project
+    from mlpack_cli.project import load_project
 
     if settings.dists:
         missing = [str(d) for d in settings.dists if not Path(d).is_file()]

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mlpack_cli.config import PYPROJECT, load_project, parse_pyproject
+from mlpack_cli.project import PYPROJECT, load_project, parse_pyproject
 from mlpack_cli.errors import CheckFailed, EnvironmentProblem, ExitCode, InvalidInput, MlpackError, ReleaseFailed
 from mlpack_cli.redaction import redact_url
 from mlpack_cli.reporting import reporter, timed_step

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlpack_cli.errors import EnvironmentProblem, InvalidInput
-from mlpack_cli.names import import_name_for, validate_import_name
+from mlpack_cli.project_names import import_name_for, validate_import_name
 
 if TYPE_CHECKING:
     import tomlkit

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shlex
 from typing import TYPE_CHECKING
 
-from mlpack_cli import console
+from mlpack_cli.output import console
 from mlpack_cli.commands.convert import Conflict
 from mlpack_cli.errors import FileConflict, MlpackError, NotebookError, StaleModules
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from packaging.version import Version
 
-from mlpack_cli.distfiles import parse_dist_filename
+from mlpack_cli.dists import parse_dist_filename
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 
-from mlpack_cli.notebook.names import walk, walks_remembered
+from mlpack_cli.notebook.scopes import walk, walks_remembered
 
 
 def _ast_walk(node: ast.AST) -> list[ast.AST]:

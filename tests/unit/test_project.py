@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from mlpack_cli.config import find_project_root, load_project
+from mlpack_cli.project import find_project_root, load_project
 from mlpack_cli.errors import EnvironmentProblem, ExitCode, InvalidInput
 
 PYPROJECT = """\

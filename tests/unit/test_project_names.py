@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from mlpack_cli.errors import InvalidInput
-from mlpack_cli.names import import_name_for, validate_import_name, validate_project_name
+from mlpack_cli.project_names import import_name_for, validate_import_name, validate_project_name
 
 
 @pytest.mark.parametrize("name", ["churn", "Churn-Model", "a", "x.y_z-2", "9lives"])

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mlpack_cli.console import Verbosity, escape, stdout, verbosity
+from mlpack_cli.output.console import Verbosity, escape, stdout, verbosity
 from mlpack_cli.redaction import redact_url
 
 if TYPE_CHECKING:
