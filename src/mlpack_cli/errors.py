@@ -80,3 +80,22 @@ class ReleaseFailed(MlpackError):
 
 class EnvironmentProblem(MlpackError):
     exit_code = ExitCode.ENVIRONMENT
+
+
+class SeveralErrors(MlpackError):
+    """Several errors of one command (one per notebook, say): each is shown, then ``message`` sums them up.
+
+    The exit code is the gravest of theirs, so the one rule for a mixed outcome lives here."""
+
+    def __init__(self, errors: list[MlpackError], summary: str) -> None:
+        super().__init__(summary, exit_code=max(error.exit_code for error in errors))
+        self.errors = errors
+
+
+def raise_all(errors: list[MlpackError], summary: str | None) -> None:
+    """Nothing when ``errors`` is empty; the error itself when there is one and no summary; else all of them."""
+    if not errors:
+        return
+    if len(errors) == 1 and summary is None:
+        raise errors[0]
+    raise SeveralErrors(errors, summary or f"{len(errors)} errors")

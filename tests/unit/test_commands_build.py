@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 
 from mlpack_cli.commands.build import (
-    choose_installer,
     expected_wheel_files,
-    find_artifacts,
     source_date_epoch,
     unpack_sdist,
     wheel_contents_problems,
 )
+from mlpack_cli.dists import find_artifacts
+from mlpack_cli.envs import choose_installer
 from mlpack_cli.project import load_project
 from mlpack_cli.errors import BuildFailed, EnvironmentProblem
 

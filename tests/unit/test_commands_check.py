@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from mlpack_cli.commands.check import CheckSettings, ToolRun, project_python, require_ok, run_checks, run_tools
+from mlpack_cli.commands.check import CheckSettings, ToolRun, require_ok, run_checks, run_tools
+from mlpack_cli.envs import project_python
 from mlpack_cli.errors import CheckFailed, EnvironmentProblem
 
 PYPROJECT = '[project]\nname = "tiny"\nversion = "0.1.0"\n\n[tool.pytest.ini_options]\ntestpaths = ["tests"]\n'

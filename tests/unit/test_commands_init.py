@@ -11,7 +11,8 @@ from validate_pyproject import api as validate_pyproject
 
 from mlpack_cli.errors import EnvironmentProblem, ExitCode, InvalidInput
 from mlpack_cli.files import Action
-from mlpack_cli.commands.init import InitSettings, default_name, git_identity, init_project, plan_init
+from mlpack_cli.commands.init import InitSettings, default_name, init_project, plan_init
+from mlpack_cli.git import identity as git_identity
 
 EXPECTED_FILES = {
     ".flake8", ".gitignore", ".gitlab-ci.yml", "Dockerfile", ".dockerignore", "README.md", "docs/index.md",

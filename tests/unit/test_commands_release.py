@@ -16,9 +16,16 @@ import pytest
 
 from mlpack_cli import files
 from mlpack_cli.commands import release as releasing
-from mlpack_cli.errors import ExitCode, InvalidInput, ReleaseFailed
+from mlpack_cli.errors import (
+    BuildFailed,
+    CheckFailed,
+    ExitCode,
+    InvalidInput,
+    MlpackError,
+    ReleaseFailed,
+    StaleModules,
+)
 from mlpack_cli.commands.release import (
-    NO_REMOTE_NOTE,
     STEPS,
     ReleaseResult,
     ReleaseSettings,
@@ -27,10 +34,10 @@ from mlpack_cli.commands.release import (
     _Steps,
     bump_version,
     git_ready,
-    push_command,
     release,
     set_version,
 )
+from mlpack_cli.git import NO_REMOTE_NOTE, push_command
 from mlpack_cli.reporting import using_reporter
 from mlpack_cli.commands.init import InitSettings, init_project
 
@@ -390,6 +397,26 @@ def test_a_dry_run_without_credentials_says_the_real_release_would_stop(
 
 
 # -- whatever stops a release: what it says, what it leaves ---------------------------------------------
+
+
+@pytest.mark.parametrize("error", [CheckFailed("checks failed: pytest (1 failed)"),
+                                   BuildFailed("the wheel holds tests/"), StaleModules("notebooks changed")],
+                         ids=lambda e: type(e).__name__)
+def test_a_failing_step_keeps_its_own_exit_code(
+    repo: Path, index: tuple[str, dict], monkeypatch: pytest.MonkeyPatch, error: MlpackError,
+) -> None:
+    before = (repo / "pyproject.toml").read_bytes()
+
+    def fake(settings: ReleaseSettings, steps: _Steps, result: ReleaseResult) -> None:
+        with steps.run("check"):
+            raise error
+
+    monkeypatch.setattr(releasing, "_check_build_verify", fake)
+    with pytest.raises(ReleaseFailed) as caught:
+        release(ReleaseSettings(root=repo, repository_url=index[0]))
+    assert caught.value.exit_code == error.exit_code != ExitCode.RELEASE_FAILED
+    assert caught.value.message.startswith(f"release step 'check' failed: {error.message}")
+    assert (repo / "pyproject.toml").read_bytes() == before
 
 
 def _disk_full(*args: object, **kwargs: object) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from mlpack_cli.commands.build import Artifact, BuildResult
+from mlpack_cli.commands.build import BuildResult
+from mlpack_cli.dists import Artifact
 from mlpack_cli.project import ProjectSettings
 from mlpack_cli.commands.publish import Credentials, PublishResult, Target
 from mlpack_cli.commands.release import ReleaseResult, StepRecord

@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import fnmatch
-import hashlib
 import os
-import shutil
 import subprocess
 import tarfile
 import tempfile
@@ -25,8 +23,10 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Literal
 
 from mlpack_cli.project import ProjectSettings, load_project, read_pyproject
-from mlpack_cli.dists import dist_kind, parse_dist_filename
-from mlpack_cli.errors import BuildFailed, EnvironmentProblem, SecretInArtifact
+from mlpack_cli.dists import DEFAULT_OUTDIR, Artifact, parse_dist_filename
+from mlpack_cli.envs import choose_installer
+from mlpack_cli.git import last_commit_epoch
+from mlpack_cli.errors import BuildFailed, SecretInArtifact
 from mlpack_cli.reporting import reporter, timed_step
 
 if TYPE_CHECKING:
@@ -35,7 +35,6 @@ if TYPE_CHECKING:
     from build import ProjectBuilder
 
 Distribution = Literal["sdist", "wheel"]
-DEFAULT_OUTDIR = "dist"
 # What never belongs in a wheel of a notebook project: these show a packaging mistake.
 FORBIDDEN_PARTS = frozenset({"tests", "test", "notebooks", ".ipynb_checkpoints", "__pycache__"})
 FORBIDDEN_SUFFIXES = frozenset({".ipynb", ".pyc"})
@@ -52,22 +51,6 @@ class BuildSettings:
     isolation: bool = True
     installer: str | None = None  # "uv" or "pip"; None picks uv when it is available
     verify: bool = True
-
-
-@dataclass(frozen=True)
-class Artifact:
-    path: Path
-    kind: str  # "sdist" or "wheel"
-    size: int
-    sha256: str
-
-    @classmethod
-    def from_path(cls, path: Path) -> Artifact:
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        return cls(path=path, kind=dist_kind(path.name), size=path.stat().st_size, sha256=digest)
-
-    def to_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "path": str(self.path), "size": self.size, "sha256": self.sha256}
 
 
 @dataclass
@@ -93,34 +76,6 @@ class BuildResult:
 
 
 # -- tools ----------------------------------------------------------------------------------------
-
-
-def uv_binary() -> str | None:
-    """The uv executable: the ``uv`` Python package's, else one on PATH; None when there is none."""
-    try:
-        import uv
-
-        return str(uv.find_uv_bin())
-    except (ImportError, FileNotFoundError):
-        return shutil.which(os.environ.get("UV") or "uv")
-
-
-def choose_installer(requested: str | None) -> str:
-    if requested not in (None, "uv", "pip"):
-        raise EnvironmentProblem(f"unknown installer {requested!r}", hint="Use 'uv' or 'pip'.")
-    if requested == "uv" and uv_binary() is None:
-        raise EnvironmentProblem("uv was requested but is not installed", hint="pip install uv, or use pip.")
-    return requested or ("uv" if uv_binary() else "pip")
-
-
-def last_commit_epoch(root: Path) -> int | None:
-    """Seconds since the epoch of the last commit that touched ``root``'s repository, if any."""
-    git = shutil.which("git")
-    if git is None:
-        return None
-    done = subprocess.run([git, "log", "-1", "--format=%ct"], cwd=root, capture_output=True, text=True, check=False)
-    text = done.stdout.strip()
-    return int(text) if done.returncode == 0 and text.isdigit() else None
 
 
 def source_date_epoch(root: Path) -> int | None:
@@ -398,7 +353,7 @@ def _as_text(data: bytes) -> str | None:
 
 def verify_artifacts(project: ProjectSettings, sdist: Path, wheel: Path) -> list[str]:
     """Check what we built; raise :class:`BuildFailed` listing every problem, else say what was checked."""
-    from mlpack_cli.commands.publish import twine_check
+    from mlpack_cli.twine_quiet import twine_check
 
     problems = twine_check([sdist, wheel])
     problems += _metadata_problems(project, sdist, wheel)
@@ -502,20 +457,3 @@ def _package_data_patterns(project: ProjectSettings) -> dict[str, list[str]]:
     document = read_pyproject(project.pyproject).unwrap()
     table = document.get("tool", {}).get("setuptools", {}).get("package-data", {})
     return {str(key): [str(p) for p in value] for key, value in table.items() if isinstance(value, list)}
-
-
-def find_artifacts(project: ProjectSettings, outdir: Path | None = None) -> list[Path]:
-    """The sdist and wheel of the project's current version in ``outdir`` (default dist/)."""
-    from packaging.utils import canonicalize_name
-    from packaging.version import Version
-
-    directory = outdir or project.root / DEFAULT_OUTDIR
-    found: list[Path] = []
-    for path in sorted(directory.glob("*")):
-        try:
-            name, version, _ = parse_dist_filename(path.name)
-        except ValueError:
-            continue
-        if name == canonicalize_name(project.name) and version == Version(project.version or "0"):
-            found.append(path)
-    return found

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlpack_cli.project import ProjectSettings, load_project, read_pyproject
+from mlpack_cli.envs import create_virtualenv, install_packages, project_python, venv_python
 from mlpack_cli.errors import CheckFailed, EnvironmentProblem
 from mlpack_cli.reporting import reporter, timed_step
 
@@ -100,22 +101,6 @@ class CheckResult:
         }
 
 
-def project_python(root: Path) -> Path:
-    """The interpreter of the project's environment (see the module docstring)."""
-    active = os.environ.get("VIRTUAL_ENV")
-    candidates = [Path(active)] if active else []
-    candidates.append(root / ".venv")
-    for env in candidates:
-        python = _venv_python(env)
-        if python.is_file():
-            return python
-    return Path(sys.executable)
-
-
-def _venv_python(env: Path) -> Path:
-    return env / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
-
-
 def lint_paths(project: ProjectSettings) -> list[str]:
     paths = [p for p in LINT_PATHS if (project.root / p).is_dir()]
     if "src" not in paths and (project.root / project.package).is_dir():
@@ -185,7 +170,7 @@ def _run_isolated(project: ProjectSettings, settings: CheckSettings, build_env: 
             commands["flake8"] = (flake8_command(project), None)
         # The venv's own pytest script (not `python -m`) keeps the project root off sys.path, so the
         # tests import the installed wheel, never the source tree.
-        pytest = _venv_python(workdir / "venv").parent / ("pytest.exe" if os.name == "nt" else "pytest")
+        pytest = venv_python(workdir / "venv").parent / ("pytest.exe" if os.name == "nt" else "pytest")
         env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
         env["PYTHONSAFEPATH"] = "1"
         commands["pytest"] = ([str(pytest), "-p", "no:cacheprovider", *settings.pytest_args], env)
@@ -198,42 +183,6 @@ def _run_isolated(project: ProjectSettings, settings: CheckSettings, build_env: 
 def _extras(project: ProjectSettings) -> set[str]:
     document = read_pyproject(project.pyproject).unwrap()
     return set(document.get("project", {}).get("optional-dependencies", {}) or {})
-
-
-def create_virtualenv(path: Path, *, installer: str | None = None) -> Path:
-    """A fresh virtualenv at ``path`` (``uv venv`` when uv is used, else venv with pip); its python."""
-    from mlpack_cli.commands.build import choose_installer, uv_binary
-
-    kind = choose_installer(installer)
-    try:
-        if kind == "uv":
-            subprocess.run([str(uv_binary()), "venv", "--quiet", "--python", sys.executable, str(path)],
-                           check=True, capture_output=True, text=True)
-        else:
-            import venv
-
-            venv.EnvBuilder(with_pip=True, clear=True).create(path)
-    except (subprocess.CalledProcessError, OSError) as exc:
-        detail = getattr(exc, "stderr", "") or str(exc)
-        raise EnvironmentProblem(f"cannot create a virtualenv in {path}: {detail.strip()}") from exc
-    return _venv_python(path)
-
-
-def install_packages(python: Path, requirements: Sequence[str], *, installer: str | None = None) -> None:
-    """Install into that interpreter's environment; a failure shows the installer's own words."""
-    from mlpack_cli.commands.build import choose_installer, uv_binary
-
-    if choose_installer(installer) == "uv":
-        command = [str(uv_binary()), "pip", "install", "--quiet", "--python", str(python), *requirements]
-    else:
-        command = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *requirements]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-20:])
-        raise CheckFailed(
-            f"installing {', '.join(Path(r).name for r in requirements)} failed:\n{tail}",
-            hint="A declared dependency cannot be installed: check [project] dependencies in pyproject.toml.",
-        )
 
 
 def require_ok(result: CheckResult, *, with_output: bool = True) -> None:

@@ -1008,3 +1008,86 @@ def _remove(root: Path, relpaths: list[str]) -> None:
                 f"removing {relpath} failed: {exc.strerror or exc}",
                 hint="The converted files were written; remove that file yourself.",
             ) from exc
+
+
+# -- what a conversion that did not go through means, as errors ----------------------------------
+
+
+def raise_for_failures(result: ConvertResult) -> None:
+    """After the good notebooks were written: a notebook that failed (exit 6), one not written because
+    one of its generated files was edited (exit 5); each its own error, the gravest code wins."""
+    from mlpack_cli.errors import FileConflict, MlpackError, raise_all
+
+    errors: list[MlpackError] = [_notebook_error(report) for report in result.failed]
+    for report in result.conflicted:
+        what, hint = kept_files(report.notebook, report.conflicts)
+        errors.append(FileConflict(f"{report.notebook}: not written, because {what}", hint=hint))
+    converted = len(result.reports) - len(result.failed) - len(result.conflicted)
+    parts = [_plural(len(result.failed), "notebook") + " failed"] if result.failed else []
+    parts += [f"{_plural(len(result.conflicted), 'notebook')} not written"] if result.conflicted else []
+    raise_all(errors, f"{', '.join(parts)}, {converted} converted" if len(result.reports) > 1 else None)
+
+
+def raise_for_check(found: ModuleCheck) -> None:
+    """``convert --check``: exit 6 when a notebook cannot be converted, else 1 when a module is stale or a
+    generated file outlived its notebook."""
+    from mlpack_cli.errors import MlpackError, StaleModules, raise_all
+
+    errors: list[MlpackError] = [_notebook_error(report) for report in found.failed]
+    regenerate = [s.notebook for s in found.stale if s.state in ("missing", "changed")]
+    if regenerate:
+        errors.append(StaleModules(
+            f"{_plural(len(regenerate), 'notebook')} changed since their modules were generated: "
+            f"{', '.join(regenerate)}",
+            hint="Run `mlpack convert` and commit the regenerated files.",
+        ))
+    for stale in found.stale:
+        if stale.state in ("edited", "foreign"):
+            what, hint = kept_files(stale.notebook, [Conflict(stale.module, stale.state)])
+            errors.append(StaleModules(f"{stale.notebook}: its module is stale, and {what}", hint=hint))
+    if found.orphans:
+        errors.append(StaleModules(orphans_message(found.orphans), hint=orphans_hint(found.orphans)))
+    parts = [f"{_plural(len(found.failed), 'notebook')} cannot be converted"] if found.failed else []
+    parts += [f"{_plural(len(found.stale), 'module')} stale"] if found.stale else []
+    parts += [f"{_plural(len(found.orphans), 'generated file')} without a notebook"] if found.orphans else []
+    raise_all(errors, ", ".join(parts) if len(errors) > 1 else None)
+
+
+def _notebook_error(report: NotebookReport) -> NotebookError:
+    return NotebookError(report.error or f"{report.notebook}: cannot be converted", hint=report.hint)
+
+
+def kept_files(notebook: str, conflicts: list[Conflict]) -> tuple[str, str]:
+    """Why a notebook's generated files are not overwritten, and the way out."""
+    import shlex
+
+    what = " and ".join(
+        f"{c.path} was {'edited since mlpack wrote it' if c.state == 'edited' else 'not written by mlpack'}"
+        for c in conflicts
+    )
+    force = f"run `mlpack convert --force {shlex.quote(notebook)}` to overwrite {', '.join(c.path for c in conflicts)}"
+    if all(c.state == "edited" for c in conflicts):
+        return what, f"Move your edits into the notebook, or {force}."
+    return what, f"Move that file out of the way (or rename the notebook), or {force}."
+
+
+def orphans_message(orphans: list[Orphan]) -> str:
+    notebooks = sorted({orphan.notebook for orphan in orphans})
+    return (f"{_plural(len(orphans), 'generated file')} left from deleted notebooks ({', '.join(notebooks)}): "
+            f"{', '.join(orphan.path for orphan in orphans)}")
+
+
+def orphans_hint(orphans: list[Orphan]) -> str:
+    edited = [orphan.path for orphan in orphans if orphan.edited]
+    if not edited:
+        hint = "Run `mlpack convert --prune` to remove them"
+    elif len(edited) == len(orphans):
+        hint = "They were edited since mlpack wrote them: delete them, or remove their mlpack header to keep them"
+    else:
+        hint = (f"Run `mlpack convert --prune` to remove those not edited since mlpack wrote them; delete "
+                f"{', '.join(edited)} yourself, or remove its mlpack header to keep it")
+    return hint + ". The dependencies they added stay in pyproject.toml."
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"

@@ -7,13 +7,12 @@ are skipped (or replaced with ``force``); an existing pyproject.toml is merged, 
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlpack_cli.commands import ci
+from mlpack_cli.git import identity
 from mlpack_cli.project import DEFAULT_NOTEBOOKS, PYPROJECT, read_pyproject, resolve_setting
 from mlpack_cli.errors import EnvironmentProblem, InvalidInput
 from mlpack_cli.files import FilePlan
@@ -104,26 +103,6 @@ class InitResult:
     replaced_keys: list[str] = field(default_factory=list)
 
 
-def git_identity(cwd: Path) -> tuple[str | None, str | None]:
-    """``user.name`` and ``user.email`` from git config, when git is there and has them."""
-    git = shutil.which("git")
-    if git is None:
-        return None, None
-
-    def get(key: str) -> str | None:
-        try:
-            done = subprocess.run(
-                [git, "config", "--get", key], cwd=cwd if cwd.is_dir() else None,
-                capture_output=True, timeout=10, check=False,
-            )
-        except (OSError, subprocess.SubprocessError):
-            return None
-        # git stores bytes; a value that is not UTF-8 is shown with U+FFFD rather than failing.
-        return done.stdout.decode("utf-8", errors="replace").strip() or None
-
-    return get("user.name"), get("user.email")
-
-
 def default_name(path: Path) -> str:
     """The project name an existing pyproject.toml declares, else the directory's name."""
     pyproject = path / PYPROJECT
@@ -150,7 +129,7 @@ def plan_init(settings: InitSettings) -> InitResult:
     tool: dict[str, Any] = existing.unwrap().get("tool", {}).get("mlpack", {}) if existing is not None else {}
     package = validate_import_name(str(resolve_setting("package", {}, tool) or import_name_for(name)))
     notebooks = str(resolve_setting("notebooks", {}, tool) or DEFAULT_NOTEBOOKS)
-    git_name, git_email = git_identity(root) if settings.author is None or settings.email is None else (None, None)
+    git_name, git_email = identity(root) if settings.author is None or settings.email is None else (None, None)
     author = settings.author if settings.author is not None else git_name
     email = settings.email if settings.email is not None else git_email
     context = {

@@ -21,12 +21,9 @@ the hint names the next version that is free on the index.
 
 from __future__ import annotations
 
-import contextlib
-import io
-import logging
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +33,7 @@ from mlpack_cli.dists import dist_kind, parse_dist_filename
 from mlpack_cli.errors import ExitCode, InvalidInput, PublishFailed
 from mlpack_cli.redaction import redact_url
 from mlpack_cli.reporting import reporter
+from mlpack_cli.twine_quiet import captured_twine_output
 
 PYPI_UPLOAD = "https://upload.pypi.org/legacy/"
 TESTPYPI_UPLOAD = "https://test.pypi.org/legacy/"
@@ -491,7 +489,7 @@ def _artifact_identity(dists: Sequence[Path]) -> tuple[str, str]:
 
 def distributions(settings: PublishSettings) -> list[Path]:
     """The files to upload: those given, else the current version's sdist and wheel in dist/."""
-    from mlpack_cli.commands.build import find_artifacts
+    from mlpack_cli.dists import find_artifacts
     from mlpack_cli.project import load_project
 
     if settings.dists:
@@ -539,7 +537,7 @@ def publish(settings: PublishSettings, progress: list[Path] | None = None) -> Pu
     upload is finished). With ``skip_existing`` a version with all our file names there is skipped.
     ``progress`` gets each file as soon as it is uploaded: a caller that passes it (``mlpack release``)
     learns what was done even after a Ctrl-C, and states it itself (errors and Ctrl-C pass unchanged)."""
-    from mlpack_cli.commands.build import Artifact
+    from mlpack_cli.dists import Artifact
 
     dists = distributions(settings)
     name, version = _artifact_identity(dists)
@@ -683,47 +681,3 @@ def redact(text: str, secrets: Sequence[str]) -> str:
     for secret in secrets:
         text = text.replace(secret, "****")
     return redact_url(text)
-
-
-# -- twine in-process, quietly --------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def captured_twine_output() -> Iterator[list[str]]:
-    """twine prints with rich and logs; the library must not print, so both are collected here."""
-    lines: list[str] = []
-
-    class _Collect(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            if record.levelno >= logging.WARNING:
-                lines.append(record.getMessage())
-
-    logger = logging.getLogger("twine")
-    handler = _Collect(level=logging.WARNING)
-    saved = logger.propagate, logger.level
-    logger.addHandler(handler)
-    logger.propagate = False
-    logger.setLevel(logging.WARNING)
-    buffer = io.StringIO()
-    try:
-        with contextlib.redirect_stdout(buffer):
-            yield lines
-    finally:
-        logger.removeHandler(handler)
-        logger.propagate, _ = saved
-        logger.setLevel(saved[1])
-
-
-def twine_check(dists: Sequence[Path]) -> list[str]:
-    """``twine check --strict`` through twine's Python API: the problems found, one per line."""
-    from twine import exceptions
-    from twine.commands.check import check
-
-    try:
-        with captured_twine_output() as lines:
-            failed = check([str(d) for d in dists], strict=True)
-    except exceptions.TwineException as exc:
-        return [f"twine check: {exc}"]
-    if not failed:
-        return []
-    return [f"twine check --strict: {line}" for line in lines] or ["twine check --strict failed"]

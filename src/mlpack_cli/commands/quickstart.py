@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,7 +59,8 @@ def quickstart(settings: QuickstartSettings) -> QuickstartResult:
     """Run every step on a new example project in ``settings.path`` (which must be new or empty)."""
     from mlpack_cli.commands.build import BuildSettings, build_environment, build_project
     from mlpack_cli.reporting import timed_step
-    from mlpack_cli.commands.check import CheckSettings, create_virtualenv, install_packages, require_ok, run_checks
+    from mlpack_cli.commands.check import CheckSettings, require_ok, run_checks
+    from mlpack_cli.envs import create_virtualenv, install_packages
     from mlpack_cli.commands.init import InitSettings, init_project
 
     target = settings.path
@@ -108,17 +108,13 @@ def _commit(root: Path) -> None:
     """A first commit: the build takes its timestamp from it, and `mlpack release` needs a clean tree."""
     from mlpack_cli.reporting import reporter
 
-    git = shutil.which("git")
-    if git is None:
+    from mlpack_cli.git import commit_everything
+
+    problem = commit_everything(root, "Example project from mlpack quickstart")
+    if problem == "git is not installed":
         reporter().warn("git is not installed: the project is not a repository (mlpack release needs one)")
-        return
-    message = "Example project from mlpack quickstart"
-    for args in (["init", "--quiet"], ["add", "--all"], ["commit", "--quiet", "-m", message]):
-        done = subprocess.run([git, *args], cwd=root, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            reporter().warn(f"git {args[0]} failed ({done.stderr.strip() or done.stdout.strip()}); "
-                            "commit the project yourself before `mlpack release`")
-            return
+    elif problem:
+        reporter().warn(f"{problem}; commit the project yourself before `mlpack release`")
 
 
 def _run_pipeline(python: Path, script: str, module: str, root: Path) -> dict[str, Any]:

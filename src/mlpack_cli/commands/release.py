@@ -15,15 +15,14 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import shlex
-import shutil
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlpack_cli.project import PYPROJECT, load_project, parse_pyproject
-from mlpack_cli.errors import CheckFailed, EnvironmentProblem, ExitCode, InvalidInput, MlpackError, ReleaseFailed
+from mlpack_cli.errors import CheckFailed, ExitCode, InvalidInput, MlpackError, ReleaseFailed
+from mlpack_cli.git import dirty_files, git, push_command, succeeds
 from mlpack_cli.redaction import redact_url
 from mlpack_cli.reporting import reporter, timed_step
 
@@ -144,69 +143,30 @@ def _write_atomically(root: Path, content: bytes) -> None:
 # -- git -----------------------------------------------------------------------------------------
 
 
-def git(root: Path, *args: str) -> str:
-    """Run git in ``root``; its error output becomes the message."""
-    executable = shutil.which("git")
-    if executable is None:
-        raise EnvironmentProblem("git is not installed",
-                                 hint="A release needs git for the clean-tree check and the tag.")
-    done = subprocess.run([executable, *args], cwd=root, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise ReleaseFailed(f"git {' '.join(args)} failed: {done.stderr.strip() or done.stdout.strip()}")
-    return done.stdout
-
-
-def dirty_files(root: Path) -> list[str]:
-    try:
-        return [line for line in git(root, "status", "--porcelain", "--untracked-files=normal").splitlines() if line]
-    except ReleaseFailed as exc:
-        raise ReleaseFailed(f"{root} is not a git repository (or git cannot read it)",
-                            hint="Run `git init` and commit, so the release can be tagged.") from exc
-
-
-NO_REMOTE_NOTE = "this repository has no git remote: add one with `git remote add origin <url>`, then push"
-
-
-def push_command(root: Path, tag: str | None) -> tuple[str, str | None]:
-    """The command that pushes the release commit (and tag), and a note when there is no remote to name."""
-    remotes = git(root, "remote").split()
-    remote = "origin" if "origin" in remotes else (remotes[0] if remotes else "<remote>")
-    command = f"git push {remote} HEAD" + (f" {tag}" if tag else "")
-    return command, None if remotes else NO_REMOTE_NOTE
-
-
-def _git_ok(root: Path, *args: str) -> bool:
-    try:
-        git(root, *args)
-    except ReleaseFailed:
-        return False
-    return True
-
-
 def git_ready(root: Path, tag: str | None) -> str:
     """Fail before anything is built or uploaded if the final commit or tag could not be made."""
     problems: list[tuple[str, str]] = []
     for kind in ("AUTHOR", "COMMITTER"):  # the commit needs both; an annotated tag names the committer
-        if not _git_ok(root, "var", f"GIT_{kind}_IDENT"):
+        if not succeeds(root, "var", f"GIT_{kind}_IDENT"):
             problems.append((f"git does not know who you are ({kind.lower()} identity unknown): the release "
                              "commit and tag could not be made",
                              'Run `git config --global user.name "Your Name"` and '
                              '`git config --global user.email "you@example.com"` (or set GIT_AUTHOR_NAME, '
                              "GIT_AUTHOR_EMAIL, GIT_COMMITTER_NAME and GIT_COMMITTER_EMAIL), then release again."))
             break
-    if not _git_ok(root, "ls-files", "--error-unmatch", "--", PYPROJECT):
+    if not succeeds(root, "ls-files", "--error-unmatch", "--", PYPROJECT):
         problems.append((f"{PYPROJECT} is not tracked by git: the version bump could not be committed",
                          f"Run `git add {PYPROJECT}` and commit it, then release again."))
     for marker, what in (("MERGE_HEAD", "merge"), ("CHERRY_PICK_HEAD", "cherry-pick"), ("REVERT_HEAD", "revert")):
-        if _git_ok(root, "rev-parse", "--quiet", "--verify", marker):
+        if succeeds(root, "rev-parse", "--quiet", "--verify", marker):
             problems.append((f"a {what} is in progress: the version bump could not be committed on its own",
                              f"Finish it (`git commit`) or abort it (`git {what} --abort`), then release again."))
-    if not _git_ok(root, "symbolic-ref", "--quiet", "HEAD"):
+    if not succeeds(root, "symbolic-ref", "--quiet", "HEAD"):
         problems.append(("HEAD is detached (not on a branch): the release commit would belong to no branch "
                          "and `git push <remote> HEAD` could not push it",
                          "Switch to the branch to release from (`git switch main`, or `git switch -c release` "
                          "to keep this commit), then release again."))
-    if tag and _git_ok(root, "rev-parse", "--quiet", "--verify", f"refs/tags/{tag}"):
+    if tag and succeeds(root, "rev-parse", "--quiet", "--verify", f"refs/tags/{tag}"):
         problems.append((f"the tag {tag} already exists",
                          f"Release another version (--bump), or delete the tag if it was a mistake "
                          f"(`git tag -d {tag}`), then release again."))
@@ -233,15 +193,13 @@ class _Progress:
 
 
 def _as_release_error(exc: BaseException, step: str | None) -> MlpackError | None:
-    """Our error for anything that stops a step: ours, a fault of the machine (OSError: a full disk,
-    permissions) or Ctrl-C. None for a bug, which keeps its traceback."""
+    """Our error for anything that stops a step: ours (with its own exit code), a fault of the machine
+    (OSError: a full disk, permissions; exit 9) or Ctrl-C (130). None for a bug, which keeps its traceback."""
     where = f"release step '{step}'" if step else "the release"
     if isinstance(exc, ReleaseFailed) and exc.message.startswith(where):
         return exc
-    if isinstance(exc, MlpackError):
-        interrupted = exc.exit_code == ExitCode.INTERRUPTED
-        return ReleaseFailed(f"{where} failed: {exc.message}", hint=exc.hint,
-                             exit_code=ExitCode.INTERRUPTED if interrupted else None)
+    if isinstance(exc, MlpackError):  # the step's own exit code: check failing in a release exits like check
+        return ReleaseFailed(f"{where} failed: {exc.message}", hint=exc.hint, exit_code=exc.exit_code)
     if isinstance(exc, KeyboardInterrupt):
         return ReleaseFailed(f"{where} was interrupted (Ctrl-C)", exit_code=ExitCode.INTERRUPTED)
     if isinstance(exc, OSError):

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import shlex
 from typing import TYPE_CHECKING
 
 from mlpack_cli.output import console
-from mlpack_cli.commands.convert import Conflict
-from mlpack_cli.errors import FileConflict, MlpackError, NotebookError, StaleModules
 
 if TYPE_CHECKING:
-    from mlpack_cli.commands.convert import ConvertResult, ModuleCheck, NotebookReport, Orphan
+    from mlpack_cli.commands.convert import ConvertResult, ModuleCheck
 
 STAGE_COLUMNS = ("load", "preprocess", "train", "evaluate", "export", "helpers")
 
 
-def print_result(result: ConvertResult, *, explain: bool, as_json: bool) -> None:
+def show(result: ConvertResult, *, explain: bool = False, as_json: bool = False) -> None:
+    """Its errors, and so its exit code, come from :func:`mlpack_cli.commands.convert.raise_for_failures`."""
     if as_json:
         console.print_json(result.to_json())
         return
@@ -68,107 +66,30 @@ def print_result(result: ConvertResult, *, explain: bool, as_json: bool) -> None
             console.info(f"{removed} {orphan.path}: its notebook {orphan.notebook} no longer exists")
     left = [orphan for orphan in result.orphans if orphan.path not in result.pruned]
     if left:
-        console.warn(f"{_orphans_message(left)}. {_orphans_hint(left)}")
+        from mlpack_cli.commands.convert import orphans_hint, orphans_message
+
+        console.warn(f"{orphans_message(left)}. {orphans_hint(left)}")
 
 
 def _count(cells: list[int], stub: bool) -> str:
     return "stub" if stub else str(len(cells))
 
 
-def raise_for_failures(result: ConvertResult) -> None:
-    """After the good notebooks were written: exit 6 when a notebook failed, else 5 when a notebook was
-    not written because one of its generated files was edited; each on its own ``Error:`` line."""
-    errors: list[MlpackError] = [_notebook_error(report) for report in result.failed]
-    for report in result.conflicted:
-        what, hint = _kept_files(report.notebook, report.conflicts)
-        errors.append(FileConflict(f"{report.notebook}: not written, because {what}", hint=hint))
-    converted = len(result.reports) - len(result.failed) - len(result.conflicted)
-    parts = [_plural(len(result.failed), "notebook") + " failed"] if result.failed else []
-    parts += [f"{_plural(len(result.conflicted), 'notebook')} not written"] if result.conflicted else []
-    _raise_all(errors, f"{', '.join(parts)}, {converted} converted" if len(result.reports) > 1 else None)
-
-
-def finish_check(found: ModuleCheck, *, as_json: bool) -> None:
-    """Print what ``convert --check`` found; exit 6 when a notebook cannot be converted, else 1 when a
-    module is stale or a generated file outlived its notebook, else 0."""
+def show_check(found: ModuleCheck, *, as_json: bool = False) -> None:
+    """What ``convert --check`` found (its errors, and so its exit code, come from
+    :func:`mlpack_cli.commands.convert.raise_for_check`)."""
     if as_json:
         console.print_json(found.to_json())
-    elif found.ok:
+        return
+    if found.ok:
         console.info("Every notebook's module is in step with its notebook.")
-    for stale in found.stale if not as_json else []:
-        console.info(f"stale: {stale.notebook} ({_STALE[stale.state]})")
-    for orphan in found.orphans if not as_json else []:
-        console.info(f"orphaned: {orphan.path} (its notebook {orphan.notebook} no longer exists)")
-    errors: list[MlpackError] = [_notebook_error(report) for report in found.failed]
-    regenerate = [s.notebook for s in found.stale if s.state in ("missing", "changed")]
-    if regenerate:
-        errors.append(StaleModules(
-            f"{_plural(len(regenerate), 'notebook')} changed since their modules were generated: "
-            f"{', '.join(regenerate)}",
-            hint="Run `mlpack convert` and commit the regenerated files.",
-        ))
     for stale in found.stale:
-        if stale.state in ("edited", "foreign"):
-            what, hint = _kept_files(stale.notebook, [Conflict(stale.module, stale.state)])
-            errors.append(StaleModules(f"{stale.notebook}: its module is stale, and {what}", hint=hint))
-    if found.orphans:
-        errors.append(StaleModules(_orphans_message(found.orphans), hint=_orphans_hint(found.orphans)))
-    parts = [f"{_plural(len(found.failed), 'notebook')} cannot be converted"] if found.failed else []
-    parts += [f"{_plural(len(found.stale), 'module')} stale"] if found.stale else []
-    parts += [f"{_plural(len(found.orphans), 'generated file')} without a notebook"] if found.orphans else []
-    _raise_all(errors, ", ".join(parts) if len(errors) > 1 else None)
+        console.info(f"stale: {stale.notebook} ({_STALE[stale.state]})")
+    for orphan in found.orphans:
+        console.info(f"orphaned: {orphan.path} (its notebook {orphan.notebook} no longer exists)")
 
 
 _STALE = {
     "missing": "no module yet", "changed": "the notebook changed",
     "edited": "the notebook changed, and its module was edited", "foreign": "its module was not written by mlpack",
 }
-
-
-def _notebook_error(report: NotebookReport) -> NotebookError:
-    return NotebookError(report.error or f"{report.notebook}: cannot be converted", hint=report.hint)
-
-
-def _kept_files(notebook: str, conflicts: list[Conflict]) -> tuple[str, str]:
-    """Why a notebook's generated files are not overwritten, and the way out."""
-    what = " and ".join(
-        f"{c.path} was {'edited since mlpack wrote it' if c.state == 'edited' else 'not written by mlpack'}"
-        for c in conflicts
-    )
-    force = f"run `mlpack convert --force {shlex.quote(notebook)}` to overwrite {', '.join(c.path for c in conflicts)}"
-    if all(c.state == "edited" for c in conflicts):
-        return what, f"Move your edits into the notebook, or {force}."
-    return what, f"Move that file out of the way (or rename the notebook), or {force}."
-
-
-def _orphans_message(orphans: list[Orphan]) -> str:
-    notebooks = sorted({orphan.notebook for orphan in orphans})
-    return (f"{_plural(len(orphans), 'generated file')} left from deleted notebooks ({', '.join(notebooks)}): "
-            f"{', '.join(orphan.path for orphan in orphans)}")
-
-
-def _orphans_hint(orphans: list[Orphan]) -> str:
-    edited = [orphan.path for orphan in orphans if orphan.edited]
-    if not edited:
-        hint = "Run `mlpack convert --prune` to remove them"
-    elif len(edited) == len(orphans):
-        hint = "They were edited since mlpack wrote them: delete them, or remove their mlpack header to keep them"
-    else:
-        hint = (f"Run `mlpack convert --prune` to remove those not edited since mlpack wrote them; delete "
-                f"{', '.join(edited)} yourself, or remove its mlpack header to keep it")
-    return hint + ". The dependencies they added stay in pyproject.toml."
-
-
-def _raise_all(errors: list[MlpackError], summary: str | None) -> None:
-    """Raise the one error; or print each, then raise ``summary`` with the gravest exit code."""
-    if not errors:
-        return
-    if len(errors) == 1 and summary is None:
-        raise errors[0]
-    for error in errors:
-        console.print_error(error)
-    raise MlpackError(summary or "", exit_code=max(error.exit_code for error in errors))
-
-
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"
