@@ -35,6 +35,8 @@ class ProjectSettings:
     package: str
     notebooks: Path
     tool: Mapping[str, Any] = field(default_factory=dict)  # the whole [tool.mlpack] table, unwrapped
+    # the whole pyproject.toml as read (unwrapped), so that no step parses it again to read a value
+    document: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def pyproject(self) -> Path:
@@ -43,6 +45,10 @@ class ProjectSettings:
     @property
     def package_dir(self) -> Path:
         return self.root / "src" / self.package
+
+    def pyproject_data(self) -> Mapping[str, Any]:
+        """pyproject.toml as loaded; read now only for settings made by hand (tests), which carry none."""
+        return self.document or read_pyproject(self.pyproject).unwrap()
 
 
 def parse_pyproject(text: str, path: Path) -> tomlkit.TOMLDocument:
@@ -170,7 +176,10 @@ def find_project_root(start: Path) -> Path:
 
 
 def load_project(start: Path, overrides: Mapping[str, Any] | None = None) -> ProjectSettings:
-    """Read the project that contains ``start``; ``overrides`` are CLI options (None = not given)."""
+    """Read the project that contains ``start``; ``overrides`` are CLI options (None = not given).
+
+    A command loads it once, at its boundary, and passes it down: the steps it runs take it as
+    ``project=`` rather than reading pyproject.toml again."""
     root = find_project_root(start)
     document = read_pyproject(root / PYPROJECT).unwrap()
     project = document.get("project", {})
@@ -192,6 +201,7 @@ def load_project(start: Path, overrides: Mapping[str, Any] | None = None) -> Pro
         package=package,
         notebooks=notebooks if notebooks.is_absolute() else root / notebooks,
         tool=tool,
+        document=document,
     )
 
 

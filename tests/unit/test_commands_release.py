@@ -38,6 +38,7 @@ from mlpack_cli.commands.release import (
     set_version,
 )
 from mlpack_cli.git import NO_REMOTE_NOTE, push_command
+from mlpack_cli.project import ProjectSettings
 from mlpack_cli.reporting import using_reporter
 from mlpack_cli.commands.init import InitSettings, init_project
 
@@ -132,7 +133,7 @@ def _no_check_or_build(monkeypatch: pytest.MonkeyPatch, then: BaseException | No
     the steps would see it, then raises ``then``."""
     seen: list[bytes] = []
 
-    def fake(settings: ReleaseSettings, steps: _Steps, result: ReleaseResult) -> None:
+    def fake(settings: ReleaseSettings, project: ProjectSettings, steps: _Steps, result: ReleaseResult) -> None:
         with steps.run("check"):
             seen.append((settings.root / "pyproject.toml").read_bytes())
             if then is not None:
@@ -407,7 +408,7 @@ def test_a_failing_step_keeps_its_own_exit_code(
 ) -> None:
     before = (repo / "pyproject.toml").read_bytes()
 
-    def fake(settings: ReleaseSettings, steps: _Steps, result: ReleaseResult) -> None:
+    def fake(settings: ReleaseSettings, project: ProjectSettings, steps: _Steps, result: ReleaseResult) -> None:
         with steps.run("check"):
             raise error
 
@@ -429,7 +430,7 @@ def test_a_full_disk_is_reported_and_the_bump_rolled_back_without_new_files(
     before = (repo / "pyproject.toml").read_bytes()
     full = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(repo / "dist" / "relunit-0.1.1.tar.gz"))
 
-    def fake(settings: ReleaseSettings, steps: _Steps, result: ReleaseResult) -> None:
+    def fake(settings: ReleaseSettings, project: ProjectSettings, steps: _Steps, result: ReleaseResult) -> None:
         with steps.run("build"):
             # from here on no new file can be made: the rollback must not need one
             monkeypatch.setattr(files.tempfile, "mkstemp", _disk_full)

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Literal
 
-from mlpack_cli.project import ProjectSettings, load_project, read_pyproject
+from mlpack_cli.project import ProjectSettings, load_project
 from mlpack_cli.dists import DEFAULT_OUTDIR, Artifact, parse_dist_filename
 from mlpack_cli.envs import choose_installer
 from mlpack_cli.git import last_commit_epoch
@@ -224,13 +224,15 @@ def build_environment(
 # -- building ------------------------------------------------------------------------------------
 
 
-def build_project(settings: BuildSettings, env: BuildEnvironment | None = None) -> BuildResult:
-    """Build the sdist, then the wheel from the unpacked sdist, then verify both."""
-    project = load_project(settings.root)
+def build_project(settings: BuildSettings, env: BuildEnvironment | None = None, *,
+                  project: ProjectSettings | None = None) -> BuildResult:
+    """Build the sdist, then the wheel from the unpacked sdist, then verify both; ``project`` as the
+    caller loaded it (default: loaded here)."""
+    project = project or load_project(settings.root)
     outdir = (settings.outdir or project.root / DEFAULT_OUTDIR).resolve()
     if env is None:
         with build_environment(project.root, isolation=settings.isolation, installer=settings.installer) as own:
-            return build_project(settings, own)
+            return build_project(settings, own, project=project)
 
     step = reporter()
     with timed_step("build sdist"):
@@ -454,6 +456,6 @@ def _package_dir(project: ProjectSettings) -> Path:
 
 
 def _package_data_patterns(project: ProjectSettings) -> dict[str, list[str]]:
-    document = read_pyproject(project.pyproject).unwrap()
+    document = project.pyproject_data()
     table = document.get("tool", {}).get("setuptools", {}).get("package-data", {})
     return {str(key): [str(p) for p in value] for key, value in table.items() if isinstance(value, list)}

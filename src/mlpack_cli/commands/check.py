@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mlpack_cli.project import ProjectSettings, load_project, read_pyproject
+from mlpack_cli.project import ProjectSettings, load_project
 from mlpack_cli.envs import create_virtualenv, install_packages, project_python, venv_python
 from mlpack_cli.errors import CheckFailed, EnvironmentProblem
 from mlpack_cli.reporting import reporter, timed_step
@@ -136,12 +136,13 @@ def run_tools(commands: dict[str, tuple[Sequence[str], dict[str, str] | None]], 
         return [future.result() for future in futures]
 
 
-def run_checks(settings: CheckSettings, build_env: BuildEnvironment | None = None) -> CheckResult:
+def run_checks(settings: CheckSettings, build_env: BuildEnvironment | None = None, *,
+               project: ProjectSettings | None = None) -> CheckResult:
     """Lint and test; the result says what failed (see :func:`require_ok` to turn that into an error)."""
     if not (settings.lint or settings.tests):
         raise EnvironmentProblem("nothing to check: both lint and tests are turned off",
                                  hint="Drop --lint-only or --tests-only.")
-    project = load_project(settings.root)
+    project = project or load_project(settings.root)
     if settings.isolated and settings.tests:
         return _run_isolated(project, settings, build_env)
     commands: dict[str, tuple[Sequence[str], dict[str, str] | None]] = {}
@@ -160,7 +161,7 @@ def _run_isolated(project: ProjectSettings, settings: CheckSettings, build_env: 
         workdir = Path(tmp)
         with timed_step("build and install the wheel") as step:
             built = build_project(BuildSettings(root=project.root, outdir=workdir / "dist", verify=False,
-                                                installer=settings.installer), build_env)
+                                                installer=settings.installer), build_env, project=project)
             python = create_virtualenv(workdir / "venv", installer=settings.installer)
             extras = "[test]" if "test" in _extras(project) else ""
             install_packages(python, [f"{built.wheel.path}{extras}", "pytest"], installer=settings.installer)
@@ -181,7 +182,7 @@ def _run_isolated(project: ProjectSettings, settings: CheckSettings, build_env: 
 
 
 def _extras(project: ProjectSettings) -> set[str]:
-    document = read_pyproject(project.pyproject).unwrap()
+    document = project.pyproject_data()
     return set(document.get("project", {}).get("optional-dependencies", {}) or {})
 
 

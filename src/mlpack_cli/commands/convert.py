@@ -266,10 +266,10 @@ class _Converted:
     origins: dict[str, Path] = field(default_factory=dict)  # path in the package -> the local file copied
 
 
-def convert_project(settings: ConvertSettings) -> ConvertResult:
+def convert_project(settings: ConvertSettings, *, project: ProjectSettings | None = None) -> ConvertResult:
     from mlpack_cli.notebook import deps
 
-    project = load_project(settings.root)
+    project = project or load_project(settings.root)
     notebooks = find_notebooks(project, list(settings.paths))
     plan = FilePlan(project.root)
     result = ConvertResult(project.root, [], plan, dry_run=settings.dry_run)
@@ -354,10 +354,9 @@ def _options(project: ProjectSettings) -> dict[str, Any]:
 
 def _oldest_python(project: ProjectSettings) -> tuple[int, int, int] | None:
     """The oldest Python the project's ``requires-python`` admits: dependency bounds must allow it."""
-    from mlpack_cli.project import read_pyproject
     from mlpack_cli.notebook.deps import oldest_python
 
-    value = read_pyproject(project.pyproject).get("project", {}).get("requires-python")
+    value = project.pyproject_data().get("project", {}).get("requires-python")
     return oldest_python(str(value)) if value is not None else None
 
 
@@ -882,12 +881,12 @@ def _plan_dependencies(plan: FilePlan, project: ProjectSettings, requirements: d
 # -- checking ---------------------------------------------------------------------------------------
 
 
-def check_modules(settings: ConvertSettings) -> ModuleCheck:
+def check_modules(settings: ConvertSettings, *, project: ProjectSettings | None = None) -> ModuleCheck:
     """Which notebooks' modules are missing or were generated from other cells, which notebooks cannot
     be read, and which generated files outlived their notebook. Converts and writes nothing."""
     from mlpack_cli.notebook.reader import read_notebook
 
-    project = load_project(settings.root)
+    project = project or load_project(settings.root)
     notebooks = find_notebooks(project, list(settings.paths))
     result = ModuleCheck(project.root)
     for path in notebooks:
@@ -951,10 +950,10 @@ def _conversion_problem(
     return None
 
 
-def check_project(settings: ConvertSettings) -> list[Path]:
+def check_project(settings: ConvertSettings, *, project: ProjectSettings | None = None) -> list[Path]:
     """Everything :func:`check_modules` finds out of step, as paths (empty: all in step): notebooks
     whose module is stale, notebooks that cannot be read, and generated files whose notebook is gone."""
-    found = check_modules(settings)
+    found = check_modules(settings, project=project)
     paths = [found.root / s.notebook for s in found.stale] + [found.root / r.notebook for r in found.failed]
     return paths + [found.root / o.path for o in found.orphans]
 

@@ -13,6 +13,7 @@ every step but the upload and the tag, then puts the version back.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import shlex
 from collections.abc import Iterator
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mlpack_cli.project import PYPROJECT, load_project, parse_pyproject
+from mlpack_cli.project import PYPROJECT, ProjectSettings, load_project, parse_pyproject
 from mlpack_cli.errors import CheckFailed, ExitCode, InvalidInput, MlpackError, ReleaseFailed
 from mlpack_cli.git import dirty_files, git, push_command, succeeds
 from mlpack_cli.redaction import redact_url
@@ -274,13 +275,14 @@ def release(settings: ReleaseSettings) -> ReleaseResult:
         with steps.run("pre-flight") as step:
             step.detail = _preflight(settings, root, result, progress, new_version)
         with steps.run("notebooks in sync") as step:
-            step.detail = _notebooks_in_sync(project.notebooks, root)
+            step.detail = _notebooks_in_sync(project)
         with steps.run("bump version") as step:
             result.new_version = new_version
             progress.bumped = True  # before the write: a Ctrl-C during it must still restore
             _write_atomically(root, bumped_text)
             step.detail = f"{current} -> {result.new_version}"
-        _check_build_verify(settings, steps, result)
+        # the steps after the bump see the bumped version, without reading pyproject.toml again
+        _check_build_verify(settings, dataclasses.replace(project, version=new_version), steps, result)
         if settings.dry_run:
             steps.skip("publish", "dry run")
         else:
@@ -457,13 +459,14 @@ def _release_command(settings: ReleaseSettings, version: str) -> str:
     return " ".join(words)
 
 
-def _notebooks_in_sync(notebooks: Path, root: Path) -> str:
+def _notebooks_in_sync(project: ProjectSettings) -> str:
+    notebooks = project.notebooks
     if not notebooks.is_dir() or not any(".ipynb_checkpoints" not in p.parts for p in notebooks.rglob("*.ipynb")):
         return "no notebooks"
     from mlpack_cli.commands.convert import ConvertSettings, check_project
     from mlpack_cli.errors import StaleModules
 
-    stale = check_project(ConvertSettings(root=root))
+    stale = check_project(ConvertSettings(root=project.root), project=project)
     if stale:
         names = ", ".join(str(getattr(item, "name", item)) for item in stale)
         raise StaleModules(f"notebooks changed since their modules were generated: {names}",
@@ -471,7 +474,8 @@ def _notebooks_in_sync(notebooks: Path, root: Path) -> str:
     return "modules up to date"
 
 
-def _check_build_verify(settings: ReleaseSettings, steps: _Steps, result: ReleaseResult) -> None:
+def _check_build_verify(settings: ReleaseSettings, project: ProjectSettings, steps: _Steps,
+                        result: ReleaseResult) -> None:
     """check, build and verify share one isolated build environment (installed once)."""
     from mlpack_cli.commands.build import BuildSettings, build_environment, build_project, verify_artifacts
     from mlpack_cli.commands.check import CheckSettings, require_ok, run_checks
@@ -482,7 +486,7 @@ def _check_build_verify(settings: ReleaseSettings, steps: _Steps, result: Releas
             env.prepare_in_background(settings.root)
         with steps.run("check") as step:
             checked = run_checks(CheckSettings(root=settings.root, isolated=settings.isolated_check,
-                                               installer=settings.installer), env)
+                                               installer=settings.installer), env, project=project)
             try:
                 require_ok(checked)
             except CheckFailed as error:
@@ -490,7 +494,8 @@ def _check_build_verify(settings: ReleaseSettings, steps: _Steps, result: Releas
                 raise
             step.detail = ", ".join(f"{run.name}: {run.summary}" for run in checked.runs)
         with steps.run("build") as step:
-            built = build_project(BuildSettings(root=settings.root, outdir=settings.outdir, verify=False), env)
+            built = build_project(BuildSettings(root=settings.root, outdir=settings.outdir, verify=False), env,
+                                  project=project)
             result.artifacts = [a.path for a in built.artifacts]
             step.detail = ", ".join(a.path.name for a in built.artifacts)
         with steps.run("verify") as step:
