@@ -32,7 +32,6 @@ from mlpack_cli.commands.release import (
     _commit_and_tag,
     _release_command,
     _Steps,
-    bump_version,
     git_ready,
     release,
     set_version,
@@ -41,29 +40,6 @@ from mlpack_cli.git import NO_REMOTE_NOTE, push_command
 from mlpack_cli.project import ProjectSettings
 from mlpack_cli.reporting import using_reporter
 from mlpack_cli.commands.init import InitSettings, init_project
-
-
-@pytest.mark.parametrize(
-    ("current", "bump", "expected"),
-    [
-        ("0.1.0", "patch", "0.1.1"),
-        ("0.1.9", "minor", "0.2.0"),
-        ("1.4.2", "major", "2.0.0"),
-        ("1.2.0rc1", "patch", "1.2.0"),
-        ("1.2", "patch", "1.2.1"),
-        ("0.1.0", "1.0.0", "1.0.0"),
-        ("0.1.0", "v1.0", "1.0"),  # PEP 440 normalises
-        ("0.1.0", "0.2.0.post1", "0.2.0.post1"),
-    ],
-)
-def test_bump_version(current: str, bump: str, expected: str) -> None:
-    assert bump_version(current, bump) == expected
-
-
-@pytest.mark.parametrize("bump", ["0.1.0", "0.0.9", "banana", "1.0.0-not-pep440!"])
-def test_bump_refuses_going_back_or_nonsense(bump: str) -> None:
-    with pytest.raises(InvalidInput):
-        bump_version("0.1.0", bump)
 
 
 def test_set_version_keeps_comments_and_layout(tmp_path: Path) -> None:

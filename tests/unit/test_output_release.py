@@ -1,40 +1,49 @@
-"""What check and publish print: every result once (the live step lines and the summary never repeat)."""
+"""What ``mlpack release`` prints after its steps: the outcome, how to install, what to push; or why a
+real release would have stopped."""
 
 from __future__ import annotations
 
-import re
+import json
 from collections.abc import Callable
-from pathlib import Path
 
-from typer.testing import Result
-
-from mlpack_cli.errors import ExitCode
+from mlpack_cli.commands.release import ReleaseResult, StepRecord
+from mlpack_cli.output import release as output
 
 
-def _project(root: Path, test_body: str) -> Path:
-    (root / "pyproject.toml").write_text('[project]\nname = "onceonly"\nversion = "0.1.0"\n')
-    (root / "tests").mkdir()
-    (root / "tests" / "test_a.py").write_text(f"def test_a():\n    {test_body}\n")
-    return root
+def test_a_release_says_what_was_released_how_to_install_and_what_to_push(
+    printed: Callable[[], tuple[str, str]],
+) -> None:
+    result = ReleaseResult("demo", "0.1.0", "0.1.1", dry_run=False, tag="v0.1.1",
+                           install_command="pip install --index-url https://u:pw@example.org/simple/ demo==0.1.1",
+                           push_command="git push origin HEAD v0.1.1")
+    output.show(result)
+    lines = printed()[0].splitlines()
+    assert lines == ["Released demo 0.1.1.",
+                     "Install it with: pip install --index-url https://u:***@example.org/simple/ demo==0.1.1",
+                     "Push the release commit and tag: git push origin HEAD v0.1.1"]
 
 
-def _lines_about(tool: str, stdout: str) -> list[str]:
-    return [line for line in stdout.splitlines() if re.match(rf"[✓✗] {tool}\b", line)]
+def test_a_dry_run_lists_what_would_stop_the_real_release(printed: Callable[[], tuple[str, str]]) -> None:
+    result = ReleaseResult("demo", "0.1.0", "0.1.1", dry_run=True,
+                           preflight_problems=["no username for https://example.org/legacy/"])
+    output.show(result)
+    out = printed()[0]
+    assert "every step ran, but a real release would stop at pre-flight" in out
+    assert "  no username for https://example.org/legacy/" in out.splitlines()
+    assert "all steps passed" not in out
 
 
-def test_check_prints_each_summary_line_once(tmp_path: Path, run_cli: Callable[..., Result]) -> None:
-    result = run_cli("check", _project(tmp_path, "assert True"))
-    assert result.exit_code == 0, result.stdout + result.stderr
-    assert _lines_about("flake8", result.stdout) == [line for line in result.stdout.splitlines()
-                                                     if line.startswith("✓ flake8: no problems (")]
-    assert len(_lines_about("flake8", result.stdout)) == 1
-    assert len(_lines_about("pytest", result.stdout)) == 1
-    assert "→ pytest ..." in result.stdout  # still shown as it starts
+def test_a_clean_dry_run_says_all_steps_passed(printed: Callable[[], tuple[str, str]]) -> None:
+    output.show(ReleaseResult("demo", "0.1.0", "0.1.1", dry_run=True))
+    assert printed()[0].splitlines() == ["Dry run of demo 0.1.0 -> 0.1.1: all steps passed."]
 
 
-def test_a_failing_check_is_summed_up_once_after_its_output(tmp_path: Path, run_cli: Callable[..., Result]) -> None:
-    result = run_cli("check", _project(tmp_path, "assert False"), "--tests-only")
-    assert result.exit_code == ExitCode.CHECK_FAILED
-    (line,) = _lines_about("pytest", result.stdout)
-    assert line.startswith("✗ pytest: 1 failed")
-    assert result.stdout.index("assert False") < result.stdout.index(line)
+def test_the_json_report_has_the_documented_keys(
+    printed: Callable[[], tuple[str, str]], json_schema: Callable[[str, object], tuple[set[str], set[str]]],
+) -> None:
+    result = ReleaseResult("demo", "0.1.0", "0.1.1", dry_run=True, steps=[StepRecord("check", 1.5, "ok", "fine")])
+    output.show(result, as_json=True)
+    report = json.loads(printed()[0])
+    documented, present = json_schema("release.md", report)
+    assert documented and documented <= present, documented - present
+    assert report["steps"] == [{"name": "check", "status": "ok", "seconds": 1.5, "detail": "fine"}]

@@ -362,7 +362,7 @@ def next_free_version(version: str, taken: set[str]) -> str:
     """The first patch bump of ``version`` that the index does not hold (never ``version`` itself)."""
     from packaging.version import Version
 
-    from mlpack_cli.commands.release import bump_version
+    from mlpack_cli.versions import bump_version
 
     used = {Version(v) for v in taken} | {Version(version)}
     candidate = bump_version(version, "patch")
