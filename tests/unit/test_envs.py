@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from mlpack_cli import envs
-from mlpack_cli.errors import EnvironmentProblem
+from mlpack_cli.errors import CheckFailed, EnvironmentProblem
 
 
 def test_the_installer_is_uv_when_found_else_pip(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -29,8 +29,10 @@ def test_a_virtualenvs_python_is_where_the_platform_puts_it(tmp_path: Path) -> N
 
 
 @pytest.mark.slow
-def test_a_fresh_virtualenv_gets_what_is_installed(tmp_path: Path) -> None:
+def test_a_fresh_virtualenv_and_an_install_that_fails_in_the_installers_words(tmp_path: Path) -> None:
     python = envs.create_virtualenv(tmp_path / "venv")
     assert python.is_file()
-    with pytest.raises(Exception, match="installing no-such-package-mlpack-test failed"):
-        envs.install_packages(python, ["no-such-package-mlpack-test==0.0.0"])
+    missing = tmp_path / "missing-1.0-py3-none-any.whl"  # a local file that is not there: no index asked
+    with pytest.raises(CheckFailed, match="installing missing-1.0-py3-none-any.whl failed") as caught:
+        envs.install_packages(python, [str(missing)])
+    assert "pyproject.toml" in (caught.value.hint or "")
