@@ -21,7 +21,7 @@ class ExitCode(enum.IntEnum):
     NOTEBOOK = 6  # a notebook could not be converted
     BUILD_FAILED = 7  # building or verifying the sdist/wheel failed
     PUBLISH_FAILED = 8  # upload refused, credentials wrong, index unreachable
-    RELEASE_FAILED = 9  # a release step failed (and was rolled back)
+    RELEASE_FAILED = 9  # git stopped a release, or the machine did (rolled back); other steps keep their own code
     ENVIRONMENT = 10  # a required tool or file is missing, a directory is not writable
     INTERRUPTED = 130  # Ctrl-C
 

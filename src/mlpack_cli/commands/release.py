@@ -286,7 +286,7 @@ def release(settings: ReleaseSettings) -> ReleaseResult:
 
 def _preflight(settings: ReleaseSettings, root: Path, result: ReleaseResult, progress: _Progress,
                version: str) -> str:
-    """Everything the upload needs, before anything is built: see :func:`publishing.preflight`."""
+    """Everything the upload needs, before anything is built: see :func:`mlpack_cli.commands.publish.preflight`."""
     from mlpack_cli.commands.publish import preflight
 
     checked = preflight(_publish_settings(settings, root), result.name, version, dry_run=settings.dry_run)
