@@ -21,7 +21,7 @@ TARGET_RATIO = 0.6
 
 
 def make_project(base: Path) -> Path:
-    from mlpack_cli.scaffold import InitSettings, init_project
+    from mlpack_cli.commands.init import InitSettings, init_project
 
     root = base / "benchproj"
     init_project(InitSettings(path=root, name="benchproj", example=True, ci="none"))

@@ -33,7 +33,7 @@ from pathlib import Path
 import nbformat
 from nbformat.warnings import MissingIDFieldWarning
 
-from mlpack_cli.converting import ConvertSettings, convert_project
+from mlpack_cli.commands.convert import ConvertSettings, convert_project
 from mlpack_cli.errors import MlpackError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))

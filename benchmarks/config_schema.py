@@ -40,7 +40,7 @@ def main() -> int:
 
     import tomlkit
 
-    from mlpack_cli.config import read_pyproject
+    from mlpack_cli.project import read_pyproject
 
     text = PYPROJECT.read_text()
     read_pyproject(PYPROJECT)  # compile the schema once, as the first read of a command does
@@ -51,7 +51,7 @@ def main() -> int:
     ok = warm <= 1.5
     if validate:
         runs = max(3, args.runs // 20)
-        ours = median_seconds([sys.executable, "-c", f"from mlpack_cli.config import load_project; "
+        ours = median_seconds([sys.executable, "-c", f"from mlpack_cli.project import load_project; "
                                f"load_project(__import__('pathlib').Path({str(ROOT)!r}))"], runs)
         theirs = median_seconds([validate, str(PYPROJECT)], runs)
         print(f"cold load_project / validate-pyproject: {ours / theirs:.2f} (target <= 1.0)")

@@ -38,7 +38,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from mlpack_cli.converting import ConvertSettings, convert_project
+from mlpack_cli.commands.convert import ConvertSettings, convert_project
 from mlpack_cli.errors import MlpackError
 
 ROOT = Path(__file__).resolve().parents[1]

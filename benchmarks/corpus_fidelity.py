@@ -126,8 +126,8 @@ def _lay_out(notebook: Path, directory: Path, with_inputs: bool) -> None:
 
 def convert(notebook: Path, root: Path) -> tuple[str | None, str, list[str]]:
     """(module or None, the refusal when None, convert's warnings)."""
-    from mlpack_cli.converting import ConvertSettings, convert_project, module_name
-    from mlpack_cli.scaffold import InitSettings, init_project
+    from mlpack_cli.commands.convert import ConvertSettings, convert_project, module_name
+    from mlpack_cli.commands.init import InitSettings, init_project
 
     init_project(InitSettings(path=root, name=PACKAGE, ci="none"))
     (root / "notebooks").mkdir(exist_ok=True)

@@ -25,8 +25,9 @@ from collections.abc import Callable
 
 import jinja2
 
-from mlpack_cli import ci, templating
-from mlpack_cli.scaffold import PYPROJECT_SKELETON, pyproject_document
+from mlpack_cli import templating
+from mlpack_cli.commands import ci
+from mlpack_cli.commands.init import PYPROJECT_SKELETON, pyproject_document
 
 CONTEXT = {
     "name": "churn-model", "package": "churn_model", "notebooks": "notebooks", "python": ">=3.10",

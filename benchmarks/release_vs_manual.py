@@ -23,7 +23,7 @@ TARGET_RATIO = 0.6
 
 
 def make_project(base: Path) -> Path:
-    from mlpack_cli.scaffold import InitSettings, init_project
+    from mlpack_cli.commands.init import InitSettings, init_project
 
     root = base / "relbench"
     init_project(InitSettings(path=root, name="relbench", ci="none"))

@@ -128,3 +128,46 @@ def benchmark_script() -> Callable[[str], ModuleType]:
         return module
 
     return load
+
+
+@pytest.fixture
+def printed(capsys: pytest.CaptureFixture[str]) -> Iterator[Callable[[], tuple[str, str]]]:
+    """For presenter tests: what the console has printed since (stdout, stderr), at normal verbosity."""
+    from mlpack_cli.output import console
+
+    console.stdout.cache_clear()
+    console.stderr.cache_clear()
+    console.set_verbosity(console.Verbosity.NORMAL)
+
+    def read() -> tuple[str, str]:
+        captured = capsys.readouterr()
+        return captured.out, captured.err
+
+    yield read
+    console.set_verbosity(console.Verbosity.NORMAL)
+    console.stdout.cache_clear()
+    console.stderr.cache_clear()
+
+
+def documented_json_keys(page: str) -> set[str]:
+    """The keys the ``--json`` paragraph of ``docs/<page>`` names in backticks."""
+    import re
+
+    text = (REPO_ROOT / "docs" / page).read_text(encoding="utf-8")
+    (paragraph,) = [line for line in text.splitlines() if line.startswith("`--json` prints")]
+    return {key for key in re.findall(r"`([^`]+)`", paragraph) if re.fullmatch(r"[a-z_]+", key)}
+
+
+def json_keys(data: object) -> set[str]:
+    """Every key of a JSON value, at any depth."""
+    if isinstance(data, dict):
+        return set(data) | {key for value in data.values() for key in json_keys(value)}
+    if isinstance(data, list):
+        return {key for value in data for key in json_keys(value)}
+    return set()
+
+
+@pytest.fixture
+def json_schema() -> Callable[[str, object], tuple[set[str], set[str]]]:
+    """``json_schema(page, report)``: (keys docs/<page> documents for ``--json``, keys the report holds)."""
+    return lambda page, report: (documented_json_keys(page), json_keys(report))

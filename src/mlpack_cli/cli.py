@@ -1,26 +1,24 @@
 """The ``mlpack`` command: a thin Typer layer over the library.
 
-Each command parses options, calls one library function inside :func:`handle_errors`, and prints
-the result. Heavy modules (build, twine, jinja2, nbformat, libcst, rich) are imported inside the
-commands, so ``mlpack --help`` and ``mlpack --version`` stay fast.
+Each command parses options into settings, calls its library function in :mod:`mlpack_cli.commands`
+and hands the result to its presenter in :mod:`mlpack_cli.output`. The one error handler,
+:meth:`_Group.invoke`, is around every command: our errors become ``Error:``/``Hint:`` lines and the
+exit code the error carries (:mod:`mlpack_cli.errors` decides them all). Heavy modules (build,
+twine, jinja2, nbformat, libcst, rich) are imported inside the commands, so ``mlpack --help`` and
+``mlpack --version`` stay fast.
 """
 
 from __future__ import annotations
 
-import contextlib
-import sys
-from collections.abc import Iterator
-from pathlib import Path
 import enum
-from typing import TYPE_CHECKING, Annotated, Any, Optional
+import sys
+from pathlib import Path
+from typing import Annotated, Any, Optional
 
 import typer
-from typer.core import TyperArgument, TyperCommand
+from typer.core import TyperArgument, TyperCommand, TyperGroup
 
 from mlpack_cli.errors import ExitCode, MlpackError
-
-if TYPE_CHECKING:
-    from mlpack_cli.console import Verbosity
 
 
 class _Command(TyperCommand):
@@ -34,8 +32,30 @@ class _Command(TyperCommand):
         return params
 
 
+class _Group(TyperGroup):
+    """The one error handler: around every command, whatever it runs."""
+
+    def invoke(self, ctx: Any) -> Any:  # ctx: typer's own click Context
+        """Our errors become ``Error:``/``Hint:`` lines and the error's exit code; the reporter is installed."""
+        from mlpack_cli.output.console import ConsoleReporter, print_error
+        from mlpack_cli.reporting import using_reporter
+
+        try:
+            with using_reporter(ConsoleReporter()):
+                return super().invoke(ctx)
+        except MlpackError as error:
+            for each in getattr(error, "errors", ()):  # SeveralErrors: each one, then the summary
+                print_error(each)
+            print_error(error)
+            raise typer.Exit(int(error.exit_code)) from None
+        except (KeyboardInterrupt, typer.Abort):  # Ctrl-C anywhere, or Ctrl-D at a prompt
+            sys.stderr.write("Interrupted.\n")
+            raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+
+
 app = typer.Typer(
     name="mlpack",
+    cls=_Group,
     help="Take a repository of Jupyter notebooks to a released wheel and a CI pipeline that ships it.",
     no_args_is_help=True,
     add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish and PowerShell
@@ -78,31 +98,13 @@ AsJson = Annotated[bool, typer.Option("--json", help="Print the result as JSON o
 ProjectPath = Annotated[Path, typer.Argument(metavar="PATH", help="The project (or a folder inside it).")]
 
 
-def _verbosity(quiet: bool, verbose: bool, as_json: bool = False) -> Verbosity:
-    from mlpack_cli.console import Verbosity
+def _verbosity(quiet: bool, verbose: bool, as_json: bool = False) -> None:
+    """Set the console's verbosity for this command; --json implies a quiet stdout."""
+    from mlpack_cli.output.console import Verbosity, set_verbosity
 
     if quiet and verbose:
         raise typer.BadParameter("--quiet and --verbose exclude each other")
-    return Verbosity.QUIET if quiet or as_json else Verbosity.VERBOSE if verbose else Verbosity.NORMAL
-
-
-@contextlib.contextmanager
-def handle_errors(verbosity: Verbosity | None = None) -> Iterator[None]:
-    """Turn our errors into ``Error:``/``Hint:`` lines and the error's exit code; install the reporter."""
-    from mlpack_cli import console
-    from mlpack_cli.reporting import using_reporter
-
-    if verbosity is not None:
-        console.set_verbosity(verbosity)
-    try:
-        with using_reporter(console.ConsoleReporter()):
-            yield
-    except MlpackError as error:
-        console.print_error(error)
-        raise typer.Exit(int(error.exit_code)) from None
-    except (KeyboardInterrupt, typer.Abort):  # Ctrl-C anywhere, or Ctrl-D at a prompt
-        sys.stderr.write("Interrupted.\n")
-        raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+    set_verbosity(Verbosity.QUIET if quiet or as_json else Verbosity.VERBOSE if verbose else Verbosity.NORMAL)
 
 
 def _version(value: bool) -> None:
@@ -157,30 +159,23 @@ def init(
     verbose: Verbose = False,
 ) -> None:
     """Scaffold a PEP 621 project (src layout, tests, docs, noxfile, CI) without clobbering your files."""
-    with handle_errors(_verbosity(quiet, verbose)):
-        from mlpack_cli import console, scaffold
+    _verbosity(quiet, verbose)
+    from mlpack_cli.commands import init as initializing
+    from mlpack_cli.output import init as output
 
-        if _interactive():
-            git_name, git_email = scaffold.git_identity(path)
-            name = name or typer.prompt("Project name", default=scaffold.default_name(path))
-            description = description or typer.prompt("Description", default=scaffold.DEFAULT_DESCRIPTION)
-            author = author or typer.prompt("Author", default=git_name or "", show_default=bool(git_name)) or None
-            email = email or typer.prompt("E-mail", default=git_email or "", show_default=bool(git_email)) or None
-        settings = scaffold.InitSettings(
-            path=path, name=name, description=description, author=author, email=email,
-            python=python, license=license, ci=ci.value, example=example, force=force,
-        )
-        result = scaffold.init_project(settings, dry_run=dry_run)
-        console.print_plan(result.plan, title=f"mlpack init {result.root}", dry_run=dry_run)
-        for conflict in result.conflicts:
-            console.warn(
-                f"pyproject.toml: {conflict.key} is {conflict.theirs!r}; mlpack would set {conflict.ours!r}. "
-                "Kept yours (use --force to replace)."
-            )
-        if not result.plan.changed:
-            console.info(f"Nothing to change: {result.root} is already set up.")
-        elif not dry_run:
-            console.info(f"Project {result.name!r} (import name {result.package!r}) is ready in {result.root}.")
+    if _interactive():
+        from mlpack_cli.git import identity
+
+        git_name, git_email = identity(path)
+        name = name or typer.prompt("Project name", default=initializing.default_name(path))
+        description = description or typer.prompt("Description", default=initializing.DEFAULT_DESCRIPTION)
+        author = author or typer.prompt("Author", default=git_name or "", show_default=bool(git_name)) or None
+        email = email or typer.prompt("E-mail", default=git_email or "", show_default=bool(git_email)) or None
+    settings = initializing.InitSettings(
+        path=path, name=name, description=description, author=author, email=email,
+        python=python, license=license, ci=ci.value, example=example, force=force,
+    )
+    output.show(initializing.init_project(settings, dry_run=dry_run), dry_run=dry_run)
 
 
 @app.command(cls=_Command)
@@ -210,20 +205,22 @@ def convert(
     verbose: Verbose = False,
 ) -> None:
     """Turn notebooks into pipeline modules (load, preprocess, train, evaluate, export) with tests."""
-    with handle_errors(_verbosity(quiet, verbose, as_json)):
-        from mlpack_cli import convert_output
-        from mlpack_cli.converting import ConvertSettings, check_modules, convert_project
+    _verbosity(quiet, verbose, as_json)
+    from mlpack_cli.commands import convert as converting
+    from mlpack_cli.output import convert as output
 
-        settings = ConvertSettings(
-            root=Path.cwd(), paths=list(paths or []), force=force, skip_invalid_cells=skip_invalid_cells,
-            dry_run=dry_run or explain, prune=prune,
-        )
-        if check:
-            convert_output.finish_check(check_modules(settings), as_json=as_json)
-            return
-        result = convert_project(settings)
-        convert_output.print_result(result, explain=explain, as_json=as_json)
-        convert_output.raise_for_failures(result)
+    settings = converting.ConvertSettings(
+        root=Path.cwd(), paths=list(paths or []), force=force, skip_invalid_cells=skip_invalid_cells,
+        dry_run=dry_run or explain, prune=prune,
+    )
+    if check:
+        found = converting.check_modules(settings)
+        output.show_check(found, as_json=as_json)
+        converting.raise_for_check(found)
+        return
+    result = converting.convert_project(settings)
+    output.show(result, explain=explain, as_json=as_json)
+    converting.raise_for_failures(result)  # after the good notebooks were written and shown
 
 
 @app.command(cls=_Command)
@@ -237,19 +234,17 @@ def check(
     verbose: Verbose = False,
 ) -> None:
     """Run flake8 and pytest at the same time; exit 3 when either fails."""
-    with handle_errors(_verbosity(quiet, verbose, as_json)):
-        from mlpack_cli import checking, console, release_output
+    _verbosity(quiet, verbose, as_json)
+    from mlpack_cli.commands import check as checking
+    from mlpack_cli.output import check as output
 
-        if lint_only and tests_only:
-            raise typer.BadParameter("--lint-only and --tests-only exclude each other")
-        settings = checking.CheckSettings(root=path, lint=not tests_only, tests=not lint_only, isolated=isolated)
-        with release_output.check_progress():
-            result = checking.run_checks(settings)
-        if as_json:
-            console.print_json(result.to_json())
-        else:
-            release_output.print_check(result)
-        checking.require_ok(result, with_output=False)
+    if lint_only and tests_only:
+        raise typer.BadParameter("--lint-only and --tests-only exclude each other")
+    settings = checking.CheckSettings(root=path, lint=not tests_only, tests=not lint_only, isolated=isolated)
+    with output.progress():
+        result = checking.run_checks(settings)
+    output.show(result, as_json=as_json)
+    checking.require_ok(result, with_output=False)
 
 
 @app.command(cls=_Command)
@@ -267,16 +262,13 @@ def build(
     verbose: Verbose = False,
 ) -> None:
     """Build the sdist, then the wheel from it; verify both and print their sizes and sha256."""
-    with handle_errors(_verbosity(quiet, verbose, as_json)):
-        from mlpack_cli import building, console, release_output
+    _verbosity(quiet, verbose, as_json)
+    from mlpack_cli.commands import build as building
+    from mlpack_cli.output import build as output
 
-        settings = building.BuildSettings(root=path, outdir=outdir, isolation=not no_isolation,
-                                          installer=installer.value if installer else None)
-        result = building.build_project(settings)
-        if as_json:
-            console.print_json(result.to_json())
-        else:
-            release_output.print_build(result)
+    settings = building.BuildSettings(root=path, outdir=outdir, isolation=not no_isolation,
+                                      installer=installer.value if installer else None)
+    output.show(building.build_project(settings), as_json=as_json)
 
 
 @app.command(cls=_Command)
@@ -305,18 +297,15 @@ def publish(
     verbose: Verbose = False,
 ) -> None:
     """Upload with twine (password from TWINE_PASSWORD, CI_JOB_TOKEN, .pypirc, keyring or Trusted Publishing)."""
-    with handle_errors(_verbosity(quiet, verbose, as_json)):
-        from mlpack_cli import console, publishing, release_output
+    _verbosity(quiet, verbose, as_json)
+    from mlpack_cli.commands import publish as publishing
+    from mlpack_cli.output import publish as output
 
-        settings = publishing.PublishSettings(
-            root=Path("."), dists=tuple(dists or ()), repository=repository, repository_url=repository_url,
-            index_url=index_url, username=username, config_file=config_file, skip_existing=skip_existing,
-        )
-        result = publishing.publish(settings)
-        if as_json:
-            console.print_json(result.to_json())
-        else:
-            release_output.print_publish(result)
+    settings = publishing.PublishSettings(
+        root=Path("."), dists=tuple(dists or ()), repository=repository, repository_url=repository_url,
+        index_url=index_url, username=username, config_file=config_file, skip_existing=skip_existing,
+    )
+    output.show(publishing.publish(settings), as_json=as_json)
 
 
 @app.command(cls=_Command)
@@ -341,19 +330,15 @@ def release(
     verbose: Verbose = False,
 ) -> None:
     """Clean tree, notebooks in sync, bump, check, build, verify, publish, tag; rolled back on failure."""
-    with handle_errors(_verbosity(quiet, verbose, as_json)):
-        from mlpack_cli import console, release_output
-        from mlpack_cli import release as releasing
+    _verbosity(quiet, verbose, as_json)
+    from mlpack_cli.commands import release as releasing
+    from mlpack_cli.output import release as output
 
-        settings = releasing.ReleaseSettings(
-            root=path, bump=bump, repository=repository, repository_url=repository_url, index_url=index_url,
-            dry_run=dry_run, tag=not no_tag, allow_dirty=allow_dirty, isolated_check=isolated,
-        )
-        result = releasing.release(settings)
-        if as_json:
-            console.print_json(result.to_json())
-        else:
-            release_output.print_release(result)
+    settings = releasing.ReleaseSettings(
+        root=path, bump=bump, repository=repository, repository_url=repository_url, index_url=index_url,
+        dry_run=dry_run, tag=not no_tag, allow_dirty=allow_dirty, isolated_check=isolated,
+    )
+    output.show(releasing.release(settings), as_json=as_json)
 
 
 @app.command("ci", cls=_Command)
@@ -384,22 +369,20 @@ def ci_command(
     verbose: Verbose = False,
 ) -> None:
     """Write .gitlab-ci.yml and/or Jenkinsfile (and a Dockerfile) from tool.mlpack.ci in pyproject.toml."""
-    with handle_errors(_verbosity(quiet, verbose)):
-        from mlpack_cli import ci, console
-        from mlpack_cli.redaction import redact_url
+    _verbosity(quiet, verbose)
+    from mlpack_cli.commands import ci
+    from mlpack_cli.output import ci as output
 
-        overrides = {
-            "python-image": python_image, "index": index, "image": image, "environment": environment,
-            "environment-url": environment_url,
-            "deployment-tier": deployment_tier.value if deployment_tier else None, "container": container,
-            "deploy": deploy, "monitor": monitor,
-        }
-        result = ci.write_ci(path, kind.value, overrides, force=force, dry_run=dry_run)
-        console.print_plan(result.plan, title=f"mlpack ci {kind.value} {result.root}", dry_run=dry_run)
-        for difference in result.differences if dry_run else ():
-            console.stdout().print(console.escape(redact_url(difference.diff)), soft_wrap=True)
-        if dry_run:  # the real run would stop here: so does the dry run, with the same exit code
-            result.refuse_dropped_edits(dry_run=True)
+    overrides = {
+        "python-image": python_image, "index": index, "image": image, "environment": environment,
+        "environment-url": environment_url,
+        "deployment-tier": deployment_tier.value if deployment_tier else None, "container": container,
+        "deploy": deploy, "monitor": monitor,
+    }
+    result = ci.write_ci(path, kind.value, overrides, force=force, dry_run=dry_run)
+    output.show(result, kind=kind.value, dry_run=dry_run)
+    if dry_run:  # the real run would stop here: so does the dry run, with the same exit code
+        result.refuse_dropped_edits(dry_run=True)
 
 
 @app.command(cls=_Command)
@@ -412,12 +395,11 @@ def quickstart(
     verbose: Verbose = False,
 ) -> None:
     """Example notebook to installed wheel: init, convert, check, build, install, run; prints the metrics."""
-    with handle_errors(_verbosity(quiet, verbose)):
-        from mlpack_cli import quickstart as starting
-        from mlpack_cli import release_output
+    _verbosity(quiet, verbose)
+    from mlpack_cli.commands import quickstart as starting
+    from mlpack_cli.output import quickstart as output
 
-        result = starting.quickstart(starting.QuickstartSettings(path=path, name=name))
-        release_output.print_quickstart(result)
+    output.show(starting.quickstart(starting.QuickstartSettings(path=path, name=name)))
 
 
 def main() -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
-    from mlpack_cli.config import ProjectSettings
+    from mlpack_cli.project import ProjectSettings
     from mlpack_cli.files import FilePlan
 
 SUPPORT_MODULE = "pipelines"
@@ -116,7 +116,7 @@ def plan_entry_point(plan: FilePlan, project: ProjectSettings) -> EntryPoint:
 def _plan_script(plan: FilePlan, project: ProjectSettings, entry: EntryPoint) -> None:
     import tomlkit
 
-    from mlpack_cli.config import parse_pyproject
+    from mlpack_cli.project import parse_pyproject
     from mlpack_cli.notebook.deps import merge_dependencies
     from mlpack_cli.pyproject_merge import add_script
 

@@ -21,7 +21,7 @@ class ExitCode(enum.IntEnum):
     NOTEBOOK = 6  # a notebook could not be converted
     BUILD_FAILED = 7  # building or verifying the sdist/wheel failed
     PUBLISH_FAILED = 8  # upload refused, credentials wrong, index unreachable
-    RELEASE_FAILED = 9  # a release step failed (and was rolled back)
+    RELEASE_FAILED = 9  # git stopped a release, or the machine did (rolled back); other steps keep their own code
     ENVIRONMENT = 10  # a required tool or file is missing, a directory is not writable
     INTERRUPTED = 130  # Ctrl-C
 
@@ -80,3 +80,22 @@ class ReleaseFailed(MlpackError):
 
 class EnvironmentProblem(MlpackError):
     exit_code = ExitCode.ENVIRONMENT
+
+
+class SeveralErrors(MlpackError):
+    """Several errors of one command (one per notebook, say): each is shown, then ``message`` sums them up.
+
+    The exit code is the gravest of theirs, so the one rule for a mixed outcome lives here."""
+
+    def __init__(self, errors: list[MlpackError], summary: str) -> None:
+        super().__init__(summary, exit_code=max(error.exit_code for error in errors))
+        self.errors = errors
+
+
+def raise_all(errors: list[MlpackError], summary: str | None) -> None:
+    """Nothing when ``errors`` is empty; the error itself when there is one and no summary; else all of them."""
+    if not errors:
+        return
+    if len(errors) == 1 and summary is None:
+        raise errors[0]
+    raise SeveralErrors(errors, summary or f"{len(errors)} errors")

@@ -2,7 +2,7 @@
 
 The library calls :func:`reporter` and speaks to whatever the caller installed; by default that is
 a silent reporter, so library calls from Python print nothing. The CLI installs one that writes to
-the terminal (see :mod:`mlpack_cli.console`). Kept in a ContextVar, as pypa/build does.
+the terminal (see :mod:`mlpack_cli.output.console`). Kept in a ContextVar, as pypa/build does.
 """
 
 from __future__ import annotations

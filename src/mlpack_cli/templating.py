@@ -14,7 +14,7 @@ that file's language, which encodes it so that nothing in it can end the literal
   ``.``, ``_``, ``-``), so it can never end the comment (CiOptions checks it for the CI files).
 
 ``pyproject.toml`` is not rendered from a template at all: it is built with tomlkit (see
-:mod:`mlpack_cli.scaffold`).
+:mod:`mlpack_cli.commands.init`).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from mlpack_cli import literals
 from mlpack_cli.errors import InvalidInput
-from mlpack_cli.names import validate_project_name
+from mlpack_cli.project_names import validate_project_name
 
 if TYPE_CHECKING:  # annotations only, so no Python imports it at run time
     if sys.version_info >= (3, 11):

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import Result
 
-from mlpack_cli import ci
+from mlpack_cli.commands import ci
 from mlpack_cli.errors import ExitCode
 
 

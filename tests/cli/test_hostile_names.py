@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mlpack_cli.converting import ConvertSettings, check_modules, module_name
+from mlpack_cli.commands.convert import ConvertSettings, check_modules, module_name
 from mlpack_cli.errors import ExitCode
 from mlpack_cli.notebook.codegen import parse_header
 
@@ -52,7 +52,7 @@ NOTEBOOK = nbformat.v4.new_notebook(cells=[
 
 @pytest.fixture(scope="module")
 def template_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from mlpack_cli.scaffold import InitSettings, init_project
+    from mlpack_cli.commands.init import InitSettings, init_project
 
     root = tmp_path_factory.mktemp("template") / "demo"
     init_project(InitSettings(path=root, name="demo", ci="none", author="Ada", email="ada@example.org"))

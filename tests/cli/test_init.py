@@ -104,7 +104,7 @@ def test_version_and_help(run_cli: Callable[..., Result]) -> None:
 def test_ctrl_c_exits_130_without_a_traceback(
     tmp_path: Path, run_cli: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from mlpack_cli import scaffold
+    from mlpack_cli.commands import init as scaffold
 
     def interrupted(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import tomlkit
 
-from mlpack_cli.converting import ConvertSettings, convert_project
-from mlpack_cli.scaffold import InitSettings, init_project
+from mlpack_cli.commands.convert import ConvertSettings, convert_project
+from mlpack_cli.commands.init import InitSettings, init_project
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import Result
 
 from mlpack_cli.errors import ExitCode
-from mlpack_cli.scaffold import InitSettings, init_project
+from mlpack_cli.commands.init import InitSettings, init_project
 
 
 def test_publish_without_a_build_says_to_build(

@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from mlpack_cli.scaffold import InitSettings, init_project
+from mlpack_cli.commands.init import InitSettings, init_project
 
 STARTUP_TIMEOUT = 30.0
 

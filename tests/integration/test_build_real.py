@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from typer.testing import Result
 
-from mlpack_cli.building import BuildSettings, build_project
-from mlpack_cli.checking import CheckSettings, run_checks
+from mlpack_cli.commands.build import BuildSettings, build_project
+from mlpack_cli.commands.check import CheckSettings, run_checks
 from mlpack_cli.errors import BuildFailed, ExitCode
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("tool_caches")]

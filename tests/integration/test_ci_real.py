@@ -31,9 +31,9 @@ from typing import Any
 
 import pytest
 
-from mlpack_cli import ci
-from mlpack_cli.config import read_pyproject
-from mlpack_cli.scaffold import InitSettings, init_project
+from mlpack_cli.commands import ci
+from mlpack_cli.project import read_pyproject
+from mlpack_cli.commands.init import InitSettings, init_project
 
 pytestmark = pytest.mark.slow
 
@@ -443,8 +443,8 @@ def test_the_publish_job_skips_the_version_mlpack_release_uploaded(
     tmp_path: Path, package_index: Any, mlpack_wheel: Path, make_git_project: Callable[..., Path],
 ) -> None:
     """`mlpack release` uploads, then the pushed tag runs `publish`: it must pass without uploading again."""
-    from mlpack_cli.building import BuildSettings, build_project
-    from mlpack_cli.publishing import PublishSettings, publish
+    from mlpack_cli.commands.build import BuildSettings, build_project
+    from mlpack_cli.commands.publish import PublishSettings, publish
 
     project = make_git_project(tmp_path / "tagpipe", "tagpipe")
     build_project(BuildSettings(root=project))

@@ -13,9 +13,9 @@ import pytest
 import tomlkit
 from packaging.requirements import Requirement
 
-from mlpack_cli.converting import ConvertSettings, convert_project
+from mlpack_cli.commands.convert import ConvertSettings, convert_project
 from mlpack_cli.notebook.deps import oldest_python
-from mlpack_cli.scaffold import InitSettings, init_project
+from mlpack_cli.commands.init import InitSettings, init_project
 
 pytestmark = pytest.mark.slow
 

@@ -217,7 +217,7 @@ def compare_files(spec: Spec, notebook_wrote: dict[str, bytes], run_wrote: dict[
 def convert(spec: Spec, root: Path, run_cli: Callable[..., Any], chdir: Callable[[Path], None]) -> str | None:
     """A fresh project holding the notebook and its inputs, converted; the generated module's name
     (None: refused, as ``spec.refuses`` says it must be, with those words)."""
-    from mlpack_cli.converting import module_name
+    from mlpack_cli.commands.convert import module_name
 
     created = run_cli("init", root, "--name", PACKAGE, "--ci", "none")
     assert created.exit_code == 0, created.stderr

@@ -24,8 +24,8 @@ from pathlib import Path
 
 import pytest
 
-from mlpack_cli.converting import ConvertSettings, convert_project
-from mlpack_cli.scaffold import InitSettings, init_project
+from mlpack_cli.commands.convert import ConvertSettings, convert_project
+from mlpack_cli.commands.init import InitSettings, init_project
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "fixtures" / "notebooks"
 EXAMPLE = Path(__file__).resolve().parents[2] / "templates" / "example"

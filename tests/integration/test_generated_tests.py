@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from mlpack_cli.converting import ConvertSettings, convert_project
-from mlpack_cli.scaffold import InitSettings, init_project
+from mlpack_cli.commands.convert import ConvertSettings, convert_project
+from mlpack_cli.commands.init import InitSettings, init_project
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "fixtures" / "notebooks"
 CELL_TIMEOUT = 60

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from typer.testing import Result
 
-from mlpack_cli.building import BuildResult, BuildSettings, build_project
+from mlpack_cli.commands.build import BuildResult, BuildSettings, build_project
 from mlpack_cli.errors import ExitCode
-from mlpack_cli.publishing import PublishResult, PublishSettings, publish
+from mlpack_cli.commands.publish import PublishResult, PublishSettings, publish
 
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("tool_caches")]

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import Result
 
 from mlpack_cli.errors import ExitCode
-from mlpack_cli.release import STEPS
+from mlpack_cli.commands.release import STEPS
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("tool_caches")]
 
@@ -62,7 +62,7 @@ def test_a_failed_upload_rolls_the_bump_back(
     before = (root / "pyproject.toml").read_bytes()
     monkeypatch.setenv("TWINE_PASSWORD", "wrong-" + package_index.password)
     result = run_cli("release", root, "--isolated", "--repository-url", package_index.url)
-    assert result.exit_code == ExitCode.RELEASE_FAILED
+    assert result.exit_code == ExitCode.PUBLISH_FAILED  # the step's own code, as `mlpack publish` would exit
     assert "release step 'publish' failed" in result.stderr
     assert "refused the credentials" in result.stderr
     assert (root / "pyproject.toml").read_bytes() == before
@@ -128,7 +128,7 @@ def test_a_version_already_on_the_index_stops_the_release_before_the_build(
         (package_index.packages / name).write_bytes(b"published by someone else")
     before = (root / "pyproject.toml").read_bytes()
     result = run_cli("release", root, "--isolated", "--repository-url", package_index.url)
-    assert result.exit_code == ExitCode.RELEASE_FAILED, result.stdout + result.stderr
+    assert result.exit_code == ExitCode.PUBLISH_FAILED, result.stdout + result.stderr
     assert (f"Error: release step 'pre-flight' failed: reltaken 0.1.1 already exists on {package_index.simple_url}"
             in result.stderr)
     assert "0.1.3 is the next version free there" in result.stderr and "--bump 0.1.3" in result.stderr

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import tomlkit
 
-from mlpack_cli.converting import ConvertSettings, convert_project, module_name
+from mlpack_cli.commands.convert import ConvertSettings, convert_project, module_name
 from mlpack_cli.entrypoint import TOMLI, script_name, support_module_text, support_state
 from mlpack_cli.files import Action
-from mlpack_cli.scaffold import InitSettings, init_project
+from mlpack_cli.commands.init import InitSettings, init_project
 
 SUPPORT = "src/demo/pipelines.py"
 

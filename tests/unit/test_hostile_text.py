@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
 from mlpack_cli.errors import InvalidInput
-from mlpack_cli.scaffold import InitSettings, init_project
+from mlpack_cli.commands.init import InitSettings, init_project
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -141,7 +141,7 @@ def test_a_hostile_deploy_script_is_one_literal_in_both_pipelines(script: str) -
     from tree_sitter_groovy import language
     import tree_sitter
 
-    from mlpack_cli import ci
+    from mlpack_cli.commands import ci
 
     try:
         options = ci.CiOptions.from_tool({"deploy": True, "deploy-script": [script]}, name="demo", package="demo")

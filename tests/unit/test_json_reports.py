@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from mlpack_cli.building import Artifact, BuildResult
-from mlpack_cli.config import ProjectSettings
-from mlpack_cli.publishing import Credentials, PublishResult, PublishSettings, resolve_target
-from mlpack_cli.release import ReleaseResult, StepRecord
+from mlpack_cli.commands.build import BuildResult
+from mlpack_cli.dists import Artifact
+from mlpack_cli.project import ProjectSettings
+from mlpack_cli.commands.publish import Credentials, PublishResult, PublishSettings, resolve_target
+from mlpack_cli.commands.release import ReleaseResult, StepRecord
 
 
 def test_publish_report_names_sources_never_secrets(tmp_path: Path) -> None:

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from mlpack_cli import ci
-from mlpack_cli.converting import ConvertSettings, convert_project
+from mlpack_cli.commands import ci
+from mlpack_cli.commands.convert import ConvertSettings, convert_project
 from mlpack_cli.entrypoint import support_state
 from mlpack_cli.files import Action
-from mlpack_cli.scaffold import InitSettings, init_project
+from mlpack_cli.commands.init import InitSettings, init_project
 
 MODULE = "src/demo/monitoring.py"
 

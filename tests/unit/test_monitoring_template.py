@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from mlpack_cli.ci import render_monitoring
+from mlpack_cli.commands.ci import render_monitoring
 
 PACKAGE = "churn_model"
 

@@ -9,7 +9,7 @@ import pytest
 
 from mlpack_cli.notebook import stages as st
 from mlpack_cli.notebook.dataflow import HelperGlobal, ParsedCell, Pipeline, build_pipeline
-from mlpack_cli.notebook.names import analyze
+from mlpack_cli.notebook.scopes import analyze
 
 
 def pipeline(*cells: str | tuple[str, str | None, tuple[str, ...]]) -> Pipeline:

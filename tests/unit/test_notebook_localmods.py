@@ -15,11 +15,11 @@ import nbformat
 import pytest
 import tomlkit
 
-from mlpack_cli.converting import ConvertSettings, convert_project
+from mlpack_cli.commands.convert import ConvertSettings, convert_project
 from mlpack_cli.notebook import localmods
 from mlpack_cli.notebook.codegen import is_edited, parse_header
 from mlpack_cli.notebook.dataflow import ParsedCell
-from mlpack_cli.scaffold import InitSettings, init_project
+from mlpack_cli.commands.init import InitSettings, init_project
 
 
 def cells(*sources: str) -> list[ParsedCell]:
@@ -320,7 +320,7 @@ def test_a_missing_local_module_is_reported_with_the_paths_searched_and_not_decl
 def test_check_finds_a_copy_whose_local_file_changed_and_prune_removes_a_copy_whose_file_is_gone(
     tmp_path: Path,
 ) -> None:
-    from mlpack_cli.converting import check_modules
+    from mlpack_cli.commands.convert import check_modules
 
     root = project(tmp_path / "demo")
     write(root / "notebooks" / "utils.py", "VALUE = 1\n")

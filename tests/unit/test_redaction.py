@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mlpack_cli import console
+from mlpack_cli.output import console
 from mlpack_cli.errors import PublishFailed
 
 LEAKY = "http://ci:s3cr3t-v4lue@pkgs.example.org/simple/"

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from mlpack_cli import ci, tool_schema
+from mlpack_cli import tool_schema
+from mlpack_cli.commands import ci
 from mlpack_cli.notebook.stages import DEFAULT_KEYWORDS, DROPPED
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,7 +41,7 @@ def test_the_keywords_table_lists_exactly_the_stages_convert_reads() -> None:
 def test_every_toml_example_in_the_docs_is_valid(tmp_path: Path) -> None:
     import tomlkit
 
-    from mlpack_cli.config import validate_pyproject_values
+    from mlpack_cli.project import validate_pyproject_values
 
     examples = 0
     for page in (ROOT / "docs").glob("*.md"):

@@ -14,7 +14,7 @@ import ast
 from collections.abc import Sequence
 from typing import Protocol
 
-from mlpack_cli.notebook.names import bound_names, loaded_names
+from mlpack_cli.notebook.scopes import bound_names, loaded_names
 
 COLAB_CALLS = frozenset({
     "google.colab.drive.mount", "google.colab.drive.flush_and_unmount", "google.colab.files.upload",

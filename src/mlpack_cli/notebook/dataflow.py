@@ -23,7 +23,7 @@ from mlpack_cli.notebook import graph as gr
 from mlpack_cli.notebook import placement as pl
 from mlpack_cli.notebook import stages as st
 from mlpack_cli.notebook import versions as vs
-from mlpack_cli.notebook.names import (
+from mlpack_cli.notebook.scopes import (
     BUILTINS, Names, Renamer, analyze, bound_names, free_names, loaded_names, walk, walks_remembered,
 )
 

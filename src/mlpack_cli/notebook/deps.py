@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from mlpack_cli.notebook.distributions import IMPORT_NAMES, distribution_for, last_release_for, notebook_only
-from mlpack_cli.notebook.names import walk
+from mlpack_cli.notebook.scopes import walk
 
 ALIASES = IMPORT_NAMES  # the older name of the table, kept for callers
 # Top-level names that several distributions share: only a dotted entry of the table, or an

@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from mlpack_cli.notebook.names import BUILTINS, analyze, child_fields, free_names, walk
+from mlpack_cli.notebook.scopes import BUILTINS, analyze, child_fields, free_names, walk
 from mlpack_cli.notebook.versions import RENAMED
 
 FS = "<fs>"  # kept for callers; files are tracked one by one as "<file:PATH>"

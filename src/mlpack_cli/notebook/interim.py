@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 
 from mlpack_cli.notebook.dataflow import ASSIGN_TO, RESULT_NAME, Pipeline
-from mlpack_cli.notebook.names import walk
+from mlpack_cli.notebook.scopes import walk
 
 
 def adapt(pipeline: Pipeline, used: set[str]) -> None:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from mlpack_cli.notebook.dataflow import RESERVED, ParsedCell, Pipeline
-from mlpack_cli.notebook.names import loaded_names, walk
+from mlpack_cli.notebook.scopes import loaded_names, walk
 from mlpack_cli.notebook.usertext import PATH_LITERALS
 
 Role = Literal["input", "output", "updated", "unknown"]

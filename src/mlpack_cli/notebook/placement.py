@@ -26,7 +26,7 @@ from mlpack_cli.notebook.graph import (
     DEFAULT_PLOT_ALIASES, FIGURE, FIGURE_FILES, FS, PLOT_METHODS, RNG, WRITE_CALLS, Aliases, Statement, call_name,
     is_pure_call, is_pure_expression, opens_for, root_name,
 )
-from mlpack_cli.notebook.names import walk
+from mlpack_cli.notebook.scopes import walk
 
 LOAD, PREPROCESS, TRAIN, EVALUATE, EXPORT = range(5)
 MODEL_BASES = frozenset({"Module", "Model", "Layer", "LightningModule", "BaseEstimator", "Sequential"})

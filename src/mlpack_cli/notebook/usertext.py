@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
 
 from mlpack_cli.notebook.ipython import COMMENTS
-from mlpack_cli.notebook.names import Renamer
+from mlpack_cli.notebook.scopes import Renamer
 from mlpack_cli.notebook.versions import RENAMED
 
 if TYPE_CHECKING:

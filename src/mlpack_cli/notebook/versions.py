@@ -22,7 +22,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Collection, Mapping, Sequence
 
-from mlpack_cli.notebook.names import analyze, free_names, walk
+from mlpack_cli.notebook.scopes import analyze, free_names, walk
 
 RENAMED = "mlpack_renamed"  # attribute of a top-level statement: {old: new} names in its text
 _DYNAMIC = frozenset({"eval", "exec", "globals", "locals", "vars"})

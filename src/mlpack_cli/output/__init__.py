@@ -1,0 +1,1 @@
+"""What each command prints: one presenter per command, and the console primitives they share."""

@@ -1,0 +1,464 @@
+"""Rendering CI pipelines: settings validation, the jobs each option produces, escaping, edit safety."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ruamel.yaml import YAML
+
+from mlpack_cli.commands import ci
+from mlpack_cli.errors import ExitCode, FileConflict, InvalidInput
+from mlpack_cli.commands.init import InitSettings, init_project
+
+NAME, PACKAGE = "churn-model", "churn_model"
+TAG_JOBS = {"publish", "container", "smoke", "deploy", "monitor"}
+
+
+def options(**table: Any) -> ci.CiOptions:
+    return ci.CiOptions.from_tool(table, name=NAME, package=PACKAGE)
+
+
+def gitlab(**table: Any) -> dict[str, Any]:
+    document: dict[str, Any] = YAML(typ="safe").load(io.StringIO(ci.render_pipeline("gitlab", options(**table))))
+    return document
+
+
+def jobs(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {key: value for key, value in document.items() if isinstance(value, dict) and "stage" in value}
+
+
+# -- settings ----------------------------------------------------------------------------------
+
+
+def test_defaults_publish_to_gitlab_and_build_the_image_there() -> None:
+    opts = options()
+    assert (opts.python_image, opts.index, opts.index_url) == (ci.DEFAULT_PYTHON_IMAGE, "gitlab", None)
+    assert opts.gitlab_image == "$CI_REGISTRY_IMAGE" and opts.registry is None
+    assert opts.container and opts.deploy and opts.monitor and opts.convert_check
+
+
+@pytest.mark.parametrize(
+    ("index", "url"),
+    [("pypi", "https://upload.pypi.org/legacy/"), ("testpypi", "https://test.pypi.org/legacy/"),
+     ("https://nexus.example.org/repository/pypi/", "https://nexus.example.org/repository/pypi/")],
+)
+def test_named_indexes_and_urls_resolve_to_upload_urls(index: str, url: str) -> None:
+    assert options(index=index).index_url == url
+
+
+@pytest.mark.parametrize(
+    ("image", "registry"),
+    [("registry.example.org/team/model", "registry.example.org"), ("localhost:5000/model", "localhost:5000"),
+     ("team/model", "https://index.docker.io/v1/")],
+)
+def test_the_registry_to_log_in_to_is_taken_from_the_image(image: str, registry: str) -> None:
+    assert options(image=image).registry == registry
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ({"colour": "blue"}, "unknown key(s): colour"),
+        ({"container": "yes"}, "must be true or false"),
+        ({"index": "ftp://example.org"}, "neither gitlab, pypi, testpypi nor an http(s) URL"),
+        ({"deployment-tier": "prod"}, "is not one GitLab knows"),
+        ({"python-image": "python:3.11 slim"}, "is not valid"),
+        ({"python-image": "$PYTHON_IMAGE"}, "is not valid"),  # it is also the Dockerfile's ARG default
+        ({"environment": "prod;rm"}, "is not valid"),
+        ({"environment-url": "javascript:alert(1)"}, "is not valid"),
+        ({"mlpack-requirement": "mlpack-cli; rm -rf /"}, "is not valid"),
+        ({"jenkins-index-credentials": "my creds"}, "is not valid"),
+        ({"deploy-script": []}, "must be a list of shell commands"),
+        ({"deploy-script": ["echo one\necho two"]}, "control character"),
+        ({"environment": ""}, "non-empty string"),
+        ({"index": "https://user:secret@nexus.example.org/pypi/"}, "appears to contain a credential"),
+        ({"deploy-script": ["curl -H 'PRIVATE-TOKEN: glpat-abcdefghij' https://x"]}, "contain a credential"),
+    ],
+)
+def test_values_that_cannot_be_made_safe_are_refused(table: dict[str, Any], message: str) -> None:
+    with pytest.raises(InvalidInput, match=re.escape(message)) as raised:
+        options(**table)
+    assert raised.value.exit_code == ExitCode.INVALID_INPUT
+    assert raised.value.hint, "every refusal says what to write instead"
+
+
+@pytest.mark.parametrize(
+    ("table", "hint"),
+    [
+        ({"container": "yes"}, "Pass --container or --no-container, or write `container = true` or "
+                               "`container = false` in [tool.mlpack.ci] (a TOML boolean, without quotes)."),
+        ({"convert-check": "no"}, "Write `convert-check = true` or `convert-check = false` in [tool.mlpack.ci]"),
+        ({"environment": ""}, 'Write environment = "..." in [tool.mlpack.ci] as a quoted TOML string '
+                              "(letters, digits, spaces and - _ / $ { })."),
+        ({"index": 3}, 'Write index = "..." in [tool.mlpack.ci] as a quoted TOML string.'),
+        ({"deploy-script": {"run": "x"}}, 'Write e.g. deploy-script = ["kubectl apply -f k8s/"]'),
+    ],
+)
+def test_wrong_types_get_a_hint_saying_what_to_write(table: dict[str, Any], hint: str) -> None:
+    with pytest.raises(InvalidInput) as raised:
+        options(**table)
+    assert hint in (raised.value.hint or "")
+
+
+def test_options_made_directly_are_validated_too() -> None:
+    with pytest.raises(InvalidInput, match="appears to contain a credential"):
+        ci.CiOptions(name=NAME, package=PACKAGE, index="https://user:secret@nexus.example.org/pypi/")
+    with pytest.raises(InvalidInput, match="control character"):
+        ci.CiOptions(name=NAME, package=PACKAGE, deploy_script=("ok", "two\nlines"))
+
+
+def test_errors_name_the_option_as_the_user_gave_it() -> None:
+    with pytest.raises(InvalidInput, match=re.escape("--deployment-tier / [tool.mlpack.ci] deployment-tier")):
+        options(**{"deployment-tier": "prod"})
+
+
+def test_tomlkit_tables_are_read_like_dicts() -> None:
+    import tomlkit
+
+    table = tomlkit.parse('[ci]\ncontainer = false\nindex = "pypi"\n')["ci"]
+    opts = ci.CiOptions.from_tool(table, name=NAME, package=PACKAGE)  # type: ignore[arg-type]
+    assert (opts.container, opts.index) == (False, "pypi")
+
+
+# -- GitLab pipeline ---------------------------------------------------------------------------
+
+
+def test_gitlab_stages_and_the_jobs_of_each() -> None:
+    document = gitlab()
+    assert document["stages"] == ["lint", "test", "build", "publish", "container", "deploy", "monitor"]
+    assert {name: job["stage"] for name, job in jobs(document).items()} == {
+        "lint": "lint", "test": "test", "audit": "test", "build": "build", "publish": "publish",
+        "container": "container",
+        "smoke": "container", "deploy": "deploy", "monitor": "monitor",
+    }
+    assert document["variables"]["PIP_CACHE_DIR"] == "$CI_PROJECT_DIR/.cache/pip"
+    assert document["cache"]["paths"] == [".cache/pip"]
+
+
+def test_gitlab_test_job_reports_junit_and_coverage_and_checks_the_notebooks() -> None:
+    test = gitlab()["test"]
+    assert test["artifacts"]["reports"]["junit"] == "report.xml"
+    assert test["artifacts"]["reports"]["coverage_report"] == {"coverage_format": "cobertura", "path": "coverage.xml"}
+    assert "mlpack convert --check" in test["script"]
+    assert any("--junitxml=report.xml" in line and "--cov=" in line for line in test["script"])
+    assert re.search(test["coverage"].strip("/"), "TOTAL      120     30    75%")
+    assert "mlpack convert --check" not in gitlab(**{"convert-check": False})["test"]["script"]
+
+
+def test_gitlab_build_keeps_sdist_and_wheel() -> None:
+    build = gitlab()["build"]
+    assert build["artifacts"]["paths"] == ["dist/"]
+    assert "python -m build" in build["script"]
+
+
+def test_gitlab_publish_uses_the_job_token_for_the_project_registry() -> None:
+    publish = gitlab()["publish"]
+    assert publish["rules"] == [{"if": "$CI_COMMIT_TAG"}]
+    assert publish["variables"] == {
+        "TWINE_USERNAME": "gitlab-ci-token",
+        "TWINE_PASSWORD": "$CI_JOB_TOKEN",
+        "TWINE_REPOSITORY_URL": "${CI_API_V4_URL}/projects/${CI_PROJECT_ID}/packages/pypi",
+    }
+
+
+@pytest.mark.parametrize("index", ["gitlab", "pypi", "https://nexus.example.org/repository/pypi/"])
+def test_publish_skips_a_version_mlpack_release_already_uploaded(index: str) -> None:
+    document = gitlab(index=index, **{"mlpack-requirement": "mlpack-cli==1.2.3"})
+    assert document["variables"]["MLPACK_REQUIREMENT"] == "mlpack-cli==1.2.3"
+    script = document["publish"]["script"]
+    assert script[-2:] == ['python -m pip install "$MLPACK_REQUIREMENT"', "mlpack publish --skip-existing dist/*"]
+    assert not any("twine upload" in line for line in script)  # it would refuse the version release uploaded
+    jenkins = ci.render_pipeline("jenkins", options(index=index))
+    assert "sh '.venv/bin/mlpack publish --skip-existing dist/*'" in jenkins
+    assert "twine upload" not in jenkins
+
+
+def test_gitlab_publish_to_another_index_leaves_credentials_to_ci_variables() -> None:
+    publish = gitlab(index="https://nexus.example.org/repository/pypi/")["publish"]
+    assert publish["variables"] == {"TWINE_REPOSITORY_URL": "https://nexus.example.org/repository/pypi/"}
+    assert any("TWINE_PASSWORD" in line and "exit 1" in line for line in publish["script"])
+
+
+def test_gitlab_container_builds_rootless_from_the_wheel_and_pushes_the_tag() -> None:
+    document = gitlab()
+    container, smoke = document["container"], document["smoke"]
+    assert container["image"]["name"] == "moby/buildkit:rootless"
+    assert container["variables"]["BUILDKITD_FLAGS"] == "--oci-worker-no-process-sandbox"
+    assert container["needs"] == ["build"] and "privileged" not in str(container)
+    script = "\n".join(container["script"])
+    assert "buildctl-daemonless.sh build" in script
+    assert 'name="$MLPACK_IMAGE:$CI_COMMIT_TAG",push=true' in script
+    assert document["variables"]["MLPACK_IMAGE"] == "$CI_REGISTRY_IMAGE"
+    assert smoke["image"]["name"] == "$MLPACK_IMAGE:$CI_COMMIT_TAG" and smoke["needs"] == ["container"]
+    assert smoke["script"] == [f"python -c 'import {PACKAGE}; print({PACKAGE}.__version__)'"]
+
+
+def test_gitlab_container_for_another_registry_logs_in_there() -> None:
+    document = gitlab(image="registry.example.org/team/model")
+    assert document["variables"]["MLPACK_IMAGE"] == "registry.example.org/team/model"
+    assert document["container"]["variables"]["MLPACK_REGISTRY"] == "registry.example.org"
+
+
+def test_gitlab_deploy_environment_and_monitor_webhook() -> None:
+    document = gitlab(environment="staging", **{"environment-url": "https://staging.example.org",
+                                                "deployment-tier": "staging"})
+    deploy, monitor = document["deploy"], document["monitor"]
+    assert deploy["environment"] == {"name": "staging", "url": "https://staging.example.org",
+                                     "deployment_tier": "staging"}
+    assert deploy["needs"] == ["publish", "smoke"]
+    assert monitor["rules"] == [{"if": "$CI_COMMIT_TAG && $MLPACK_WEBHOOK_URL"}]
+    assert monitor["allow_failure"] is True
+    assert 'monitoring.py" notify release' in monitor["script"][0]
+
+
+def test_tag_only_jobs_run_only_for_tags() -> None:
+    for name, job in jobs(gitlab()).items():
+        rules = job.get("rules", [])
+        assert (name in TAG_JOBS) == any("$CI_COMMIT_TAG" in rule["if"] for rule in rules), name
+
+
+@pytest.mark.parametrize(("container", "deploy", "monitor"), list(itertools.product([True, False], repeat=3)))
+def test_switching_jobs_off_keeps_needs_consistent(container: bool, deploy: bool, monitor: bool) -> None:
+    found = jobs(gitlab(container=container, deploy=deploy, monitor=monitor))
+    expected = {"lint", "test", "audit", "build", "publish"} | ({"container", "smoke"} if container else set())
+    expected |= ({"deploy"} if deploy else set()) | ({"monitor"} if monitor else set())
+    assert set(found) == expected
+    for name, job in found.items():
+        assert set(job.get("needs", [])) <= set(found), name
+
+
+def test_hostile_values_survive_yaml_exactly() -> None:
+    script = ["echo \"it's: #1\" && printf '%s\\n' \"$CI_COMMIT_TAG\" {a: b} [c] & @x `d` \\ | > *e"]
+    url = "https://example.org/a?b=c&d=${CI_COMMIT_TAG}#f:{x}"
+    document = gitlab(**{"deploy-script": script, "environment-url": url})
+    assert document["deploy"]["script"] == script
+    assert document["deploy"]["environment"]["url"] == url
+
+
+def test_every_value_in_a_pipeline_goes_through_an_escaping_filter() -> None:
+    from mlpack_cli.templating import template_root
+
+    validated = {"options.name"}  # checked by CiOptions: a PEP 508 name, safe even unquoted
+    for name in ("gitlab-ci.yml.j2", "Jenkinsfile.j2"):
+        text = template_root().joinpath("ci", name).read_text()
+        expressions = re.findall(r"\{\{(.*?)\}\}", text)
+        assert expressions, name
+        for expression in expressions:
+            assert re.search(r"\|\s*(yaml|groovy)\s*$", expression) or expression.strip() in validated, expression
+
+
+@pytest.mark.parametrize(("name", "package"), [("a\nb", "ab"), ("ok", "not-an-identifier"), ("x'y", "x")])
+def test_unsafe_names_are_refused(name: str, package: str) -> None:
+    with pytest.raises(InvalidInput, match="cannot render CI files"):
+        ci.CiOptions.from_tool({}, name=name, package=package)
+
+
+def test_no_secret_is_written() -> None:
+    for table in ({}, {"index": "pypi"}, {"image": "registry.example.org/team/model"}):
+        for kind in ci.CI_FILES:
+            text = ci.render_pipeline(kind, options(**table))
+            assert not re.search(r"(glpat-|pypi-AgE|PASSWORD\s*[:=]\s*['\"]?[A-Za-z0-9])", text), (kind, table)
+
+
+# -- files -------------------------------------------------------------------------------------
+
+
+def test_generated_files_include_the_dockerfile_only_with_the_container() -> None:
+    assert set(ci.generated_files(["gitlab", "jenkins"], options())) == {
+        ".gitlab-ci.yml", "Jenkinsfile", "Dockerfile", ".dockerignore"}
+    assert set(ci.generated_files(["jenkins"], options(container=False))) == {"Jenkinsfile"}
+    assert ci.generated_files([], options()) == {}
+
+
+def test_dockerfile_installs_the_wheel_as_a_non_root_user_with_a_healthcheck() -> None:
+    dockerfile = ci.generated_files(["gitlab"], options())["Dockerfile"]
+    assert f"RUN {ci.WHEEL_INSTALL_COMMAND} && rm -rf {ci.WHEEL_DIR}" in dockerfile
+    assert f"COPY dist/*.whl {ci.WHEEL_DIR}/" in dockerfile
+    assert "USER 10001:10001" in dockerfile and "HEALTHCHECK" in dockerfile
+    assert f'CMD ["python", "-c", "import {PACKAGE}"]' in dockerfile
+    assert ci.generated_files(["gitlab"], options())[".dockerignore"].splitlines()[-2:] == ["*", "!dist/*.whl"]
+
+
+def test_kinds_for_each_choice() -> None:
+    assert [ci.kinds_for(c) for c in ("gitlab", "jenkins", "both", "none")] == [
+        ["gitlab"], ["jenkins"], ["gitlab", "jenkins"], []]
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "churn-model"
+    init_project(InitSettings(path=root, ci="none"))
+    return root
+
+
+def test_write_ci_writes_everything_then_is_idempotent(project: Path) -> None:
+    (project / f"src/{PACKAGE}/monitoring.py").unlink(missing_ok=True)  # the monitor job needs it: added
+    result = ci.write_ci(project, "both")
+    written = {e.path.as_posix() for e in result.plan.changes}
+    assert written == {".gitlab-ci.yml", "Jenkinsfile", "Dockerfile", ".dockerignore",
+                       f"src/{PACKAGE}/monitoring.py"}
+    assert (project / ".gitlab-ci.yml").read_text() == ci.render_pipeline("gitlab", result.options)
+    assert (project / f"src/{PACKAGE}/monitoring.py").read_text() == ci.render_monitoring(PACKAGE)
+    assert not ci.write_ci(project, "both").plan.changed
+
+
+def test_settings_come_from_pyproject_and_options_override_them(project: Path) -> None:
+    with (project / "pyproject.toml").open("a") as handle:
+        handle.write('\n[tool.mlpack.ci]\nindex = "pypi"\ncontainer = false\n')
+    assert ci.plan_ci(project, "gitlab").options.index == "pypi"
+    result = ci.plan_ci(project, "gitlab", {"index": "testpypi", "container": None})
+    assert (result.options.index, result.options.container) == ("testpypi", False)
+
+
+def test_edits_are_never_dropped_without_force(project: Path) -> None:
+    ci.write_ci(project, "gitlab")
+    edited = (project / ".gitlab-ci.yml").read_text() + "# our own tweak\n"
+    (project / ".gitlab-ci.yml").write_text(edited)
+
+    with pytest.raises(FileConflict, match=r"\.gitlab-ci\.yml") as raised:
+        ci.write_ci(project, "gitlab", {"deploy": False})
+    assert raised.value.exit_code == ExitCode.CONFLICT
+    assert (project / ".gitlab-ci.yml").read_text() == edited
+
+    preview = ci.write_ci(project, "gitlab", dry_run=True)
+    (difference,) = preview.differences
+    assert "-# our own tweak" in difference.diff
+    assert (project / ".gitlab-ci.yml").read_text() == edited
+    with pytest.raises(FileConflict) as predicted:  # the dry run's verdict is the real run's
+        preview.refuse_dropped_edits(dry_run=True)
+    assert predicted.value.exit_code == raised.value.exit_code
+    assert "Nothing would be written" in (predicted.value.hint or "")
+    ci.write_ci(project, "gitlab", force=True, dry_run=True).refuse_dropped_edits(dry_run=True)  # --force: fine
+
+    ci.write_ci(project, "gitlab", force=True)
+    assert (project / ".gitlab-ci.yml").read_text() == ci.render_pipeline("gitlab", preview.options)
+
+
+def test_an_edited_monitoring_module_is_left_alone(project: Path) -> None:
+    module = project / f"src/{PACKAGE}/monitoring.py"
+    module.write_text("# mine\n")
+    ci.write_ci(project, "gitlab", force=True)
+    assert module.read_text() == "# mine\n"
+
+
+def test_unknown_kind_is_refused(project: Path) -> None:
+    with pytest.raises(InvalidInput, match="unknown CI kind 'travis'"):
+        ci.plan_ci(project, "travis")
+
+
+def test_init_writes_the_same_pipelines(tmp_path: Path) -> None:
+    root = tmp_path / "churn-model"
+    init_project(InitSettings(path=root, ci="both"))
+    for kind, path in ci.CI_FILES.items():
+        assert (root / path).read_text() == ci.render_pipeline(kind, options())
+
+
+# -- supply chain: pinned tools, images by digest, the audit job ---------------------------------
+
+DIGEST = "sha256:" + "0123456789abcdef" * 4
+
+
+def test_mlpack_is_pinned_to_the_version_that_wrote_the_file_unless_overridden() -> None:
+    from mlpack_cli import __version__
+
+    pinned = f"mlpack-cli=={__version__}"
+    assert options().mlpack_requirement == pinned
+    assert gitlab()["variables"]["MLPACK_REQUIREMENT"] == pinned
+    assert f"MLPACK_REQUIREMENT = '{pinned}'" in ci.render_pipeline("jenkins", options())
+    assert gitlab(**{"mlpack-requirement": "mlpack-cli==9.9.9"})["variables"]["MLPACK_REQUIREMENT"] == \
+        "mlpack-cli==9.9.9"
+
+
+def pip_installs(text: str) -> list[list[str]]:
+    """The arguments of every `pip install` in a rendered pipeline, unquoted."""
+    import shlex
+
+    found = []
+    for line in text.splitlines():
+        match = re.search(r"pip install (.*?)'?$", line)
+        if match:
+            found.append(shlex.split(match.group(1).removesuffix("'")))
+    return found
+
+
+@pytest.mark.parametrize("kind", list(ci.CI_FILES))
+def test_every_tool_a_job_installs_is_pinned(kind: str) -> None:
+    text = ci.render_pipeline(kind, options(**{"convert-check": True}))
+    installs = pip_installs(text)
+    assert len(installs) >= 6, installs
+    pinned: dict[str, str] = {}
+    for arguments in installs:
+        for argument in arguments:
+            if argument in ("-e", ".[test]", "$MLPACK_REQUIREMENT"):  # the project itself; mlpack (pinned)
+                continue
+            name, _, version = argument.partition("==")
+            assert version, f"{kind}: {argument!r} is not pinned"
+            pinned[name] = version
+    assert pinned == ci.PINNED_TOOLS, "both pipelines pin the same versions, those ci.PINNED_TOOLS lists"
+
+
+def test_images_can_be_pinned_by_digest_everywhere_they_are_used() -> None:
+    table = {"python-image": f"python:3.11-slim@{DIGEST}", "buildkit-image": f"moby/buildkit:rootless@{DIGEST}"}
+    document = gitlab(**table)
+    assert document["default"]["image"] == table["python-image"]
+    assert document["container"]["image"]["name"] == table["buildkit-image"]
+    jenkins = ci.render_pipeline("jenkins", options(**table))
+    assert f"image '{table['python-image']}'" in jenkins and f"image '{table['buildkit-image']}'" in jenkins
+    dockerfile = ci.generated_files(["gitlab"], options(**table))["Dockerfile"]
+    assert f"ARG PYTHON_IMAGE={table['python-image']}\n" in dockerfile
+
+
+@pytest.mark.parametrize(
+    "image", [f"python:3.11@{DIGEST[:-1]}", f"python:3.11@{DIGEST.upper()}", "python:3.11@latest",
+              "moby/buildkit:rootless; id"],
+)
+def test_a_bad_digest_or_image_from_the_command_line_is_refused_too(image: str) -> None:
+    for key in ("python-image", "buildkit-image"):
+        with pytest.raises(InvalidInput, match="is not valid") as raised:
+            options(**{key: image})
+        assert "sha256:<64 hex digits>" in (raised.value.hint or "")
+
+
+def test_the_audit_job_runs_in_every_pipeline_and_gates_the_build() -> None:
+    document = gitlab()
+    audit = document["audit"]
+    assert audit["stage"] == "test" and audit["needs"] == [] and "rules" not in audit and "only" not in audit
+    assert "allow_failure" not in audit
+    assert audit["script"][0] == f'python -m pip install "pip-audit=={ci.PINNED_TOOLS["pip-audit"]}"'
+    assert audit["script"][1] == "pip-audit --strict --progress-spinner off --desc on ."
+    # build has no `needs`: it waits for the whole test stage, so a vulnerability stops every later job
+    assert "needs" not in document["build"] and document["publish"]["needs"] == ["build"]
+
+
+def test_accepted_advisories_become_ignore_vuln_options() -> None:
+    accepted = ["GHSA-jjg7-2v4v-x38h", "PYSEC-2024-60"]
+    document = gitlab(**{"audit-ignore": accepted})
+    assert document["audit"]["script"][1] == (
+        "pip-audit --strict --progress-spinner off --desc on --ignore-vuln GHSA-jjg7-2v4v-x38h "
+        "--ignore-vuln PYSEC-2024-60 .")
+    jenkins = ci.render_pipeline("jenkins", options(**{"audit-ignore": accepted}))
+    assert ("sh '.venv/bin/pip-audit --strict --progress-spinner off --desc on --ignore-vuln GHSA-jjg7-2v4v-x38h "
+            "--ignore-vuln PYSEC-2024-60 .'") in jenkins
+    assert jenkins.index("stage('audit')") < jenkins.index("stage('build')")
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [("GHSA-1", "must be a list of advisory ids"), (["GHSA-1; curl evil"], "is not valid"),
+     (["ghsa-lower-case"], "is not valid"), ([""], "non-empty string"), (["GHSA-a\nb"], "control character")],
+)
+def test_accepted_advisories_are_checked_before_they_reach_a_command_line(value: Any, message: str) -> None:
+    with pytest.raises(InvalidInput, match=re.escape(message)) as raised:
+        options(**{"audit-ignore": value})
+    assert raised.value.hint
+
+
+def test_the_docs_name_the_pinned_versions() -> None:
+    text = (Path(__file__).resolve().parents[2] / "docs" / "ci.md").read_text()
+    for name, version in ci.PINNED_TOOLS.items():
+        assert f"`{name}=={version}`" in text, name

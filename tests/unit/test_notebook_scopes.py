@@ -1,0 +1,39 @@
+"""The tree walk analysis repeats: replayed only where it was asked to be, and only for the same node."""
+
+from __future__ import annotations
+
+import ast
+
+from mlpack_cli.notebook.scopes import walk, walks_remembered
+
+
+def _ast_walk(node: ast.AST) -> list[ast.AST]:
+    return [n for n in ast.walk(node) if not isinstance(n, ast.expr_context)]
+
+
+def test_walk_is_ast_walk_without_contexts_remembered_or_not() -> None:
+    tree = ast.parse("def f(a, *, b=1):\n    return [a + x for x in b]\nf(1, b=[2])\n")
+    assert list(walk(tree)) == _ast_walk(tree)
+    with walks_remembered():
+        assert list(walk(tree)) == _ast_walk(tree)
+        assert list(walk(tree)) == _ast_walk(tree)  # replayed
+
+
+def test_a_tree_changed_after_leaving_is_walked_afresh() -> None:
+    tree = ast.parse("x = 1\n")
+    with walks_remembered():
+        list(walk(tree))
+    tree.body.append(ast.parse("y = 2").body[0])
+    assert any(isinstance(n, ast.Name) and n.id == "y" for n in walk(tree))
+    with walks_remembered():
+        assert any(isinstance(n, ast.Name) and n.id == "y" for n in walk(tree))
+
+
+def test_renamed_names_are_seen_in_a_replayed_walk() -> None:
+    tree = ast.parse("model = fit(model)\n")
+    with walks_remembered():
+        list(walk(tree))
+        for node in walk(tree):
+            if isinstance(node, ast.Name) and node.id == "model":
+                node.id = "model_1"
+        assert {n.id for n in walk(tree) if isinstance(n, ast.Name)} == {"model_1", "fit"}
