@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import codecs
 import enum
-import glob
 import os
 import shutil
 import tempfile
@@ -211,14 +210,17 @@ class Staging:
             for run in self.base.iterdir():
                 if run.is_dir() and not _alive(run.name.split(".", 1)[0]):
                     shutil.rmtree(run, ignore_errors=True)
-        for target in targets:
+        # Every staged file in the folders this plan writes to, not only those beside its targets: a
+        # killed run may have been writing a file this one does not (a notebook deleted since).
+        for folder in dict.fromkeys(target.parent for target in targets):
             try:
-                beside = list(target.parent.glob(f".{glob.escape(target.name)}.*{STAGED_SUFFIX}"))
+                staged = list(folder.glob(f".*{STAGED_SUFFIX}"))
             except OSError:
                 continue
-            for path in beside:
-                middle = path.name[len(target.name) + 2:-len(STAGED_SUFFIX)]
-                if not _alive(middle.split(".", 1)[0]):  # older names hold no pid: always stale
+            for path in staged:
+                # .<name>.<pid>.<random>.mlpack-tmp; older names hold no pid: always stale
+                parts = path.name[1:-len(STAGED_SUFFIX)].rsplit(".", 2)
+                if len(parts) < 3 or not _alive(parts[1]):
                     path.unlink(missing_ok=True)
         _remove_if_only_gitignore(self.base)
 

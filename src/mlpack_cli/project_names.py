@@ -51,16 +51,19 @@ def validate_import_name(name: str) -> str:
     if keyword.iskeyword(name) or keyword.issoftkeyword(name):
         raise InvalidInput(
             f"{name!r} is a Python keyword and cannot be imported",
-            hint="Choose another --name, for example by adding a suffix such as '_model'.",
+            hint="Choose another import name (--name, or [tool.mlpack] package in pyproject.toml), for "
+            "example by adding a suffix such as '_model'.",
         )
     if name in sys.stdlib_module_names:
         raise InvalidInput(
             f"{name!r} would shadow the standard-library module of the same name",
-            hint="Choose another --name, for example by adding a prefix such as 'my_'.",
+            hint="Choose another import name (--name, or [tool.mlpack] package in pyproject.toml), for "
+            "example by adding a prefix such as 'my_'.",
         )
     if name in _RESERVED_IMPORT_NAMES:
         raise InvalidInput(
             f"{name!r} is reserved as an import name here",
-            hint="Choose another --name; 'tests', 'src' and mlpack's own names would collide.",
+            hint="Choose another import name (--name, or [tool.mlpack] package in pyproject.toml); "
+            "'tests', 'src' and mlpack's own names would collide.",
         )
     return name

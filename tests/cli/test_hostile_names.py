@@ -5,6 +5,7 @@ found), and a name that cannot become a module is a clear error, never "a bug in
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import unicodedata
@@ -36,6 +37,8 @@ STEMS = st.lists(st.one_of(NASTY, st.sampled_from(PAYLOADS), st.text(max_size=4)
 ).map(lambda s: s.replace("/", "").replace("\x00", "")).filter(
     lambda s: s not in ("", ".", "..") and len(s.encode("utf-8", "surrogateescape")) <= 240
 )
+# What would drive a terminal (ESC sequences, CR overwriting the line): never printed raw.
+TERMINAL_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 CHECK_IMPORT = """
 import importlib, json, sys
 src, tests, module, out = sys.argv[1:5]
@@ -91,6 +94,7 @@ def test_hostile_notebook_names_give_modules_that_are_only_data(
     result = run_cli("convert")
     output = result.stdout + result.stderr  # type: ignore[attr-defined]
     assert "bug in mlpack" not in output and "Traceback" not in output
+    assert not TERMINAL_CONTROL.search(output), "a control character of the name reached the terminal"
     try:
         module = module_name(Path(name))
     except Exception:
@@ -143,3 +147,18 @@ def test_a_name_without_letters_or_digits_is_a_clear_error(
     assert (root / "src/demo/train.py").is_file(), "the other notebooks are still converted"
     check = run_cli("convert", "--check")
     assert "Traceback" not in check.stderr and check.exit_code != 0  # type: ignore[attr-defined]
+
+
+def test_control_characters_of_a_name_are_shown_as_escapes_never_sent_to_the_terminal(
+    template_project: Path, run_cli: Callable[..., object], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    root = _fresh_project(template_project, tmp_path)
+    nbformat.write(NOTEBOOK, str(root / "notebooks" / "e\x1b[2J\x1b]0;owned\x07\rX.ipynb"))  # converts
+    nbformat.write(NOTEBOOK, str(root / "notebooks" / "\x1b\x07\u2014.ipynb"))  # refused: no letter
+    monkeypatch.chdir(root)
+    result = run_cli("convert")
+    output = result.stdout + result.stderr  # type: ignore[attr-defined]
+    assert result.exit_code == ExitCode.NOTEBOOK, output  # type: ignore[attr-defined]
+    assert not TERMINAL_CONTROL.search(output)
+    assert "notebooks/e\\x1b[2J\\x1b]0;owned\\x07\\rX.ipynb" in result.stderr  # type: ignore[attr-defined]
+    assert "\\x1b\\x07\u2014.ipynb" in result.stderr  # type: ignore[attr-defined]

@@ -135,3 +135,25 @@ def test_choose_installer() -> None:
     assert choose_installer("pip") == "pip"
     with pytest.raises(EnvironmentProblem):
         choose_installer("conda")
+
+
+class _DiskFullBackend:
+    """A build environment whose sdist build stops half-way, as setuptools does on a full disk."""
+
+    isolation, installer, epoch, warned = True, "pip", None, False
+
+    def build(self, srcdir: Path, distribution: str, outdir: Path) -> Path:
+        tree = srcdir / "shop_model-1.2.0" / "src"
+        tree.mkdir(parents=True)
+        (tree / "half-copied.py").write_text("")
+        raise BuildFailed("building the sdist failed: [Errno 28] No space left on device")
+
+
+def test_a_failed_sdist_build_leaves_no_release_tree_in_the_project(project: Path) -> None:
+    from mlpack_cli.commands.build import BuildSettings, build_project
+
+    (project / "Shop-Model-1.2.0").mkdir()  # the user's own folder of that name stays
+    with pytest.raises(BuildFailed, match="No space left"):
+        build_project(BuildSettings(root=project), _DiskFullBackend())  # type: ignore[arg-type]
+    assert not (project / "shop_model-1.2.0").exists()
+    assert (project / "Shop-Model-1.2.0").is_dir()

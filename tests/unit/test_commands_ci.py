@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
 from mlpack_cli.commands import ci
@@ -462,3 +464,67 @@ def test_the_docs_name_the_pinned_versions() -> None:
     text = (Path(__file__).resolve().parents[2] / "docs" / "ci.md").read_text()
     for name, version in ci.PINNED_TOOLS.items():
         assert f"`{name}=={version}`" in text, name
+
+
+# -- no credential reaches a generated file ------------------------------------------------------
+
+_PASSWORD_CHARS = st.characters(min_codepoint=0x21, max_codepoint=0x7E, exclude_characters="@\"'\\`<>")
+
+
+@settings(max_examples=60, deadline=None)
+@given(password=st.text(_PASSWORD_CHARS, min_size=1, max_size=24))
+def test_an_index_url_with_any_password_is_refused_and_never_echoed(password: str) -> None:
+    """``user:<password>@`` is refused whatever the password holds ("/", "?", "#" and ":" included)."""
+    url = f"https://deployer:{password}@nexus.example.org/repository/pypi/"
+    with pytest.raises(InvalidInput) as raised:
+        options(index=url)
+    shown = raised.value.message + (raised.value.hint or "")
+    assert f"deployer:{password}@" not in shown
+    assert "TWINE_PASSWORD" in (raised.value.hint or ""), "the hint says how to pass the password instead"
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ({"index": "http://user:pa/ss@host/simple/"}, "user:password@"),
+        ({"index": "https://upload.example.org/legacy/?token=0123abcd"}, "token= in the query"),
+        ({"environment-url": "https://app.example.org/?api_key=s3cr3t"}, "api_key= in the query"),
+        ({"deploy-script": ["pip install --index-url http://ci:pa/ss@pkgs.example.org/simple/ app"]},
+         "user:password@"),
+        ({"deploy-script": ["curl -fsS 'https://hooks.example.org/deploy?sig=abc123'"]}, "sig= in the query"),
+    ],
+)
+def test_credentials_in_any_url_of_a_setting_are_refused(table: dict[str, Any], message: str) -> None:
+    with pytest.raises(InvalidInput, match=re.escape(message)) as raised:
+        options(**table)
+    assert raised.value.exit_code == ExitCode.INVALID_INPUT
+    for secret in ("pa/ss", "0123abcd", "s3cr3t", "abc123"):
+        assert secret not in raised.value.message
+
+
+def test_a_variable_in_a_query_is_no_credential() -> None:
+    assert options(**{"deploy-script": ["curl -fsS https://hooks.example.org/deploy?token=$DEPLOY_TOKEN"]})
+
+
+@pytest.mark.parametrize(
+    ("command", "kind"),
+    [
+        ("export AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "AWS Access Key"),
+        ('curl -H "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.abc" https://x',
+         "JSON Web Token"),
+        ("export API_KEY=9f8e7d6c5b4a39281706f5e4d3c2b1a0", "Secret Keyword"),
+    ],
+)
+def test_a_secret_the_detector_finds_in_a_setting_never_reaches_a_pipeline(command: str, kind: str) -> None:
+    opts = options(**{"deploy-script": ["kubectl apply -f k8s/", command]})
+    with pytest.raises(InvalidInput) as raised:
+        ci.generated_files(["gitlab", "jenkins"], opts)
+    assert f"deploy-script item 2: {kind}" in raised.value.message
+    assert command.split("=")[-1] not in raised.value.message + (raised.value.hint or "")
+    assert "pragma: allowlist secret" in (raised.value.hint or "")
+
+
+def test_the_detector_pragma_lets_a_value_that_is_no_secret_through() -> None:
+    command = "export API_KEY=9f8e7d6c5b4a39281706f5e4d3c2b1a0  # pragma: allowlist secret"
+    files = ci.generated_files(["gitlab"], options(**{"deploy-script": [command]}))
+    assert "9f8e7d6c5b4a39281706f5e4d3c2b1a0" in files[".gitlab-ci.yml"]

@@ -500,3 +500,25 @@ def test_a_run_magic_whose_names_the_notebook_reads_is_refused_naming_cell_and_l
                    str(root / "notebooks" / "runner.ipynb"))
     (report,) = convert_project(settings(root)).reports
     assert report.ok and "cell 2: dropped line magic %run helpers.py" in report.warnings
+
+
+def test_a_folder_that_vanishes_while_notebooks_are_found_is_passed_over(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mlpack_cli.project import load_project
+    from mlpack_cli.commands.convert import find_notebooks
+
+    root = make_project(tmp_path / "proj", "sklearn_iris.ipynb", example=False)
+    (root / "notebooks" / "scratch" / "deep").mkdir(parents=True)
+    (root / "notebooks" / ".ipynb_checkpoints").mkdir()
+    (root / "notebooks" / ".ipynb_checkpoints" / "sklearn_iris-checkpoint.ipynb").write_text("{}")
+    real_scandir = os.scandir
+
+    def scandir(path: object = ".") -> object:  # another program removes the folder meanwhile
+        if str(path).endswith("scratch"):
+            raise FileNotFoundError(2, "No such file or directory", str(path))
+        return real_scandir(path)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    found = find_notebooks(load_project(root), [])
+    assert found == [(root / "notebooks" / "sklearn_iris.ipynb").resolve()]

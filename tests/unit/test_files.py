@@ -172,6 +172,9 @@ def test_only_staging_of_runs_that_are_gone_is_removed(tmp_path: Path) -> None:
     (tmp_path / f".a.txt.{dead}.k2j.mlpack-tmp").write_text("stale, staged beside its target")
     (tmp_path / ".a.txt.k2j8d0.mlpack-tmp").write_text("stale, named as before runs had a pid")
     (tmp_path / f".a.txt.{os.getppid()}.q.mlpack-tmp").write_text("live")
+    # staged for a file this run does not write (its notebook was deleted since): stale all the same
+    (tmp_path / f".gone.py.{dead}.r7.mlpack-tmp").write_text("stale, another target")
+    (tmp_path / ".gone.py.x8ke2m.mlpack-tmp").write_text("stale, another target, no pid")
     plan = FilePlan(tmp_path)
     plan.file("a.txt", "x")
     plan.apply()

@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
-from mlpack_cli.errors import InvalidInput
 from mlpack_cli.commands.init import InitSettings, init_project
+from mlpack_cli.errors import ExitCode, InvalidInput
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -82,6 +82,12 @@ def _assert_every_file_parses(root: Path) -> dict[str, object]:
 def test_hostile_metadata_is_only_ever_data(description: str, author: str, email: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "p"
+        if any(brk in value for value in (author, email) for brk in "\r\n"):
+            # an author or e-mail is an address header of the metadata: the build would refuse it
+            with pytest.raises(InvalidInput, match="holds a line break") as raised:
+                _init(root, description=description, author=author, email=email)
+            assert raised.value.exit_code == ExitCode.INVALID_INPUT and not root.exists()
+            return
         _init(root, description=description, author=author, email=email)
         project = _assert_every_file_parses(root)["project"]
         assert project["description"] == description  # type: ignore[index]
@@ -151,3 +157,16 @@ def test_a_hostile_deploy_script_is_one_literal_in_both_pipelines(script: str) -
     assert gitlab["deploy"]["script"] == [script]
     tree = tree_sitter.Parser(tree_sitter.Language(language())).parse(ci.render_pipeline("jenkins", options).encode())
     assert not tree.root_node.has_error
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("author", "Ada\nRequires-Dist: evil-pkg"), ("author", "Ada\r"), ("email", "ada@example.org\nBcc: x@y.z"),
+])
+def test_an_author_or_email_with_a_line_break_is_refused_before_anything_is_written(
+    tmp_path: Path, field: str, value: str
+) -> None:
+    options = {"author": "Ada", "email": "ada@example.org", field: value}
+    with pytest.raises(InvalidInput, match=f"the {field} .* holds a line break") as raised:
+        _init(tmp_path / "p", **options)
+    assert raised.value.exit_code == ExitCode.INVALID_INPUT
+    assert not (tmp_path / "p").exists()

@@ -253,11 +253,14 @@ def test_protect_cells_reports_moves_and_refuses_naming_notebook_cell_line_and_m
         Cell(3, "code", "x = 1"),
     ]
     cleaned, warnings = protect_cells(cells, "notebooks/keys.ipynb")
-    assert [c.source for c in cleaned][::2] == [cells[0].source, "x = 1"]
+    # prose becomes a docstring of the module: the key is masked there, not moved
+    assert [c.source for c in cleaned][::2] == [f"A key in prose is not code: sk…{OPENAI[-2:]}", "x = 1"]
     assert OPENAI not in cleaned[1].source and cleaned[1].number == 2
     assert warnings == [
         f"cell 2, line 1: OpenAI API Key sk…{OPENAI[-2:]} now comes from the environment variable KEY: "
-        "set it where the module runs"
+        "set it where the module runs",
+        f"cell 1, line 1: OpenAI API Key sk…{OPENAI[-2:]} in the text was masked in the module: remove it "
+        "from the notebook, and rotate it if it is real",
     ]
     bad = [*cells, Cell(4, "code", f"x = 2\nclient = OpenAI(api_key='{OPENAI}')")]
     with pytest.raises(NotebookError) as caught:
@@ -285,3 +288,17 @@ def test_two_different_secrets_that_would_share_one_variable_are_refused() -> No
         protect_cells(cells, "nb.ipynb")
     same = [Cell(1, "code", f'api_key = "{OPENAI}"'), Cell(2, "code", f'API_KEY = "{OPENAI}"')]
     assert len(protect_cells(same, "nb.ipynb")[1]) == 2
+
+
+def test_a_secret_in_a_markdown_cell_is_masked_in_the_text_that_becomes_a_docstring() -> None:
+    key = "sk-proj-" + "Q7vX2mK9pL4sT8wZ1nB6cF3hJ5yR0dG2aE"  # pragma: allowlist secret
+    cells = [
+        Cell(1, "markdown", f"## Train\nThe key we used: {key}\nThen fit."),
+        Cell(2, "code", "rows = [1, 2]"),
+    ]
+    protected, warnings = protect_cells(cells, "notebooks/train.ipynb")
+    assert key not in protected[0].source
+    assert protected[0].source == "## Train\nThe key we used: sk…aE\nThen fit."
+    assert protected[1] == cells[1]
+    assert len(warnings) == 1 and "cell 1, line 2: OpenAI API Key sk…aE in the text was masked" in warnings[0]
+    assert key not in warnings[0]

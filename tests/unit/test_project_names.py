@@ -35,3 +35,10 @@ def test_unusable_import_names(name: str, reason: str) -> None:
     with pytest.raises(InvalidInput) as caught:
         validate_import_name(name)
     assert reason in caught.value.message
+
+
+@pytest.mark.parametrize("name", ["os", "class", "tests"])
+def test_a_refused_import_name_says_both_places_it_can_come_from(name: str) -> None:
+    with pytest.raises(InvalidInput) as raised:
+        validate_import_name(name)
+    assert "--name, or [tool.mlpack] package in pyproject.toml" in (raised.value.hint or "")

@@ -32,3 +32,21 @@ def test_info_warnings_and_step_lines_are_printed_redacted(capsys: pytest.Captur
     everything = captured.out + captured.err
     assert "s3cr3t-v4lue" not in everything
     assert everything.count("http://ci:***@pkgs.example.org/simple/") == 3
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("http://user:pa/ss@host/simple/", "http://user:***@host/simple/"),  # a raw "/" in the password
+        ("https://hooks.example.org/x?token=abc123&env=prod", "https://hooks.example.org/x?token=***&env=prod"),
+        ("https://blob.example.org/f.whl?sv=1&sig=Zm9v#frag", "https://blob.example.org/f.whl?sv=1&sig=***#frag"),
+        ("http://127.0.0.1:8080/path@v1", "http://127.0.0.1:8080/path@v1"),  # a port, then "@" in the path
+        ("https://registry.npmjs.org/@scope/pkg", "https://registry.npmjs.org/@scope/pkg"),
+        ("https://hooks.example.org/x?token=$DEPLOY_TOKEN", "https://hooks.example.org/x?token=$DEPLOY_TOKEN"),
+    ],
+)
+def test_every_form_of_url_credential_is_masked(text: str, shown: str) -> None:
+    from mlpack_cli.redaction import redact_url, url_credentials
+
+    assert redact_url(text) == shown
+    assert (url_credentials(text) is None) == (text == shown)

@@ -13,6 +13,8 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 import os
+import re
+import shutil
 import subprocess
 import tarfile
 import tempfile
@@ -235,7 +237,7 @@ def build_project(settings: BuildSettings, env: BuildEnvironment | None = None, 
             return build_project(settings, own, project=project)
 
     step = reporter()
-    with timed_step("build sdist"):
+    with timed_step("build sdist"), _no_release_tree_left(project):
         sdist = env.build(project.root, "sdist", outdir)
     with timed_step("build wheel from the sdist"), tempfile.TemporaryDirectory(prefix="mlpack-sdist-") as tmp:
         srcdir = unpack_sdist(sdist, Path(tmp))
@@ -251,6 +253,32 @@ def build_project(settings: BuildSettings, env: BuildEnvironment | None = None, 
         with timed_step("verify"):
             result.checks = verify_artifacts(project, result.sdist.path, result.wheel.path)
     return result
+
+
+@contextlib.contextmanager
+def _no_release_tree_left(project: ProjectSettings) -> Iterator[None]:
+    """Remove the ``<name>-<version>/`` folder a failed sdist build leaves in the project (setuptools
+    copies the files there before archiving them; a full disk or Ctrl-C stops it half-way), so that
+    ``git add -A`` does not pick it up and the next release does not find the tree dirty."""
+    from packaging.version import InvalidVersion, Version
+
+    if project.version is None:  # a dynamic version: the folder's name is not known here
+        yield
+        return
+    try:
+        versions = {project.version, str(Version(project.version))}
+    except InvalidVersion:
+        versions = {project.version}
+    stems = {project.name, re.sub(r"[-_.]+", "_", project.name), re.sub(r"[-_.]+", "_", project.name).lower()}
+    names = {f"{stem}-{version}" for stem in stems for version in versions}
+    before = {name for name in names if (project.root / name).exists()}
+    try:
+        yield
+    except BaseException:
+        for name in names - before:
+            if (project.root / name).is_dir() and not (project.root / name).is_symlink():
+                shutil.rmtree(project.root / name, ignore_errors=True)
+        raise
 
 
 def unpack_sdist(sdist: Path, into: Path) -> Path:

@@ -27,6 +27,7 @@ from mlpack_cli.entrypoint import hashed, plan_support_file
 from mlpack_cli.errors import FileConflict, InvalidInput
 from mlpack_cli.files import Action, FilePlan
 from mlpack_cli.project_names import is_valid_project_name
+from mlpack_cli.redaction import redact_url, url_credentials
 from mlpack_cli.templating import render
 
 CI_FILES = {"gitlab": ".gitlab-ci.yml", "jenkins": "Jenkinsfile"}
@@ -237,13 +238,61 @@ def _safe_text(key: str, value: Any) -> str:
             f"{_where(key)} contains a control character (newline, tab, ...)",
             hint="Give one line of plain text; for several deploy commands use a list.",
         )
-    if _TOKEN.search(value) or re.search(r"://[^/\s]*@", value):
+    in_url = url_credentials(value)
+    if in_url:
         raise InvalidInput(
-            f"{_where(key)} appears to contain a credential",
-            hint="Never write secrets into CI files: keep them in GitLab CI/CD variables or Jenkins "
-            "credentials (docs/ci.md lists their names).",
+            f"{_where(key)} {redact_url(value)!r} appears to contain a credential (a URL with {in_url}); "
+            "nothing was written",
+            hint=_CREDENTIAL_HINT.get(key, _CREDENTIAL_HINT[""]),
+        )
+    if _TOKEN.search(value):
+        raise InvalidInput(
+            f"{_where(key)} appears to contain a credential; nothing was written",
+            hint=_CREDENTIAL_HINT[""],
         )
     return value
+
+
+_CREDENTIAL_HINT = {
+    "": "Never write secrets into CI files: keep them in GitLab CI/CD variables or Jenkins credentials "
+        "(docs/ci.md lists their names) and refer to them by name ($NAME) in the command.",
+    "index": "Give the upload URL without credentials (https://host/path/): the publish job reads them from "
+             "the CI/CD variables TWINE_USERNAME and TWINE_PASSWORD on GitLab (masked, protected) and from "
+             "the `mlpack-index` username-with-password credentials on Jenkins (docs/ci.md).",
+}
+
+
+def refuse_secrets(options: CiOptions) -> None:
+    """Refuse every text setting in which detect-secrets (convert's and build's detector) finds a secret.
+
+    The shape checks above catch credentials in URLs and token prefixes; this catches the rest that a
+    detector knows (``export AWS_SECRET_ACCESS_KEY=...``, a JWT in a header, ``API_KEY=<hex>``) in what
+    the user gave, before it reaches a generated file. A value that is no secret passes with the
+    detector's pragma at the end of its command: ``# pragma: allowlist secret``.
+    """
+    from mlpack_cli.notebook.secrets import scanner
+
+    found: list[str] = []
+    with scanner() as scan:
+        for item in fields(options):
+            value = getattr(options, item.name)
+            texts = value if isinstance(value, tuple) else (value,)
+            for number, text in enumerate(texts, 1):
+                if not isinstance(text, str):
+                    continue
+                # a command line as a shell script and as YAML: each file type has its own keyword rules
+                hits: dict[str, str] = {}  # masked value -> the first kind found for it
+                for suffix in (".sh", ".yml"):
+                    for detected in scan(text, suffix):
+                        hits.setdefault(detected.masked, detected.kind)
+                where = item.name.replace("_", "-") + (f" item {number}" if isinstance(value, tuple) else "")
+                found.extend(f"[tool.mlpack.ci] {where}: {kind} {masked}" for masked, kind in hits.items())
+    if found:
+        raise InvalidInput(
+            "a setting holds a secret mlpack will not write into a CI file; nothing was written:\n  "
+            + "\n  ".join(found),
+            hint=_CREDENTIAL_HINT[""] + " If it is no secret, end the command with `# pragma: allowlist secret`.",
+        )
 
 
 def kinds_for(choice: str) -> list[str]:
@@ -265,6 +314,8 @@ def render_monitoring(package: str) -> str:
 def generated_files(kinds: Iterable[str], options: CiOptions) -> dict[str, str]:
     """Relative path -> content of every file the chosen pipelines need (CI files, Dockerfile)."""
     kinds = list(kinds)
+    if kinds:
+        refuse_secrets(options)
     result = {CI_FILES[kind]: render_pipeline(kind, options) for kind in kinds}
     if kinds and options.container:
         for path, template in CONTAINER_FILES.items():

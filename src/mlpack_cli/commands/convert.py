@@ -13,6 +13,7 @@ import ast
 import contextlib
 import gc
 import keyword
+import os
 import re
 import sys
 import unicodedata
@@ -178,13 +179,24 @@ class ModuleCheck:
 # -- finding notebooks -----------------------------------------------------------------------------
 
 
+def _notebooks_under(directory: Path) -> list[Path]:
+    """The notebooks in ``directory`` and its folders (symlinked folders not followed, checkpoints left
+    out), sorted. os.walk passes over a folder that vanishes or cannot be read while it is walked (a
+    kernel's scratch folder, another program's temporary files), where Path.rglob raises."""
+    found: list[Path] = []
+    for folder, folders, files in os.walk(directory):
+        folders[:] = [name for name in folders if name != CHECKPOINTS]
+        found.extend(Path(folder, name) for name in files if name.endswith(".ipynb"))
+    return sorted(p for p in found if p.is_file())
+
+
 def find_notebooks(project: ProjectSettings, paths: list[Path]) -> list[Path]:
     """Notebook files named or found under the directories named, sorted, without checkpoints."""
     found: list[Path] = []
     for given in paths or [project.notebooks]:
         path = given if given.is_absolute() else Path.cwd() / given
         if path.is_dir():
-            found.extend(p for p in sorted(path.rglob("*.ipynb")) if CHECKPOINTS not in p.parts and p.is_file())
+            found.extend(_notebooks_under(path))
         elif path.is_file():
             found.append(path)
         else:

@@ -230,6 +230,13 @@ def _check_text(label: str, value: object) -> None:
                 f"the {label} holds bytes that are not UTF-8 text ({value!r})",
                 hint="Pass the value as UTF-8 text.",
             ) from exc
+        if label in ("author", "email") and ("\n" in value or "\r" in value):
+            # they become the Author-email header of the package metadata, which the build refuses
+            # ("address parts cannot contain CR or LF"): say so now, not at the first build
+            raise InvalidInput(
+                f"the {label} {value!r} holds a line break; nothing was written",
+                hint=f"Pass the {label} as one line (--{'author' if label == 'author' else 'email'}).",
+            )
 
 
 def _plan_pyproject(

@@ -575,12 +575,23 @@ def protect_cells(cells: Sequence[Cell], display: str) -> tuple[list[Cell], list
     notebook with a :class:`NotebookError` that names cell, line and the masked value.
     """
     code = [cell for cell in cells if cell.kind == "code" and cell.source.strip()]
-    if not code:
+    prose = [cell for cell in cells if cell.kind != "code" and cell.source.strip()]
+    if not code and not prose:
         return list(cells), []
     with scanner() as scan:
         found = {cell.number: scan(cell.source, ".py") for cell in code}
+        in_prose = {cell.number: scan(cell.source, ".md") for cell in prose}
     cleaned: dict[int, Cell] = {}
     warnings: list[str] = []
+    masked: list[str] = []
+    for cell in prose:  # markdown becomes docstrings: a secret there is masked, the text kept
+        source = cell.source
+        for item in in_prose[cell.number]:
+            source = source.replace(item.value, item.masked)
+            masked.append(f"cell {cell.number}, line {item.line}: {item.kind} {item.masked} in the text was "
+                          "masked in the module: remove it from the notebook, and rotate it if it is real")
+        if source != cell.source:
+            cleaned[cell.number] = replace(cell, source=source)
     refused: list[str] = []
     sources: dict[str, tuple[str, int]] = {}  # variable -> (the value it stands for, its first cell)
     for cell in code:
@@ -604,7 +615,7 @@ def protect_cells(cells: Sequence[Cell], display: str) -> tuple[list[Cell], list
                 "you), or, if it is no secret, end its line with `# pragma: allowlist secret`."
             ),
         )
-    warnings = [f"{w}: set it where the module runs" for w in warnings]
+    warnings = [f"{w}: set it where the module runs" for w in warnings] + masked
     return [cleaned.get(cell.number, cell) for cell in cells], warnings
 
 

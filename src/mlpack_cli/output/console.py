@@ -10,6 +10,7 @@ import enum
 import functools
 import json
 import os
+import re
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -67,10 +68,21 @@ def _console(stream: object, *, stderr: bool) -> Console:
                    width=PIPED_WIDTH if piped and "COLUMNS" not in os.environ else None)
 
 
+# C0 controls but line feed and tab, DEL and C1 controls: in a file name or notebook text they would
+# drive the terminal (ESC [2J clears it, CR overwrites the line being read); they are shown as escapes.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def visible(text: str) -> str:
+    """``text`` with every terminal control character shown as a Python escape (``\\x1b``)."""
+    return _CONTROL.sub(lambda match: repr(match.group())[1:-1], text)
+
+
 def escape(text: str) -> str:
+    """Text from outside, made safe to print through rich: no markup, no terminal control characters."""
     from rich.markup import escape as rich_escape
 
-    return rich_escape(text)
+    return rich_escape(visible(text))
 
 
 def _redacted(value: Any) -> Any:
@@ -91,9 +103,9 @@ def print_json(data: dict[str, Any]) -> None:
 
 def print_error(error: MlpackError) -> None:
     # Plain writes: an error must get out even if the terminal is odd, and must never be markup.
-    sys.stderr.write(f"Error: {redact_url(error.message)}\n")
+    sys.stderr.write(f"Error: {visible(redact_url(error.message))}\n")
     if error.hint:
-        sys.stderr.write(f"Hint: {redact_url(error.hint)}\n")
+        sys.stderr.write(f"Hint: {visible(redact_url(error.hint))}\n")
     sys.stderr.flush()
 
 
