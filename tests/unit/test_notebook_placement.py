@@ -485,3 +485,24 @@ def test_constants_only_a_dropped_demo_reads_are_reported_dropped_and_imports_st
     assert [(p.stage, p.reason) for p in result.parts if p.cell == 2] == [
         ("dropped", "import: module level (and 1 more), but nothing kept uses it")]
     assert [p.stage for p in result.parts if p.cell == 3] == ["helpers"]
+
+
+# Deriving data is a data step, whatever a heading about predictions or models says.
+
+def test_data_derived_under_a_heading_of_a_later_step_is_preprocessing() -> None:
+    result = pipeline(
+        "df = pd.read_csv('d.csv')\nnew = pd.read_csv('new.csv')",
+        "model = RandomForestClassifier()\nmodel.fit(df[['a']], df.y)",
+        ("X_new = new[['a']]\ny_new = new.y", "Predicting for new data"),
+        "acc = accuracy_score(y_new, model.predict(X_new))",
+    )
+    assert [stage for cell, stage in parts(result) if cell == 4] == ["preprocess"]
+
+
+def test_data_derived_in_a_cell_whose_code_does_what_its_heading_says_goes_with_that_code() -> None:
+    result = pipeline(
+        "df = pd.read_csv('d.csv')\nnew = pd.read_csv('new.csv')",
+        "model = RandomForestClassifier()\nmodel.fit(df[['a']], df.y)",
+        ("X_new = new[['a']]\nacc = accuracy_score(new.y, model.predict(X_new))", "Predicting for new data"),
+    )
+    assert [stage for cell, stage in parts(result) if cell == 4] == ["evaluate"]

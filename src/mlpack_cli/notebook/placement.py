@@ -661,7 +661,10 @@ def _order(infos: Sequence[Statement], decisions: list[Decision]) -> None:
         high = below[i]
         misplaced = decision.reason.startswith("under heading") and low <= high and \
             not low <= (decision.stage or 0) <= high  # its heading speaks of another step
-        if decision.stage is not None and decision.stage >= 0 and not misplaced:
+        if not misplaced and decision.stage is not None and decision.stage > PREPROCESS and decision.reason.startswith(
+                "under heading") and _derives_data(infos, decisions, i, deps[i], low, high, first_below.get(i)):
+            wanted, why = PREPROCESS, f"{decision.reason}, but it derives data from what load and preprocess make"
+        elif decision.stage is not None and decision.stage >= 0 and not misplaced:
             wanted, why = decision.stage, decision.reason
         else:
             wanted, why = _neighbour(infos, decisions, kept, position, first_below.get(i), previous_stage,
@@ -675,6 +678,24 @@ def _order(infos: Sequence[Statement], decisions: list[Decision]) -> None:
             why += f"; moved to {st.STAGES[stage]} by its dependencies"
         decisions[i] = Decision(stage, why, decision.level)
         previous_stage = stage
+
+
+def _derives_data(infos: Sequence[Statement], decisions: list[Decision], i: int, deps: Sequence[int], low: int,
+                  high: int, first_below: tuple[int, int] | None) -> bool:
+    """Whether a statement without evidence only derives data from what load and preprocess made
+    (``X = test[cols]``) for later steps that use it: a data step whatever a heading about
+    predictions or models says, unless code of its cell does what the heading says (then it goes
+    with that code). A value nothing uses later is a result, left where its heading puts it."""
+    info = infos[i]
+    data = [d for d in deps if infos[d].writes & info.reads and _stage(decisions, d) in (LOAD, PREPROCESS)
+            and not isinstance(infos[d].node, _DEFINES)]
+    later = [d for d in deps if infos[d].writes & info.reads and _stage(decisions, d) > PREPROCESS
+             and not isinstance(infos[d].node, _DEFINES)]
+    return bool(data) and not later and low <= PREPROCESS <= high and isinstance(info.node, ast.Assign) \
+        and not info.effects and any(not n.startswith("<") for n in info.binds) \
+        and first_below is not None and first_below[1] > PREPROCESS \
+        and not any(o.cell == info.cell and decisions[o.index].level == 2 and decisions[o.index].stage ==
+                    decisions[i].stage for o in infos)  # the code of its cell does what the heading says
 
 
 def _closure(i: int, deps: Mapping[int, list[int]]) -> list[int]:
