@@ -385,3 +385,153 @@ def test_a_notebook_that_trains_and_never_scores_returns_what_it_shows_of_the_mo
     )
     assert [name for _, name in result.results] == ["ranked"]
     assert "model.fit(X, y)" in stage_text(result, "train")  # shown, but the model is no result
+
+
+# Draws with a seed of their own (``random_state=42``) do not read the global generator.
+
+def test_draws_seeded_on_their_own_are_not_ordered_after_a_fit_by_a_global_seed() -> None:
+    result = pipeline(
+        "np.random.seed(42)\ndf = pd.read_csv('d.csv')",
+        "forest = RandomForestClassifier(random_state=0)\nforest.fit(df[['a']], df.y)",
+        "from sklearn.datasets import make_moons\nX, y = make_moons(n_samples=100, random_state=42)",
+        "X_tr, X_te, y_tr, y_te = train_test_split(X, y, random_state=42)",
+        "other = RandomForestClassifier(random_state=0)\nother.fit(X_tr, y_tr)\nacc = other.score(X_te, y_te)",
+    )
+    stages = parts(result)
+    assert (4, "load") in stages and (5, "preprocess") in stages
+
+
+@pytest.mark.parametrize(("constructor", "stage"), [
+    ("RandomForestClassifier()", "train"), ("RandomForestClassifier(random_state=0)", "load")])
+def test_a_fit_drawing_from_the_global_generator_keeps_later_draws_after_it(constructor: str, stage: str) -> None:
+    result = pipeline(
+        "np.random.seed(42)\ndf = pd.read_csv('d.csv')",
+        f"forest = {constructor}\nforest.fit(df[['a']], df.y)",
+        "noise = np.random.randn(10)",
+        "forest.fit(df[['a']] + noise[0], df.y)\nacc = forest.score(df[['a']], df.y)",
+    )
+    # unseeded, the first fit draws from the generator: moved before it, the draw would change it
+    assert [s for cell, s in parts(result) if cell == 4] == [stage]
+
+
+def test_generated_data_after_a_fit_seeded_on_its_own_is_loaded() -> None:
+    result = pipeline(
+        "df = pd.read_csv('d.csv')\nforest = RandomForestClassifier(random_state=1)\nforest.fit(df[['a']], df.y)",
+        "np.random.seed(0)\nx = np.random.rand(50)\ny = 2 * x + np.random.randn(50)",
+        "model = RandomForestClassifier(random_state=1)\nmodel.fit(x.reshape(-1, 1), y > 1)\n"
+        "acc = model.score(x.reshape(-1, 1), y > 1)",
+    )
+    assert [stage for cell, stage in parts(result) if cell == 3] == ["load"]
+
+
+# An object only built (a layer, a metric object for a demo) matters through what uses it.
+
+def test_an_object_built_and_never_used_is_dropped_not_trained() -> None:
+    result = pipeline(
+        "df = pd.read_csv('d.csv')",
+        "layer = RandomForestClassifier(n_estimators=3)",  # built to show it; nothing uses it
+        "model = RandomForestClassifier()\nmodel.fit(df[['a']], df.y)\nacc = model.score(df[['a']], df.y)",
+    )
+    assert parts(result)[1] == (3, "dropped")
+    assert parts(result)[2] == (4, "train")
+
+
+def test_an_object_built_and_handed_to_a_function_is_kept() -> None:
+    result = pipeline(
+        "df = pd.read_csv('d.csv')",
+        "def fit_and_plot(estimator):\n    estimator.fit(df[['a']], df.y)\n    plt.plot(estimator.predict(df[['a']]))",
+        "model = RandomForestClassifier()\nfit_and_plot(model)",
+    )
+    assert (4, "train") in parts(result)
+
+
+# A helper's comprehension variable is its own, not the notebook's global of that name.
+
+def test_a_comprehension_variable_in_a_helper_is_not_the_notebook_global() -> None:
+    result = pipeline(
+        "df = pd.read_csv('d.csv')",
+        "model = RandomForestClassifier()\nmodel.fit(df[['a']], df.y)",
+        "m = model.score(df[['a']], df.y)",  # evaluation binds m
+        "def report(models):\n    print([m.describe_fit() for m in models])",
+        "other = RandomForestClassifier()\nfor epoch in range(2):\n    other.fit(df[['a']], df.y)\n"
+        "    report([other])",
+    )
+    # the training loop does not read or change the evaluation's m, so it stays in train
+    assert [stage for cell, stage in parts(result) if cell == 6] == ["train"]
+
+
+# A fitted model shown through another object is no result of the notebook.
+
+def test_a_displayed_best_estimator_is_dropped_and_not_returned() -> None:
+    result = pipeline(
+        "from sklearn.model_selection import GridSearchCV\ndf = pd.read_csv('d.csv')",
+        "grid = GridSearchCV(RandomForestClassifier(), {'max_depth': [2, 3]}, cv=3)\ngrid.fit(df[['a']], df.y)",
+        "grid.best_estimator_",
+        "acc = grid.score(df[['a']], df.y)",
+    )
+    assert parts(result)[-2] == (4, "dropped")
+    assert all("best_estimator" not in key for key, _ in result.results) and ("acc", "acc") in result.results
+
+
+# A loop's scratch (bound afresh in each pass, read by nothing after the loop) orders nothing before it.
+
+LOOP = ("other = RandomForestClassifier()\nfor k in range(3):\n    pred = other.fit(df[['a']], df.y).n_features_in_\n"
+        "    other.set_params(n_estimators=pred + k)")
+
+
+def test_a_training_loop_reusing_a_name_of_the_evaluation_as_scratch_stays_in_train() -> None:
+    result = pipeline(
+        "df = pd.read_csv('d.csv')",
+        "model = RandomForestClassifier()\nmodel.fit(df[['a']], df.y)",
+        "pred = model.predict(df[['a']])\nacc = accuracy_score(df.y, pred)",
+        LOOP,
+        "pred = other.predict(df[['a']])\nfinal = accuracy_score(df.y, pred)",  # pred bound afresh
+    )
+    assert [stage for cell, stage in parts(result) if cell == 5] == ["train"]
+    assert ("acc", "acc") in result.results
+
+
+def test_a_loop_whose_value_is_read_after_it_keeps_its_order() -> None:
+    result = pipeline(
+        "df = pd.read_csv('d.csv')",
+        "model = RandomForestClassifier()\nmodel.fit(df[['a']], df.y)",
+        "pred = model.predict(df[['a']])\nacc = accuracy_score(df.y, pred)",
+        LOOP,
+        "last = accuracy_score(df.y, [pred])",  # reads the loop's last pred: the loop stays after acc
+    )
+    assert [stage for cell, stage in parts(result) if cell == 5] == ["train", "evaluate"]  # the loop after acc
+
+
+# What the module leaves out is reported as dropped, not as module level.
+
+def test_constants_only_a_dropped_demo_reads_are_reported_dropped_and_imports_stay_module_level() -> None:
+    result = pipeline(
+        "import math\ntoy = [1, 2, 3]",
+        "from collections import Counter",
+        "Counter(toy)",  # a display: dropped
+        "df = pd.read_csv('d.csv')\nmodel = RandomForestClassifier()\nmodel.fit(df[['a']], df.y)",
+    )
+    assert [(p.stage, p.reason) for p in result.parts if p.cell == 2] == [
+        ("dropped", "import: module level (and 1 more), but nothing kept uses it")]
+    assert [p.stage for p in result.parts if p.cell == 3] == ["helpers"]
+
+
+# Deriving data is a data step, whatever a heading about predictions or models says.
+
+def test_data_derived_under_a_heading_of_a_later_step_is_preprocessing() -> None:
+    result = pipeline(
+        "df = pd.read_csv('d.csv')\nnew = pd.read_csv('new.csv')",
+        "model = RandomForestClassifier()\nmodel.fit(df[['a']], df.y)",
+        ("X_new = new[['a']]\ny_new = new.y", "Predicting for new data"),
+        "acc = accuracy_score(y_new, model.predict(X_new))",
+    )
+    assert [stage for cell, stage in parts(result) if cell == 4] == ["preprocess"]
+
+
+def test_data_derived_in_a_cell_whose_code_does_what_its_heading_says_goes_with_that_code() -> None:
+    result = pipeline(
+        "df = pd.read_csv('d.csv')\nnew = pd.read_csv('new.csv')",
+        "model = RandomForestClassifier()\nmodel.fit(df[['a']], df.y)",
+        ("X_new = new[['a']]\nacc = accuracy_score(new.y, model.predict(X_new))", "Predicting for new data"),
+    )
+    assert [stage for cell, stage in parts(result) if cell == 4] == ["evaluate"]

@@ -204,7 +204,9 @@ def _placed_pipeline(cells: Sequence[ParsedCell], keywords: Mapping[str, Sequenc
     dropped_nested = _drop_nested(pipeline, cells, aliases, user_functions)
     _report(pipeline, cells, infos, decisions, hoisted)
     _wire(pipeline, module_names | helper_names, shared)
+    module_level = [*pipeline.imports, *pipeline.constants, *pipeline.helpers]
     _prune_module_level(pipeline, dropped_nested)
+    _report_pruned(pipeline, cells, module_level)
     _docs(pipeline, cells)
     _savefig_warnings(pipeline, infos, decisions)
     if infos and not any(stage.statements for stage in pipeline.stages):
@@ -488,6 +490,8 @@ def _results(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr
         name of its own; else the evaluation's names it reads."""
         if isinstance(part, ast.Name):
             return show(info, part.id)
+        if _shows_an_estimator(part):
+            return False  # a fitted model shown (grid.best_estimator_): its repr is no result
         learned = _learned_attribute(part)
         if pl.has_metric(part) or learned:
             name = fresh(part) if pl.has_metric(part) else _fresh_name(learned, used)  # type: ignore[arg-type]
@@ -597,6 +601,14 @@ def _learned_attribute(node: ast.AST) -> str | None:
                 inner.attr.endswith("_") and not inner.attr.startswith("_") or inner.attr in _LEARNED):
             return inner.attr.rstrip("_") or "learned"
     return None
+
+
+def _shows_an_estimator(node: ast.AST) -> bool:
+    """``grid.best_estimator_``, ``forest.estimators_[0]``: an expression whose value is a fitted
+    model held by another, not a number the model learned."""
+    while isinstance(node, ast.Subscript):
+        node = node.value
+    return isinstance(node, ast.Attribute) and node.attr.rstrip("_").endswith(("estimator", "estimators"))
 
 
 def _fresh_name(base: str, used: set[str]) -> str:
@@ -885,6 +897,36 @@ def _report(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr.
     for part in pipeline.parts:  # a cell's main place: its first part kept in a stage
         if part.stage in st.STAGES and pipeline.placements[part.cell].stage not in st.STAGES:
             pipeline.placements[part.cell] = st.Placement(part.stage, part.reason)
+
+
+def _report_pruned(pipeline: Pipeline, cells: Sequence[ParsedCell], module_level: Sequence[ast.stmt]) -> None:
+    """A part of constants or definitions (with the imports among them) the module leaves out
+    (only dropped code used them: toy data of a demo, a plotting helper) is reported as dropped,
+    not as module level; a part of imports alone stays module level."""
+    kept_aliases = {id(a) for s in pipeline.imports if isinstance(s, (ast.Import, ast.ImportFrom)) for a in s.names}
+    kept = {id(s) for s in [*pipeline.imports, *pipeline.constants, *pipeline.helpers]}
+    pruned = {id(s) for s in module_level if id(s) not in kept and not (
+        isinstance(s, (ast.Import, ast.ImportFrom)) and any(id(a) in kept_aliases for a in s.names))}
+    if not pruned:
+        return
+    by_cell = {cell.number: cell.tree.body for cell in cells}
+    changed: set[int] = set()
+    for index, part in enumerate(pipeline.parts):
+        if part.stage != st.HELPERS or part.lines is None:
+            continue
+        inside = [s for s in by_cell.get(part.cell, []) if part.lines[0] <= s.lineno <= part.lines[1]]
+        if inside and all(id(s) in pruned for s in inside) and not all(
+                isinstance(s, (ast.Import, ast.ImportFrom)) for s in inside):  # imports alone: set-up
+            pipeline.parts[index] = Part(part.cell, st.DROPPED, f"{part.reason}, but nothing kept uses it",
+                                         part.lines)
+            changed.add(part.cell)
+    for number in changed:
+        stages = [p.stage for p in pipeline.parts if p.cell == number]
+        placement = pipeline.placements.get(number)
+        if placement is not None and placement.stage == st.HELPERS and st.HELPERS not in stages:
+            first = next(p for p in pipeline.parts if p.cell == number and p.stage == (
+                next((s for s in stages if s in st.STAGES), st.DROPPED)))
+            pipeline.placements[number] = st.Placement(first.stage, first.reason)
 
 
 def _module_level_reason(statement: ast.stmt) -> str:

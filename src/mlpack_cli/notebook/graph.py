@@ -443,7 +443,8 @@ class Functions(set):  # type: ignore[type-arg]
             declared = {n for node in walk(definition) if isinstance(node, (ast.Global, ast.Nonlocal))
                         for n in node.names}
             local = (set(analyze(list(definition.body)).binds) | set(params) | set(keywords)
-                     | {a.arg for a in (definition.args.vararg, definition.args.kwarg) if a}) - declared
+                     | {a.arg for a in (definition.args.vararg, definition.args.kwarg) if a}
+                     | _comprehension_locals(definition)) - declared
             self._outside[definition.name] = (set(free_names(definition)) - BUILTINS - local,
                                               (roots - local - {"<none>"}) | declared)
         for name, function in (lambdas or {}).items():  # `prep = lambda a: a ** POWER`: a call reads POWER
@@ -511,6 +512,38 @@ class Functions(set):  # type: ignore[type-arg]
 
 
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
+
+
+def _comprehension_locals(definition: ast.AST) -> set[str]:
+    """Names a comprehension binds that occur only inside comprehensions binding them
+    (``[m.result() for m in metrics]``): local to those, never the notebook's."""
+    targets: set[str] = set()
+    uncovered: set[str] = set()
+
+    def visit(node: ast.AST, bound: frozenset[str]) -> None:
+        if isinstance(node, _COMPREHENSIONS):
+            inner = bound
+            for number, generator in enumerate(node.generators):
+                names = {n.id for n in ast.walk(generator.target) if isinstance(n, ast.Name)}
+                targets.update(names)
+                visit(generator.iter, bound if number == 0 else inner)  # the first runs outside
+                inner = inner | names
+                for condition in generator.ifs:
+                    visit(condition, inner)
+            for part in (getattr(node, "elt", None), getattr(node, "key", None), getattr(node, "value", None)):
+                if part is not None:
+                    visit(part, inner)
+            return
+        if isinstance(node, ast.Name) and node.id not in bound:
+            uncovered.add(node.id)
+        for child in ast.iter_child_nodes(node):
+            visit(child, bound)
+
+    visit(definition, frozenset())
+    return targets - uncovered
+
+
 _OWN_SCOPE: dict[int, tuple[ast.stmt, list[ast.AST]]] = {}  # id -> (statement, nodes): walked once
 
 
@@ -622,7 +655,8 @@ def describe(statement: ast.stmt, index: int, cell: int, aliases: Aliases, user_
             info.mutates.update(f"<file:{path}>" for path in _paths(node))
         if name in SEED_CALLS:
             info.mutates.add(RNG)
-        elif name in RANDOM_USERS or name.startswith("make_") and name not in _MAKE_NOT_RANDOM:
+        elif (name in RANDOM_USERS or name.startswith("make_") and name not in _MAKE_NOT_RANDOM) \
+                and not own_seed(node):
             info.reads.add(RNG)  # a draw: it depends on the seed before it (see build_graph)
         if is_plot_call(node, aliases):
             info.effects.add("plot")
@@ -704,11 +738,123 @@ def _described(statement: ast.stmt, index: int, cell: int, aliases: Aliases, use
                      inert=info.inert)
 
 
+# Objects that draw no random numbers of their own (wrappers and deterministic transformers):
+# seeded when what they wrap is.
+_NOT_RANDOM_OBJECTS = re.compile(
+    r"^(GridSearchCV|Pipeline|make_pipeline|make_union|FeatureUnion|ColumnTransformer|make_column_transformer|"
+    r"OneVsRestClassifier|OneVsOneClassifier|MultiOutputClassifier|MultiOutputRegressor|VotingClassifier|"
+    r"VotingRegressor|TransformedTargetRegressor|\w*Scaler|\w*Encoder|SimpleImputer|\w*Vectorizer|"
+    r"PolynomialFeatures|Binarizer|Normalizer|LinearRegression|FunctionTransformer)$"
+)
+
+
+def own_seed(call: ast.Call) -> bool:
+    """Whether a call draws from a generator of its own: ``random_state=42`` (an integer) on the
+    call itself, or on every object it wraps (``GridSearchCV(DecisionTreeClassifier(random_state=42),
+    ...)``), never from the global one a ``seed()`` sets."""
+    for keyword in call.keywords:
+        if keyword.arg == "random_state":
+            value = keyword.value
+            return isinstance(value, ast.Constant) and isinstance(value.value, int) and \
+                not isinstance(value.value, bool)
+    if not _NOT_RANDOM_OBJECTS.match(call_name(call)):
+        return False
+    inner = [n for n in walk(call) if n is not call and isinstance(n, ast.Call) and call_name(n)[:1].isupper()]
+    return all(own_seed(n) or _NOT_RANDOM_OBJECTS.match(call_name(n)) for n in inner)
+
+
+def _forget_seeded_draws(infos: Sequence[Statement]) -> None:
+    """A fit of an object built with its own seed (``tree = DecisionTreeClassifier(random_state=42)``,
+    then ``tree.fit(X, y)``) draws nothing from the global generator: it does not read it."""
+    seeded: set[str] = set()
+    for info in infos:
+        node = info.node
+        if RNG in info.reads and RNG not in info.mutates:
+            draws = [c for c in _walk_own_scope(node) if isinstance(c, ast.Call) and (
+                call_name(c) in RANDOM_USERS or call_name(c).startswith("make_") and call_name(c) not in
+                _MAKE_NOT_RANDOM) and not own_seed(c)]
+            if draws and all(isinstance(c.func, ast.Attribute) and isinstance(c.func.value, ast.Name)
+                             and c.func.value.id in seeded for c in draws):
+                info.reads.discard(RNG)
+        seeded -= info.binds
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and own_seed(node.value):
+            seeded |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+
+
+def _loop_scratch(infos: Sequence[Statement], user_functions: set[str]) -> dict[int, set[str]]:
+    """Names a loop binds afresh in each pass before it reads them (``y_pred = model(X_batch)``,
+    ``with tf.GradientTape() as tape``) and that a later statement binds again before anything
+    reads them: the loop's scratch. It changes nothing an earlier statement made or read, so it has no
+    dependency on those through them (later statements still depend on it). Index -> names."""
+    globals_read = {n for f in user_functions if isinstance(user_functions, Functions) for n in
+                    user_functions.outside(f)[0] | user_functions.outside(f)[1]}
+    found: dict[int, set[str]] = {}
+    for position, info in enumerate(infos):
+        node = info.node
+        if not isinstance(node, (ast.For, ast.AsyncFor, ast.While)) or node.orelse:
+            continue
+        names = _bound_before_read(node.body, set()) & info.binds - globals_read
+        names -= {n for n in names if n.startswith("<")}
+        pending, safe = set(names), set()
+        for later in infos[position + 1:]:
+            if not pending:
+                break
+            pending -= later.reads  # read after the loop (or changed in place): its value matters
+            safe |= pending & later.binds  # bound afresh first: the loop's value is never read
+            pending -= later.binds
+        names = safe  # never bound again, the loop's last value is the notebook's: a result, kept in order
+        if names:
+            found[info.index] = names
+    return found
+
+
+def _bound_before_read(body: Sequence[ast.stmt], bound: set[str]) -> set[str]:
+    """Names each pass of ``body`` binds before any read of them: plain assignments at its top
+    level, ``with ... as`` targets, and what an inner loop binds so (its pass included) when
+    nothing after that loop in ``body`` reads it; a name read before its binding is not one."""
+    bound, spoiled, local = _binds_first(body, set(bound))
+    return (bound | local) - spoiled
+
+
+def _binds_first(body: Sequence[ast.stmt], bound: set[str]) -> tuple[set[str], set[str], set[str]]:
+    spoiled: set[str] = set()
+    local: set[str] = set()  # bound only inside an inner loop: not bound for what follows it
+    for statement in body:
+        if isinstance(statement, (ast.With, ast.AsyncWith)):
+            spoiled |= {n for item in statement.items for n in loaded_names_of(item.context_expr)} - bound
+            bound = bound | {n.id for item in statement.items if item.optional_vars is not None
+                             for n in ast.walk(item.optional_vars) if isinstance(n, ast.Name)}
+            bound, inner, more = _binds_first(statement.body, bound)
+            spoiled |= inner
+            local |= more
+            continue
+        if isinstance(statement, (ast.For, ast.AsyncFor, ast.While)) and not statement.orelse:
+            head = statement.iter if isinstance(statement, (ast.For, ast.AsyncFor)) else statement.test
+            spoiled |= loaded_names_of(head) - bound
+            targets = {n.id for n in ast.walk(statement.target) if isinstance(n, ast.Name)} \
+                if isinstance(statement, (ast.For, ast.AsyncFor)) else set()
+            inner_bound, inner, more = _binds_first(statement.body, bound | targets)
+            spoiled |= inner
+            local |= (inner_bound | more) - bound
+            continue
+        spoiled |= set(analyze([statement]).reads) - bound
+        if isinstance(statement, (ast.Assign, ast.AnnAssign)):
+            targets_ = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+            bound = bound | {t.id for t in targets_ if isinstance(t, ast.Name)}
+    return bound, spoiled, local
+
+
+def loaded_names_of(node: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
 def build_graph(statements: Sequence[tuple[int, ast.stmt]], aliases: Aliases, user_functions: set[str],
                 helper_reads: Mapping[str, Sequence[str]]) -> list[Statement]:
     """Describe every statement (cell number, node) and link it to the earlier ones it depends on."""
     infos = [_described(node, index, cell, aliases, user_functions, helper_reads)
              for index, (cell, node) in enumerate(statements)]
+    _forget_seeded_draws(infos)
+    scratch = _loop_scratch(infos, user_functions)
     if any(RNG in info.mutates for info in infos):
         # A seeded global generator: each draw advances it, so the draws after a seed keep their
         # order (moving one before another would change both values); unseeded, none is fixed.
@@ -734,7 +880,7 @@ def build_graph(statements: Sequence[tuple[int, ast.stmt]], aliases: Aliases, us
             found = writers.get(name, ())
             info.flow.update(found)
             info.deps.update(found)
-        for name in info.writes:
+        for name in info.writes - scratch.get(info.index, set()):
             info.deps.update(readers.get(name, ()))
             info.deps.update(writers.get(name, ()))
         info.deps.discard(info.index)

@@ -111,16 +111,16 @@ def generated_data(infos: Sequence[Statement], models: set[str]) -> dict[int, st
     """Statements that generate data from random draws and nothing the notebook loaded or made:
     they read only module-level names (imports, constants), random generators and data generated
     before them (``x = 10 * rng.rand(50)``, then ``y = 2 * x + rng.randn(50)``). Only before the
-    first fit: later draws are the model's business (or a demo), and moving them before a fit would
-    change what that fit draws. Index -> the draw."""
+    first fit that draws from the global generator: later draws are the model's business (or a
+    demo), and moving them before that fit would change what it draws. Index -> the draw."""
     bound = {name for info in infos for name in info.binds}
     generators: set[str] = set()
     generated: set[str] = set()
     found: dict[int, str] = {}
     for info in infos:
         node = info.node
-        if set(info.calls) & _FITS:
-            break
+        if set(info.calls) & _FITS and RNG in info.reads:
+            break  # a fit that draws from the global generator (one seeded of its own does not)
         if not isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)) or info.binds & models:
             continue
         calls = [c for c in walk(node) if isinstance(c, ast.Call)]
@@ -391,7 +391,8 @@ _UNTRACKED_MODULES = frozenset({"os", "shutil", "subprocess", "sys", "requests",
 
 
 def _is_root(info: Statement, decision: Decision, evidence: tuple[int, str] | None, aliases: Aliases,
-             user_functions: set[str], notebook_names: set[str]) -> bool:
+             user_functions: set[str], notebook_names: set[str], given: set[str] | frozenset[str] = frozenset()
+             ) -> bool:
     """Whether a statement matters by itself, not only through what it binds: a tagged cell, a
     model built or trained, a metric, a file written, the process set up, an import, or an effect
     outside the notebook's names (``os.system(...)``, ``subprocess.run(...)``)."""
@@ -400,7 +401,8 @@ def _is_root(info: Statement, decision: Decision, evidence: tuple[int, str] | No
         return True
     if isinstance(node, (ast.Import, ast.ImportFrom, ast.Global, ast.Nonlocal, ast.Assert)):
         return True  # an assert guards the run: it stops it when the environment or data is wrong
-    if evidence is not None and evidence[0] in (TRAIN, EXPORT):
+    if evidence is not None and evidence[0] in (TRAIN, EXPORT) and not (
+            _builds_only(info, evidence) and not info.binds & given):
         return True
     if has_metric(node) or evidence is not None and evidence[0] == EVALUATE and (
             set(_own_calls(node)) - PREDICT_CALLS) & (EVALUATE_CALLS | {"evaluate"}):
@@ -423,6 +425,16 @@ def _is_root(info: Statement, decision: Decision, evidence: tuple[int, str] | No
                 or root in aliases.foreign):
             return True  # called for an effect the graph cannot see (api.upload_file(...), run.log(...))
     return False
+
+
+def _builds_only(info: Statement, evidence: tuple[int, str]) -> bool:
+    """A statement that only builds an object (``layer = Dense(8)``, ``m = MyMetric()``) and binds
+    it: unless the notebook passes it to a call (``basis_plot(model)`` fits it), it matters when a
+    kept statement uses the object, not by itself (a demo builds one to show it)."""
+    node = info.node
+    return evidence[1].startswith(("builds a model", "builds a trainer")) and isinstance(node, ast.Assign) \
+        and isinstance(node.value, ast.Call) and not info.effects and not info.mutates - info.binds - {RNG} \
+        and all(isinstance(t, ast.Name) for t in node.targets)
 
 
 def _acts_outside(definition: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
@@ -479,9 +491,11 @@ def _drop_what_nothing_needs(infos: Sequence[Statement], decisions: list[Decisio
     a prediction for one sample. A notebook without any root (it trains, scores and writes
     nothing) keeps its computations: there is nothing to measure them against."""
     notebook_names = {n for info in infos for n in info.binds}
+    given = {a.id for info in infos for c in walk(info.node) if isinstance(c, ast.Call)
+             for a in [*c.args, *(k.value for k in c.keywords)] if isinstance(a, ast.Name)}  # passed to a call
     roots = {i for i, (info, decision) in enumerate(zip(infos, decisions)) if decision.stage is not None and
              _is_root(info, decision, evidence_of(info) if decision.level == 2 else None, aliases, user_functions,
-                      notebook_names)}
+                      notebook_names, given)}
     if not any(not isinstance(infos[i].node, (ast.Import, ast.ImportFrom)) for i in roots):
         return
     calls: dict[str, list[int]] = {}  # object name -> statements that call it (and so may change it)
@@ -672,7 +686,10 @@ def _order(infos: Sequence[Statement], decisions: list[Decision]) -> None:
         high = below[i]
         misplaced = decision.reason.startswith("under heading") and low <= high and \
             not low <= (decision.stage or 0) <= high  # its heading speaks of another step
-        if decision.stage is not None and decision.stage >= 0 and not misplaced:
+        if not misplaced and decision.stage is not None and decision.stage > PREPROCESS and decision.reason.startswith(
+                "under heading") and _derives_data(infos, decisions, i, deps[i], low, high, first_below.get(i)):
+            wanted, why = PREPROCESS, f"{decision.reason}, but it derives data from what load and preprocess make"
+        elif decision.stage is not None and decision.stage >= 0 and not misplaced:
             wanted, why = decision.stage, decision.reason
         else:
             wanted, why = _neighbour(infos, decisions, kept, position, first_below.get(i), previous_stage,
@@ -686,6 +703,24 @@ def _order(infos: Sequence[Statement], decisions: list[Decision]) -> None:
             why += f"; moved to {st.STAGES[stage]} by its dependencies"
         decisions[i] = Decision(stage, why, decision.level)
         previous_stage = stage
+
+
+def _derives_data(infos: Sequence[Statement], decisions: list[Decision], i: int, deps: Sequence[int], low: int,
+                  high: int, first_below: tuple[int, int] | None) -> bool:
+    """Whether a statement without evidence only derives data from what load and preprocess made
+    (``X = test[cols]``) for later steps that use it: a data step whatever a heading about
+    predictions or models says, unless code of its cell does what the heading says (then it goes
+    with that code). A value nothing uses later is a result, left where its heading puts it."""
+    info = infos[i]
+    data = [d for d in deps if infos[d].writes & info.reads and _stage(decisions, d) in (LOAD, PREPROCESS)
+            and not isinstance(infos[d].node, _DEFINES)]
+    later = [d for d in deps if infos[d].writes & info.reads and _stage(decisions, d) > PREPROCESS
+             and not isinstance(infos[d].node, _DEFINES)]
+    return bool(data) and not later and low <= PREPROCESS <= high and isinstance(info.node, ast.Assign) \
+        and not info.effects and any(not n.startswith("<") for n in info.binds) \
+        and first_below is not None and first_below[1] > PREPROCESS \
+        and not any(o.cell == info.cell and decisions[o.index].level == 2 and decisions[o.index].stage ==
+                    decisions[i].stage for o in infos)  # the code of its cell does what the heading says
 
 
 def _closure(i: int, deps: Mapping[int, list[int]]) -> list[int]:
