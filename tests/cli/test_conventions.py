@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -94,7 +95,10 @@ def test_verbose_check_shows_output_of_tools_that_passed(run_cli: Callable[..., 
 
 
 def test_shell_completion_script_is_available() -> None:
+    # Typer detects the user's shell unless told not to (its own switch for this); then the
+    # option takes the shell's name, whatever shell runs the tests
+    env = {**os.environ, "_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION": "1"}
     shown = subprocess.run([sys.executable, "-m", "mlpack_cli", "--show-completion", "bash"],
-                           capture_output=True, text=True, check=False)
+                           capture_output=True, text=True, check=False, env=env)
     assert shown.returncode == 0, shown.stderr
     assert "complete " in shown.stdout and "_MLPACK_COMPLETE" in shown.stdout
