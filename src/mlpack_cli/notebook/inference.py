@@ -96,7 +96,7 @@ def derive(pipeline: Pipeline, cells: Sequence[ParsedCell]) -> tuple[Inference |
         inference.problem = (f"cell {cell}: torch.save saves a state_dict: load_model() needs the network's "
                              "class (build it, then load_state_dict)")
         return inference, None
-    _predict_path(inference, pipeline, cells, stages, trained)
+    _predict_path(inference, pipeline, cells, stages)
     return inference, None
 
 
@@ -266,7 +266,7 @@ def _path_value(node: ast.expr, pipeline: Pipeline) -> str | None:
 
 
 def _predict_path(inference: Inference, pipeline: Pipeline, cells: Sequence[ParsedCell],
-                  stages: dict[str, Stage], trained: set[str]) -> None:
+                  stages: dict[str, Stage]) -> None:
     tagged = {c.number for c in cells if any(t.lower() == PREDICT_TAG for t in c.tags)}
     order = [(cell, s) for stage in pipeline.stages for cell, statements in stage.body for s in statements]
     stage_of = {id(s): stage.name for stage in pipeline.stages for _, st_ in stage.body for s in st_}
@@ -328,7 +328,7 @@ def _predict_path(inference: Inference, pipeline: Pipeline, cells: Sequence[Pars
         name = pending.pop()
         if name in fitted or name in records:
             continue
-        if _is_fitted(name, order, inference.body + added, trained):
+        if _is_fitted(name, inference.body + added):
             fitted.add(name)
             continue
         binding = _binding_before(order, index, name)
@@ -342,7 +342,7 @@ def _predict_path(inference: Inference, pipeline: Pipeline, cells: Sequence[Pars
             records.add(name)
             sample = split if split is not None else name
             continue
-        if where == "train":
+        if where == "train" and not _applies(statement):  # made by training: saved with the model
             fitted.add(name)
             continue
         added.append((cell, statement))
@@ -358,7 +358,7 @@ def _predict_path(inference: Inference, pipeline: Pipeline, cells: Sequence[Pars
     inference.records = records.pop()
     inference.sample = sample or inference.records
     inference.fitted = sorted(fitted)
-    modules = _top_modules(pipeline)
+    modules = _top_modules(pipeline) | _cell_modules(cells)
     inference.form = "frame" if "pandas" in modules else ("array" if "numpy" in modules or "sklearn" in modules
                                                           else "rows")
 
@@ -401,13 +401,18 @@ def _binding_before(order: list[tuple[int, ast.stmt]], index: int, name: str
     return None
 
 
-def _is_fitted(name: str, order: list[tuple[int, ast.stmt]], body: list[tuple[int, ast.stmt]],
-               trained: set[str]) -> bool:
+def _is_fitted(name: str, body: list[tuple[int, ast.stmt]]) -> bool:
     """An object the prediction applies (``scaler.transform(X)``): fitted before it, saved with the model."""
-    applied = any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in _APPLIED
-                  and isinstance(n.func.value, ast.Name) and n.func.value.id == name
-                  for _, s in body for n in walk(s))
-    return applied or name in trained
+    return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in _APPLIED
+               and isinstance(n.func.value, ast.Name) and n.func.value.id == name
+               for _, s in body for n in walk(s))
+
+
+def _applies(statement: ast.stmt) -> bool:
+    """``X_s = scaler.transform(X)``: a step of the data, wherever placement put it."""
+    value = getattr(statement, "value", None)
+    return (isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute)
+            and value.func.attr in _APPLIED and value.func.attr not in _PREDICTS)
 
 
 def _split_sibling(statement: ast.stmt, name: str) -> str | None:
@@ -463,3 +468,15 @@ def return_from_stages(pipeline: Pipeline, inference: Inference) -> None:
         binding = [s for s in pipeline.stages if any(name in bound_names(x) for x in s.statements)]
         if binding:
             binding[-1].returns.append(name)
+
+
+def _cell_modules(cells: Sequence[ParsedCell]) -> set[str]:
+    """The top-level modules the notebook imports anywhere (an unused ``import pandas`` included)."""
+    found = set()
+    for cell in cells:
+        for node in walk(cell.tree):
+            if isinstance(node, ast.Import):
+                found.update(alias.name.partition(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                found.add(node.module.partition(".")[0])
+    return found
