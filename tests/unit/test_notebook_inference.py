@@ -127,9 +127,11 @@ def test_a_prediction_that_cannot_be_found_is_left_to_complete(project: tuple[Pa
     module, report = _convert(
         project, "import json\nimport statistics", 'MODEL_PATH = "../line.json"',
         "## Load", "xs = [1.0, 2.0, 3.0, 4.0]\nys = [2.0, 4.1, 5.9, 8.2]",
-        "## Train", "slope, intercept = statistics.linear_regression(xs, ys)\nmodel = {'slope': slope, 'intercept': intercept}",
+        "## Train",
+        "slope, intercept = statistics.linear_regression(xs, ys)\nmodel = {'slope': slope, 'intercept': intercept}",
         "## Evaluate",
-        "fitted = [model['slope'] * x + model['intercept'] for x in xs]\nmae = sum(abs(f - y) for f, y in zip(fitted, ys))\nmae",
+        "fitted = [model['slope'] * x + model['intercept'] for x in xs]\n"
+        "mae = sum(abs(f - y) for f, y in zip(fitted, ys))\nmae",
         "## Export", "with open(MODEL_PATH, 'w') as handle:\n    json.dump(model, handle)")
     assert report.serves["predict"] == "to complete"
     assert any("predict() could not be derived (no prediction with model found in the evaluate stage" in w
@@ -166,7 +168,8 @@ def test_a_notebook_that_defines_predict_is_not_served_and_says_why(project: tup
         "## Train",
         "slope, intercept = statistics.linear_regression(xs, ys)\nmodel = {'slope': slope, 'intercept': intercept}",
         "## Evaluate",
-        "def predict(m, x):\n    return m['slope'] * x + m['intercept']", "err = [predict(model, x) - y for x, y in zip(xs, ys)]\nerr",
+        "def predict(m, x):\n    return m['slope'] * x + m['intercept']",
+        "err = [predict(model, x) - y for x, y in zip(xs, ys)]\nerr",
         "## Export", "with open('line.json', 'w') as handle:\n    json.dump(model, handle)")
     assert report.serves is None and not hasattr(module, "load_model")
     assert any(w.startswith("not served: the notebook defines 'predict'") for w in report.warnings)

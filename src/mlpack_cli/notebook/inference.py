@@ -187,7 +187,7 @@ def _imported_from(pipeline: Pipeline, name: str) -> str | None:
 
 
 def _top_modules(pipeline: Pipeline) -> set[str]:
-    found = set()
+    found: set[str] = set()
     for statement in _imports(pipeline):
         if isinstance(statement, ast.Import):
             found.update(alias.name.partition(".")[0] for alias in statement.names)
@@ -311,7 +311,7 @@ def _predict_path(inference: Inference, pipeline: Pipeline, cells: Sequence[Pars
         inference.call = call
         if single:
             inference.body = [(cell, statement)]
-            inference.result = statement.targets[0].id  # type: ignore[union-attr]
+            inference.result = statement.targets[0].id  # type: ignore[attr-defined]
     module_level = _module_names(pipeline)
     if inference.body:
         needed = _outside_reads([s for _, s in inference.body])
@@ -375,7 +375,8 @@ def _prediction(statement: ast.stmt, model: str, helpers: set[str]) -> ast.Call 
         if isinstance(func, ast.Name) and func.id == model:
             return node
         if (isinstance(func, ast.Name) and func.id in helpers
-                and any(isinstance(a, ast.Name) and a.id == model for a in [*node.args, *(k.value for k in node.keywords)])):
+                and any(isinstance(a, ast.Name) and a.id == model
+                        for a in [*node.args, *(k.value for k in node.keywords)])):
             return node
     return None
 
@@ -472,7 +473,7 @@ def return_from_stages(pipeline: Pipeline, inference: Inference) -> None:
 
 def _cell_modules(cells: Sequence[ParsedCell]) -> set[str]:
     """The top-level modules the notebook imports anywhere (an unused ``import pandas`` included)."""
-    found = set()
+    found: set[str] = set()
     for cell in cells:
         for node in walk(cell.tree):
             if isinstance(node, ast.Import):

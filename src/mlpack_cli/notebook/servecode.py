@@ -35,15 +35,13 @@ def functions(inference: Inference, sources: Sources, module: str) -> list[Line]
 def _load_model(inference: Inference) -> list[Line]:
     how = {"keras": f"{inference.keras_module}.models.load_model", "pretrained": "from_pretrained"}
     saved = how.get(inference.saver, inference.saver.partition("-")[0])
-    lines: list[Line] = [
-        "def load_model(path=MODEL_PATH):",
-        f'{INDENT}"""The model the export stage saved (notebook cell {inference.cell}), loaded with {saved}.',
-    ]
+    doc = f'{INDENT}"""The model the export stage saved (notebook cell {inference.cell}), loaded with {saved}.'
+    lines: list[Line] = ["def load_model(path=MODEL_PATH):"]
     if inference.fitted:
-        lines.append(f"{INDENT}With the fitted objects saved beside it: {', '.join(inference.fitted)}.")
-        lines.append(f'{INDENT}"""')
+        lines += [doc, f"{INDENT}With the fitted objects saved beside it: {', '.join(inference.fitted)}.",
+                  f'{INDENT}"""']
     else:
-        lines[-1] += '"""'
+        lines.append(doc + '"""')
 
     if inference.saver == "keras":
         first = "from tensorflow import keras" if inference.keras_module == "tensorflow.keras" else "import keras"
