@@ -215,10 +215,10 @@ def _serve_once(python: Path, script: str, module: str, root: Path) -> dict[str,
     finally:
         service.send_signal(signal.SIGINT)
         try:
-            service.wait(timeout=20)
+            service.communicate(timeout=20)  # reads and closes its output
         except subprocess.TimeoutExpired:
             service.kill()
-            service.wait()
+            service.communicate()
     return {"command": command, "record": record, "predictions": predictions}
 
 

@@ -94,7 +94,7 @@ def test_the_example_project_serves_predictions(tmp_path: Path, make_venv: Calla
     finally:
         service.send_signal(signal.SIGINT)
         try:
-            service.wait(timeout=20)
+            service.communicate(timeout=20)  # reads and closes its output
         except subprocess.TimeoutExpired:
             service.kill()
-            service.wait()
+            service.communicate()
