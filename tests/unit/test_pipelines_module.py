@@ -209,8 +209,8 @@ def test_serve_names_the_extra_to_install_when_the_stack_is_missing(
         support: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     import importlib.util
 
-    monkeypatch.setattr(support, "servable", lambda: [{"name": "houses", "serves": True, "model": "m.json"},
-                                                       {"name": "plots", "serves": False, "model": None}])
+    listed = [{"name": "houses", "serves": True, "model": "m.json"}, {"name": "plots", "serves": False, "model": None}]
+    monkeypatch.setattr(support, "servable", lambda: listed)
     monkeypatch.setattr(support, "_distribution", lambda: "demo-project")
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: None if name == "uvicorn" else real(name))
