@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from typing import TYPE_CHECKING
 
 from mlpack_cli.output.console import escape, stdout
@@ -17,6 +19,11 @@ def show(result: QuickstartResult) -> None:
         where = f"`{escape(result.command)}`: {where}"
     stdout().print(f"Pipeline metrics ({where}):", soft_wrap=True)
     stdout().print(escape(result.metrics_text), soft_wrap=True)
+    if result.served:
+        served = result.served
+        stdout().print(f"Served (`{escape(served['command'])}`): POST /predict "
+                       f"{escape(json.dumps({'records': [served['record']]}))} -> "
+                       f"{escape(json.dumps({'predictions': served['predictions']}))}", soft_wrap=True)
     stdout().print(f"Wheel: {escape(str(result.wheel))}", soft_wrap=True)
     stdout().print(f"Next: cd {escape(str(result.root))} and edit notebooks/, then `mlpack convert`, "
                    "`mlpack check`, `mlpack release --dry-run`.", soft_wrap=True)
