@@ -2,9 +2,11 @@
 
 ``convert`` writes ``src/<package>/pipelines.py`` (standard library only: ``--set``/``--config``
 parsing, ``<project> run``/``list``, results as JSON) and declares ``<project> =
-"<package>.pipelines:main"`` in ``[project.scripts]``. The support module carries a hash of its own
-content: mlpack refreshes it while it is exactly what mlpack wrote and keeps it once edited. A
-script name the user declared for something else is kept and reported, never replaced.
+"<package>.pipelines:main"`` in ``[project.scripts]``. Beside it, ``src/<package>/serving.py`` (the
+HTTP service behind ``<project> serve``) and the optional extra ``serve`` of the project (the
+web stack it imports). Each support module carries a hash of its own content: mlpack refreshes it
+while it is exactly what mlpack wrote and keeps it once edited. A script name the user declared
+for something else is kept and reported, never replaced.
 """
 
 from __future__ import annotations
@@ -30,6 +32,17 @@ _HEADER = (
 )
 _HEADER_RE = re.compile(r"\A# Written by mlpack convert: [^\n]*\n# [^\n]*\n# content: (?P<content>[0-9a-f]{64})\n")
 
+SERVING_MODULE = "serving"
+SERVING_TEMPLATE = "module/serving.py.j2"
+SERVE_EXTRA = "serve"
+# The service's stack; the floor where mlpack's environment has none installed to bound it by.
+SERVE_REQUIREMENTS = {"starlette": "0.37", "uvicorn": "0.29", "prometheus-client": "0.20"}
+_SERVING_HEADER = (
+    "# Written by mlpack convert: serves this package's pipelines over HTTP (`serve` extra).\n"
+    "# mlpack refreshes this file while it is as mlpack wrote it; once you edit it, it is kept.\n"
+    "# content: {content}\n"
+)
+
 SupportState = Literal["missing", "current", "outdated", "edited", "foreign"]
 
 
@@ -40,16 +53,23 @@ class EntryPoint:
 
     script: str | None = None
     support: SupportState = "missing"  # the support module's state before this run
+    serving: SupportState = "missing"  # the same for serving.py
+    extra_added: list[str] = field(default_factory=list)  # requirements added to the serve extra
     dependencies_added: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
 
-def support_module_text() -> str:
+def support_module_text(template: str = TEMPLATE, header: str = _HEADER) -> str:
     """The support module, with the hash of its content in its header."""
     from mlpack_cli.templating import render
 
-    body = render(TEMPLATE)
-    return _HEADER.format(content=hashlib.sha256(body.encode("utf-8")).hexdigest()) + body
+    body = render(template)
+    return header.format(content=hashlib.sha256(body.encode("utf-8")).hexdigest()) + body
+
+
+def serving_module_text() -> str:
+    """``serving.py``, written and refreshed as the support module is."""
+    return support_module_text(SERVING_TEMPLATE, _SERVING_HEADER)
 
 
 def support_state(path: Path, wanted: str) -> SupportState:
@@ -79,21 +99,33 @@ def plan_entry_point(plan: FilePlan, project: ProjectSettings) -> EntryPoint:
     """Plan the support module and the console script (in the pyproject.toml already planned, if any)."""
     entry = EntryPoint()
     relpath = f"src/{project.package}/{SUPPORT_MODULE}.py"
-    text = support_module_text()
-    entry.support = support_state(plan.root / relpath, text)
-    if entry.support in ("missing", "current"):
-        plan.file(relpath, text)
-    elif entry.support == "outdated":
-        plan.update(relpath, text, note="regenerated: this version of mlpack writes it differently")
-    elif entry.support == "edited":
-        plan.skip(relpath, "edited since mlpack wrote it; kept")
-    else:
-        plan.skip(relpath, "not written by mlpack; kept")
+    entry.support = _plan_support(plan, relpath, support_module_text())
+    if entry.support == "foreign":
         entry.warnings.append(
             f"{relpath} was not written by mlpack and is kept: `python -m {project.package}.<module>` and the "
             f"console script need mlpack's (run_module, main); rename yours and run `mlpack convert` again")
+    relpath = f"src/{project.package}/{SERVING_MODULE}.py"
+    entry.serving = _plan_support(plan, relpath, serving_module_text())
+    if entry.serving == "foreign":
+        entry.warnings.append(
+            f"{relpath} was not written by mlpack and is kept: `serve` needs mlpack's (create_app, capture); "
+            f"rename yours and run `mlpack convert` again")
     _plan_script(plan, project, entry)
     return entry
+
+
+def _plan_support(plan: FilePlan, relpath: str, text: str) -> SupportState:
+    """Write, refresh or keep one support module; its state before this run."""
+    state = support_state(plan.root / relpath, text)
+    if state in ("missing", "current"):
+        plan.file(relpath, text)
+    elif state == "outdated":
+        plan.update(relpath, text, note="regenerated: this version of mlpack writes it differently")
+    elif state == "edited":
+        plan.skip(relpath, "edited since mlpack wrote it; kept")
+    else:
+        plan.skip(relpath, "not written by mlpack; kept")
+    return state
 
 
 def _plan_script(plan: FilePlan, project: ProjectSettings, entry: EntryPoint) -> None:
@@ -125,13 +157,65 @@ def _plan_script(plan: FilePlan, project: ProjectSettings, entry: EntryPoint) ->
                               f"add {name} = \"{project.package}.{SUPPORT_MODULE}:main\" yourself")
     if _needs_tomli(document):
         entry.dependencies_added = merge_dependencies(document, {"tomli": TOMLI})
-    if outcome.state == "added" or entry.dependencies_added:
+    entry.extra_added = add_serve_extra(document, entry.warnings)
+    if outcome.state == "added" or entry.dependencies_added or entry.extra_added:
         notes = [planned.note] if planned and planned.note else []
         if outcome.state == "added":
             notes.append(f"console script {name} added")
         if entry.dependencies_added:
             notes.append(f"dependencies added: {', '.join(entry.dependencies_added)}")
+        if entry.extra_added:
+            notes.append(f"extra {SERVE_EXTRA} added: {', '.join(entry.extra_added)}")
         plan.update("pyproject.toml", tomlkit.dumps(document), note="; ".join(notes))
+
+
+def serve_requirements() -> dict[str, str]:
+    """The serve extra: each distribution bounded by the version installed here, as the notebook's
+    own dependencies are, or by mlpack's floor when it is not installed (or older)."""
+    from packaging.version import Version
+
+    from mlpack_cli.notebook.deps import bound
+
+    wanted = {}
+    for name, floor in SERVE_REQUIREMENTS.items():
+        found = bound(name)[0]
+        installed = found.partition(">=")[2]
+        wanted[name] = found if installed and Version(installed) >= Version(floor) else f"{name}>={floor}"
+    return wanted
+
+
+def add_serve_extra(document: object, warnings: list[str]) -> list[str]:
+    """Add the requirements of ``[project.optional-dependencies] serve`` that it does not cover yet;
+    the user's entries are never removed or changed. Returns the requirements added."""
+    import tomlkit
+
+    from mlpack_cli.pyproject_merge import requirement_covered
+
+    project = document.setdefault("project", tomlkit.table())  # type: ignore[attr-defined]
+    if "optional-dependencies" in (project.get("dynamic") or []):
+        warnings.append("pyproject.toml: [project.optional-dependencies] is dynamic, so no serve extra was "
+                        f"declared; `serve` needs {', '.join(serve_requirements().values())}")
+        return []
+    if "optional-dependencies" not in project:
+        project["optional-dependencies"] = tomlkit.table()
+    extras = project["optional-dependencies"]
+    if not hasattr(extras, "get") or not isinstance(extras.get(SERVE_EXTRA, []), list):
+        warnings.append("pyproject.toml: [project.optional-dependencies] serve is not a list; kept, "
+                        "so no serve extra was declared")
+        return []
+    if SERVE_EXTRA not in extras:
+        extras[SERVE_EXTRA] = tomlkit.array()
+    array = extras[SERVE_EXTRA]
+    declared = [str(item) for item in array]
+    added = []
+    for requirement in serve_requirements().values():
+        if not requirement_covered(declared, requirement):
+            array.append(requirement)
+            declared.append(requirement)
+            added.append(requirement)
+    if added and len(array) > 1:
+        array.multiline(True)
+    return added
 
 
 def _needs_tomli(document: object) -> bool:

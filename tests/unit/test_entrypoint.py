@@ -120,3 +120,42 @@ def test_a_dry_run_writes_neither(root: Path) -> None:
 def test_names() -> None:
     assert script_name("My_Project.x") == "my-project-x"
     assert module_name(Path("pipelines.ipynb")) == "pipelines_notebook"  # the support module keeps its name
+
+
+SERVING = "src/demo/serving.py"
+
+
+def test_serving_module_and_serve_extra_are_written_and_then_left_alone(root: Path) -> None:
+    from mlpack_cli.entrypoint import serving_module_text
+
+    convert_project(ConvertSettings(root=root))
+    assert (root / SERVING).read_text(encoding="utf-8") == serving_module_text()
+    extra = _pyproject(root)["optional-dependencies"]["serve"]  # type: ignore[index]
+    assert sorted(r.partition(">=")[0] for r in extra) == ["prometheus-client", "starlette", "uvicorn"]
+    assert all(">=" in r for r in extra)
+    edited = (root / SERVING).read_text(encoding="utf-8") + "# mine\n"
+    (root / SERVING).write_text(edited, encoding="utf-8")
+    result = convert_project(ConvertSettings(root=root, force=True))
+    assert _actions(result)[SERVING] == (Action.SKIPPED, "edited since mlpack wrote it; kept")
+    assert (root / SERVING).read_text(encoding="utf-8") == edited
+
+
+def test_the_users_serve_extra_is_kept_and_completed(root: Path) -> None:
+    pyproject = root / "pyproject.toml"
+    document = tomlkit.parse(pyproject.read_text(encoding="utf-8"))
+    document["project"]["optional-dependencies"] = {"serve": ["starlette==0.40.0", "gunicorn"]}  # type: ignore[index]
+    pyproject.write_text(tomlkit.dumps(document), encoding="utf-8")
+    convert_project(ConvertSettings(root=root))
+    extra = _pyproject(root)["optional-dependencies"]["serve"]  # type: ignore[index]
+    assert extra[:2] == ["starlette==0.40.0", "gunicorn"]  # theirs, unchanged and first
+    assert sorted(r.partition(">=")[0] for r in extra[2:]) == ["prometheus-client", "uvicorn"]
+
+
+def test_dynamic_extras_are_not_declared_but_said(root: Path) -> None:
+    pyproject = root / "pyproject.toml"
+    document = tomlkit.parse(pyproject.read_text(encoding="utf-8"))
+    document["project"]["dynamic"] = ["optional-dependencies"]  # type: ignore[index]
+    pyproject.write_text(tomlkit.dumps(document), encoding="utf-8")
+    result = convert_project(ConvertSettings(root=root))
+    assert "optional-dependencies" not in _pyproject(root)
+    assert any("no serve extra was declared" in w for w in result.warnings)
