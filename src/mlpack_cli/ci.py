@@ -190,7 +190,7 @@ class CiOptions:
                         hint='Write e.g. audit-ignore = ["GHSA-xxxx-xxxx-xxxx"] (one string per advisory).',
                     )
                 value = tuple(value)
-            if key == "smoke-record":
+            if key == "smoke-record" and value is not None:
                 value = _record_json(value)
             if value is not None:
                 values[known[key].name] = value

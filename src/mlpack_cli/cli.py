@@ -396,6 +396,8 @@ def ci_command(
         }
         result = ci.write_ci(path, kind.value, overrides, force=force, dry_run=dry_run)
         console.print_plan(result.plan, title=f"mlpack ci {kind.value} {result.root}", dry_run=dry_run)
+        for note in result.notes:
+            console.info(note)
         for difference in result.differences if dry_run else ():
             console.stdout().print(console.escape(redact_url(difference.diff)), soft_wrap=True)
         if dry_run:  # the real run would stop here: so does the dry run, with the same exit code

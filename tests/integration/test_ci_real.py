@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import os
@@ -67,6 +68,7 @@ class Variant:
         """Jobs that exist for a tag pipeline with a webhook configured (every job)."""
         o = self.options
         return ({"lint", "test", "audit", "build", "publish"} | ({"container", "smoke"} if o.container else set())
+                | ({"train"} if o.serves else set())
                 | ({"deploy"} if o.deploy else set()) | ({"monitor"} if o.monitor else set()))
 
 
@@ -83,8 +85,20 @@ def variants() -> list[Variant]:
             "python-image": ("python:3.12-slim", None)[number % 2],
             "convert-check": number % 3 != 0,
         }
-        key = f"v{number:02d}-{'c' if container else ''}{'d' if deploy else ''}{'m' if monitor else ''}"
-        result.append(Variant(key, ci.CiOptions.from_tool(table, name="churn-model", package="churn_model")))
+        # Half of each switch setting's variants have a serving module (train job, serving image,
+        # manifests), with or without a smoke record, some with a deploy-script of their own.
+        serves = (number // 2) % 2 == 1
+        if serves:
+            table["smoke-record"] = ({"size_m2": 117, "city": "Lyon"}, None)[number % 3 == 1]
+            if number % 5 == 3:
+                table["deploy-script"] = ["helm upgrade --install churn chart/"]
+        options = ci.CiOptions.from_tool(table, name="churn-model", package="churn_model")
+        if serves:
+            options = dataclasses.replace(options, serving_module="houses", model_path="models/model.json",
+                                          script=("churn-model", None)[number % 4 == 3])
+        key = f"v{number:02d}-{'c' if container else ''}{'d' if deploy else ''}{'m' if monitor else ''}" \
+              f"{'s' if serves else ''}"
+        result.append(Variant(key, options))
     return result
 
 
@@ -95,6 +109,10 @@ def test_the_variants_cover_every_value_of_every_choice() -> None:
     seen = {(v.options.container, v.options.deploy, v.options.monitor, v.options.index, v.options.image)
             for v in VARIANTS}
     assert len(seen) == 2 * 2 * 2 * len(INDEXES) * len(IMAGES)
+    switches = {(v.options.container, v.options.deploy, v.options.monitor, v.options.serves) for v in VARIANTS}
+    assert len(switches) == 2 * 2 * 2 * 2
+    assert {v.options.kubernetes for v in VARIANTS} == {True, False}
+    assert {v.options.smoke_record is None for v in VARIANTS if v.options.serves} == {True, False}
     assert {v.options.deployment_tier for v in VARIANTS} == set(TIERS)
 
 
@@ -368,11 +386,11 @@ def test_every_jenkinsfile_variant_is_a_declarative_pipeline() -> None:
     for variant in VARIANTS:
         text = ci.render_pipeline("jenkins", variant.options)
         stages = walk_jenkinsfile(text)
-        expected = ["lint", "test", "audit", "build", "publish"]
+        expected = ["lint", "test", "audit", "build"] + (["train"] if variant.options.serves else []) + ["publish"]
         expected += ["container", "smoke"] if variant.options.container else []
         expected += (["deploy"] if variant.options.deploy else []) + (["monitor"] if variant.options.monitor else [])
         assert list(stages) == expected, variant.key
-        for title in ("publish", "container", "deploy", "monitor"):
+        for title in ("train", "publish", "container", "deploy", "monitor"):
             if title in stages:
                 when = block(stages[title], "when")
                 assert when is not None and any(n.text == b"buildingTag" for n in descendants(when)), title
