@@ -49,8 +49,6 @@ WHEEL_INSTALL_COMMAND = f"python -m pip install --no-cache-dir {WHEEL_DIR}/*.whl
 MODEL_DIR = "/home/app/model"
 SERVE_PORT = 8080
 TRAIN_OUTPUT = "train-output.txt"
-METRICS_JSON = "metrics.json"
-METRICS_REPORT = "metrics.txt"  # GitLab's metrics report: one `name value` line per number
 
 # The train job's second step: the JSON result `<project> run` printed last (the pipeline's own
 # output may come before it) becomes metrics.json, its numbers metrics.txt, and it is shown in the log.

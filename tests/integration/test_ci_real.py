@@ -170,9 +170,11 @@ TAG_PIPELINE = ("--variable", "CI_COMMIT_TAG=v1.0.0", "--variable", "MLPACK_WEBH
 
 @NEEDS_GITLAB_CI_LOCAL
 def test_every_gitlab_variant_passes_gitlab_ci_local_list(tmp_path: Path) -> None:
+    # rendered here, in this thread: the templates' YAML emitter is one shared object, not thread-safe
+    rendered = {variant.key: ci.render_pipeline("gitlab", variant.options) for variant in VARIANTS}
+
     def check(variant: Variant) -> str | None:
-        repo = git_repository(tmp_path / variant.key,
-                              {".gitlab-ci.yml": ci.render_pipeline("gitlab", variant.options)})
+        repo = git_repository(tmp_path / variant.key, {".gitlab-ci.yml": rendered[variant.key]})
         problems = []
         tagged = gitlab_ci_local(repo, "--list", *TAG_PIPELINE)
         if tagged.returncode != 0 or listed_jobs(tagged) != variant.jobs:
