@@ -294,13 +294,19 @@ def test_dockerfile_structure() -> None:
         kinds = [kind for kind, _ in steps]
         assert kinds[:2] == ["ARG", "FROM"] and steps[1][1] == "${PYTHON_IMAGE}"
         assert steps[0][1] == f"PYTHON_IMAGE={variant.options.python_image}"
-        assert [arg for kind, arg in steps if kind == "COPY"] == [f"dist/*.whl {ci.WHEEL_DIR}/"]
+        model = [f"{variant.options.model_path}* {ci.MODEL_DIR}/"] if variant.options.serves else []
+        assert [arg for kind, arg in steps if kind == "COPY"] == [f"dist/*.whl {ci.WHEEL_DIR}/", *model]
         user = kinds.index("USER")
         assert kinds.index("COPY") < max(i for i, k in enumerate(kinds) if k == "RUN") < user
         assert steps[user][1].split(":")[0] not in ("0", "root")
         health = dict(steps)["HEALTHCHECK"]
         assert health.startswith("--interval=") and json.loads(health.split(" CMD ", 1)[1])[0] == "python"
-        assert json.loads(dict(steps)["CMD"])[0] == "python"
+        command = json.loads(dict(steps)["CMD"])
+        if variant.options.serves:  # the service, on every interface of the container, port 8080
+            assert dict(steps)["EXPOSE"] == "8080" and command == variant.options.serve_command()
+            assert command[command.index("--host") + 1:] == ["0.0.0.0", "--port", "8080"]
+        else:
+            assert command[0] == "python"
 
 
 @NEEDS_RSYNC
