@@ -99,6 +99,7 @@ class NotebookReport:
     repairs: list[str] = field(default_factory=list)
     paths: list[str] = field(default_factory=list)  # the files run() reads and writes: its path parameters
     network: list[str] = field(default_factory=list)  # URLs and downloads: run() needs the network
+    serves: dict[str, Any] | None = None  # the model it saves and how predict() was derived
     files: list[str] = field(default_factory=list)
     conflicts: list[Conflict] = field(default_factory=list)  # when any: none of ``files`` was written
 
@@ -430,6 +431,7 @@ def convert_notebook(
     from mlpack_cli.notebook import paths as path_parameters
 
     found_paths = path_parameters.parametrize(pipeline, parsed, _notebook_dir(path, project.root))
+    _derive_inference(pipeline, parsed, report)
     import inspect
 
     text_preserving = "cells" in inspect.signature(codegen.generate).parameters
@@ -523,6 +525,26 @@ def convert_notebook(
     extra = {name: codegen.with_header(text, display, notebook.source_hash) for name, text in written.items()}
     copied, origins = _local_copies(local, project, display, options["max_line"], report)
     return _Converted(report, generated.module, generated.tests, requirements, extra, copied, origins)
+
+
+def _derive_inference(pipeline: Any, parsed: list[Any], report: NotebookReport) -> None:
+    """``load_model`` and ``predict`` when the notebook saves a model (notebook/inference.py); what
+    could not be derived goes to the report, with the cell."""
+    from mlpack_cli.notebook import inference
+
+    found, why = inference.derive(pipeline, parsed)
+    if why is not None:
+        report.warnings.append(f"not served: {why}")
+    if found is None:
+        return
+    pipeline.inference = found
+    inference.return_from_stages(pipeline, found)
+    report.serves = {"model": found.model_path, "saved_with": found.saver, "cell": found.cell,
+                     "predict": "derived" if found.problem is None else "to complete",
+                     "inference_cell": found.source, "fitted": list(found.fitted)}
+    if found.problem is not None:
+        report.warnings.append(f"predict() could not be derived ({found.problem}): it raises "
+                               "NotImplementedError until you complete it in the module")
 
 
 def _notebook_dir(path: Path, root: Path) -> str:

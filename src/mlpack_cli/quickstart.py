@@ -2,9 +2,11 @@
 
 init (with the example notebook and its data) -> convert -> check (against the built wheel, in a
 fresh virtualenv: nothing needs installing first) -> build -> install the wheel into a fresh
-virtualenv -> run the converted pipeline there through the project's console script
-(``<project> run houses --set ...``) and return its metrics. Needs nothing beyond mlpack itself
-(and its dependencies); a fresh machine is enough.
+virtualenv (with the project's ``serve`` extra) -> run the converted pipeline there through the
+project's console script (``<project> run houses --set ...``) -> serve its model
+(``<project> serve houses``) on a free port of 127.0.0.1, post one row of the example data to
+``/predict``, stop the service -> return the metrics and that prediction. Needs nothing beyond
+mlpack itself (and its dependencies); a fresh machine is enough.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from mlpack_cli.errors import EnvironmentProblem, FileConflict, NotebookError
 
 DEFAULT_DIR = Path("mlpack-quickstart")
 RUN_TIMEOUT = 600
+SERVE_TIMEOUT = 120  # seconds for the service to answer /healthz
 
 # Where the installed wheel's pipeline lives and which parameters its run() takes (the project root
 # holds only src/, never the package, so this is the wheel's copy).
@@ -50,6 +53,7 @@ class QuickstartResult:
     metrics: Any
     venv: Path
     command: str = ""  # the console-script command line that ran the pipeline, from the project root
+    served: dict[str, Any] | None = None  # {"command", "record", "predictions"}: one request to the service
 
     @property
     def metrics_text(self) -> str:
@@ -85,11 +89,13 @@ def quickstart(settings: QuickstartSettings) -> QuickstartResult:
     venv = root / ".venv"  # git-ignored, and where `mlpack check` looks for the project's environment
     with timed_step("install the wheel in a fresh virtualenv"):
         python = create_virtualenv(venv, installer=settings.installer)
-        install_packages(python, [f"{built.wheel.path}[test]"], installer=settings.installer)
+        install_packages(python, [f"{built.wheel.path}[test,serve]"], installer=settings.installer)
     with timed_step("run the pipeline"):
         output = _run_pipeline(python, script, module, root)
+    with timed_step("serve the model and ask it"):
+        served = _serve_once(python, script, module, root)
     return QuickstartResult(root=root, wheel=built.wheel.path, module=module, module_file=output["file"],
-                            metrics=output["result"], venv=venv, command=output["command"])
+                            metrics=output["result"], venv=venv, command=output["command"], served=served)
 
 
 def _convert(root: Path) -> tuple[str, str]:
@@ -156,3 +162,68 @@ def _run(program: Path, arguments: list[str], root: Path, env: dict[str, str], m
         raise EnvironmentProblem(f"running {module} from the installed wheel failed:\n{tail}",
                                  hint=f"Run it yourself in {root}: {program} {' '.join(arguments)}")
     return done
+
+
+def _serve_once(python: Path, script: str, module: str, root: Path) -> dict[str, Any]:
+    """Start ``<project> serve`` from the installed wheel on a free local port, post the first row
+    of the example data to /predict, stop the service; the record and the prediction."""
+    import csv
+    import signal
+    import socket
+    import time
+    import urllib.error
+    import urllib.request
+
+    with (root / "data" / "houses.csv").open(newline="", encoding="utf-8") as handle:
+        row = next(csv.DictReader(handle))
+    record = {key: _number(value) for key, value in row.items()}
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    executable = python.parent / (f"{script}.exe" if os.name == "nt" else script)
+    arguments = ["serve", module.rpartition(".")[2], "--model", MODEL_FILE, "--port", str(port)]
+    command = " ".join([script, *arguments])
+    service = subprocess.Popen([str(executable), *arguments], cwd=root, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + SERVE_TIMEOUT
+        while True:
+            if service.poll() is not None:
+                output = service.stdout.read() if service.stdout else ""
+                raise EnvironmentProblem(f"`{command}` stopped before it served:\n{output[-2000:]}",
+                                         hint=f"Run it yourself in {root}.")
+            try:
+                with urllib.request.urlopen(f"{base}/healthz", timeout=5) as response:
+                    if response.status == 200:
+                        break
+            except (urllib.error.URLError, OSError):
+                pass
+            if time.monotonic() > deadline:
+                raise EnvironmentProblem(f"`{command}` did not answer /healthz within {SERVE_TIMEOUT} s",
+                                         hint=f"Run it yourself in {root} and look at its log.")
+            time.sleep(0.3)
+        request = urllib.request.Request(f"{base}/predict", data=json.dumps({"records": [record]}).encode(),
+                                         headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                predictions = json.loads(response.read())["predictions"]
+        except (urllib.error.URLError, OSError, ValueError, KeyError) as exc:
+            raise EnvironmentProblem(f"POST {base}/predict failed: {exc}",
+                                     hint=f"Run `{command}` yourself in {root} and post a record.") from exc
+    finally:
+        service.send_signal(signal.SIGINT)
+        try:
+            service.communicate(timeout=20)  # reads and closes its output
+        except subprocess.TimeoutExpired:
+            service.kill()
+            service.communicate()
+    return {"command": command, "record": record, "predictions": predictions}
+
+
+def _number(text: str) -> Any:
+    try:
+        return float(text)
+    except ValueError:
+        return text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -132,6 +133,11 @@ def print_quickstart(result: QuickstartResult) -> None:
     stdout().print(f"Pipeline metrics ({where}):",
                    soft_wrap=True)
     stdout().print(escape(result.metrics_text), soft_wrap=True)
+    if result.served:
+        served = result.served
+        stdout().print(f"Served (`{escape(served['command'])}`): POST /predict "
+                       f"{escape(json.dumps({'records': [served['record']]}))} -> "
+                       f"{escape(json.dumps({'predictions': served['predictions']}))}", soft_wrap=True)
     stdout().print(f"Wheel: {escape(str(result.wheel))}", soft_wrap=True)
     stdout().print(f"Next: cd {escape(str(result.root))} and edit notebooks/, then `mlpack convert`, "
                    "`mlpack check`, `mlpack release --dry-run`.", soft_wrap=True)

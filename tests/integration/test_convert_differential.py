@@ -25,6 +25,7 @@ import math
 import numbers
 import os
 import pickle
+import re
 import shutil
 import subprocess
 import sys
@@ -236,8 +237,16 @@ def compare_files(spec: Spec, notebook_wrote: dict[str, bytes], run_wrote: dict[
     for name in sorted(spec.figures & set(run_wrote)):
         problems.append(f"figure {name!r}: run() wrote it, but plotting is not part of the pipeline")
     for name in sorted(set(run_wrote) - spec.files - spec.figures - spec.scratch):
-        problems.append(f"file {name!r}: run() wrote it, the notebook did not")
+        if not _serving_file(name, notebook_wrote):
+            problems.append(f"file {name!r}: run() wrote it, the notebook did not")
     return problems
+
+
+def _serving_file(name: str, notebook_wrote: dict[str, bytes]) -> bool:
+    """What serving needs beside a model the notebook saved (docs/serving.md): ``<model>.mlpack.json``,
+    ``<model>.reference.json``, ``<model>.<fitted object>.pkl``."""
+    suffixes = re.compile(r"\.(mlpack|reference)\.json|\.\w+\.pkl")
+    return any(name.startswith(f"{model}.") and suffixes.fullmatch(name[len(model):]) for model in notebook_wrote)
 
 
 def convert(spec: Spec, root: Path, run_cli: Callable[..., Any], chdir: Callable[[Path], None]) -> str | None:

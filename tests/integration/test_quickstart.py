@@ -32,8 +32,19 @@ def test_quickstart_from_a_fresh_install(tmp_path: Path, mlpack_wheel: Path) -> 
     assert f"Wheel: {wheel}" in done.stdout
     assert json.loads((root / "dist" / "model.json").read_text()).keys() == {"slope", "intercept"}
     for step in ("init", "convert", "git commit", "check", "build", "install the wheel in a fresh virtualenv",
-                 "run the pipeline"):
+                 "run the pipeline", "serve the model and ask it"):
         assert re.search(rf"^✓ {step} \(\d+\.\ds\)", done.stdout, flags=re.MULTILINE), step
+
+    # The model was served from the wheel, asked for one row of the example data, and stopped.
+    model = json.loads((root / "dist" / "model.json").read_text())
+    served = re.search(r"^Served \(`demo serve houses --model dist/model.json --port \d+`\): POST /predict "
+                       r"(\{.*\}) -> (\{.*\})$", done.stdout, flags=re.MULTILINE)
+    assert served, done.stdout
+    record = json.loads(served.group(1))["records"][0]
+    assert record == {"size_m2": 117.0, "rooms": 2.0, "price_k": 281.8}  # the first row of data/houses.csv
+    (prediction,) = json.loads(served.group(2))["predictions"]
+    assert prediction == pytest.approx(model["slope"] * 117 + model["intercept"])
+    assert (root / "dist" / "model.json.mlpack.json").is_file()  # captured beside the model, git-ignored
 
     # It ran through the console script the wheel installed, with a --set override; that script
     # runs the pipeline with other values and lists the pipelines, from the project root.

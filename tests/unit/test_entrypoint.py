@@ -154,6 +154,7 @@ def test_the_users_serve_extra_is_kept_and_completed(root: Path) -> None:
 def test_dynamic_extras_are_not_declared_but_said(root: Path) -> None:
     pyproject = root / "pyproject.toml"
     document = tomlkit.parse(pyproject.read_text(encoding="utf-8"))
+    del document["project"]["optional-dependencies"]  # type: ignore[union-attr]
     document["project"]["dynamic"] = ["optional-dependencies"]  # type: ignore[index]
     pyproject.write_text(tomlkit.dumps(document), encoding="utf-8")
     result = convert_project(ConvertSettings(root=root))

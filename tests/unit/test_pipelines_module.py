@@ -190,3 +190,33 @@ def test_results_become_json_showing_what_is_not_json_honestly(support: Any) -> 
         "model": {"__type__": "sklearn.linear_model._base.LinearRegression"},
         "path": "out/model.json", "when": "2026-01-02", "colour": "red",
     }
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    ('MODEL_PATH = "models/m.joblib"\ndef load_model(path=MODEL_PATH): ...\ndef predict(records, model=None): ...\n',
+     "models/m.joblib"),
+    ('MODEL_PATH = "m.json"\ndef predict(records, model=None): ...\n', None),  # no load_model
+    ('MODEL_PATH = Path("m.json")\ndef load_model(path=MODEL_PATH): ...\ndef predict(records): ...\n', None),
+    ('def load_model(path): ...\ndef predict(records): ...\n', None),
+    ("def broken(:\n", None),
+])
+def test_a_pipeline_serves_when_it_defines_model_path_load_model_and_predict(
+        support: Any, source: str, expected: str | None) -> None:
+    assert support.model_path(source) == expected
+
+
+def test_serve_names_the_extra_to_install_when_the_stack_is_missing(
+        support: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import importlib.util
+
+    monkeypatch.setattr(support, "servable", lambda: [{"name": "houses", "serves": True, "model": "m.json"},
+                                                       {"name": "plots", "serves": False, "model": None}])
+    monkeypatch.setattr(support, "_distribution", lambda: "demo-project")
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None if name == "uvicorn" else real(name))
+    assert support.serve("houses", prog="demo") == 2
+    assert "serving needs uvicorn: pip install 'demo-project[serve]'" in capsys.readouterr().err
+    assert support.serve("plots", prog="demo") == 2
+    assert "the pipeline plots does not serve a model" in capsys.readouterr().err
+    assert support.serve("house", prog="demo") == 2
+    assert "unknown pipeline 'house' (did you mean houses?)" in capsys.readouterr().err

@@ -25,6 +25,7 @@ from typing import Any
 from mlpack_cli.literals import decode_comment, py_comment, py_docstring_block, py_docstring_text, py_string
 from mlpack_cli.notebook.dataflow import ParsedCell, Pipeline, Stage
 from mlpack_cli.notebook.outputs import Matched, Shown, Stored, match_outputs
+from mlpack_cli.notebook import servecode
 from mlpack_cli.notebook.pysource import add_noqa, piece_problems, wrap_expression
 from mlpack_cli.notebook.usertext import Edits, Piece, Sources
 
@@ -111,10 +112,14 @@ def generate(pipeline: Pipeline, *, package: str, module: str, notebook: str, so
     number): the values they show that run() returns become a regression test
     (:mod:`mlpack_cli.notebook.outputs`)."""
     sources = Sources(cells, Edits(pipeline.renamed, pipeline.helper_globals, pipeline.drop_nested))
-    imports = _imports(pipeline, sources, package, max_line)
+    inference = pipeline.inference  # notebook/inference.py: the module serves its model
+    imports = _imports(pipeline, sources, package, max_line, serves=inference is not None)
     constants = [_top_level(sources.piece(c)) for c in pipeline.constants]
+    if inference is not None and inference.define_path:
+        constants.append(_Block(lines=[servecode.model_path_line(inference)]))
     helpers = [_top_level(sources.piece(h)) for h in pipeline.helpers]
     stages = [_stage(stage, module, sources, max_line) for stage in pipeline.stages]
+    serving = _serving(inference, sources, module) if inference is not None else _Block()
     run = _run(pipeline, module, max_line)
     from mlpack_cli.templating import render
 
@@ -129,10 +134,11 @@ def generate(pipeline: Pipeline, *, package: str, module: str, notebook: str, so
         constants=[c.text for c in constants],
         helpers=[h.text for h in helpers],
         stages=[s.text for s in stages],
+        serving=serving.text,
         run=run.text,
     )
     tree = ast.parse(body)
-    extra = _user_text_problems(body, [imports, *constants, *helpers, *stages], tree)
+    extra = _user_text_problems(body, [imports, *constants, *helpers, *stages, serving], tree)
     body, silenced = add_noqa(body, max_line, extra=extra, tree=tree)
     matched = match_outputs(cells, outputs, pipeline) if outputs is not None else Matched()
     tests, _ = add_noqa(_tests(pipeline, package, module, notebook, matched.shown), max_line, only_long_lines=True)
@@ -143,6 +149,17 @@ def generate(pipeline: Pipeline, *, package: str, module: str, notebook: str, so
         tree=tree,
         notes=matched.notes,
     )
+
+
+def _serving(inference: Any, sources: Sources, module: str) -> _Block:
+    """``load_model`` and ``predict`` (notebook/servecode.py), the user's statements checked as theirs."""
+    block = _Block()
+    for line in servecode.functions(inference, sources, module):
+        if isinstance(line, str):
+            block.lines.append(line)
+        else:
+            block.add(*line)
+    return block
 
 
 def _top_level(piece: Piece) -> _Block:
@@ -176,7 +193,7 @@ def _user_text_problems(body: str, blocks: list[_Block], tree: ast.Module) -> li
 # -- the imports ---------------------------------------------------------------------------------
 
 
-def _imports(pipeline: Pipeline, sources: Sources, package: str, max_line: int) -> _Block:
+def _imports(pipeline: Pipeline, sources: Sources, package: str, max_line: int, serves: bool = False) -> _Block:
     """The module's prelude: the imports grouped and sorted, isort-style, as long as only imports
     come before them in the notebook; from the first set-up statement (``os.environ[...] = ...``,
     ``sys.path.insert``, ``matplotlib.use``) on, everything in notebook order, as written."""
@@ -189,7 +206,7 @@ def _imports(pipeline: Pipeline, sources: Sources, package: str, max_line: int) 
     rest = [s for s in rest if not any(s is f for f in future)]
     sorted_imports = [*head, *future]
     notes = {id(s): sources.notes(s) for s in sorted_imports}
-    block = _Block(lines=_imports_block(sorted_imports, package, max_line, notes).split("\n"))
+    block = _Block(lines=_imports_block(sorted_imports, package, max_line, notes, serves).split("\n"))
     block.checks.extend((n, Piece(line, clean=False), "") for n, line in enumerate(block.lines) if line.startswith("#"))
     if rest:
         block.lines.append("")
@@ -203,7 +220,7 @@ def _imports(pipeline: Pipeline, sources: Sources, package: str, max_line: int) 
 
 
 def _imports_block(imports: list[ast.stmt], package: str, max_line: int,
-                   notes: dict[int, list[str]] | None = None) -> str:
+                   notes: dict[int, list[str]] | None = None, serves: bool = False) -> str:
     """Imports grouped (future, standard library, third party, this package) and sorted, isort-style;
     the comments written with an import (``notes``, by ``id``) go above its line."""
     groups: dict[int, dict[str, list[str]]] = {0: {}, 1: {}, 2: {}, 3: {}}
@@ -235,7 +252,7 @@ def _imports_block(imports: list[ast.stmt], package: str, max_line: int,
             if line in above:
                 other = min(o for o in bare if o.startswith(line + "."))
                 above.setdefault(other, []).extend(above.pop(line))
-    plain[3].add(f"from {package} import monitoring")
+    plain[3].add(f"from {package} import monitoring, serving" if serves else f"from {package} import monitoring")
     blocks = []
     for group in range(4):
         lines: list[str] = []
@@ -356,6 +373,11 @@ def _run(pipeline: Pipeline, module: str, max_line: int) -> _Block:
         text = prefix + wrap_expression(call, 8 + len(prefix), 8, max_line)
         block.lines.extend(f"{INDENT * 2}{text}".split("\n"))
         calls += 1
+    inference = pipeline.inference
+    if calls and inference is not None and servecode.needs_capture(inference):
+        # what serving needs, beside the model: the columns predict() reads, the drift reference
+        capture = servecode.capture_call(inference)
+        block.lines.extend(f"{INDENT * 2}{wrap_expression(capture, 8, 8, max_line)}".split("\n"))
     if not calls:
         block.lines.append(f"{INDENT * 2}pass")
     if results:

@@ -100,6 +100,8 @@ class Pipeline:
     # (notebook/paths.py: PathParameter), and what makes it need the network ("what (cell N, line L)").
     path_parameters: list[Any] = field(default_factory=list)
     network: list[str] = field(default_factory=list)
+    # How the saved model is loaded and predicts (notebook/inference.py: Inference), when it is.
+    inference: Any = None
 
     @property
     def constant_names(self) -> list[str]:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 
 STAGES = ("load", "preprocess", "train", "evaluate", "export")
+PREDICT_TAG = "mlpack:predict"  # marks the inference cells (notebook/inference.py); places nothing
 HELPERS = "helpers"
 DROPPED = "dropped"
 ALL_STAGES = (*STAGES, HELPERS, DROPPED)
@@ -66,7 +67,8 @@ def explicit_placement(tags: Sequence[str], source: str) -> Placement | None:
 def directive_problem(tags: Sequence[str], source: str) -> str | None:
     """A directive or tag that names no stage (a typo deserves an error, not silence)."""
     for tag in tags:
-        if tag.lower().startswith("mlpack:") and not stage_for_word(tag.split(":", 1)[1]):
+        if (tag.lower().startswith("mlpack:") and not stage_for_word(tag.split(":", 1)[1])
+                and tag.lower() != PREDICT_TAG):
             return f"tag {tag!r}"
     first = next((line for line in source.splitlines() if line.strip()), "")
     match = _DIRECTIVE.match(first)
