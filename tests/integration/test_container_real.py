@@ -141,7 +141,7 @@ class Project:
     root: Path
     package: str
     options: ci.CiOptions
-    record: dict[str, str]
+    record: dict[str, float]
 
 
 @pytest.fixture(scope="module")
@@ -166,7 +166,8 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
     assert built.returncode == 0, built.stderr[-2000:]
     result = ci.write_ci(root, "gitlab")
     with (root / "data" / "houses.csv").open(newline="") as handle:
-        record = list(csv.DictReader(handle))[-1]  # another row than the smoke job's
+        row = list(csv.DictReader(handle))[-1]  # another row than the smoke job's
+    record = {key: float(value) if "." in value else int(value) for key, value in row.items()}  # as JSON numbers
     return Project(root, initialised.package, result.options, record)
 
 
