@@ -121,21 +121,6 @@ def base_image(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Build
     yield buildah, name
 
 
-def complete_inference(module_file: Path) -> None:
-    """Where convert does not (yet) write the inference path of the example, complete it by hand as the
-    contract says (MODEL_PATH, load_model, predict), as a user would where convert asks them to."""
-    module_file.write_text(module_file.read_text() + '''
-
-def load_model(path=MODEL_PATH):
-    return json.loads(Path(path).read_text())
-
-
-def predict(records, model=None):
-    model = load_model() if model is None else model
-    return [model["slope"] * float(r["size_m2"]) + model["intercept"] for r in records]
-''')
-
-
 @dataclass(frozen=True)
 class Project:
     root: Path
@@ -146,15 +131,13 @@ class Project:
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
-    """The quickstart project, trained as the train job trains it, its wheel built, `mlpack ci` written."""
+    """The quickstart project, converted (load_model and predict included), trained as the train job
+    trains it, its wheel built, `mlpack ci` written."""
     root = tmp_path_factory.mktemp("container") / "houses-demo"
     initialised = init_project(InitSettings(path=root, example=True, ci="none"))
     converted = convert_project(ConvertSettings(root=root))
     assert converted.ok, converted.failed
-    package_dir = root / "src" / initialised.package
-    if not serving.discover(package_dir).modules:
-        complete_inference(package_dir / "houses.py")
-    (module,) = serving.discover(package_dir).modules
+    (module,) = serving.discover(root / "src" / initialised.package).modules  # convert wrote its inference
     env = {**os.environ, "PYTHONPATH": str(root / "src")}
     train = run([sys.executable, "-m", f"{initialised.package}.pipelines", "run", module.name], cwd=root, env=env)
     assert train.returncode == 0, train.stderr
