@@ -23,6 +23,7 @@ import functools
 import io
 import re
 import sys
+import threading
 from importlib.resources import files
 from typing import TYPE_CHECKING, Any
 
@@ -51,6 +52,9 @@ def read_resource(name: str) -> bytes:
     return template_root().joinpath(*name.split("/")).read_bytes()
 
 
+_YAML_LOCK = threading.Lock()
+
+
 @functools.lru_cache(maxsize=1)
 def _yaml() -> YAML:
     from ruamel.yaml import YAML
@@ -69,7 +73,8 @@ def yaml_string(value: object) -> str:
     every unprintable character, so the scalar cannot end early or spill onto another line.
     """
     stream = io.StringIO()
-    _yaml().dump(str(value), stream)
+    with _YAML_LOCK:  # one emitter, reused: ruamel.yaml's YAML object is not safe across threads
+        _yaml().dump(str(value), stream)
     text = stream.getvalue().removesuffix("\n")
     if not text.startswith('"') or "\n" in text:  # the emitter's contract; never trust it silently
         raise ValueError(f"the YAML emitter did not write a one-line scalar for {value!r}")

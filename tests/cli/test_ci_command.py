@@ -139,3 +139,10 @@ def test_outside_a_project_exits_10(tmp_path: Path, run_cli: Callable[..., Resul
     result = run_cli("ci", "gitlab", tmp_path)
     assert result.exit_code == ExitCode.ENVIRONMENT
     assert "no pyproject.toml found" in result.stderr
+
+
+def test_ci_says_in_one_line_why_the_image_serves_nothing(project: Path, run_cli: Callable[..., Result]) -> None:
+    result = run_cli("ci", "gitlab", project)
+    assert result.exit_code == 0, result.output
+    (line,) = [line for line in result.stdout.splitlines() if line.startswith("No serving module")]
+    assert "defines MODEL_PATH, load_model() and predict()" in " ".join(result.stdout.split())

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import os
@@ -67,6 +68,7 @@ class Variant:
         """Jobs that exist for a tag pipeline with a webhook configured (every job)."""
         o = self.options
         return ({"lint", "test", "audit", "build", "publish"} | ({"container", "smoke"} if o.container else set())
+                | ({"train"} if o.serves else set())
                 | ({"deploy"} if o.deploy else set()) | ({"monitor"} if o.monitor else set()))
 
 
@@ -83,8 +85,20 @@ def variants() -> list[Variant]:
             "python-image": ("python:3.12-slim", None)[number % 2],
             "convert-check": number % 3 != 0,
         }
-        key = f"v{number:02d}-{'c' if container else ''}{'d' if deploy else ''}{'m' if monitor else ''}"
-        result.append(Variant(key, ci.CiOptions.from_tool(table, name="churn-model", package="churn_model")))
+        # Half of each switch setting's variants have a serving module (train job, serving image,
+        # manifests), with or without a smoke record, some with a deploy-script of their own.
+        serves = (number // 2) % 2 == 1
+        if serves:
+            table["smoke-record"] = ({"size_m2": 117, "city": "Lyon"}, None)[number % 3 == 1]
+            if number % 5 == 3:
+                table["deploy-script"] = ["helm upgrade --install churn chart/"]
+        options = ci.CiOptions.from_tool(table, name="churn-model", package="churn_model")
+        if serves:
+            options = dataclasses.replace(options, serving_module="houses", model_path="models/model.json",
+                                          script=("churn-model", None)[number % 4 == 3])
+        key = f"v{number:02d}-{'c' if container else ''}{'d' if deploy else ''}{'m' if monitor else ''}" \
+              f"{'s' if serves else ''}"
+        result.append(Variant(key, options))
     return result
 
 
@@ -95,6 +109,10 @@ def test_the_variants_cover_every_value_of_every_choice() -> None:
     seen = {(v.options.container, v.options.deploy, v.options.monitor, v.options.index, v.options.image)
             for v in VARIANTS}
     assert len(seen) == 2 * 2 * 2 * len(INDEXES) * len(IMAGES)
+    switches = {(v.options.container, v.options.deploy, v.options.monitor, v.options.serves) for v in VARIANTS}
+    assert len(switches) == 2 * 2 * 2 * 2
+    assert {v.options.kubernetes for v in VARIANTS} == {True, False}
+    assert {v.options.smoke_record is None for v in VARIANTS if v.options.serves} == {True, False}
     assert {v.options.deployment_tier for v in VARIANTS} == set(TIERS)
 
 
@@ -152,9 +170,11 @@ TAG_PIPELINE = ("--variable", "CI_COMMIT_TAG=v1.0.0", "--variable", "MLPACK_WEBH
 
 @NEEDS_GITLAB_CI_LOCAL
 def test_every_gitlab_variant_passes_gitlab_ci_local_list(tmp_path: Path) -> None:
+    # rendered here, in this thread: the templates' YAML emitter is one shared object, not thread-safe
+    rendered = {variant.key: ci.render_pipeline("gitlab", variant.options) for variant in VARIANTS}
+
     def check(variant: Variant) -> str | None:
-        repo = git_repository(tmp_path / variant.key,
-                              {".gitlab-ci.yml": ci.render_pipeline("gitlab", variant.options)})
+        repo = git_repository(tmp_path / variant.key, {".gitlab-ci.yml": rendered[variant.key]})
         problems = []
         tagged = gitlab_ci_local(repo, "--list", *TAG_PIPELINE)
         if tagged.returncode != 0 or listed_jobs(tagged) != variant.jobs:
@@ -274,13 +294,19 @@ def test_dockerfile_structure() -> None:
         kinds = [kind for kind, _ in steps]
         assert kinds[:2] == ["ARG", "FROM"] and steps[1][1] == "${PYTHON_IMAGE}"
         assert steps[0][1] == f"PYTHON_IMAGE={variant.options.python_image}"
-        assert [arg for kind, arg in steps if kind == "COPY"] == [f"dist/*.whl {ci.WHEEL_DIR}/"]
+        model = [f"{variant.options.model_path}* {ci.MODEL_DIR}/"] if variant.options.serves else []
+        assert [arg for kind, arg in steps if kind == "COPY"] == [f"dist/*.whl {ci.WHEEL_DIR}/", *model]
         user = kinds.index("USER")
         assert kinds.index("COPY") < max(i for i, k in enumerate(kinds) if k == "RUN") < user
         assert steps[user][1].split(":")[0] not in ("0", "root")
         health = dict(steps)["HEALTHCHECK"]
         assert health.startswith("--interval=") and json.loads(health.split(" CMD ", 1)[1])[0] == "python"
-        assert json.loads(dict(steps)["CMD"])[0] == "python"
+        command = json.loads(dict(steps)["CMD"])
+        if variant.options.serves:  # the service, on every interface of the container, port 8080
+            assert dict(steps)["EXPOSE"] == "8080" and command == variant.options.serve_command()
+            assert command[command.index("--host") + 1:] == ["0.0.0.0", "--port", "8080"]
+        else:
+            assert command[0] == "python"
 
 
 @NEEDS_RSYNC
@@ -368,11 +394,11 @@ def test_every_jenkinsfile_variant_is_a_declarative_pipeline() -> None:
     for variant in VARIANTS:
         text = ci.render_pipeline("jenkins", variant.options)
         stages = walk_jenkinsfile(text)
-        expected = ["lint", "test", "audit", "build", "publish"]
+        expected = ["lint", "test", "audit", "build"] + (["train"] if variant.options.serves else []) + ["publish"]
         expected += ["container", "smoke"] if variant.options.container else []
         expected += (["deploy"] if variant.options.deploy else []) + (["monitor"] if variant.options.monitor else [])
         assert list(stages) == expected, variant.key
-        for title in ("publish", "container", "deploy", "monitor"):
+        for title in ("train", "publish", "container", "deploy", "monitor"):
             if title in stages:
                 when = block(stages[title], "when")
                 assert when is not None and any(n.text == b"buildingTag" for n in descendants(when)), title

@@ -528,3 +528,168 @@ def test_the_detector_pragma_lets_a_value_that_is_no_secret_through() -> None:
     command = "export API_KEY=9f8e7d6c5b4a39281706f5e4d3c2b1a0  # pragma: allowlist secret"
     files = ci.generated_files(["gitlab"], options(**{"deploy-script": [command]}))
     assert "9f8e7d6c5b4a39281706f5e4d3c2b1a0" in files[".gitlab-ci.yml"]
+
+
+# -- a project that serves: train job, serving image, smoke prediction, Kubernetes deploy ------
+
+SERVING = {"serving_module": "houses", "model_path": "dist/model.json", "script": NAME}
+RECORD = {"size_m2": 117, "rooms": 2, "city": "Lyon"}
+
+
+def serving_options(**table: Any) -> ci.CiOptions:
+    import dataclasses
+
+    table.setdefault("smoke-record", RECORD)
+    return dataclasses.replace(options(**table), **SERVING)
+
+
+def serving_gitlab(**table: Any) -> dict[str, Any]:
+    text = ci.render_pipeline("gitlab", serving_options(**table))
+    document: dict[str, Any] = YAML(typ="safe").load(io.StringIO(text))
+    return document
+
+
+def test_a_serving_pipeline_trains_between_build_and_publish_on_tags() -> None:
+    document = serving_gitlab()
+    assert document["stages"] == ["lint", "test", "build", "train", "publish", "container", "deploy", "monitor"]
+    train = document["train"]
+    assert train["needs"] == ["build"] and train["rules"] == [{"if": "$CI_COMMIT_TAG"}]
+    assert train["script"][0] == "python -m pip install dist/*.whl"
+    assert train["script"][1].startswith(f"{NAME} run houses > {ci.TRAIN_OUTPUT} ")
+    assert train["script"][2] == ci.shlex.join(["python", "-c", ci.METRICS_CODE])
+    assert train["artifacts"]["paths"] == ["dist/model.json*", "metrics.json", "train-output.txt"]
+    assert train["artifacts"]["reports"] == {"metrics": "metrics.txt"}
+    assert document["container"]["needs"] == ["build", "train"]
+
+
+def test_without_a_console_script_the_jobs_run_the_pipelines_module() -> None:
+    import dataclasses
+
+    opts = dataclasses.replace(serving_options(), script=None)
+    assert opts.train_command().startswith(f"python -m {PACKAGE}.pipelines run houses > ")
+    assert opts.serve_command()[:4] == ["python", "-m", f"{PACKAGE}.pipelines", "serve"]
+
+
+def test_the_smoke_job_serves_the_image_and_posts_the_configured_record() -> None:
+    smoke = serving_gitlab()["smoke"]
+    assert ci.json.loads(smoke["variables"]["MLPACK_SMOKE_RECORD"]) == RECORD
+    opts = serving_options()
+    expected = ["python", "-c", ci.SMOKE_CODE, "8080", NAME, "serve", "houses", "--model",
+                "/home/app/model/model.json", "--host", "127.0.0.1", "--port", "8080"]
+    assert smoke["script"] == [ci.shlex.join(expected)] and ci.shlex.split(opts.smoke_command) == expected
+
+
+@pytest.mark.parametrize(("record", "message"), [
+    ("size_m2=117", "must be a table of column = value"),
+    ({"size": {"m2": 1}}, "must be a table of column = value"),
+    ({}, "must be a table of column = value"),
+    ({"size": float("nan")}, "holds nan or inf"),
+    ({"token": "glpat-abcdefghijklmnop"}, "appears to contain a credential"),
+])
+def test_a_smoke_record_that_cannot_be_posted_is_refused(record: Any, message: str) -> None:
+    with pytest.raises(InvalidInput, match=re.escape(message)):
+        options(**{"smoke-record": record})
+
+
+def test_the_serving_image_installs_the_serve_extra_copies_the_model_and_serves_on_8080() -> None:
+    files = ci.generated_files(["gitlab"], serving_options())
+    dockerfile = files["Dockerfile"]
+    assert f'RUN python -m pip install --no-cache-dir "$(ls {ci.WHEEL_DIR}/*.whl)[serve]" && rm' in dockerfile
+    assert "COPY dist/model.json* /home/app/model/\n" in dockerfile
+    assert "USER 10001:10001" in dockerfile and "EXPOSE 8080" in dockerfile
+    cmd = next(line for line in dockerfile.splitlines() if line.startswith("CMD "))
+    assert ci.json.loads(cmd[4:]) == [NAME, "serve", "houses", "--model", "/home/app/model/model.json",
+                                      "--host", "0.0.0.0", "--port", "8080"]
+    healthcheck = dockerfile.split("HEALTHCHECK", 1)[1].split("\n")[1].strip()
+    check = ci.json.loads(healthcheck.removeprefix("CMD "))
+    assert check[:2] == ["python", "-c"] and "urlopen('http://127.0.0.1:8080/healthz'" in check[2]
+    assert files[".dockerignore"].splitlines()[-3:] == ["*", "!dist/*.whl", "!dist/model.json*"]
+
+
+def test_the_deploy_job_applies_the_manifests_with_the_agent_context() -> None:
+    deploy = serving_gitlab()["deploy"]
+    assert deploy["image"] == {"name": ci.KUBECTL_IMAGE, "entrypoint": [""]}
+    script = deploy["script"]
+    assert 'kubectl config use-context "$MLPACK_KUBE_CONTEXT"' in script
+    assert any('serve="$MLPACK_IMAGE:$MLPACK_TAG"' in line for line in script)
+    assert script[-1] == f"kubectl rollout status deployment/{NAME} --timeout=300s"
+    files = ci.generated_files(["gitlab"], serving_options())
+    assert {"deploy/deployment.yaml", "deploy/service.yaml"} <= set(files)
+
+
+@pytest.mark.parametrize("table", [{"deploy": False}, {"container": False},
+                                   {"deploy-script": ["helm upgrade --install model chart/"]}])
+def test_no_manifests_without_the_kubernetes_deploy(table: dict[str, Any]) -> None:
+    opts = serving_options(**table)
+    assert not opts.kubernetes
+    assert not any(path.startswith("deploy/") for path in ci.generated_files(["gitlab", "jenkins"], opts))
+    if "deploy-script" in table:
+        assert serving_gitlab(**table)["deploy"]["script"] == table["deploy-script"]
+
+
+@pytest.mark.parametrize(("container", "deploy", "monitor"), list(itertools.product([True, False], repeat=3)))
+def test_serving_pipelines_keep_needs_consistent(container: bool, deploy: bool, monitor: bool) -> None:
+    found = jobs(serving_gitlab(container=container, deploy=deploy, monitor=monitor))
+    assert "train" in found
+    for name, job in found.items():
+        assert set(job.get("needs", [])) <= set(found), name
+
+
+def test_jenkins_trains_archives_and_deploys_with_the_kubeconfig_credential() -> None:
+    text = ci.render_pipeline("jenkins", serving_options())
+    assert "stage('train')" in text and "archiveArtifacts artifacts: 'dist/model.json*, metrics.json" in text
+    assert "file(credentialsId: 'mlpack-kubeconfig', variable: 'KUBECONFIG')" in text
+    assert "MLPACK_SMOKE_RECORD = '{\"city\": \"Lyon\", \"rooms\": 2, \"size_m2\": 117}'" in text
+    assert "stage('train')" not in ci.render_pipeline("jenkins", options())
+
+
+def test_the_metrics_step_keeps_the_result_json_and_its_numbers(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    output = 'price = 2.28 * size\n{\n  "metrics": {"mae": 12.5, "n test": 5},\n  "ok": true,\n  "name": "x"\n}\n'
+    (tmp_path / ci.TRAIN_OUTPUT).write_text(output)
+    done = subprocess.run([sys.executable, "-c", ci.METRICS_CODE], cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert ci.json.loads((tmp_path / "metrics.json").read_text())["metrics"] == {"mae": 12.5, "n test": 5}
+    assert (tmp_path / "metrics.txt").read_text() == "metrics.mae 12.5\nmetrics.n_test 5\n"
+    assert '"mae": 12.5' in done.stdout
+    (tmp_path / ci.TRAIN_OUTPUT).write_text("no result\n")
+    done = subprocess.run([sys.executable, "-c", ci.METRICS_CODE], cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 1 and "printed no JSON result" in done.stderr
+
+
+SERVING_MODULE = '''# Generated by mlpack convert from notebooks/houses.ipynb.
+MODEL_PATH = "dist/model.json"
+
+
+def run():
+    pass
+
+
+def load_model(path=MODEL_PATH):
+    pass
+
+
+def predict(records, model=None):
+    pass
+'''
+
+
+def test_mlpack_ci_finds_the_serving_module_and_the_example_record(project: Path) -> None:
+    (project / f"src/{PACKAGE}/houses.py").write_text(SERVING_MODULE)
+    (project / "data").mkdir(exist_ok=True)
+    (project / "data/houses.csv").write_text("size_m2,price_k\n117,281.8\n")
+    result = ci.write_ci(project, "both")
+    assert (result.options.serving_module, result.options.model_path) == ("houses", "dist/model.json")
+    assert ci.json.loads(result.options.smoke_record or "") == {"size_m2": 117, "price_k": 281.8}
+    assert result.notes == []
+    assert (project / "deploy/deployment.yaml").is_file() and "stage('train')" in (project / "Jenkinsfile").read_text()
+
+
+def test_mlpack_ci_says_in_one_line_why_nothing_is_served(project: Path) -> None:
+    result = ci.write_ci(project, "gitlab")
+    (note,) = result.notes
+    assert note.startswith("No serving module (no pipeline module in src/churn_model/ defines MODEL_PATH")
+    assert "\n" not in note and not (project / "deploy").exists()
+    assert "train:" not in (project / ".gitlab-ci.yml").read_text()

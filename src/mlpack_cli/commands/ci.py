@@ -28,6 +28,7 @@ from mlpack_cli.errors import FileConflict, InvalidInput
 from mlpack_cli.files import Action, FilePlan
 from mlpack_cli.project_names import is_valid_project_name
 from mlpack_cli.redaction import redact_url, url_credentials
+from mlpack_cli.serving import is_safe_model_path
 from mlpack_cli.templating import render
 
 CI_FILES = {"gitlab": ".gitlab-ci.yml", "jenkins": "Jenkinsfile"}
@@ -40,6 +41,7 @@ MONITORING_KEPT = "no mlpack content hash (edited, or the user's own); kept: del
 
 DEFAULT_PYTHON_IMAGE = "python:3.11-slim"
 BUILDKIT_IMAGE = "moby/buildkit:rootless"
+KUBECTL_IMAGE = "bitnami/kubectl:1.31"
 GITLAB_REGISTRY_IMAGE = "$CI_REGISTRY_IMAGE"
 DEPLOYMENT_TIERS = ("production", "staging", "testing", "development", "other")
 NAMED_INDEXES = {"pypi": "https://upload.pypi.org/legacy/", "testpypi": "https://test.pypi.org/legacy/"}
@@ -47,6 +49,71 @@ NAMED_INDEXES = {"pypi": "https://upload.pypi.org/legacy/", "testpypi": "https:/
 # Where the image build puts the wheel, and the one command that installs it (tests run it too).
 WHEEL_DIR = "/tmp/dist"
 WHEEL_INSTALL_COMMAND = f"python -m pip install --no-cache-dir {WHEEL_DIR}/*.whl"
+
+# The serving image: where the model files go, the port its CMD serves on, what the train job keeps.
+MODEL_DIR = "/home/app/model"
+SERVE_PORT = 8080
+TRAIN_OUTPUT = "train-output.txt"
+
+# The train job's second step: the JSON result `<project> run` printed last (the pipeline's own
+# output may come before it) becomes metrics.json, its numbers metrics.txt, and it is shown in the log.
+METRICS_CODE = """\
+import json, math, sys
+text = open("train-output.txt", encoding="utf-8").read()
+result = None
+for start in [0] + [i + 1 for i, c in enumerate(text) if c == "\\n"]:
+    if text[start:start + 1] in ("{", "["):
+        try:
+            result = json.loads(text[start:])
+            break
+        except ValueError:
+            pass
+if result is None:
+    sys.exit("the pipeline printed no JSON result (train-output.txt has its output)")
+with open("metrics.json", "w", encoding="utf-8") as handle:
+    json.dump(result, handle, indent=2, sort_keys=True)
+def numbers(value, prefix=""):
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from numbers(item, f"{prefix}{key}.")
+    elif prefix and isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+        yield "_".join(prefix[:-1].split()), value
+with open("metrics.txt", "w", encoding="utf-8") as handle:
+    handle.writelines(f"{name} {value}\\n" for name, value in numbers(result))
+print("metrics:", json.dumps(result, indent=2, sort_keys=True))
+"""
+
+# The smoke job: start the image's service, wait for /healthz, post MLPACK_SMOKE_RECORD (when set)
+# to /predict and check that one prediction per record comes back. Standard library only.
+SMOKE_CODE = """\
+import json, os, subprocess, sys, time, urllib.request
+url = "http://127.0.0.1:" + sys.argv[1]
+server = subprocess.Popen(sys.argv[2:])
+try:
+    for _ in range(120):
+        if server.poll() is not None:
+            sys.exit(f"the service exited with code {server.returncode}")
+        try:
+            print("healthz:", urllib.request.urlopen(url + "/healthz", timeout=5).read().decode())
+            break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        sys.exit("the service did not answer /healthz within 60 s")
+    record = os.environ.get("MLPACK_SMOKE_RECORD")
+    if record:
+        records = [json.loads(record)]
+        request = urllib.request.Request(url + "/predict", data=json.dumps({"records": records}).encode(),
+                                         headers={"Content-Type": "application/json"})
+        answer = json.loads(urllib.request.urlopen(request, timeout=30).read())
+        predictions = answer.get("predictions")
+        if not isinstance(predictions, list) or len(predictions) != len(records):
+            sys.exit(f"no prediction came back: {answer!r}")
+        print("prediction:", json.dumps(predictions[0]))
+finally:
+    server.terminate()
+    server.wait(timeout=30)
+"""
 
 # The tools the generated jobs install are pinned in the templates to these versions (tests keep the
 # two in step); mlpack itself is pinned to the version that wrote the file (`mlpack-requirement`).
@@ -87,12 +154,22 @@ class CiOptions:
     audit_ignore: tuple[str, ...] = ()  # advisory ids the audit job accepts
     jenkins_index_credentials: str = "mlpack-index"
     jenkins_registry_credentials: str = "mlpack-registry"
+    jenkins_kubeconfig_credentials: str = "mlpack-kubeconfig"
+    kubectl_image: str = KUBECTL_IMAGE
+    serve: str | None = None  # [tool.mlpack.ci] serve: which module, when several can serve
+    smoke_record: str | None = None  # JSON object the smoke job posts to /predict
+    # Found in the project (never set in [tool.mlpack.ci]): the module the image serves, its model
+    # path (relative to the project root) and the console script that runs the pipelines.
+    serving_module: str | None = field(default=None, metadata={"internal": True})
+    model_path: str | None = field(default=None, metadata={"internal": True})
+    script: str | None = field(default=None, metadata={"internal": True})
 
     @classmethod
     def from_tool(cls, table: Mapping[str, Any], *, name: str, package: str) -> CiOptions:
         """Validate a ``[tool.mlpack.ci]`` table (keys spelled with dashes) into options."""
         data = table.unwrap() if hasattr(table, "unwrap") else dict(table)
-        known = {f.name.replace("_", "-"): f for f in fields(cls) if f.name not in ("name", "package")}
+        known = {f.name.replace("_", "-"): f for f in fields(cls)
+                 if f.name not in ("name", "package") and not f.metadata.get("internal")}
         unknown = sorted(set(data) - set(known))
         if unknown:
             raise InvalidInput(
@@ -116,6 +193,8 @@ class CiOptions:
                         hint='Write e.g. audit-ignore = ["GHSA-xxxx-xxxx-xxxx"] (one string per advisory).',
                     )
                 value = tuple(value)
+            if key == "smoke-record" and value is not None:
+                value = _record_json(value)
             if value is not None:
                 values[known[key].name] = value
         return cls(name=name, package=package, **values)
@@ -128,8 +207,16 @@ class CiOptions:
                                hint="Use a PEP 508 project name and a Python identifier as the package.")
         for item in fields(self):
             value = getattr(self, item.name)
-            if item.name not in ("name", "package") and value is not None:
+            if item.name not in ("name", "package") and not item.metadata.get("internal") and value is not None:
                 _check(item.name.replace("_", "-"), value)
+        if self.serving_module is not None and (
+            not self.serving_module.isidentifier() or self.model_path is None
+            or not is_safe_model_path(self.model_path)
+            or (self.script is not None and not is_valid_project_name(self.script))
+        ):
+            raise InvalidInput(f"cannot ship the serving module {self.serving_module!r} "
+                               f"(model {self.model_path!r}, script {self.script!r})",
+                               hint="MODEL_PATH must be a plain relative path (letters, digits, . _ - /).")
         if self.index not in ("gitlab", *NAMED_INDEXES) and not _URL.match(self.index):
             raise InvalidInput(
                 f"{_where('index')} {self.index!r} is neither gitlab, pypi, testpypi nor an http(s) URL",
@@ -164,7 +251,67 @@ class CiOptions:
 
     @property
     def deploy_commands(self) -> tuple[str, ...]:
-        return self.deploy_script or ('echo "Deploying $MLPACK_PACKAGE $MLPACK_TAG to $MLPACK_ENVIRONMENT"',)
+        """The configured deploy-script; else kubectl applying deploy/ when the image serves; else a note."""
+        if self.deploy_script:
+            return self.deploy_script
+        if self.serves and self.container:
+            from mlpack_cli.manifests import deploy_commands
+
+            return deploy_commands(self.name, "MLPACK_IMAGE", "MLPACK_TAG")
+        return ('echo "Deploying $MLPACK_PACKAGE $MLPACK_TAG to $MLPACK_ENVIRONMENT"',)
+
+    @property
+    def kubernetes(self) -> bool:
+        """Whether the deploy job applies the generated manifests of deploy/ with kubectl."""
+        return self.deploy and self.serves and self.container and not self.deploy_script
+
+    # -- serving: the train job, the image's CMD, the smoke check ----------------------------------
+
+    @property
+    def serves(self) -> bool:
+        return self.serving_module is not None
+
+    @property
+    def model_file(self) -> str:
+        return str(self.model_path).rsplit("/", 1)[-1]
+
+    @property
+    def model_glob(self) -> str:
+        """Every file serving needs: they start with the model's file name (``COPY <MODEL_PATH>*``)."""
+        return f"{self.model_path}*"
+
+    def pipelines_command(self, prefix: str = "") -> list[str]:
+        """The project's console script (``<project> run``/``serve``), or its module when none is declared."""
+        if self.script:
+            return [f"{prefix}{self.script}"]
+        return [f"{prefix}python", "-m", f"{self.package}.pipelines"]
+
+    def train_command(self, prefix: str = "") -> str:
+        """``<project> run <module>`` from the project root, its output kept (and shown when it fails)."""
+        run = shlex.join([*self.pipelines_command(prefix), "run", str(self.serving_module)])
+        return f"{run} > {TRAIN_OUTPUT} || {{ cat {TRAIN_OUTPUT}; exit 1; }}"
+
+    def metrics_command(self, prefix: str = "") -> str:
+        return shlex.join([f"{prefix}python", "-c", METRICS_CODE])
+
+    def serve_command(self, host: str = "0.0.0.0", port: int = SERVE_PORT) -> list[str]:
+        """What the image's CMD runs: the service on the model the image holds."""
+        return [*self.pipelines_command(), "serve", str(self.serving_module), "--model",
+                f"{MODEL_DIR}/{self.model_file}", "--host", host, "--port", str(port)]
+
+    @property
+    def serve_exec_form(self) -> str:
+        return json.dumps(self.serve_command())
+
+    @property
+    def healthcheck_exec_form(self) -> str:
+        return self.exec_form("import urllib.request; "
+                              f"urllib.request.urlopen('http://127.0.0.1:{SERVE_PORT}/healthz', timeout=5)")
+
+    @property
+    def serving_install_command(self) -> str:
+        """The image's install: the wheel with its ``serve`` extra (the ASGI stack)."""
+        return f'python -m pip install --no-cache-dir "$(ls {WHEEL_DIR}/*.whl)[serve]"'
 
     @property
     def gitlab_environment_url(self) -> str:
@@ -177,7 +324,11 @@ class CiOptions:
 
     @property
     def smoke_command(self) -> str:
-        return f"python -c 'import {self.package}; print({self.package}.__version__)'"
+        """Without a serving module: the package imports. With one: the service answers (SMOKE_CODE)."""
+        if not self.serves:
+            return f"python -c 'import {self.package}; print({self.package}.__version__)'"
+        port = str(SERVE_PORT)
+        return shlex.join(["python", "-c", SMOKE_CODE, port, *self.serve_command("127.0.0.1", SERVE_PORT)])
 
     def exec_form(self, code: str) -> str:
         """A Dockerfile exec-form array (JSON) running ``python -c code``."""
@@ -203,6 +354,22 @@ def _pattern(key: str) -> tuple[re.Pattern[str], str] | None:
     if "pattern" not in schema:
         return None
     return re.compile(schema["pattern"]), schema.get("description", "")
+
+
+def _record_json(value: Any) -> str:
+    """``smoke-record`` (a TOML table of column = value) as the JSON object the smoke job posts."""
+    scalars = (str, int, float, bool)
+    if (not isinstance(value, Mapping) or not value
+            or not all(isinstance(k, str) and isinstance(v, scalars) for k, v in value.items())):
+        raise InvalidInput(
+            f"[tool.mlpack.ci] smoke-record must be a table of column = value, not {value!r}",
+            hint="Write e.g. smoke-record = {size_m2 = 117, rooms = 2}: one record of the training data.",
+        )
+    try:
+        return json.dumps(dict(value), ensure_ascii=False, allow_nan=False, sort_keys=True)
+    except ValueError:
+        raise InvalidInput("[tool.mlpack.ci] smoke-record holds nan or inf",
+                           hint="Give finite numbers: the record is sent as JSON.") from None
 
 
 def _where(key: str) -> str:
@@ -318,10 +485,14 @@ def generated_files(kinds: Iterable[str], options: CiOptions) -> dict[str, str]:
         refuse_secrets(options)
     result = {CI_FILES[kind]: render_pipeline(kind, options) for kind in kinds}
     if kinds and options.container:
+        install = options.serving_install_command if options.serves else WHEEL_INSTALL_COMMAND
         for path, template in CONTAINER_FILES.items():
-            result[path] = render(
-                template, options=options, wheel_dir=WHEEL_DIR, install_command=WHEEL_INSTALL_COMMAND
-            )
+            result[path] = render(template, options=options, wheel_dir=WHEEL_DIR, install_command=install,
+                                  model_dir=MODEL_DIR, port=SERVE_PORT)
+    if kinds and options.kubernetes:
+        from mlpack_cli.manifests import manifest_files, resource_name
+
+        result.update(manifest_files(options.name, options.image or resource_name(options.name)))
     return result
 
 
@@ -343,6 +514,7 @@ class CiResult:
     plan: FilePlan
     differences: list[Difference] = field(default_factory=list)
     force: bool = False
+    notes: list[str] = field(default_factory=list)  # one line each, for the user: what was left out and why
 
     def refuse_dropped_edits(self, *, dry_run: bool = False) -> None:
         """Raise :class:`FileConflict` when files the user edited differ and ``--force`` was not given."""
@@ -370,9 +542,10 @@ def plan_ci(
     table = dict(project.tool.get("ci", {}))
     table.update({key: value for key, value in (overrides or {}).items() if value is not None})
     options = CiOptions.from_tool(table, name=project.name, package=project.package)
+    options, notes = _with_serving(options, project)
 
     plan = FilePlan(project.root)
-    result = CiResult(project.root, options, plan, force=force)
+    result = CiResult(project.root, options, plan, force=force, notes=notes)
     for relpath, content in generated_files(kinds_for(choice), options).items():
         entry = plan.file(relpath, content, force=force,
                           skip_note="edited since it was generated: nothing is written (exit 5) without --force")
@@ -384,6 +557,35 @@ def plan_ci(
         plan_support_file(plan, str(monitoring.relative_to(project.root)), render_monitoring(project.package),
                           MONITORING_KEPT)
     return result
+
+
+def _with_serving(options: CiOptions, project: Any) -> tuple[CiOptions, list[str]]:
+    """The options with the serving module the project has (train job, serving image, manifests), and
+    a note saying why, when the pipeline ships no service."""
+    import dataclasses
+
+    from mlpack_cli import serving
+    from mlpack_cli.project import read_pyproject
+
+    found = serving.discover(project.package_dir)
+    module = serving.choose(found, options.serve)
+    if module is None:
+        why = "; ".join(f"{s.name}: {s.reason}" for s in found.skipped) or (
+            f"no pipeline module in src/{project.package}/ defines MODEL_PATH, load_model() and predict()")
+        return options, [f"No serving module ({why}): the image prints the package version and there is "
+                         "no train job or deploy/ manifests."]
+    script = serving.console_script(read_pyproject(project.pyproject).unwrap(), project.package)
+    notes = []
+    record = options.smoke_record
+    if record is None:
+        example = serving.example_record(project.root)
+        record = _record_json(example) if example else None
+        if record is None:
+            notes.append(f"No smoke-record in [tool.mlpack.ci] and no data/*.csv: the smoke job checks "
+                         f"/healthz of {module.name} but posts no record.")
+    updated = dataclasses.replace(options, serving_module=module.name, model_path=module.model_path,
+                                  script=script, smoke_record=record)
+    return updated, notes
 
 
 def write_ci(

@@ -1,4 +1,4 @@
-"""What ``mlpack ci`` prints: the file plan and, in a dry run, the diff of every file it would change."""
+"""What ``mlpack ci`` prints: the file plan, its notes and, in a dry run, the diff of every file it would change."""
 
 from __future__ import annotations
 
@@ -13,5 +13,7 @@ if TYPE_CHECKING:
 
 def show(result: CiResult, *, kind: str, dry_run: bool) -> None:
     console.print_plan(result.plan, title=f"mlpack ci {kind} {result.root}", dry_run=dry_run)
+    for note in result.notes:
+        console.info(note)
     for difference in result.differences if dry_run else ():
         console.stdout().print(console.escape(redact_url(difference.diff)), soft_wrap=True)
