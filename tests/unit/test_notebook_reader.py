@@ -49,7 +49,8 @@ def test_repairs_are_counted_as_nbformat_counts_them_on_the_whole_notebook(tmp_p
         warnings.simplefilter("ignore")
         expected, _ = nbformat.validator.normalize(nbformat.reader.reads(path.read_text()))
     assert expected == 3  # one id added, two repeated ones replaced
-    assert read_notebook(path).repairs == [f"repaired by nbformat: {expected} missing or invalid field(s), e.g. cell ids"]
+    repaired = f"repaired by nbformat: {expected} missing or invalid field(s), e.g. cell ids"
+    assert read_notebook(path).repairs == [repaired]
 
 
 @pytest.mark.parametrize(

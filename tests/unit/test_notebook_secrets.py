@@ -280,10 +280,12 @@ def test_environment_variables_are_read_back_from_the_checks_only() -> None:
 
 
 def test_environment_variables_are_found_in_every_kind_of_block() -> None:
-    code = (f'class C:\n    def f(self):\n        try:\n            pass\n        except ValueError:\n'
+    code = (f'class C:\n    def f(self):\n        try:\n            pass\n'
+            f'        except ValueError:\n'
             f'            A_TOKEN = "{HF}"\n        finally:\n            pass\n'
             f'for i in range(2):\n    pass\nelse:\n    with open("f") as f:\n        PWD = "{PASSWORD}"\n'
-            f'match 1:\n    case 1:\n        if True:\n            pass\n        else:\n            SECRET = "{OPENAI}"\n')
+            f'match 1:\n    case 1:\n        if True:\n            pass\n        else:\n'
+            f'            SECRET = "{OPENAI}"\n')
     moved = ast.parse(protect(code).source)
     assert environment_variables(moved.body) == ["A_TOKEN", "PWD", "SECRET"]
 

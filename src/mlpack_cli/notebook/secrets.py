@@ -637,9 +637,11 @@ def protect_cells(cells: Sequence[Cell], display: str) -> tuple[list[Cell], list
 
 def environment_variables(statements: Iterable[ast.AST]) -> list[str]:
     """The variables that moved secrets are read from, found by the checks :func:`protect` writes."""
+    from mlpack_cli.notebook.statements import walk_statements
+
     names: list[str] = []
     for statement in statements:
-        for node in _statements_in(statement):
+        for node in walk_statements(statement):
             if not (isinstance(node, ast.If) and isinstance(node.test, ast.Compare) and len(node.body) == 1):
                 continue
             test, body = node.test, node.body[0]
@@ -655,18 +657,3 @@ def environment_variables(statements: Iterable[ast.AST]) -> list[str]:
             if test.left.value not in names:
                 names.append(test.left.value)
     return sorted(names)
-
-
-def _statements_in(node: ast.AST) -> Iterator[ast.AST]:
-    """``node`` and every statement nested in it (an ``if`` is a statement, and statements are only
-    ever in the blocks of other statements: no expression needs to be walked to find them all)."""
-    pending = [node]
-    while pending:
-        current = pending.pop()
-        yield current
-        blocks = [getattr(current, name, None) for name in ("body", "orelse", "finalbody")]
-        blocks += [part.body for part in [*(getattr(current, "handlers", None) or []),
-                                          *(getattr(current, "cases", None) or [])]]
-        for block in blocks:
-            if isinstance(block, list):
-                pending.extend(reversed([s for s in block if isinstance(s, ast.stmt)]))
