@@ -32,6 +32,27 @@ def test_missing_cell_ids_are_repaired_and_reported() -> None:
     assert any("cell ids" in repair for repair in notebook.repairs)
 
 
+def test_repairs_are_counted_as_nbformat_counts_them_on_the_whole_notebook(tmp_path: Path) -> None:
+    import warnings
+
+    import nbformat
+
+    def code(source: str, **extra: object) -> dict[str, object]:
+        return {"cell_type": "code", "metadata": {}, "source": source, "outputs": [], "execution_count": None,
+                **extra}
+
+    raw = {"nbformat": 4, "nbformat_minor": 5, "metadata": {},
+           "cells": [code("a = 1", id="one"), code("b = 2"), code("c = 3", id="one"), code("d = 4", id="one")]}
+    path = tmp_path / "ids.ipynb"
+    path.write_text(json.dumps(raw), encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected, _ = nbformat.validator.normalize(nbformat.reader.reads(path.read_text()))
+    assert expected == 3  # one id added, two repeated ones replaced
+    repaired = f"repaired by nbformat: {expected} missing or invalid field(s), e.g. cell ids"
+    assert read_notebook(path).repairs == [repaired]
+
+
 @pytest.mark.parametrize(
     ("name", "expected"),
     [

@@ -282,6 +282,17 @@ def test_environment_variables_are_read_back_from_the_checks_only() -> None:
     assert GUARD_MESSAGE.format(name="X").startswith("set the environment variable ")
 
 
+def test_environment_variables_are_found_in_every_kind_of_block() -> None:
+    code = (f'class C:\n    def f(self):\n        try:\n            pass\n'
+            f'        except ValueError:\n'
+            f'            A_TOKEN = "{HF}"\n        finally:\n            pass\n'
+            f'for i in range(2):\n    pass\nelse:\n    with open("f") as f:\n        PWD = "{PASSWORD}"\n'
+            f'match 1:\n    case 1:\n        if True:\n            pass\n        else:\n'
+            f'            SECRET = "{OPENAI}"\n')
+    moved = ast.parse(protect(code).source)
+    assert environment_variables(moved.body) == ["A_TOKEN", "PWD", "SECRET"]
+
+
 def test_two_different_secrets_that_would_share_one_variable_are_refused() -> None:
     cells = [Cell(1, "code", f'api_key = "{OPENAI}"'), Cell(2, "code", f'API_KEY = "{OPENAI_LEGACY}"')]
     with pytest.raises(NotebookError, match=r"cell 2, line 1: .* would share the environment variable API_KEY"):

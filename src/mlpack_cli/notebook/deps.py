@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from mlpack_cli.notebook.distributions import IMPORT_NAMES, distribution_for, last_release_for, notebook_only
-from mlpack_cli.notebook.scopes import walk
+from mlpack_cli.notebook.statements import walk_statements
 
 ALIASES = IMPORT_NAMES  # the older name of the table, kept for callers
 # Top-level names that several distributions share: only a dotted entry of the table, or an
@@ -52,7 +52,7 @@ def imported_modules(tree: ast.AST) -> list[str]:
     distributions of a namespace package apart (``from google.cloud import storage``).
     """
     names: set[str] = set()
-    for node in walk(tree):
+    for node in walk_statements(tree):  # an import is a statement
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:

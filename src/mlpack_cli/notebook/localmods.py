@@ -264,8 +264,10 @@ def _copied(name: str, origin: Path, is_package: bool) -> Copied:
 
 def top_level_imports(tree: ast.AST) -> set[str]:
     """The top-level names of a tree's absolute imports (``import a.b`` -> ``a``)."""
+    from mlpack_cli.notebook.statements import walk_statements
+
     names: set[str] = set()
-    for node in ast.walk(tree):
+    for node in walk_statements(tree):  # an import is a statement
         if isinstance(node, ast.Import):
             names.update(alias.name.split(".")[0] for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:

@@ -158,7 +158,7 @@ def piece_problems(pieces: Sequence[tuple[int, Piece]]) -> list[tuple[int, str]]
     if not lines:
         return []
     problems = []
-    for number, code in _pycodestyle(lines, 10**6, None):
+    for number, code in _pycodestyle(lines, 10**6, None, ignore=_NOT_FROM_A_PIECE):
         if code in _NOT_FROM_A_PIECE or not 0 < number <= len(origin) or not origin[number - 1]:
             continue
         problems.append((origin[number - 1], code))
@@ -169,7 +169,8 @@ def piece_problems(pieces: Sequence[tuple[int, Piece]]) -> list[tuple[int, str]]
     return problems
 
 
-_NOT_FROM_A_PIECE = {"E501", "E402", "W391", "W292", "E302", "E305"}  # not about a statement's own text
+# not about a statement's own text (so pycodestyle skips the checks that report only these)
+_NOT_FROM_A_PIECE = ("E501", "E402", "W391", "W292", "E302", "E305")
 
 
 # -- what pycodestyle reports, without running all of it -----------------------------------------
@@ -284,15 +285,19 @@ def _long_lines(lines: list[str], max_line: int, strings: dict[int, tuple[int, i
 
 
 @functools.lru_cache(maxsize=16)
-def _style_guide(max_line: int, codes: tuple[str, ...] | None) -> Any:
+def _style_guide(max_line: int, codes: tuple[str, ...] | None, ignore: tuple[str, ...] = ()) -> Any:
     import pycodestyle
 
-    selection = {} if codes is None else {"select": list(codes)}
+    selection: dict[str, list[str]] = {} if codes is None else {"select": list(codes)}
+    if ignore and codes is None:  # the defaults, less ``ignore``
+        selection["ignore"] = [*pycodestyle.DEFAULT_IGNORE.split(","), *ignore]
     return pycodestyle.StyleGuide(quiet=True, max_line_length=max_line, **selection)
 
 
-def _pycodestyle(lines: list[str], max_line: int, codes: tuple[str, ...] | None) -> list[tuple[int, str]]:
-    """Run pycodestyle with only ``codes`` selected (so only their checks run); None: its defaults."""
+def _pycodestyle(lines: list[str], max_line: int, codes: tuple[str, ...] | None,
+                 ignore: tuple[str, ...] = ()) -> list[tuple[int, str]]:
+    """Run pycodestyle with only ``codes`` selected (so only their checks run); None: its defaults,
+    less the codes in ``ignore`` (a check that reports only those does not run)."""
     import pycodestyle
 
     problems: list[tuple[int, str]] = []
@@ -304,7 +309,7 @@ def _pycodestyle(lines: list[str], max_line: int, codes: tuple[str, ...] | None)
                 problems.append((line_number, code))
             return code
 
-    options = _style_guide(max_line, codes).options
+    options = _style_guide(max_line, codes, ignore).options
     pycodestyle.Checker(lines=list(lines), options=options, report=Collect(options)).check_all()
     return problems
 

@@ -65,7 +65,7 @@ def read_notebook(path: Path, display: str | None = None) -> Notebook:
     """Read ``path``; ``display`` is the name used in messages (relative to the project)."""
     import nbformat
     from nbformat.reader import NotJSONError
-    from nbformat.warnings import MissingIDFieldWarning
+    from nbformat.warnings import DuplicateCellId, MissingIDFieldWarning
 
     name = display or str(path)
     try:
@@ -109,9 +109,10 @@ def read_notebook(path: Path, display: str | None = None) -> Notebook:
             data = nbformat.convert(data, 4)
             repairs.append("upgraded from nbformat 3 to 4")
         with warnings.catch_warnings():
-            # normalize() warns about the very cell ids it adds; the repair is reported instead
+            # normalize() warns about the very cell ids it adds or replaces; the repair is reported instead
             warnings.simplefilter("ignore", MissingIDFieldWarning)
-            changes, data = nbformat.validator.normalize(data, relax_add_props=True)
+            warnings.simplefilter("ignore", DuplicateCellId)
+            changes, _ = nbformat.validator.normalize(_id_skeleton(data), relax_add_props=True)
     except Exception as exc:
         raise NotebookError(
             f"{name}: not a valid notebook ({_short(exc)})",
@@ -127,6 +128,22 @@ def read_notebook(path: Path, display: str | None = None) -> Notebook:
             hint="Add the pipeline's code to code cells, or remove this notebook from the notebooks directory.",
         )
     return Notebook(path=path, cells=cells, kernel=kernel, repairs=repairs)
+
+
+def _id_skeleton(data: Any) -> dict[str, Any]:
+    """What nbformat's ``normalize`` reads of a notebook: its version and each cell's id.
+
+    ``normalize`` deep-copies the notebook it is given and repairs only the cell ids (missing or
+    repeated) on the copy; given this skeleton it counts the same repairs and raises the same errors
+    (a cell that is not an object stays as it is), without copying every output of every cell.
+    The cell ids are never read here, so the repaired copy is not needed.
+    """
+    skeleton = {key: data[key] for key in ("nbformat", "nbformat_minor", "cells") if key in data}
+    cells = skeleton.get("cells")
+    if isinstance(cells, list):
+        skeleton["cells"] = [({"id": cell["id"]} if "id" in cell else {}) if isinstance(cell, dict) else cell
+                             for cell in cells]
+    return skeleton
 
 
 def _no_code_detail(cells: list[Cell]) -> str:

@@ -145,14 +145,29 @@ def scanner() -> Iterator[Scan]:
     from detect_secrets.settings import transient_settings
 
     numbers = itertools.count()
-    with tempfile.TemporaryDirectory(prefix="mlpack-secrets-") as scratch, transient_settings(_config()):
-        might_hold = _prefilter()
+    prefilter = _configured_prefilter()
+    seen: dict[str, bool] = {}  # line -> might hold one (lines repeat: blank ones, plt.show(), ...)
+
+    def might_hold(line: str) -> bool:
+        found = seen.get(line)
+        if found is None:
+            if len(seen) > 100_000:  # the members of a large artifact: keep the memory bounded
+                seen.clear()
+            found = seen[line] = prefilter(line)
+        return found
+
+    with contextlib.ExitStack() as stack:
+        scratch = ""  # set up for the first text that has a line to hand to detect-secrets
 
         def scan(text: str, suffix: str = ".py") -> list[Detected]:
+            nonlocal scratch
             lines = _NEWLINE.split(text)
             candidates = [number for number, line in enumerate(lines, 1) if might_hold(line)]
             if not candidates:
                 return []
+            if not scratch:
+                scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="mlpack-secrets-"))
+                stack.enter_context(transient_settings(_config()))
             path = Path(scratch) / (str(next(numbers)) + (suffix if _SUFFIX.fullmatch(suffix) else ""))
             path.write_text("\n".join(lines[n - 1] for n in candidates) + "\n", encoding="utf-8",
                             errors="surrogateescape")
@@ -168,6 +183,15 @@ def scanner() -> Iterator[Scan]:
             return _occurrences(lines, found, path.name)
 
         yield scan
+
+
+@functools.lru_cache(maxsize=1)
+def _configured_prefilter() -> Callable[[str], bool]:
+    """:func:`_prefilter` for the configuration of :func:`_config`, which never changes: made once."""
+    from detect_secrets.settings import transient_settings
+
+    with transient_settings(_config()):
+        return _prefilter()
 
 
 def _prefilter() -> Callable[[str], bool]:
@@ -624,9 +648,11 @@ def protect_cells(cells: Sequence[Cell], display: str) -> tuple[list[Cell], list
 
 def environment_variables(statements: Iterable[ast.AST]) -> list[str]:
     """The variables that moved secrets are read from, found by the checks :func:`protect` writes."""
+    from mlpack_cli.notebook.statements import walk_statements
+
     names: list[str] = []
     for statement in statements:
-        for node in ast.walk(statement):
+        for node in walk_statements(statement):
             if not (isinstance(node, ast.If) and isinstance(node.test, ast.Compare) and len(node.body) == 1):
                 continue
             test, body = node.test, node.body[0]
