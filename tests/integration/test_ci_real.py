@@ -22,7 +22,6 @@ import shlex
 import shutil
 import subprocess
 import sys
-import venv
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -159,6 +158,17 @@ def git_repository(path: Path, files: dict[str, str]) -> Path:
     return path
 
 
+def fresh_venv(path: Path) -> Path:
+    """A fresh virtualenv with pip, as a python image has; made by uv (a dependency of mlpack), in a
+    fraction of the time venv's ensurepip takes."""
+    import uv
+
+    env = {**os.environ, "UV_CACHE_DIR": os.environ.get("UV_CACHE_DIR", str(path.parent / "uv-cache"))}
+    subprocess.run([uv.find_uv_bin(), "venv", "--quiet", "--seed", "--python", sys.executable, str(path)],
+                   check=True, capture_output=True, text=True, env=env)
+    return path
+
+
 def listed_jobs(done: subprocess.CompletedProcess[str]) -> set[str]:
     lines = done.stdout.splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith("name "))
@@ -235,7 +245,7 @@ def job_run(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureReq
     subprocess.run(["git", "init", "-q", str(project)], check=True)
 
     runner = base / "runner-venv"  # the shell executor's `python`: a fresh environment, as in an image
-    venv.EnvBuilder(with_pip=True).create(runner)
+    fresh_venv(runner)
     home = base / "home"
     home.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CI_", "GITLAB_", "GCL_", "MLPACK_", "PIP_"))}
@@ -483,7 +493,7 @@ def test_the_publish_job_skips_the_version_mlpack_release_uploaded(
     ci.write_ci(project, "gitlab")
 
     runner = tmp_path / "runner-venv"  # the job's `python`: a fresh environment, as in an image
-    venv.EnvBuilder(with_pip=True).create(runner)
+    fresh_venv(runner)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CI_", "GITLAB_", "GCL_", "MLPACK_", "TWINE_"))}
     env.update(PATH=f"{runner / 'bin'}{os.pathsep}{env['PATH']}", VIRTUAL_ENV=str(runner))
     assert GITLAB_CI_LOCAL is not None
@@ -581,7 +591,7 @@ def test_the_audit_job_fails_on_a_known_vulnerability_until_it_is_accepted(
     subprocess.run(["git", "init", "-q", str(project)], check=True)
 
     runner = tmp_path / "runner-venv"  # the job's `python`: a fresh environment, as in an image
-    venv.EnvBuilder(with_pip=True).create(runner)
+    fresh_venv(runner)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CI_", "GITLAB_", "GCL_", "MLPACK_"))}
     (tmp_path / "home").mkdir()
     env.update(HOME=str(tmp_path / "home"), PATH=f"{runner / 'bin'}{os.pathsep}{env['PATH']}",
@@ -607,7 +617,7 @@ def test_the_audit_job_fails_on_a_known_vulnerability_until_it_is_accepted(
     commands = [shlex.split(line.strip()[3:])[0] for line in stage.splitlines() if line.strip().startswith("sh '")]
     assert len(commands) == 2
     workspace_env = {**env, "PIP_AUDIT_VULNERABILITY_SERVICE": "osv", "PIP_AUDIT_OSV_URL": vulnerability_feed.url}
-    subprocess.run([sys.executable, "-m", "venv", str(project / ".venv")], check=True)
+    fresh_venv(project / ".venv")
     done = subprocess.run(["sh", "-c", " && ".join(commands)], cwd=project, env=workspace_env,
                           capture_output=True, text=True, timeout=600)
     assert done.returncode != 0 and "PYSEC-2024-60" in done.stdout, done.stdout + done.stderr[-3000:]

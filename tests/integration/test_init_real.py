@@ -5,7 +5,7 @@ tests pass against its installed wheel."""
 from __future__ import annotations
 
 import subprocess
-import venv
+import sys
 import zipfile
 from pathlib import Path
 
@@ -17,14 +17,16 @@ TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
 
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory, mlpack_wheel: Path) -> Path:
-    """A fresh virtualenv with mlpack installed from its wheel; returns the venv's bin directory."""
+def installed(tmp_path_factory: pytest.TempPathFactory, mlpack_wheel: Path, module_caches: None) -> Path:
+    """A fresh virtualenv (with pip, which a test below uses) with mlpack installed from its wheel;
+    returns the venv's bin directory. uv installs it: the pip install of the same wheel is what
+    test_quickstart.py tests, here it would only cost minutes."""
+    import uv
+
     target = tmp_path_factory.mktemp("user-venv") / "venv"
-    venv.EnvBuilder(with_pip=True).create(target)
-    subprocess.run(
-        [target / "bin/python", "-m", "pip", "install", "--quiet", "--disable-pip-version-check", mlpack_wheel],
-        check=True, capture_output=True, text=True,
-    )
+    for command in (["venv", "--quiet", "--seed", "--python", sys.executable, target],
+                    ["pip", "install", "--quiet", "--python", target / "bin/python", mlpack_wheel]):
+        subprocess.run([uv.find_uv_bin(), *map(str, command)], check=True, capture_output=True, text=True)
     return target / "bin"
 
 
