@@ -535,3 +535,15 @@ def test_data_derived_in_a_cell_whose_code_does_what_its_heading_says_goes_with_
         ("X_new = new[['a']]\nacc = accuracy_score(new.y, model.predict(X_new))", "Predicting for new data"),
     )
     assert [stage for cell, stage in parts(result) if cell == 4] == ["evaluate"]
+
+
+def test_a_fit_written_by_hand_under_a_training_heading_stays_in_train() -> None:
+    """No call says it trains (`solve` is no fitting function mlpack knows); the heading does, and
+    what it computes from the data is the model, not data for a later step."""
+    result = pipeline(
+        ("rows = [(float(i), 2.0 * i + 1) for i in range(10)]", "Load"),
+        ("xs = [x for x, _ in rows]\nys = [y for _, y in rows]", "Preprocess"),
+        ("slope = solve(xs, ys)", "Train"),
+        ("error = sum(abs(slope * x - y) for x, y in zip(xs, ys))", "Evaluate"),
+    )
+    assert (4, "train") in parts(result)

@@ -61,8 +61,8 @@ PREPROCESS_CALLS = frozenset({
     "batch", "prefetch", "map_partitions", "to_numpy", "values", "train_test", "StratifiedShuffleSplit",
 })
 TRAIN_CALLS = frozenset({"fit", "partial_fit", "train", "fit_generator", "compile", "backward", "step", "polyfit",
-                         "lstsq", "curve_fit", "train_on_batch", "add", "summary_dummy", "fit_predict", "minimize",
-                         "zero_grad", "build", "apply_gradients"})
+                         "lstsq", "curve_fit", "linear_regression", "linregress", "least_squares", "train_on_batch",
+                         "add", "summary_dummy", "fit_predict", "minimize", "zero_grad", "build", "apply_gradients"})
 # The steps of a training loop: metrics computed in the same statement track the training.
 STEP_CALLS = frozenset({"backward", "step", "apply_gradients", "minimize", "zero_grad", "train_on_batch",
                         "partial_fit"})
@@ -710,8 +710,11 @@ def _derives_data(infos: Sequence[Statement], decisions: list[Decision], i: int,
     """Whether a statement without evidence only derives data from what load and preprocess made
     (``X = test[cols]``) for later steps that use it: a data step whatever a heading about
     predictions or models says, unless code of its cell does what the heading says (then it goes
-    with that code). A value nothing uses later is a result, left where its heading puts it."""
+    with that code). A value nothing uses later is a result, left where its heading puts it. Under a
+    training heading it stays: a fit written by hand (``slope = ...(xs, ys)``) has no call to know it by."""
     info = infos[i]
+    if decisions[i].stage == TRAIN:
+        return False
     data = [d for d in deps if infos[d].writes & info.reads and _stage(decisions, d) in (LOAD, PREPROCESS)
             and not isinstance(infos[d].node, _DEFINES)]
     later = [d for d in deps if infos[d].writes & info.reads and _stage(decisions, d) > PREPROCESS
