@@ -176,7 +176,7 @@ def _traced() -> Any:
     Publishing (everything else it finds is what it was given or its configuration)."""
     from twine import auth
 
-    class Traced(auth.Private):  # type: ignore[misc]
+    class Traced(auth.Private):
         def __init__(self, config: Any, given: Any) -> None:
             super().__init__(config, given)
             self.sources: dict[str, str] = {}

@@ -86,8 +86,8 @@ def dump(document: dict[str, Any], project: str) -> str:
     yaml = YAML(typ="safe", pure=True)
     yaml.default_flow_style = False
     yaml.allow_unicode = True
-    yaml.representer.sort_base_mapping_type_on_output = False  # type: ignore[attr-defined]  # as built
-    yaml.representer.ignore_aliases = lambda *_: True  # type: ignore[method-assign]  # no &id001 anchors
+    yaml.representer.sort_base_mapping_type_on_output = False  # as built
+    yaml.representer.ignore_aliases = lambda *_: True  # no &id001 anchors
     stream = io.StringIO()
     yaml.dump(document, stream)
     return HEADER.format(name=project) + stream.getvalue()

@@ -15,7 +15,7 @@ import json
 from collections.abc import Callable, Mapping
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from mlpack_cli.errors import InvalidInput
 
@@ -35,7 +35,7 @@ def load_schema() -> dict[str, Any]:
 def validate_pyproject_plugin(tool_name: str) -> dict[str, Any]:
     """Schema for the ``tool.$tool`` table of mlpack (https://mlpack-cli.readthedocs.io/en/latest/configuration/)."""
     # validate-pyproject wants a fresh dict it may keep; its `$id` names the docs page.
-    return json.loads(json.dumps(load_schema()))
+    return cast(dict[str, Any], json.loads(json.dumps(load_schema())))
 
 
 def property_schema(*path: str) -> dict[str, Any]:
@@ -50,7 +50,7 @@ def property_schema(*path: str) -> dict[str, Any]:
 def _validator() -> Callable[[Any], Any]:
     import fastjsonschema
 
-    return fastjsonschema.compile(load_schema())  # type: ignore[no-any-return]
+    return fastjsonschema.compile(load_schema())
 
 
 def validate_tool_table(table: Mapping[str, Any], path: Path) -> None:

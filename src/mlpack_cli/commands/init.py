@@ -213,7 +213,7 @@ def pyproject_document(context: dict[str, Any]) -> TOMLDocument:
         project["authors"] = entry
     else:
         del project["authors"]
-    mlpack: Any = document["tool"]["mlpack"]  # type: ignore[index]
+    mlpack: Any = document["tool"]["mlpack"]
     mlpack["notebooks"] = context["notebooks"]
     mlpack["package"] = context["package"]
     return document

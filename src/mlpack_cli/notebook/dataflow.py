@@ -628,7 +628,7 @@ def _used_names(cells: Sequence[ParsedCell]) -> frozenset[str]:
     cached = _USED.get(id(cells))
     if cached is not None and cached[0] is cells:
         return cached[1]
-    found = frozenset(n.id if isinstance(n, ast.Name) else n.name  # type: ignore[attr-defined]
+    found = frozenset(n.id if isinstance(n, ast.Name) else n.name
                       for cell in cells for n in walk(cell.tree)
                       if isinstance(n, (ast.Name, ast.FunctionDef, ast.ClassDef)))
     _USED.clear()
@@ -792,7 +792,7 @@ def _check_closures(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequ
             for user in users:
                 binders = [o for o in infos[: user.index] if name in o.binds and stage_of[o.index] is not None]
                 later = stage_of[binders[-1].index] if binders else None
-                if later is not None and later > decision.stage:  # type: ignore[operator]
+                if later is not None and later > decision.stage:
                     how = ("; a lambda keeps seeing the value of the stage that defines it"
                            if isinstance(node, ast.Assign) else
                            ", and it is passed on as a value, so it cannot be given that global as a parameter")

@@ -155,9 +155,9 @@ def _saved(call: ast.Call, handles: dict[str, ast.expr], trained: set[str],
         if _model(saved, trained):
             return "torch", _model(saved, trained), args[1]  # type: ignore[return-value]
     if name == "save" and owner_name in trained and args and _imports_keras(pipeline):
-        return "keras", owner_name, args[0]  # type: ignore[return-value]
+        return "keras", owner_name, args[0]
     if name == "save_pretrained" and owner_name in trained and args:
-        return "pretrained", owner_name, args[0]  # type: ignore[return-value]
+        return "pretrained", owner_name, args[0]
     return None
 
 
@@ -316,7 +316,7 @@ def _predict_path(inference: Inference, pipeline: Pipeline, cells: Sequence[Pars
     if inference.body:
         needed = _outside_reads([s for _, s in inference.body])
     else:
-        needed = loaded_names(inference.call)  # type: ignore[arg-type]
+        needed = loaded_names(inference.call)
     needed -= {model} | module_level
     records: set[str] = set()
     fitted: set[str] = set()

@@ -63,7 +63,7 @@ class CellCode:
 def _manager() -> TransformerManager:
     from IPython.core.inputtransformer2 import TransformerManager
 
-    return TransformerManager()
+    return TransformerManager()  # type: ignore[no-untyped-call]  # IPython has no annotations here
 
 
 def to_python(source: str) -> str:

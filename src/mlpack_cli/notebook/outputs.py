@@ -28,7 +28,7 @@ import re
 import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from mlpack_cli.notebook.dataflow import ParsedCell, Pipeline
 
@@ -252,7 +252,7 @@ def _literal(text: str) -> Any:
             if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) \
                     and func.value.id in ("np", "numpy") and func.attr in _NUMPY_SCALARS \
                     and len(node.args) == 1 and not node.keywords:
-                return self.visit(node.args[0])
+                return cast(ast.AST, self.visit(node.args[0]))
             return node
 
     try:

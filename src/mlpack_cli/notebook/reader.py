@@ -80,7 +80,7 @@ def read_notebook(path: Path, display: str | None = None) -> Notebook:
             hint="Pass .ipynb files saved by Jupyter, or remove this file from the notebooks directory.",
         ) from None
     try:
-        data = nbformat.reader.reads(text)
+        data = nbformat.reader.reads(text)  # type: ignore[no-untyped-call]  # nbformat is untyped
     except NotJSONError as exc:
         detail = _json_problem(text)
         raise NotebookError(
@@ -106,7 +106,7 @@ def read_notebook(path: Path, display: str | None = None) -> Notebook:
         )
     try:
         if version == 3:
-            data = nbformat.convert(data, 4)
+            data = nbformat.convert(data, 4)  # type: ignore[no-untyped-call]  # nbformat is untyped
             repairs.append("upgraded from nbformat 3 to 4")
         with warnings.catch_warnings():
             # normalize() warns about the very cell ids it adds or replaces; the repair is reported instead

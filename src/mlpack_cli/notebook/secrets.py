@@ -141,7 +141,7 @@ def scanner() -> Iterator[Scan]:
     detect-secrets scans files, so each text is written to a scratch file whose suffix (``.py`` for
     a cell, the member's own for an artifact) picks its file-type rules, as it would for the real file.
     """
-    from detect_secrets import SecretsCollection
+    from detect_secrets.core.secrets_collection import SecretsCollection
     from detect_secrets.settings import transient_settings
 
     numbers = itertools.count()
