@@ -4,16 +4,6 @@ from __future__ import annotations
 
 __all__ = ["__version__"]
 
-
-def __getattr__(name: str) -> str:
-    # Computed on first use: importlib.metadata costs more than the rest of CLI start-up.
-    if name == "__version__":
-        from importlib.metadata import PackageNotFoundError, version
-
-        try:
-            value = version("mlpack-cli")
-        except PackageNotFoundError:  # a source tree that was never installed
-            value = "0+unknown"
-        globals()["__version__"] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# The one place mlpack's version is written: pyproject.toml reads it from here (a dynamic version,
+# setuptools' `attr:`), so `mlpack --version` needs no scan of the installed distributions.
+__version__ = "0.1.0"
