@@ -6,11 +6,14 @@ and hands the result to its presenter in :mod:`mlpack_cli.output`. The one error
 exit code the error carries (:mod:`mlpack_cli.errors` decides them all). Heavy modules (build,
 twine, jinja2, nbformat, libcst, rich) are imported inside the commands, so ``mlpack --help`` and
 ``mlpack --version`` stay fast.
+
+No ``from __future__ import annotations`` here: Typer reads every command's options from its
+annotations, and annotations kept as strings are compiled and evaluated anew, several times per
+command, whenever the command tree is built: that cost more than all the rest of ``mlpack --help``.
 """
 
-from __future__ import annotations
-
 import enum
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any, Optional
@@ -107,11 +110,15 @@ def _verbosity(quiet: bool, verbose: bool, as_json: bool = False) -> None:
     set_verbosity(Verbosity.QUIET if quiet or as_json else Verbosity.VERBOSE if verbose else Verbosity.NORMAL)
 
 
+def _show_version() -> None:
+    from mlpack_cli import __version__
+
+    typer.echo(f"mlpack {__version__}")
+
+
 def _version(value: bool) -> None:
     if value:
-        from mlpack_cli import __version__
-
-        typer.echo(f"mlpack {__version__}")
+        _show_version()
         raise typer.Exit()
 
 
@@ -402,5 +409,12 @@ def quickstart(
     output.show(starting.quickstart(starting.QuickstartSettings(path=path, name=name)))
 
 
+_VERSION_ONLY = (["--version"], ["-V"])
+
+
 def main() -> None:
+    """The ``mlpack`` command. ``mlpack --version`` alone is answered before Typer builds any command."""
+    if sys.argv[1:] in _VERSION_ONLY and "_MLPACK_COMPLETE" not in os.environ:  # not shell completion
+        _show_version()
+        return
     app(prog_name="mlpack")

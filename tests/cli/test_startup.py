@@ -62,3 +62,34 @@ def test_the_built_wheel_carries_the_version_of_the_package(mlpack_wheel: Path) 
         metadata = Parser().parsestr(wheel.read(name).decode())
     assert metadata["Version"] == mlpack_cli.__version__
     assert mlpack_wheel.name.startswith(f"mlpack_cli-{mlpack_cli.__version__}-")
+
+
+def test_the_commands_annotations_are_objects_not_strings_to_evaluate() -> None:
+    # Typer compiles and evaluates string annotations anew each time it builds the command tree.
+    from mlpack_cli.cli import app
+
+    callbacks = [info.callback for info in app.registered_commands] + [app.registered_callback.callback]
+    assert len(callbacks) >= 9
+    for callback in callbacks:
+        strings = {name: hint for name, hint in callback.__annotations__.items() if isinstance(hint, str)}
+        assert not strings, f"{callback.__name__}: {strings}"
+
+
+def test_the_version_alone_is_answered_without_building_the_commands(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import typer.main
+
+    from mlpack_cli import cli
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the command tree was built")
+
+    monkeypatch.setattr(typer.main, "get_command", refuse)
+    for flag in ("--version", "-V"):
+        monkeypatch.setattr(sys, "argv", ["mlpack", flag])
+        cli.main()
+        assert capsys.readouterr().out == f"mlpack {mlpack_cli.__version__}\n"
+    monkeypatch.setattr(sys, "argv", ["mlpack", "--version", "--help"])  # anything more goes through Typer
+    with pytest.raises(AssertionError, match="was built"):
+        cli.main()
