@@ -64,7 +64,12 @@ app = typer.Typer(
     add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish and PowerShell
     rich_markup_mode=None,  # plain help and plain "Error:" usage messages, like pip and twine
     pretty_exceptions_show_locals=False,  # locals may hold credentials
-    context_settings={"help_option_names": ["-h", "--help"]},
+    context_settings={
+        "help_option_names": ["-h", "--help"],
+        # The root's flags that were not given are False rather than None: Typer (0.29) converts a
+        # None through pydantic, which `mlpack COMMAND --help` would otherwise import for nothing.
+        "default_map": {"help": False, "install_completion": False, "show_completion": False},
+    },
 )
 
 
