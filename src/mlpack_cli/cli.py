@@ -9,7 +9,7 @@ twine, jinja2, nbformat, libcst, rich) are imported inside the commands, so ``ml
 
 No ``from __future__ import annotations`` here: Typer reads every command's options from its
 annotations, and annotations kept as strings are compiled and evaluated anew, several times per
-command, whenever the command tree is built: that cost more than all the rest of ``mlpack --help``.
+command, whenever the command tree is built: that costs more than all the rest of ``mlpack --help``.
 """
 
 import enum
