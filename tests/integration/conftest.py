@@ -6,9 +6,7 @@ passlib (a random password, so a leak test can look for it), and is stopped by i
 
 from __future__ import annotations
 
-import os
 import secrets
-import signal
 import socket
 import subprocess
 import sys
@@ -23,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from mlpack_cli import processes
 from mlpack_cli.commands.init import InitSettings, init_project
 
 STARTUP_TIMEOUT = 30.0
@@ -96,13 +95,7 @@ def package_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PackageI
         _wait_until_up(url, process, log)
         yield PackageIndex(url, username, password, packages)
     finally:
-        if process.poll() is None:
-            os.kill(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.kill(process.pid, signal.SIGKILL)
-                process.wait()
+        processes.stop(process, grace=10)
 
 
 @pytest.fixture

@@ -19,7 +19,6 @@ import hashlib
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -34,7 +33,7 @@ from typing import Any
 
 import pytest
 
-from mlpack_cli import serving
+from mlpack_cli import processes, serving
 from mlpack_cli.commands import ci
 from mlpack_cli.commands.convert import ConvertSettings, convert_project
 from mlpack_cli.commands.init import InitSettings, init_project
@@ -231,13 +230,7 @@ def service(image: Image, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
             time.sleep(0.5)
         yield Service(url, port, process, log)
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        processes.stop(process, grace=30, group=True)
 
 
 def get_status(url: str) -> int | None:

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from mlpack_cli import processes
 from mlpack_cli.commands.convert import ConvertSettings, convert_project
 from mlpack_cli.commands.init import InitSettings, init_project
 
@@ -92,9 +93,4 @@ def test_the_example_project_serves_predictions(tmp_path: Path, make_venv: Calla
         assert "demo_prediction_latency_seconds_count 1.0" in metrics
         assert 'demo_drift_psi{column="size_m2"}' in metrics
     finally:
-        service.send_signal(signal.SIGINT)
-        try:
-            service.communicate(timeout=20)  # reads and closes its output
-        except subprocess.TimeoutExpired:
-            service.kill()
-            service.communicate()
+        processes.stop(service, polite=signal.SIGINT)

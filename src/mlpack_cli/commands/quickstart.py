@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from mlpack_cli.errors import EnvironmentProblem, FileConflict, NotebookError
+from mlpack_cli import processes
 
 DEFAULT_DIR = Path("mlpack-quickstart")
 RUN_TIMEOUT = 600
@@ -209,12 +210,7 @@ def _serve_once(python: Path, script: str, module: str, root: Path) -> dict[str,
             raise EnvironmentProblem(f"POST {base}/predict failed: {exc}",
                                      hint=f"Run `{command}` yourself in {root} and post a record.") from exc
     finally:
-        service.send_signal(signal.SIGINT)
-        try:
-            service.communicate(timeout=20)  # reads and closes its output
-        except subprocess.TimeoutExpired:
-            service.kill()
-            service.communicate()
+        processes.stop(service, polite=signal.SIGINT)
     return {"command": command, "record": record, "predictions": predictions}
 
 
