@@ -19,16 +19,26 @@ from __future__ import annotations
 import ast
 import re
 import sys
+import tokenize
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib.machinery import ExtensionFileLoader, PathFinder, SourceFileLoader
-from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from mlpack_cli.notebook.scopes import BUILTINS, analyze
 
 if TYPE_CHECKING:
-    from mlpack_cli.notebook.dataflow import ParsedCell
+    from pathlib import Path
+
+
+class ParsedCell(Protocol):
+    """What is read of a cell (notebook/dataflow.ParsedCell, not imported: dataflow imports this module)."""
+
+    number: int
+    source: str
+    code: str
+    tree: ast.Module
+
 
 MAX_DEPTH = 10  # star imports followed inside star-imported modules, at most this deep
 STAR_NAMES = "mlpack_star_names"  # attribute of an ast.ImportFrom: the names that replaced its ``*``
@@ -83,10 +93,13 @@ class Locator:
                 return rest
         return module
 
+    def installed(self, module: str) -> bool:
+        """Whether ``module`` is looked for on ``sys.path`` (not a module of the notebook's own)."""
+        module = self.as_written(module)
+        return self.path is None and module not in self.texts and module.split(".")[0] not in self.roots
+
     def find(self, module: str) -> Source | str:
         """The source of ``module``, or why there is none to read."""
-        from mlpack_cli.notebook.localmods import LocalModuleError, read_source
-
         module = self.as_written(module)
         if module in self.texts:
             return Source(module, self.texts[module], False)
@@ -107,7 +120,7 @@ class Locator:
                 return "not installed here" if index == 0 else f"{name} not found"
             if index < len(parts) - 1:
                 if spec.submodule_search_locations is None:
-                    return f"{name} is not a package"
+                    return f"{name} is a module, not a package: only running it says what {module} is"
                 search = list(spec.submodule_search_locations)
         assert spec is not None
         if isinstance(spec.loader, ExtensionFileLoader):
@@ -117,10 +130,14 @@ class Locator:
                 return "a namespace package (no __init__.py): what it binds depends on what was imported before"
             return "no Python source to read"
         try:
-            text = read_source(Path(spec.origin))
-        except LocalModuleError as exc:
-            return exc.detail.lstrip(": ")
+            with tokenize.open(spec.origin) as file:  # decoded as Python decodes it (coding cookie, BOM)
+                text = file.read()
+        except (OSError, SyntaxError, LookupError, UnicodeDecodeError) as exc:
+            return f"cannot be read as Python source ({exc})"
         return Source(module, text, spec.submodule_search_locations is not None)
+
+
+_INSTALLED: dict[str, Provided] = {}  # what installed modules bring in: the same all through one process
 
 
 class Resolver:
@@ -133,6 +150,9 @@ class Resolver:
     def provided(self, module: str, stack: tuple[str, ...] = ()) -> Provided:
         if module in self._done:
             return self._done[module]
+        installed = self.locator.installed(module)
+        if installed and module in _INSTALLED:
+            return _INSTALLED[module]
         if module in stack:  # a cycle: its names are counted where it was first reached
             return Provided(frozenset(), complete=True, effects=False, found=True)
         if len(stack) >= MAX_DEPTH:
@@ -151,6 +171,8 @@ class Resolver:
                 result = _Scan(self, found, (*stack, module)).run(tree)
         if not stack:  # inside a cycle a result may be partial
             self._done[module] = result
+            if installed:
+                _INSTALLED[module] = result
         return result
 
 
@@ -168,6 +190,7 @@ class _Scan:
         self.home = source.module if source.package else source.module.rpartition(".")[0]
 
     def run(self, tree: ast.Module) -> Provided:
+        self.literal_all = _literal_all(tree)  # then its own star imports need not be followed
         self.visit(tree.body)
         if self.all is not None and not self.dynamic_all:
             return Provided(frozenset(self.all), True, self.effects, found=True)
@@ -221,6 +244,9 @@ class _Scan:
 
     def import_from(self, node: ast.ImportFrom) -> None:
         if any(alias.name == "*" for alias in node.names):
+            if self.literal_all:
+                self.effects = True  # (not known: not read)
+                return
             target = _absolute(node, self.home)
             if target is None:
                 self.complete = False
@@ -247,7 +273,9 @@ class _Scan:
             return
         if any(_is_all(t) for t in targets):
             values = _strings(node.value)
-            if values is None or (isinstance(node, ast.AugAssign) and not isinstance(node.op, ast.Add)):
+            if _public_of_dir(node.value) and not isinstance(node, ast.AugAssign):
+                self.all, self.dynamic_all = None, False  # what a star import takes without __all__
+            elif values is None or (isinstance(node, ast.AugAssign) and not isinstance(node.op, ast.Add)):
                 self.dynamic_all = True
             elif isinstance(node, ast.AugAssign):
                 self.all = [*(self.all or []), *values]
@@ -278,6 +306,26 @@ class _Scan:
         return True
 
 
+def _literal_all(tree: ast.Module) -> bool:
+    """Whether the module's top level sets ``__all__`` to literal strings only (and sets it)."""
+    found = False
+    for node in tree.body:
+        if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(_is_all(t) for t in targets):
+                if node.value is None or _strings(node.value) is None:
+                    return False
+                found = found or isinstance(node, ast.Assign)
+        elif not isinstance(node, (ast.Expr, ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef,
+                                   ast.AsyncFunctionDef)):
+            if any(isinstance(n, ast.Name) and n.id == "__all__" for n in ast.walk(node)):
+                return False  # set in a block: followed statement by statement
+        elif isinstance(node, ast.Expr) and any(isinstance(n, ast.Name) and n.id == "__all__"
+                                                for n in ast.walk(node)):
+            return False  # __all__.extend(...): followed statement by statement
+    return found
+
+
 def _is_all(node: ast.expr) -> bool:
     return isinstance(node, ast.Name) and node.id == "__all__"
 
@@ -291,6 +339,21 @@ def _strings(node: ast.expr) -> list[str] | None:
         return None
     values = [e.value for e in node.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
     return values if len(values) == len(node.elts) else None
+
+
+def _public_of_dir(node: ast.expr) -> bool:
+    """``[name for name in dir() if not name.startswith("_")]``: the public names bound so far."""
+    if not (isinstance(node, ast.ListComp) and len(node.generators) == 1):
+        return False
+    loop = node.generators[0]
+    if not (isinstance(loop.iter, ast.Call) and isinstance(loop.iter.func, ast.Name) and loop.iter.func.id == "dir"
+            and not loop.iter.args and isinstance(loop.target, ast.Name) and len(loop.ifs) == 1
+            and isinstance(node.elt, ast.Name) and node.elt.id == loop.target.id):
+        return False
+    test = loop.ifs[0]
+    return (isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) and isinstance(test.operand, ast.Call)
+            and isinstance(test.operand.func, ast.Attribute) and test.operand.func.attr == "startswith"
+            and ast.unparse(test.operand) in {f"{loop.target.id}.startswith('_')", f'{loop.target.id}.startswith("_")'})
 
 
 def _calls(node: ast.AST) -> bool:
