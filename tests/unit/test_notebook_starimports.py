@@ -197,6 +197,16 @@ def test_an_unresolved_star_import_gets_the_names_nothing_binds(tmp_path: Path) 
     assert "guess" not in line
 
 
+def test_a_module_known_in_part_gives_what_its_source_shows_and_is_warned_about_the_rest(tmp_path: Path) -> None:
+    write(tmp_path, {"dyn.py": "from other import names\n__all__ = list(names)\ndef sum(values): return 0\n"})
+    notebook = cells("from dyn import *", "total = sum([1, 2]) + mystery")
+    (line,) = expand(notebook, resolver(tmp_path))
+    assert [a.name for a in notebook[0].tree.body[0].names] == ["mystery", "sum"]  # sum: the module's, as in Python
+    assert line == ("cell 1, line 1: from dyn import * became an explicit import of what the notebook uses of it: "
+                    "mystery, sum; mystery not among what its source shows (its __all__ is computed when it is "
+                    "imported), but the notebook sets it nowhere; check them")
+
+
 def test_several_unresolved_star_imports_give_the_names_to_the_last_one_as_a_guess(tmp_path: Path) -> None:
     write(tmp_path, {"known.py": "__all__ = ['known']\nknown = 1\n"})
     notebook = cells("from first_unknown import *\nfrom second_unknown import *\nfrom known import *",

@@ -417,8 +417,16 @@ def expand(cells: Sequence[ParsedCell], resolver: Resolver) -> list[str]:
         if names:
             _make_explicit(star.node, names)
             listed = ", ".join(names)
-            if star.provided.complete:
+            unknown = [n for n in names if n not in star.provided.names]
+            if star.provided.complete or not unknown:
                 lines.append(f"{where} became an explicit import of what the notebook uses of it: {listed}")
+            elif star.provided.found:
+                line = (f"{where} became an explicit import of what the notebook uses of it: {listed}; "
+                        f"{', '.join(unknown)} not among what its source shows ({star.provided.reason}), "
+                        "but the notebook sets it nowhere")
+                if star.guessed:
+                    line += f" (a guess: another star import could provide {', '.join(sorted(star.guessed))})"
+                lines.append(line + "; check them")
             else:
                 line = (f"{where}: {_unresolved(star)}; the names the notebook reads and sets nowhere are "
                         f"taken from it: {listed}")
@@ -465,11 +473,10 @@ def _attribute(cells: Sequence[ParsedCell], resolver: Resolver) -> list[StarImpo
                 else:
                     provided = resolver.provided(module)
                 stars.append(StarImport(cell.number, node, resolver.locator.as_written(module), provided))
-                for name in provided.names:
-                    if provided.complete or name not in BUILTINS:
-                        origin[name] = len(stars) - 1
-                        bound.discard(name)
-                        inside.add(name)
+                for name in provided.names:  # (also a builtin it shadows: from numpy import * binds sum)
+                    origin[name] = len(stars) - 1
+                    bound.discard(name)
+                    inside.add(name)
             if isinstance(statement, ast.ImportFrom) and any(a.name == "*" for a in statement.names):
                 continue
             names = analyze([statement], bound)
