@@ -258,3 +258,54 @@ def test_the_generated_text_of_a_rewritten_star_import_is_the_users_with_the_nam
     piece = Sources(notebook, Edits()).piece(notebook[0].tree.body[0])
     assert piece.text == "# set-up first\nfrom helpers import LIMIT, scale  # our helpers"
     assert piece.kept_text
+
+
+# -- through convert ----------------------------------------------------------------------------
+
+
+def test_convert_keeps_an_unresolved_star_import_nothing_is_used_of_and_drops_a_quiet_one(tmp_path: Path) -> None:
+    import subprocess
+
+    import nbformat
+
+    from mlpack_cli.commands.convert import ConvertSettings, convert_project
+    from mlpack_cli.commands.init import InitSettings, init_project
+
+    root = tmp_path / "demo"
+    init_project(InitSettings(path=root, name="demo", ci="none", example=False))
+    (root / "notebooks/quiet.py").write_text("def unused():\n    return 1\n")
+    notebook = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("from somewhere_unknown.core import *  # sets things up\nfrom quiet import *"),
+        nbformat.v4.new_code_cell("values = [3, 1, 2]\nlargest = max(values)"),
+    ])
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(notebook, root / "notebooks/setup.ipynb")
+    (report,) = convert_project(ConvertSettings(root=root)).reports
+    assert report.ok, report.error
+    assert ("cell 1, line 1: from somewhere_unknown.core import *: the notebook uses nothing it provides; kept as "
+            "`import somewhere_unknown.core`, since importing it runs its code") in report.warnings
+    assert "cell 1, line 2: from quiet import *: the notebook uses nothing it provides: dropped" in report.warnings
+    assert "somewhere-unknown" in report.dependencies
+    module = (root / "src/demo/setup.py").read_text()
+    assert "# sets things up\nimport somewhere_unknown.core  # noqa: F401\n" in module
+    assert "quiet" not in module and "import *" not in module
+    lint = subprocess.run([sys.executable, "-m", "flake8", "--config", str(root / ".flake8"), "src/demo/setup.py"],
+                          cwd=root, capture_output=True, text=True, check=False)
+    assert (lint.returncode, lint.stdout) == (0, "")
+
+
+def test_placement_and_dataflow_see_the_names_bound_by_the_import(tmp_path: Path) -> None:
+    from mlpack_cli.notebook.dataflow import build_pipeline
+    from mlpack_cli.notebook.stages import DEFAULT_KEYWORDS
+
+    write(tmp_path, {"helpers.py": "FACTOR = 3\ndef scale(x):\n    return x * FACTOR\n"})
+    notebook = cells("from helpers import *", "def grow(v):\n    return scale(v) + FACTOR\n",
+                     "from sklearn.datasets import load_iris\nX, y = load_iris(return_X_y=True)\nbig = grow(X)")
+    expand(notebook, resolver(tmp_path))
+    pipeline = build_pipeline(notebook, DEFAULT_KEYWORDS)
+    imported = {a.name for s in pipeline.imports if isinstance(s, ast.ImportFrom) and s.module == "helpers"
+                for a in s.names}
+    assert imported == {"FACTOR", "scale"}
+    assert not pipeline.helper_globals.get("grow")  # module-level names, not globals passed in
+    assert [h.name for h in pipeline.helpers if isinstance(h, ast.FunctionDef)] == ["grow"]
+    assert not pipeline.required
