@@ -309,3 +309,20 @@ def test_placement_and_dataflow_see_the_names_bound_by_the_import(tmp_path: Path
     assert not pipeline.helper_globals.get("grow")  # module-level names, not globals passed in
     assert [h.name for h in pipeline.helpers if isinstance(h, ast.FunctionDef)] == ["grow"]
     assert not pipeline.required
+
+
+def test_names_a_package_takes_from_public_modules_are_imported_from_them(tmp_path: Path) -> None:
+    write(tmp_path, {
+        "kit/__init__.py": "import json as js\nfrom kit.plots import *\nfrom ._maths import *\nfrom os import getcwd\n",
+        "kit/plots.py": "__all__ = ['draw']\ndef draw(): pass\n",
+        "kit/_maths.py": "def add(a, b): return a + b\n",
+        "os.py": "def getcwd(): pass\n",
+    })
+    notebook = cells("from kit import *  # all of it", "draw()\nprint(add(1, 2), js.dumps(getcwd()))")
+    (line,) = expand(notebook, resolver(tmp_path))
+    written = [ast.unparse(s) for s in notebook[0].tree.body]
+    assert written == ["from kit import add", "from kit.plots import draw", "from os import getcwd",
+                       "import json as js"]
+    assert line.endswith("add, draw, getcwd, js (draw from kit.plots; getcwd from os; js from json)")
+    piece = Sources(notebook, Edits()).piece(notebook[0].tree.body[0])  # (add: from kit's private module)
+    assert piece.text == "from kit import add  # all of it"

@@ -20,7 +20,7 @@ import ast
 import re
 import sys
 import tokenize
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib.machinery import ExtensionFileLoader, PathFinder, SourceFileLoader
 from typing import TYPE_CHECKING, Protocol
@@ -59,6 +59,7 @@ class Provided:
     effects: bool = True  # its top level may do more than define names: importing it matters
     reason: str = ""  # why it is not complete
     found: bool = False  # its source was read and parsed
+    homes: Mapping[str, str] = field(default_factory=dict)  # name -> the module a chain of star imports took it from
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,7 @@ class Locator:
     def installed(self, module: str) -> bool:
         """Whether ``module`` is looked for on ``sys.path`` (not a module of the notebook's own)."""
         module = self.as_written(module)
-        return self.path is None and module not in self.texts and module.split(".")[0] not in self.roots
+        return module not in self.texts and module.split(".")[0] not in self.roots
 
     def find(self, module: str) -> Source | str:
         """The source of ``module``, or why there is none to read."""
@@ -150,7 +151,7 @@ class Resolver:
     def provided(self, module: str, stack: tuple[str, ...] = ()) -> Provided:
         if module in self._done:
             return self._done[module]
-        installed = self.locator.installed(module)
+        installed = self.locator.installed(module) and self.locator.path is None
         if installed and module in _INSTALLED:
             return _INSTALLED[module]
         if module in stack:  # a cycle: its names are counted where it was first reached
@@ -182,6 +183,7 @@ class _Scan:
     def __init__(self, resolver: Resolver, source: Source, stack: tuple[str, ...]) -> None:
         self.resolver, self.source, self.stack = resolver, source, stack
         self.bound: dict[str, None] = {}  # an ordered set
+        self.homes: dict[str, str] = {}
         self.all: list[str] | None = None
         self.dynamic_all = False
         self.complete = True
@@ -193,14 +195,26 @@ class _Scan:
         self.literal_all = _literal_all(tree)  # then its own star imports need not be followed
         self.visit(tree.body)
         if self.all is not None and not self.dynamic_all:
-            return Provided(frozenset(self.all), True, self.effects, found=True)
+            return Provided(frozenset(self.all), True, self.effects, found=True, homes=self._homes(self.all))
         public = frozenset(n for n in self.bound if not n.startswith("_"))
         if self.dynamic_all:
-            return Provided(public, False, self.effects, "its __all__ is computed when it is imported", True)
-        return Provided(public, self.complete, self.effects, "; ".join(self.reasons), True)
+            return Provided(public, False, self.effects, "its __all__ is computed when it is imported", True,
+                            self._homes(public))
+        return Provided(public, self.complete, self.effects, "; ".join(self.reasons), True, self._homes(public))
 
-    def bind(self, name: str) -> None:
+    def _homes(self, names: Iterable[str]) -> dict[str, str]:
+        """Where each name comes from, for those another module's star import gave this one."""
+        module = self.source.module
+        return {n: self.homes[n] for n in names if self.homes.get(n, module) != module}
+
+    def bind(self, name: str, home: str | None = None) -> None:
+        """``home``: the public module the name is the same object in (``=m``: the module ``m`` itself)."""
+        own = self.source.module
+        home = home if home and _public(home.lstrip("=")) else own
+        if self.homes.get(name, home) != home:
+            home = own  # bound twice (one branch or another, posixpath or ntpath): only the module itself is sure
         self.bound[name] = None
+        self.homes[name] = home
 
     def visit(self, body: Sequence[ast.stmt]) -> None:
         for statement in body:
@@ -211,7 +225,8 @@ class _Scan:
             self.bind(node.name)
         elif isinstance(node, ast.Import):
             for alias in node.names:
-                self.bind(alias.asname or alias.name.split(".")[0])
+                module = alias.name if alias.asname else alias.name.split(".")[0]
+                self.bind(alias.asname or module, "=" + module)
         elif isinstance(node, ast.ImportFrom):
             self.import_from(node)
         elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
@@ -254,14 +269,16 @@ class _Scan:
                 return
             nested = self.resolver.provided(target, self.stack)
             for name in nested.names:
-                self.bind(name)
+                home = nested.homes.get(name, target)
+                self.bind(name, home if _public(home.lstrip("=")) else target)
             self.effects |= nested.effects
             if not nested.complete:
                 self.complete = False
                 self.reasons.append(f"from {target} import *: {nested.reason}")
             return
+        source = _absolute(node, self.home)
         for alias in node.names:
-            self.bind(alias.asname or alias.name)
+            self.bind(alias.asname or alias.name, source if alias.asname in (None, alias.name) else None)
         if self.source.package:  # importing a submodule makes it a name of the package
             target = _absolute(node, self.home)
             if target and target.startswith(self.source.module + "."):
@@ -304,6 +321,10 @@ class _Scan:
         else:
             self.all = [*(self.all or []), *values]
         return True
+
+
+def _public(module: str) -> bool:
+    return bool(module) and all(part and not part.startswith("_") for part in module.split("."))
 
 
 def _literal_all(tree: ast.Module) -> bool:
@@ -415,8 +436,14 @@ def expand(cells: Sequence[ParsedCell], resolver: Resolver) -> list[str]:
         where = f"cell {star.cell}, line {star.node.lineno}: {star.written}"
         names = sorted(star.names, key=str.lower)
         if names:
-            _make_explicit(star.node, names)
+            homes = _homes(star, names, resolver.locator)
+            _replace(cells, star, _explicit(star.node, names, homes))
             listed = ", ".join(names)
+            if homes:  # (the groups written in the module)
+                listed += " (" + "; ".join(
+                    f"{', '.join(n for n in names if homes.get(n) == home)} from {home.lstrip('=')}"
+                    for home in dict.fromkeys(homes[n] for n in names if n in homes)) + ")"
+
             unknown = [n for n in names if n not in star.provided.names]
             if star.provided.complete or not unknown:
                 lines.append(f"{where} became an explicit import of what the notebook uses of it: {listed}")
@@ -519,21 +546,54 @@ def _star_nodes(statement: ast.stmt) -> Iterator[ast.ImportFrom]:
                     yield from _star_nodes(nested)
 
 
-def _make_explicit(node: ast.ImportFrom, names: list[str]) -> None:
+def _homes(star: StarImport, names: list[str], locator: Locator) -> dict[str, str]:
+    """The names better imported from the public installed module the star-imported one took them
+    from (``from pylab import *``: ``linspace`` from numpy, ``plot`` from matplotlib.pyplot), so that
+    what the name is (a plotting function, or not) shows in the import."""
+    found = {}
+    for name in names:
+        home = star.provided.homes.get(name)
+        if home and locator.installed(home.lstrip("=")):
+            found[name] = home
+    return found
+
+
+def _explicit(node: ast.ImportFrom, names: list[str], homes: Mapping[str, str]) -> list[ast.stmt]:
+    """The imports that replace the star import: of the names from it, and from their homes."""
     star = node.names[0]
-    node.names = [ast.copy_location(ast.alias(name), star) for name in names]
-    setattr(node, STAR_NAMES, tuple(names))
+    statements: list[ast.stmt] = []
+    own = [n for n in names if n not in homes]
+    if own:
+        node.names = [ast.copy_location(ast.alias(name), star) for name in own]
+        setattr(node, STAR_NAMES, tuple(own))
+        statements.append(node)
+    for home in dict.fromkeys(homes[n] for n in names if n in homes):
+        inner = [n for n in names if homes.get(n) == home]
+        made: ast.stmt
+        if home.startswith("="):
+            for name in inner:
+                module = home[1:]
+                alias = ast.alias(module, None if name == module.split(".")[0] and "." not in module else name)
+                statements.append(ast.copy_location(ast.Import(names=[ast.copy_location(alias, star)]), node))
+            continue
+        made = ast.ImportFrom(module=home, names=[ast.copy_location(ast.alias(n), star) for n in inner], level=0)
+        statements.append(ast.copy_location(made, node))
+    return statements
 
 
-def _replace(cells: Sequence[ParsedCell], star: StarImport, new: ast.stmt | None) -> None:
+def _replace(cells: Sequence[ParsedCell], star: StarImport, new: ast.stmt | list[ast.stmt] | None) -> None:
     """The star import's statement replaced by ``new`` (None: removed; in a block: ``pass``)."""
+    if isinstance(new, list) and len(new) == 1 and new[0] is star.node:
+        return  # made explicit in place
     for cell in cells:
         if cell.number != star.cell:
             continue
         for block in _blocks(cell.tree):
             for index, statement in enumerate(block):
                 if statement is star.node:
-                    if new is not None:
+                    if isinstance(new, list):
+                        block[index:index + 1] = new
+                    elif new is not None:
                         block[index] = new
                     elif block is cell.tree.body:
                         del block[index]
