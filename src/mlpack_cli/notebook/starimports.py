@@ -443,7 +443,6 @@ def expand(cells: Sequence[ParsedCell], resolver: Resolver) -> list[str]:
                 listed += " (" + "; ".join(
                     f"{', '.join(n for n in names if homes.get(n) == home)} from {home.lstrip('=')}"
                     for home in dict.fromkeys(homes[n] for n in names if n in homes)) + ")"
-
             unknown = [n for n in names if n not in star.provided.names]
             if star.provided.complete or not unknown:
                 lines.append(f"{where} became an explicit import of what the notebook uses of it: {listed}")
