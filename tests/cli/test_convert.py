@@ -129,11 +129,45 @@ def test_check_reports_a_rejected_notebook_as_not_convertible_never_stale(
     project: Path, run_cli  # type: ignore[no-untyped-def]
 ) -> None:
     assert run_cli("convert").exit_code == 0
-    shutil.copy(NOTEBOOKS / "star.ipynb", project / "notebooks")
+    shutil.copy(NOTEBOOKS / "unfinished.ipynb", project / "notebooks")
     result = run_cli("convert", "--check")
     assert result.exit_code == ExitCode.NOTEBOOK
-    assert "Error: notebooks/star.ipynb: cell 1, line 2: star import" in result.stderr
+    assert "Error: notebooks/unfinished.ipynb: cell 2, line 2: invalid syntax" in result.stderr
     assert "changed since" not in result.stderr and "stale" not in result.stdout + result.stderr
+
+
+def test_star_imports_become_explicit_imports_and_the_module_computes_the_same(
+    project: Path, run_cli  # type: ignore[no-untyped-def]
+) -> None:
+    import nbformat
+
+    (project / "notebooks/shapes.py").write_text('"""Helpers of the circle notebooks."""\nimport math\n\n'
+                                                 'SIDES = 4\n\n\ndef area(r):\n    return math.pi * r ** 2\n')
+    notebook = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("from math import *\nfrom shapes import *  # our helpers"),
+        nbformat.v4.new_code_cell("radius = sqrt(SIDES)\nsurface = area(radius)\nprint(surface)"),
+    ])
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(notebook, project / "notebooks/circles.ipynb")
+    result = run_cli("convert", "notebooks/circles.ipynb")
+    assert result.exit_code == 0, result.stderr
+    said = " ".join(result.stderr.split())
+    assert ("Warning: notebooks/circles.ipynb: cell 1, line 1: from math import *: cannot read what it brings in "
+            "without running it (compiled, no Python source to read); the names the notebook reads and sets "
+            "nowhere are taken from it: sqrt; check them") in said or "built into Python" in said
+    assert ("cell 1, line 2: from shapes import * became an explicit import of what the notebook uses of it: "
+            "area, SIDES") in said
+    module = (project / "src/demo/circles.py").read_text()
+    assert "\nfrom math import sqrt\n" in module
+    assert "\n# our helpers\nfrom demo.shapes import area, SIDES\n" in module
+    assert "import *" not in module
+    lint = subprocess.run([sys.executable, "-m", "flake8", "src/demo/circles.py"], cwd=project,
+                          capture_output=True, text=True, check=False)
+    assert (lint.returncode, lint.stdout) == (0, "")
+    done = subprocess.run([sys.executable, "-c", "from demo import circles; print(circles.run())"], cwd=project,
+                          capture_output=True, text=True, check=False,
+                          env={**os.environ, "PYTHONPATH": str(project / "src")})
+    assert done.stdout.strip() == "{'surface': 12.566370614359172}", done.stderr
 
 
 def test_deleted_notebook_is_reported_and_its_files_pruned_on_request(project: Path, run_cli) -> None:  # type: ignore

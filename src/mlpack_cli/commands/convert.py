@@ -34,7 +34,6 @@ if TYPE_CHECKING:
 
 RESERVED_MODULES = {"monitoring", "pipelines", "__init__", "__main__"}
 CHECKPOINTS = ".ipynb_checkpoints"
-_STAR_IMPORT = re.compile(r"\bimport\b[\s\\]*\*")  # in every cell that has one (and in a few others)
 
 
 @dataclass(frozen=True)
@@ -423,6 +422,7 @@ def convert_notebook(
             hint="Give the written file another name in the notebook (and in the imports of it).",
         )
     local = _take_local_modules(parsed, path, project, module, set(written), display)
+    report.warnings.extend(_expand_star_imports(parsed, local, written, project.package))
     try:
         pipeline = build_pipeline(parsed, options["keywords"])
     except OutOfOrder as exc:
@@ -624,7 +624,6 @@ def _parse_cells(
             )
         try:
             code = parse_cell(cell.source, shells=shells)
-            _reject_star_imports(code.tree, cell)
         except CellSyntaxError as exc:
             where = f"{display}: cell {cell.number}, line {exc.line}: {exc.message}: {exc.text!r}"
             if not skip_invalid:
@@ -690,26 +689,22 @@ def _import_from_package(cells: list[ParsedCell], modules: set[str], package: st
         cell.tree.body = body
 
 
-def _reject_star_imports(tree: ast.Module, cell: Cell) -> None:
-    from mlpack_cli.notebook.ipython import CellSyntaxError
+def _expand_star_imports(parsed: list[ParsedCell], local: LocalModules, written: dict[str, str],
+                         package: str) -> list[str]:
+    """``from x import *`` -> ``from x import <what the notebook uses>`` (notebook/starimports.py),
+    ``x`` looked for where the notebook's import finds it; the report lines."""
+    from mlpack_cli.notebook import starimports
 
-    if not _STAR_IMPORT.search(cell.source):
-        return
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and any(alias.name == "*" for alias in node.names):
-            text = next((line.strip() for line in cell.source.splitlines()
-                         if re.match(rf"^\s*from\s+{re.escape('.' * node.level + (node.module or ''))}\s+import\s+\*",
-                                     line)), f"from {node.module} import *")
-            line = next((i for i, raw in enumerate(cell.source.splitlines(), start=1) if raw.strip() == text),
-                        node.lineno)
-            raise CellSyntaxError("star import (the names it brings in cannot be traced)", line, text)
+    if not starimports.has_star_import(parsed):
+        return []
+    roots = {name: [copied.origin.parent] for name, copied in local.copied.items()}
+    locator = starimports.Locator(roots, written, package)
+    return starimports.expand(parsed, starimports.Resolver(locator))
 
 
 def _syntax_hint(exc: Any) -> str:
     if "print" in exc.message.lower():
         return "This is Python 2 syntax: write print(...) with parentheses."
-    if "star import" in exc.message:
-        return "Import the names you use explicitly, e.g. `from module import a, b`."
     return "Fix that line in the notebook (it must be valid Python 3 once magics are handled)."
 
 

@@ -236,3 +236,37 @@ class _DropNested(libcst.CSTTransformer):
             body.append(libcst.SimpleStatementLine([libcst.Pass()], leading_lines=comments))
             comments = []
         return updated.with_changes(body=body, footer=[*comments, *updated.footer])
+
+
+def explicit_imports(code: str, names: Sequence[Sequence[str]]) -> str | None:
+    """``code`` (one statement) with its star imports, in the order they are written, importing
+    ``names[0]``, ``names[1]``, ... instead of ``*``; every other character kept. None when libcst
+    cannot parse it or the number of star imports differs."""
+    try:
+        module = libcst.parse_module(code)
+    except libcst.ParserSyntaxError:
+        return None
+    edit = _ExplicitImports(names)
+    module = module.visit(edit)
+    return module.code if edit.done == len(names) else None
+
+
+class _ExplicitImports(libcst.CSTTransformer):
+    def __init__(self, names: Sequence[Sequence[str]]) -> None:
+        super().__init__()
+        self.names = names
+        self.done = 0
+
+    def leave_ImportFrom(self, original: libcst.ImportFrom, updated: libcst.ImportFrom) -> libcst.ImportFrom:
+        if not isinstance(updated.names, libcst.ImportStar):
+            return updated
+        if self.done >= len(self.names):
+            self.done += 1
+            return updated
+        names = list(self.names[self.done])
+        self.done += 1
+        comma = libcst.Comma(whitespace_after=libcst.SimpleWhitespace(" "))
+        last = len(names) - 1
+        aliases = [libcst.ImportAlias(libcst.Name(n), comma=comma if i < last else libcst.MaybeSentinel.DEFAULT)
+                   for i, n in enumerate(names)]
+        return updated.with_changes(names=aliases)

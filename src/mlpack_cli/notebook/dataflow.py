@@ -26,6 +26,7 @@ from mlpack_cli.notebook import versions as vs
 from mlpack_cli.notebook.scopes import (
     BUILTINS, Names, Renamer, analyze, bound_names, free_names, loaded_names, walk, walks_remembered,
 )
+from mlpack_cli.notebook.starimports import KEEP_IMPORT
 
 # Names the generated module defines itself; notebook names that collide get a trailing "_".
 RESERVED = frozenset({*st.STAGES, "run", "monitoring"})
@@ -1261,7 +1262,7 @@ def _prune_module_level(pipeline: Pipeline, dropped: Sequence[ast.stmt] = ()) ->
             continue
         names = statement.names
         aliases = [a for a in names if (a.asname or a.name.split(".")[0]) in used
-                   or getattr(a, NEEDED_BY, None) in used]
+                   or getattr(a, NEEDED_BY, None) in used or getattr(a, KEEP_IMPORT, False)]
         if isinstance(statement, ast.ImportFrom) and statement.module == "__future__":
             aliases = list(statement.names)
         if aliases:

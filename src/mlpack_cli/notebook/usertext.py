@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from mlpack_cli.notebook.ipython import COMMENTS
 from mlpack_cli.notebook.scopes import Renamer
+from mlpack_cli.notebook.starimports import STAR_NAMES
 from mlpack_cli.notebook.versions import RENAMED
 
 if TYPE_CHECKING:
@@ -302,8 +303,16 @@ class Sources:
         pattern = self.edits.pattern
         own = getattr(node, RENAMED, None)  # this statement's own renames (a versioned name)
         literals = getattr(node, PATH_LITERALS, None)  # paths made parameters (notebook/paths.py)
+        stars = _star_names(node, code)  # star imports made explicit (notebook/starimports.py)
+        if stars:
+            from mlpack_cli.notebook import cst
+
+            explicit = cst.explicit_imports(code, stars)
+            if explicit is None:
+                return None
+            code = explicit
         named = bool(own) or bool(literals) or pattern is not None and pattern.search(code) is not None
-        if not (dropped or named or assign_to is not None):
+        if not (dropped or named or assign_to is not None or stars):
             written = cell.statement_at(node.lineno, node.col_offset)  # the cell's own parse of this text
             if written is not None:
                 if not _same(written, node):
@@ -346,6 +355,15 @@ class Sources:
         if named and edits.helper_globals:
             _add_helper_globals(result, edits.helper_globals)
         return result
+
+
+def _star_names(node: ast.stmt, code: str) -> list[tuple[str, ...]]:
+    """The names each star import written in ``code`` now imports, in the order they are written."""
+    if "*" not in code or "import" not in code:
+        return []
+    found = [n for n in ast.walk(node) if isinstance(n, ast.ImportFrom) and hasattr(n, STAR_NAMES)]
+    found.sort(key=lambda n: (n.lineno, n.col_offset))
+    return [tuple(getattr(n, STAR_NAMES)) for n in found]
 
 
 def _meaning(code: str, expected: ast.stmt) -> tuple[str, set[int], bool] | None:
