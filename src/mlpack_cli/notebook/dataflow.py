@@ -207,7 +207,7 @@ def _placed_pipeline(cells: Sequence[ParsedCell], keywords: Mapping[str, Sequenc
     _report(pipeline, cells, infos, decisions, hoisted)
     _wire(pipeline, module_names | helper_names, shared)
     module_level = [*pipeline.imports, *pipeline.constants, *pipeline.helpers]
-    _prune_module_level(pipeline, dropped_nested)
+    _prune_module_level(pipeline, dropped_nested, aliases)
     _report_pruned(pipeline, cells, module_level)
     _docs(pipeline, cells)
     _savefig_warnings(pipeline, infos, decisions)
@@ -1232,11 +1232,17 @@ def stage_names(statements: list[ast.stmt], helper_globals: Mapping[str, Sequenc
     return names
 
 
-def _prune_module_level(pipeline: Pipeline, dropped: Sequence[ast.stmt] = ()) -> None:
+def _prune_module_level(pipeline: Pipeline, dropped: Sequence[ast.stmt] = (),
+                        aliases: gr.Aliases | None = None) -> None:
     """Keep only the imports, constants and helpers the generated code uses (``dropped``: nested
-    statements the code leaves out, such as a ``display()`` in a loop, whose names it does not use)."""
+    statements the code leaves out, such as a ``display()`` in a loop, whose names it does not use).
+    With the notebook's plotting ``aliases``, a function or class the notebook defines is part of
+    its library even when only dropped code calls it (``predict(text, model)`` used by a demo),
+    unless it draws: a plotting helper goes with the plots."""
     skipped = _Skipped(dropped)
     used: set[str] = set()
+    if aliases is not None:
+        used |= {_def_name(h) for h in pipeline.helpers if not _draws(h, aliases)}
     for stage in pipeline.stages:
         used |= {n for s in stage.statements for n in skipped.loads(s)}
         used |= set(stage.constants)
@@ -1267,6 +1273,13 @@ def _prune_module_level(pipeline: Pipeline, dropped: Sequence[ast.stmt] = ()) ->
         if aliases:
             kept_imports.append(_with_names(statement, aliases))
     pipeline.imports = kept_imports
+
+
+def _draws(definition: ast.stmt, aliases: gr.Aliases) -> bool:
+    """Whether a definition's body plots or shows (a figure helper, a display helper)."""
+    return any(isinstance(n, ast.Call) and (gr.is_plot_call(n, aliases) or gr.call_name(n) in gr.DISPLAY_FUNCTIONS
+                                            and gr.call_name(n) not in {"print", "pprint"})
+               for n in walk(definition))
 
 
 class _Skipped:
