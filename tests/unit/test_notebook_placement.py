@@ -595,3 +595,27 @@ def test_a_function_no_kept_code_calls_stays_a_helper_and_a_plotting_one_is_drop
     assert [(cell, stage) for cell, stage in parts(result) if cell > 2] == [
         (3, "helpers"), (4, "helpers"), (5, "dropped")]
     assert [getattr(h, "name", "") for h in result.helpers] == ["predict_one", "Explainer"]
+
+
+# Configuring a library through an attribute of its module is set-up, not a data step.
+
+def test_a_library_setting_assigned_to_its_module_is_set_up_and_leaves_loading_in_load() -> None:
+    result = pipeline(
+        "pd.options.display.max_columns = 50",
+        "df = pd.read_csv('d.csv')",
+        "model = RandomForestClassifier(random_state=0)\nmodel.fit(df[['a']], df.y)",
+    )
+    assert parts(result) == [(2, "load"), (3, "load"), (4, "train")]
+    assert [p.reason for p in result.parts if p.cell == 2] == ["set-up: runs before the rest"]
+
+
+def test_a_library_setting_before_a_later_import_moves_to_the_top_with_it_in_order() -> None:
+    result = pipeline(
+        "np.seterr(all='ignore')\nnp.random.seed(0)\npd.options.mode.chained_assignment = None",
+        "import joblib as jl\ndf = pd.read_csv('d.csv')\ndf['b'] = df.a * 2",
+        "model = RandomForestClassifier(random_state=0)\nmodel.fit(df[['a', 'b']], df.y)\njl.dump(model, 'm.pkl')",
+    )
+    prelude = [ast.unparse(s) for s in result.imports]
+    assert prelude.index("pd.options.mode.chained_assignment = None") < prelude.index("import joblib as jl")
+    assert ("set-up before imports: module level, in order") in [p.reason for p in result.parts if p.cell == 2]
+    assert "pd.options" not in stage_text(result, "preprocess") + stage_text(result, "load")

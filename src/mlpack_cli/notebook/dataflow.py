@@ -936,7 +936,7 @@ def _module_level_reason(statement: ast.stmt) -> str:
         return "import: module level"
     if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
         return "definition: module level"
-    if gr.is_setup(statement):
+    if gr.is_setup(statement) or not _target(statement):  # a constant binds a name; set-up configures
         return "set-up before imports: module level, in order"
     return "constant: module level"
 

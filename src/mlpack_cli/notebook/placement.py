@@ -281,7 +281,7 @@ def code_evidence(info: Statement, models: set[str], preprocessors: set[str], us
                 note(called[0], f"calls {name}(), which {called[1].split(': ')[0]}")
     if isinstance(node, (ast.For, ast.While)) and _steps_parameters(node):
         note(TRAIN, "trains: updates its parameters step by step")
-    if not found:
+    if not found and "setup" not in info.effects:  # configuring a library prepares no data
         targets = _target_roots(node)
         if targets and isinstance(node, (ast.Assign, ast.AugAssign, ast.Delete)):
             changed = sorted(targets)
