@@ -619,3 +619,25 @@ def test_a_library_setting_before_a_later_import_moves_to_the_top_with_it_in_ord
     assert prelude.index("pd.options.mode.chained_assignment = None") < prelude.index("import joblib as jl")
     assert ("set-up before imports: module level, in order") in [p.reason for p in result.parts if p.cell == 2]
     assert "pd.options" not in stage_text(result, "preprocess") + stage_text(result, "load")
+
+
+# A setting chosen by what the machine offers is a module constant, like a literal.
+
+def test_a_device_chosen_by_what_the_machine_offers_is_a_module_constant() -> None:
+    result = pipeline(
+        "import torch\ndf = pd.read_csv('d.csv')",
+        "device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')\ndevice",
+        "model = RandomForestClassifier(random_state=0)\nmodel.fit(df[['a']], df.y)\njoblib.dump((model, device), 'm.pkl')",
+    )
+    assert [stage for cell, stage in parts(result) if cell == 3] == ["helpers", "dropped"]
+    assert "device" in result.constant_names
+
+
+def test_a_device_chosen_after_set_up_that_stays_in_a_stage_is_computed_there() -> None:
+    result = pipeline(
+        "import os\nimport torch\ndf = pd.read_csv('d.csv')\nos.environ['CUDA_VISIBLE_DEVICES'] = ''",
+        "device = 'cuda' if torch.cuda.is_available() else 'cpu'",
+        "model = RandomForestClassifier(random_state=0)\nmodel.fit(df[['a']], df.y)\njoblib.dump((model, device), 'm.pkl')",
+    )
+    assert "device" not in result.constant_names
+    assert [stage for cell, stage in parts(result) if cell == 3] != ["helpers"]
