@@ -627,7 +627,8 @@ def test_a_device_chosen_by_what_the_machine_offers_is_a_module_constant() -> No
     result = pipeline(
         "import torch\ndf = pd.read_csv('d.csv')",
         "device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')\ndevice",
-        "model = RandomForestClassifier(random_state=0)\nmodel.fit(df[['a']], df.y)\njoblib.dump((model, device), 'm.pkl')",
+        "model = RandomForestClassifier(random_state=0)\nmodel.fit(df[['a']], df.y)\n"
+        "joblib.dump((model, device), 'm.pkl')",
     )
     assert [stage for cell, stage in parts(result) if cell == 3] == ["helpers", "dropped"]
     assert "device" in result.constant_names
@@ -637,7 +638,8 @@ def test_a_device_chosen_after_set_up_that_stays_in_a_stage_is_computed_there() 
     result = pipeline(
         "import os\nimport torch\ndf = pd.read_csv('d.csv')\nos.environ['CUDA_VISIBLE_DEVICES'] = ''",
         "device = 'cuda' if torch.cuda.is_available() else 'cpu'",
-        "model = RandomForestClassifier(random_state=0)\nmodel.fit(df[['a']], df.y)\njoblib.dump((model, device), 'm.pkl')",
+        "model = RandomForestClassifier(random_state=0)\nmodel.fit(df[['a']], df.y)\n"
+        "joblib.dump((model, device), 'm.pkl')",
     )
     assert "device" not in result.constant_names
     assert [stage for cell, stage in parts(result) if cell == 3] != ["helpers"]

@@ -1276,16 +1276,16 @@ def stage_names(statements: list[ast.stmt], helper_globals: Mapping[str, Sequenc
 
 
 def _prune_module_level(pipeline: Pipeline, dropped: Sequence[ast.stmt] = (),
-                        aliases: gr.Aliases | None = None) -> None:
+                        plot_aliases: gr.Aliases | None = None) -> None:
     """Keep only the imports, constants and helpers the generated code uses (``dropped``: nested
     statements the code leaves out, such as a ``display()`` in a loop, whose names it does not use).
-    With the notebook's plotting ``aliases``, a function or class the notebook defines is part of
+    With the notebook's ``plot_aliases``, a function or class the notebook defines is part of
     its library even when only dropped code calls it (``predict(text, model)`` used by a demo),
     unless it draws: a plotting helper goes with the plots."""
     skipped = _Skipped(dropped)
     used: set[str] = set()
-    if aliases is not None:
-        used |= {_def_name(h) for h in pipeline.helpers if not _draws(h, aliases)}
+    if plot_aliases is not None:
+        used |= {_def_name(h) for h in pipeline.helpers if not _draws(h, plot_aliases)}
     for stage in pipeline.stages:
         used |= {n for s in stage.statements for n in skipped.loads(s)}
         used |= set(stage.constants)
