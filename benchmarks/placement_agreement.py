@@ -1,7 +1,7 @@
 """How well does `mlpack convert` place cells? Its stages against expert labels of a corpus.
 
 Usage: python benchmarks/placement_agreement.py [--corpus DIR] [--labels TSV] [--disagreements FILE]
-                                                [--skip-invalid-cells]
+                                                [--skip-invalid-cells] [--no-markdown]
 
 The labels (tests/fixtures/labels/corpus_labels.tsv, described in its header) give, for each code
 cell of each labelled notebook, the stage an expert would put it in, the secondary stages a mixed
@@ -33,6 +33,11 @@ once per part, each with the cell's number and its line range ``lines: [first, l
 without a range is the whole cell. Every run also writes the disagreements (cells whose strict
 placement differs from the label) to a text file, default ``../notes/placement_disagreements.txt``
 next to the checkout. Exit status 0, or 2 when nothing could be measured.
+
+``--no-markdown`` measures the same notebooks with every markdown cell removed: many notebooks have
+no prose at all, and placement must not depend on it. The labels count code cells, so they apply
+unchanged; the report's cell numbers are mapped through the stripped copies. Its disagreements go
+to ``placement_disagreements.no-markdown.txt`` unless ``--disagreements`` names a file.
 """
 
 from __future__ import annotations
@@ -203,6 +208,27 @@ def outcome_of(notebook: Path, report: dict[str, Any] | None, problem: str) -> O
     return outcome
 
 
+def strip_markdown(notebooks: list[Path], directory: Path) -> list[Path]:
+    """Copies of ``notebooks`` (same file names) in ``directory`` without their markdown cells;
+    a file nbformat cannot read is copied as it is (mlpack's rejection of it is measured)."""
+    import nbformat
+
+    directory.mkdir(parents=True, exist_ok=True)
+    copies = []
+    for notebook in notebooks:
+        copy = directory / notebook.name
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                data = nbformat.read(str(notebook), as_version=4)
+                data.cells = [cell for cell in data.cells if cell.cell_type != "markdown"]
+                nbformat.write(data, str(copy))
+        except Exception:  # not a notebook: measured only through mlpack's own rejection
+            shutil.copy(notebook, copy)
+        copies.append(copy)
+    return copies
+
+
 def new_project(template: Path, directory: Path, notebooks: list[Path]) -> Path:
     shutil.copytree(template, directory)
     for notebook in notebooks:
@@ -361,7 +387,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--labels", type=Path, default=DEFAULT_LABELS)
     parser.add_argument("--disagreements", type=Path, default=DEFAULT_DISAGREEMENTS)
     parser.add_argument("--skip-invalid-cells", action="store_true", help="pass --skip-invalid-cells to convert")
+    parser.add_argument("--no-markdown", action="store_true",
+                        help="measure the notebooks with every markdown cell removed")
     options = parser.parse_args(argv)
+    if options.no_markdown and options.disagreements == DEFAULT_DISAGREEMENTS:
+        options.disagreements = DEFAULT_DISAGREEMENTS.with_name("placement_disagreements.no-markdown.txt")
     corpus = options.corpus or find_corpus()
     labels = read_labels(options.labels)
     present = sorted(name for name in labels if (corpus / name).is_file())
@@ -380,12 +410,16 @@ def main(argv: list[str] | None = None) -> int:
         if init.returncode != 0:
             print(f"mlpack init failed (exit {init.returncode}): {init.stderr.strip()[-500:]}")
             return 2
-        outcomes = convert_all(template, work, [corpus / name for name in present + codeless],
-                               options.skip_invalid_cells)
+        measured = [corpus / name for name in present + codeless]
+        if options.no_markdown:
+            measured = strip_markdown(measured, work / "no-markdown")
+        outcomes = convert_all(template, work, measured, options.skip_invalid_cells)
     expected_rejections = outcomes[len(present):]
     outcomes = outcomes[:len(present)]
     print(f"corpus: {corpus}")
     print(f"labels: {options.labels}")
+    if options.no_markdown:
+        print("mode: no markdown (every markdown cell removed before converting)")
     if missing:
         print(f"labelled but not in the corpus: {', '.join(missing)}")
     if unlabelled:
@@ -400,7 +434,8 @@ def main(argv: list[str] | None = None) -> int:
     options.disagreements.parent.mkdir(parents=True, exist_ok=True)
     summary = "".join(f"# {line}\n" for line in lines[:12])
     options.disagreements.write_text(
-        f"# placement disagreements: {len(disagreements)} cell(s); label = expert, mlpack = convert's report\n"
+        f"# placement disagreements: {len(disagreements)} cell(s); label = expert, mlpack = convert's report"
+        + (" (notebooks without markdown)" if options.no_markdown else "") + "\n"
         + summary + "\n".join(disagreements) + "\n", encoding="utf-8")
     print(f"\ndisagreements: {len(disagreements)} written to {options.disagreements}")
     return 0

@@ -130,3 +130,31 @@ def test_a_plot_cell_whose_import_moved_to_the_top_is_not_kept(bench: ModuleType
     assert not bench.plot_kept([bench.Part("helpers", "import", 1), bench.Part("dropped", "plot", 9)])
     assert bench.plot_kept([bench.Part("helpers", "constants and definitions only", bench.WHOLE_CELL)])
     assert bench.plot_kept([bench.Part("evaluate", "under heading", 2), bench.Part("dropped", "plot", 9)])
+
+
+def test_no_markdown_copies_keep_the_code_cells_and_their_numbering(tmp_path: Path, bench: ModuleType) -> None:
+    import nbformat
+
+    notebook = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# Load"), nbformat.v4.new_code_cell("import pandas as pd"),
+        nbformat.v4.new_markdown_cell("## Train"), nbformat.v4.new_code_cell(""),
+        nbformat.v4.new_raw_cell("raw"), nbformat.v4.new_code_cell("model.fit(X, y)"),
+    ])
+    (tmp_path / "in").mkdir()
+    source = tmp_path / "in" / "nb.ipynb"
+    nbformat.write(notebook, str(source))
+    (copy,) = bench.strip_markdown([source], tmp_path / "out")
+    assert copy.name == source.name and copy.parent == tmp_path / "out"
+    cells = nbformat.read(str(copy), as_version=4).cells
+    assert [c.cell_type for c in cells] == ["code", "code", "raw", "code"]
+    # the report's 1-based numbers of all cells map to the same code-cell indices as before
+    numbers, empty = bench.code_cell_indices(copy)
+    assert numbers == {1: 0, 2: 1, 4: 2} and empty == {1}
+    assert bench.code_cell_indices(source)[0] == {2: 0, 4: 1, 6: 2}
+
+
+def test_no_markdown_copies_a_file_nbformat_cannot_read_as_it_is(tmp_path: Path, bench: ModuleType) -> None:
+    source = tmp_path / "broken.ipynb"
+    source.write_text("not json", encoding="utf-8")
+    (copy,) = bench.strip_markdown([source], tmp_path / "out")
+    assert copy.read_text(encoding="utf-8") == "not json"

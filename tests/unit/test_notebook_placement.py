@@ -547,3 +547,99 @@ def test_a_fit_written_by_hand_under_a_training_heading_stays_in_train() -> None
         ("error = sum(abs(slope * x - y) for x, y in zip(xs, ys))", "Evaluate"),
     )
     assert (4, "train") in parts(result)
+
+
+# Data written out in the notebook is data the pipeline starts from, like a file it reads.
+
+def test_data_written_as_literals_is_loaded_without_any_markdown() -> None:
+    result = pipeline(
+        "x = np.array([1, 2, 3, 4, 5])\ny = np.array([4, 2, 1, 3, 7])",
+        "X = x.reshape(-1, 1)",
+        "model = RandomForestClassifier(random_state=0)\nmodel.fit(X, y)",
+    )
+    assert parts(result) == [(2, "load"), (3, "preprocess"), (4, "train")]
+    assert [p.reason for p in result.parts if p.cell == 2] == ["data written in the notebook: array()"]
+
+
+def test_a_table_written_after_a_first_model_is_loaded_when_nothing_it_reads_comes_later() -> None:
+    result = pipeline(
+        "df = pd.read_csv('d.csv')\nmodel = RandomForestClassifier(random_state=0)\nmodel.fit(df[['a']], df.y)",
+        "from numpy import nan\nZ = np.array([[nan, 0, 3], [3, 7, 9], [3, 5, 2]])",
+        "frame = pd.DataFrame({'a': [1, 2, 3], 'b': [4.0, nan, 6.0]})",
+        "Z2 = pd.DataFrame(Z).fillna(0)\nmodel.fit(Z2, frame.a)",
+    )
+    assert [stage for cell, stage in parts(result) if cell == 3] == ["helpers", "load"]
+    assert [stage for cell, stage in parts(result) if cell == 4] == ["load"]
+
+
+def test_one_sample_or_values_of_the_notebook_are_no_data_written_out() -> None:
+    result = pipeline(
+        "df = pd.read_csv('d.csv')\nmodel = RandomForestClassifier(random_state=0)\nmodel.fit(df[['a', 'b']], df.y)",
+        "low = df.a.min()\nX_new = np.array([[5, 2]])\nX_low = np.array([[low, 1], [low, 2]])\n"
+        "acc = accuracy_score([1, 1], model.predict(X_low))\nguess = model.predict(X_new)\nguess",
+    )
+    reasons = [p.reason for p in result.parts if p.cell == 3]
+    assert not any("data written" in r for r in reasons)
+    assert "load" not in [stage for cell, stage in parts(result) if cell == 3]
+
+
+# Functions and classes the notebook defines belong to its library.
+
+def test_a_function_no_kept_code_calls_stays_a_helper_and_a_plotting_one_is_dropped() -> None:
+    result = pipeline(
+        "df = pd.read_csv('d.csv')\nmodel = RandomForestClassifier(random_state=0)\nmodel.fit(df[['a']], df.y)",
+        "def predict_one(model, value):\n    return model.predict([[value]])[0]",
+        "class Explainer:\n    def __init__(self, model):\n        self.model = model",
+        "def show(values):\n    plt.plot(values)\n    plt.show()",
+    )
+    assert [(cell, stage) for cell, stage in parts(result) if cell > 2] == [
+        (3, "helpers"), (4, "helpers"), (5, "dropped")]
+    assert [getattr(h, "name", "") for h in result.helpers] == ["predict_one", "Explainer"]
+
+
+# Configuring a library through an attribute of its module is set-up, not a data step.
+
+def test_a_library_setting_assigned_to_its_module_is_set_up_and_leaves_loading_in_load() -> None:
+    result = pipeline(
+        "pd.options.display.max_columns = 50",
+        "df = pd.read_csv('d.csv')",
+        "model = RandomForestClassifier(random_state=0)\nmodel.fit(df[['a']], df.y)",
+    )
+    assert parts(result) == [(2, "load"), (3, "load"), (4, "train")]
+    assert [p.reason for p in result.parts if p.cell == 2] == ["set-up: runs before the rest"]
+
+
+def test_a_library_setting_before_a_later_import_moves_to_the_top_with_it_in_order() -> None:
+    result = pipeline(
+        "np.seterr(all='ignore')\nnp.random.seed(0)\npd.options.mode.chained_assignment = None",
+        "import joblib as jl\ndf = pd.read_csv('d.csv')\ndf['b'] = df.a * 2",
+        "model = RandomForestClassifier(random_state=0)\nmodel.fit(df[['a', 'b']], df.y)\njl.dump(model, 'm.pkl')",
+    )
+    prelude = [ast.unparse(s) for s in result.imports]
+    assert prelude.index("pd.options.mode.chained_assignment = None") < prelude.index("import joblib as jl")
+    assert ("set-up before imports: module level, in order") in [p.reason for p in result.parts if p.cell == 2]
+    assert "pd.options" not in stage_text(result, "preprocess") + stage_text(result, "load")
+
+
+# A setting chosen by what the machine offers is a module constant, like a literal.
+
+def test_a_device_chosen_by_what_the_machine_offers_is_a_module_constant() -> None:
+    result = pipeline(
+        "import torch\ndf = pd.read_csv('d.csv')",
+        "device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')\ndevice",
+        "model = RandomForestClassifier(random_state=0)\nmodel.fit(df[['a']], df.y)\n"
+        "joblib.dump((model, device), 'm.pkl')",
+    )
+    assert [stage for cell, stage in parts(result) if cell == 3] == ["helpers", "dropped"]
+    assert "device" in result.constant_names
+
+
+def test_a_device_chosen_after_set_up_that_stays_in_a_stage_is_computed_there() -> None:
+    result = pipeline(
+        "import os\nimport torch\ndf = pd.read_csv('d.csv')\nos.environ['CUDA_VISIBLE_DEVICES'] = ''",
+        "device = 'cuda' if torch.cuda.is_available() else 'cpu'",
+        "model = RandomForestClassifier(random_state=0)\nmodel.fit(df[['a']], df.y)\n"
+        "joblib.dump((model, device), 'm.pkl')",
+    )
+    assert "device" not in result.constant_names
+    assert [stage for cell, stage in parts(result) if cell == 3] != ["helpers"]

@@ -148,6 +148,7 @@ def _placed_pipeline(cells: Sequence[ParsedCell], keywords: Mapping[str, Sequenc
     constants = _constants(cells, counts, shared)
     imports = _hoistable_imports(cells, counts)
     prelude, constants = _prelude(cells, imports, constants)
+    constants = _computable_at_import(cells, prelude, constants)
     module_names = {name for statement in prelude + constants for name in bound_names(statement)}
     helpers, helper_globals = _hoistable_definitions(cells, counts, module_names, shared)
     hoisted = {id(s) for s in prelude + constants + helpers}
@@ -208,7 +209,7 @@ def _placed_pipeline(cells: Sequence[ParsedCell], keywords: Mapping[str, Sequenc
     _report(pipeline, cells, infos, decisions, hoisted)
     _wire(pipeline, module_names | helper_names, shared)
     module_level = [*pipeline.imports, *pipeline.constants, *pipeline.helpers]
-    _prune_module_level(pipeline, dropped_nested)
+    _prune_module_level(pipeline, dropped_nested, aliases)
     _report_pruned(pipeline, cells, module_level)
     _docs(pipeline, cells)
     _savefig_warnings(pipeline, infos, decisions)
@@ -937,7 +938,7 @@ def _module_level_reason(statement: ast.stmt) -> str:
         return "import: module level"
     if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
         return "definition: module level"
-    if gr.is_setup(statement):
+    if gr.is_setup(statement) or not _target(statement):  # a constant binds a name; set-up configures
         return "set-up before imports: module level, in order"
     return "constant: module level"
 
@@ -1082,12 +1083,15 @@ def _constants(cells: Sequence[ParsedCell], counts: Counter[str], shared: set[st
     (a module constant is shared by every run, so ``points = []`` filled by a loop is not one),
     or if a function declares it ``global`` (then it is module state, shared by design)."""
     mutated = _mutated_names(cells) - shared
+    imported = {a.asname or a.name.split(".")[0] for cell in cells for s in cell.tree.body
+                if isinstance(s, (ast.Import, ast.ImportFrom)) for a in s.names}
     constants = []
     for cell in cells:
         for statement in cell.tree.body:
             name = _target(statement)
             value = getattr(statement, "value", None)
-            if value is not None and name and counts[name] == 1 and _is_literal(value):
+            if value is not None and name and counts[name] == 1 and (
+                    _is_literal(value) or _chosen_by_the_machine(value, imported)):
                 if name in mutated and any(isinstance(n, (ast.List, ast.Dict, ast.Set)) for n in walk(value)):
                     continue
                 constants.append(statement)
@@ -1125,6 +1129,45 @@ def _declared_global(cells: Sequence[ParsedCell]) -> set[str]:
     first value."""
     return {name for cell in cells if "global" in cell.source  # (only text can make the statement)
             for node in walk(cell.tree) if isinstance(node, ast.Global) for name in node.names}
+
+
+def _chosen_by_the_machine(value: ast.expr, imported: set[str]) -> bool:
+    """``"cuda" if torch.cuda.is_available() else "cpu"``, also given to one library call
+    (``torch.device(...)``): a setting chosen by what the machine offers, between literals, by a
+    test that only asks imported modules. It is the same at import as where the notebook computed
+    it (see :func:`_computable_at_import`), so it is a module constant like a literal."""
+    if isinstance(value, ast.Call) and len(value.args) == 1 and not value.keywords \
+            and gr.root_name(value.func) in imported:
+        value = value.args[0]
+    if not isinstance(value, ast.IfExp) or not _is_literal(value.body) or not _is_literal(value.orelse):
+        return False
+    names = {n.id for n in walk(value.test) if isinstance(n, ast.Name)}
+    return bool(names) and names <= imported and not any(
+        isinstance(n, (ast.Lambda, ast.NamedExpr, ast.Await, ast.Yield, ast.YieldFrom)) for n in walk(value.test))
+
+
+def _computable_at_import(cells: Sequence[ParsedCell], prelude: Sequence[ast.stmt],
+                          constants: list[ast.stmt]) -> list[ast.stmt]:
+    """The constants, less those computed from imports (:func:`_chosen_by_the_machine`) that could
+    not be computed at import: an import they read is not at module level, or a set-up statement of
+    the process before them stays in a stage (``os.environ["CUDA_VISIBLE_DEVICES"] = ...`` changes
+    the answer; a library's own settings do not)."""
+    computed = [c for c in constants if not _is_literal(getattr(c, "value", None))]
+    if not computed:
+        return constants
+    at_top = {id(s) for s in prelude}
+    bound = {n for s in prelude for n in bound_names(s)}
+    blocked: set[int] = set()
+    setup_left = False
+    candidates = {id(c) for c in computed}
+    for cell in cells:
+        for statement in cell.tree.body:
+            if id(statement) in candidates and (
+                    setup_left or set(loaded_names(statement)) - BUILTINS - bound):
+                blocked.add(id(statement))
+            if id(statement) not in at_top and gr.is_setup(statement):
+                setup_left = True
+    return [c for c in constants if id(c) not in blocked]
 
 
 def _target(statement: ast.stmt) -> str:
@@ -1233,11 +1276,17 @@ def stage_names(statements: list[ast.stmt], helper_globals: Mapping[str, Sequenc
     return names
 
 
-def _prune_module_level(pipeline: Pipeline, dropped: Sequence[ast.stmt] = ()) -> None:
+def _prune_module_level(pipeline: Pipeline, dropped: Sequence[ast.stmt] = (),
+                        plot_aliases: gr.Aliases | None = None) -> None:
     """Keep only the imports, constants and helpers the generated code uses (``dropped``: nested
-    statements the code leaves out, such as a ``display()`` in a loop, whose names it does not use)."""
+    statements the code leaves out, such as a ``display()`` in a loop, whose names it does not use).
+    With the notebook's ``plot_aliases``, a function or class the notebook defines is part of
+    its library even when only dropped code calls it (``predict(text, model)`` used by a demo),
+    unless it draws: a plotting helper goes with the plots."""
     skipped = _Skipped(dropped)
     used: set[str] = set()
+    if plot_aliases is not None:
+        used |= {_def_name(h) for h in pipeline.helpers if not _draws(h, plot_aliases)}
     for stage in pipeline.stages:
         used |= {n for s in stage.statements for n in skipped.loads(s)}
         used |= set(stage.constants)
@@ -1268,6 +1317,13 @@ def _prune_module_level(pipeline: Pipeline, dropped: Sequence[ast.stmt] = ()) ->
         if aliases:
             kept_imports.append(_with_names(statement, aliases))
     pipeline.imports = kept_imports
+
+
+def _draws(definition: ast.stmt, aliases: gr.Aliases) -> bool:
+    """Whether a definition's body plots or shows (a figure helper, a display helper)."""
+    return any(isinstance(n, ast.Call) and (gr.is_plot_call(n, aliases) or gr.call_name(n) in gr.DISPLAY_FUNCTIONS
+                                            and gr.call_name(n) not in {"print", "pprint"})
+               for n in walk(definition))
 
 
 class _Skipped:

@@ -592,7 +592,9 @@ def is_setup(statement: ast.stmt, aliases: Aliases | None = None) -> bool:
     ``pd.set_option(...)``, ``np.seterr(...)``): it changes what the library's later calls return."""
     if isinstance(statement, (ast.Assign, ast.AugAssign)):
         targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
-        return any(isinstance(t, ast.Subscript) and _dotted(t.value).endswith("environ") for t in targets)
+        if any(isinstance(t, ast.Subscript) and _dotted(t.value).endswith("environ") for t in targets):
+            return True
+        return aliases is not None and _configures_module(targets, aliases)
     if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
         func = statement.value.func
         if isinstance(func, ast.Attribute):
@@ -607,6 +609,17 @@ def is_setup(statement: ast.stmt, aliases: Aliases | None = None) -> bool:
 
 
 _CONFIG_CALL = re.compile(r"^(set_|enable_|disable_|use_)|^(seterr|setLevel|basicConfig)$")
+
+
+def _configures_module(targets: Sequence[ast.expr], aliases: Aliases) -> bool:
+    """An assignment to an attribute of an imported module (``torch.backends.cudnn.deterministic =
+    True``, ``pd.options.display.max_columns = 50``): it configures the library for what follows,
+    it prepares no data. Plotting modules' settings are plotting."""
+    roots = [root_name(t) for t in targets]
+    return bool(targets) and all(
+        isinstance(t, ast.Attribute) and isinstance(t.value, (ast.Attribute, ast.Name)) and root in aliases.imported
+        and not aliases.is_plot_root(root) and not _is_plot_module(aliases.origins.get(root or "", ""))
+        for t, root in zip(targets, roots))
 
 
 def _configures_library(call: ast.Call, aliases: Aliases) -> bool:

@@ -138,6 +138,49 @@ def generated_data(infos: Sequence[Statement], models: set[str]) -> dict[int, st
     return found
 
 
+# Constructors that take the data itself: ``np.array([...])``, ``pd.DataFrame({...})``, ``torch.tensor(...)``.
+DATA_CONSTRUCTORS = frozenset({"array", "asarray", "DataFrame", "Series", "tensor", "as_tensor", "constant",
+                               "matrix", "from_dict", "from_records", "Tensor", "FloatTensor", "LongTensor"})
+_LITERAL_PARTS = (ast.Constant, ast.List, ast.Tuple, ast.Dict, ast.Set, ast.UnaryOp, ast.USub, ast.UAdd,
+                  ast.Name, ast.Attribute, ast.Load)
+
+
+def written_data(infos: Sequence[Statement]) -> dict[int, str]:
+    """Statements that bind a table of values written out in the notebook (``x = np.array([1, 2,
+    3, 4, 5])``, ``df = pd.DataFrame({"a": [1, 2], "b": [3, 4]})``): data the pipeline starts from,
+    like a file read. Its names must come from imports (``nan``, ``np.nan``), never from the
+    notebook's own values; a single row (``np.array([[5, 2]])``, a sample to predict) is no data
+    set. Index -> the constructor."""
+    bound = {n for info in infos if not isinstance(info.node, (ast.Import, ast.ImportFrom)) for n in info.binds}
+    found: dict[int, str] = {}
+    for info in infos:
+        node = info.node
+        if not isinstance(node, (ast.Assign, ast.AnnAssign)) or not isinstance(node.value, ast.Call) or info.effects:
+            continue
+        call = node.value
+        data = [*call.args[:1], *(k.value for k in call.keywords if k.arg == "data")]
+        names = {n.id for n in walk(call) if isinstance(n, ast.Name)} - {root_name(call.func)}
+        if call_name(call) in DATA_CONSTRUCTORS and len(data) == 1 and not names & bound \
+                and _literal_rows(data[0]) >= 2:
+            found[info.index] = call_name(call)
+    return found
+
+
+def _literal_rows(value: ast.expr) -> int:
+    """Rows of a table written as literals (a list of rows, a list of values, a dict of columns)
+    holding at least three values; 0 when it is not one."""
+    if not isinstance(value, (ast.List, ast.Tuple, ast.Dict)) or not all(
+            isinstance(n, _LITERAL_PARTS) for n in walk(value)):
+        return 0
+    scalars = sum(isinstance(n, (ast.Constant, ast.Attribute)) or isinstance(n, ast.Name) and not any(
+        isinstance(a, ast.Attribute) and a.value is n for a in walk(value)) for n in walk(value))
+    if scalars < 3:
+        return 0
+    if isinstance(value, ast.Dict):
+        return max((len(v.elts) for v in value.values if isinstance(v, (ast.List, ast.Tuple))), default=1)
+    return len(value.elts)
+
+
 def is_metric_call(call: ast.Call) -> bool:
     name = call_name(call)
     return name in METRIC_CALLS or name.endswith(("_score", "_error", "_loss")) and name != "make_scorer"
@@ -238,7 +281,7 @@ def code_evidence(info: Statement, models: set[str], preprocessors: set[str], us
                 note(called[0], f"calls {name}(), which {called[1].split(': ')[0]}")
     if isinstance(node, (ast.For, ast.While)) and _steps_parameters(node):
         note(TRAIN, "trains: updates its parameters step by step")
-    if not found:
+    if not found and "setup" not in info.effects:  # configuring a library prepares no data
         targets = _target_roots(node)
         if targets and isinstance(node, (ast.Assign, ast.AugAssign, ast.Delete)):
             changed = sorted(targets)
@@ -337,6 +380,7 @@ def place(
     the binding of a value ``run()`` returns)."""
     models, preprocessors = model_names(infos, model_classes)
     generated = generated_data(infos, models)
+    written = written_data(infos)
     decisions: list[Decision] = []
     dead_candidates: set[int] = set()
     for info in infos:
@@ -356,6 +400,8 @@ def place(
             evidence = code_evidence(info, models, preprocessors, user_functions, model_classes)
             if info.index in generated and (evidence is None or evidence[0] == PREPROCESS):
                 evidence = LOAD, f"generates data: {generated[info.index]}()"
+            elif evidence is None and info.index in written:
+                evidence = LOAD, f"data written in the notebook: {written[info.index]}()"
             elif evidence is not None and evidence[0] == LOAD and _reads_back(info, infos):
                 evidence = None  # a model saved, then loaded again: not the data the pipeline starts from
             heading = heading_stage.get(info.cell)
