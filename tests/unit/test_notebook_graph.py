@@ -211,3 +211,29 @@ def test_a_change_through_one_name_changes_the_names_bound_to_the_same_object() 
 )
 def test_only_calls_known_to_compute_are_inert(imports: str, source: str, inert: bool) -> None:
     assert one(source, imports=imports + "\n").inert is inert
+
+
+def test_seeding_every_generator_again_cuts_the_draws_before_from_those_after() -> None:
+    statements = graph("import numpy as np\nimport tensorflow as tf\na = np.random.rand(3)\n"
+                       "np.random.seed(0)\ntf.random.set_seed(0)\nb = np.random.rand(3)\n")
+    first, seed_np, seed_tf, second = statements[2:]
+    assert first.index not in second.flow and {seed_np.index, seed_tf.index} <= second.flow
+    assert first.index in seed_np.deps  # the seed still may not move above the earlier draw
+    partly = graph("import numpy as np\nimport tensorflow as tf\na = np.random.rand(3)\n"
+                   "np.random.seed(0)\nb = np.random.rand(3)\n")  # TensorFlow's generator is not seeded
+    assert partly[2].index in partly[4].flow
+
+
+def test_a_loop_that_binds_a_name_before_reading_it_does_not_need_its_earlier_value() -> None:
+    statements = graph("import tensorflow as tf\nwith tf.GradientTape() as tape:\n    z = f(x)\n"
+                       "for batch in batches:\n    with tf.GradientTape() as tape:\n        loss = f(batch)\n"
+                       "    grads = tape.gradient(loss, w)\n")
+    demo, loop = statements[1:]
+    assert demo.index not in loop.flow and demo.index in loop.deps  # still after it: it binds tape again
+    reads_first = graph("total = 0\nfor x in xs:\n    total = total + x\n")
+    assert reads_first[0].index in reads_first[1].flow
+
+
+def test_a_loop_whose_condition_reads_the_name_it_binds_needs_its_earlier_value() -> None:
+    statements = graph("explained = 0.0\nwhile explained < 0.8:\n    explained = f(x)\n")
+    assert statements[0].index in statements[1].flow

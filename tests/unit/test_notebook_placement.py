@@ -643,3 +643,138 @@ def test_a_device_chosen_after_set_up_that_stays_in_a_stage_is_computed_there() 
     )
     assert "device" not in result.constant_names
     assert [stage for cell, stage in parts(result) if cell == 3] != ["helpers"]
+
+
+# What run() returns is what the evaluation computed from the model's work: not a demo on a
+# literal input, not predictions only looked at, not the data handed to a fit.
+
+def test_a_prediction_for_a_literal_input_is_a_demo_and_dropped() -> None:
+    result = pipeline(  # no markdown at all
+        "df = pd.read_csv('d.csv')",
+        "model = RandomForestClassifier(random_state=0)\nmodel.fit(df[['a']], df.y)",
+        "acc = model.score(df[['a']], df.y)",
+        "def predict_one(text, model):\n    return model.predict([[len(text)]])[0]",
+        "text = 'This film is great'\npredict_one(text, model)",
+        "X_new = pd.DataFrame({'a': [50]})\nmodel.predict(X_new)",
+    )
+    assert [name for _, name in result.results] == ["acc"]
+    assert (6, "dropped") in parts(result) and (7, "dropped") in parts(result)
+    assert "This film" not in stage_text(result, "evaluate") and "X_new" not in stage_text(result, "evaluate")
+
+
+def test_a_demo_of_a_function_on_literals_after_training_returns_nothing() -> None:
+    result = pipeline(
+        "df = pd.read_csv('d.csv')",
+        "model = RandomForestClassifier(random_state=0)\nmodel.fit(df[['a']], df.y)",
+        "acc = model.score(df[['a']], df.y)",
+        "def f(w1, w2):\n    return 3 * w1 ** 2 + 2 * w1 * w2",
+        "w1, w2 = 5, 3\neps = 1e-6\n(f(w1 + eps, w2) - f(w1, w2)) / eps",
+    )
+    assert [name for _, name in result.results] == ["acc"]  # neither f nor its inputs
+    assert {stage for cell, stage in parts(result) if cell == 6} == {"dropped"}
+
+
+def test_predictions_only_looked_at_are_dropped_but_a_table_against_the_truth_is_a_result() -> None:
+    looked_at = pipeline(
+        "df = pd.read_csv('d.csv')",
+        "model = RandomForestClassifier(random_state=0)\nmodel.fit(df[['a']], df.y)",
+        "predictions = model.predict(df[['a']])\npredictions[0]\nnp.argmax(predictions)",
+    )
+    assert looked_at.results == [] and [s for c, s in parts(looked_at) if c == 4] == ["dropped"]
+    compared = pipeline(
+        "df = pd.read_csv('d.csv')",
+        "model = RandomForestClassifier(random_state=0)\nmodel.fit(df[['a']], df.y)",
+        "predictions = model.predict(df[['a']])\ntable = pd.DataFrame({'diff': df.y - predictions})\n"
+        "table.head(10)",
+    )
+    assert "table" in {name for _, name in compared.results}
+    assert "predictions = model.predict" in stage_text(compared, "evaluate")
+
+
+def test_a_view_of_a_training_log_keeps_nothing() -> None:
+    result = pipeline(
+        "df = pd.read_csv('d.csv')",
+        "model = RandomForestClassifier(random_state=0)\nhistory = model.fit(df[['a']], df.y)",
+        "acc = model.score(df[['a']], df.y)",
+        "history_dict = history.__dict__\nhistory_dict.keys()",
+    )
+    assert [name for _, name in result.results] == ["acc"]
+    assert "history_dict" not in stage_text(result, "train") + stage_text(result, "evaluate")
+
+
+def test_data_handed_to_a_fit_and_shown_after_training_is_no_result() -> None:
+    result = pipeline(
+        "df = pd.read_csv('d.csv')",
+        "model = RandomForestClassifier(random_state=0)\nmodel.fit(df[['a']], df.y)",
+        "weights = np.ones(len(df))\nmodel.fit(df[['a']], df.y, sample_weight=weights)",
+        "print(weights.mean() * 2)",
+        "acc = model.score(df[['a']], df.y)\nprint(acc)",
+    )
+    assert [name for _, name in result.results] == ["acc"]
+    shown = pipeline(  # shown in an evaluation cell, a value of the data is one of its results
+        "df = pd.read_csv('d.csv')",
+        "model = RandomForestClassifier(random_state=0)\nmodel.fit(df[['a']], df.y)",
+        "n_rows = len(df)\nacc = model.score(df[['a']], df.y)\nprint(acc, n_rows)",
+    )
+    assert {name for _, name in shown.results} == {"acc", "n_rows"}
+
+
+def test_an_object_built_and_called_once_whose_outputs_nothing_reads_is_dropped() -> None:
+    result = pipeline(
+        "df = pd.read_csv('d.csv')",
+        "from tensorflow.keras.layers import Layer\nclass Twice(Layer):\n    pass",
+        "out1, out2 = Twice()((df.a, df.b))",
+        "model = RandomForestClassifier(random_state=0)\nmodel.fit(df[['a']], df.y)\n"
+        "acc = model.score(df[['a']], df.y)",
+    )
+    assert [stage for cell, stage in parts(result) if cell == 4] == ["dropped"]
+    assert "out1" not in {name for _, name in result.results}
+
+
+def test_a_demo_before_a_loop_that_binds_the_same_name_first_is_dropped() -> None:
+    result = pipeline(
+        "import tensorflow as tf\ndf = pd.read_csv('d.csv')\nw = tf.Variable(1.0)",
+        "x = tf.Variable([1000.0])\nwith tf.GradientTape() as tape:\n    z = tf.exp(x)\n"
+        "z, tape.gradient(z, [x])",
+        "for step in range(3):\n    with tf.GradientTape() as tape:\n        loss = w * df.a.sum()\n"
+        "    w.assign_sub(0.1 * tape.gradient(loss, w))\n    optimizer.apply_gradients([(w, w)])",
+    )
+    assert [stage for cell, stage in parts(result) if cell == 3] == ["dropped"]
+    assert "for step in range(3)" in stage_text(result, "train")
+
+
+def test_draws_of_a_demo_before_every_generator_is_seeded_again_are_dropped() -> None:
+    result = pipeline(
+        "import tensorflow as tf\ndf = pd.read_csv('d.csv')",
+        "np.random.seed(42)\ntf.random.set_seed(42)\nbatch = tf.random.uniform(shape=[2, 2])\nsquare = batch ** 2",
+        "np.random.seed(42)\ntf.random.set_seed(42)\nmodel = RandomForestClassifier()\nmodel.fit(df[['a']], df.y)\n"
+        "acc = model.score(df[['a']], df.y)",
+    )
+    assert "batch" not in stage_text(result, "load") + stage_text(result, "train")
+    only_numpy = pipeline(  # TensorFlow's generator is not seeded again: the later fit may draw what follows
+        "import tensorflow as tf\ndf = pd.read_csv('d.csv')",
+        "np.random.seed(42)\ntf.random.set_seed(42)\nbatch = tf.random.uniform(shape=[2, 2])\nsquare = batch ** 2",
+        "np.random.seed(42)\nmodel = RandomForestClassifier()\nmodel.fit(df[['a']], df.y)\n"
+        "acc = model.score(df[['a']], df.y)",
+    )
+    assert "batch = tf.random.uniform" in "".join(stage_text(only_numpy, s.name) for s in only_numpy.stages)
+
+
+def test_a_column_list_for_the_data_step_after_it_is_preprocessing() -> None:
+    result = pipeline(  # no markdown: the literal goes with the selection that reads it, not the fit
+        "df = pd.read_csv('d.csv')\ndf = pd.concat([df, pd.get_dummies(df.c)], axis=1)",
+        "feature_cols = ['a', 'b']\nX = df[feature_cols]\ny = df.y",
+        "model = RandomForestClassifier(random_state=0)\nmodel.fit(X, y)\nacc = model.score(X, y)",
+        "feature_cols = ['a']\nmodel.fit(df[feature_cols], y)\nacc = model.score(df[feature_cols], y)",
+    )
+    assert [stage for cell, stage in parts(result) if cell == 3] == ["preprocess"]
+
+
+def test_data_only_selected_under_a_model_heading_is_preprocessing() -> None:
+    result = pipeline(
+        "df = pd.read_csv('d.csv')\nX_train, X_test = train_test_split(df, random_state=0)",
+        ("X_new = X_test[:3]", "Custom models"),
+        "model = RandomForestClassifier(random_state=0)\nmodel.fit(X_train[['a']], X_train.y)\n"
+        "preds = model.predict(X_new[['a']])\nacc = model.score(X_test[['a']], X_test.y)",
+    )
+    assert [stage for cell, stage in parts(result) if cell == 3] == ["preprocess"]

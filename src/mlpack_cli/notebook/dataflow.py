@@ -459,6 +459,12 @@ def _results(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr
     results_keyed: list[tuple[str, str]] = []
     bound_before = {n for info, d in zip(infos, decisions) if d.stage is not None for n in info.binds}
     kept_binds: set[str] = set()
+    # what kept statements of train and after learn or compute from a model (``slope, intercept =
+    # linear_regression(...)``, ``coefs = model.coef_``), not the data they hand to it
+    # (``sample_weight``): once a model is trained, such a value shown is a result, and so is any
+    # value shown in an evaluation cell (``print(score, n_rows)``)
+    model_made: set[str] = set()
+    evaluation_cells = {info.cell for info, decision in zip(infos, decisions) if decision.stage == pl.EVALUATE}
 
     def add(name: str) -> None:
         if name not in results and not name.startswith("<") and name not in models:
@@ -480,13 +486,16 @@ def _results(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr
                     revive.add(writer)
 
     def show(info: gr.Statement, name: str) -> bool:
-        if name in evaluate_binds or name in kept_binds and name not in models:
+        if name in evaluate_binds or name not in models and (
+                name in model_made or name in kept_binds and (not modelling or info.cell in evaluation_cells)):
             add(name)
             return True
+        viewing = _shows_a_view(info.node)  # ``history_dict.keys()``, ``table.head(10)``
         for writer in info.flow:
             if name in infos[writer].writes and decisions[writer].stage is None and decisions[writer].level < 3 \
-                    and not infos[writer].inert:
-                revive.add(writer)
+                    and not infos[writer].inert and not _predicts_only(infos[writer].node) \
+                    and not (viewing and not _from_evaluation(writer, infos)):
+                revive.add(writer)  # a prediction only shown (``preds``, ``predictions[0]``) is no result
         return False
 
     def show_value(info: gr.Statement, node: ast.stmt, part: ast.expr) -> bool:
@@ -508,12 +517,13 @@ def _results(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr
             add(name)
             return True
         shown = False
-        for inner in walk(part):
-            if isinstance(inner, ast.Name):
-                shown = show(info, inner.id) or shown
+        for inner in _shown_names(part, notebook_names):
+            shown = show(info, inner) or shown
         return shown
 
     constant_names = {name for statement in pipeline.constants for name in bound_names(statement)}
+    notebook_names = {name for info in infos for name in info.binds} | constant_names | {
+        name for statement in pipeline.helpers for name in bound_names(statement)}
     contexts = _contexts(infos, decisions, heading_stage)
     # What is shown once a model is trained is a result; in a notebook that neither trains nor
     # evaluates, what it shows at all is (else its module would compute nothing).
@@ -526,6 +536,11 @@ def _results(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr
         node = info.node
         if decision.stage is not None:
             kept_binds |= info.binds
+            if decision.stage in (pl.TRAIN, pl.EVALUATE, pl.EXPORT) and (
+                    info.reads & (models | model_made | evaluate_binds) or _learned_attribute(node)
+                    or pl.has_metric(node) or decision.stage == pl.TRAIN and decision.level == 2
+                    or not _fed_to_a_fit(info, infos, decisions)):
+                model_made |= {n for n in info.writes if not n.startswith("<")}  # not the generator
         if decision.stage == pl.EVALUATE:
             if isinstance(node, ast.Expr) and info.inert and pl.has_metric(node.value):
                 name = getattr(node, ASSIGN_TO, None) or fresh(node.value)
@@ -593,6 +608,70 @@ def _results(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr
     pipeline.results = [(name, name) for name in results] + [
         (key, name) for key, name in results_keyed if key not in results]
     return extra, revive
+
+
+def _shown_names(expression: ast.expr, bound: set[str]) -> list[str]:
+    """The names whose values an expression shows. A call of something the notebook binds (its
+    function, model or object) shows what the call returns, not its inputs: ``predict_sentiment(text,
+    model)`` and ``lm.predict(X_new)`` show no ``text`` or ``X_new``, nor the function called
+    (``f(w1, w2) / eps``); a library call shows its arguments (``round(acc, 3)``, ``np.mean(scores)``)."""
+    hidden: set[int] = set()
+    for node in walk(expression):
+        if not isinstance(node, ast.Call) or gr.root_name(node.func) not in bound:
+            continue
+        inputs: list[ast.AST] = [*node.args, *node.keywords]
+        if isinstance(node.func, ast.Name):
+            inputs.append(node.func)
+        hidden |= {id(inner) for part in inputs for inner in walk(part)}
+    found: list[str] = []
+    for node in walk(expression):
+        if isinstance(node, ast.Name) and id(node) not in hidden and node.id not in found:
+            found.append(node.id)
+    return found
+
+
+def _fed_to_a_fit(info: gr.Statement, infos: Sequence[gr.Statement], decisions: Sequence[pl.Decision]) -> bool:
+    """Whether a later kept fit reads what the statement binds (``sample_weight = ...``, then
+    ``model.fit(X, y, sample_weight=sample_weight)``): data handed to the model, not learned."""
+    names = {n for n in info.writes if not n.startswith("<")}
+    return any(info.index in later.flow and later.reads & names and decision.stage == pl.TRAIN
+               and decision.level == 2 for later, decision in zip(infos[info.index + 1:], decisions[info.index + 1:]))
+
+
+def _from_evaluation(index: int, infos: Sequence[gr.Statement]) -> bool:
+    """Whether a statement's value comes, through any chain, from a model's predictions or scores
+    (a table of predictions against the truth), not only from data or a training log: a view of it
+    shown (``table.head(10)``) is a result; a view of anything else keeps nothing for itself."""
+    seen = {index}
+    pending = [index]
+    while pending:
+        info = infos[pending.pop()]
+        if pl.has_metric(info.node) or set(pl._own_calls(info.node)) & pl.EVALUATE_CALLS or \
+                _learned_attribute(info.node):
+            return True
+        for dep in info.flow - seen:
+            if infos[dep].writes & info.reads:
+                seen.add(dep)
+                pending.append(dep)
+    return False
+
+
+def _predicts_only(statement: ast.stmt) -> bool:
+    """``preds = lm.predict(X_new)``, ``y = model.predict(x)[0].argmax()``: an assignment of a
+    model's predictions as they are, neither compared with anything nor scored."""
+    if not isinstance(statement, ast.Assign):
+        return False
+    value: ast.AST = statement.value
+    while True:
+        if isinstance(value, ast.Call) and gr.call_name(value) in pl.PREDICT_CALLS:
+            return not pl.has_metric(statement) and not value.keywords and all(
+                not isinstance(n, ast.Call) or n is value for a in value.args for n in walk(a))
+        if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute):
+            value = value.func.value  # .squeeze(), .argmax(dim=-1)
+        elif isinstance(value, (ast.Attribute, ast.Subscript)):
+            value = value.value
+        else:
+            return False
 
 
 _LEARNED = frozenset({"params", "pvalues", "rsquared", "rsquared_adj", "bse", "tvalues", "aic", "bic"})

@@ -821,6 +821,22 @@ def _loop_scratch(infos: Sequence[Statement], user_functions: set[str]) -> dict[
     return found
 
 
+def _loop_fresh(infos: Sequence[Statement]) -> dict[int, set[str]]:
+    """Names a loop binds afresh in each pass before it reads them (``with tf.GradientTape() as
+    tape``): the loop never reads the value an earlier statement left in them, so it does not need
+    that statement (it still comes after it, see :func:`_loop_scratch`). Index -> names."""
+    found: dict[int, set[str]] = {}
+    for info in infos:
+        node = info.node
+        if isinstance(node, (ast.For, ast.AsyncFor, ast.While)) and not node.orelse:
+            head = node.test if isinstance(node, ast.While) else node.iter  # read before any pass
+            names = {n for n in _bound_before_read(node.body, set()) & info.binds if not n.startswith("<")}
+            names -= loaded_names_of(head)
+            if names:
+                found[info.index] = names
+    return found
+
+
 def _bound_before_read(body: Sequence[ast.stmt], bound: set[str]) -> set[str]:
     """Names each pass of ``body`` binds before any read of them: plain assignments at its top
     level, ``with ... as`` targets, and what an inner loop binds so (its pass included) when
@@ -868,6 +884,8 @@ def build_graph(statements: Sequence[tuple[int, ast.stmt]], aliases: Aliases, us
              for index, (cell, node) in enumerate(statements)]
     _forget_seeded_draws(infos)
     scratch = _loop_scratch(infos, user_functions)
+    fresh = _loop_fresh(infos)
+    resets = _seed_resets(infos, aliases)
     if any(RNG in info.mutates for info in infos):
         # A seeded global generator: each draw advances it, so the draws after a seed keep their
         # order (moving one before another would change both values); unseeded, none is fixed.
@@ -891,7 +909,8 @@ def build_graph(statements: Sequence[tuple[int, ast.stmt]], aliases: Aliases, us
             same[target] = group
         for name in info.reads:
             found = writers.get(name, ())
-            info.flow.update(found)
+            if name not in fresh.get(info.index, ()):
+                info.flow.update(found)
             info.deps.update(found)
         for name in info.writes - scratch.get(info.index, set()):
             info.deps.update(readers.get(name, ()))
@@ -906,4 +925,51 @@ def build_graph(statements: Sequence[tuple[int, ast.stmt]], aliases: Aliases, us
         for name in info.binds:
             writers[name] = [info.index]
             readers[name] = []
+        if info.index in resets:  # every generator seeded again: later draws owe nothing to earlier ones
+            writers[RNG] = list(resets[info.index])
     return infos
+
+
+# The global random generators a notebook may draw from, by the top-level module that seeds them.
+_GENERATOR_OF = {"numpy": "numpy", "tensorflow": "tensorflow", "keras": "tensorflow", "torch": "torch",
+                 "random": "random"}
+# Seed helpers of frameworks that seed Python's, numpy's and their backend's generators at once.
+_SEEDS_ALL = frozenset({"set_random_seed", "seed_everything"})
+_SEEDING_FRAMEWORKS = frozenset({"transformers", "lightning", "pytorch_lightning", "accelerate"})
+
+
+def _seeded_generators(statement: ast.stmt, aliases: Aliases) -> set[str] | None:
+    """The generators a seed statement (``np.random.seed(42)``, ``tf.random.set_seed(42)``)
+    seeds; None for any other statement."""
+    if not isinstance(statement, ast.Expr) or not isinstance(statement.value, ast.Call):
+        return None
+    call = statement.value
+    name = call_name(call)
+    if name not in SEED_CALLS and name not in _SEEDS_ALL:
+        return None
+    origin = aliases.origins.get(root_name(call.func) or "", "")
+    if name in _SEEDS_ALL or origin in _SEEDING_FRAMEWORKS:
+        return set(_GENERATOR_OF.values())
+    return {_GENERATOR_OF[origin]} if origin in _GENERATOR_OF else set()
+
+
+def _seed_resets(infos: Sequence[Statement], aliases: Aliases) -> dict[int, list[int]]:
+    """Seeds that together set every global generator the notebook can draw from again (numpy's
+    always, since scikit-learn draws from it; TensorFlow's, torch's and Python's ``random`` when the
+    notebook imports them), with no draw between them: a draw after them depends on those seeds,
+    not on the draws before them. Index of the last seed of such a run -> the run's seeds."""
+    wanted = {"numpy"} | {_GENERATOR_OF[o] for o in aliases.origins.values() if o in _GENERATOR_OF}
+    found: dict[int, list[int]] = {}
+    run: list[int] = []
+    covered: set[str] = set()
+    for info in infos:
+        seeded = _seeded_generators(info.node, aliases)
+        if seeded is None:
+            if RNG in info.reads or RNG in info.mutates:
+                run, covered = [], set()  # a draw between the seeds
+            continue
+        run.append(info.index)
+        covered |= seeded
+        if wanted <= covered:
+            found[info.index] = list(run)
+    return found

@@ -480,7 +480,15 @@ def _builds_only(info: Statement, evidence: tuple[int, str]) -> bool:
     node = info.node
     return evidence[1].startswith(("builds a model", "builds a trainer")) and isinstance(node, ast.Assign) \
         and isinstance(node.value, ast.Call) and not info.effects and not info.mutates - info.binds - {RNG} \
-        and all(isinstance(t, ast.Name) for t in node.targets)
+        and all(isinstance(t, (ast.Name, ast.Tuple)) and all(isinstance(n, ast.Name) for n in _elements(t))
+                for t in node.targets) \
+        and (not isinstance(node.value.func, ast.Call) or evidence[1].endswith(f" {call_name(node.value.func)}()"))
+
+
+def _elements(target: ast.expr) -> list[ast.expr]:
+    """The names a target binds, one level deep: ``a`` or ``a, b`` (a fresh object built and called
+    once, ``out1, out2 = MyLayer()(inputs)``, binds only its outputs)."""
+    return list(target.elts) if isinstance(target, ast.Tuple) else [target]
 
 
 def _acts_outside(definition: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
@@ -592,6 +600,7 @@ def _drop_what_nothing_needs(infos: Sequence[Statement], decisions: list[Decisio
             if i not in live and i not in read and i > first_fit and decision.stage is not None and not info.inert
             and any(not n.startswith("<") for n in info.binds)
             and not isinstance(info.node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+            and not _untrained_output(info, decision, evidence_of)
             and any(d in live and not isinstance(infos[d].node, _DEFINES)
                     and any(not n.startswith("<") for n in infos[d].writes & info.reads) for d in info.flow)]
     live.update(left)
@@ -599,6 +608,14 @@ def _drop_what_nothing_needs(infos: Sequence[Statement], decisions: list[Decisio
     for i, decision in enumerate(decisions):
         if i not in live and decision.stage is not None and decision.level < 3:
             decisions[i] = Decision(None, "nothing kept depends on it (no model, metric, file or set-up reads it)", 0)
+
+
+def _untrained_output(info: Statement, decision: Decision,
+                      evidence_of: Callable[[Statement], tuple[int, str] | None]) -> bool:
+    """An object built and used at once, never trained (``layer = Dense(8)``, ``out1, out2 =
+    MyLayer()(inputs)``): what it binds is a demo of the object, no result of the notebook."""
+    evidence = evidence_of(info) if decision.level == 2 else None
+    return evidence is not None and _builds_only(info, evidence)
 
 
 DISPLAY_FUNCTIONS = frozenset({"print", "display", "pprint"})
@@ -759,7 +776,7 @@ def _derives_data(infos: Sequence[Statement], decisions: list[Decision], i: int,
     with that code). A value nothing uses later is a result, left where its heading puts it. Under a
     training heading it stays: a fit written by hand (``slope = ...(xs, ys)``) has no call to know it by."""
     info = infos[i]
-    if decisions[i].stage == TRAIN:
+    if decisions[i].stage == TRAIN and not (isinstance(info.node, ast.Assign) and _selects(info.node.value)):
         return False
     data = [d for d in deps if infos[d].writes & info.reads and _stage(decisions, d) in (LOAD, PREPROCESS)
             and not isinstance(infos[d].node, _DEFINES)]
@@ -770,6 +787,43 @@ def _derives_data(infos: Sequence[Statement], decisions: list[Decision], i: int,
         and first_below is not None and first_below[1] > PREPROCESS \
         and not any(o.cell == info.cell and decisions[o.index].level == 2 and decisions[o.index].stage ==
                     decisions[i].stage for o in infos)  # the code of its cell does what the heading says
+
+
+def _literal_for_a_data_step(infos: Sequence[Statement], decisions: list[Decision], kept: list[int], position: int,
+                             deps: Sequence[int]) -> bool:
+    """A literal bound on its own (``feature_cols = ['a', 'b']``) whose first reader derives data
+    from what load and preprocess made, without evidence of its own (``X = df[feature_cols]``):
+    it is part of that data step, not of the fit the step feeds."""
+    i = kept[position]
+    node = infos[i].node
+    if deps or not isinstance(node, ast.Assign) or not _is_literal(node.value):
+        return False
+    for j in kept[position + 1:]:
+        if i not in infos[j].flow or not infos[i].writes & infos[j].reads:
+            continue
+        return decisions[j].level == 0 and isinstance(infos[j].node, ast.Assign) and not infos[j].effects and any(
+            d != i and infos[d].writes & infos[j].reads and _stage(decisions, d) in (LOAD, PREPROCESS)
+            and not isinstance(infos[d].node, _DEFINES) for d in infos[j].flow)
+    return False
+
+
+def _is_literal(node: ast.expr) -> bool:
+    """A constant, or a list, tuple, set or dict of constants (``['pclass', 'age']``)."""
+    try:
+        ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return False
+    return True
+
+
+def _selects(node: ast.expr) -> bool:
+    """A value that only names or selects data (``X_test_scaled``, ``X_test[:3]``, ``df[cols]``,
+    a tuple of those), computing nothing a hand-written fit could be."""
+    if isinstance(node, ast.Tuple):
+        return all(_selects(e) for e in node.elts)
+    while isinstance(node, ast.Subscript) and not any(isinstance(n, ast.Call) for n in walk(node.slice)):
+        node = node.value
+    return isinstance(node, ast.Name)
 
 
 def _closure(i: int, deps: Mapping[int, list[int]]) -> list[int]:
@@ -814,6 +868,8 @@ def _neighbour(infos: Sequence[Statement], decisions: list[Decision], kept: list
         return PREPROCESS, "derives data from what load and preprocess make"
     if low == TRAIN and high >= EVALUATE and (first_below is None or first_below[1] >= EVALUATE):
         return EVALUATE, "uses what training made"
+    if _literal_for_a_data_step(infos, decisions, kept, position, deps) and low <= PREPROCESS <= high:
+        return PREPROCESS, "a literal the data step after it uses"
     if first_below is not None:
         return first_below[1], f"needed by the {st.STAGES[first_below[1]]} code after it"
     return previous_stage, f"continues {st.STAGES[previous_stage]}"
