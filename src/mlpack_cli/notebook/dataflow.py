@@ -752,6 +752,10 @@ def _contexts(infos: Sequence[gr.Statement], decisions: Sequence[pl.Decision],
     contexts: list[int | None] = []
     last: int | None = None
     scored: set[int] = set()  # statements computing a metric, or from one, through the graph
+    kept_in_cell: dict[int, list[tuple[int, int | None]]] = {}  # cell -> (position, stage) of its kept statements
+    for position, (info, decision) in enumerate(zip(infos, decisions)):
+        if decision.stage is not None:
+            kept_in_cell.setdefault(info.cell, []).append((position, decision.stage))
     for position, (info, decision) in enumerate(zip(infos, decisions)):
         if pl.has_metric(info.node) or any(dep in scored and infos[dep].writes & info.reads for dep in info.flow):
             scored.add(position)
@@ -762,10 +766,9 @@ def _contexts(infos: Sequence[gr.Statement], decisions: Sequence[pl.Decision],
         if position in scored and info.inert:
             contexts.append(pl.EVALUATE)
             continue
-        same = [d.stage for other, d in zip(infos[:position], decisions[:position])
-                if other.cell == info.cell and d.stage is not None]
-        after = [d.stage for other, d in zip(infos[position + 1:], decisions[position + 1:])
-                 if other.cell == info.cell and d.stage is not None]
+        kept = kept_in_cell.get(info.cell, [])
+        same = [stage for other, stage in kept if other < position]
+        after = [stage for other, stage in kept if other > position]
         heading = heading_stage.get(info.cell)
         by_heading = st.STAGES.index(heading) if heading in st.STAGES else None
         contexts.append(same[-1] if same else after[0] if after else by_heading if by_heading is not None else last)
