@@ -102,6 +102,9 @@ class Statement:
     inert: bool = False  # only shows something (display, print, plot): droppable unless needed
     flow: set[int] = field(default_factory=set)  # statements whose bindings or mutations it reads
     deps: set[int] = field(default_factory=set)  # flow, anti and output dependencies
+    # What placement works out once per record and reuses while the record lives (one round of
+    # placement, with its re-placements): its trees are not renamed in that time.
+    facts: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def writes(self) -> set[str]:

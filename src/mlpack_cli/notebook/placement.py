@@ -337,6 +337,17 @@ def place(
     the binding of a value ``run()`` returns)."""
     models, preprocessors = model_names(infos, model_classes)
     generated = generated_data(infos, models)
+    evidence_key = (frozenset(models), frozenset(preprocessors), frozenset(model_classes))
+
+    def evidence_of(info: Statement) -> tuple[int, str] | None:
+        """:func:`code_evidence`, once per record and what it depends on."""
+        key = (evidence_key, frozenset(info.effects), info.inert, frozenset(info.binds & info.reads))
+        cached = info.facts.get("evidence")
+        if cached is None or cached[0] != key:  # type: ignore[index]
+            cached = info.facts["evidence"] = (key, code_evidence(info, models, preprocessors, user_functions,
+                                                                  model_classes))
+        return cached[1]  # type: ignore[index,no-any-return]
+
     decisions: list[Decision] = []
     dead_candidates: set[int] = set()
     for info in infos:
@@ -353,7 +364,7 @@ def place(
             kind = "plots" if "plot" in info.effects else "displays"
             decisions.append(Decision(None, f"only {kind}", 0))
         else:
-            evidence = code_evidence(info, models, preprocessors, user_functions, model_classes)
+            evidence = evidence_of(info)
             if info.index in generated and (evidence is None or evidence[0] == PREPROCESS):
                 evidence = LOAD, f"generates data: {generated[info.index]}()"
             elif evidence is not None and evidence[0] == LOAD and _reads_back(info, infos):
@@ -379,8 +390,7 @@ def place(
     for index in keep:  # binds what run() returns (a value shown once a model is trained)
         if decisions[index].stage is None and decisions[index].level < 3:
             decisions[index] = Decision(-1, f"{decisions[index].reason}, but binds what run() returns: kept", 0)
-    _drop_what_nothing_needs(infos, decisions, set(keep), aliases, user_functions,
-                             lambda info: code_evidence(info, models, preprocessors, user_functions, model_classes))
+    _drop_what_nothing_needs(infos, decisions, set(keep), aliases, user_functions, evidence_of)
     _keep_what_is_read(infos, decisions, dead_candidates - set(keep))
     _order(infos, decisions)
     return decisions
