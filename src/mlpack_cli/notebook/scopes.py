@@ -34,6 +34,7 @@ def child_fields(node: ast.AST) -> tuple[str, ...]:
 
 
 _WALKED: dict[int, tuple[ast.AST, list[ast.AST]]] | None = None  # id -> (node, its walk), while remembered
+_CALLED: dict[int, tuple[ast.AST, list[ast.Call]]] | None = None  # id -> (node, the calls in it), likewise
 
 
 @contextlib.contextmanager
@@ -44,13 +45,14 @@ def walks_remembered() -> Iterator[None]:
     moved): analysis walks every statement dozens of times. The walks are dropped on leaving, so
     that nothing is replayed for a tree changed since.
     """
-    global _WALKED
-    outer = _WALKED
+    global _WALKED, _CALLED
+    outer, outer_calls = _WALKED, _CALLED
     _WALKED = {} if outer is None else outer
+    _CALLED = {} if outer_calls is None else outer_calls
     try:
         yield
     finally:
-        _WALKED = outer
+        _WALKED, _CALLED = outer, outer_calls
 
 
 def walk(node: ast.AST) -> Iterator[ast.AST]:
@@ -63,6 +65,18 @@ def walk(node: ast.AST) -> Iterator[ast.AST]:
     if found is None or found[0] is not node:  # (the entry holds its node: no other can take its id)
         found = remembered[id(node)] = (node, list(_walk(node)))
     return iter(found[1])
+
+
+def calls_in(node: ast.AST) -> list[ast.Call]:
+    """The calls among :func:`walk`'s nodes, in its order (do not change the list): the rules ask
+    for a statement's calls far more often than for its other nodes, and most nodes are not calls."""
+    remembered = _CALLED
+    if remembered is None:
+        return [n for n in _walk(node) if isinstance(n, ast.Call)]
+    found = remembered.get(id(node))
+    if found is None or found[0] is not node:  # (the entry holds its node: no other can take its id)
+        found = remembered[id(node)] = (node, [n for n in walk(node) if isinstance(n, ast.Call)])
+    return found[1]
 
 
 def _walk(node: ast.AST) -> Iterator[ast.AST]:
