@@ -281,7 +281,7 @@ def _names_taken(cells: Sequence[ParsedCell]) -> set[str]:
                 used.add(node.asname or node.name.split(".")[0])
             elif isinstance(node, ast.arg):
                 used.add(node.arg)
-            if getattr(node, ASSIGN_TO, None):
+            elif isinstance(node, ast.Expr) and getattr(node, ASSIGN_TO, None):  # (only statements carry it)
                 used.add(getattr(node, ASSIGN_TO))
     return used | RESERVED
 

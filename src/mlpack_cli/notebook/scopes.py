@@ -83,7 +83,8 @@ def _walk(node: ast.AST) -> Iterator[ast.AST]:
     pending = [node]
     known = _CHILD_FIELDS
     for current in pending:  # the list grows as it is read
-        for name in known.get(current.__class__) or child_fields(current):
+        fields = known.get(current.__class__)  # () for a node without children: no second look-up
+        for name in child_fields(current) if fields is None else fields:
             value = getattr(current, name, None)
             if value.__class__ is list:
                 pending += [item for item in value if isinstance(item, ast.AST)]
@@ -147,7 +148,8 @@ class _Visitor(ast.NodeVisitor):
 
     def generic_visit(self, node: ast.AST) -> None:
         """``ast.NodeVisitor.generic_visit``, without its generators (and the contexts, which say nothing)."""
-        for name in _CHILD_FIELDS.get(node.__class__) or child_fields(node):
+        fields = _CHILD_FIELDS.get(node.__class__)
+        for name in child_fields(node) if fields is None else fields:
             value = getattr(node, name, None)
             if value.__class__ is list:
                 for item in value:
