@@ -146,7 +146,9 @@ def _placed_pipeline(cells: Sequence[ParsedCell], keywords: Mapping[str, Sequenc
     shared = _declared_global(cells)
     constants = _constants(cells, counts, shared)
     imports = _hoistable_imports(cells, counts)
-    prelude, constants = _prelude(cells, imports, constants)
+    every = [s for cell in cells for s in cell.tree.body]
+    aliases = gr.collect_aliases(every)
+    prelude, constants = _prelude(cells, imports, constants, aliases)
     module_names = {name for statement in prelude + constants for name in bound_names(statement)}
     helpers, helper_globals = _hoistable_definitions(cells, counts, module_names, shared)
     hoisted = {id(s) for s in prelude + constants + helpers}
@@ -156,8 +158,6 @@ def _placed_pipeline(cells: Sequence[ParsedCell], keywords: Mapping[str, Sequenc
     hoisted |= {id(s) for s in imports if ast.dump(s) in at_top}
     helper_names = {_def_name(h) for h in helpers}
 
-    every = [s for cell in cells for s in cell.tree.body]
-    aliases = gr.collect_aliases(every)
     definitions = [s for cell in cells for s in walk(cell.tree)
                    if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
     lambdas = {target.id: s.value for cell in cells for s in walk(cell.tree)
@@ -289,8 +289,8 @@ def _names_taken(cells: Sequence[ParsedCell]) -> set[str]:
 # -- module level: the prelude and the helpers ------------------------------------------------------
 
 
-def _prelude(cells: Sequence[ParsedCell], imports: list[ast.stmt], constants: list[ast.stmt]
-             ) -> tuple[list[ast.stmt], list[ast.stmt]]:
+def _prelude(cells: Sequence[ParsedCell], imports: list[ast.stmt], constants: list[ast.stmt],
+             aliases: gr.Aliases | None = None) -> tuple[list[ast.stmt], list[ast.stmt]]:
     """Imports in notebook order, each after the set-up statements (environment, sys.path,
     matplotlib.use, warnings) that come before it in the notebook. An import after a set-up
     statement that cannot move up (it reads a name computed in the notebook) stays where it is."""
@@ -301,7 +301,8 @@ def _prelude(cells: Sequence[ParsedCell], imports: list[ast.stmt], constants: li
     bound: set[str] = set()
     blocked = False
     moved_constants: list[ast.stmt] = []
-    aliases = gr.collect_aliases([s for cell in cells for s in cell.tree.body])
+    if aliases is None:  # (the caller's, when it has them: collected from the same statements)
+        aliases = gr.collect_aliases([s for cell in cells for s in cell.tree.body])
     for cell in cells:
         for statement in cell.tree.body:
             if id(statement) in hoistable:
