@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 
-from mlpack_cli.notebook.scopes import walk, walks_remembered
+from mlpack_cli.notebook.scopes import calls_in, walk, walks_remembered
 
 
 def _ast_walk(node: ast.AST) -> list[ast.AST]:
@@ -37,3 +37,16 @@ def test_renamed_names_are_seen_in_a_replayed_walk() -> None:
             if isinstance(node, ast.Name) and node.id == "model":
                 node.id = "model_1"
         assert {n.id for n in walk(tree) if isinstance(n, ast.Name)} == {"model_1", "fit"}
+
+
+def test_calls_in_are_the_calls_of_the_walk_in_its_order_remembered_or_not() -> None:
+    tree = ast.parse("m = fit(make(1), g(h(2)))\nfor x in load():\n    show(x.plot())\n")
+    expected = [n for n in _ast_walk(tree) if isinstance(n, ast.Call)]
+    assert [ast.unparse(c.func) for c in expected] == ["fit", "load", "make", "g", "show", "h", "x.plot"]
+    assert calls_in(tree) == expected
+    with walks_remembered():
+        assert calls_in(tree) == expected
+        assert calls_in(tree) == expected  # replayed
+    tree.body.append(ast.parse("save(m)").body[0])
+    assert calls_in(tree) == [n for n in _ast_walk(tree) if isinstance(n, ast.Call)]  # changed after leaving
+    assert "save" in [ast.unparse(c.func) for c in calls_in(tree)]

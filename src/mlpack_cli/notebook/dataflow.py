@@ -147,7 +147,9 @@ def _placed_pipeline(cells: Sequence[ParsedCell], keywords: Mapping[str, Sequenc
     shared = _declared_global(cells)
     constants = _constants(cells, counts, shared)
     imports = _hoistable_imports(cells, counts)
-    prelude, constants = _prelude(cells, imports, constants)
+    every = [s for cell in cells for s in cell.tree.body]
+    aliases = gr.collect_aliases(every)
+    prelude, constants = _prelude(cells, imports, constants, aliases)
     constants = _computable_at_import(cells, prelude, constants)
     module_names = {name for statement in prelude + constants for name in bound_names(statement)}
     helpers, helper_globals = _hoistable_definitions(cells, counts, module_names, shared)
@@ -158,8 +160,6 @@ def _placed_pipeline(cells: Sequence[ParsedCell], keywords: Mapping[str, Sequenc
     hoisted |= {id(s) for s in imports if ast.dump(s) in at_top}
     helper_names = {_def_name(h) for h in helpers}
 
-    every = [s for cell in cells for s in cell.tree.body]
-    aliases = gr.collect_aliases(every)
     definitions = [s for cell in cells for s in walk(cell.tree)
                    if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
     lambdas = {target.id: s.value for cell in cells for s in walk(cell.tree)
@@ -283,7 +283,7 @@ def _names_taken(cells: Sequence[ParsedCell]) -> set[str]:
                 used.add(node.asname or node.name.split(".")[0])
             elif isinstance(node, ast.arg):
                 used.add(node.arg)
-            if getattr(node, ASSIGN_TO, None):
+            elif isinstance(node, ast.Expr) and getattr(node, ASSIGN_TO, None):  # (only statements carry it)
                 used.add(getattr(node, ASSIGN_TO))
     return used | RESERVED
 
@@ -291,8 +291,8 @@ def _names_taken(cells: Sequence[ParsedCell]) -> set[str]:
 # -- module level: the prelude and the helpers ------------------------------------------------------
 
 
-def _prelude(cells: Sequence[ParsedCell], imports: list[ast.stmt], constants: list[ast.stmt]
-             ) -> tuple[list[ast.stmt], list[ast.stmt]]:
+def _prelude(cells: Sequence[ParsedCell], imports: list[ast.stmt], constants: list[ast.stmt],
+             aliases: gr.Aliases | None = None) -> tuple[list[ast.stmt], list[ast.stmt]]:
     """Imports in notebook order, each after the set-up statements (environment, sys.path,
     matplotlib.use, warnings) that come before it in the notebook. An import after a set-up
     statement that cannot move up (it reads a name computed in the notebook) stays where it is."""
@@ -303,7 +303,8 @@ def _prelude(cells: Sequence[ParsedCell], imports: list[ast.stmt], constants: li
     bound: set[str] = set()
     blocked = False
     moved_constants: list[ast.stmt] = []
-    aliases = gr.collect_aliases([s for cell in cells for s in cell.tree.body])
+    if aliases is None:  # (the caller's, when it has them: collected from the same statements)
+        aliases = gr.collect_aliases([s for cell in cells for s in cell.tree.body])
     for cell in cells:
         for statement in cell.tree.body:
             if id(statement) in hoistable:
@@ -833,6 +834,10 @@ def _contexts(infos: Sequence[gr.Statement], decisions: Sequence[pl.Decision],
     contexts: list[int | None] = []
     last: int | None = None
     scored: set[int] = set()  # statements computing a metric, or from one, through the graph
+    kept_in_cell: dict[int, list[tuple[int, int | None]]] = {}  # cell -> (position, stage) of its kept statements
+    for position, (info, decision) in enumerate(zip(infos, decisions)):
+        if decision.stage is not None:
+            kept_in_cell.setdefault(info.cell, []).append((position, decision.stage))
     for position, (info, decision) in enumerate(zip(infos, decisions)):
         if pl.has_metric(info.node) or any(dep in scored and infos[dep].writes & info.reads for dep in info.flow):
             scored.add(position)
@@ -843,10 +848,9 @@ def _contexts(infos: Sequence[gr.Statement], decisions: Sequence[pl.Decision],
         if position in scored and info.inert:
             contexts.append(pl.EVALUATE)
             continue
-        same = [d.stage for other, d in zip(infos[:position], decisions[:position])
-                if other.cell == info.cell and d.stage is not None]
-        after = [d.stage for other, d in zip(infos[position + 1:], decisions[position + 1:])
-                 if other.cell == info.cell and d.stage is not None]
+        kept = kept_in_cell.get(info.cell, [])
+        same = [stage for other, stage in kept if other < position]
+        after = [stage for other, stage in kept if other > position]
         heading = heading_stage.get(info.cell)
         by_heading = st.STAGES.index(heading) if heading in st.STAGES else None
         contexts.append(same[-1] if same else after[0] if after else by_heading if by_heading is not None else last)

@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from mlpack_cli.notebook.scopes import BUILTINS, analyze, child_fields, free_names, walk
+from mlpack_cli.notebook.scopes import BUILTINS, analyze, calls_in, child_fields, free_names, walk
 from mlpack_cli.notebook.versions import RENAMED
 
 FS = "<fs>"  # kept for callers; files are tracked one by one as "<file:PATH>"
@@ -102,6 +102,9 @@ class Statement:
     inert: bool = False  # only shows something (display, print, plot): droppable unless needed
     flow: set[int] = field(default_factory=set)  # statements whose bindings or mutations it reads
     deps: set[int] = field(default_factory=set)  # flow, anti and output dependencies
+    # What placement works out once per record and reuses while the record lives (one round of
+    # placement, with its re-placements): its trees are not renamed in that time.
+    facts: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def writes(self) -> set[str]:
@@ -291,14 +294,14 @@ def _is_metric_name(name: str) -> bool:
 def is_pure_expression(node: ast.AST, aliases: Aliases, user_functions: set[str]) -> bool:
     if any(isinstance(n, (ast.Await, ast.Yield, ast.YieldFrom, ast.NamedExpr)) for n in walk(node)):
         return False
-    return all(_is_pure_call(c, aliases, user_functions) for c in walk(node) if isinstance(c, ast.Call))
+    return all(_is_pure_call(c, aliases, user_functions) for c in calls_in(node))
 
 
 def _plotting_only(node: ast.AST, aliases: Aliases, user_functions: set[str]) -> bool:
     """An expression whose outermost call draws, and whose arguments compute nothing lasting."""
     if not isinstance(node, ast.Call) or not is_plot_call(node, aliases):
         return False
-    return all(_is_pure_call(c, aliases, user_functions) or c is node for c in walk(node) if isinstance(c, ast.Call))
+    return all(_is_pure_call(c, aliases, user_functions) or c is node for c in calls_in(node))
 
 
 def is_inert(statement: ast.stmt, aliases: Aliases, user_functions: set[str]) -> tuple[bool, str]:
@@ -772,7 +775,7 @@ def own_seed(call: ast.Call) -> bool:
                 not isinstance(value.value, bool)
     if not _NOT_RANDOM_OBJECTS.match(call_name(call)):
         return False
-    inner = [n for n in walk(call) if n is not call and isinstance(n, ast.Call) and call_name(n)[:1].isupper()]
+    inner = [n for n in calls_in(call) if n is not call and call_name(n)[:1].isupper()]
     return all(own_seed(n) or _NOT_RANDOM_OBJECTS.match(call_name(n)) for n in inner)
 
 

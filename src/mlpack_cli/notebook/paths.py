@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from mlpack_cli.notebook.dataflow import RESERVED, ParsedCell, Pipeline
-from mlpack_cli.notebook.scopes import loaded_names, walk
+from mlpack_cli.notebook.scopes import loaded_names, walk, walks_remembered
 from mlpack_cli.notebook.usertext import PATH_LITERALS
 
 Role = Literal["input", "output", "updated", "unknown"]
@@ -441,9 +441,10 @@ def parametrize(pipeline: Pipeline, cells: Sequence[ParsedCell], notebook_dir: s
     """Make the notebook's paths keyword parameters of its stages and of ``run()`` (in place), with
     defaults re-based from ``notebook_dir`` (the notebook's directory relative to the project root,
     POSIX); create the directories writes need; find what needs the network."""
-    report = PathReport(network=_network(pipeline, cells))
-    analysis = find(pipeline, cells)
-    taken = _names_taken(pipeline, cells)
+    with walks_remembered():  # only looking: the trees change below, once the paths are known
+        report = PathReport(network=_network(pipeline, cells))
+        analysis = find(pipeline, cells)
+        taken = _names_taken(pipeline, cells)
     origins = _unified(analysis)
     mkdirs: dict[int, list[tuple[str, str]]] = {}  # id(statement) -> (parameter, "parent"|"self")
     new_constants: list[ast.stmt] = []

@@ -26,7 +26,7 @@ from mlpack_cli.notebook.graph import (
     DEFAULT_PLOT_ALIASES, FIGURE, FIGURE_FILES, FS, PLOT_METHODS, RNG, WRITE_CALLS, Aliases, Statement, call_name,
     is_pure_call, is_pure_expression, opens_for, root_name,
 )
-from mlpack_cli.notebook.scopes import walk
+from mlpack_cli.notebook.scopes import calls_in, walk
 
 LOAD, PREPROCESS, TRAIN, EVALUATE, EXPORT = range(5)
 MODEL_BASES = frozenset({"Module", "Model", "Layer", "LightningModule", "BaseEstimator", "Sequential"})
@@ -123,7 +123,7 @@ def generated_data(infos: Sequence[Statement], models: set[str]) -> dict[int, st
             break  # a fit that draws from the global generator (one seeded of its own does not)
         if not isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)) or info.binds & models:
             continue
-        calls = [c for c in walk(node) if isinstance(c, ast.Call)]
+        calls = calls_in(node)
         if isinstance(node.value, ast.Call) and call_name(node.value) in GENERATORS:
             generators |= info.binds
             continue
@@ -187,7 +187,7 @@ def is_metric_call(call: ast.Call) -> bool:
 
 
 def has_metric(node: ast.AST) -> bool:
-    return any(isinstance(n, ast.Call) and is_metric_call(n) for n in walk(node))
+    return any(is_metric_call(n) for n in calls_in(node))
 
 
 @dataclass
@@ -242,7 +242,7 @@ def code_evidence(info: Statement, models: set[str], preprocessors: set[str], us
     runs: list[ast.AST] = [node]
     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
         runs = [*node.decorator_list, *getattr(node, "bases", []), *getattr(node, "keywords", [])]
-    for call in (n for part in runs for n in walk(part) if isinstance(n, ast.Call)):
+    for call in (n for part in runs for n in calls_in(part)):
         name = call_name(call)
         receiver = root_name(call.func) if isinstance(call.func, ast.Attribute) else None
         if name in LOAD_CALLS or DATASET.match(name) or name.startswith(("load_", "fetch_")) and name not in {
@@ -329,7 +329,7 @@ def _steps_parameters(loop: ast.For | ast.While) -> bool:
 
 
 def _own_calls(node: ast.AST) -> list[str]:
-    return [call_name(c) for c in walk(node) if isinstance(c, ast.Call)]
+    return [call_name(c) for c in calls_in(node)]
 
 
 def _target_roots(node: ast.stmt) -> set[str]:
@@ -381,6 +381,17 @@ def place(
     models, preprocessors = model_names(infos, model_classes)
     generated = generated_data(infos, models)
     written = written_data(infos)
+    evidence_key = (frozenset(models), frozenset(preprocessors), frozenset(model_classes))
+
+    def evidence_of(info: Statement) -> tuple[int, str] | None:
+        """:func:`code_evidence`, once per record and what it depends on."""
+        key = (evidence_key, frozenset(info.effects), info.inert, frozenset(info.binds & info.reads))
+        cached = info.facts.get("evidence")
+        if cached is None or cached[0] != key:  # type: ignore[index]
+            cached = info.facts["evidence"] = (key, code_evidence(info, models, preprocessors, user_functions,
+                                                                  model_classes))
+        return cached[1]  # type: ignore[index,no-any-return]
+
     decisions: list[Decision] = []
     dead_candidates: set[int] = set()
     for info in infos:
@@ -397,7 +408,7 @@ def place(
             kind = "plots" if "plot" in info.effects else "displays"
             decisions.append(Decision(None, f"only {kind}", 0))
         else:
-            evidence = code_evidence(info, models, preprocessors, user_functions, model_classes)
+            evidence = evidence_of(info)
             if info.index in generated and (evidence is None or evidence[0] == PREPROCESS):
                 evidence = LOAD, f"generates data: {generated[info.index]}()"
             elif evidence is None and info.index in written:
@@ -425,8 +436,7 @@ def place(
     for index in keep:  # binds what run() returns (a value shown once a model is trained)
         if decisions[index].stage is None and decisions[index].level < 3:
             decisions[index] = Decision(-1, f"{decisions[index].reason}, but binds what run() returns: kept", 0)
-    _drop_what_nothing_needs(infos, decisions, set(keep), aliases, user_functions,
-                             lambda info: code_evidence(info, models, preprocessors, user_functions, model_classes))
+    _drop_what_nothing_needs(infos, decisions, set(keep), aliases, user_functions, evidence_of)
     _keep_what_is_read(infos, decisions, dead_candidates - set(keep))
     _order(infos, decisions)
     return decisions
@@ -455,14 +465,14 @@ def _is_root(info: Statement, decision: Decision, evidence: tuple[int, str] | No
         return True
     if evidence is not None and evidence[0] == EVALUATE and evidence[1].startswith("builds an evaluator"):
         return True
-    for call in (c for c in walk(node) if isinstance(c, ast.Call) and isinstance(c.func, ast.Name)):
+    for call in (c for c in calls_in(node) if isinstance(c.func, ast.Name)):
         definition = getattr(user_functions, "definitions", {}).get(call_name(call))
         if isinstance(definition, (ast.FunctionDef, ast.AsyncFunctionDef)) and _acts_outside(definition):
             return True
         if isinstance(definition, (ast.FunctionDef, ast.AsyncFunctionDef)) and evidence is not None and (
                 has_metric(definition) or set(_own_calls(definition)) & (EVALUATE_CALLS - PREDICT_CALLS)):
             return True  # a function of the notebook that scores
-    for call in (c for c in walk(node) if isinstance(c, ast.Call)):
+    for call in calls_in(node):
         root = root_name(call.func)
         if root in _UNTRACKED_MODULES and not _pure(call, aliases, user_functions):
             return True
@@ -545,7 +555,7 @@ def _drop_what_nothing_needs(infos: Sequence[Statement], decisions: list[Decisio
     a prediction for one sample. A notebook without any root (it trains, scores and writes
     nothing) keeps its computations: there is nothing to measure them against."""
     notebook_names = {n for info in infos for n in info.binds}
-    given = {a.id for info in infos for c in walk(info.node) if isinstance(c, ast.Call)
+    given = {a.id for info in infos for c in calls_in(info.node)
              for a in [*c.args, *(k.value for k in c.keywords)] if isinstance(a, ast.Name)}  # passed to a call
     roots = {i for i, (info, decision) in enumerate(zip(infos, decisions)) if decision.stage is not None and
              _is_root(info, decision, evidence_of(info) if decision.level == 2 else None, aliases, user_functions,

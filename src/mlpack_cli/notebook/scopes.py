@@ -34,6 +34,7 @@ def child_fields(node: ast.AST) -> tuple[str, ...]:
 
 
 _WALKED: dict[int, tuple[ast.AST, list[ast.AST]]] | None = None  # id -> (node, its walk), while remembered
+_CALLED: dict[int, tuple[ast.AST, list[ast.Call]]] | None = None  # id -> (node, the calls in it), likewise
 
 
 @contextlib.contextmanager
@@ -44,13 +45,14 @@ def walks_remembered() -> Iterator[None]:
     moved): analysis walks every statement dozens of times. The walks are dropped on leaving, so
     that nothing is replayed for a tree changed since.
     """
-    global _WALKED
-    outer = _WALKED
+    global _WALKED, _CALLED
+    outer, outer_calls = _WALKED, _CALLED
     _WALKED = {} if outer is None else outer
+    _CALLED = {} if outer_calls is None else outer_calls
     try:
         yield
     finally:
-        _WALKED = outer
+        _WALKED, _CALLED = outer, outer_calls
 
 
 def walk(node: ast.AST) -> Iterator[ast.AST]:
@@ -65,11 +67,24 @@ def walk(node: ast.AST) -> Iterator[ast.AST]:
     return iter(found[1])
 
 
+def calls_in(node: ast.AST) -> list[ast.Call]:
+    """The calls among :func:`walk`'s nodes, in its order (do not change the list): the rules ask
+    for a statement's calls far more often than for its other nodes, and most nodes are not calls."""
+    remembered = _CALLED
+    if remembered is None:
+        return [n for n in _walk(node) if isinstance(n, ast.Call)]
+    found = remembered.get(id(node))
+    if found is None or found[0] is not node:  # (the entry holds its node: no other can take its id)
+        found = remembered[id(node)] = (node, [n for n in walk(node) if isinstance(n, ast.Call)])
+    return found[1]
+
+
 def _walk(node: ast.AST) -> Iterator[ast.AST]:
     pending = [node]
     known = _CHILD_FIELDS
     for current in pending:  # the list grows as it is read
-        for name in known.get(current.__class__) or child_fields(current):
+        fields = known.get(current.__class__)  # () for a node without children: no second look-up
+        for name in child_fields(current) if fields is None else fields:
             value = getattr(current, name, None)
             if value.__class__ is list:
                 pending += [item for item in value if isinstance(item, ast.AST)]
@@ -133,7 +148,8 @@ class _Visitor(ast.NodeVisitor):
 
     def generic_visit(self, node: ast.AST) -> None:
         """``ast.NodeVisitor.generic_visit``, without its generators (and the contexts, which say nothing)."""
-        for name in _CHILD_FIELDS.get(node.__class__) or child_fields(node):
+        fields = _CHILD_FIELDS.get(node.__class__)
+        for name in child_fields(node) if fields is None else fields:
             value = getattr(node, name, None)
             if value.__class__ is list:
                 for item in value:
