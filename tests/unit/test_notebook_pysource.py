@@ -8,6 +8,9 @@ import sys
 import textwrap
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from mlpack_cli.notebook.pysource import add_noqa, flake8_problems, piece_problems, wrap_expression
 
 
@@ -116,3 +119,17 @@ def test_the_style_pass_finds_what_pycodestyle_finds() -> None:
     full = flake8_problems(source, 100, pyflakes=False)
     assert sorted(fast) == sorted(full)
     assert {code for _, code in full} >= {"E501", "E711", "E712", "E713", "E721", "E722", "E731", "E741", "E743"}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([
+    " ", "\n", "\t", "\f", "\r", "\x85", "\u2028", "=", "==", "!=", "not", "in", "is", "None", "True", "type",
+    "except", ":", "lambda", "l", "I", "O", "x", "\\", "\\d", "'", '"', "(", ")",
+]), max_size=12).map("".join))
+def test_a_content_check_is_skipped_only_where_its_pattern_cannot_match(text: str) -> None:
+    """The words looked for before a pattern is searched: every match holds them."""
+    from mlpack_cli.notebook.pysource import _content_patterns, _may_match
+
+    for codes, pattern in _content_patterns():
+        if pattern.search(text):
+            assert _may_match(codes, text + "\n"), (codes, text)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import random
+import re
 import string
 
 import pytest
@@ -99,6 +100,32 @@ def test_our_plugins_find_what_detect_secrets_own_miss() -> None:
 )
 def test_ordinary_notebook_lines_are_not_secrets(line: str) -> None:
     assert detect(line + "\n") == []
+
+
+def test_the_words_read_off_a_pattern_are_in_every_match_of_it() -> None:
+    from mlpack_cli.notebook.secrets import _required_words
+
+    assert _required_words(re.compile(r"(?:A3T[A-Z0-9]|AKIA|ASIA)[0-9A-Z]{16}")) == (
+        [["A"], ["3T", "KIA", "SIA"]], False)
+    assert _required_words(re.compile(r"db_?key|passwd|pwd|contraseña", re.IGNORECASE)) == (
+        [["key", "pwd", "passwd", "contrase"]], True)  # a word of each branch; no letter outside ASCII
+    assert _required_words(re.compile(r"(?!x)\d+[^a]")) is None  # nothing that must occur
+    assert _required_words(re.compile(r"(?i:key)x")) is None  # scoped flags are not read
+
+
+@pytest.mark.parametrize("text", [
+    f'a = 1\nkey = "{OPENAI}"\nprint(a)', f"x = 'AKIA'\nAWS = '{AWS}'", "plain = 1\nprint(plain)\n",
+    "ApI_KeY = 'x'\nPASSWORD = 'y'", "CONTRASE\u00d1A = 'z'\nx = '\u017fecret'", "API_\u212aEY = 'k'",
+])
+def test_the_prefilter_narrowed_to_a_text_answers_as_it_does_for_each_line(text: str) -> None:
+    """(The last two: letters re matches ignoring case that str.lower() does not map to ASCII.)"""
+    from mlpack_cli.notebook.secrets import _configured_prefilter
+
+    prefilter = _configured_prefilter()
+    narrowed = prefilter.narrowed(text)
+    lines = text.split("\n")
+    assert [bool(narrowed(line)) for line in lines] == [bool(prefilter(line)) for line in lines]
+    assert any(map(prefilter, lines)) == ("plain" not in text)
 
 
 def test_every_occurrence_is_reported_by_line_even_of_a_value_seen_before() -> None:

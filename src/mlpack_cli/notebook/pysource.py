@@ -199,9 +199,29 @@ _CONTENT_CHECKS: tuple[tuple[tuple[str, ...], str], ...] = (
 )
 
 
+# Words each match of a pattern above holds one of each group of (a pattern none of whose
+# words is in the text is not searched; the text is searched with a line feed after it).
+_CONTENT_WORDS: dict[tuple[str, ...], tuple[tuple[str, ...], ...]] = {
+    ("E711", "E712"): (("==", "!="), ("None", "True", "False")),
+    ("E713", "E714"): (("not",),),
+    ("E721",): (("==", "!="), ("type",)),
+    ("E722",): (("except",),),
+    ("E731",): (("lambda",),),
+    ("W605",): (("\\",),),
+    ("W291", "W293", "W191", "E101"): (
+        (" \n", "\t", "\v", "\f", "\r", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"),
+    ),
+}
+
+
 @functools.lru_cache(maxsize=1)
 def _content_patterns() -> list[tuple[tuple[str, ...], re.Pattern[str]]]:
     return [(codes, re.compile(pattern, re.MULTILINE)) for codes, pattern in _CONTENT_CHECKS]
+
+
+def _may_match(codes: tuple[str, ...], text: str) -> bool:
+    """False when the pattern of ``codes`` cannot match ``text`` (with a line feed after it)."""
+    return all(any(word in text for word in words) for words in _CONTENT_WORDS.get(codes, ()))
 
 
 def style_problems(
@@ -217,7 +237,10 @@ def style_problems(
     text = "".join(lines)
     starts = list(itertools.accumulate((len(line) for line in lines), initial=0))
     wanted: dict[int, list[str]] = {}  # line -> codes whose pattern matched on it
+    ended = text + "\n"  # (" $" matches a space at the very end)
     for pattern_codes, pattern in _content_patterns():
+        if not _may_match(pattern_codes, ended):
+            continue
         for match in pattern.finditer(text):
             wanted.setdefault(bisect.bisect_right(starts, match.start()), []).extend(pattern_codes)
     spans: dict[tuple[int, int], set[str]] = {}
