@@ -1174,7 +1174,7 @@ def _constants(cells: Sequence[ParsedCell], counts: Counter[str], shared: set[st
             name = _target(statement)
             value = getattr(statement, "value", None)
             if value is not None and name and counts[name] == 1 and (
-                    _is_literal(value) or _chosen_by_the_machine(value, imported)):
+                    pl.is_literal(value) or _chosen_by_the_machine(value, imported)):
                 if name in mutated and any(isinstance(n, (ast.List, ast.Dict, ast.Set)) for n in walk(value)):
                     continue
                 constants.append(statement)
@@ -1222,7 +1222,7 @@ def _chosen_by_the_machine(value: ast.expr, imported: set[str]) -> bool:
     if isinstance(value, ast.Call) and len(value.args) == 1 and not value.keywords \
             and gr.root_name(value.func) in imported:
         value = value.args[0]
-    if not isinstance(value, ast.IfExp) or not _is_literal(value.body) or not _is_literal(value.orelse):
+    if not isinstance(value, ast.IfExp) or not pl.is_literal(value.body) or not pl.is_literal(value.orelse):
         return False
     names = {n.id for n in walk(value.test) if isinstance(n, ast.Name)}
     return bool(names) and names <= imported and not any(
@@ -1235,7 +1235,7 @@ def _computable_at_import(cells: Sequence[ParsedCell], prelude: Sequence[ast.stm
     not be computed at import: an import they read is not at module level, or a set-up statement of
     the process before them stays in a stage (``os.environ["CUDA_VISIBLE_DEVICES"] = ...`` changes
     the answer; a library's own settings do not)."""
-    computed = [c for c in constants if not _is_literal(getattr(c, "value", None))]
+    computed = [c for c in constants if not pl.is_literal(getattr(c, "value", None))]
     if not computed:
         return constants
     at_top = {id(s) for s in prelude}
@@ -1259,16 +1259,6 @@ def _target(statement: ast.stmt) -> str:
     if isinstance(statement, ast.AnnAssign) and statement.value is not None and isinstance(statement.target, ast.Name):
         return statement.target.id
     return ""
-
-
-def _is_literal(node: ast.expr | None) -> bool:
-    if node is None or isinstance(node, ast.Constant) and node.value is Ellipsis:
-        return False
-    try:
-        ast.literal_eval(node)
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        return False
-    return True
 
 
 def _def_name(statement: ast.stmt) -> str:

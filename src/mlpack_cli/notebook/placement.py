@@ -806,7 +806,7 @@ def _literal_for_a_data_step(infos: Sequence[Statement], decisions: list[Decisio
     it is part of that data step, not of the fit the step feeds."""
     i = kept[position]
     node = infos[i].node
-    if deps or not isinstance(node, ast.Assign) or not _is_literal(node.value):
+    if deps or not isinstance(node, ast.Assign) or not is_literal(node.value):
         return False
     for j in kept[position + 1:]:
         if i not in infos[j].flow or not infos[i].writes & infos[j].reads:
@@ -817,8 +817,11 @@ def _literal_for_a_data_step(infos: Sequence[Statement], decisions: list[Decisio
     return False
 
 
-def _is_literal(node: ast.expr) -> bool:
-    """A constant, or a list, tuple, set or dict of constants (``['pclass', 'age']``)."""
+def is_literal(node: ast.expr | None) -> bool:
+    """A constant, or a list, tuple, set or dict of constants (``['pclass', 'age']``); not ``...``
+    (a placeholder for a value still to write)."""
+    if node is None or isinstance(node, ast.Constant) and node.value is Ellipsis:
+        return False
     try:
         ast.literal_eval(node)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
