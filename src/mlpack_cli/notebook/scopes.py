@@ -63,7 +63,7 @@ def walk(node: ast.AST) -> Iterator[ast.AST]:
         return _walk(node)
     found = remembered.get(id(node))
     if found is None or found[0] is not node:  # (the entry holds its node: no other can take its id)
-        found = remembered[id(node)] = (node, list(_walk(node)))
+        found = remembered[id(node)] = (node, _walked(node))
     return iter(found[1])
 
 
@@ -72,7 +72,7 @@ def calls_in(node: ast.AST) -> list[ast.Call]:
     for a statement's calls far more often than for its other nodes, and most nodes are not calls."""
     remembered = _CALLED
     if remembered is None:
-        return [n for n in _walk(node) if isinstance(n, ast.Call)]
+        return [n for n in _walked(node) if isinstance(n, ast.Call)]
     found = remembered.get(id(node))
     if found is None or found[0] is not node:  # (the entry holds its node: no other can take its id)
         found = remembered[id(node)] = (node, [n for n in walk(node) if isinstance(n, ast.Call)])
@@ -91,6 +91,21 @@ def _walk(node: ast.AST) -> Iterator[ast.AST]:
             elif isinstance(value, ast.AST):
                 pending.append(value)
         yield current
+
+
+def _walked(node: ast.AST) -> list[ast.AST]:
+    """:func:`_walk`'s nodes as a list, built without a generator (the list it grows is the walk)."""
+    pending = [node]
+    known = _CHILD_FIELDS
+    for current in pending:  # the list grows as it is read
+        fields = known.get(current.__class__)
+        for name in child_fields(current) if fields is None else fields:
+            value = getattr(current, name, None)
+            if value.__class__ is list:
+                pending += [item for item in value if isinstance(item, ast.AST)]
+            elif isinstance(value, ast.AST):
+                pending.append(value)
+    return pending
 
 
 @dataclass
