@@ -237,21 +237,26 @@ class _Versions:
         self.apart: dict[int, int] = {}
         if not self.versions:
             return
-        vs.rename_versions(self.statements, self.versions, self._taken())
+        taken = self._taken()
+        vs.rename_versions(self.statements, self.versions, taken)
         try:
             self.apart = _stages_of(place(graph()))  # every version apart: where each round goes
         except pl.OrderConflict:
             self.versions = {}
         vs.revert(self.statements)
-        self._rename()
+        self._rename(taken)  # (reverted, and placing marks no names: the names taken are the same)
 
     def _taken(self) -> set[str]:
         _USED.clear()
         return _names_taken(self.cells)
 
-    def _rename(self) -> None:
+    def _rename(self, taken: set[str] | None = None) -> None:
         merged, self.joins = vs.merge_in_order(self.versions, self.apart, self.separate)
-        vs.rename_versions(self.statements, merged, self._taken())
+        if taken is None:
+            taken = self._taken()
+        else:
+            _USED.clear()
+        vs.rename_versions(self.statements, merged, taken)
 
     def split_pushed(self, decisions: Sequence[pl.Decision]) -> bool:
         """Keep apart the joined versions that ``decisions`` put later than the first placement
