@@ -564,9 +564,7 @@ def _drop_what_nothing_needs(infos: Sequence[Statement], decisions: list[Decisio
         return
     calls: dict[str, list[int]] = {}  # object name -> statements that call it (and so may change it)
     for info in infos:
-        for call in walk(info.node):
-            if not isinstance(call, ast.Call):
-                continue
+        for call in calls_in(info.node):
             if isinstance(call.func, ast.Name) and call.func.id in notebook_names and \
                     call.func.id not in user_functions:
                 calls.setdefault(call.func.id, []).append(info.index)
