@@ -457,6 +457,9 @@ class Functions(set):  # type: ignore[type-arg]
         self._outside_through_calls(definitions)
         self.pure: set[str] = set()
         self._find_pure(definitions, aliases)
+        # what a call of each function does, as placement works it out (placement.function_evidence):
+        # their bodies are never renamed, so the answer holds for the whole conversion
+        self.evidence: dict[tuple[object, ...], tuple[int, str] | None] = {}
 
     def _outside_through_calls(self, definitions: list[ast.stmt]) -> None:
         """A function that calls another of the notebook's functions reads and changes what that

@@ -207,6 +207,19 @@ def function_evidence(name: str, models: set[str], preprocessors: set[str], user
     definition = getattr(user_functions, "definitions", {}).get(name)
     if not isinstance(definition, (ast.FunctionDef, ast.AsyncFunctionDef)) or name in seen:
         return None
+    known = getattr(user_functions, "evidence", None)  # (the notebook's functions keep what their calls do)
+    key = (name, frozenset(models), frozenset(preprocessors), frozenset(model_classes), seen)
+    if known is not None and key in known:
+        return known[key]  # type: ignore[no-any-return]
+    found = _function_evidence(definition, models, preprocessors, user_functions, model_classes, seen | {name})
+    if known is not None:
+        known[key] = found
+    return found
+
+
+def _function_evidence(definition: ast.FunctionDef | ast.AsyncFunctionDef, models: set[str], preprocessors: set[str],
+                       user_functions: set[str], model_classes: frozenset[str] | set[str],
+                       seen: frozenset[str]) -> tuple[int, str] | None:
     body = ast.If(test=ast.Constant(True), body=list(definition.body), orelse=[])
     if any(isinstance(c, ast.Call) and (root_name(c.func) in DEFAULT_PLOT_ALIASES or call_name(c) in PLOT_METHODS)
            for c in walk(body)):
@@ -219,8 +232,7 @@ def function_evidence(name: str, models: set[str], preprocessors: set[str], user
     arguments = definition.args
     params = {a.arg for a in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]}
     # a parameter named like a model of the notebook is whatever the caller passes
-    return code_evidence(inner, models - params, preprocessors - params, user_functions, model_classes,
-                         seen | {name})
+    return code_evidence(inner, models - params, preprocessors - params, user_functions, model_classes, seen)
 
 
 def code_evidence(info: Statement, models: set[str], preprocessors: set[str], user_functions: set[str],
