@@ -138,7 +138,8 @@ def free_names(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast
 
 
 def loaded_names(node: ast.AST) -> set[str]:
-    return {n.id for n in walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    nodes = walk(node) if _WALKED is not None else _walked(node)  # (every node is read: no generator)
+    return {n.id for n in nodes if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
 
 
 def bound_names(statement: ast.stmt) -> list[str]:
