@@ -655,9 +655,9 @@ def _computes_only(info: Statement, aliases: Aliases, user_functions: set[str]) 
     if isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef,
                          ast.Global, ast.Nonlocal, ast.Expr, ast.Return, ast.Raise, ast.Assert)):
         return False
-    if info.effects & {"write", "savefig", "setup"} or has_metric(node):
-        return False
     if not info.binds and not info.mutates:
+        return False
+    if info.effects & {"write", "savefig", "setup"} or has_metric(node):
         return False
     if any(isinstance(n, (ast.Raise, ast.Break, ast.Continue, ast.Return, ast.Global, ast.Nonlocal, ast.Import,
                           ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
