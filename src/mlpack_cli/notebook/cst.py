@@ -7,6 +7,7 @@ that need a change (parsing costs more than the rest of code generation for a st
 
 from __future__ import annotations
 
+import ast
 import io
 import keyword
 import tokenize
@@ -57,19 +58,22 @@ class _Literals(libcst.CSTTransformer):
         return replacement  # a name, or a string that needs escapes
 
 
-def rename_tokens(code: str, renamed: Mapping[str, str], avoid: Collection[str] = ()) -> str | None:
+def rename_tokens(code: str, renamed: Mapping[str, str], avoid: Collection[str] = (),
+                  literals: Mapping[str, str] | None = None) -> str | None:
     """``code`` with the name tokens ``renamed`` names replaced, every other character kept: what
-    :func:`edit` writes for a statement that needs only renames, without building a syntax tree.
+    :func:`edit` writes for a statement that needs only renames (and ``literals`` replaced, as
+    :func:`edit` replaces them), without building a syntax tree.
 
     An attribute after ``.`` and a keyword argument (``f(name=...)``) keep their names, as in
-    :func:`edit`. None when a token is in ``avoid`` or the text cannot be tokenized: the caller
-    uses :func:`edit` then, and checks what either text means (a name this misses or renames
-    wrongly shows in the syntax tree of the result).
+    :func:`edit`. None when a token is in ``avoid``, a literal to replace spans lines, or the text
+    cannot be tokenized: the caller uses :func:`edit` then, and checks what either text means (a
+    name this misses or renames wrongly shows in the syntax tree of the result).
     """
     lines = code.split("\n")
     changes: list[tuple[int, int, int, str]] = []  # (row, start column, end column, new name)
     depth = 0  # open brackets: a name followed by "=" inside them is a keyword argument
     previous = ""
+    last: tuple[tuple[int, str], ...] = ((0, ""), (0, ""))  # the two significant tokens before this one
     pending: tuple[int, int, int, str] | None = None  # a rename that waits for the next token
     try:
         for token in tokenize.generate_tokens(io.StringIO(code).readline):
@@ -87,6 +91,16 @@ def rename_tokens(code: str, renamed: Mapping[str, str], avoid: Collection[str] 
                     if row != end_row:
                         return None
                     pending = (row, start, end, new)
+            elif kind == tokenize.STRING and literals:
+                replacement = _literal_replacement(text, literals)
+                if replacement is not None:
+                    (row, start), (end_row, end) = token.start, token.end
+                    if row != end_row or last[1] == (tokenize.OP, "(") and not (
+                        last[0][0] in (tokenize.NAME, tokenize.STRING) and not keyword.iskeyword(last[0][1])
+                        or last[0] in ((tokenize.OP, ")"), (tokenize.OP, "]"))
+                    ):
+                        return None  # (maybe parentheses around the string, which libcst drops with it)
+                    changes.append((row, start, end, replacement))
             elif kind == tokenize.OP:
                 if text in "([{":
                     depth += 1
@@ -94,14 +108,55 @@ def rename_tokens(code: str, renamed: Mapping[str, str], avoid: Collection[str] 
                     depth -= 1
             if kind not in (tokenize.NL, tokenize.COMMENT, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT):
                 previous = text if kind == tokenize.OP else ""
-    except (tokenize.TokenError, SyntaxError):  # (IndentationError is a SyntaxError)
+                last = (last[1], (kind, text))
+    except (tokenize.TokenError, SyntaxError, _FString):  # (IndentationError is a SyntaxError)
         return None
     if pending is not None:
         changes.append(pending)
+    changes.sort()
     for row, start, end, new in reversed(changes):
         line = lines[row - 1]
         lines[row - 1] = line[:start] + new + line[end:]
     return "\n".join(lines)
+
+
+class _FString(Exception):
+    """An f-string in a statement whose literals are replaced."""
+
+
+def _literal_replacement(token: str, literals: Mapping[str, str]) -> str | None:
+    """What :class:`_Literals` writes for the string token ``token`` (None: it stays): a string
+    literal in one piece, not an f-string, whose value is a key of ``literals``."""
+    prefix = token[:len(token) - len(token.lstrip("rRbBuUfF"))]
+    if "f" in prefix.lower():
+        raise _FString  # libcst reaches the strings inside it: left to edit()
+    if "b" in prefix.lower():
+        return None
+    try:
+        value = ast.literal_eval(token)
+    except (ValueError, SyntaxError):
+        return None
+    if not isinstance(value, str) or value not in literals:
+        return None
+    replacement = literals[value]
+    quote = token[len(prefix):len(prefix) + 3] if token[len(prefix):len(prefix) + 3] in ('"""', "'''") \
+        else token[len(prefix)]
+    if len(quote) == 1 and _is_plain_string(replacement):
+        text = ast.literal_eval(replacement)
+        if isinstance(text, str) and text.isprintable() and not {quote, "\\"} & set(text):
+            return f"{prefix}{quote}{text}{quote}"
+    return replacement
+
+
+def _is_plain_string(code: str) -> bool:
+    """Whether ``code`` is one string literal token (what libcst parses to a ``SimpleString``)."""
+    try:
+        tokens = [t for t in tokenize.generate_tokens(io.StringIO(code).readline)
+                  if t.type not in (tokenize.NEWLINE, tokenize.ENDMARKER)]
+    except (tokenize.TokenError, SyntaxError):
+        return False
+    return (len(tokens) == 1 and tokens[0].type == tokenize.STRING and tokens[0].string == code
+            and "f" not in code[:len(code) - len(code.lstrip("rRbBuUfF"))].lower())
 
 
 class _Rename(libcst.CSTTransformer):

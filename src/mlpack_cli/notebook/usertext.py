@@ -325,8 +325,8 @@ class Sources:
             from mlpack_cli.notebook import cst
 
             renamed = {**self.edits.renamed, **own} if own else self.edits.renamed
-            if not dropped and not literals:  # renames only: replacing the name tokens writes what libcst would
-                quick = cst.rename_tokens(code, renamed, self.edits.helper_globals)
+            if not dropped:  # renames and literals only: replacing the tokens writes what libcst would
+                quick = cst.rename_tokens(code, renamed, self.edits.helper_globals, literals)
                 found = _meaning(quick, expected) if quick is not None else None
                 if found is not None:
                     return found
