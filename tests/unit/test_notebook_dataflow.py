@@ -322,3 +322,26 @@ def test_a_value_made_while_exploring_and_printed_by_the_evaluation_is_returned(
     assert ("strict", "strict") in result.results
     kept = [ast.unparse(s) for each in result.stages for s in each.statements]
     assert "CUT = 6.0" in kept and "strict = sum((r > CUT for r in rows))" in kept
+
+
+def test_module_state_a_helper_declares_global_is_kept_and_returned() -> None:
+    result = pipeline("n_calls = 0\n\ndef count_call():\n    global n_calls\n    n_calls += 1\n",
+                      ("rows = load_rows()\ncount_call()", "Load", ()),
+                      ("rows.extend([1])\ncount_call()", "Explore", ()),
+                      ("model = fit(rows)\nscore = model.score(rows)\nscore, n_calls", "Evaluate", ()))
+    # no Name loads n_calls in the helper (``n_calls += 1`` stores it): still the module needs it
+    assert [ast.unparse(c) for c in result.constants] == ["n_calls = 0"]
+    assert ("n_calls", "n_calls") in result.results  # run() reads it from the module
+    kept = [ast.unparse(s) for stage in result.stages for s in stage.statements]
+    assert kept.count("count_call()") == 2  # the call under the exploration heading counts too
+
+
+def test_display_kept_for_what_it_changes_is_imported_from_ipython() -> None:
+    result = pipeline(("df = load_frame()", "Load", ()),
+                      ("display(df.pop('target').value_counts())", "Explore", ()),
+                      ("model = fit(df)\nscore = model.score(df)", "Evaluate", ()))
+    assert "from IPython.display import display" in [ast.unparse(i) for i in result.imports]
+    assert "display" not in result.required
+    own = pipeline("from rich import print as display", ("df = load_frame()", "Load", ()),
+                   ("display(df.pop('target'))", "Explore", ()), ("model = fit(df)", "Train", ()))
+    assert [ast.unparse(i) for i in own.imports] == ["from rich import print as display"]

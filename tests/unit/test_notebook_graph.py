@@ -39,6 +39,9 @@ def one(source: str, imports: str = "import pandas as pd\nimport numpy as np\n")
         ("copy = df.copy()", set()),
         ("clean = df.dropna()", set()),
         ("m = np.mean(x)", set()),
+        ("print('skipped', next(rows))", {"rows"}),  # the iterator moves on
+        ("first_X, first_y = next(batches)", {"batches"}),
+        ("first = next(iter(df))", set()),  # a fresh iterator: nothing of the notebook's moves
     ],
 )
 def test_what_a_statement_may_mutate(source: str, mutated: set[str]) -> None:

@@ -207,7 +207,7 @@ def _placed_pipeline(cells: Sequence[ParsedCell], keywords: Mapping[str, Sequenc
     _check_closures(pipeline, cells, infos, decisions, module_names | helper_names)
     dropped_nested = _drop_nested(pipeline, cells, aliases, user_functions)
     _report(pipeline, cells, infos, decisions, hoisted)
-    _wire(pipeline, module_names | helper_names, shared)
+    _wire(pipeline, module_names | helper_names | _display_import(pipeline, every), shared)
     module_level = [*pipeline.imports, *pipeline.constants, *pipeline.helpers]
     _prune_module_level(pipeline, dropped_nested, aliases)
     _report_pruned(pipeline, cells, module_level)
@@ -487,6 +487,10 @@ def _results(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr
                     revive.add(writer)
 
     def show(info: gr.Statement, name: str) -> bool:
+        if name in module_state:  # a counter a helper's ``global`` statement keeps: run() returns it
+            add(name)
+            revive.update(w for w in info.flow if name in infos[w].writes and decisions[w].stage is None)
+            return True
         if name in evaluate_binds or name not in models and (
                 name in model_made or name in kept_binds and (not modelling or info.cell in evaluation_cells)):
             add(name)
@@ -523,6 +527,7 @@ def _results(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr
         return shown
 
     constant_names = {name for statement in pipeline.constants for name in bound_names(statement)}
+    module_state = _declared_global(cells) & constant_names
     notebook_names = {name for info in infos for name in info.binds} | constant_names | {
         name for statement in pipeline.helpers for name in bound_names(statement)}
     contexts = _contexts(infos, decisions, heading_stage)
@@ -1305,13 +1310,30 @@ def _wire(pipeline: Pipeline, module_names: set[str], shared: set[str]) -> None:
             stage.returns.append(pipeline.result)
     # each result is returned by the last stage that binds it (and still holds it at its end)
     last_binder = {name: stage for stage in active for name in analyses[stage.name].binds}
-    pipeline.results = [(key, name) for key, name in pipeline.results if name in last_binder]
+    # module state (a name a helper declares ``global``) is read by run() from the module itself
+    pipeline.results = [(key, name) for key, name in pipeline.results
+                        if name in last_binder or name in shared and name in module_names]
     for _, name in pipeline.results:
-        stage = last_binder[name]
-        if name not in stage.returns:
+        stage = last_binder.get(name)
+        if stage is not None and name not in stage.returns:
             stage.returns.append(name)
     for name in pipeline.required:
         pipeline.warnings.append(f"{name!r} is read but no kept cell binds it: run() needs it as a parameter")
+
+
+def _display_import(pipeline: Pipeline, every: Sequence[ast.stmt]) -> set[str]:
+    """``display`` is a builtin of notebooks only: kept code that calls it (``display(df.pop(c))``,
+    kept for what it changes) imports it from IPython, as the notebook had it. Returns the name
+    the module then defines (none when the notebook binds ``display`` itself or nothing calls it)."""
+    kept = [*pipeline.helpers, *(s for stage in pipeline.stages for s in stage.statements)]
+    if not any(DISPLAY in loaded_names(s) for s in kept) or any(
+            DISPLAY in analyze([s]).binds for s in every if DISPLAY in ast.dump(s)):
+        return set()
+    pipeline.imports.insert(0, ast.ImportFrom(module="IPython.display", names=[ast.alias(DISPLAY)], level=0))
+    return {DISPLAY}
+
+
+DISPLAY = "display"
 
 
 def _read_before_bound_outside_loops(statements: list[ast.stmt], name: str) -> bool:
@@ -1369,7 +1391,8 @@ def _prune_module_level(pipeline: Pipeline, dropped: Sequence[ast.stmt] = (),
     pending = [n for n in used if n in by_name]
     while pending:
         helper = by_name[pending.pop()]
-        kept = skipped.loads(helper)
+        # ``global n`` then ``n += 1``: the helper needs the module's ``n`` though no Name loads it
+        kept = skipped.loads(helper) | {n for g in walk(helper) if isinstance(g, ast.Global) for n in g.names}
         for name in [n for n in free_names(helper) if n in kept]:  # type: ignore[arg-type]
             if name not in used:
                 used.add(name)

@@ -403,6 +403,10 @@ def _mutated_roots(statement: ast.stmt, aliases: Aliases, user_functions: set[st
                 mutated.add(root)  # model.save(...), df.to_csv(...) write a file, not their receiver
             if name in {"shuffle"} and receiver_is_module:
                 mutated.update(a.id for a in node.args[:1] if isinstance(a, ast.Name))
+        elif isinstance(node.func, ast.Name) and node.func.id == "next" and node.args:
+            root = root_name(node.args[0])  # next(batches) takes an item: the iterator moves on
+            if root and not any(isinstance(n, ast.Call) for n in walk(node.args[0])):  # not next(iter(x))
+                mutated.add(root)
         elif isinstance(node.func, ast.Name) and node.func.id in user_functions:
             # a function of the notebook changes the arguments its body changes (unknown: all)
             changed = user_functions.changed(node.func.id) if isinstance(user_functions, Functions) else None
