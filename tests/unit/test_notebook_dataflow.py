@@ -8,7 +8,7 @@ import textwrap
 import pytest
 
 from mlpack_cli.notebook import stages as st
-from mlpack_cli.notebook.dataflow import HelperGlobal, ParsedCell, Pipeline, build_pipeline
+from mlpack_cli.notebook.dataflow import DynamicNames, HelperGlobal, ParsedCell, Pipeline, build_pipeline
 from mlpack_cli.notebook.scopes import analyze
 
 
@@ -345,3 +345,19 @@ def test_display_kept_for_what_it_changes_is_imported_from_ipython() -> None:
     own = pipeline("from rich import print as display", ("df = load_frame()", "Load", ()),
                    ("display(df.pop('target'))", "Explore", ()), ("model = fit(df)", "Train", ()))
     assert [ast.unparse(i) for i in own.imports] == ["from rich import print as display"]
+
+
+def test_names_a_function_binds_through_global_are_read_from_the_module() -> None:
+    result = pipeline(("def get_data():\n    global X, y\n    X, y = load_rows()\n\nget_data()", "Load", ()),
+                      ("model = fit(X, y)", "Train", ()))
+    assert not {"X", "y"} & set(result.required)  # set by the call, not given to run()
+    assert stage(result, "train").inputs == [] and "X" not in stage(result, "train").required
+
+
+def test_names_bound_through_globals_and_read_later_refuse_the_notebook() -> None:
+    cells = ("from lib import fit, load_rows\nrows = load_rows()", "for d in (2, 4):\n    globals()[f's_{d}'] = fit(rows, d)", "best = max(s_2, s_4)")
+    with pytest.raises(DynamicNames, match=r"cell 2, line 2: globals\(\)\[\.\.\.\] = \.\.\. .* 's_2', 's_4'"):
+        pipeline(*cells)
+    harmless = pipeline("from lib import fit, load_rows\nrows = load_rows()", "globals().update(extra=1)", ("model = fit(rows)", "Train", ()))
+    assert any(w.startswith("cell 2, line 1: globals().update(...) binds names the conversion cannot see")
+               for w in harmless.warnings)

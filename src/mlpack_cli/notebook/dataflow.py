@@ -132,6 +132,16 @@ class HelperGlobal(Exception):
         self.helper, self.name, self.cell = helper, name, cell
 
 
+class DynamicNames(Exception):
+    """The notebook binds names through ``globals()``/``exec`` and reads names nothing else binds."""
+
+    def __init__(self, cell: int, line: int, what: str, names: Sequence[str]) -> None:
+        shown = ", ".join(repr(n) for n in names[:5]) + (", ..." if len(names) > 5 else "")
+        super().__init__(f"cell {cell}, line {line}: {what} binds names the conversion cannot see, "
+                         f"and the notebook reads {shown}, which no statement binds")
+        self.cell, self.line, self.names = cell, line, list(names)
+
+
 def build_pipeline(cells: Sequence[ParsedCell], keywords: Mapping[str, Sequence[str]]) -> Pipeline:
     gr.forget_walks()
     renamed = _rename_reserved(cells)
@@ -213,6 +223,7 @@ def _placed_pipeline(cells: Sequence[ParsedCell], keywords: Mapping[str, Sequenc
     _report_pruned(pipeline, cells, module_level)
     _docs(pipeline, cells)
     _savefig_warnings(pipeline, infos, decisions)
+    _dynamic_binding_warnings(pipeline, cells, every)
     if infos and not any(stage.statements for stage in pipeline.stages):
         pipeline.warnings.append("no statement of the notebook is kept in a stage (it only displays, prints or "
                                  "plots): run() computes nothing; tag the cells to keep with mlpack:<stage>")
@@ -1084,6 +1095,49 @@ def _savefig_warnings(pipeline: Pipeline, infos: Sequence[gr.Statement], decisio
             )
 
 
+_NAMESPACES = frozenset({"globals", "locals", "vars"})
+
+
+def _dynamic_binding_warnings(pipeline: Pipeline, cells: Sequence[ParsedCell], every: Sequence[ast.stmt]) -> None:
+    """``globals()[f"score_{d}"] = ...``, ``globals().update(...)``, ``exec("x = 1")`` bind names no
+    analysis can see: what reads them is placed, wired and returned as if nothing bound them, so
+    the conversion says so, where, rather than compute something else silently. When the notebook
+    reads names that nothing else binds, those are the names: it refuses (:class:`DynamicNames`)."""
+    found: list[tuple[int, int, str]] = []
+    for cell in cells:
+        if not any(f"{word}(" in cell.source for word in (*_NAMESPACES, "exec")):
+            continue  # (only text can make the call)
+        for node in walk(cell.tree):
+            what = None
+            if isinstance(node, ast.Subscript) and not isinstance(node.ctx, ast.Load) and _namespace(node.value):
+                what = f"{gr.call_name(node.value)}()[...] = ..."  # type: ignore[arg-type]
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and _namespace(node.func.value) \
+                    and node.func.attr in {"update", "setdefault", "__setitem__", "pop", "clear"}:
+                what = f"{gr.call_name(node.func.value)}().{node.func.attr}(...)"  # type: ignore[arg-type]
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "exec":
+                what = "exec(...)"
+            if what is not None:
+                found.append((cell.number, node.lineno, what))  # type: ignore[attr-defined]
+    if not found:
+        return
+    names = analyze(list(every))
+    unbound = sorted(set(names.reads) - set(names.binds) - BUILTINS - _NOTEBOOK_BUILTINS)
+    if unbound:
+        raise DynamicNames(*found[0], unbound)
+    for number, line, what in found:
+        pipeline.warnings.append(
+            f"cell {number}, line {line}: {what} binds names the conversion cannot see: "
+            "run() may not compute what the notebook did (bind each name with an assignment)")
+
+
+_NOTEBOOK_BUILTINS = frozenset({"display", "get_ipython", "In", "Out", "_", "__", "___"})
+
+
+def _namespace(node: ast.AST) -> bool:
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _NAMESPACES \
+        and not node.args and not node.keywords
+
+
 # -- preparing the cells --------------------------------------------------------------------------
 
 
@@ -1288,12 +1342,15 @@ def _wire(pipeline: Pipeline, module_names: set[str], shared: set[str]) -> None:
     active = [s for s in pipeline.stages if not s.is_stub]
     analyses = {s.name: stage_names(s.statements, pipeline.helper_globals) for s in active}
     bound_before: dict[str, str] = {}  # name -> the latest earlier stage that binds it
+    # bound only by a function that declares it ``global`` (``def get_data(): global X; X = ...``):
+    # module state that the call sets, read from the module, never a parameter run() must be given
+    state = shared - {n for s in active for n in analyses[s.name].binds}
     for stage in active:
         names = analyses[stage.name]
         for name in names.reads:
             if name in constants:
                 stage.constants.append(name)
-            elif name in module_names or name in BUILTINS:
+            elif name in module_names or name in BUILTINS or name in state:
                 continue
             elif name in bound_before:
                 stage.inputs.append(name)
