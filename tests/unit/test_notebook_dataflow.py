@@ -355,9 +355,11 @@ def test_names_a_function_binds_through_global_are_read_from_the_module() -> Non
 
 
 def test_names_bound_through_globals_and_read_later_refuse_the_notebook() -> None:
-    cells = ("from lib import fit, load_rows\nrows = load_rows()", "for d in (2, 4):\n    globals()[f's_{d}'] = fit(rows, d)", "best = max(s_2, s_4)")
+    cells = ("from lib import fit, load_rows\nrows = load_rows()",
+             "for d in (2, 4):\n    globals()[f's_{d}'] = fit(rows, d)", "best = max(s_2, s_4)")
     with pytest.raises(DynamicNames, match=r"cell 2, line 2: globals\(\)\[\.\.\.\] = \.\.\. .* 's_2', 's_4'"):
         pipeline(*cells)
-    harmless = pipeline("from lib import fit, load_rows\nrows = load_rows()", "globals().update(extra=1)", ("model = fit(rows)", "Train", ()))
+    harmless = pipeline("from lib import fit, load_rows\nrows = load_rows()", "globals().update(extra=1)",
+                        ("model = fit(rows)", "Train", ()))
     assert any(w.startswith("cell 2, line 1: globals().update(...) binds names the conversion cannot see")
                for w in harmless.warnings)

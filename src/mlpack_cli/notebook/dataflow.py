@@ -1371,9 +1371,9 @@ def _wire(pipeline: Pipeline, module_names: set[str], shared: set[str]) -> None:
     pipeline.results = [(key, name) for key, name in pipeline.results
                         if name in last_binder or name in shared and name in module_names]
     for _, name in pipeline.results:
-        stage = last_binder.get(name)
-        if stage is not None and name not in stage.returns:
-            stage.returns.append(name)
+        binder = last_binder.get(name)
+        if binder is not None and name not in binder.returns:
+            binder.returns.append(name)
     for name in pipeline.required:
         pipeline.warnings.append(f"{name!r} is read but no kept cell binds it: run() needs it as a parameter")
 
