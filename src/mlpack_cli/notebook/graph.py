@@ -783,6 +783,39 @@ def own_seed(call: ast.Call) -> bool:
     return all(own_seed(n) or _NOT_RANDOM_OBJECTS.match(call_name(n)) for n in inner)
 
 
+# Calls that return a one-pass iterator: looping over it (or over part of it) uses it up.
+_ITERATOR_CALLS = frozenset({"iter", "map", "filter", "zip", "enumerate", "reversed", "reader", "DictReader",
+                             "islice", "chain", "iterrows", "itertuples"})
+
+
+def _consumed_iterators(infos: Sequence[Statement]) -> None:
+    """A ``for`` over a name bound to an iterator (``stream = iter(rows)``, ``batches = gen(100)``
+    of a generator function of the notebook) moves it on: the loop changes that name, so a peek
+    (``for x in stream: print(x); break``) is kept when a later statement reads the iterator."""
+    generators = {info.node.name for info in infos if isinstance(info.node, (ast.FunctionDef, ast.AsyncFunctionDef))
+                  and any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in _walk_own_body(info.node))}
+    iterators: set[str] = set()
+    for info in infos:
+        node = info.node
+        if isinstance(node, (ast.For, ast.AsyncFor)) and isinstance(node.iter, ast.Name) and node.iter.id in iterators:
+            info.mutates.add(node.iter.id)
+            info.reads.add(node.iter.id)
+        for name in info.binds:
+            iterators.discard(name)
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and (
+                call_name(node.value) in _ITERATOR_CALLS
+                or isinstance(node.value.func, ast.Name) and node.value.func.id in generators):
+            iterators |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+
+
+def _walk_own_body(definition: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.AST]:
+    """The nodes of a function's body, not of the functions and classes defined in it."""
+    found: list[ast.AST] = list(definition.body)
+    for node in found:  # grows as it is read
+        found += [child for child in ast.iter_child_nodes(node) if not isinstance(child, _SCOPES)]
+    return found
+
+
 def _forget_seeded_draws(infos: Sequence[Statement]) -> None:
     """A fit of an object built with its own seed (``tree = DecisionTreeClassifier(random_state=42)``,
     then ``tree.fit(X, y)``) draws nothing from the global generator: it does not read it."""
@@ -890,6 +923,7 @@ def build_graph(statements: Sequence[tuple[int, ast.stmt]], aliases: Aliases, us
     infos = [_described(node, index, cell, aliases, user_functions, helper_reads)
              for index, (cell, node) in enumerate(statements)]
     _forget_seeded_draws(infos)
+    _consumed_iterators(infos)
     scratch = _loop_scratch(infos, user_functions)
     fresh = _loop_fresh(infos)
     resets = _seed_resets(infos, aliases)
