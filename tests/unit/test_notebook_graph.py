@@ -250,3 +250,7 @@ def test_a_loop_over_an_iterator_moves_it_on_and_one_over_a_list_does_not() -> N
     assert peek.mutates == {"stream"} and peek.index in rest.flow
     assert statements[5].mutates == {"feed"}  # a generator of the notebook's own
     assert statements[7].mutates == set() and statements[7].index not in statements[8].flow
+    hoisted = gr.Functions(ast.parse("def gen():\n    yield 1\n").body, gr.Aliases())  # a helper at module level
+    body = ast.parse("feed = gen()\nfor b in feed:\n    break\nrest = list(feed)\n").body
+    loop, rest = gr.build_graph([(1, s) for s in body], gr.Aliases(), hoisted, {})[1:]
+    assert loop.mutates == {"feed"} and loop.index in rest.flow

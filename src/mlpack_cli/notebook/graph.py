@@ -788,12 +788,13 @@ _ITERATOR_CALLS = frozenset({"iter", "map", "filter", "zip", "enumerate", "rever
                              "islice", "chain", "iterrows", "itertuples"})
 
 
-def _consumed_iterators(infos: Sequence[Statement]) -> None:
+def _consumed_iterators(infos: Sequence[Statement], user_functions: set[str]) -> None:
     """A ``for`` over a name bound to an iterator (``stream = iter(rows)``, ``batches = gen(100)``
     of a generator function of the notebook) moves it on: the loop changes that name, so a peek
     (``for x in stream: print(x); break``) is kept when a later statement reads the iterator."""
-    generators = {info.node.name for info in infos if isinstance(info.node, (ast.FunctionDef, ast.AsyncFunctionDef))
-                  and any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in _walk_own_body(info.node))}
+    definitions = [info.node for info in infos] + list(getattr(user_functions, "definitions", {}).values())
+    generators = {d.name for d in definitions if isinstance(d, (ast.FunctionDef, ast.AsyncFunctionDef))
+                  and any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in _walk_own_body(d))}
     iterators: set[str] = set()
     for info in infos:
         node = info.node
@@ -923,7 +924,7 @@ def build_graph(statements: Sequence[tuple[int, ast.stmt]], aliases: Aliases, us
     infos = [_described(node, index, cell, aliases, user_functions, helper_reads)
              for index, (cell, node) in enumerate(statements)]
     _forget_seeded_draws(infos)
-    _consumed_iterators(infos)
+    _consumed_iterators(infos, user_functions)
     scratch = _loop_scratch(infos, user_functions)
     fresh = _loop_fresh(infos)
     resets = _seed_resets(infos, aliases)
