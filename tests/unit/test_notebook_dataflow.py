@@ -8,7 +8,7 @@ import textwrap
 import pytest
 
 from mlpack_cli.notebook import stages as st
-from mlpack_cli.notebook.dataflow import HelperGlobal, ParsedCell, Pipeline, build_pipeline
+from mlpack_cli.notebook.dataflow import DynamicNames, HelperGlobal, ParsedCell, Pipeline, build_pipeline
 from mlpack_cli.notebook.scopes import analyze
 
 
@@ -322,3 +322,44 @@ def test_a_value_made_while_exploring_and_printed_by_the_evaluation_is_returned(
     assert ("strict", "strict") in result.results
     kept = [ast.unparse(s) for each in result.stages for s in each.statements]
     assert "CUT = 6.0" in kept and "strict = sum((r > CUT for r in rows))" in kept
+
+
+def test_module_state_a_helper_declares_global_is_kept_and_returned() -> None:
+    result = pipeline("n_calls = 0\n\ndef count_call():\n    global n_calls\n    n_calls += 1\n",
+                      ("rows = load_rows()\ncount_call()", "Load", ()),
+                      ("rows.extend([1])\ncount_call()", "Explore", ()),
+                      ("model = fit(rows)\nscore = model.score(rows)\nscore, n_calls", "Evaluate", ()))
+    # no Name loads n_calls in the helper (``n_calls += 1`` stores it): still the module needs it
+    assert [ast.unparse(c) for c in result.constants] == ["n_calls = 0"]
+    assert ("n_calls", "n_calls") in result.results  # run() reads it from the module
+    kept = [ast.unparse(s) for stage in result.stages for s in stage.statements]
+    assert kept.count("count_call()") == 2  # the call under the exploration heading counts too
+
+
+def test_display_kept_for_what_it_changes_is_imported_from_ipython() -> None:
+    result = pipeline(("df = load_frame()", "Load", ()),
+                      ("display(df.pop('target').value_counts())", "Explore", ()),
+                      ("model = fit(df)\nscore = model.score(df)", "Evaluate", ()))
+    assert "from IPython.display import display" in [ast.unparse(i) for i in result.imports]
+    assert "display" not in result.required
+    own = pipeline("from rich import print as display", ("df = load_frame()", "Load", ()),
+                   ("display(df.pop('target'))", "Explore", ()), ("model = fit(df)", "Train", ()))
+    assert [ast.unparse(i) for i in own.imports] == ["from rich import print as display"]
+
+
+def test_names_a_function_binds_through_global_are_read_from_the_module() -> None:
+    result = pipeline(("def get_data():\n    global X, y\n    X, y = load_rows()\n\nget_data()", "Load", ()),
+                      ("model = fit(X, y)", "Train", ()))
+    assert not {"X", "y"} & set(result.required)  # set by the call, not given to run()
+    assert stage(result, "train").inputs == [] and "X" not in stage(result, "train").required
+
+
+def test_names_bound_through_globals_and_read_later_refuse_the_notebook() -> None:
+    cells = ("from lib import fit, load_rows\nrows = load_rows()",
+             "for d in (2, 4):\n    globals()[f's_{d}'] = fit(rows, d)", "best = max(s_2, s_4)")
+    with pytest.raises(DynamicNames, match=r"cell 2, line 2: globals\(\)\[\.\.\.\] = \.\.\. .* 's_2', 's_4'"):
+        pipeline(*cells)
+    harmless = pipeline("from lib import fit, load_rows\nrows = load_rows()", "globals().update(extra=1)",
+                        ("model = fit(rows)", "Train", ()))
+    assert any(w.startswith("cell 2, line 1: globals().update(...) binds names the conversion cannot see")
+               for w in harmless.warnings)

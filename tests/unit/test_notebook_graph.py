@@ -39,6 +39,9 @@ def one(source: str, imports: str = "import pandas as pd\nimport numpy as np\n")
         ("copy = df.copy()", set()),
         ("clean = df.dropna()", set()),
         ("m = np.mean(x)", set()),
+        ("print('skipped', next(rows))", {"rows"}),  # the iterator moves on
+        ("first_X, first_y = next(batches)", {"batches"}),
+        ("first = next(iter(df))", set()),  # a fresh iterator: nothing of the notebook's moves
     ],
 )
 def test_what_a_statement_may_mutate(source: str, mutated: set[str]) -> None:
@@ -237,3 +240,17 @@ def test_a_loop_that_binds_a_name_before_reading_it_does_not_need_its_earlier_va
 def test_a_loop_whose_condition_reads_the_name_it_binds_needs_its_earlier_value() -> None:
     statements = graph("explained = 0.0\nwhile explained < 0.8:\n    explained = f(x)\n")
     assert statements[0].index in statements[1].flow
+
+
+def test_a_loop_over_an_iterator_moves_it_on_and_one_over_a_list_does_not() -> None:
+    statements = graph("stream = iter(rows)\nfor x in stream:\n    print(x)\n    break\nrest = list(stream)\n"
+                       "def batches():\n    yield 1\nfeed = batches()\nfor b in feed:\n    print(b)\n"
+                       "columns = ['a', 'b']\nfor c in columns:\n    print(c)\nkept = columns\n")
+    peek, rest = statements[1], statements[2]
+    assert peek.mutates == {"stream"} and peek.index in rest.flow
+    assert statements[5].mutates == {"feed"}  # a generator of the notebook's own
+    assert statements[7].mutates == set() and statements[7].index not in statements[8].flow
+    hoisted = gr.Functions(ast.parse("def gen():\n    yield 1\n").body, gr.Aliases())  # a helper at module level
+    body = ast.parse("feed = gen()\nfor b in feed:\n    break\nrest = list(feed)\n").body
+    loop, rest = gr.build_graph([(1, s) for s in body], gr.Aliases(), hoisted, {})[1:]
+    assert loop.mutates == {"feed"} and loop.index in rest.flow

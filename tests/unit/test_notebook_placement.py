@@ -760,6 +760,26 @@ def test_draws_of_a_demo_before_every_generator_is_seeded_again_are_dropped() ->
     assert "batch = tf.random.uniform" in "".join(stage_text(only_numpy, s.name) for s in only_numpy.stages)
 
 
+def test_draws_shown_while_exploring_after_a_seed_are_kept_for_the_draws_after_them() -> None:
+    result = pipeline(
+        "np.random.seed(7)\ndf = pd.read_csv('d.csv')",
+        ("df.sample(5)", "Explore"),
+        ("np.random.rand()", "Explore"),
+        "train, test = train_test_split(df)\nmodel = RandomForestClassifier(random_state=0)\n"
+        "model.fit(train, train.y)\nacc = model.score(test, test.y)",
+    )
+    kept = "".join(stage_text(result, s.name) for s in result.stages)
+    assert "df.sample(5)" in kept and "np.random.rand()" in kept  # the split draws what follows them
+    reasons = {p.cell: p.reason for p in result.parts}
+    assert "but binds or changes the seeded random generator, read later: kept" in reasons[3]
+    unseeded = pipeline(  # without a seed no draw is fixed: the displays go
+        "df = pd.read_csv('d.csv')", ("df.sample(5)", "Explore"),
+        "train, test = train_test_split(df)\nmodel = RandomForestClassifier(random_state=0)\n"
+        "model.fit(train, train.y)\nacc = model.score(test, test.y)",
+    )
+    assert "df.sample(5)" not in "".join(stage_text(unseeded, s.name) for s in unseeded.stages)
+
+
 def test_a_column_list_for_the_data_step_after_it_is_preprocessing() -> None:
     result = pipeline(  # no markdown: the literal goes with the selection that reads it, not the fit
         "df = pd.read_csv('d.csv')\ndf = pd.concat([df, pd.get_dummies(df.c)], axis=1)",

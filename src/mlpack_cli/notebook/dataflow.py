@@ -132,6 +132,16 @@ class HelperGlobal(Exception):
         self.helper, self.name, self.cell = helper, name, cell
 
 
+class DynamicNames(Exception):
+    """The notebook binds names through ``globals()``/``exec`` and reads names nothing else binds."""
+
+    def __init__(self, cell: int, line: int, what: str, names: Sequence[str]) -> None:
+        shown = ", ".join(repr(n) for n in names[:5]) + (", ..." if len(names) > 5 else "")
+        super().__init__(f"cell {cell}, line {line}: {what} binds names the conversion cannot see, "
+                         f"and the notebook reads {shown}, which no statement binds")
+        self.cell, self.line, self.names = cell, line, list(names)
+
+
 def build_pipeline(cells: Sequence[ParsedCell], keywords: Mapping[str, Sequence[str]]) -> Pipeline:
     gr.forget_walks()
     renamed = _rename_reserved(cells)
@@ -207,12 +217,13 @@ def _placed_pipeline(cells: Sequence[ParsedCell], keywords: Mapping[str, Sequenc
     _check_closures(pipeline, cells, infos, decisions, module_names | helper_names)
     dropped_nested = _drop_nested(pipeline, cells, aliases, user_functions)
     _report(pipeline, cells, infos, decisions, hoisted)
-    _wire(pipeline, module_names | helper_names, shared)
+    _wire(pipeline, module_names | helper_names | _display_import(pipeline, every), shared)
     module_level = [*pipeline.imports, *pipeline.constants, *pipeline.helpers]
     _prune_module_level(pipeline, dropped_nested, aliases)
     _report_pruned(pipeline, cells, module_level)
     _docs(pipeline, cells)
     _savefig_warnings(pipeline, infos, decisions)
+    _dynamic_binding_warnings(pipeline, cells, every)
     if infos and not any(stage.statements for stage in pipeline.stages):
         pipeline.warnings.append("no statement of the notebook is kept in a stage (it only displays, prints or "
                                  "plots): run() computes nothing; tag the cells to keep with mlpack:<stage>")
@@ -492,6 +503,10 @@ def _results(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr
                     revive.add(writer)
 
     def show(info: gr.Statement, name: str) -> bool:
+        if name in module_state:  # a counter a helper's ``global`` statement keeps: run() returns it
+            add(name)
+            revive.update(w for w in info.flow if name in infos[w].writes and decisions[w].stage is None)
+            return True
         if name in evaluate_binds or name not in models and (
                 name in model_made or name in kept_binds and (not modelling or info.cell in evaluation_cells)):
             add(name)
@@ -528,6 +543,7 @@ def _results(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr
         return shown
 
     constant_names = {name for statement in pipeline.constants for name in bound_names(statement)}
+    module_state = _declared_global(cells) & constant_names
     notebook_names = {name for info in infos for name in info.binds} | constant_names | {
         name for statement in pipeline.helpers for name in bound_names(statement)}
     contexts = _contexts(infos, decisions, heading_stage)
@@ -1084,6 +1100,49 @@ def _savefig_warnings(pipeline: Pipeline, infos: Sequence[gr.Statement], decisio
             )
 
 
+_NAMESPACES = frozenset({"globals", "locals", "vars"})
+
+
+def _dynamic_binding_warnings(pipeline: Pipeline, cells: Sequence[ParsedCell], every: Sequence[ast.stmt]) -> None:
+    """``globals()[f"score_{d}"] = ...``, ``globals().update(...)``, ``exec("x = 1")`` bind names no
+    analysis can see: what reads them is placed, wired and returned as if nothing bound them, so
+    the conversion says so, where, rather than compute something else silently. When the notebook
+    reads names that nothing else binds, those are the names: it refuses (:class:`DynamicNames`)."""
+    found: list[tuple[int, int, str]] = []
+    for cell in cells:
+        if not any(f"{word}(" in cell.source for word in (*_NAMESPACES, "exec")):
+            continue  # (only text can make the call)
+        for node in walk(cell.tree):
+            what = None
+            if isinstance(node, ast.Subscript) and not isinstance(node.ctx, ast.Load) and _namespace(node.value):
+                what = f"{gr.call_name(node.value)}()[...] = ..."  # type: ignore[arg-type]
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and _namespace(node.func.value) \
+                    and node.func.attr in {"update", "setdefault", "__setitem__", "pop", "clear"}:
+                what = f"{gr.call_name(node.func.value)}().{node.func.attr}(...)"  # type: ignore[arg-type]
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "exec":
+                what = "exec(...)"
+            if what is not None:
+                found.append((cell.number, node.lineno, what))  # type: ignore[attr-defined]
+    if not found:
+        return
+    names = analyze(list(every))
+    unbound = sorted(set(names.reads) - set(names.binds) - BUILTINS - _NOTEBOOK_BUILTINS)
+    if unbound:
+        raise DynamicNames(*found[0], unbound)
+    for number, line, what in found:
+        pipeline.warnings.append(
+            f"cell {number}, line {line}: {what} binds names the conversion cannot see: "
+            "run() may not compute what the notebook did (bind each name with an assignment)")
+
+
+_NOTEBOOK_BUILTINS = frozenset({"display", "get_ipython", "In", "Out", "_", "__", "___"})
+
+
+def _namespace(node: ast.AST) -> bool:
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _NAMESPACES \
+        and not node.args and not node.keywords
+
+
 # -- preparing the cells --------------------------------------------------------------------------
 
 
@@ -1288,12 +1347,15 @@ def _wire(pipeline: Pipeline, module_names: set[str], shared: set[str]) -> None:
     active = [s for s in pipeline.stages if not s.is_stub]
     analyses = {s.name: stage_names(s.statements, pipeline.helper_globals) for s in active}
     bound_before: dict[str, str] = {}  # name -> the latest earlier stage that binds it
+    # bound only by a function that declares it ``global`` (``def get_data(): global X; X = ...``):
+    # module state that the call sets, read from the module, never a parameter run() must be given
+    state = shared - {n for s in active for n in analyses[s.name].binds}
     for stage in active:
         names = analyses[stage.name]
         for name in names.reads:
             if name in constants:
                 stage.constants.append(name)
-            elif name in module_names or name in BUILTINS:
+            elif name in module_names or name in BUILTINS or name in state:
                 continue
             elif name in bound_before:
                 stage.inputs.append(name)
@@ -1310,13 +1372,30 @@ def _wire(pipeline: Pipeline, module_names: set[str], shared: set[str]) -> None:
             stage.returns.append(pipeline.result)
     # each result is returned by the last stage that binds it (and still holds it at its end)
     last_binder = {name: stage for stage in active for name in analyses[stage.name].binds}
-    pipeline.results = [(key, name) for key, name in pipeline.results if name in last_binder]
+    # module state (a name a helper declares ``global``) is read by run() from the module itself
+    pipeline.results = [(key, name) for key, name in pipeline.results
+                        if name in last_binder or name in shared and name in module_names]
     for _, name in pipeline.results:
-        stage = last_binder[name]
-        if name not in stage.returns:
-            stage.returns.append(name)
+        binder = last_binder.get(name)
+        if binder is not None and name not in binder.returns:
+            binder.returns.append(name)
     for name in pipeline.required:
         pipeline.warnings.append(f"{name!r} is read but no kept cell binds it: run() needs it as a parameter")
+
+
+def _display_import(pipeline: Pipeline, every: Sequence[ast.stmt]) -> set[str]:
+    """``display`` is a builtin of notebooks only: kept code that calls it (``display(df.pop(c))``,
+    kept for what it changes) imports it from IPython, as the notebook had it. Returns the name
+    the module then defines (none when the notebook binds ``display`` itself or nothing calls it)."""
+    kept = [*pipeline.helpers, *(s for stage in pipeline.stages for s in stage.statements)]
+    if not any(DISPLAY in loaded_names(s) for s in kept) or any(
+            DISPLAY in analyze([s]).binds for s in every if DISPLAY in ast.dump(s)):
+        return set()
+    pipeline.imports.insert(0, ast.ImportFrom(module="IPython.display", names=[ast.alias(DISPLAY)], level=0))
+    return {DISPLAY}
+
+
+DISPLAY = "display"
 
 
 def _read_before_bound_outside_loops(statements: list[ast.stmt], name: str) -> bool:
@@ -1374,7 +1453,8 @@ def _prune_module_level(pipeline: Pipeline, dropped: Sequence[ast.stmt] = (),
     pending = [n for n in used if n in by_name]
     while pending:
         helper = by_name[pending.pop()]
-        kept = skipped.loads(helper)
+        # ``global n`` then ``n += 1``: the helper needs the module's ``n`` though no Name loads it
+        kept = skipped.loads(helper) | {n for g in walk(helper) if isinstance(g, ast.Global) for n in g.names}
         for name in [n for n in free_names(helper) if n in kept]:  # type: ignore[arg-type]
             if name not in used:
                 used.add(name)

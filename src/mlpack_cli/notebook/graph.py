@@ -403,6 +403,10 @@ def _mutated_roots(statement: ast.stmt, aliases: Aliases, user_functions: set[st
                 mutated.add(root)  # model.save(...), df.to_csv(...) write a file, not their receiver
             if name in {"shuffle"} and receiver_is_module:
                 mutated.update(a.id for a in node.args[:1] if isinstance(a, ast.Name))
+        elif isinstance(node.func, ast.Name) and node.func.id == "next" and node.args:
+            root = root_name(node.args[0])  # next(batches) takes an item: the iterator moves on
+            if root and not any(isinstance(n, ast.Call) for n in walk(node.args[0])):  # not next(iter(x))
+                mutated.add(root)
         elif isinstance(node.func, ast.Name) and node.func.id in user_functions:
             # a function of the notebook changes the arguments its body changes (unknown: all)
             changed = user_functions.changed(node.func.id) if isinstance(user_functions, Functions) else None
@@ -782,6 +786,40 @@ def own_seed(call: ast.Call) -> bool:
     return all(own_seed(n) or _NOT_RANDOM_OBJECTS.match(call_name(n)) for n in inner)
 
 
+# Calls that return a one-pass iterator: looping over it (or over part of it) uses it up.
+_ITERATOR_CALLS = frozenset({"iter", "map", "filter", "zip", "enumerate", "reversed", "reader", "DictReader",
+                             "islice", "chain", "iterrows", "itertuples"})
+
+
+def _consumed_iterators(infos: Sequence[Statement], user_functions: set[str]) -> None:
+    """A ``for`` over a name bound to an iterator (``stream = iter(rows)``, ``batches = gen(100)``
+    of a generator function of the notebook) moves it on: the loop changes that name, so a peek
+    (``for x in stream: print(x); break``) is kept when a later statement reads the iterator."""
+    definitions = [info.node for info in infos] + list(getattr(user_functions, "definitions", {}).values())
+    generators = {d.name for d in definitions if isinstance(d, (ast.FunctionDef, ast.AsyncFunctionDef))
+                  and any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in _walk_own_body(d))}
+    iterators: set[str] = set()
+    for info in infos:
+        node = info.node
+        if isinstance(node, (ast.For, ast.AsyncFor)) and isinstance(node.iter, ast.Name) and node.iter.id in iterators:
+            info.mutates.add(node.iter.id)
+            info.reads.add(node.iter.id)
+        for name in info.binds:
+            iterators.discard(name)
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and (
+                call_name(node.value) in _ITERATOR_CALLS
+                or isinstance(node.value.func, ast.Name) and node.value.func.id in generators):
+            iterators |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+
+
+def _walk_own_body(definition: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.AST]:
+    """The nodes of a function's body, not of the functions and classes defined in it."""
+    found: list[ast.AST] = list(definition.body)
+    for node in found:  # grows as it is read
+        found += [child for child in ast.iter_child_nodes(node) if not isinstance(child, _SCOPES)]
+    return found
+
+
 def _forget_seeded_draws(infos: Sequence[Statement]) -> None:
     """A fit of an object built with its own seed (``tree = DecisionTreeClassifier(random_state=42)``,
     then ``tree.fit(X, y)``) draws nothing from the global generator: it does not read it."""
@@ -889,6 +927,7 @@ def build_graph(statements: Sequence[tuple[int, ast.stmt]], aliases: Aliases, us
     infos = [_described(node, index, cell, aliases, user_functions, helper_reads)
              for index, (cell, node) in enumerate(statements)]
     _forget_seeded_draws(infos)
+    _consumed_iterators(infos, user_functions)
     scratch = _loop_scratch(infos, user_functions)
     fresh = _loop_fresh(infos)
     resets = _seed_resets(infos, aliases)

@@ -694,9 +694,12 @@ def _keep_what_is_read(infos: Sequence[Statement], decisions: list[Decision], de
             decisions[index] = Decision(None, f"computes {names} only for {what}", 0)
             continue
         if decision.stage is None and wanted:
-            what = ", ".join("the figure" if n == FIGURE else n.strip("<>") for n in sorted(wanted))
+            what = ", ".join("the figure" if n == FIGURE else "the seeded random generator" if n == RNG
+                             else n.strip("<>") for n in sorted(wanted))
             decisions[index] = Decision(-1, f"{decision.reason}, but binds or changes {what}, read later: kept", 0)
-        reads = infos[index].reads - {FS, RNG}
+        # a seeded generator's draws are read by the draws after them (``df.sample(5)`` shown
+        # between ``np.random.seed`` and an unseeded split moves the split): kept like a binding
+        reads = infos[index].reads - {FS}
         if "savefig" not in infos[index].effects:
             reads = reads - {FIGURE}
         for dep in infos[index].flow:
