@@ -8,7 +8,8 @@ For each notebook given (default: every ``*.ipynb`` of the shared corpus, as
 - a comment belongs to the top-level statement (or magic line) that holds it, else to the first one
   below it (a comment above a statement), else to the cell's last one;
 - a statement counts as kept when its first line, without its inline comment, is a line of the
-  module; then the comment's text must appear in the module. The comments of a statement that is not
+  module and convert's report does not list it as dropped; then the comment's text must appear
+  in the module. The comments of a statement that is not
   in the module, or that convert rewrote on its first line (a renamed name, a path parameter), count
   as "in dropped code": this check cannot follow them. ``# mlpack:`` directives are instructions to
   convert, not comments to keep.
@@ -95,9 +96,13 @@ def owner(line: int, found: list[tuple[int, int, str]]) -> tuple[int, int, str] 
     return below[0] if below else (found[-1] if found else None)
 
 
-def check(notebook: Path, module_text: str, tally: Tally) -> None:
-    """Tally the comments of a notebook's code cells against the module convert made of it."""
+def check(notebook: Path, module_text: str, tally: Tally,
+          dropped: dict[int, list[tuple[int, int]]] | None = None) -> None:
+    """Tally the comments of a notebook's code cells against the module convert made of it;
+    ``dropped``: cell number -> the line ranges convert's report says it dropped (a statement whose
+    first line is a common one, ``try:``, is not kept because some other line reads the same)."""
     module_lines = {_code(line) for line in module_text.splitlines()}
+    dropped = dropped or {}
     with warnings.catch_warnings():  # notebooks without cell ids: nbformat fills them in, and says so
         warnings.simplefilter("ignore", MissingIDFieldWarning)
         cells = nbformat.read(str(notebook), as_version=4).cells
@@ -110,7 +115,8 @@ def check(notebook: Path, module_text: str, tally: Tally) -> None:
             continue
         for line, text in found:
             statement = owner(line, parsed)
-            if statement is None or _code(statement[2]) not in module_lines:
+            if statement is None or _code(statement[2]) not in module_lines or any(
+                    first <= statement[0] <= last for first, last in dropped.get(number, [])):
                 tally.dropped += 1  # its statement is not in the module: gone with it
             elif text in module_text:
                 tally.kept += 1
@@ -133,7 +139,12 @@ def measure(notebooks: list[Path]) -> Tally:
             for report in result.reports:
                 if report.ok and report.module:
                     text = modules.get(f"{report.module}.py", "")
-                    check(copy, text, tally)
+                    dropped: dict[int, list[tuple[int, int]]] = {}
+                    for cell in report.cells:
+                        if cell.stage == "dropped":
+                            dropped.setdefault(cell.cell, []).append(
+                                (cell.lines[0], cell.lines[-1]) if cell.lines else (1, sys.maxsize))
+                    check(copy, text, tally, dropped)
     return tally
 
 

@@ -41,7 +41,9 @@ def test_quickstart_from_a_fresh_install(tmp_path: Path, mlpack_wheel: Path) -> 
                        r"(\{.*\}) -> (\{.*\})$", done.stdout, flags=re.MULTILINE)
     assert served, done.stdout
     record = json.loads(served.group(1))["records"][0]
-    assert record == {"size_m2": 117.0, "rooms": 2.0, "price_k": 281.8}  # the first row of data/houses.csv
+    # the features of the first row of data/houses.csv: the column the model reads, not the target
+    assert record == {"size_m2": 117.0}
+    assert list(json.loads((root / "dist" / "model.json.mlpack.json").read_text())["columns"]) == ["size_m2"]
     (prediction,) = json.loads(served.group(2))["predictions"]
     assert prediction == pytest.approx(model["slope"] * 117 + model["intercept"])
     assert (root / "dist" / "model.json.mlpack.json").is_file()  # captured beside the model, git-ignored

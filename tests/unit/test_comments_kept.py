@@ -44,3 +44,26 @@ def test_convert_keeps_every_comment_of_the_code_it_keeps(bench: ModuleType) -> 
     tally = bench.measure(sorted(n for d in FIXTURES for n in d.glob("*.ipynb")))
     assert tally.kept > 10, "the fixtures have comments in code that convert keeps"
     assert tally.lost == []
+
+
+def test_a_statement_the_report_dropped_is_not_kept_because_its_first_line_is_common(
+        tmp_path: Path, bench: ModuleType) -> None:
+    notebook = _notebook(tmp_path, "try:\n    f(x)  # rejects bad shapes\nexcept ValueError:\n    pass")
+    tally = bench.Tally()
+    bench.check(notebook, "try:\n    g()\nexcept OSError:\n    pass\n", tally, {1: [(1, 4)]})
+    assert (tally.lost, tally.kept, tally.dropped) == ([], 0, 1)
+    bench.check(notebook, "try:\n    g()\nexcept OSError:\n    pass\n", tally)  # without the report: lost
+    assert tally.lost == ["n.ipynb: cell 1, line 2: # rejects bad shapes"]
+
+
+def test_the_comment_of_an_import_repeated_in_a_later_cell_is_kept(tmp_path: Path, bench: ModuleType) -> None:
+    # the repeat is dropped (the name is imported at module level already); its comment is not
+    notebook = _notebook(
+        tmp_path,
+        "import json\nimport os\nos.environ['KERAS_BACKEND'] = 'jax'\nimport sys",
+        "# @title\nimport os\n# about sys\nimport sys\nimport json  # again\n\n"
+        "def f(x):\n    return os.path.join(x, sys.argv[0], json.dumps(1))",
+        "print(f('a'))",
+    )
+    tally = bench.measure([notebook])
+    assert tally.lost == [] and tally.kept == 3

@@ -161,9 +161,21 @@ def _run(program: Path, arguments: list[str], root: Path, env: dict[str, str], m
     return done
 
 
+def example_request(row: dict[str, str], model: Path) -> dict[str, Any]:
+    """The record to post to /predict: the columns of ``row`` that the model reads (the features,
+    as ``run()`` captured them in ``<model>.mlpack.json``), numbers as numbers; never the target."""
+    schema = model.with_name(model.name + ".mlpack.json")
+    try:
+        columns = json.loads(schema.read_text(encoding="utf-8"))["columns"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise EnvironmentProblem(f"{schema}: the columns the model reads could not be read ({exc})",
+                                 hint="Run the pipeline again: run() writes it beside the model.") from exc
+    return {key: _number(value) for key, value in row.items() if key in columns}
+
+
 def _serve_once(python: Path, script: str, module: str, root: Path) -> dict[str, Any]:
-    """Start ``<project> serve`` from the installed wheel on a free local port, post the first row
-    of the example data to /predict, stop the service; the record and the prediction."""
+    """Start ``<project> serve`` from the installed wheel on a free local port, post the features of
+    the first row of the example data to /predict, stop the service; the record and the prediction."""
     import csv
     import signal
     import socket
@@ -173,7 +185,7 @@ def _serve_once(python: Path, script: str, module: str, root: Path) -> dict[str,
 
     with (root / "data" / "houses.csv").open(newline="", encoding="utf-8") as handle:
         row = next(csv.DictReader(handle))
-    record = {key: _number(value) for key, value in row.items()}
+    record = example_request(row, root / MODEL_FILE)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = int(probe.getsockname()[1])

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mlpack_cli.literals import decode_comment, py_comment, py_docstring_block, py_docstring_text, py_string
-from mlpack_cli.notebook.dataflow import ParsedCell, Pipeline, Stage
+from mlpack_cli.notebook.dataflow import DUPLICATES, ParsedCell, Pipeline, Stage
 from mlpack_cli.notebook.outputs import Matched, Shown, Stored, match_outputs
 from mlpack_cli.notebook import servecode
 from mlpack_cli.notebook.pysource import add_noqa, piece_problems, wrap_expression
@@ -205,18 +205,30 @@ def _imports(pipeline: Pipeline, sources: Sources, package: str, max_line: int, 
     future = [s for s in rest if isinstance(s, ast.ImportFrom) and s.module == "__future__"]
     rest = [s for s in rest if not any(s is f for f in future)]
     sorted_imports = [*head, *future]
-    notes = {id(s): sources.notes(s) for s in sorted_imports}
+    notes = {id(s): _notes(s, sources) for s in sorted_imports}
     block = _Block(lines=_imports_block(sorted_imports, package, max_line, notes, serves).split("\n"))
     block.checks.extend((n, Piece(line, clean=False), "") for n, line in enumerate(block.lines) if line.startswith("#"))
     if rest:
         block.lines.append("")
     for statement in rest:
+        repeated = _notes(statement, sources)[len(sources.notes(statement)):]
+        if repeated:  # the comments of the same statement written again later: above the first
+            block.add(Piece("\n".join(repeated), clean=False))
         piece = sources.piece(statement)
         if isinstance(statement, (ast.Import, ast.ImportFrom)):  # after the set-up it needs, as in the notebook
             code = next(n for n, line in enumerate(piece.text.split("\n")) if not line.startswith("#"))
             block.noqa.append((len(block.lines) + code, "E402"))
         block.add(piece)
     return block
+
+
+def _notes(statement: ast.stmt, sources: Sources) -> list[str]:
+    """The comments written with a prelude statement, then those written with the same statement
+    again later in the notebook (dropped as a repeat, its comments are kept with the first)."""
+    notes = sources.notes(statement)
+    for repeat in getattr(statement, DUPLICATES, []):
+        notes += [note for note in sources.notes(repeat) if note not in notes]
+    return notes
 
 
 def _imports_block(imports: list[ast.stmt], package: str, max_line: int,

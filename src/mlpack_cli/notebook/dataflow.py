@@ -1329,14 +1329,22 @@ def _def_name(statement: ast.stmt) -> str:
     return getattr(statement, "name", "")
 
 
+DUPLICATES = "mlpack_duplicates"  # attribute of a kept prelude statement: the same ones written later
+
+
 def _dedupe(imports: list[ast.stmt]) -> list[ast.stmt]:
-    seen: set[str] = set()
+    """Each statement once; the ones dropped as written before are kept on the first (DUPLICATES),
+    so that the comments written with them still reach the module."""
+    seen: dict[str, ast.stmt] = {}
     result = []
     for statement in imports:
         key = ast.dump(statement, include_attributes=False)
         if key not in seen:
-            seen.add(key)
+            seen[key] = statement
             result.append(statement)
+        else:
+            first = seen[key]
+            setattr(first, DUPLICATES, [*getattr(first, DUPLICATES, []), statement])
     return result
 
 # -- wiring the stages ----------------------------------------------------------------------------
@@ -1473,7 +1481,9 @@ def _prune_module_level(pipeline: Pipeline, dropped: Sequence[ast.stmt] = (),
         if isinstance(statement, ast.ImportFrom) and statement.module == "__future__":
             aliases = list(statement.names)
         if aliases:
-            kept_imports.append(_with_names(statement, aliases))
+            narrowed = _with_names(statement, aliases)
+            setattr(narrowed, DUPLICATES, getattr(statement, DUPLICATES, []))  # their comments too
+            kept_imports.append(narrowed)
     pipeline.imports = kept_imports
 
 
