@@ -268,6 +268,21 @@ def test_a_comment_only_cell_is_kept_in_the_stage_of_the_code_after_it() -> None
     assert result.parts[0].stage == "train"
 
 
+def test_a_cell_of_commented_out_code_is_dropped_and_prose_stays() -> None:
+    def cell(number: int, code: str) -> ParsedCell:
+        return ParsedCell(number, (), code, None, ast.parse(code), code=code)
+
+    parsed = [cell(1, "import pandas as pd\nrows = pd.read_csv('rows.csv')"),
+              cell(2, "# url = 'https://example.org/data'\n# !curl -O {url}/rows.csv"),
+              cell(3, "# the model of the rows"),
+              cell(4, "model.fit(rows)")]
+    result = build_pipeline(parsed, st.DEFAULT_KEYWORDS)
+    assert [(p.cell, p.stage, p.reason) for p in result.parts if p.cell in (2, 3)] == [
+        (2, "dropped", "commented-out code only"), (3, "train", "comments only: kept with the code after it")]
+    assert all(number != 2 for s in result.stages for number, _ in s.body)
+    assert [number for number, _ in stage(result, "train").body] == [3, 4]
+
+
 def test_a_notebook_that_only_shows_things_is_not_converted_silently() -> None:
     result = pipeline("import math\nprint(math.pi)")
     assert all(s.is_stub for s in result.stages)
