@@ -237,3 +237,13 @@ def test_a_loop_that_binds_a_name_before_reading_it_does_not_need_its_earlier_va
 def test_a_loop_whose_condition_reads_the_name_it_binds_needs_its_earlier_value() -> None:
     statements = graph("explained = 0.0\nwhile explained < 0.8:\n    explained = f(x)\n")
     assert statements[0].index in statements[1].flow
+
+
+def test_a_call_of_a_function_that_draws_stays_after_the_seed() -> None:
+    statements = graph("import numpy as np\n"
+                       "def batch(x):\n    return x[np.random.randint(len(x), size=4)]\n"
+                       "def double(x):\n    return 2 * x\n"
+                       "np.random.seed(42)\nb = batch(rows)\nd = double(rows)\n")
+    seed, drawn, doubled = statements[3:]
+    assert gr.RNG in drawn.reads and seed.index in drawn.flow
+    assert gr.RNG not in doubled.reads and seed.index not in doubled.deps

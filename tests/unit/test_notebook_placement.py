@@ -778,3 +778,29 @@ def test_data_only_selected_under_a_model_heading_is_preprocessing() -> None:
         "preds = model.predict(X_new[['a']])\nacc = model.score(X_test[['a']], X_test.y)",
     )
     assert [stage for cell, stage in parts(result) if cell == 3] == ["preprocess"]
+
+
+def test_a_metric_of_objects_only_built_is_a_check_not_a_result() -> None:
+    # two layers built and never trained, compared on the data: a check of the layers
+    result = pipeline(
+        "import tensorflow as tf\nfrom tensorflow import keras\n",
+        "df = pd.read_csv('d.csv')\nX = df[['a', 'b']]\ny = df.y",
+        "mine = keras.layers.Dense(2)\ntheirs = keras.layers.Dense(2)\n"
+        "tf.reduce_mean(keras.losses.mean_absolute_error(theirs(X), mine(X)))",
+        "w = np.random.rand(2)\nmine.set_weights([w, w])\ntheirs.set_weights([w, w])\n"
+        "tf.reduce_mean(keras.losses.mean_absolute_error(theirs(X), mine(X)))",
+        "model = RandomForestClassifier()\nmodel.fit(X, y)\nacc = accuracy_score(y, model.predict(X))",
+    )
+    assert {stage for cell, stage in parts(result) if cell in (4, 5)} == {"dropped"}
+    assert "accuracy_score" in stage_text(result, "evaluate")
+    assert "Dense" not in stage_text(result, "train")
+
+
+def test_a_metric_of_a_model_trained_is_kept() -> None:
+    result = pipeline(
+        "import tensorflow as tf\nfrom tensorflow import keras\n",
+        "df = pd.read_csv('d.csv')\nX = df[['a', 'b']]\ny = df.y",
+        "net = keras.Sequential([keras.layers.Dense(1)])\nnet.compile(loss='mse')\nnet.fit(X, y)",
+        "tf.reduce_mean(keras.losses.mean_absolute_error(y, net(X)))",
+    )
+    assert (5, "evaluate") in parts(result)
