@@ -804,3 +804,27 @@ def test_a_metric_of_a_model_trained_is_kept() -> None:
         "tf.reduce_mean(keras.losses.mean_absolute_error(y, net(X)))",
     )
     assert (5, "evaluate") in parts(result)
+
+
+def test_an_evaluation_the_training_after_it_reads_is_part_of_training() -> None:
+    result = pipeline(
+        "df = pd.read_csv('d.csv')\nX_tr, X_va, y_tr, y_va = train_test_split(df[['a']], df.y, random_state=0)",
+        "model = RandomForestClassifier(random_state=0)\nmodel.fit(X_tr, y_tr)",
+        "score = accuracy_score(y_va, model.predict(X_va))",
+        "size = 10 if score > 0.9 else 100",
+        "final = RandomForestClassifier(n_estimators=size, random_state=0)\nfinal.fit(df[['a']], df.y)",
+        "acc = accuracy_score(df.y, final.predict(df[['a']]))",
+    )
+    assert [stage for cell, stage in parts(result) if cell in (4, 5, 6, 7)] == ["train"] * 3 + ["evaluate"]
+
+
+def test_weights_the_notebook_saved_put_back_go_with_their_cell() -> None:
+    result = pipeline(
+        "import torch\nfrom torch import nn\nclass Net(nn.Module):\n    pass\n",
+        "df = pd.read_csv('d.csv')\nX, y = torch.tensor(df[['a']].values), torch.tensor(df.y.values)",
+        "net = Net()\nopt = torch.optim.SGD(net.parameters(), lr=0.1)\nfor epoch in range(3):\n"
+        "    loss = ((net(X) - y) ** 2).mean()\n    opt.zero_grad()\n    loss.backward()\n    opt.step()\n"
+        "    torch.save(net.state_dict(), 'best.pt')",
+        "net.load_state_dict(torch.load('best.pt'))\nacc = accuracy_score(y, net(X).argmax(1))",
+    )
+    assert [stage for cell, stage in parts(result) if cell == 5] == ["evaluate"]

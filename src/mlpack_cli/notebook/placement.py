@@ -415,6 +415,8 @@ def place(
                 evidence = LOAD, f"data written in the notebook: {written[info.index]}()"
             elif evidence is not None and evidence[0] == LOAD and _reads_back(info, infos):
                 evidence = None  # a model saved, then loaded again: not the data the pipeline starts from
+            elif evidence is not None and evidence[1].startswith("changes the model ") and _reads_back(info, infos):
+                evidence = None  # the weights it saved put back (``load_state_dict``): restored, not learned
             heading = heading_stage.get(info.cell)
             if evidence is not None:
                 decisions.append(Decision(evidence[0], evidence[1], 2))
@@ -771,6 +773,7 @@ def _order(infos: Sequence[Statement], decisions: list[Decision]) -> None:
         earlier_after[i] = any(
             (e in evidence and decisions[e].level < 3 and _stage(decisions, e) < EXPORT) or earlier_after[e]
             for e in dependents[i])
+    _evaluations_for_training(infos, decisions, kept, deps)
     # 1. evidence: never earlier than the evidence it depends on (through any chain)
     ancestors: dict[int, int] = {}  # the latest evidence stage among a statement's ancestors
     for i in kept:
@@ -831,6 +834,28 @@ def _order(infos: Sequence[Statement], decisions: list[Decision]) -> None:
             why += f"; moved to {st.STAGES[stage]} by its dependencies"
         decisions[i] = Decision(stage, why, decision.level)
         previous_stage = stage
+
+
+def _evaluations_for_training(infos: Sequence[Statement], decisions: list[Decision], kept: list[int],
+                              deps: Mapping[int, list[int]]) -> None:
+    """An evaluation whose values a later training step reads (the scores a model size is chosen
+    by, then ``DecisionTreeRegressor(max_leaf_nodes=best).fit(X, y)``; an evaluator the trainer runs
+    after each epoch) is part of that training: it goes to ``train``, through the chain of values
+    between them, rather than dragging the training into ``evaluate``. Tags are never overruled."""
+    pending = [i for i in kept if decisions[i].level == 2 and decisions[i].stage == TRAIN]
+    seen: set[int] = set()
+    while pending:
+        i = pending.pop()
+        for d in deps[i]:
+            if d in seen or d not in infos[i].flow or not infos[d].writes & infos[i].reads:
+                continue
+            seen.add(d)
+            decision = decisions[d]
+            if decision.level == 2 and decision.stage == EVALUATE:
+                decisions[d] = Decision(TRAIN, f"{decision.reason}; the training after it reads it", 2)
+                pending.append(d)
+            elif decision.level < 2:
+                pending.append(d)
 
 
 def _derives_data(infos: Sequence[Statement], decisions: list[Decision], i: int, deps: Sequence[int], low: int,
