@@ -545,7 +545,11 @@ def _results(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr
                     or pl.has_metric(node) or decision.stage == pl.TRAIN and decision.level == 2
                     or not _fed_to_a_fit(info, infos, decisions)):
                 model_made |= {n for n in info.writes if not n.startswith("<")}  # not the generator
-        if decision.stage == pl.EVALUATE:
+        if decision.stage == pl.EVALUATE or decision.evaluates and decision.stage == pl.TRAIN:
+            if decision.evaluates:  # what it fills in (``history.append((depth, acc))``) is computed too
+                for name in sorted(info.mutates - info.binds):
+                    if name in kept_binds:
+                        add(name)
             if isinstance(node, ast.Expr) and info.inert and pl.has_metric(node.value):
                 name = getattr(node, ASSIGN_TO, None) or fresh(node.value)
                 setattr(node, ASSIGN_TO, name)

@@ -196,6 +196,7 @@ class Decision:
     reason: str
     level: int  # 3 tag or directive, 2 code, 1 heading, 0 none
     shown_in: int | None = None  # dropped, but what it shows is returned from this stage
+    evaluates: bool = False  # an evaluation moved to train for the training after it: its values are results
 
 
 def function_evidence(name: str, models: set[str], preprocessors: set[str], user_functions: set[str],
@@ -852,7 +853,7 @@ def _evaluations_for_training(infos: Sequence[Statement], decisions: list[Decisi
             seen.add(d)
             decision = decisions[d]
             if decision.level == 2 and decision.stage == EVALUATE:
-                decisions[d] = Decision(TRAIN, f"{decision.reason}; the training after it reads it", 2)
+                decisions[d] = Decision(TRAIN, f"{decision.reason}; the training after it reads it", 2, evaluates=True)
                 pending.append(d)
             elif decision.level < 2:
                 pending.append(d)
