@@ -680,8 +680,8 @@ def _only_built(name: str, info: Statement, infos: Sequence[Statement], decision
         if name in infos[d].binds and not (_untrained_output(infos[d], decisions[d], evidence_of)
                                            and evidence is not None and evidence[1].startswith("builds a model")):
             return False
-        if name not in infos[d].binds and not (isinstance(infos[d].node, ast.Expr)
-                                               and _is_setter(infos[d].node.value)):
+        changer = infos[d].node
+        if name not in infos[d].binds and not (isinstance(changer, ast.Expr) and _is_setter(changer.value)):
             return False
     return True
 
