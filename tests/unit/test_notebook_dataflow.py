@@ -268,6 +268,38 @@ def test_a_comment_only_cell_is_kept_in_the_stage_of_the_code_after_it() -> None
     assert result.parts[0].stage == "train"
 
 
+def test_a_cell_of_commented_out_code_is_dropped_and_prose_stays() -> None:
+    def cell(number: int, code: str) -> ParsedCell:
+        return ParsedCell(number, (), code, None, ast.parse(code), code=code)
+
+    parsed = [cell(1, "import pandas as pd\nrows = pd.read_csv('rows.csv')"),
+              cell(2, "# url = 'https://example.org/data'\n# !curl -O {url}/rows.csv"),
+              cell(3, "# the model of the rows"),
+              cell(4, "model.fit(rows)")]
+    result = build_pipeline(parsed, st.DEFAULT_KEYWORDS)
+    assert [(p.cell, p.stage, p.reason) for p in result.parts if p.cell in (2, 3)] == [
+        (2, "dropped", "commented-out code only"), (3, "train", "comments only: kept with the code after it")]
+    assert all(number != 2 for s in result.stages for number, _ in s.body)
+    assert [number for number, _ in stage(result, "train").body] == [3, 4]
+
+
+def test_a_search_moved_to_train_for_the_refit_still_returns_its_scores() -> None:
+    result = pipeline(
+        "from sklearn.tree import DecisionTreeClassifier\nfrom sklearn.metrics import accuracy_score\n"
+        "import pandas as pd",
+        "df = pd.read_csv('d.csv')\nX, y = df[['a']], df.y",
+        "best_acc, best_depth = 0.0, None\nhistory = []\nfor depth in (2, 4):\n"
+        "    tree = DecisionTreeClassifier(max_depth=depth, random_state=1)\n    tree.fit(X, y)\n"
+        "    acc = accuracy_score(y, tree.predict(X))\n    history.append((depth, acc))\n"
+        "    if acc > best_acc:\n        best_acc, best_depth = acc, depth",
+        "final = DecisionTreeClassifier(max_depth=best_depth, random_state=1).fit(X, y)\n"
+        "test_acc = accuracy_score(y, final.predict(X))",
+    )
+    assert [p.stage for p in result.parts if p.cell == 3] == ["train"]
+    assert {"history", "best_depth", "test_acc"} <= {key for key, _ in result.results}
+    assert "history" in stage(result, "train").returns
+
+
 def test_a_notebook_that_only_shows_things_is_not_converted_silently() -> None:
     result = pipeline("import math\nprint(math.pi)")
     assert all(s.is_stub for s in result.stages)

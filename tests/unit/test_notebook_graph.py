@@ -254,3 +254,13 @@ def test_a_loop_over_an_iterator_moves_it_on_and_one_over_a_list_does_not() -> N
     body = ast.parse("feed = gen()\nfor b in feed:\n    break\nrest = list(feed)\n").body
     loop, rest = gr.build_graph([(1, s) for s in body], gr.Aliases(), hoisted, {})[1:]
     assert loop.mutates == {"feed"} and loop.index in rest.flow
+
+
+def test_a_call_of_a_function_that_draws_stays_after_the_seed() -> None:
+    statements = graph("import numpy as np\n"
+                       "def batch(x):\n    return x[np.random.randint(len(x), size=4)]\n"
+                       "def double(x):\n    return 2 * x\n"
+                       "np.random.seed(42)\nb = batch(rows)\nd = double(rows)\n")
+    seed, drawn, doubled = statements[3:]
+    assert gr.RNG in drawn.reads and seed.index in drawn.flow
+    assert gr.RNG not in doubled.reads and seed.index not in doubled.deps

@@ -798,3 +798,53 @@ def test_data_only_selected_under_a_model_heading_is_preprocessing() -> None:
         "preds = model.predict(X_new[['a']])\nacc = model.score(X_test[['a']], X_test.y)",
     )
     assert [stage for cell, stage in parts(result) if cell == 3] == ["preprocess"]
+
+
+def test_a_metric_of_objects_only_built_is_a_check_not_a_result() -> None:
+    # two layers built and never trained, compared on the data: a check of the layers
+    result = pipeline(
+        "import tensorflow as tf\nfrom tensorflow import keras\n",
+        "df = pd.read_csv('d.csv')\nX = df[['a', 'b']]\ny = df.y",
+        "mine = keras.layers.Dense(2)\ntheirs = keras.layers.Dense(2)\n"
+        "tf.reduce_mean(keras.losses.mean_absolute_error(theirs(X), mine(X)))",
+        "w = np.random.rand(2)\nmine.set_weights([w, w])\ntheirs.set_weights([w, w])\n"
+        "tf.reduce_mean(keras.losses.mean_absolute_error(theirs(X), mine(X)))",
+        "model = RandomForestClassifier()\nmodel.fit(X, y)\nacc = accuracy_score(y, model.predict(X))",
+    )
+    assert {stage for cell, stage in parts(result) if cell in (4, 5)} == {"dropped"}
+    assert "accuracy_score" in stage_text(result, "evaluate")
+    assert "Dense" not in stage_text(result, "train")
+
+
+def test_a_metric_of_a_model_trained_is_kept() -> None:
+    result = pipeline(
+        "import tensorflow as tf\nfrom tensorflow import keras\n",
+        "df = pd.read_csv('d.csv')\nX = df[['a', 'b']]\ny = df.y",
+        "net = keras.Sequential([keras.layers.Dense(1)])\nnet.compile(loss='mse')\nnet.fit(X, y)",
+        "tf.reduce_mean(keras.losses.mean_absolute_error(y, net(X)))",
+    )
+    assert (5, "evaluate") in parts(result)
+
+
+def test_an_evaluation_the_training_after_it_reads_is_part_of_training() -> None:
+    result = pipeline(
+        "df = pd.read_csv('d.csv')\nX_tr, X_va, y_tr, y_va = train_test_split(df[['a']], df.y, random_state=0)",
+        "model = RandomForestClassifier(random_state=0)\nmodel.fit(X_tr, y_tr)",
+        "score = accuracy_score(y_va, model.predict(X_va))",
+        "size = 10 if score > 0.9 else 100",
+        "final = RandomForestClassifier(n_estimators=size, random_state=0)\nfinal.fit(df[['a']], df.y)",
+        "acc = accuracy_score(df.y, final.predict(df[['a']]))",
+    )
+    assert [stage for cell, stage in parts(result) if cell in (4, 5, 6, 7)] == ["train"] * 3 + ["evaluate"]
+
+
+def test_weights_the_notebook_saved_put_back_go_with_their_cell() -> None:
+    result = pipeline(
+        "import torch\nfrom torch import nn\nclass Net(nn.Module):\n    pass\n",
+        "df = pd.read_csv('d.csv')\nX, y = torch.tensor(df[['a']].values), torch.tensor(df.y.values)",
+        "net = Net()\nopt = torch.optim.SGD(net.parameters(), lr=0.1)\nfor epoch in range(3):\n"
+        "    loss = ((net(X) - y) ** 2).mean()\n    opt.zero_grad()\n    loss.backward()\n    opt.step()\n"
+        "    torch.save(net.state_dict(), 'best.pt')",
+        "net.load_state_dict(torch.load('best.pt'))\nacc = accuracy_score(y, net(X).argmax(1))",
+    )
+    assert [stage for cell, stage in parts(result) if cell == 5] == ["evaluate"]

@@ -23,6 +23,7 @@ from mlpack_cli.notebook import graph as gr
 from mlpack_cli.notebook import placement as pl
 from mlpack_cli.notebook import stages as st
 from mlpack_cli.notebook import versions as vs
+from mlpack_cli.notebook.disabled import is_commented_out_code
 from mlpack_cli.notebook.scopes import (
     BUILTINS, Names, Renamer, analyze, bound_names, free_names, loaded_names, walk, walks_remembered,
 )
@@ -442,6 +443,8 @@ def _fill_stages(pipeline: Pipeline, infos: Sequence[gr.Statement], decisions: S
     for cell in cells:
         if cell.tree.body or not any(line.lstrip().startswith("#") for line in cell.code.splitlines()):
             continue
+        if is_commented_out_code(cell.code):
+            continue  # disabled code does not run in the notebook: not part of run()
         later = [item for item in by_order if item[2] > cell.number]
         earlier = [item for item in by_order if item[2] < cell.number]
         if later:
@@ -563,7 +566,11 @@ def _results(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr
                     or pl.has_metric(node) or decision.stage == pl.TRAIN and decision.level == 2
                     or not _fed_to_a_fit(info, infos, decisions)):
                 model_made |= {n for n in info.writes if not n.startswith("<")}  # not the generator
-        if decision.stage == pl.EVALUATE:
+        if decision.stage == pl.EVALUATE or decision.evaluates and decision.stage == pl.TRAIN:
+            if decision.evaluates:  # what it fills in (``history.append((depth, acc))``) is computed too
+                for name in sorted(info.mutates - info.binds):
+                    if name in kept_binds:
+                        add(name)
             if isinstance(node, ast.Expr) and info.inert and pl.has_metric(node.value):
                 name = getattr(node, ASSIGN_TO, None) or fresh(node.value)
                 setattr(node, ASSIGN_TO, name)
@@ -981,7 +988,9 @@ def _report(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr.
                 name = st.STAGES[decision.shown_in]  # the display goes; what it shows is returned from there
             entries.append((name, decision.reason, statement))
         if not entries:
-            if cell.number in stage_cells:
+            if cell.number not in stage_cells and is_commented_out_code(cell.code):
+                pipeline.parts.append(Part(cell.number, st.DROPPED, "commented-out code only", None))
+            elif cell.number in stage_cells:
                 stage = next(s.name for s in pipeline.stages if any(c == cell.number for c, _ in s.body))
                 pipeline.parts.append(Part(cell.number, stage, "comments only: kept with the code after it", None))
             else:

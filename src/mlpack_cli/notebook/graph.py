@@ -452,7 +452,8 @@ class Functions(set):  # type: ignore[type-arg]
             local = (set(analyze(list(definition.body)).binds) | set(params) | set(keywords)
                      | {a.arg for a in (definition.args.vararg, definition.args.kwarg) if a}
                      | _comprehension_locals(definition)) - declared
-            self._outside[definition.name] = (set(free_names(definition)) - BUILTINS - local,
+            draws = {RNG} if any(_draws(node) for inner in definition.body for node in walk(inner)) else set()
+            self._outside[definition.name] = ((set(free_names(definition)) - BUILTINS - local) | draws,
                                               (roots - local - {"<none>"}) | declared)
         for name, function in (lambdas or {}).items():  # `prep = lambda a: a ** POWER`: a call reads POWER
             if name not in self._outside:
@@ -769,6 +770,15 @@ _NOT_RANDOM_OBJECTS = re.compile(
     r"VotingRegressor|TransformedTargetRegressor|\w*Scaler|\w*Encoder|SimpleImputer|\w*Vectorizer|"
     r"PolynomialFeatures|Binarizer|Normalizer|LinearRegression|FunctionTransformer)$"
 )
+
+
+def _draws(node: ast.AST) -> bool:
+    """A call that draws from the global generator (``np.random.randint(n)``), inside a function of
+    the notebook: a call of that function draws too, so it stays after the seed before it."""
+    if not isinstance(node, ast.Call):
+        return False
+    name = call_name(node)
+    return (name in RANDOM_USERS or name.startswith("make_") and name not in _MAKE_NOT_RANDOM) and not own_seed(node)
 
 
 def own_seed(call: ast.Call) -> bool:

@@ -196,6 +196,7 @@ class Decision:
     reason: str
     level: int  # 3 tag or directive, 2 code, 1 heading, 0 none
     shown_in: int | None = None  # dropped, but what it shows is returned from this stage
+    evaluates: bool = False  # an evaluation moved to train for the training after it: its values are results
 
 
 def function_evidence(name: str, models: set[str], preprocessors: set[str], user_functions: set[str],
@@ -427,6 +428,8 @@ def place(
                 evidence = LOAD, f"data written in the notebook: {written[info.index]}()"
             elif evidence is not None and evidence[0] == LOAD and _reads_back(info, infos):
                 evidence = None  # a model saved, then loaded again: not the data the pipeline starts from
+            elif evidence is not None and evidence[1].startswith("changes the model ") and _reads_back(info, infos):
+                evidence = None  # the weights it saved put back (``load_state_dict``): restored, not learned
             heading = heading_stage.get(info.cell)
             if evidence is not None:
                 decisions.append(Decision(evidence[0], evidence[1], 2))
@@ -572,6 +575,8 @@ def _drop_what_nothing_needs(infos: Sequence[Statement], decisions: list[Decisio
     roots = {i for i, (info, decision) in enumerate(zip(infos, decisions)) if decision.stage is not None and
              _is_root(info, decision, evidence_of(info) if decision.level == 2 else None, aliases, user_functions,
                       notebook_names, given)}
+    roots -= {i for i in roots if _checks_untrained(infos[i], infos, decisions, evidence_of, aliases,
+                                                    notebook_names - aliases.imported, user_functions)}
     if not any(not isinstance(infos[i].node, (ast.Import, ast.ImportFrom)) for i in roots):
         return
     calls: dict[str, list[int]] = {}  # object name -> statements that call it (and so may change it)
@@ -636,6 +641,59 @@ def _untrained_output(info: Statement, decision: Decision,
     MyLayer()(inputs)``): what it binds is a demo of the object, no result of the notebook."""
     evidence = evidence_of(info) if decision.level == 2 else None
     return evidence is not None and _builds_only(info, evidence)
+
+
+def _checks_untrained(info: Statement, infos: Sequence[Statement], decisions: Sequence[Decision],
+                      evidence_of: Callable[[Statement], tuple[int, str] | None], aliases: Aliases,
+                      notebook_names: set[str], user_functions: set[str]) -> bool:
+    """A metric of what objects only built compute (``mean_absolute_error(keras_norm(X),
+    my_norm(X))``, the loss of a network before any training), or a change of such an object that
+    is no training (``layer.set_weights(w)``): a check of the objects, no result of the notebook,
+    since nothing in it was trained. It matters only when a kept statement needs it. A method of
+    a notebook object in a metric (``model.predict(X)``), or an object that a statement with
+    training evidence changed, makes it the pipeline's work."""
+    node = info.node
+    if decisions[info.index].level != 2 or info.effects & {"write", "setup"}:
+        return False
+    evidence = evidence_of(info)
+    if evidence is not None and evidence[0] == TRAIN and evidence[1].startswith("changes the model ") \
+            and isinstance(node, ast.Expr) and _is_setter(node.value) and not info.binds:
+        changed = {n for n in info.mutates if not n.startswith("<")}
+        return bool(changed) and all(_only_built(name, info, infos, decisions, evidence_of) for name in changed)
+    if not has_metric(node):
+        return False
+    called: set[str] = set()
+    for call in calls_in(node):
+        if isinstance(call.func, ast.Name) and call.func.id in notebook_names and call.func.id not in user_functions:
+            called.add(call.func.id)
+        elif root_name(call.func) in notebook_names or root_name(call.func) is None:
+            return False  # model.predict(X), or what a call returns called again
+    return bool(called) and all(_only_built(name, info, infos, decisions, evidence_of) for name in called)
+
+
+def _is_setter(value: ast.expr) -> bool:
+    """``layer.set_weights(w)``: a setter of a notebook object sets what it is told, it trains nothing
+    (what ``trainer.run(...)`` does is not known, so it may train)."""
+    return isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) \
+        and isinstance(value.func.value, ast.Name) and value.func.attr.startswith("set_")
+
+
+def _only_built(name: str, info: Statement, infos: Sequence[Statement], decisions: Sequence[Decision],
+                evidence_of: Callable[[Statement], tuple[int, str] | None]) -> bool:
+    """Whether ``name``, as ``info`` reads it, is an object only built (:func:`_builds_only`) that
+    no statement with training evidence (``fit``, ``compile``, a training loop) changed since."""
+    made = [d for d in info.flow if name in infos[d].writes]
+    if not any(name in infos[d].binds for d in made):
+        return False
+    for d in made:
+        evidence = evidence_of(infos[d]) if decisions[d].level == 2 else None
+        if name in infos[d].binds and not (_untrained_output(infos[d], decisions[d], evidence_of)
+                                           and evidence is not None and evidence[1].startswith("builds a model")):
+            return False
+        changer = infos[d].node
+        if name not in infos[d].binds and not (isinstance(changer, ast.Expr) and _is_setter(changer.value)):
+            return False
+    return True
 
 
 DISPLAY_FUNCTIONS = frozenset({"print", "display", "pprint"})
@@ -729,6 +787,7 @@ def _order(infos: Sequence[Statement], decisions: list[Decision]) -> None:
         earlier_after[i] = any(
             (e in evidence and decisions[e].level < 3 and _stage(decisions, e) < EXPORT) or earlier_after[e]
             for e in dependents[i])
+    _evaluations_for_training(infos, decisions, kept, deps)
     # 1. evidence: never earlier than the evidence it depends on (through any chain)
     ancestors: dict[int, int] = {}  # the latest evidence stage among a statement's ancestors
     for i in kept:
@@ -789,6 +848,28 @@ def _order(infos: Sequence[Statement], decisions: list[Decision]) -> None:
             why += f"; moved to {st.STAGES[stage]} by its dependencies"
         decisions[i] = Decision(stage, why, decision.level)
         previous_stage = stage
+
+
+def _evaluations_for_training(infos: Sequence[Statement], decisions: list[Decision], kept: list[int],
+                              deps: Mapping[int, list[int]]) -> None:
+    """An evaluation whose values a later training step reads (the scores a model size is chosen
+    by, then ``DecisionTreeRegressor(max_leaf_nodes=best).fit(X, y)``; an evaluator the trainer runs
+    after each epoch) is part of that training: it goes to ``train``, through the chain of values
+    between them, rather than dragging the training into ``evaluate``. Tags are never overruled."""
+    pending = [i for i in kept if decisions[i].level == 2 and decisions[i].stage == TRAIN]
+    seen: set[int] = set()
+    while pending:
+        i = pending.pop()
+        for d in deps[i]:
+            if d in seen or d not in infos[i].flow or not infos[d].writes & infos[i].reads:
+                continue
+            seen.add(d)
+            decision = decisions[d]
+            if decision.level == 2 and decision.stage == EVALUATE:
+                decisions[d] = Decision(TRAIN, f"{decision.reason}; the training after it reads it", 2, evaluates=True)
+                pending.append(d)
+            elif decision.level < 2:
+                pending.append(d)
 
 
 def _derives_data(infos: Sequence[Statement], decisions: list[Decision], i: int, deps: Sequence[int], low: int,
