@@ -395,3 +395,13 @@ def test_names_bound_through_globals_and_read_later_refuse_the_notebook() -> Non
                         ("model = fit(rows)", "Train", ()))
     assert any(w.startswith("cell 2, line 1: globals().update(...) binds names the conversion cannot see")
                for w in harmless.warnings)
+
+
+def test_a_chdir_kept_in_a_stage_is_reported_with_its_cell_and_line() -> None:
+    moved = pipeline("import os\nimport pandas as pd\nfrom sklearn.linear_model import LinearRegression",
+                     "os.chdir('data')\ndf = pd.read_csv('train.csv')",
+                     "model = LinearRegression().fit(df[['x']], df['y'])")
+    [warning] = [w for w in moved.warnings if "chdir" in w]
+    assert warning.startswith("cell 2, line 1: os.chdir()") and "second run()" in warning
+    stays = pipeline("import pandas as pd", "df = pd.read_csv('data/train.csv')")
+    assert not any("chdir" in w for w in stays.warnings)

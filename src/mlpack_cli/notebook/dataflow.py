@@ -225,6 +225,7 @@ def _placed_pipeline(cells: Sequence[ParsedCell], keywords: Mapping[str, Sequenc
     _docs(pipeline, cells)
     _savefig_warnings(pipeline, infos, decisions)
     _dynamic_binding_warnings(pipeline, cells, every)
+    _chdir_warnings(pipeline)
     if infos and not any(stage.statements for stage in pipeline.stages):
         pipeline.warnings.append("no statement of the notebook is kept in a stage (it only displays, prints or "
                                  "plots): run() computes nothing; tag the cells to keep with mlpack:<stage>")
@@ -1142,6 +1143,28 @@ def _dynamic_binding_warnings(pipeline: Pipeline, cells: Sequence[ParsedCell], e
         pipeline.warnings.append(
             f"cell {number}, line {line}: {what} binds names the conversion cannot see: "
             "run() may not compute what the notebook did (bind each name with an assignment)")
+
+
+def _chdir_warnings(pipeline: Pipeline) -> None:
+    """``os.chdir("data")`` kept in a stage runs at every ``run()``: the first call computes what the
+    notebook did, a second one in the same process resolves its relative paths from the folder the
+    first moved to. No rewrite keeps both, so the conversion says so rather than stay silent."""
+    for stage in pipeline.stages:
+        for number, statements in stage.body:
+            for statement in statements:
+                for node in walk(statement):
+                    if isinstance(node, ast.Call) and _is_chdir(node.func):
+                        pipeline.warnings.append(
+                            f"cell {number}, line {node.lineno}: os.chdir() in {stage.name}() moves the working "
+                            "directory at each run(): a second run() in the same process resolves relative "
+                            "paths from the new folder (pass paths under the folder instead, "
+                            "or run once per process)")
+
+
+def _is_chdir(func: ast.expr) -> bool:
+    if isinstance(func, ast.Attribute):
+        return func.attr == "chdir" and isinstance(func.value, ast.Name) and func.value.id == "os"
+    return isinstance(func, ast.Name) and func.id == "chdir"
 
 
 _NOTEBOOK_BUILTINS = frozenset({"display", "get_ipython", "In", "Out", "_", "__", "___"})
