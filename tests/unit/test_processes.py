@@ -49,7 +49,8 @@ def test_one_that_ignores_it_is_killed_after_the_grace_period() -> None:
 
 def test_a_group_stops_with_its_children() -> None:
     parent = ("import subprocess, sys, time\n"
-              f"child = subprocess.Popen([sys.executable, '-c', {IGNORES_SIGTERM!r}], stdout=subprocess.PIPE, text=True)\n"
+              f"child = subprocess.Popen([sys.executable, '-c', {IGNORES_SIGTERM!r}],\n"
+              "                         stdout=subprocess.PIPE, text=True)\n"
               "print(child.pid, flush=True)\n"
               "child.stdout.readline()\n"
               "print('ready', flush=True)\n"

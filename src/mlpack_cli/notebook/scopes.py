@@ -60,7 +60,7 @@ def walk(node: ast.AST) -> Iterator[ast.AST]:
     (``Load``, ``Store``, ``Del``), several times faster: converting walks every cell many times."""
     remembered = _WALKED
     if remembered is None:
-        return _walk(node)
+        return iter(_walked(node))
     found = remembered.get(id(node))
     if found is None or found[0] is not node:  # (the entry holds its node: no other can take its id)
         found = remembered[id(node)] = (node, _walked(node))
@@ -79,22 +79,8 @@ def calls_in(node: ast.AST) -> list[ast.Call]:
     return found[1]
 
 
-def _walk(node: ast.AST) -> Iterator[ast.AST]:
-    pending = [node]
-    known = _CHILD_FIELDS
-    for current in pending:  # the list grows as it is read
-        fields = known.get(current.__class__)  # () for a node without children: no second look-up
-        for name in child_fields(current) if fields is None else fields:
-            value = getattr(current, name, None)
-            if value.__class__ is list:
-                pending += [item for item in value if isinstance(item, ast.AST)]
-            elif isinstance(value, ast.AST):
-                pending.append(value)
-        yield current
-
-
 def _walked(node: ast.AST) -> list[ast.AST]:
-    """:func:`_walk`'s nodes as a list, built without a generator (the list it grows is the walk)."""
+    """The nodes of :func:`walk`, as a list built without a generator (the list it grows is the walk)."""
     pending = [node]
     known = _CHILD_FIELDS
     for current in pending:  # the list grows as it is read
