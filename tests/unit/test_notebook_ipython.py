@@ -157,3 +157,17 @@ def test_a_run_magic_is_recorded_for_the_caller() -> None:
     cell = parse_cell("%run lib/helpers.py\nx = helper(1)")
     assert cell.runs == ["%run lib/helpers.py"]
     assert ast.unparse(cell.tree) == "x = helper(1)"
+
+
+def test_a_definition_registering_a_magic_is_dropped_and_other_decorated_ones_stay() -> None:
+    cell = parse_cell("from IPython.core import magic\n"
+                      "@magic.register_cell_magic\ndef backend(line, cell):\n    get_ipython().run_cell(cell)\n"
+                      "@register_line_magic('lm')\ndef lm(line):\n    return line\n"
+                      "@functools.cache\ndef kept(x):\n    return x\n")
+    assert ast.unparse(cell.tree) == "from IPython.core import magic\n\n@functools.cache\ndef kept(x):\n    return x"
+    assert [h for h in cell.handled if "IPython magic" in h] == [
+        "the definition of the IPython magic %%backend: dropped (magics run only in IPython; the cells using it "
+        "follow the magic rules)",
+        "the definition of the IPython magic %lm: dropped (magics run only in IPython; the cells using it "
+        "follow the magic rules)"]
+    assert not cell.warnings  # (the run_cell inside it is no statement of the module's)

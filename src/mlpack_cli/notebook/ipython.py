@@ -199,6 +199,11 @@ def _rewrite_body(body: list[ast.stmt], result: CellCode, shells: set[str]) -> l
             shells.update(t.id for t in statement.targets)  # type: ignore[attr-defined]
             result.handled.append("get_ipython(): dropped, its calls follow the magic rules")
             continue
+        registered = _registered_magic(statement)
+        if registered is not None:
+            result.handled.append(f"the definition of the IPython magic {registered}: dropped (magics run only in "
+                                  "IPython; the cells using it follow the magic rules)")
+            continue
         for name in ("body", "orelse", "finalbody"):
             inner = getattr(statement, name, None)
             if isinstance(inner, list) and inner and isinstance(inner[0], ast.stmt):
@@ -212,6 +217,24 @@ def _rewrite_body(body: list[ast.stmt], result: CellCode, shells: set[str]) -> l
             continue
         new.extend(_apply_rule(statement, result, shells))
     return new
+
+
+MAGIC_REGISTRARS = {"register_line_magic": "%", "register_cell_magic": "%%", "register_line_cell_magic": "%",
+                    "magics_class": "%"}
+
+
+def _registered_magic(statement: ast.stmt) -> str | None:
+    """``@register_cell_magic def backend(line, cell)`` -> ``%%backend``: the decorator needs a running
+    IPython (outside one it raises NameError at import), and the function is called only through the
+    magic's syntax, which the conversion handles: the definition is notebook tooling."""
+    if not isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return None
+    for decorator in statement.decorator_list:
+        target = decorator.func if isinstance(decorator, ast.Call) else decorator
+        name = target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", "")
+        if name in MAGIC_REGISTRARS:
+            return f"{MAGIC_REGISTRARS[name]}{statement.name}"
+    return None
 
 
 def _uses_ipython(node: ast.AST, shells: AbstractSet[str] = frozenset()) -> bool:
