@@ -25,6 +25,7 @@ def test_disabled_code_is_recognised(code: str) -> None:
     "# (Optional) Use this code cell for any additional work.\n",
     "# Fit the model below.\n# It takes a minute on a laptop.\n# model.fit(X, y) would take longer\n",
     "# Python 3.5 is required\n",
+    "# Note: this is slow\n# Warning: not a result\n",
     "",
 ])
 def test_prose_comments_are_not_disabled_code(code: str) -> None:

@@ -36,8 +36,10 @@ def _parsed(lines: list[str]) -> ast.Module | None:
 
 
 def _is_code(tree: ast.Module) -> bool:
-    """More than a bare word or literal: ``# TODO`` and ``# (it overfits)`` parse, but are prose."""
-    return any(not (isinstance(node, ast.Expr) and isinstance(node.value, (ast.Name, ast.Constant)))
+    """More than a bare word or literal: ``# TODO`` and ``# (it overfits)`` parse, but are prose; so
+    does ``# Note: this is slow`` (an annotation without a value, which disabled code hardly is)."""
+    return any(not (isinstance(node, ast.Expr) and isinstance(node.value, (ast.Name, ast.Constant))
+                    or isinstance(node, ast.AnnAssign) and node.value is None)
                for node in tree.body)
 
 
