@@ -91,6 +91,8 @@ def rename_tokens(code: str, renamed: Mapping[str, str], avoid: Collection[str] 
                     if row != end_row:
                         return None
                     pending = (row, start, end, new)
+            elif kind == _FSTRING_START and literals:
+                raise _FString  # (Python 3.12 on: an f-string is tokens of its own, not one STRING)
             elif kind == tokenize.STRING and literals:
                 replacement = _literal_replacement(text, literals)
                 if replacement is not None:
@@ -118,6 +120,9 @@ def rename_tokens(code: str, renamed: Mapping[str, str], avoid: Collection[str] 
         line = lines[row - 1]
         lines[row - 1] = line[:start] + new + line[end:]
     return "\n".join(lines)
+
+
+_FSTRING_START = getattr(tokenize, "FSTRING_START", None)
 
 
 class _FString(Exception):
