@@ -250,6 +250,7 @@ class _Versions:
         self.apart: dict[int, int] = {}
         if not self.versions:
             return
+        self.names = _names_in_trees(cells)  # (the same whenever the versions are reverted)
         taken = self._taken()
         vs.rename_versions(self.statements, self.versions, taken)
         try:
@@ -261,7 +262,7 @@ class _Versions:
 
     def _taken(self) -> set[str]:
         _USED.clear()
-        return _names_taken(self.cells)
+        return self.names | _names_assigned(self.cells) | RESERVED
 
     def _rename(self, taken: set[str] | None = None) -> None:
         merged, self.joins = vs.merge_in_order(self.versions, self.apart, self.separate)
@@ -289,7 +290,13 @@ def _stages_of(decisions: Sequence[pl.Decision]) -> dict[int, int]:
     return {i: d.stage for i, d in enumerate(decisions) if d.stage is not None and d.stage >= 0}
 
 
-def _names_taken(cells: Sequence[ParsedCell]) -> set[str]:
+def _names_assigned(cells: Sequence[ParsedCell]) -> set[str]:
+    """The names given to shown metrics (:data:`ASSIGN_TO`, only ever on top-level statements)."""
+    return {getattr(s, ASSIGN_TO) for cell in cells for s in cell.tree.body
+            if isinstance(s, ast.Expr) and getattr(s, ASSIGN_TO, None)}
+
+
+def _names_in_trees(cells: Sequence[ParsedCell]) -> set[str]:
     used = set()
     for cell in cells:
         for node in walk(cell.tree):
@@ -301,9 +308,7 @@ def _names_taken(cells: Sequence[ParsedCell]) -> set[str]:
                 used.add(node.asname or node.name.split(".")[0])
             elif isinstance(node, ast.arg):
                 used.add(node.arg)
-            elif isinstance(node, ast.Expr) and getattr(node, ASSIGN_TO, None):  # (only statements carry it)
-                used.add(getattr(node, ASSIGN_TO))
-    return used | RESERVED
+    return used
 
 
 # -- module level: the prelude and the helpers ------------------------------------------------------
@@ -1429,13 +1434,21 @@ def _display_import(pipeline: Pipeline, every: Sequence[ast.stmt]) -> set[str]:
     the module then defines (none when the notebook binds ``display`` itself or nothing calls it)."""
     kept = [*pipeline.helpers, *(s for stage in pipeline.stages for s in stage.statements)]
     if not any(DISPLAY in loaded_names(s) for s in kept) or any(
-            DISPLAY in analyze([s]).binds for s in every if DISPLAY in ast.dump(s)):
+            DISPLAY in analyze([s]).binds for s in every if _names_somewhere(s, DISPLAY)):
         return set()
     pipeline.imports.insert(0, ast.ImportFrom(module="IPython.display", names=[ast.alias(DISPLAY)], level=0))
     return {DISPLAY}
 
 
 DISPLAY = "display"
+
+
+def _names_somewhere(statement: ast.stmt, name: str) -> bool:
+    """Whether ``name`` is a name anywhere in the statement's tree (a name read or bound, an import,
+    a definition, an ``except ... as``, a match capture): true of every statement binding it."""
+    return any(name in (getattr(n, "id", None), getattr(n, "name", None), getattr(n, "asname", None),
+                        getattr(n, "rest", None)) or isinstance(n, ast.alias) and n.name.split(".")[0] == name
+               for n in walk(statement))
 
 
 def _read_before_bound_outside_loops(statements: list[ast.stmt], name: str) -> bool:

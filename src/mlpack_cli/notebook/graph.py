@@ -102,8 +102,9 @@ class Statement:
     inert: bool = False  # only shows something (display, print, plot): droppable unless needed
     flow: set[int] = field(default_factory=set)  # statements whose bindings or mutations it reads
     deps: set[int] = field(default_factory=set)  # flow, anti and output dependencies
-    # What placement works out once per record and reuses while the record lives (one round of
-    # placement, with its re-placements): its trees are not renamed in that time.
+    # What placement works out from the statement's tree once and reuses: shared by every record of
+    # the same statement under the same renaming in one conversion (see _described), so what is
+    # kept here depends on nothing else of the record, or is stored with what it depends on.
     facts: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -240,7 +241,13 @@ _MUTATING_NAMES = frozenset({
 
 def _is_pure_call(call: ast.Call, aliases: Aliases, user_functions: set[str]) -> bool:
     """A call known to change nothing: pure methods, display, plotting, library functions of
-    modules (except random state and files), metrics, pure builtins."""
+    modules (except random state and files), metrics, pure builtins, pure functions of the notebook."""
+    purity = _purity(call, aliases, user_functions)
+    return purity if isinstance(purity, bool) else purity in user_functions.pure  # type: ignore[attr-defined]
+
+
+def _purity(call: ast.Call, aliases: Aliases, user_functions: set[str]) -> bool | str:
+    """Whether :func:`_is_pure_call` holds, or the notebook's function whose purity decides it."""
     if any(k.arg == "inplace" for k in call.keywords):
         return False
     name = call_name(call)
@@ -251,7 +258,7 @@ def _is_pure_call(call: ast.Call, aliases: Aliases, user_functions: set[str]) ->
     func = call.func
     if isinstance(func, ast.Name):
         if func.id in user_functions:
-            return isinstance(user_functions, Functions) and func.id in user_functions.pure
+            return func.id if isinstance(user_functions, Functions) else False
         return (func.id in BUILTINS and func.id not in _IMPURE_BUILTINS) or _is_metric_name(func.id) \
             or _is_library_function(func.id, func.id, aliases)
     if isinstance(func, ast.Attribute):
@@ -502,18 +509,27 @@ class Functions(set):  # type: ignore[type-arg]
             local = set(analyze(list(definition.body)).binds)  # parameters are excluded on purpose
             candidates[definition.name] = (definition, local)
         self.pure = set(candidates)
+        # what a body changes, and its calls but those of the notebook's functions, do not depend
+        # on which functions are pure: judged once; a call of a function of the notebook is pure
+        # when that function is
+        callees: dict[str, set[str]] = {}
+        for name, (definition, local) in candidates.items():
+            ok = True
+            needed: set[str] = set()
+            for inner in definition.body:
+                for node in walk(inner):
+                    if isinstance(node, ast.stmt) and not _mutated_roots(node, aliases, self) <= local:
+                        ok = False
+                    elif isinstance(node, ast.Call):
+                        purity = _purity(node, aliases, self)
+                        if isinstance(purity, str):
+                            needed.add(purity)
+                        elif not purity:
+                            ok = False
+            if ok:
+                callees[name] = needed
         while True:
-            still = set()
-            for name, (definition, local) in candidates.items():
-                ok = True
-                for inner in definition.body:
-                    for node in walk(inner):
-                        if isinstance(node, ast.stmt) and not _mutated_roots(node, aliases, self) <= local:
-                            ok = False
-                        elif isinstance(node, ast.Call) and not _is_pure_call(node, aliases, self):
-                            ok = False
-                if ok:
-                    still.add(name)
+            still = {name for name, needed in callees.items() if needed <= self.pure}
             if still == self.pure:
                 return
             self.pure = still
@@ -563,6 +579,7 @@ def forget_walks() -> None:
     that grows with every notebook converted makes each garbage collection slower."""
     _OWN_SCOPE.clear()
     _DESCRIBED.clear()
+    _GENERATOR.clear()
 
 
 def _walk_own_scope(statement: ast.stmt) -> list[ast.AST]:
@@ -739,27 +756,29 @@ def _writes_a_file(call: ast.Call) -> bool:
     return root_name(call.func) not in {"sys"}
 
 
-# id -> (statement, what it was described with, its description): a notebook is placed several
-# times (versioned names), and most statements read the same each time
-_DESCRIBED: dict[int, tuple[ast.stmt, tuple[object, ...], Statement]] = {}
+# id -> (statement, what it was described with, its description per renaming): a notebook is
+# placed several times (versioned names), each statement under a few renamings, most of them
+# the same from one placement to the next
+_DESCRIBED: dict[int, tuple[ast.stmt, tuple[object, ...], dict[tuple[tuple[str, str], ...], Statement]]] = {}
 
 
 def _described(statement: ast.stmt, index: int, cell: int, aliases: Aliases, user_functions: set[str],
                helper_reads: Mapping[str, Sequence[str]]) -> Statement:
     """:func:`describe`, once per statement and renaming (:data:`~mlpack_cli.notebook.versions.RENAMED`,
-    the only change a statement sees between placements); a fresh copy each time, as callers add to it."""
+    the only change a statement sees between placements); a fresh copy each time, as callers add to
+    it, sharing the :attr:`Statement.facts` of that statement and renaming."""
     renamed = getattr(statement, RENAMED, None)
-    key = (tuple(sorted(renamed.items())) if renamed else (), aliases, user_functions, helper_reads)
+    renaming = tuple(sorted(renamed.items())) if renamed else ()
+    context = (aliases, user_functions, helper_reads)
     cached = _DESCRIBED.get(id(statement))
-    if cached is None or cached[0] is not statement or cached[1][0] != key[0] or any(
-        a is not b for a, b in zip(cached[1][1:], key[1:])
-    ):
-        cached = (statement, key, describe(statement, index, cell, aliases, user_functions, helper_reads))
-        _DESCRIBED[id(statement)] = cached
-    info = cached[2]
+    if cached is None or cached[0] is not statement or any(a is not b for a, b in zip(cached[1], context)):
+        cached = _DESCRIBED[id(statement)] = (statement, context, {})
+    info = cached[2].get(renaming)
+    if info is None:
+        info = cached[2][renaming] = describe(statement, index, cell, aliases, user_functions, helper_reads)
     return Statement(index, cell, statement, reads=set(info.reads), binds=set(info.binds),
                      mutates=set(info.mutates), calls=list(info.calls), effects=set(info.effects),
-                     inert=info.inert)
+                     inert=info.inert, facts=info.facts)
 
 
 # Objects that draw no random numbers of their own (wrappers and deterministic transformers):
@@ -807,7 +826,7 @@ def _consumed_iterators(infos: Sequence[Statement], user_functions: set[str]) ->
     (``for x in stream: print(x); break``) is kept when a later statement reads the iterator."""
     definitions = [info.node for info in infos] + list(getattr(user_functions, "definitions", {}).values())
     generators = {d.name for d in definitions if isinstance(d, (ast.FunctionDef, ast.AsyncFunctionDef))
-                  and any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in _walk_own_body(d))}
+                  and _is_generator(d)}
     iterators: set[str] = set()
     for info in infos:
         node = info.node
@@ -820,6 +839,18 @@ def _consumed_iterators(infos: Sequence[Statement], user_functions: set[str]) ->
                 call_name(node.value) in _ITERATOR_CALLS
                 or isinstance(node.value.func, ast.Name) and node.value.func.id in generators):
             iterators |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+
+
+def _is_generator(definition: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Whether the function's own body yields (once per definition: the notebook is placed several times)."""
+    cached = _GENERATOR.get(id(definition))
+    if cached is None or cached[0] is not definition:
+        cached = _GENERATOR[id(definition)] = (definition, any(
+            isinstance(n, (ast.Yield, ast.YieldFrom)) for n in _walk_own_body(definition)))
+    return cached[1]
+
+
+_GENERATOR: dict[int, tuple[ast.stmt, bool]] = {}  # id -> (definition, whether it yields), like _OWN_SCOPE
 
 
 def _walk_own_body(definition: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.AST]:

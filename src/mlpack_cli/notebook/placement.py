@@ -379,6 +379,46 @@ def model_names(infos: Sequence[Statement], model_classes: frozenset[str] | set[
     return models, preprocessors
 
 
+@dataclass(frozen=True)
+class _TreeFacts:
+    """What the rules ask of a statement's tree alone (its names as renamed, the notebook's plotting
+    aliases and functions): worked out once per statement and renaming, though the notebook is
+    placed several times (:attr:`Statement.facts` is shared by the records of one)."""
+
+    given: frozenset[str]  # names passed to a call as arguments
+    called_objects: tuple[str, ...]  # names called as functions that are not the notebook's functions
+    method_arguments: tuple[frozenset[str], ...]  # names given to each method call that may change them
+    impure_roots: tuple[str | None, ...]  # the root name of each call not known to change nothing
+    calls_acting: bool  # calls a function of the notebook that acts outside the graph (_acts_outside)
+    calls_scoring: bool  # calls a function of the notebook that scores
+
+
+def _tree_facts(info: Statement, aliases: Aliases, user_functions: set[str]) -> _TreeFacts:
+    cached = info.facts.get("tree")
+    if cached is not None and cached[0] is aliases and cached[1] is user_functions:  # type: ignore[index]
+        return cached[2]  # type: ignore[index,no-any-return]
+    node = info.node
+    calls = calls_in(node)
+    definitions = getattr(user_functions, "definitions", {})
+    called = [d for d in (definitions.get(call_name(c)) for c in calls if isinstance(c.func, ast.Name))
+              if isinstance(d, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    impure = [c for c in calls if not _pure(c, aliases, user_functions)]
+    facts = _TreeFacts(
+        given=frozenset(a.id for c in calls for a in [*c.args, *(k.value for k in c.keywords)]
+                        if isinstance(a, ast.Name)),
+        called_objects=tuple(c.func.id for c in calls if isinstance(c.func, ast.Name)
+                             and c.func.id not in user_functions),
+        method_arguments=tuple(
+            frozenset(n.id for argument in [*c.args, *(k.value for k in c.keywords)] for n in walk(argument)
+                      if isinstance(n, ast.Name)) for c in impure if isinstance(c.func, ast.Attribute)),
+        impure_roots=tuple(root_name(c.func) for c in impure),
+        calls_acting=any(_acts_outside(d) for d in called),
+        calls_scoring=any(has_metric(d) or set(_own_calls(d)) & (EVALUATE_CALLS - PREDICT_CALLS) for d in called),
+    )
+    info.facts["tree"] = (aliases, user_functions, facts)
+    return facts
+
+
 def place(
     infos: Sequence[Statement],
     explicit: Mapping[int, st.Placement],
@@ -395,14 +435,18 @@ def place(
     generated = generated_data(infos, models)
     written = written_data(infos)
     evidence_key = (frozenset(models), frozenset(preprocessors), frozenset(model_classes))
+    found: dict[int, tuple[int, str] | None] = {}  # index -> evidence: records do not change while placed
 
     def evidence_of(info: Statement) -> tuple[int, str] | None:
-        """:func:`code_evidence`, once per record and what it depends on."""
+        """:func:`code_evidence`, once per statement and what it depends on."""
+        if info.index in found:
+            return found[info.index]
         key = (evidence_key, frozenset(info.effects), info.inert, frozenset(info.binds & info.reads))
         cached = info.facts.get("evidence")
         if cached is None or cached[0] != key:  # type: ignore[index]
             cached = info.facts["evidence"] = (key, code_evidence(info, models, preprocessors, user_functions,
                                                                   model_classes))
+        found[info.index] = cached[1]  # type: ignore[index]
         return cached[1]  # type: ignore[index,no-any-return]
 
     decisions: list[Decision] = []
@@ -480,20 +524,14 @@ def _is_root(info: Statement, decision: Decision, evidence: tuple[int, str] | No
         return True
     if evidence is not None and evidence[0] == EVALUATE and evidence[1].startswith("builds an evaluator"):
         return True
-    for call in (c for c in calls_in(node) if isinstance(c.func, ast.Name)):
-        definition = getattr(user_functions, "definitions", {}).get(call_name(call))
-        if isinstance(definition, (ast.FunctionDef, ast.AsyncFunctionDef)) and _acts_outside(definition):
+    facts = _tree_facts(info, aliases, user_functions)
+    if facts.calls_acting or facts.calls_scoring and evidence is not None:
+        return True  # a function of the notebook that acts outside the graph, or that scores
+    for root in facts.impure_roots:
+        if root in _UNTRACKED_MODULES:
             return True
-        if isinstance(definition, (ast.FunctionDef, ast.AsyncFunctionDef)) and evidence is not None and (
-                has_metric(definition) or set(_own_calls(definition)) & (EVALUATE_CALLS - PREDICT_CALLS)):
-            return True  # a function of the notebook that scores
-    for call in calls_in(node):
-        root = root_name(call.func)
-        if root in _UNTRACKED_MODULES and not _pure(call, aliases, user_functions):
-            return True
-        if isinstance(node, ast.Expr) and not _pure(call, aliases, user_functions) and (
-                root is None or root not in notebook_names and root not in user_functions
-                or root in aliases.foreign):
+        if isinstance(node, ast.Expr) and (root is None or root not in notebook_names and root not in user_functions
+                                           or root in aliases.foreign):
             return True  # called for an effect the graph cannot see (api.upload_file(...), run.log(...))
     return False
 
@@ -570,8 +608,7 @@ def _drop_what_nothing_needs(infos: Sequence[Statement], decisions: list[Decisio
     a prediction for one sample. A notebook without any root (it trains, scores and writes
     nothing) keeps its computations: there is nothing to measure them against."""
     notebook_names = {n for info in infos for n in info.binds}
-    given = {a.id for info in infos for c in calls_in(info.node)
-             for a in [*c.args, *(k.value for k in c.keywords)] if isinstance(a, ast.Name)}  # passed to a call
+    given = {n for info in infos for n in _tree_facts(info, aliases, user_functions).given}  # passed to a call
     roots = {i for i, (info, decision) in enumerate(zip(infos, decisions)) if decision.stage is not None and
              _is_root(info, decision, evidence_of(info) if decision.level == 2 else None, aliases, user_functions,
                       notebook_names, given)}
@@ -581,15 +618,13 @@ def _drop_what_nothing_needs(infos: Sequence[Statement], decisions: list[Decisio
         return
     calls: dict[str, list[int]] = {}  # object name -> statements that call it (and so may change it)
     for info in infos:
-        for call in calls_in(info.node):
-            if isinstance(call.func, ast.Name) and call.func.id in notebook_names and \
-                    call.func.id not in user_functions:
-                calls.setdefault(call.func.id, []).append(info.index)
-            if isinstance(call.func, ast.Attribute) and not _pure(call, aliases, user_functions):
-                # handler.attach(trainer): a method may change the objects given to it
-                for argument in [*call.args, *(k.value for k in call.keywords)]:
-                    for name in {n.id for n in walk(argument) if isinstance(n, ast.Name)} & notebook_names:
-                        calls.setdefault(name, []).append(info.index)
+        facts = _tree_facts(info, aliases, user_functions)
+        for name in facts.called_objects:
+            if name in notebook_names:
+                calls.setdefault(name, []).append(info.index)
+        for names in facts.method_arguments:  # handler.attach(trainer): a method may change the objects given to it
+            for name in names & notebook_names:
+                calls.setdefault(name, []).append(info.index)
     for info in infos:  # b = a: what changes b may change a
         node = info.node
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Name) and node.value.id in notebook_names:
@@ -709,13 +744,20 @@ def _reads_back(info: Statement, infos: Sequence[Statement]) -> bool:
 def _computes_only(info: Statement, aliases: Aliases, user_functions: set[str]) -> bool:
     """A statement whose only effect is binding or changing names with known-pure calls (a
     compound one included): dropped when nothing kept reads what it makes."""
-    node = info.node
+    if not info.binds and not info.mutates or info.effects & {"write", "savefig", "setup"}:
+        return False
+    cached = info.facts.get("computes only")  # (its tree's part, once per statement and renaming)
+    if cached is None or cached[0] is not aliases or cached[1] is not user_functions:  # type: ignore[index]
+        cached = info.facts["computes only"] = (aliases, user_functions,
+                                                _tree_computes_only(info.node, aliases, user_functions))
+    return cached[2]  # type: ignore[index,no-any-return]
+
+
+def _tree_computes_only(node: ast.stmt, aliases: Aliases, user_functions: set[str]) -> bool:
     if isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef,
                          ast.Global, ast.Nonlocal, ast.Expr, ast.Return, ast.Raise, ast.Assert)):
         return False
-    if not info.binds and not info.mutates:
-        return False
-    if info.effects & {"write", "savefig", "setup"} or has_metric(node):
+    if has_metric(node):
         return False
     if any(isinstance(n, (ast.Raise, ast.Break, ast.Continue, ast.Return, ast.Global, ast.Nonlocal, ast.Import,
                           ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
