@@ -264,3 +264,45 @@ def test_a_call_of_a_function_that_draws_stays_after_the_seed() -> None:
     seed, drawn, doubled = statements[3:]
     assert gr.RNG in drawn.reads and seed.index in drawn.flow
     assert gr.RNG not in doubled.reads and seed.index not in doubled.deps
+
+
+def test_functions_are_pure_together_unless_one_they_call_changes_something() -> None:
+    body = ast.parse(textwrap.dedent("""
+        def helper(x):
+            return double(x) + 1
+        def double(x):
+            return 2 * x
+        def even(n):
+            return n == 0 or odd(n - 1)
+        def odd(n):
+            return n != 0 and even(n - 1)
+        def log(x):
+            seen.append(x)
+            return x
+        def report(x):
+            return log(x)
+        """)).body
+    functions = gr.Functions(body, gr.collect_aliases(body))
+    assert functions.pure == {"helper", "double", "even", "odd"}
+    shown = ast.parse("helper(3)\nreport(3)\n").body
+    assert gr.is_inert(shown[0], gr.Aliases(), functions) == (True, "display")
+    assert gr.is_inert(shown[1], gr.Aliases(), functions) == (False, "")
+
+
+def test_what_placement_learns_of_a_statement_holds_for_its_renaming_only() -> None:
+    from mlpack_cli.notebook import placement, versions
+
+    gr.forget_walks()
+    body = ast.parse("model = make()\ntrain(model)\n").body
+    aliases = gr.collect_aliases(body)
+    functions = gr.Functions([], aliases)
+    order = [(1, s) for s in body]
+
+    def given() -> frozenset[str]:
+        return placement._tree_facts(gr.build_graph(order, aliases, functions, {})[1], aliases, functions).given
+
+    assert given() == {"model"}
+    versions.apply(body[1], {"model": "model_1"})
+    assert given() == {"model_1"}
+    versions.revert(body[1:])
+    assert given() == {"model"}
