@@ -145,10 +145,10 @@ class DynamicNames(Exception):
 
 def build_pipeline(cells: Sequence[ParsedCell], keywords: Mapping[str, Sequence[str]]) -> Pipeline:
     gr.forget_walks()
-    renamed = _rename_reserved(cells)
     for cell in cells:
         cell.tree.body = _normalize(cell.tree.body)
     with walks_remembered():  # from here on names change, never the shape of a tree
+        renamed = _rename_reserved(cells)  # (what _normalize leaves out binds no name it could rename)
         return _placed_pipeline(cells, keywords, renamed)
 
 
