@@ -24,8 +24,7 @@ from dataclasses import dataclass, field
 FRAME_ATTRIBUTES = frozenset({
     "T", "at", "attrs", "axes", "columns", "dtypes", "dtype", "empty", "flags", "iat", "iloc", "index", "loc",
     "ndim", "shape", "size", "style", "values", "plot", "sparse", "array", "dt", "str", "cat", "name", "names",
-    "hasnans", "is_unique", "is_monotonic_increasing", "is_monotonic_decreasing", "nbytes", "data", "target",
-    "feature_names", "target_names", "frame", "DESCR",
+    "hasnans", "is_unique", "is_monotonic_increasing", "is_monotonic_decreasing", "nbytes",
 })
 
 
@@ -119,7 +118,8 @@ def column_access(statement: ast.stmt, pure_call: Callable[[ast.Call], bool]) ->
         for child in ast.iter_child_nodes(node):
             parents[id(child)] = node
     columns = Columns()
-    whole: set[str] = set()
+    whole: set[str] = set()  # used whole: read whole, and maybe changed
+    changed: set[str] = set()  # maybe changed other than column by column
     for node in ast.walk(statement):
         if isinstance(node, ast.Subscript):
             keys = _key(node.slice)
@@ -135,12 +135,15 @@ def column_access(statement: ast.stmt, pure_call: Callable[[ast.Call], bool]) ->
         name = node.id
         if not isinstance(node.ctx, ast.Load):
             whole.add(name)  # bound, or deleted: the whole name
+            changed.add(name)
             continue
         parent = parents.get(id(node))
         grand = parents.get(id(parent)) if parent is not None else None
         use = _use(node, parent, grand, parents, pure_call)
         if use is None:
-            whole.add(name)
+            whole.add(name)  # len(df), df.shape: read whole; df.drop(..., inplace=True), f(df): maybe changed
+            if _may_change(node, parents, pure_call):
+                changed.add(name)
             continue
         kind, keys = use
         if kind == "read":
@@ -155,8 +158,10 @@ def column_access(statement: ast.stmt, pure_call: Callable[[ast.Call], bool]) ->
             columns.reads.setdefault(name, set()).update(keys)
             columns.writes.setdefault(name, set()).update(keys)
     for name in whole:
-        for part in (columns.reads, columns.refs, columns.attributes, columns.writes):
+        for part in (columns.reads, columns.refs, columns.attributes):
             part.pop(name, None)
+    for name in changed:
+        columns.writes.pop(name, None)
     for name in set(columns.writes) | set(columns.refs) | set(columns.attributes):
         columns.reads.setdefault(name, set())
     return columns
@@ -207,6 +212,21 @@ def _assigned_directly(target: ast.expr, parents: dict[int, ast.AST]) -> bool:
     if isinstance(owner, ast.Assign):
         return target is not owner.value
     return isinstance(owner, (ast.AugAssign, ast.AnnAssign)) and owner.target is target
+
+
+def _may_change(node: ast.Name, parents: dict[int, ast.AST], pure_call: Callable[[ast.Call], bool]) -> bool:
+    """Whether a use of a name other than a column may change it: assigned into, a call on it
+    that may change it, or passed to a call that may (``f(df)``; ``len(df)`` may not)."""
+    if not _only_read(node, parents, pure_call):
+        return True
+    top: ast.AST = node
+    while isinstance(parents.get(id(top)), (ast.Attribute, ast.Subscript, ast.Starred)) or (
+            isinstance(parents.get(id(top)), ast.Call) and parents[id(top)].func is top):  # type: ignore[attr-defined]
+        top = parents[id(top)]
+    owner = parents.get(id(top))
+    if isinstance(owner, ast.keyword):
+        owner = parents.get(id(owner))
+    return isinstance(owner, ast.Call) and owner.func is not top and not pure_call(owner)
 
 
 def _only_read(selection: ast.expr, parents: dict[int, ast.AST], pure_call: Callable[[ast.Call], bool]) -> bool:
