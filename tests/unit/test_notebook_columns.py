@@ -55,6 +55,8 @@ def test_formula_columns_are_its_plain_terms(formula: str, columns: set[str] | N
         ("df = pd.read_csv('d.csv')\nX = df[['a']]\ndf['n'] = np.random.rand(len(df))", False),  # reads df whole
         # the writer changes what the reader read, or the reader reads the whole frame: ordered
         ("df = pd.read_csv('d.csv')\nX = df[['a']]\ndf['n'] = df.pop('a')", True),
+        ("def fit(formula, data):\n    return data.c.sum()\ndf = pd.read_csv('d.csv')\n"
+         "v = fit('y ~ a', data=df)\ndf['c'] = 1", True),  # a function of the notebook may read any column
         ("def f(d):\n    d.drop(columns='a', inplace=True)\n    return 1\ndf = pd.read_csv('d.csv')\n"
          "X = df[['a']]\ndf['n'] = f(df)", True),
         ("df = pd.read_csv('d.csv')\nX = df[['a', 'b']]\ndf.loc[:, 'a'] = 0", True),

@@ -113,6 +113,8 @@ def _formula_frame(name: ast.Name, parent: ast.AST, grand: ast.AST | None) -> se
 def column_access(statement: ast.stmt, pure_call: Callable[[ast.Call], bool]) -> Columns:
     """What ``statement`` reads and writes of each name, column by column where it can tell.
     ``pure_call``: whether a call changes nothing (a method call on a column must not)."""
+    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return Columns()  # its body runs when it is called: what a call reads is the call's
     parents: dict[int, ast.AST] = {}
     for node in ast.walk(statement):
         for child in ast.iter_child_nodes(node):

@@ -674,6 +674,8 @@ def describe(statement: ast.stmt, index: int, cell: int, aliases: Aliases, user_
             info.reads |= reads | changes
             info.mutates |= changes
             _whole(columns, reads | changes)
+        if isinstance(node.func, ast.Name) and node.func.id in user_functions:  # it may read any column
+            _whole(columns, {a.id for a in [*node.args, *(k.value for k in node.keywords)] if isinstance(a, ast.Name)})
         if name == "open" and isinstance(node.func, ast.Name):
             info.effects.add(_opens_for(node))
         elif name in READ_CALLS or name.startswith("fetch_") or (
