@@ -111,7 +111,8 @@ def test_statistics_of_a_fitted_model_change_nothing() -> None:
     assert ci.mutates == set()
 
 
-PREFIX = "import pandas as pd\nimport statsmodels.formula.api as smf\nfrom sklearn.linear_model import LinearRegression\n"
+PREFIX = ("import pandas as pd\nimport statsmodels.formula.api as smf\n"
+          "from sklearn.linear_model import LinearRegression\n")
 
 
 def pipeline(*cells: str) -> Pipeline:
@@ -138,3 +139,12 @@ def test_a_statsmodels_summary_shown_is_a_result() -> None:
     result = pipeline("data = pd.read_csv('ads.csv')", "lm = smf.ols(formula='Sales ~ TV', data=data).fit()",
                       "lm.conf_int()", "lm.summary()")
     assert [name for name, _ in result.results] == ["conf_int", "summary"]
+
+
+def test_a_keras_summary_is_no_result() -> None:
+    """``model.summary()`` of a Keras model prints the layers and returns None."""
+    result = pipeline("from tensorflow import keras\ndata = pd.read_csv('ads.csv')",
+                      "model = keras.Sequential([keras.layers.Dense(1)])\nmodel.compile(loss='mse')\n"
+                      "model.fit(data[['TV']], data.Sales)",
+                      "model.summary()", "loss = model.evaluate(data[['TV']], data.Sales)")
+    assert "summary" not in [name for name, _ in result.results]

@@ -17,7 +17,7 @@ keys are separate slots. Keys that start with a digit are left out: on a series 
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 # Attributes of frames and series that are not columns: ``df.shape`` reads the whole frame.
@@ -38,6 +38,12 @@ class Columns:
     attributes: dict[str, set[str]] = field(default_factory=dict)  # ``df.a``: a column if ``a`` is one
     writes: dict[str, set[str]] = field(default_factory=dict)  # literal keys assigned
     keys: set[str] = field(default_factory=set)  # literal keys used anywhere: the notebook's columns
+
+    def used_whole(self, names: Iterable[str], changed: bool = True) -> None:
+        """Names used other than column by column: read whole (and, if ``changed``, changed)."""
+        for name in names:
+            for part in (self.reads, self.refs, self.attributes, *([self.writes] if changed else [])):
+                part.pop(name, None)
 
 
 def _key(node: ast.expr) -> set[str] | None:
@@ -159,11 +165,8 @@ def column_access(statement: ast.stmt, pure_call: Callable[[ast.Call], bool]) ->
         else:  # "update": an augmented assignment reads and writes the column
             columns.reads.setdefault(name, set()).update(keys)
             columns.writes.setdefault(name, set()).update(keys)
-    for name in whole:
-        for part in (columns.reads, columns.refs, columns.attributes):
-            part.pop(name, None)
-    for name in changed:
-        columns.writes.pop(name, None)
+    columns.used_whole(whole, changed=False)
+    columns.used_whole(changed)
     for name in set(columns.writes) | set(columns.refs) | set(columns.attributes):
         columns.reads.setdefault(name, set())
     return columns

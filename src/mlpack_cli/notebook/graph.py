@@ -668,14 +668,15 @@ def describe(statement: ast.stmt, index: int, cell: int, aliases: Aliases, user_
         info.calls.append(name)
         if isinstance(node.func, ast.Name) and name in helper_reads:
             info.reads.update(helper_reads[name])
-            _whole(columns, helper_reads[name])
+            columns.used_whole(helper_reads[name])
         if isinstance(node.func, ast.Name) and isinstance(user_functions, Functions):
             reads, changes = user_functions.outside(name)  # the globals its body reads and changes
             info.reads |= reads | changes
             info.mutates |= changes
-            _whole(columns, reads | changes)
+            columns.used_whole(reads | changes)
         if isinstance(node.func, ast.Name) and node.func.id in user_functions:  # it may read any column
-            _whole(columns, {a.id for a in [*node.args, *(k.value for k in node.keywords)] if isinstance(a, ast.Name)})
+            columns.used_whole({a.id for a in [*node.args, *(k.value for k in node.keywords)]
+                                if isinstance(a, ast.Name)})
         if name == "open" and isinstance(node.func, ast.Name):
             info.effects.add(_opens_for(node))
         elif name in READ_CALLS or name.startswith("fetch_") or (
@@ -701,7 +702,7 @@ def describe(statement: ast.stmt, index: int, cell: int, aliases: Aliases, user_
             info.reads.update(f"<file:{path}>" for path in _paths(node))
     if "plot" in info.effects:
         info.reads.add(FIGURE)
-    _whole(columns, info.mutates - set(columns.writes))  # changed some other way (inplace=True, a call)
+    columns.used_whole(info.mutates - set(columns.writes))  # changed some other way (inplace=True, a call)
     info.columns = columns
     if is_setup(statement, aliases):
         info.effects.add("setup")
@@ -715,13 +716,6 @@ def describe(statement: ast.stmt, index: int, cell: int, aliases: Aliases, user_
             info.effects.discard("write")
             info.effects.add("savefig")
     return info
-
-
-def _whole(columns: Columns, names: Iterable[str]) -> None:
-    """Names the statement uses other than column by column (through a call, in place)."""
-    for name in names:
-        for part in (columns.reads, columns.refs, columns.attributes, columns.writes):
-            part.pop(name, None)
 
 
 def _aliases_made(statement: ast.stmt) -> list[tuple[str, str]]:
@@ -958,7 +952,8 @@ def build_graph(statements: Sequence[tuple[int, ast.stmt]], aliases: Aliases, us
     infos = [_described(node, index, cell, aliases, user_functions, helper_reads)
              for index, (cell, node) in enumerate(statements)]
     known = _known_columns(infos, constants)
-    literal_lists = {name: keys for statement in constants for name, keys in [_literal_list(statement)] if name}
+    literal_lists = {name: keys for statement in constants for name, keys in [_literal_list(statement)]
+                     if name and keys}
     column_reads: dict[tuple[int, str], set[str]] = {}  # (index, name) -> the columns it reads of name
     _forget_seeded_draws(infos)
     _consumed_iterators(infos, user_functions)
@@ -1051,12 +1046,13 @@ def _columns_read(info: Statement, name: str, infos: Sequence[Statement], writer
 
 def _literal_list(statement: ast.stmt) -> tuple[str | None, set[str] | None]:
     """(name, keys) of ``name = ['a', 'b']``: a list of column names; (None, None) otherwise."""
-    if isinstance(statement, ast.Assign) and len(statement.targets) == 1 and isinstance(statement.targets[0], ast.Name) \
-            and isinstance(statement.value, ast.List) and statement.value.elts and all(
-                isinstance(e, ast.Constant) and isinstance(e.value, str) and e.value and not e.value[0].isdigit()
-                for e in statement.value.elts):
-        return statement.targets[0].id, {e.value for e in statement.value.elts}  # type: ignore[attr-defined]
-    return None, None
+    if not (isinstance(statement, ast.Assign) and len(statement.targets) == 1
+            and isinstance(statement.targets[0], ast.Name) and isinstance(statement.value, ast.List)):
+        return None, None
+    keys = [e.value for e in statement.value.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
+    if not keys or len(keys) < len(statement.value.elts) or any(not k or k[0].isdigit() for k in keys):
+        return None, None
+    return statement.targets[0].id, set(keys)
 
 
 def _known_columns(infos: Sequence[Statement], constants: Sequence[ast.stmt]) -> set[str]:
