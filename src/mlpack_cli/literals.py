@@ -28,6 +28,8 @@ def _escape_char(char: str) -> str:
 
 def _escaped(text: str, quote: str = "") -> str:
     """``text`` with backslashes, ``quote`` characters and every unprintable character escaped."""
+    if text.isprintable() and "\\" not in text and not (quote and quote in text):
+        return text  # nothing to escape (NEL, U+2028 and U+2029 are not printable)
     out = []
     for char in text:
         if char == "\\":

@@ -231,3 +231,18 @@ def test_prints_between_other_output_are_found_only_where_they_must_be(text: str
     found = matched("acc = accuracy_score(y, model.predict(X))\n" + "model.fit(X, y)\nprint('a', acc)\n" * 2,
                     outputs={4: (stdout(text),)})
     assert [s.value for s in found.shown] == values
+
+
+@pytest.mark.parametrize("later", [
+    "acc = accuracy_score(y, [0, 0, 0, 1])", "acc += 0.1", "(acc := 0.5)", "for acc in [0.5]:\n    pass",
+    "with open('f') as acc:\n    pass", "from math import pi as acc", "def acc():\n    return 0", "class acc:\n    pass",
+])
+def test_a_value_rebound_after_it_was_displayed_is_not_expected(later: str) -> None:
+    found = matched("acc = accuracy_score(y, model.predict(X))", "acc", later, outputs={5: (result("0.75"),)})
+    assert "acc" not in by_key(found)
+
+
+def test_a_value_only_read_after_it_was_displayed_stays_expected() -> None:
+    found = matched("acc = accuracy_score(y, model.predict(X))", "acc", "other = acc + 1\nprint(acc)",
+                    outputs={5: (result("0.75"),)})
+    assert by_key(found)["acc"].value == 0.75

@@ -476,13 +476,15 @@ def convert_notebook(
     cell_code = {c.number: c.code for c in parsed}
     firsts = {c.number: _first_line(c.source) for c in parsed}  # sources with secrets moved out
     kept_somewhere: set[int] = set()
+    reported = {c.cell for c in report.cells}
     for part in pipeline.parts:
         first = firsts.get(part.cell, "")
-        if part.lines is not None and any(c.cell == part.cell for c in report.cells):
+        if part.lines is not None and part.cell in reported:
             lines = cell_code.get(part.cell, "").splitlines()[part.lines[0] - 1: part.lines[1]]
             first = next((line.strip() for line in lines if line.strip()), first)
         report.cells.append(CellReport(part.cell, first[:80], part.stage, part.reason,
                                        list(part.lines) if part.lines else None))
+        reported.add(part.cell)
         if part.stage != "dropped":
             kept_somewhere.add(part.cell)
             cells = report.stages.setdefault(part.stage, [])

@@ -15,7 +15,7 @@ import ast
 import keyword
 import re
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -193,9 +193,9 @@ def _placed_pipeline(cells: Sequence[ParsedCell], keywords: Mapping[str, Sequenc
     versions = _Versions(cells, order, every, module_names | helper_names | set(renamed.values()),
                          lambda infos: pl.place(infos, explicit, heading_stage, user_functions, aliases,
                                                 model_classes, set(), headings),
-                         lambda: gr.build_graph(order, aliases, user_functions, helper_globals))
+                         lambda: gr.build_graph(order, aliases, user_functions, helper_globals, constants))
     for _ in range(3):
-        infos = gr.build_graph(order, aliases, user_functions, helper_globals)
+        infos = gr.build_graph(order, aliases, user_functions, helper_globals, constants)
         keep: set[int] = set()
         while True:
             try:
@@ -535,7 +535,7 @@ def _results(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr
             return show(info, part.id)
         if _shows_an_estimator(part):
             return False  # a fitted model shown (grid.best_estimator_): its repr is no result
-        learned = _learned_attribute(part)
+        learned = _learned_attribute(part, fitted)
         if pl.has_metric(part) or learned:
             name = fresh(part) if pl.has_metric(part) else _fresh_name(learned, used)  # type: ignore[arg-type]
             used.add(name)
@@ -552,6 +552,7 @@ def _results(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr
         return shown
 
     constant_names = {name for statement in pipeline.constants for name in bound_names(statement)}
+    fitted = _statsmodels_fits(cells)
     module_state = _declared_global(cells) & constant_names
     notebook_names = {name for info in infos for name in info.binds} | constant_names | {
         name for statement in pipeline.helpers for name in bound_names(statement)}
@@ -568,7 +569,7 @@ def _results(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr
         if decision.stage is not None:
             kept_binds |= info.binds
             if decision.stage in (pl.TRAIN, pl.EVALUATE, pl.EXPORT) and (
-                    info.reads & (models | model_made | evaluate_binds) or _learned_attribute(node)
+                    info.reads & (models | model_made | evaluate_binds) or _learned_attribute(node, fitted)
                     or pl.has_metric(node) or decision.stage == pl.TRAIN and decision.level == 2
                     or not _fed_to_a_fit(info, infos, decisions)):
                 model_made |= {n for n in info.writes if not n.startswith("<")}  # not the generator
@@ -593,7 +594,7 @@ def _results(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr
         if modelling and not pl.reads_kept_work(info.index, infos, decisions, constant_names):
             continue  # shows nothing the pipeline computes (a demo on literals)
         if context == pl.TRAIN and evaluating and not (isinstance(node, ast.Expr) and (
-                isinstance(node.value, ast.Name) or _learned_attribute(node.value)) or _is_print(node)):
+                isinstance(node.value, ast.Name) or _learned_attribute(node.value, fitted)) or _is_print(node)):
             continue  # in training, a displayed or printed name or learned statistic is a result; other displays not
         if context == pl.TRAIN and isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and \
                 gr.call_name(node.value) in pl.TRAIN_CALLS:
@@ -712,13 +713,34 @@ def _predicts_only(statement: ast.stmt) -> bool:
 _LEARNED = frozenset({"params", "pvalues", "rsquared", "rsquared_adj", "bse", "tvalues", "aic", "bic"})
 
 
-def _learned_attribute(node: ast.AST) -> str | None:
-    """``coef`` of ``model.coef_[0]``: a fitted estimator's attribute the expression shows."""
+# Methods of a fitted statistical model (statsmodels' results) that return its statistics.
+_STATISTICS = frozenset({"conf_int", "cov_params", "summary2", "f_test", "t_test", "wald_test"})
+
+
+def _learned_attribute(node: ast.AST, fitted: Collection[str] = ()) -> str | None:
+    """``coef`` of ``model.coef_[0]``: a fitted estimator's attribute the expression shows; also
+    the statistics of a fitted statistical model (``lm.conf_int()``, and ``lm.summary()`` of a
+    name in ``fitted``, bound from a statsmodels fit: a Keras ``model.summary()`` only prints)."""
     for inner in walk(node):
         if isinstance(inner, ast.Attribute) and (
                 inner.attr.endswith("_") and not inner.attr.startswith("_") or inner.attr in _LEARNED):
             return inner.attr.rstrip("_") or "learned"
+        if isinstance(inner, ast.Call) and isinstance(inner.func, ast.Attribute) and (
+                inner.func.attr in _STATISTICS or inner.func.attr == "summary"
+                and isinstance(inner.func.value, ast.Name) and inner.func.value.id in fitted):
+            return inner.func.attr
     return None
+
+
+def _statsmodels_fits(cells: Sequence[ParsedCell]) -> set[str]:
+    """Names bound from a fit of a statsmodels model (``lm = smf.ols(...).fit()``)."""
+    modules = {(a.asname or a.name).split(".")[0] for cell in cells for s in walk(cell.tree)
+               if isinstance(s, ast.Import) for a in s.names if a.name.split(".")[0] == "statsmodels"}
+    modules |= {a.asname or a.name for cell in cells for s in walk(cell.tree) if isinstance(s, ast.ImportFrom)
+                and (s.module or "").split(".")[0] == "statsmodels" for a in s.names}
+    return {t.id for cell in cells for s in cell.tree.body if isinstance(s, ast.Assign)
+            and isinstance(s.value, ast.Call) and gr.call_name(s.value) == "fit"
+            and gr.root_name(s.value.func) in modules for t in s.targets if isinstance(t, ast.Name)}
 
 
 def _shows_an_estimator(node: ast.AST) -> bool:

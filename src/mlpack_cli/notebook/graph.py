@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from mlpack_cli.notebook.columns import Columns, column_access, disjoint
 from mlpack_cli.notebook.scopes import BUILTINS, analyze, calls_in, child_fields, free_names, walk
 from mlpack_cli.notebook.versions import RENAMED
 
@@ -55,7 +56,7 @@ PURE_METHODS = frozenset({
     "get_dummies", "count_params", "get_weights", "get_config", "index", "find", "rfind", "rstrip",
     "lstrip", "title", "capitalize", "encode", "decode", "zfill", "partition", "splitlines", "isdigit",
     "isalpha", "union", "intersection", "difference", "issubset", "issuperset", "conjugate", "all_close",
-    "allclose",
+    "allclose", "conf_int", "cov_params", "summary2", "f_test", "t_test", "wald_test",
 })
 PLOT_NAME = re.compile(r"^(plot_\w+|\w*Display)$")
 SETUP_CALLS = {  # (receiver, method) of calls that set the process up for what follows
@@ -102,6 +103,7 @@ class Statement:
     inert: bool = False  # only shows something (display, print, plot): droppable unless needed
     flow: set[int] = field(default_factory=set)  # statements whose bindings or mutations it reads
     deps: set[int] = field(default_factory=set)  # flow, anti and output dependencies
+    columns: Columns | None = None  # the columns it reads and writes of each name (see columns.py)
     # What placement works out from the statement's tree once and reuses: shared by every record of
     # the same statement under the same renaming in one conversion (see _described), so what is
     # kept here depends on nothing else of the record, or is stored with what it depends on.
@@ -675,6 +677,7 @@ def describe(statement: ast.stmt, index: int, cell: int, aliases: Aliases, user_
     info = Statement(index, cell, statement, reads=set(names.reads), binds=set(names.binds))
     info.mutates = _mutated_roots(statement, aliases, user_functions) - {"<none>"}
     info.reads |= info.mutates  # changing something needs it
+    columns = column_access(statement, lambda call: _is_pure_call(call, aliases, user_functions))
     for node in _walk_own_scope(statement):
         if not isinstance(node, ast.Call):
             continue
@@ -682,10 +685,15 @@ def describe(statement: ast.stmt, index: int, cell: int, aliases: Aliases, user_
         info.calls.append(name)
         if isinstance(node.func, ast.Name) and name in helper_reads:
             info.reads.update(helper_reads[name])
+            columns.used_whole(helper_reads[name])
         if isinstance(node.func, ast.Name) and isinstance(user_functions, Functions):
             reads, changes = user_functions.outside(name)  # the globals its body reads and changes
             info.reads |= reads | changes
             info.mutates |= changes
+            columns.used_whole(reads | changes)
+        if isinstance(node.func, ast.Name) and node.func.id in user_functions:  # it may read any column
+            columns.used_whole({a.id for a in [*node.args, *(k.value for k in node.keywords)]
+                                if isinstance(a, ast.Name)})
         if name == "open" and isinstance(node.func, ast.Name):
             info.effects.add(_opens_for(node))
         elif name in READ_CALLS or name.startswith("fetch_") or (
@@ -711,6 +719,8 @@ def describe(statement: ast.stmt, index: int, cell: int, aliases: Aliases, user_
             info.reads.update(f"<file:{path}>" for path in _paths(node))
     if "plot" in info.effects:
         info.reads.add(FIGURE)
+    columns.used_whole(info.mutates - set(columns.writes))  # changed some other way (inplace=True, a call)
+    info.columns = columns
     if is_setup(statement, aliases):
         info.effects.add("setup")
     inert, kind = is_inert(statement, aliases, user_functions)
@@ -778,7 +788,7 @@ def _described(statement: ast.stmt, index: int, cell: int, aliases: Aliases, use
         info = cached[2][renaming] = describe(statement, index, cell, aliases, user_functions, helper_reads)
     return Statement(index, cell, statement, reads=set(info.reads), binds=set(info.binds),
                      mutates=set(info.mutates), calls=list(info.calls), effects=set(info.effects),
-                     inert=info.inert, facts=info.facts)
+                     inert=info.inert, columns=info.columns, facts=info.facts)
 
 
 # Objects that draw no random numbers of their own (wrappers and deterministic transformers):
@@ -787,7 +797,9 @@ _NOT_RANDOM_OBJECTS = re.compile(
     r"^(GridSearchCV|Pipeline|make_pipeline|make_union|FeatureUnion|ColumnTransformer|make_column_transformer|"
     r"OneVsRestClassifier|OneVsOneClassifier|MultiOutputClassifier|MultiOutputRegressor|VotingClassifier|"
     r"VotingRegressor|TransformedTargetRegressor|\w*Scaler|\w*Encoder|SimpleImputer|\w*Vectorizer|"
-    r"PolynomialFeatures|Binarizer|Normalizer|LinearRegression|FunctionTransformer)$"
+    r"PolynomialFeatures|Binarizer|Normalizer|LinearRegression|FunctionTransformer|"
+    # statsmodels' regressions fit by least squares or likelihood, with no random numbers
+    r"ols|wls|gls|glm|logit|probit|poisson|quantreg|mnlogit|OLS|WLS|GLS|GLM|Logit|Probit|Poisson|QuantReg|MNLogit)$"
 )
 
 
@@ -871,8 +883,9 @@ def _forget_seeded_draws(infos: Sequence[Statement]) -> None:
             draws = [c for c in _walk_own_scope(node) if isinstance(c, ast.Call) and (
                 call_name(c) in RANDOM_USERS or call_name(c).startswith("make_") and call_name(c) not in
                 _MAKE_NOT_RANDOM) and not own_seed(c)]
-            if draws and all(isinstance(c.func, ast.Attribute) and isinstance(c.func.value, ast.Name)
-                             and c.func.value.id in seeded for c in draws):
+            if draws and all(isinstance(c.func, ast.Attribute) and (
+                    isinstance(c.func.value, ast.Name) and c.func.value.id in seeded
+                    or isinstance(c.func.value, ast.Call) and own_seed(c.func.value)) for c in draws):
                 info.reads.discard(RNG)
         seeded -= info.binds
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and own_seed(node.value):
@@ -963,10 +976,16 @@ def loaded_names_of(node: ast.AST) -> set[str]:
 
 
 def build_graph(statements: Sequence[tuple[int, ast.stmt]], aliases: Aliases, user_functions: set[str],
-                helper_reads: Mapping[str, Sequence[str]]) -> list[Statement]:
-    """Describe every statement (cell number, node) and link it to the earlier ones it depends on."""
+                helper_reads: Mapping[str, Sequence[str]], constants: Sequence[ast.stmt] = ()) -> list[Statement]:
+    """Describe every statement (cell number, node) and link it to the earlier ones it depends on.
+    ``constants``: the module constants (bound once, before every statement), for the literal
+    column lists they may hold."""
     infos = [_described(node, index, cell, aliases, user_functions, helper_reads)
              for index, (cell, node) in enumerate(statements)]
+    known = _known_columns(infos, constants)
+    literal_lists = {name: keys for statement in constants for name, keys in [_literal_list(statement)]
+                     if name and keys}
+    column_reads: dict[tuple[int, str], set[str]] = {}  # (index, name) -> the columns it reads of name
     _forget_seeded_draws(infos)
     _consumed_iterators(infos, user_functions)
     scratch = _loop_scratch(infos, user_functions)
@@ -995,11 +1014,16 @@ def build_graph(statements: Sequence[tuple[int, ast.stmt]], aliases: Aliases, us
             same[target] = group
         for name in info.reads:
             found = writers.get(name, ())
+            mine = _columns_read(info, name, infos, writers, literal_lists, known)
+            if mine is not None:  # a writer of other columns of the frame changed nothing it reads
+                column_reads[(info.index, name)] = mine
+                found = [w for w in found if not disjoint(_columns_written(infos[w], name), mine)]
             if name not in fresh.get(info.index, ()):
                 info.flow.update(found)
             info.deps.update(found)
         for name in info.writes - scratch.get(info.index, set()):
-            info.deps.update(readers.get(name, ()))
+            written = _columns_written(info, name)
+            info.deps.update(r for r in readers.get(name, ()) if not disjoint(column_reads.get((r, name)), written))
             info.deps.update(writers.get(name, ()))
         info.deps.discard(info.index)
         info.flow.discard(info.index)
@@ -1007,13 +1031,75 @@ def build_graph(statements: Sequence[tuple[int, ast.stmt]], aliases: Aliases, us
             readers.setdefault(name, []).append(info.index)
         for name in info.mutates - info.binds:
             writers.setdefault(name, []).append(info.index)
-            readers[name] = []
+            if _columns_written(info, name) is None:
+                readers[name] = []  # (a writer of some columns leaves the readers of others unordered)
         for name in info.binds:
             writers[name] = [info.index]
             readers[name] = []
         if info.index in resets:  # every generator seeded again: later draws owe nothing to earlier ones
             writers[RNG] = list(resets[info.index])
     return infos
+
+
+def _columns_written(info: Statement, name: str) -> set[str] | None:
+    """The columns of ``name`` a statement writes, when it writes only columns of a literal key."""
+    columns = info.columns
+    if columns is None or name in info.binds or name not in columns.writes:
+        return None
+    return columns.writes[name]
+
+
+def _columns_read(info: Statement, name: str, infos: Sequence[Statement], writers: Mapping[str, list[int]],
+                  literal_lists: Mapping[str, set[str]], known: set[str]) -> set[str] | None:
+    """The columns of ``name`` a statement reads (None: the whole). ``df[cols]`` reads the literal
+    list the statement bound to ``cols`` before it (and nothing changed since) holds; ``df.a``
+    reads column ``a`` when the notebook names ``a`` as a column elsewhere."""
+    columns = info.columns
+    if columns is None or name not in columns.reads or name in info.binds:
+        return None
+    found = set(columns.reads[name])
+    for ref in columns.refs.get(name, ()):
+        sources = writers.get(ref)
+        if sources is None:
+            keys = literal_lists.get(ref)
+        elif len(sources) == 1:
+            keys = _literal_list(infos[sources[0]].node)[1] if ref in infos[sources[0]].binds else None
+        else:
+            keys = None
+        if keys is None:
+            return None
+        found |= keys
+    attributes = columns.attributes.get(name, set())
+    if not attributes <= known:
+        return None
+    return found | attributes
+
+
+def _literal_list(statement: ast.stmt) -> tuple[str | None, set[str] | None]:
+    """(name, keys) of ``name = ['a', 'b']``: a list of column names; (None, None) otherwise."""
+    if not (isinstance(statement, ast.Assign) and len(statement.targets) == 1
+            and isinstance(statement.targets[0], ast.Name) and isinstance(statement.value, ast.List)):
+        return None, None
+    keys = [e.value for e in statement.value.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
+    if not keys or len(keys) < len(statement.value.elts) or any(not k or k[0].isdigit() for k in keys):
+        return None, None
+    return statement.targets[0].id, set(keys)
+
+
+def _known_columns(infos: Sequence[Statement], constants: Sequence[ast.stmt]) -> set[str]:
+    """Strings the notebook uses as column keys (in subscripts, formulas and the literal lists it
+    selects columns with): ``df.a`` is a column when ``a`` is one of them."""
+    known: set[str] = set()
+    refs: set[str] = set()
+    for info in infos:
+        if info.columns is not None:
+            known |= info.columns.keys
+            refs |= {ref for names in info.columns.refs.values() for ref in names}
+    for statement in [*constants, *(info.node for info in infos)]:
+        name, keys = _literal_list(statement)
+        if name in refs and keys:
+            known |= keys
+    return known
 
 
 # The global random generators a notebook may draw from, by the top-level module that seeds them.

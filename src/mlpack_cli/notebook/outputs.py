@@ -152,38 +152,43 @@ class _Later:
     def __init__(self, cells: Sequence[ParsedCell]) -> None:
         self._statements = [(c.number, s) for c in cells for s in c.tree.body]
         self._position = {id(s): i for i, (_, s) in enumerate(self._statements)}
+        self._changed: dict[tuple[int, bool], set[str]] = {}  # each statement is walked once per kind
 
     def final(self, name: str, statement: ast.stmt, container: bool) -> bool:
         start = self._position.get(id(statement))
         if start is None:
             return False
         for _, after in self._statements[start + 1:]:
-            if _changes(after, name, container):
+            key = (id(after), container)
+            if key not in self._changed:
+                self._changed[key] = _changed(after, container)
+            if name in self._changed[key]:
                 return False
         return True
 
 
-def _changes(statement: ast.stmt, name: str, container: bool) -> bool:
+def _changed(statement: ast.stmt, container: bool) -> set[str]:
+    """The names ``statement`` rebinds or changes; ``container``: also those a call may fill."""
+    names: set[str | None] = set()
     for node in ast.walk(statement):
-        if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, (ast.Store, ast.Del)):
-            return True
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name == name:
-            return True
-        if isinstance(node, (ast.Global, ast.Nonlocal)) and name in node.names:
-            return True
-        if isinstance(node, ast.alias) and (node.asname or node.name.split(".")[0]) == name:
-            return True
-        if isinstance(node, (ast.Attribute, ast.Subscript)) and isinstance(node.ctx, (ast.Store, ast.Del)) \
-                and _base(node) == name:
-            return True
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            names.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            names.update(node.names)
+        elif isinstance(node, ast.alias):
+            names.add(node.asname or node.name.split(".")[0])
+        elif isinstance(node, (ast.Attribute, ast.Subscript)) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            names.add(_base(node))
         if container and isinstance(node, ast.Call):
             func = node.func
-            if isinstance(func, ast.Attribute) and _base(func.value) == name and func.attr not in _READING_METHODS:
-                return True  # metrics.update(...), scores.append(...)
+            if isinstance(func, ast.Attribute) and func.attr not in _READING_METHODS:
+                names.add(_base(func.value))  # metrics.update(...), scores.append(...)
             called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
-            if called in _MUTATING_CALLS and any(_base(a) == name for a in node.args):
-                return True  # random.shuffle(scores)
-    return False
+            if called in _MUTATING_CALLS:
+                names.update(_base(a) for a in node.args)  # random.shuffle(scores)
+    return {name for name in names if name is not None}
 
 
 def _base(node: ast.AST) -> str | None:
