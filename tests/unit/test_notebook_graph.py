@@ -42,10 +42,48 @@ def one(source: str, imports: str = "import pandas as pd\nimport numpy as np\n")
         ("print('skipped', next(rows))", {"rows"}),  # the iterator moves on
         ("first_X, first_y = next(batches)", {"batches"}),
         ("first = next(iter(df))", set()),  # a fresh iterator: nothing of the notebook's moves
+        # library functions that change an argument in place
+        ("np.fill_diagonal(corr, 0)", {"corr"}),
+        ("np.copyto(dst, src)", {"dst"}),
+        ("np.add.at(counts, idx, 1)", {"counts"}),
+        ("np.clip(x, 0, 1, out=x)", {"x"}),
+        ("np.random.shuffle(idx)", {"idx"}),
+        ("rng.shuffle(idx)", {"rng", "idx"}),
+        ("best = np.maximum(a, b)", set()),
     ],
 )
 def test_what_a_statement_may_mutate(source: str, mutated: set[str]) -> None:
     assert {n for n in one(source).mutates if not n.startswith("<")} == mutated
+
+
+@pytest.mark.parametrize(
+    ("imports", "source", "mutated"),
+    [
+        ("import heapq", "heapq.heappush(heap, (score, name))", {"heap"}),
+        ("from heapq import heapify", "heapify(rows)", {"rows"}),
+        ("from random import shuffle", "shuffle(rows)", {"rows"}),
+        ("import bisect", "bisect.insort(cuts, 0.5)", {"cuts"}),
+        ("import torch", "torch.nn.init.xavier_uniform_(layer.weight)", {"layer"}),
+        ("import torch", "torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)", {"net"}),
+        ("import torch", "total = torch.add(a, b)", set()),
+        ("", "shuffle_rows(rows)", set()),  # not a library function: nothing known of it
+    ],
+)
+def test_a_library_function_that_changes_its_argument_in_place_mutates_it(
+        imports: str, source: str, mutated: set[str]) -> None:
+    statement = one(source, imports=imports + "\n")
+    assert {n for n in statement.mutates if not n.startswith("<")} == mutated
+    assert statement.inert is False or not mutated
+
+
+def test_a_library_function_that_changes_its_argument_in_place_is_not_a_display() -> None:
+    """``np.fill_diagonal(corr, 0)`` returns None and changes ``corr``: the statement that reads
+    ``corr`` later depends on it, so it is never dropped as a display of a pure call."""
+    statements = graph("import numpy as np\ncorr = np.corrcoef(x)\nnp.fill_diagonal(corr, 0)\n"
+                       "keep = corr.max(axis=0) < 0.6\n")
+    _, made, filled, keep = statements
+    assert not filled.inert
+    assert filled.index in keep.flow and made.index in filled.flow
 
 
 def test_a_notebook_function_changes_only_the_arguments_its_body_changes() -> None:
@@ -210,6 +248,10 @@ def test_a_change_through_one_name_changes_the_names_bound_to_the_same_object() 
         # nor is a setting or a start-up of a computing library
         ("import tensorflow as tf", "tf.config.experimental.set_memory_growth(gpu, True)", False),
         ("import torch", "torch.set_default_dtype(torch.float64)", False),
+        ("import torch", "torch.use_deterministic_algorithms(True)", False),
+        ("import numpy as np", "np.seterr(all='raise')", False),
+        ("import tensorflow as tf", "tf.config.run_functions_eagerly(True)", False),
+        ("import numpy as np", "np.setdiff1d(a, b)", True),
     ],
 )
 def test_only_calls_known_to_compute_are_inert(imports: str, source: str, inert: bool) -> None:

@@ -238,10 +238,40 @@ _MUTATING_NAMES = frozenset({
 })
 
 
+# Library functions that change their first argument in place and return nothing useful: numpy's
+# fill_diagonal, copyto, put, place, putmask, put_along_axis, a ufunc's ``.at`` (np.add.at(a, i, 1)),
+# heapq's heap functions, bisect.insort and random.shuffle. Torch's functions named with a trailing
+# underscore (``torch.nn.init.xavier_uniform_(w)``, ``clip_grad_norm_(model.parameters(), 1)``) do too.
+IN_PLACE_FUNCTIONS = frozenset({
+    "fill_diagonal", "copyto", "put", "place", "putmask", "put_along_axis", "at", "shuffle", "heappush",
+    "heappop", "heapify", "heapreplace", "heappushpop", "insort", "insort_left", "insort_right",
+})
+
+
+def changed_arguments(call: ast.Call, aliases: Aliases) -> set[str]:
+    """The names whose objects a library call changes through its arguments: the first argument of
+    an in-place function (a function of an imported module, or imported by name; ``shuffle`` of any
+    generator: ``rng.shuffle(idx)``), and whatever ``out=`` names (``np.clip(x, 0, 1, out=x)``)."""
+    changed: set[str] = set()
+    for keyword in call.keywords:
+        if keyword.arg == "out":
+            targets = keyword.value.elts if isinstance(keyword.value, ast.Tuple) else [keyword.value]
+            changed.update(r for r in map(root_name, targets) if r)
+    name = call_name(call)
+    func = call.func
+    from_library = root_name(func) in aliases.imported if isinstance(func, (ast.Attribute, ast.Name)) else False
+    in_place = name in IN_PLACE_FUNCTIONS or (name.endswith("_") and not name.startswith("_"))
+    if call.args and in_place and (from_library or name == "shuffle"):
+        root = root_name(call.args[0])
+        if root:
+            changed.add(root)
+    return changed
+
+
 def _is_pure_call(call: ast.Call, aliases: Aliases, user_functions: set[str]) -> bool:
     """A call known to change nothing: pure methods, display, plotting, library functions of
     modules (except random state and files), metrics, pure builtins."""
-    if any(k.arg == "inplace" for k in call.keywords):
+    if any(k.arg == "inplace" for k in call.keywords) or changed_arguments(call, aliases):
         return False
     name = call_name(call)
     if is_plot_call(call, aliases) or name in DISPLAY_FUNCTIONS:
@@ -273,7 +303,8 @@ PURE_LIBRARIES = frozenset({
     "re", "string", "textwrap", "itertools", "functools", "operator", "collections", "copy", "datetime",
     "decimal", "fractions", "typing", "dataclasses", "pathlib",
 })
-_EFFECT_NAME = re.compile(r"^(set_|enable|disable|init|configure|config|register|login|download|use$|seed$)"
+_EFFECT_NAME = re.compile(r"^(set_|seterr|use_|run_functions_eagerly|enable|disable|init|configure|config|register"
+                          r"|login|download|use$|seed$)"
                           r"|_(init|seed)$|basicConfig|^config")
 
 
@@ -392,6 +423,7 @@ def _mutated_roots(statement: ast.stmt, aliases: Aliases, user_functions: set[st
         if not isinstance(node, ast.Call):
             continue
         name = call_name(node)
+        mutated |= changed_arguments(node, aliases)
         if isinstance(node.func, ast.Attribute):
             root = root_name(node.func)
             receiver_is_module = root in aliases.imported
@@ -401,8 +433,6 @@ def _mutated_roots(statement: ast.stmt, aliases: Aliases, user_functions: set[st
             if root and (inplace or (not receiver_is_module and not writes_out
                                      and not _is_pure_call(node, aliases, user_functions))):
                 mutated.add(root)  # model.save(...), df.to_csv(...) write a file, not their receiver
-            if name in {"shuffle"} and receiver_is_module:
-                mutated.update(a.id for a in node.args[:1] if isinstance(a, ast.Name))
         elif isinstance(node.func, ast.Name) and node.func.id == "next" and node.args:
             root = root_name(node.args[0])  # next(batches) takes an item: the iterator moves on
             if root and not any(isinstance(n, ast.Call) for n in walk(node.args[0])):  # not next(iter(x))
