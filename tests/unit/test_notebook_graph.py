@@ -298,6 +298,17 @@ def test_a_loop_over_an_iterator_moves_it_on_and_one_over_a_list_does_not() -> N
     assert loop.mutates == {"feed"} and loop.index in rest.flow
 
 
+@pytest.mark.parametrize("peek", ["list(cols)", "sorted(cols)", "[c for c in cols]", "sum(cols)"])
+def test_using_up_a_one_pass_iterator_changes_it(peek: str) -> None:
+    """``list(cols)`` under an exploration heading empties a generator the next cell reads: the
+    later read depends on it, so the peek is not dropped as a display."""
+    statements = graph(f"cols = (j for j in range(10) if j % 2)\n{peek}\nchosen = list(cols)\n")
+    made, peeked, chosen = statements
+    assert "cols" in peeked.mutates and peeked.index in chosen.flow
+    listed = graph("cols = [j for j in range(10) if j % 2]\nlist(cols)\nchosen = list(cols)\n")
+    assert "cols" not in listed[1].mutates  # a list can be read again
+
+
 def test_a_call_of_a_function_that_draws_stays_after_the_seed() -> None:
     statements = graph("import numpy as np\n"
                        "def batch(x):\n    return x[np.random.randint(len(x), size=4)]\n"

@@ -844,12 +844,32 @@ def _consumed_iterators(infos: Sequence[Statement], user_functions: set[str]) ->
         if isinstance(node, (ast.For, ast.AsyncFor)) and isinstance(node.iter, ast.Name) and node.iter.id in iterators:
             info.mutates.add(node.iter.id)
             info.reads.add(node.iter.id)
+        consumed = _consumed_in(node, iterators) if iterators else set()
+        info.mutates |= consumed
+        info.reads |= consumed
         for name in info.binds:
             iterators.discard(name)
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and (
-                call_name(node.value) in _ITERATOR_CALLS
-                or isinstance(node.value.func, ast.Name) and node.value.func.id in generators):
+        if isinstance(node, ast.Assign) and (isinstance(node.value, ast.GeneratorExp) or isinstance(
+                node.value, ast.Call) and (call_name(node.value) in _ITERATOR_CALLS
+                                           or isinstance(node.value.func, ast.Name) and node.value.func.id in generators)):
             iterators |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+
+
+# Calls that read an iterable to its end (or up to an answer): given a one-pass iterator, they use it up.
+_CONSUMING_CALLS = frozenset({"list", "tuple", "set", "frozenset", "sorted", "sum", "max", "min", "any", "all",
+                              "dict", "join", "Counter", "deque", "array", "Series", "DataFrame"})
+
+
+def _consumed_in(statement: ast.stmt, iterators: set[str]) -> set[str]:
+    """The one-pass iterators a statement uses up: ``list(cols)``, ``sum(g)``, ``[c for c in cols]``
+    (a generator expression bound to a name, ``zip(...)``, ``map(...)`` is empty afterwards)."""
+    found: set[str] = set()
+    for node in _walk_own_scope(statement):
+        if isinstance(node, ast.Call) and call_name(node) in _CONSUMING_CALLS:
+            found.update(a.id for a in node.args[:1] if isinstance(a, ast.Name) and a.id in iterators)
+        elif isinstance(node, ast.comprehension) and isinstance(node.iter, ast.Name) and node.iter.id in iterators:
+            found.add(node.iter.id)
+    return found
 
 
 def _walk_own_body(definition: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.AST]:
