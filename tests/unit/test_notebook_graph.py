@@ -50,6 +50,8 @@ def one(source: str, imports: str = "import pandas as pd\nimport numpy as np\n")
         ("np.random.shuffle(idx)", {"idx"}),
         ("rng.shuffle(idx)", {"rng", "idx"}),
         ("best = np.maximum(a, b)", set()),
+        ("setattr(model, 'max_depth', 3)", {"model"}),
+        ("for key, value in params.items():\n    setattr(forest, key, value)", {"forest"}),
     ],
 )
 def test_what_a_statement_may_mutate(source: str, mutated: set[str]) -> None:
@@ -307,6 +309,41 @@ def test_using_up_a_one_pass_iterator_changes_it(peek: str) -> None:
     assert "cols" in peeked.mutates and peeked.index in chosen.flow
     listed = graph("cols = [j for j in range(10) if j % 2]\nlist(cols)\nchosen = list(cols)\n")
     assert "cols" not in listed[1].mutates  # a list can be read again
+
+
+def test_a_library_configuration_orders_the_computations_around_it() -> None:
+    """``set_config(transform_output="pandas")`` midway: the transform before it returns an array,
+    the one after it a frame, so neither may move across it."""
+    statements = graph("import sklearn\nfrom sklearn.preprocessing import StandardScaler\n"
+                       "first = StandardScaler().fit_transform(X)\n"
+                       "sklearn.set_config(transform_output='pandas')\n"
+                       "second = StandardScaler().fit_transform(X)\nshown = second\n")
+    _, _, first, config, second, shown = statements
+    assert first.index in config.deps and config.index in second.flow
+    assert config.index not in shown.deps  # no call: nothing the configuration changes
+
+
+@pytest.mark.parametrize("setting", [
+    "sklearn.set_config(display='diagram')", "pd.set_option('display.max_columns', 50)",
+    "pd.options.display.max_rows = 100", "np.set_printoptions(precision=3)",
+])
+def test_a_setting_of_how_values_are_shown_orders_nothing(setting: str) -> None:
+    statements = graph("import sklearn\nimport numpy as np\nimport pandas as pd\n"
+                       f"first = pd.concat([a, b])\n{setting}\nsecond = pd.concat([a, b])\n")
+    first, config, second = statements[3:]
+    assert "setup" in config.effects
+    assert gr.CONFIG not in config.mutates and gr.CONFIG not in second.reads
+
+
+@pytest.mark.parametrize(("view", "is_view"), [
+    ("bmi = X[:, 2]", True), ("head = X[:100]", True), ("last = X[..., -1]", True),
+    ("bmi = df['bmi']", False), ("rows = X[mask]", False), ("first = X[0]", False),
+])
+def test_a_slice_of_an_array_is_a_view_its_changes_reach(view: str, is_view: bool) -> None:
+    """``bmi = X[:, 2]`` then ``bmi *= 10`` changes ``X``: the fit that reads ``X`` depends on it."""
+    statements = graph(f"import numpy as np\n{view}\n{view.split()[0]} *= 10\nmodel = fit(X)\n")
+    _, _, scaled, fit = statements
+    assert (scaled.index in fit.flow) is is_view
 
 
 def test_a_call_of_a_function_that_draws_stays_after_the_seed() -> None:

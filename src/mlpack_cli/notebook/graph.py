@@ -24,6 +24,7 @@ from mlpack_cli.notebook.versions import RENAMED
 
 FS = "<fs>"  # kept for callers; files are tracked one by one as "<file:PATH>"
 RNG = "<rng>"
+CONFIG = "<config>"  # a library's global configuration (sklearn.set_config(transform_output=...))
 FIGURE = "<figure>"
 
 # Plotting and display libraries: a call on any alias of these (or on what they return) only draws.
@@ -433,6 +434,10 @@ def _mutated_roots(statement: ast.stmt, aliases: Aliases, user_functions: set[st
             if root and (inplace or (not receiver_is_module and not writes_out
                                      and not _is_pure_call(node, aliases, user_functions))):
                 mutated.add(root)  # model.save(...), df.to_csv(...) write a file, not their receiver
+        elif isinstance(node.func, ast.Name) and node.func.id in {"setattr", "delattr"} and node.args:
+            root = root_name(node.args[0])  # setattr(model, "max_depth", 3) changes the model
+            if root:
+                mutated.add(root)
         elif isinstance(node.func, ast.Name) and node.func.id == "next" and node.args:
             root = root_name(node.args[0])  # next(batches) takes an item: the iterator moves on
             if root and not any(isinstance(n, ast.Call) for n in walk(node.args[0])):  # not next(iter(x))
@@ -672,6 +677,41 @@ def _configures_library(call: ast.Call, aliases: Aliases) -> bool:
             and "random" not in _dotted(call.func).split("."))
 
 
+_DISPLAY_SETTINGS = frozenset({"set_printoptions", "setLevel", "basicConfig", "set_num_threads",
+                               "set_num_interop_threads"})
+
+
+def _configures_results(statement: ast.stmt, aliases: Aliases) -> bool:
+    """A configuration of a library that changes what its later calls return
+    (``sklearn.set_config(transform_output="pandas")``, ``pd.set_option("mode.copy_on_write", True)``,
+    ``np.seterr(...)``, ``torch.set_default_dtype(...)``): a statement before it computes with the
+    old setting and one after it with the new one, so neither may move across it. Settings of how
+    values are shown (``display.*`` options, ``set_config(display=...)``, print options, logging)
+    and of the process (environment, ``sys.path``, warnings) order nothing."""
+    if isinstance(statement, (ast.Assign, ast.AugAssign)):
+        targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+        return _configures_module(targets, aliases) and not any(
+            "display" in _dotted(t).split(".") for t in targets)
+    if not (isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call)):
+        return False
+    call = statement.value
+    name = call_name(call)
+    if not _configures_library(call, aliases) or name in _DISPLAY_SETTINGS:
+        return False
+    options = [a.value for a in call.args[:1] if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+    if name == "set_option" and options and options[0].startswith("display."):
+        return False
+    return not (name == "set_config" and call.keywords and not call.args
+                and all(k.arg in {"display", "print_changed_only"} for k in call.keywords))
+
+
+def _computes(statement: ast.stmt, aliases: Aliases) -> bool:
+    """Whether a statement calls anything but displays and plots (a function definition: its
+    decorators only)."""
+    return any(isinstance(n, ast.Call) and not is_plot_call(n, aliases) and call_name(n) not in DISPLAY_FUNCTIONS
+               for n in _walk_own_scope(statement))
+
+
 def _dotted(node: ast.AST) -> str:
     parts = []
     while isinstance(node, ast.Attribute):
@@ -726,6 +766,8 @@ def describe(statement: ast.stmt, index: int, cell: int, aliases: Aliases, user_
         info.reads.add(FIGURE)
     if is_setup(statement, aliases):
         info.effects.add("setup")
+        if _configures_results(statement, aliases):
+            info.mutates.add(CONFIG)
     inert, kind = is_inert(statement, aliases, user_functions)
     if "setup" in info.effects:
         inert = False  # os.environ[...], sys.path, matplotlib.use, warnings: change what runs after
@@ -739,7 +781,9 @@ def describe(statement: ast.stmt, index: int, cell: int, aliases: Aliases, user_
 
 
 def _aliases_made(statement: ast.stmt) -> list[tuple[str, str]]:
-    """(new name, name) pairs a plain assignment binds to one object: ``X = df``, ``a, b = c, d``."""
+    """(new name, name) pairs a plain assignment binds to one object: ``X = df``, ``a, b = c, d``,
+    and a slice of an array, which is a view of its data (``bmi = X[:, 2]``: ``bmi *= 10`` changes
+    ``X``)."""
     if not isinstance(statement, ast.Assign):
         return []
     pairs: list[tuple[str, str]] = []
@@ -747,11 +791,25 @@ def _aliases_made(statement: ast.stmt) -> list[tuple[str, str]]:
         value = statement.value
         if isinstance(target, ast.Name) and isinstance(value, ast.Name):
             pairs.append((target.id, value.id))
+        elif isinstance(target, ast.Name) and _is_view(value):
+            pairs.append((target.id, value.value.id))  # type: ignore[attr-defined]
         elif (isinstance(target, (ast.Tuple, ast.List)) and isinstance(value, (ast.Tuple, ast.List))
               and len(target.elts) == len(value.elts)):
             pairs += [(t.id, v.id) for t, v in zip(target.elts, value.elts)
                       if isinstance(t, ast.Name) and isinstance(v, ast.Name)]
     return [(t, v) for t, v in pairs if t != v]
+
+
+def _is_view(value: ast.expr) -> bool:
+    """``X[:, 2]``, ``X[10:]``, ``X[..., 0]``: basic slicing of a name, which numpy answers with a
+    view (a column by its name, ``df['bmi']``, or a selection by a list or mask copies)."""
+    if not (isinstance(value, ast.Subscript) and isinstance(value.value, ast.Name)):
+        return False
+    parts = value.slice.elts if isinstance(value.slice, ast.Tuple) else [value.slice]
+    parts = [p.operand if isinstance(p, ast.UnaryOp) and isinstance(p.op, ast.USub) else p for p in parts]
+    basic = all(isinstance(p, ast.Slice) or isinstance(p, ast.Constant) and (
+        isinstance(p.value, int) or p.value is Ellipsis) for p in parts)
+    return basic and any(isinstance(p, ast.Slice) or len(parts) > 1 for p in parts)
 
 
 _FILE_LIKE = re.compile(r"^[\w./\\~-]*\.\w{1,8}$")
@@ -988,6 +1046,10 @@ def build_graph(statements: Sequence[tuple[int, ast.stmt]], aliases: Aliases, us
              for index, (cell, node) in enumerate(statements)]
     _forget_seeded_draws(infos)
     _consumed_iterators(infos, user_functions)
+    if any(CONFIG in info.mutates for info in infos):
+        for info in infos:  # what a library's calls return depends on its configuration at the time
+            if CONFIG not in info.mutates and _computes(info.node, aliases):
+                info.reads.add(CONFIG)
     scratch = _loop_scratch(infos, user_functions)
     fresh = _loop_fresh(infos)
     resets = _seed_resets(infos, aliases)
@@ -1001,10 +1063,13 @@ def build_graph(statements: Sequence[tuple[int, ast.stmt]], aliases: Aliases, us
     readers: dict[str, list[int]] = {}  # name -> readers since the last write
     same: dict[str, set[str]] = {}  # name -> the other names bound to the same object (``X = df``)
     for info in infos:
-        shared = {other for name in info.mutates for other in same.get(name, ())} - info.binds
+        # ``bmi *= 10`` changes an array in place: the names bound to the same object see it too
+        in_place = {info.node.target.id} if isinstance(info.node, ast.AugAssign) and isinstance(
+            info.node.target, ast.Name) else set()
+        shared = {other for name in info.mutates | in_place for other in same.get(name, ())} - info.binds
         info.mutates |= shared  # changing df in place changes X
         info.reads |= shared
-        for name in info.binds:  # rebound: no longer the same object as the others
+        for name in info.binds - in_place:  # rebound: no longer the same object as the others
             for other in same.pop(name, ()):
                 same.get(other, set()).discard(name)
         for target, source in _aliases_made(info.node):
