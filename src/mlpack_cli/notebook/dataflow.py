@@ -958,11 +958,14 @@ def _check_closures(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequ
                 binders = [o for o in infos[: user.index] if name in o.binds and stage_of[o.index] is not None]
                 later = stage_of[binders[-1].index] if binders else None
                 if later is not None and later > decision.stage:
-                    how = ("; a lambda keeps seeing the value of the stage that defines it"
-                           if isinstance(node, ast.Assign) else
-                           ", and its decorator takes the arguments of each call, so it cannot be given that "
-                           "global as a parameter" if not _takes_keywords_as_written(function) else
-                           ", and it is passed on as a value, so it cannot be given that global as a parameter")
+                    if isinstance(node, ast.Assign):
+                        how = "; a lambda keeps seeing the value of the stage that defines it"
+                    elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) \
+                            and not _takes_keywords_as_written(node):
+                        how = (", and its decorator takes the arguments of each call, so it cannot be given "
+                               "that global as a parameter")
+                    else:
+                        how = ", and it is passed on as a value, so it cannot be given that global as a parameter"
                     raise HelperGlobal(
                         name_of, name, info.cell, f"which {st.STAGES[later]} binds after it is defined{how}",
                     )

@@ -907,10 +907,11 @@ def _consumed_iterators(infos: Sequence[Statement], user_functions: set[str]) ->
         info.reads |= consumed
         for name in info.binds:
             iterators.discard(name)
-        if isinstance(node, ast.Assign) and (isinstance(node.value, ast.GeneratorExp) or isinstance(
-                node.value, ast.Call) and (call_name(node.value) in _ITERATOR_CALLS
-                                           or isinstance(node.value.func, ast.Name) and node.value.func.id in generators)):
-            iterators |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+        value = node.value if isinstance(node, ast.Assign) else None
+        made = isinstance(value, ast.Call) and (call_name(value) in _ITERATOR_CALLS or isinstance(
+            value.func, ast.Name) and value.func.id in generators)
+        if isinstance(value, ast.GeneratorExp) or made:
+            iterators |= {t.id for t in node.targets if isinstance(t, ast.Name)}  # type: ignore[attr-defined]
 
 
 # Calls that read an iterable to its end (or up to an answer): given a one-pass iterator, they use it up.
