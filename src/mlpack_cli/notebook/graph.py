@@ -677,7 +677,8 @@ def _configures_library(call: ast.Call, aliases: Aliases) -> bool:
             and "random" not in _dotted(call.func).split("."))
 
 
-_DISPLAY_SETTINGS = frozenset({"set_printoptions", "setLevel", "basicConfig", "set_num_threads",
+# Settings of how values are shown or logged, or how many threads compute them: not what they are.
+_NEUTRAL_SETTINGS = frozenset({"set_printoptions", "setLevel", "basicConfig", "set_num_threads",
                                "set_num_interop_threads"})
 
 
@@ -696,7 +697,7 @@ def _configures_results(statement: ast.stmt, aliases: Aliases) -> bool:
         return False
     call = statement.value
     name = call_name(call)
-    if not _configures_library(call, aliases) or name in _DISPLAY_SETTINGS:
+    if not _configures_library(call, aliases) or name in _NEUTRAL_SETTINGS:
         return False
     options = [a.value for a in call.args[:1] if isinstance(a, ast.Constant) and isinstance(a.value, str)]
     if name == "set_option" and options and options[0].startswith("display."):
