@@ -481,6 +481,21 @@ def _installed(distribution: str) -> bool:
     return True
 
 
+def test_a_read_of_the_output_history_is_refused_naming_cell_line_and_what_to_do(tmp_path: Path) -> None:
+    import nbformat
+
+    root = make_project(tmp_path / "demo", example=False)
+    cells = ["import json\nrows = [1, 2, 3]", "sum(rows) / len(rows)",
+             "mean = _\nwith open('mean.json', 'w') as f:\n    json.dump(mean, f)"]
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    nbformat.write(notebook, str(root / "notebooks" / "history.ipynb"))
+    (report,) = convert_project(settings(root)).reports
+    assert not report.ok
+    assert report.error == ("notebooks/history.ipynb: cell 3, line 1: reads '_', IPython's output history, "
+                            "which exists only in a running notebook, not in a module")
+    assert "read that name instead of '_'" in (report.hint or "")
+
+
 def test_a_run_magic_whose_names_the_notebook_reads_is_refused_naming_cell_and_line(tmp_path: Path) -> None:
     import nbformat
 

@@ -238,6 +238,30 @@ def test_a_helper_passed_as_a_value_that_reads_a_later_global_is_refused() -> No
         )
 
 
+def test_a_cached_helper_is_not_given_the_globals_it_reads_as_parameters() -> None:
+    """``lru_cache`` keys on the arguments of each call: a global given as a keyword would have to
+    be hashable (a list is not) and would change what is cached, so the function stays in its stage."""
+    result = pipeline(
+        ("import functools\nrows = [3, 1, 2]", "Load", ()),
+        ("@functools.lru_cache(maxsize=None)\ndef top(n):\n    return sorted(rows)[-n:]", "Train", ()),
+        ("best = top(2)\nbest", "Evaluate", ()),
+    )
+    assert "top" not in result.helper_globals
+    assert run_pipeline(result)["best"] == [2, 3]
+
+
+def test_a_cached_helper_reading_a_global_a_later_stage_rebinds_is_refused() -> None:
+    from mlpack_cli.notebook.dataflow import HelperGlobal
+
+    with pytest.raises(HelperGlobal, match="'fitted' reads the notebook global 'alpha'.*its decorator takes"):
+        pipeline(
+            ("import functools\nrows = [3, 1, 2]\nalpha = 1", "Load", ()),
+            ("@functools.cache\ndef fitted(n):\n    return sum(rows[:n]) * alpha", "Train", ()),
+            ("first = fitted(2)\nfirst", "Evaluate", ()),
+            ("alpha = 10\nsecond = fitted(3)\nsecond", "Evaluate", ()),
+        )
+
+
 def test_imports_move_up_only_after_the_set_up_before_them() -> None:
     result = pipeline("import os\nos.environ['KERAS_BACKEND'] = 'jax'\nimport json\nimport sys\n"
                       "sys.path.insert(0, 'lib')\nimport math\nrows = json.dumps([math.pi, os.sep])")
@@ -405,3 +429,36 @@ def test_a_chdir_kept_in_a_stage_is_reported_with_its_cell_and_line() -> None:
     assert warning.startswith("cell 2, line 1: os.chdir()") and "second run()" in warning
     stays = pipeline("import pandas as pd", "df = pd.read_csv('data/train.csv')")
     assert not any("chdir" in w for w in stays.warnings)
+
+
+@pytest.mark.parametrize("read", ["accuracy = _", "accuracy = Out[3]", "accuracy = _3", "accuracy = __ + 0"])
+def test_a_kept_read_of_the_output_history_is_refused_with_its_cell_and_line(read: str) -> None:
+    """A module has no ``_`` or ``Out``: run() would need them as parameters nobody can give."""
+    from mlpack_cli.notebook.dataflow import OutputHistory
+
+    with pytest.raises(OutputHistory) as refused:
+        pipeline(
+            ("rows = [1, 2, 3]", "Load", ()),
+            ("sum(rows) / len(rows)", "Evaluate", ()),
+            ("import json\nprint('saving')\n" + read + "\nwith open('a.json', 'w') as f:\n"
+             "    json.dump(accuracy, f)", "Export", ()),
+        )
+    assert (refused.value.cell, refused.value.line) == (3, 3)
+    assert "output history" in str(refused.value)
+
+
+def test_a_notebook_that_binds_underscore_itself_reads_its_own_value() -> None:
+    result = pipeline(
+        ("rows = [1, 2, 3]\nfirst, _ = rows[0], rows[1]", "Load", ()),
+        ("import json\nwith open('a.json', 'w') as f:\n    json.dump(_, f)", "Export", ()),
+    )
+    assert result.required == []
+
+
+def test_a_history_read_only_a_display_uses_is_dropped_not_refused() -> None:
+    result = pipeline(
+        ("rows = [1, 2, 3]", "Load", ()),
+        ("sum(rows)", "Evaluate", ()),
+        ("print(_)", "Evaluate", ()),
+    )
+    assert result.required == []

@@ -42,10 +42,50 @@ def one(source: str, imports: str = "import pandas as pd\nimport numpy as np\n")
         ("print('skipped', next(rows))", {"rows"}),  # the iterator moves on
         ("first_X, first_y = next(batches)", {"batches"}),
         ("first = next(iter(df))", set()),  # a fresh iterator: nothing of the notebook's moves
+        # library functions that change an argument in place
+        ("np.fill_diagonal(corr, 0)", {"corr"}),
+        ("np.copyto(dst, src)", {"dst"}),
+        ("np.add.at(counts, idx, 1)", {"counts"}),
+        ("np.clip(x, 0, 1, out=x)", {"x"}),
+        ("np.random.shuffle(idx)", {"idx"}),
+        ("rng.shuffle(idx)", {"rng", "idx"}),
+        ("best = np.maximum(a, b)", set()),
+        ("setattr(model, 'max_depth', 3)", {"model"}),
+        ("for key, value in params.items():\n    setattr(forest, key, value)", {"forest"}),
     ],
 )
 def test_what_a_statement_may_mutate(source: str, mutated: set[str]) -> None:
     assert {n for n in one(source).mutates if not n.startswith("<")} == mutated
+
+
+@pytest.mark.parametrize(
+    ("imports", "source", "mutated"),
+    [
+        ("import heapq", "heapq.heappush(heap, (score, name))", {"heap"}),
+        ("from heapq import heapify", "heapify(rows)", {"rows"}),
+        ("from random import shuffle", "shuffle(rows)", {"rows"}),
+        ("import bisect", "bisect.insort(cuts, 0.5)", {"cuts"}),
+        ("import torch", "torch.nn.init.xavier_uniform_(layer.weight)", {"layer"}),
+        ("import torch", "torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)", {"net"}),
+        ("import torch", "total = torch.add(a, b)", set()),
+        ("", "shuffle_rows(rows)", set()),  # not a library function: nothing known of it
+    ],
+)
+def test_a_library_function_that_changes_its_argument_in_place_mutates_it(
+        imports: str, source: str, mutated: set[str]) -> None:
+    statement = one(source, imports=imports + "\n")
+    assert {n for n in statement.mutates if not n.startswith("<")} == mutated
+    assert statement.inert is False or not mutated
+
+
+def test_a_library_function_that_changes_its_argument_in_place_is_not_a_display() -> None:
+    """``np.fill_diagonal(corr, 0)`` returns None and changes ``corr``: the statement that reads
+    ``corr`` later depends on it, so it is never dropped as a display of a pure call."""
+    statements = graph("import numpy as np\ncorr = np.corrcoef(x)\nnp.fill_diagonal(corr, 0)\n"
+                       "keep = corr.max(axis=0) < 0.6\n")
+    _, made, filled, keep = statements
+    assert not filled.inert
+    assert filled.index in keep.flow and made.index in filled.flow
 
 
 def test_a_notebook_function_changes_only_the_arguments_its_body_changes() -> None:
@@ -210,6 +250,10 @@ def test_a_change_through_one_name_changes_the_names_bound_to_the_same_object() 
         # nor is a setting or a start-up of a computing library
         ("import tensorflow as tf", "tf.config.experimental.set_memory_growth(gpu, True)", False),
         ("import torch", "torch.set_default_dtype(torch.float64)", False),
+        ("import torch", "torch.use_deterministic_algorithms(True)", False),
+        ("import numpy as np", "np.seterr(all='raise')", False),
+        ("import tensorflow as tf", "tf.config.run_functions_eagerly(True)", False),
+        ("import numpy as np", "np.setdiff1d(a, b)", True),
     ],
 )
 def test_only_calls_known_to_compute_are_inert(imports: str, source: str, inert: bool) -> None:
@@ -254,6 +298,52 @@ def test_a_loop_over_an_iterator_moves_it_on_and_one_over_a_list_does_not() -> N
     body = ast.parse("feed = gen()\nfor b in feed:\n    break\nrest = list(feed)\n").body
     loop, rest = gr.build_graph([(1, s) for s in body], gr.Aliases(), hoisted, {})[1:]
     assert loop.mutates == {"feed"} and loop.index in rest.flow
+
+
+@pytest.mark.parametrize("peek", ["list(cols)", "sorted(cols)", "[c for c in cols]", "sum(cols)"])
+def test_using_up_a_one_pass_iterator_changes_it(peek: str) -> None:
+    """``list(cols)`` under an exploration heading empties a generator the next cell reads: the
+    later read depends on it, so the peek is not dropped as a display."""
+    statements = graph(f"cols = (j for j in range(10) if j % 2)\n{peek}\nchosen = list(cols)\n")
+    made, peeked, chosen = statements
+    assert "cols" in peeked.mutates and peeked.index in chosen.flow
+    listed = graph("cols = [j for j in range(10) if j % 2]\nlist(cols)\nchosen = list(cols)\n")
+    assert "cols" not in listed[1].mutates  # a list can be read again
+
+
+def test_a_library_configuration_orders_the_computations_around_it() -> None:
+    """``set_config(transform_output="pandas")`` midway: the transform before it returns an array,
+    the one after it a frame, so neither may move across it."""
+    statements = graph("import sklearn\nfrom sklearn.preprocessing import StandardScaler\n"
+                       "first = StandardScaler().fit_transform(X)\n"
+                       "sklearn.set_config(transform_output='pandas')\n"
+                       "second = StandardScaler().fit_transform(X)\nshown = second\n")
+    _, _, first, config, second, shown = statements
+    assert first.index in config.deps and config.index in second.flow
+    assert config.index not in shown.deps  # no call: nothing the configuration changes
+
+
+@pytest.mark.parametrize("setting", [
+    "sklearn.set_config(display='diagram')", "pd.set_option('display.max_columns', 50)",
+    "pd.options.display.max_rows = 100", "np.set_printoptions(precision=3)",
+])
+def test_a_setting_of_how_values_are_shown_orders_nothing(setting: str) -> None:
+    statements = graph("import sklearn\nimport numpy as np\nimport pandas as pd\n"
+                       f"first = pd.concat([a, b])\n{setting}\nsecond = pd.concat([a, b])\n")
+    first, config, second = statements[3:]
+    assert "setup" in config.effects
+    assert gr.CONFIG not in config.mutates and gr.CONFIG not in second.reads
+
+
+@pytest.mark.parametrize(("view", "is_view"), [
+    ("bmi = X[:, 2]", True), ("head = X[:100]", True), ("last = X[..., -1]", True),
+    ("bmi = df['bmi']", False), ("rows = X[mask]", False), ("first = X[0]", False),
+])
+def test_a_slice_of_an_array_is_a_view_its_changes_reach(view: str, is_view: bool) -> None:
+    """``bmi = X[:, 2]`` then ``bmi *= 10`` changes ``X``: the fit that reads ``X`` depends on it."""
+    statements = graph(f"import numpy as np\n{view}\n{view.split()[0]} *= 10\nmodel = fit(X)\n")
+    _, _, scaled, fit = statements
+    assert (scaled.index in fit.flow) is is_view
 
 
 def test_a_call_of_a_function_that_draws_stays_after_the_seed() -> None:

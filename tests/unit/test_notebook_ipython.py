@@ -25,6 +25,8 @@ def code(source: str) -> str:
         ("%%timeit -n 1\ng(x)", "g(x)"),
         ("%%capture\nmodel.fit(X)", "model.fit(X)"),
         ("%env MODE=fast", "import os\nos.environ['MODE'] = 'fast'"),
+        ("%cd data\nx = 1", "import os\nos.chdir('data')\nx = 1"),
+        ("%cd '../my data'", "import os\nos.chdir('../my data')"),
         ("len?\nx = 1", "x = 1"),
         ("    x = 1\n    y = 2", "x = 1\ny = 2"),
         ("total = (1 +\n         2)", "total = 1 + 2"),
@@ -34,6 +36,13 @@ def code(source: str) -> str:
 )
 def test_magic_rules(source: str, expected: str) -> None:
     assert code(source) == expected
+
+
+@pytest.mark.parametrize("line", ["%cd", "%cd -", "%cd -b data", "%cd $folder", "%cd ~/data", "%cd {root}"])
+def test_a_change_of_directory_only_ipython_can_resolve_is_dropped_with_a_warning(line: str) -> None:
+    cell = parse_cell(line + "\nx = 1")
+    assert ast.unparse(cell.tree) == "x = 1"
+    assert any(w.startswith("dropped line magic %cd") and "relative paths" in w for w in cell.warnings)
 
 
 def test_pip_installs_are_harvested_with_their_specifiers() -> None:
@@ -61,7 +70,7 @@ def test_requirement_files_and_urls_are_warned_about_not_harvested() -> None:
         ("!ls -la", "dropped shell command !ls -la"),
         ("files = !ls", "dropped `files = !ls`"),
         ("%%bash\necho hi", "dropped cell magic %%bash"),
-        ("%cd /tmp", "dropped line magic %cd /tmp"),
+        ("%who", "dropped line magic %who"),
     ],
 )
 def test_other_ipython_syntax_is_dropped_with_a_warning(source: str, warning: str) -> None:

@@ -403,7 +403,7 @@ def convert_notebook(
 ) -> _Converted:
     """Convert one notebook; a :class:`NotebookError` says why it cannot be."""
     from mlpack_cli.notebook import codegen, deps
-    from mlpack_cli.notebook.dataflow import DynamicNames, HelperGlobal, OutOfOrder, build_pipeline
+    from mlpack_cli.notebook.dataflow import DynamicNames, HelperGlobal, OutOfOrder, OutputHistory, build_pipeline
     from mlpack_cli.notebook.reader import execution_order_problem, read_notebook
 
     notebook = read_notebook(path, display)
@@ -441,6 +441,13 @@ def convert_notebook(
             f"{display}: {exc}",
             hint="Bind each of those names with an assignment in the notebook "
                  "(a dict of results instead of globals()[...]), then convert again.",
+        ) from exc
+    except OutputHistory as exc:
+        raise NotebookError(
+            f"{display}: {exc}",
+            hint="Bind the value to a name where the notebook computes it (`accuracy = model.score(X, y)` "
+                 f"rather than a bare `model.score(X, y)`), read that name instead of {exc.name!r}, "
+                 "and convert again.",
         ) from exc
     except RecursionError as exc:
         raise NotebookError(f"{display}: code nested too deeply to convert", hint="Simplify that cell.") from exc

@@ -143,6 +143,38 @@ class DynamicNames(Exception):
         self.cell, self.line, self.names = cell, line, list(names)
 
 
+class OutputHistory(Exception):
+    """A kept statement reads IPython's output or input history (``_``, ``Out[3]``, ``_3``, ``In``),
+    which exists only in a kernel: the module would need it as a parameter nobody can give."""
+
+    def __init__(self, cell: int, line: int, name: str) -> None:
+        super().__init__(f"cell {cell}, line {line}: reads {name!r}, IPython's "
+                         f"{'input' if name.startswith(('In', '_i')) else 'output'} history, "
+                         "which exists only in a running notebook, not in a module")
+        self.cell, self.line, self.name = cell, line, name
+
+
+_HISTORY = re.compile(r"_{1,3}|_\d+|Out|In|_oh|_ih|_dh|_i{1,3}|_i\d+")
+
+
+def _refuse_output_history(pipeline: Pipeline, cells: Sequence[ParsedCell]) -> None:
+    """A name of IPython's history that the notebook never binds itself (``for _ in ...`` makes
+    ``_`` its own) and that a kept statement reads would become a required parameter of run():
+    refuse, naming the first place it is read."""
+    history = [name for name in pipeline.required if _HISTORY.fullmatch(name)]
+    if not history:
+        return
+    bound = set(analyze([s for cell in cells for s in cell.tree.body]).binds)
+    history = [name for name in history if name not in bound]
+    if not history:
+        return
+    for cell in cells:
+        for node in walk(cell.tree):
+            if isinstance(node, ast.Name) and node.id in history and isinstance(node.ctx, ast.Load):
+                raise OutputHistory(cell.number, node.lineno, node.id)
+    raise OutputHistory(cells[0].number if cells else 1, 1, history[0])
+
+
 def build_pipeline(cells: Sequence[ParsedCell], keywords: Mapping[str, Sequence[str]]) -> Pipeline:
     gr.forget_walks()
     for cell in cells:
@@ -219,6 +251,7 @@ def _placed_pipeline(cells: Sequence[ParsedCell], keywords: Mapping[str, Sequenc
     dropped_nested = _drop_nested(pipeline, cells, aliases, user_functions)
     _report(pipeline, cells, infos, decisions, hoisted)
     _wire(pipeline, module_names | helper_names | _display_import(pipeline, every), shared)
+    _refuse_output_history(pipeline, cells)
     module_level = [*pipeline.imports, *pipeline.constants, *pipeline.helpers]
     _prune_module_level(pipeline, dropped_nested, aliases)
     _report_pruned(pipeline, cells, module_level)
@@ -379,7 +412,7 @@ def _hoistable_definitions(
                 keep.append(c)
             elif (isinstance(c, (ast.FunctionDef, ast.AsyncFunctionDef)) and c.name in direct
                   and all(n in bound_anywhere and n not in shared for n in outside)
-                  and not _definition_time_names(c) - names
+                  and not _definition_time_names(c) - names and _takes_keywords_as_written(c)
                   and not any(isinstance(n, (ast.Global, ast.Nonlocal)) for n in walk(c))):
                 keep.append(c)
                 globals_of[c.name] = outside
@@ -404,6 +437,24 @@ def _hoistable_definitions(
             candidates = [c for c in candidates if c.name != name]  # type: ignore[attr-defined]
             del globals_of[name]
     return candidates, globals_of
+
+
+# Decorators known to hand the arguments of a call to the function unchanged.
+_TRANSPARENT_DECORATORS = frozenset({"no_grad", "inference_mode", "enable_grad", "contextmanager",
+                                     "asynccontextmanager"})
+
+
+def _takes_keywords_as_written(definition: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Whether a call can pass the function the notebook globals it reads as keyword parameters:
+    not through a decorator that does something with the arguments (``functools.lru_cache`` keys
+    its cache on them and needs them hashable, ``np.vectorize`` maps over them, a wrapper of the
+    notebook may take fixed parameters). Such a function stays a function of its stage instead."""
+    for decorator in definition.decorator_list:
+        target = decorator.func if isinstance(decorator, ast.Call) else decorator
+        name = target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", "")
+        if name not in _TRANSPARENT_DECORATORS:
+            return False
+    return True
 
 
 def _definition_time_names(definition: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
@@ -934,9 +985,14 @@ def _check_closures(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequ
                 binders = [o for o in infos[: user.index] if name in o.binds and stage_of[o.index] is not None]
                 later = stage_of[binders[-1].index] if binders else None
                 if later is not None and later > decision.stage:
-                    how = ("; a lambda keeps seeing the value of the stage that defines it"
-                           if isinstance(node, ast.Assign) else
-                           ", and it is passed on as a value, so it cannot be given that global as a parameter")
+                    if isinstance(node, ast.Assign):
+                        how = "; a lambda keeps seeing the value of the stage that defines it"
+                    elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) \
+                            and not _takes_keywords_as_written(node):
+                        how = (", and its decorator takes the arguments of each call, so it cannot be given "
+                               "that global as a parameter")
+                    else:
+                        how = ", and it is passed on as a value, so it cannot be given that global as a parameter"
                     raise HelperGlobal(
                         name_of, name, info.cell, f"which {st.STAGES[later]} binds after it is defined{how}",
                     )

@@ -25,6 +25,7 @@ from mlpack_cli.notebook.versions import RENAMED
 
 FS = "<fs>"  # kept for callers; files are tracked one by one as "<file:PATH>"
 RNG = "<rng>"
+CONFIG = "<config>"  # a library's global configuration (sklearn.set_config(transform_output=...))
 FIGURE = "<figure>"
 
 # Plotting and display libraries: a call on any alias of these (or on what they return) only draws.
@@ -241,6 +242,36 @@ _MUTATING_NAMES = frozenset({
 })
 
 
+# Library functions that change their first argument in place and return nothing useful: numpy's
+# fill_diagonal, copyto, put, place, putmask, put_along_axis, a ufunc's ``.at`` (np.add.at(a, i, 1)),
+# heapq's heap functions, bisect.insort and random.shuffle. Torch's functions named with a trailing
+# underscore (``torch.nn.init.xavier_uniform_(w)``, ``clip_grad_norm_(model.parameters(), 1)``) do too.
+IN_PLACE_FUNCTIONS = frozenset({
+    "fill_diagonal", "copyto", "put", "place", "putmask", "put_along_axis", "at", "shuffle", "heappush",
+    "heappop", "heapify", "heapreplace", "heappushpop", "insort", "insort_left", "insort_right",
+})
+
+
+def changed_arguments(call: ast.Call, aliases: Aliases) -> set[str]:
+    """The names whose objects a library call changes through its arguments: the first argument of
+    an in-place function (a function of an imported module, or imported by name; ``shuffle`` of any
+    generator: ``rng.shuffle(idx)``), and whatever ``out=`` names (``np.clip(x, 0, 1, out=x)``)."""
+    changed: set[str] = set()
+    for keyword in call.keywords:
+        if keyword.arg == "out":
+            targets = keyword.value.elts if isinstance(keyword.value, ast.Tuple) else [keyword.value]
+            changed.update(r for r in map(root_name, targets) if r)
+    name = call_name(call)
+    func = call.func
+    from_library = root_name(func) in aliases.imported if isinstance(func, (ast.Attribute, ast.Name)) else False
+    in_place = name in IN_PLACE_FUNCTIONS or (name.endswith("_") and not name.startswith("_"))
+    if call.args and in_place and (from_library or name == "shuffle"):
+        root = root_name(call.args[0])
+        if root:
+            changed.add(root)
+    return changed
+
+
 def _is_pure_call(call: ast.Call, aliases: Aliases, user_functions: set[str]) -> bool:
     """A call known to change nothing: pure methods, display, plotting, library functions of
     modules (except random state and files), metrics, pure builtins, pure functions of the notebook."""
@@ -250,7 +281,7 @@ def _is_pure_call(call: ast.Call, aliases: Aliases, user_functions: set[str]) ->
 
 def _purity(call: ast.Call, aliases: Aliases, user_functions: set[str]) -> bool | str:
     """Whether :func:`_is_pure_call` holds, or the notebook's function whose purity decides it."""
-    if any(k.arg == "inplace" for k in call.keywords):
+    if any(k.arg == "inplace" for k in call.keywords) or changed_arguments(call, aliases):
         return False
     name = call_name(call)
     if is_plot_call(call, aliases) or name in DISPLAY_FUNCTIONS:
@@ -282,7 +313,8 @@ PURE_LIBRARIES = frozenset({
     "re", "string", "textwrap", "itertools", "functools", "operator", "collections", "copy", "datetime",
     "decimal", "fractions", "typing", "dataclasses", "pathlib",
 })
-_EFFECT_NAME = re.compile(r"^(set_|enable|disable|init|configure|config|register|login|download|use$|seed$)"
+_EFFECT_NAME = re.compile(r"^(set_|seterr|use_|run_functions_eagerly|enable|disable|init|configure|config|register"
+                          r"|login|download|use$|seed$)"
                           r"|_(init|seed)$|basicConfig|^config")
 
 
@@ -401,6 +433,7 @@ def _mutated_roots(statement: ast.stmt, aliases: Aliases, user_functions: set[st
         if not isinstance(node, ast.Call):
             continue
         name = call_name(node)
+        mutated |= changed_arguments(node, aliases)
         if isinstance(node.func, ast.Attribute):
             root = root_name(node.func)
             receiver_is_module = root in aliases.imported
@@ -410,8 +443,10 @@ def _mutated_roots(statement: ast.stmt, aliases: Aliases, user_functions: set[st
             if root and (inplace or (not receiver_is_module and not writes_out
                                      and not _is_pure_call(node, aliases, user_functions))):
                 mutated.add(root)  # model.save(...), df.to_csv(...) write a file, not their receiver
-            if name in {"shuffle"} and receiver_is_module:
-                mutated.update(a.id for a in node.args[:1] if isinstance(a, ast.Name))
+        elif isinstance(node.func, ast.Name) and node.func.id in {"setattr", "delattr"} and node.args:
+            root = root_name(node.args[0])  # setattr(model, "max_depth", 3) changes the model
+            if root:
+                mutated.add(root)
         elif isinstance(node.func, ast.Name) and node.func.id == "next" and node.args:
             root = root_name(node.args[0])  # next(batches) takes an item: the iterator moves on
             if root and not any(isinstance(n, ast.Call) for n in walk(node.args[0])):  # not next(iter(x))
@@ -661,6 +696,42 @@ def _configures_library(call: ast.Call, aliases: Aliases) -> bool:
             and "random" not in _dotted(call.func).split("."))
 
 
+# Settings of how values are shown or logged, or how many threads compute them: not what they are.
+_NEUTRAL_SETTINGS = frozenset({"set_printoptions", "setLevel", "basicConfig", "set_num_threads",
+                               "set_num_interop_threads"})
+
+
+def _configures_results(statement: ast.stmt, aliases: Aliases) -> bool:
+    """A configuration of a library that changes what its later calls return
+    (``sklearn.set_config(transform_output="pandas")``, ``pd.set_option("mode.copy_on_write", True)``,
+    ``np.seterr(...)``, ``torch.set_default_dtype(...)``): a statement before it computes with the
+    old setting and one after it with the new one, so neither may move across it. Settings of how
+    values are shown (``display.*`` options, ``set_config(display=...)``, print options, logging)
+    and of the process (environment, ``sys.path``, warnings) order nothing."""
+    if isinstance(statement, (ast.Assign, ast.AugAssign)):
+        targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+        return _configures_module(targets, aliases) and not any(
+            "display" in _dotted(t).split(".") for t in targets)
+    if not (isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call)):
+        return False
+    call = statement.value
+    name = call_name(call)
+    if not _configures_library(call, aliases) or name in _NEUTRAL_SETTINGS:
+        return False
+    options = [a.value for a in call.args[:1] if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+    if name == "set_option" and options and options[0].startswith("display."):
+        return False
+    return not (name == "set_config" and call.keywords and not call.args
+                and all(k.arg in {"display", "print_changed_only"} for k in call.keywords))
+
+
+def _computes(statement: ast.stmt, aliases: Aliases) -> bool:
+    """Whether a statement calls anything but displays and plots (a function definition: its
+    decorators only)."""
+    return any(isinstance(n, ast.Call) and not is_plot_call(n, aliases) and call_name(n) not in DISPLAY_FUNCTIONS
+               for n in _walk_own_scope(statement))
+
+
 def _dotted(node: ast.AST) -> str:
     parts = []
     while isinstance(node, ast.Attribute):
@@ -723,6 +794,8 @@ def describe(statement: ast.stmt, index: int, cell: int, aliases: Aliases, user_
     info.columns = columns
     if is_setup(statement, aliases):
         info.effects.add("setup")
+        if _configures_results(statement, aliases):
+            info.mutates.add(CONFIG)
     inert, kind = is_inert(statement, aliases, user_functions)
     if "setup" in info.effects:
         inert = False  # os.environ[...], sys.path, matplotlib.use, warnings: change what runs after
@@ -736,7 +809,9 @@ def describe(statement: ast.stmt, index: int, cell: int, aliases: Aliases, user_
 
 
 def _aliases_made(statement: ast.stmt) -> list[tuple[str, str]]:
-    """(new name, name) pairs a plain assignment binds to one object: ``X = df``, ``a, b = c, d``."""
+    """(new name, name) pairs a plain assignment binds to one object: ``X = df``, ``a, b = c, d``,
+    and a slice of an array, which is a view of its data (``bmi = X[:, 2]``: ``bmi *= 10`` changes
+    ``X``)."""
     if not isinstance(statement, ast.Assign):
         return []
     pairs: list[tuple[str, str]] = []
@@ -744,11 +819,25 @@ def _aliases_made(statement: ast.stmt) -> list[tuple[str, str]]:
         value = statement.value
         if isinstance(target, ast.Name) and isinstance(value, ast.Name):
             pairs.append((target.id, value.id))
+        elif isinstance(target, ast.Name) and _is_view(value):
+            pairs.append((target.id, value.value.id))  # type: ignore[attr-defined]
         elif (isinstance(target, (ast.Tuple, ast.List)) and isinstance(value, (ast.Tuple, ast.List))
               and len(target.elts) == len(value.elts)):
             pairs += [(t.id, v.id) for t, v in zip(target.elts, value.elts)
                       if isinstance(t, ast.Name) and isinstance(v, ast.Name)]
     return [(t, v) for t, v in pairs if t != v]
+
+
+def _is_view(value: ast.expr) -> bool:
+    """``X[:, 2]``, ``X[10:]``, ``X[..., 0]``: basic slicing of a name, which numpy answers with a
+    view (a column by its name, ``df['bmi']``, or a selection by a list or mask copies)."""
+    if not (isinstance(value, ast.Subscript) and isinstance(value.value, ast.Name)):
+        return False
+    parts = value.slice.elts if isinstance(value.slice, ast.Tuple) else [value.slice]
+    parts = [p.operand if isinstance(p, ast.UnaryOp) and isinstance(p.op, ast.USub) else p for p in parts]
+    basic = all(isinstance(p, ast.Slice) or isinstance(p, ast.Constant) and (
+        isinstance(p.value, int) or p.value is Ellipsis) for p in parts)
+    return basic and any(isinstance(p, ast.Slice) or len(parts) > 1 for p in parts)
 
 
 _FILE_LIKE = re.compile(r"^[\w./\\~-]*\.\w{1,8}$")
@@ -845,12 +934,33 @@ def _consumed_iterators(infos: Sequence[Statement], user_functions: set[str]) ->
         if isinstance(node, (ast.For, ast.AsyncFor)) and isinstance(node.iter, ast.Name) and node.iter.id in iterators:
             info.mutates.add(node.iter.id)
             info.reads.add(node.iter.id)
+        consumed = _consumed_in(node, iterators) if iterators else set()
+        info.mutates |= consumed
+        info.reads |= consumed
         for name in info.binds:
             iterators.discard(name)
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and (
-                call_name(node.value) in _ITERATOR_CALLS
-                or isinstance(node.value.func, ast.Name) and node.value.func.id in generators):
-            iterators |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+        value = node.value if isinstance(node, ast.Assign) else None
+        made = isinstance(value, ast.Call) and (call_name(value) in _ITERATOR_CALLS or isinstance(
+            value.func, ast.Name) and value.func.id in generators)
+        if isinstance(value, ast.GeneratorExp) or made:
+            iterators |= {t.id for t in node.targets if isinstance(t, ast.Name)}  # type: ignore[attr-defined]
+
+
+# Calls that read an iterable to its end (or up to an answer): given a one-pass iterator, they use it up.
+_CONSUMING_CALLS = frozenset({"list", "tuple", "set", "frozenset", "sorted", "sum", "max", "min", "any", "all",
+                              "dict", "join", "Counter", "deque", "array", "Series", "DataFrame"})
+
+
+def _consumed_in(statement: ast.stmt, iterators: set[str]) -> set[str]:
+    """The one-pass iterators a statement uses up: ``list(cols)``, ``sum(g)``, ``[c for c in cols]``
+    (a generator expression bound to a name, ``zip(...)``, ``map(...)`` is empty afterwards)."""
+    found: set[str] = set()
+    for node in _walk_own_scope(statement):
+        if isinstance(node, ast.Call) and call_name(node) in _CONSUMING_CALLS:
+            found.update(a.id for a in node.args[:1] if isinstance(a, ast.Name) and a.id in iterators)
+        elif isinstance(node, ast.comprehension) and isinstance(node.iter, ast.Name) and node.iter.id in iterators:
+            found.add(node.iter.id)
+    return found
 
 
 def _is_generator(definition: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
@@ -988,6 +1098,10 @@ def build_graph(statements: Sequence[tuple[int, ast.stmt]], aliases: Aliases, us
     column_reads: dict[tuple[int, str], set[str]] = {}  # (index, name) -> the columns it reads of name
     _forget_seeded_draws(infos)
     _consumed_iterators(infos, user_functions)
+    if any(CONFIG in info.mutates for info in infos):
+        for info in infos:  # what a library's calls return depends on its configuration at the time
+            if CONFIG not in info.mutates and _computes(info.node, aliases):
+                info.reads.add(CONFIG)
     scratch = _loop_scratch(infos, user_functions)
     fresh = _loop_fresh(infos)
     resets = _seed_resets(infos, aliases)
@@ -1001,10 +1115,13 @@ def build_graph(statements: Sequence[tuple[int, ast.stmt]], aliases: Aliases, us
     readers: dict[str, list[int]] = {}  # name -> readers since the last write
     same: dict[str, set[str]] = {}  # name -> the other names bound to the same object (``X = df``)
     for info in infos:
-        shared = {other for name in info.mutates for other in same.get(name, ())} - info.binds
+        # ``bmi *= 10`` changes an array in place: the names bound to the same object see it too
+        in_place = {info.node.target.id} if isinstance(info.node, ast.AugAssign) and isinstance(
+            info.node.target, ast.Name) else set()
+        shared = {other for name in info.mutates | in_place for other in same.get(name, ())} - info.binds
         info.mutates |= shared  # changing df in place changes X
         info.reads |= shared
-        for name in info.binds:  # rebound: no longer the same object as the others
+        for name in info.binds - in_place:  # rebound: no longer the same object as the others
             for other in same.pop(name, ()):
                 same.get(other, set()).discard(name)
         for target, source in _aliases_made(info.node):

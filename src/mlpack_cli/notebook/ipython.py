@@ -7,7 +7,7 @@ in docs/convert.md, so no ``get_ipython`` ever reaches a generated module:
 - dropped silently: ``%matplotlib``, ``%config``, ``%load_ext``, ``%autoreload``, ``obj?`` help;
 - unwrapped to their body: ``%time``, ``%%time``, ``%timeit``, ``%%timeit``, ``%%capture``;
 - harvested as dependencies: ``!pip install``, ``%pip install``;
-- ``%env A=B`` becomes ``os.environ["A"] = "B"``;
+- ``%env A=B`` becomes ``os.environ["A"] = "B"``; ``%cd dir`` becomes ``os.chdir("dir")``;
 - every other magic, shell escape or cell magic is dropped with a warning.
 """
 
@@ -312,6 +312,8 @@ def _line_magic(name: str, line: str, result: CellCode) -> list[ast.stmt]:
         return _pip(parse_pip_magic(line), result, f"%pip {line}")
     if name == "env":
         return _env(line, result)
+    if name == "cd":
+        return _cd(line, result)
     if name == "run":
         result.runs.append(f"%run {line}".rstrip())
     result.warnings.append(f"dropped line magic %{name} {line}".rstrip())
@@ -394,6 +396,23 @@ def _env(line: str, result: CellCode) -> list[ast.stmt]:
     result.handled.append("%env: became os.environ")
     statements = ast.parse(f"import os\nos.environ[{match.group(1)!r}] = {match.group(2)!r}\n").body
     return statements
+
+
+def _cd(line: str, result: CellCode) -> list[ast.stmt]:
+    """``%cd data``: the relative paths of every later cell are read from there, so the change of
+    directory is kept, as ``os.chdir("data")``. Forms whose target only IPython knows (no
+    argument: home; ``-``: the previous one; ``-b``/bookmarks; ``$var``, ``{expr}``, ``~``) are
+    dropped with a warning."""
+    try:
+        words = shlex.split(line)
+    except ValueError:
+        words = []
+    if len(words) != 1 or words[0].startswith(("-", "~")) or any(c in words[0] for c in "${}"):
+        result.warnings.append(f"dropped line magic %cd {line}".rstrip() + ": the later cells' relative paths "
+                               "may then mean other files (write os.chdir(...) with the folder)")
+        return []
+    result.handled.append("%cd: became os.chdir")
+    return ast.parse(f"import os\nos.chdir({words[0]!r})\n").body
 
 
 def _strip_timeit_options(line: str) -> str:
