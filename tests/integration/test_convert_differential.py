@@ -389,5 +389,6 @@ def test_a_value_only_shown_must_show_the_same_text_as_run_returns() -> None:
     assert compare_shown(spec, shown, right) == []
     wrong = ("dict", {"score": 0.48008243046470134})
     assert compare_shown(spec, shown, wrong) == [
-        "shown 'score' differs: the notebook showed '0.3439237602253802' in cell-07, run() returned 0.48008243046470134",
+        "shown 'score' differs: the notebook showed '0.3439237602253802' in cell-07, "
+        "run() returned 0.48008243046470134",
         "shown 'coef' (cell-06) missing: run() returned keys ['score']"]

@@ -10,7 +10,9 @@ import pytest
 from mlpack_cli.notebook import graph as gr
 from mlpack_cli.notebook import placement as pl
 from mlpack_cli.notebook import stages as st
-from mlpack_cli.notebook.dataflow import _stage_in_force, DynamicNames, HelperGlobal, ParsedCell, Pipeline, build_pipeline
+from mlpack_cli.notebook.dataflow import (
+    DynamicNames, HelperGlobal, ParsedCell, Pipeline, _stage_in_force, build_pipeline,
+)
 from mlpack_cli.notebook.scopes import analyze
 
 
@@ -444,6 +446,7 @@ def test_no_stage_holds_a_shown_value_when_what_it_reads_changes_before_it_is_ma
     order = [(1, s) for s in ast.parse("m = make()\np = m.predict(X)\nshow(m.coef_, p)\nm.fit(X2)").body]
     infos = gr.build_graph(order, gr.collect_aliases([s for _, s in order]), set(), {})
     decisions = [pl.Decision(stage, "", 2) for stage in (pl.TRAIN, pl.EVALUATE, None, pl.TRAIN)]
+
     def never(name: str, first: int, second: int) -> bool:
         return False
     assert _stage_in_force(infos[2], {"m"}, infos, decisions, never) == (pl.TRAIN, 3)  # before the refit

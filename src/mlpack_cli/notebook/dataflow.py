@@ -690,8 +690,8 @@ def _stage_in_force(info: gr.Statement, names: Collection[str], infos: Sequence[
     version of a name (``distinct``) do not count: those versions get names of their own. Returns
     (stage or None when no stage is, the index of the first writer that decided it; -1 if none)."""
     names = set(names)
-    low = max((decisions[j].stage for j in info.flow  # type: ignore[type-var]
-               if infos[j].writes & names and decisions[j].stage is not None), default=pl.LOAD)
+    low = max((stage for j in info.flow if infos[j].writes & names
+               for stage in [decisions[j].stage] if stage is not None), default=pl.LOAD)
     chain = {info.index}
     high, blocker = pl.EVALUATE, -1
     for later in infos[info.index + 1:]:
