@@ -51,5 +51,5 @@ def test_a_join_is_out_of_force_when_a_statement_of_the_earlier_version_ends_in_
     assert vs.out_of_force(versions, [("m", 0), ("m", 1)], stage_of) == [("m", 0)]
     assert vs.out_of_force(versions, [("m", 1)], stage_of) == []  # already apart: nothing mixes
     assert vs.out_of_force(versions, [("m", 0), ("m", 1)], {**stage_of, 1: 2}) == []
-    # read once evaluation is over (3.5) while the next version is bound in evaluate
-    assert vs.out_of_force({"r": [[0, 1], [2]]}, [("r", 0)], {0: 3, 1: 3.5, 2: 3}) == [("r", 0)]
+    # read once every stage has run (5) while the next version is bound in export
+    assert vs.out_of_force({"r": [[0, 1], [2]]}, [("r", 0)], {0: 3, 1: 5, 2: 4}) == [("r", 0)]

@@ -289,13 +289,13 @@ class _Versions:
         force at its place in the notebook. What :func:`_results` added counts where it ends up:
         its statements in ``evaluate`` (``extra``: a display of a first model's statistics, revived
         as a result), the ones it revived, and the displays whose names run() returns under
-        another key (``at_end``: ``{"accuracy": acc}``), read once evaluation is over. True when
+        another key (``at_end``: ``{"accuracy": acc}``), read once every stage has run. True when
         names changed (place the notebook again)."""
         placed: dict[int, float] = dict(_stages_of(decisions))
         pushed = {(name, k) for name, k in self.joins
                   if any(placed.get(i, -1) > self.apart.get(i, 99) for i in self.versions[name][k + 1])}
         placed.update((int(order), stage) for order, _, stage, _ in extra)  # (at index + 0.5)
-        placed.update((index, pl.EVALUATE + 0.5) for index in at_end)  # after every statement of evaluate
+        placed.update((index, len(st.STAGES)) for index in at_end)  # after every stage
         pushed.update(vs.out_of_force(self.versions, self.joins, placed))
         if not pushed:
             return False
@@ -496,7 +496,7 @@ def _results(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr
     versions of a name, kept apart when one name would mix them). Returns the statements added
     (order, cell, stage, statement), the dropped
     statements that bind a shown value, which must be kept, and the displays whose names run()
-    returns under another key (``{"accuracy": acc}``): those read the names once evaluation is over."""
+    returns under another key (``{"accuracy": acc}``): those read the names once every stage has run."""
     used = set(_used_names(cells))
     used |= {getattr(n, ASSIGN_TO) for cell in cells for n in cell.tree.body if getattr(n, ASSIGN_TO, None)}
     results: list[str] = []
