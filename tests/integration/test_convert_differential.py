@@ -57,6 +57,9 @@ class Spec:
     inputs: tuple[str, ...]
     warns: tuple[str, ...] = ()  # what convert's report must say about the notebook
     refuses: tuple[str, ...] = ()  # convert must refuse it, saying these (then nothing is compared)
+    # run()'s keys for values the notebook only printed or displayed (no name of the notebook holds
+    # them at its end), each with the id of the cell whose output shows that value
+    shown: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def of(cls, path: Path) -> Spec:
@@ -74,6 +77,7 @@ class Spec:
             inputs=tuple(test.get("inputs", ())),
             warns=tuple(test.get("warns", ())),
             refuses=tuple(test.get("refuses", ())),
+            shown=tuple(test.get("shown", {}).items()),
         )
 
     @property
@@ -113,8 +117,10 @@ def _probe(names: tuple[str, ...], out: Path) -> str:
     )
 
 
-def execute_original(spec: Spec, workdir: Path, out: Path, execute: Callable[..., None]) -> dict[str, Any]:
-    """Run the notebook (or its Python 3 twin) in a kernel; the values of its result names."""
+def execute_original(spec: Spec, workdir: Path, out: Path, execute: Callable[..., None],
+                     shown: dict[str, str] | None = None) -> dict[str, Any]:
+    """Run the notebook (or its Python 3 twin) in a kernel; the values of its result names.
+    ``shown`` is filled with what each cell of ``spec.shown`` printed or displayed (its text)."""
     import nbformat
 
     notebook = nbformat.read(spec.executed, as_version=4)
@@ -123,6 +129,12 @@ def execute_original(spec: Spec, workdir: Path, out: Path, execute: Callable[...
     with out.open("rb") as stream:
         values, prefix = pickle.load(stream)
     assert prefix == sys.prefix, f"the kernel ran {prefix}, not this environment ({sys.prefix})"
+    if shown is not None:
+        cells = {cell.get("id"): cell for cell in notebook.cells}
+        for _, cell_id in spec.shown:
+            outputs = cells[cell_id].get("outputs", [])
+            shown[cell_id] = "".join(o.get("text", "") if o.get("output_type") == "stream"
+                                     else o.get("data", {}).get("text/plain", "") for o in outputs).strip()
     return values
 
 
@@ -196,6 +208,21 @@ def compare_results(spec: Spec, expected: dict[str, Any], returned: tuple[Any, .
         elif not same(expected[name], actual[name]):
             problems.append(f"result {name!r} differs: notebook {_show(expected[name])}, "
                             f"run() {_show(actual[name])}")
+    return problems
+
+
+def compare_shown(spec: Spec, shown: dict[str, str], returned: tuple[Any, ...]) -> list[str]:
+    """Each value the notebook only showed is returned by run() and shows the same text (``str``
+    as printed, or ``repr`` as displayed): a value of another model would show other digits."""
+    if returned[0] != "dict" or not spec.shown:
+        return []
+    problems = []
+    for key, cell_id in spec.shown:
+        if key not in returned[1]:
+            problems.append(f"shown {key!r} ({cell_id}) missing: run() returned keys {sorted(map(str, returned[1]))}")
+        elif shown[cell_id] not in (str(returned[1][key]), repr(returned[1][key])):
+            problems.append(f"shown {key!r} differs: the notebook showed {shown[cell_id][:200]!r} in {cell_id}, "
+                            f"run() returned {_show(returned[1][key])}")
     return problems
 
 
@@ -284,8 +311,9 @@ def test_run_computes_what_the_notebook_computed(
     executed = tmp_path / "notebook"
     _lay_out(spec, executed)
     running = start_run(tmp_path / "project", module, workdir, tmp_path / "run.pkl")
+    shown: dict[str, str] = {}
     try:
-        expected = execute_original(spec, executed, tmp_path / "notebook.pkl", execute_in_kernel)
+        expected = execute_original(spec, executed, tmp_path / "notebook.pkl", execute_in_kernel, shown)
     except BaseException:  # the notebook itself failed: that error is the one to see
         running.kill()
         running.communicate()
@@ -298,7 +326,8 @@ def test_run_computes_what_the_notebook_computed(
     run_wrote = {k: v for k, v in _files(workdir).items() if inputs.get(k) != v}
 
     same = benchmark_script("corpus_fidelity").same
-    problems = compare_results(spec, expected, returned, same) + compare_files(spec, notebook_wrote, run_wrote)
+    problems = compare_results(spec, expected, returned, same) + compare_shown(spec, shown, returned)
+    problems += compare_files(spec, notebook_wrote, run_wrote)
     if problems:
         pytest.fail(f"{spec.name}: " + "\n".join(problems), pytrace=False)
 
@@ -349,3 +378,17 @@ def test_files_must_match_and_figures_stay_unwritten() -> None:
     problems = compare_files(spec, notebook, {"preds.csv": b"1,3\n", "fig.png": b"png", "extra.txt": b""})
     assert [p.split(":")[0] for p in problems] == [
         "file 'model.joblib'", "file 'preds.csv' differs", "figure 'fig.png'", "file 'extra.txt'"]
+
+
+def test_a_value_only_shown_must_show_the_same_text_as_run_returns() -> None:
+    spec = _spec(shown=(("score", "cell-07"), ("coef", "cell-06")))
+    shown = {"cell-07": "0.3439237602253802", "cell-06": "[('bmi', np.float64(949.4352603840387))]"}
+    import numpy as np
+
+    right = ("dict", {"score": 0.3439237602253802, "coef": [("bmi", np.float64(949.4352603840387))]})
+    assert compare_shown(spec, shown, right) == []
+    wrong = ("dict", {"score": 0.48008243046470134})
+    assert compare_shown(spec, shown, wrong) == [
+        "shown 'score' differs: the notebook showed '0.3439237602253802' in cell-07, "
+        "run() returned 0.48008243046470134",
+        "shown 'coef' (cell-06) missing: run() returned keys ['score']"]

@@ -7,8 +7,12 @@ import textwrap
 
 import pytest
 
+from mlpack_cli.notebook import graph as gr
+from mlpack_cli.notebook import placement as pl
 from mlpack_cli.notebook import stages as st
-from mlpack_cli.notebook.dataflow import DynamicNames, HelperGlobal, ParsedCell, Pipeline, build_pipeline
+from mlpack_cli.notebook.dataflow import (
+    DynamicNames, HelperGlobal, ParsedCell, Pipeline, _stage_in_force, build_pipeline,
+)
 from mlpack_cli.notebook.scopes import analyze
 
 
@@ -462,3 +466,48 @@ def test_a_history_read_only_a_display_uses_is_dropped_not_refused() -> None:
         ("print(_)", "Evaluate", ()),
     )
     assert result.required == []
+
+DIABETES = ("from sklearn.datasets import load_diabetes\nfrom sklearn.linear_model import LinearRegression\n"
+            "from sklearn.metrics import r2_score\ndata = load_diabetes(as_frame=True)\ndf, y = data.data, data.target")
+
+
+def test_a_statistic_shown_of_a_first_model_is_the_first_models_once_a_second_takes_its_names() -> None:
+    first = "cols = ['bmi']\nX = df[cols]\nm = LinearRegression()\nm.fit(X, y)"
+    second = "cols = ['bmi', 'bp']\nX = df[cols]\nm = LinearRegression()\nm.fit(X, y)"
+    result = pipeline(DIABETES, first, "list(zip(cols, m.coef_))", second, "list(zip(cols, m.coef_))")
+    values = run_pipeline(result)
+    assert [[name for name, _ in values[key]] for key, _ in result.results] == [["bmi"], ["bmi", "bp"]]
+    first_coef, second_coef = (values[key][0][1] for key, _ in result.results)
+    assert first_coef != second_coef  # each display reads its own model
+
+
+def test_a_value_run_returns_under_a_key_of_its_own_is_the_one_the_dict_showed() -> None:
+    fit = "cols = {}\nX = df[cols]\nm = LinearRegression()\nm.fit(X, y)\nr2 = r2_score(y, m.predict(X))"
+    result = pipeline(DIABETES, fit.format("['bmi']"), "{'first': r2}", fit.format("['bmi', 'bp']"), "{'second': r2}")
+    values = run_pipeline(result)
+    assert values["first"] < values["second"]  # one feature explains less than two
+    assert values["second"] == values[dict(result.results)["second"]]
+
+
+def test_a_statistic_shown_before_the_model_is_fitted_again_is_computed_before_the_refit() -> None:
+    result = pipeline(DIABETES, "m = LinearRegression()\nm.fit(df[['bmi']], y)", "m.coef_",
+                      "m.fit(df[['bp']], y)", "m.coef_")
+    values = run_pipeline(result)
+    first, second = (values[key] for key, _ in result.results)
+    assert first[0] != second[0]  # the bmi slope, then the bp slope
+    assert [part.stage for part in result.parts if part.cell == 3] == ["train"]  # computed before the refit
+
+
+def test_no_stage_holds_a_shown_value_when_what_it_reads_changes_before_it_is_made() -> None:
+    order = [(1, s) for s in ast.parse("m = make()\np = m.predict(X)\nshow(m.coef_, p)\nm.fit(X2)").body]
+    infos = gr.build_graph(order, gr.collect_aliases([s for _, s in order]), set(), {})
+    decisions = [pl.Decision(stage, "", 2) for stage in (pl.TRAIN, pl.EVALUATE, None, pl.TRAIN)]
+
+    def never(name: str, first: int, second: int) -> bool:
+        return False
+    assert _stage_in_force(infos[2], {"m"}, infos, decisions, never) == (pl.TRAIN, 3)  # before the refit
+    assert _stage_in_force(infos[2], {"m", "p"}, infos, decisions, never) == (None, 3)  # p is made in evaluate
+    decisions[3] = pl.Decision(None, "", 0)
+    assert _stage_in_force(infos[2], {"m", "p"}, infos, decisions, never) == (pl.EVALUATE, -1)
+    assert _stage_in_force(infos[2], {"m"}, infos, [*decisions[:3], pl.Decision(pl.TRAIN, "", 2)],
+                           lambda name, first, second: True) == (pl.EVALUATE, -1)  # another version's m

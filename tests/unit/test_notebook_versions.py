@@ -42,3 +42,14 @@ def test_versions_in_stage_order_are_joined_and_the_rest_renamed_with_the_last_k
     assert getattr(statements[0], vs.RENAMED) == {"m": "m_1_"}
     vs.revert(statements)
     assert ast.unparse(statements[0]) == "m = a()" and not hasattr(statements[0], vs.RENAMED)
+
+
+def test_a_join_is_out_of_force_when_a_statement_of_the_earlier_version_ends_in_a_later_stage() -> None:
+    # m = a(); show(m) revived in evaluate (3); m = b() in train (2): one name would show b's m
+    versions = {"m": [[0, 1], [2, 3], [4, 5]]}
+    stage_of: dict[int, float] = {0: 2, 1: 3, 2: 2, 3: 2, 4: 2, 5: 2}
+    assert vs.out_of_force(versions, [("m", 0), ("m", 1)], stage_of) == [("m", 0)]
+    assert vs.out_of_force(versions, [("m", 1)], stage_of) == []  # already apart: nothing mixes
+    assert vs.out_of_force(versions, [("m", 0), ("m", 1)], {**stage_of, 1: 2}) == []
+    # read once every stage has run (5) while the next version is bound in export
+    assert vs.out_of_force({"r": [[0, 1], [2]]}, [("r", 0)], {0: 3, 1: 5, 2: 4}) == [("r", 0)]

@@ -226,7 +226,7 @@ def _placed_pipeline(cells: Sequence[ParsedCell], keywords: Mapping[str, Sequenc
                          lambda infos: pl.place(infos, explicit, heading_stage, user_functions, aliases,
                                                 model_classes, set(), headings),
                          lambda: gr.build_graph(order, aliases, user_functions, helper_globals, constants))
-    for _ in range(3):
+    while True:  # (ends: each round keeps at least one more pair of versions apart)
         infos = gr.build_graph(order, aliases, user_functions, helper_globals, constants)
         keep: set[int] = set()
         while True:
@@ -240,11 +240,12 @@ def _placed_pipeline(cells: Sequence[ParsedCell], keywords: Mapping[str, Sequenc
                 placements={}, renamed=renamed, helper_globals=helper_globals,
             )
             models, _ = pl.model_names(infos, model_classes)
-            extra, revive = _results(pipeline, cells, infos, decisions, models, heading_stage)
+            extra, revive, at_end = _results(pipeline, cells, infos, decisions, models, heading_stage,
+                                             versions.distinct)
             if not revive - keep:
                 break
             keep |= revive  # what run() returns must be computed: place again with its bindings kept
-        if not versions.split_pushed(decisions):
+        if not versions.split(decisions, extra, at_end):
             break
     _fill_stages(pipeline, infos, decisions, extra, cells)
     _check_closures(pipeline, cells, infos, decisions, module_names | helper_names)
@@ -305,12 +306,31 @@ class _Versions:
             _USED.clear()
         vs.rename_versions(self.statements, merged, taken)
 
-    def split_pushed(self, decisions: Sequence[pl.Decision]) -> bool:
+    def distinct(self, name: str, first: int, second: int) -> bool:
+        """Whether statements ``first`` and ``second`` use two versions of ``name``: apart, or
+        kept apart by :meth:`split` when one name would mix them (``name`` as the statements
+        have it now: ``model_1`` for the versions of ``model`` that share that name)."""
+        renamed = getattr(self.statements[first], vs.RENAMED, None) or {}
+        name = next((old for old, new in renamed.items() if new == name), name)
+        groups = self.versions.get(name, [])
+        where = [next((k for k, group in enumerate(groups) if i in group), None) for i in (first, second)]
+        return None not in where and where[0] != where[1]
+
+    def split(self, decisions: Sequence[pl.Decision], extra: Sequence[Added],
+              at_end: Collection[int]) -> bool:
         """Keep apart the joined versions that ``decisions`` put later than the first placement
-        did; True when names changed (the notebook must be placed again)."""
-        placed = _stages_of(decisions)
+        did, and those whose one name would make a statement read a later version than the one in
+        force at its place in the notebook. What :func:`_results` added counts where it ends up:
+        its statements in ``evaluate`` (``extra``: a display of a first model's statistics, revived
+        as a result), the ones it revived, and the displays whose names run() returns under
+        another key (``at_end``: ``{"accuracy": acc}``), read once every stage has run. True when
+        names changed (place the notebook again)."""
+        placed: dict[int, float] = dict(_stages_of(decisions))
         pushed = {(name, k) for name, k in self.joins
                   if any(placed.get(i, -1) > self.apart.get(i, 99) for i in self.versions[name][k + 1])}
+        placed.update((int(order), stage) for order, _, stage, _ in extra)  # (at index + 0.5)
+        placed.update((index, len(st.STAGES)) for index in at_end)  # after every stage
+        pushed.update(vs.out_of_force(self.versions, self.joins, placed))
         if not pushed:
             return False
         self.separate |= pushed
@@ -487,15 +507,15 @@ def _called_only(cells: Sequence[ParsedCell], names: set[str]) -> set[str]:
 
 
 def _fill_stages(pipeline: Pipeline, infos: Sequence[gr.Statement], decisions: Sequence[pl.Decision],
-                 extra: Sequence[tuple[float, int, ast.stmt]], cells: Sequence[ParsedCell]) -> None:
+                 extra: Sequence[Added], cells: Sequence[ParsedCell]) -> None:
     """Each stage's statements in notebook order, grouped by cell; a comment-only cell joins the
     stage of the next kept statement (else of the last one), just before it."""
     placed: list[tuple[float, int, int, ast.stmt | None]] = []  # (order, stage, cell, statement)
     for info, decision in zip(infos, decisions):
         if decision.stage is not None:
             placed.append((float(info.index), decision.stage, info.cell, info.node))
-    for order, number, statement in extra:
-        placed.append((order, pl.EVALUATE, number, statement))
+    for order, number, stage_index, statement in extra:
+        placed.append((order, stage_index, number, statement))
     by_order = sorted(placed, key=lambda item: item[0])
     for cell in cells:
         if cell.tree.body or not any(line.lstrip().startswith("#") for line in cell.code.splitlines()):
@@ -520,19 +540,26 @@ def _fill_stages(pipeline: Pipeline, infos: Sequence[gr.Statement], decisions: S
 
 
 def _results(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr.Statement],
-             decisions: list[pl.Decision], models: set[str], heading_stage: Mapping[int, str | None]
-             ) -> tuple[list[tuple[float, int, ast.stmt]], set[int]]:
+             decisions: list[pl.Decision], models: set[str], heading_stage: Mapping[int, str | None],
+             distinct: Callable[[str, int, int], bool] = lambda name, first, second: False,
+             ) -> tuple[list[Added], set[int], set[int]]:
     """What run() returns: the names evaluation binds from metrics (``acc = accuracy_score(...)``,
     ``results[name] = model.score(...)``, ``scores.append(...)``), and what it prints or displays.
     A displayed metric expression is kept and named; a printed one is assigned to a new name.
-    Returns the statements added to the evaluate stage (order, cell, statement), and the dropped
-    statements that bind a shown value, which must be kept."""
+    A value shown is computed in ``evaluate``, or earlier where a later statement kept there
+    changes what it reads (``model.coef_`` shown, then ``model.fit(X2, y)`` in train): it reads what
+    the notebook showed (:func:`_stage_in_force`; ``distinct``: whether two statements use two
+    versions of a name, kept apart when one name would mix them). Returns the statements added
+    (order, cell, stage, statement), the dropped
+    statements that bind a shown value, which must be kept, and the displays whose names run()
+    returns under another key (``{"accuracy": acc}``): those read the names once every stage has run."""
     used = set(_used_names(cells))
     used |= {getattr(n, ASSIGN_TO) for cell in cells for n in cell.tree.body if getattr(n, ASSIGN_TO, None)}
     results: list[str] = []
     evaluate_binds: set[str] = set()
-    extra: list[tuple[float, int, ast.stmt]] = []
+    extra: list[Added] = []
     revive: set[int] = set()
+    at_end: set[int] = set()
     results_keyed: list[tuple[str, str]] = []
     bound_before = {n for info, d in zip(infos, decisions) if d.stage is not None for n in info.binds}
     kept_binds: set[str] = set()
@@ -562,6 +589,23 @@ def _results(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr
                         and decisions[writer].level < 3 and not infos[writer].inert:
                     revive.add(writer)
 
+    def compute(info: gr.Statement, node: ast.stmt, name: str, value: ast.expr) -> bool:
+        """Add ``name = value`` after ``node``, in the stage where what it reads is what the
+        notebook's statement read; False (with a warning) when no stage is."""
+        stage, blocker = _stage_in_force(info, loaded_names(value), infos, decisions, distinct)
+        if stage is None:
+            pipeline.warnings.append(
+                f"cell {info.cell}, line {getattr(node, 'lineno', 1)}: run() does not return what it shows "
+                f"({_clip(ast.unparse(value))}): cell {infos[blocker].cell} changes what it reads in an earlier "
+                "stage than the one its values are made in")
+            return False
+        assign = ast.Assign(targets=[ast.Name(name, ast.Store())], value=value)
+        ast.fix_missing_locations(ast.copy_location(assign, node))
+        need(info, value)
+        extra.append((info.index + 0.5, info.cell, stage, assign))
+        evaluate_binds.add(name)
+        return True
+
     def show(info: gr.Statement, name: str) -> bool:
         if name in module_state:  # a counter a helper's ``global`` statement keeps: run() returns it
             add(name)
@@ -590,11 +634,8 @@ def _results(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr
         if pl.has_metric(part) or learned:
             name = fresh(part) if pl.has_metric(part) else _fresh_name(learned, used)  # type: ignore[arg-type]
             used.add(name)
-            assign = ast.Assign(targets=[ast.Name(name, ast.Store())], value=part)
-            ast.fix_missing_locations(ast.copy_location(assign, node))
-            need(info, part)
-            extra.append((info.index + 0.5, info.cell, assign))
-            evaluate_binds.add(name)
+            if not compute(info, node, name, part):
+                return False
             add(name)
             return True
         shown = False
@@ -664,19 +705,17 @@ def _results(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr
                 label = str(key.value)  # type: ignore[union-attr]
                 if isinstance(item, ast.Name) and item.id in evaluate_binds | bound_before:
                     results_keyed.append((label, item.id))
+                    at_end.add(info.index)
+                    shown = True
                     continue
                 base = label if label.isidentifier() and not keyword.iskeyword(label) else "result"
                 name = base
                 while name in used:
                     name += "_"
                 used.add(name)
-                assign = ast.Assign(targets=[ast.Name(name, ast.Store())], value=item)
-                ast.fix_missing_locations(ast.copy_location(assign, node))
-                need(info, item)
-                extra.append((info.index + 0.5, info.cell, assign))
-                evaluate_binds.add(name)
-                results_keyed.append((label, name))
-            shown = True
+                if compute(info, node, name, item):
+                    results_keyed.append((label, name))
+                    shown = True
         elif isinstance(value, ast.Call) and gr.call_name(value) in gr.DISPLAY_FUNCTIONS \
                 and isinstance(value.func, ast.Name):
             for argument in [*value.args, *[k.value for k in value.keywords if k.arg is None]]:
@@ -686,7 +725,7 @@ def _results(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr
             shown = show_value(info, node, value)
         if shown:
             if len(extra) > made:
-                context = pl.EVALUATE  # the value shown is computed again, as a result, in evaluate
+                context = extra[-1][2]  # the value shown is computed again, as a result, there
             where = f" from {st.STAGES[context]}" if context is not None else ""
             decisions[info.index] = pl.Decision(
                 None, f"{decision.reason}: run() returns what it shows{where}", decision.level, shown_in=context)
@@ -694,7 +733,36 @@ def _results(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr
         add(name)  # computed and never used again: what the notebook leaves as its results
     pipeline.results = [(name, name) for name in results] + [
         (key, name) for key, name in results_keyed if key not in results]
-    return extra, revive
+    return extra, revive, at_end
+
+
+def _stage_in_force(info: gr.Statement, names: Collection[str], infos: Sequence[gr.Statement],
+                    decisions: Sequence[pl.Decision], distinct: Callable[[str, int, int], bool]
+                    ) -> tuple[int | None, int]:
+    """The stage for a statement computing, just after ``info``, a value of ``names`` as ``info``
+    saw them: ``evaluate``, unless a later statement that changes one of them (a refit of the model,
+    a rebinding; through any chain of later writers) is kept in an earlier stage, which the new
+    statement must then precede: that stage, when what it reads is made by then. Writers of another
+    version of a name (``distinct``) do not count: those versions get names of their own. Returns
+    (stage or None when no stage is, the index of the first writer that decided it; -1 if none)."""
+    names = set(names)
+    low = max((stage for j in info.flow if infos[j].writes & names
+               for stage in [decisions[j].stage] if stage is not None), default=pl.LOAD)
+    chain = {info.index}
+    high, blocker = pl.EVALUATE, -1
+    for later in infos[info.index + 1:]:
+        if not later.deps & chain or not {n for n in later.writes & names if not distinct(n, info.index, later.index)}:
+            continue
+        chain.add(later.index)
+        stage = decisions[later.index].stage
+        if stage is not None and 0 <= stage < high:
+            high, blocker = stage, later.index
+    return (high if low <= high else None), blocker
+
+
+def _clip(text: str, width: int = 60) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= width else line[:width - 3] + "..."
 
 
 def _shown_names(expression: ast.expr, bound: set[str]) -> list[str]:
@@ -807,6 +875,10 @@ def _fresh_name(base: str, used: set[str]) -> str:
     while name in used:
         name += "_"
     return name
+
+
+# A statement added after placement: (order: the index it follows + 0.5, cell number, stage, statement).
+Added = tuple[float, int, int, ast.stmt]
 
 
 _USED: dict[int, tuple[Sequence[ParsedCell], frozenset[str]]] = {}

@@ -129,6 +129,29 @@ def merge_in_order(versions: Mapping[str, list[list[int]]], stage_of: Mapping[in
     return merged, joins
 
 
+def out_of_force(versions: Mapping[str, list[list[int]]], joins: Collection[tuple[str, int]],
+                 stage_of: Mapping[int, float]) -> list[tuple[str, int]]:
+    """The joins ``(name, k)`` that make a statement read a later value than the notebook's: a
+    statement of version k, or of a version joined before it, in a later stage than a statement of
+    version k + 1 (``stage_of``: index -> the stage each kept statement ends in, those added after
+    placement included, such as a display revived as a result in ``evaluate``). Under one name it
+    would read the value of version k + 1, bound in an earlier stage; apart, each reads its own."""
+    joined = set(joins)
+    found: list[tuple[str, int]] = []
+    for name, groups in versions.items():
+        block: list[float] = []  # the stages of the versions sharing the name so far
+        for k in range(len(groups) - 1):
+            block += [stage_of[i] for i in groups[k] if i in stage_of]
+            if (name, k) not in joined:
+                block = []
+                continue
+            after = [stage_of[i] for i in groups[k + 1] if i in stage_of]
+            if block and after and max(block) > min(after):
+                found.append((name, k))
+                block = []  # (kept apart, version k + 1 starts a name of its own)
+    return found
+
+
 def rename_versions(statements: Sequence[ast.stmt], versions: Mapping[str, list[list[int]]],
                     used: Collection[str]) -> dict[str, list[str]]:
     """Give each version but the last its own name (``model_1``, ``model_2``; ``used``: names
