@@ -46,6 +46,8 @@ class ParsedCell:
     code: str = ""  # the Python text ``tree`` was parsed from (magics handled); node positions refer to it
     markdown: str = ""  # the markdown cells between the previous code cell and this one
     runs: tuple[str, ...] = ()  # the cell's `%run script.py` lines, dropped: the names they bind are unknown
+    # names only a dropped IPython construct binds: (name, line, the construct); see ipython.CellCode
+    ipython_binds: tuple[tuple[str, int, str], ...] = ()
 
 
 @dataclass
