@@ -1044,7 +1044,9 @@ def _report(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr.
 def _report_pruned(pipeline: Pipeline, cells: Sequence[ParsedCell], module_level: Sequence[ast.stmt]) -> None:
     """A part of constants or definitions (with the imports among them) the module leaves out
     (only dropped code used them: toy data of a demo, a plotting helper) is reported as dropped,
-    not as module level; a part of imports alone stays module level."""
+    not as module level. So is a part of imports alone none of which the module keeps (what used
+    them was dropped: ``from IPython.core.magic import register_cell_magic`` once the magic is gone):
+    the report says what the module holds."""
     kept_aliases = {id(a) for s in pipeline.imports if isinstance(s, (ast.Import, ast.ImportFrom)) for a in s.names}
     kept = {id(s) for s in [*pipeline.imports, *pipeline.constants, *pipeline.helpers]}
     pruned = {id(s) for s in module_level if id(s) not in kept and not (
@@ -1057,10 +1059,11 @@ def _report_pruned(pipeline: Pipeline, cells: Sequence[ParsedCell], module_level
         if part.stage != st.HELPERS or part.lines is None:
             continue
         inside = [s for s in by_cell.get(part.cell, []) if part.lines[0] <= s.lineno <= part.lines[1]]
-        if inside and all(id(s) in pruned for s in inside) and not all(
-                isinstance(s, (ast.Import, ast.ImportFrom)) for s in inside):  # imports alone: set-up
-            pipeline.parts[index] = Part(part.cell, st.DROPPED, f"{part.reason}, but nothing kept uses it",
-                                         part.lines)
+        if inside and all(id(s) in pruned for s in inside):
+            imports_only = all(isinstance(s, (ast.Import, ast.ImportFrom)) for s in inside)
+            reason = "import: dropped, nothing kept uses it" if imports_only else \
+                f"{part.reason}, but nothing kept uses it"
+            pipeline.parts[index] = Part(part.cell, st.DROPPED, reason, part.lines)
             changed.add(part.cell)
     for number in changed:
         stages = [p.stage for p in pipeline.parts if p.cell == number]
