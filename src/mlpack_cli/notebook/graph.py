@@ -67,7 +67,13 @@ SETUP_CALLS = {  # (receiver, method) of calls that set the process up for what 
 SEED_CALLS = frozenset({"seed", "manual_seed", "set_seed", "set_random_seed", "manual_seed_all"})
 RANDOM_USERS = frozenset({"fit", "fit_transform", "train_test_split", "shuffle", "fit_generator", "train",
                           "cross_val_score", "cross_validate", "sample", "permutation", "choice", "rand",
-                          "randn", "randint", "normal", "uniform", "random", "KFold", "StratifiedKFold"})
+                          "randn", "randint", "normal", "uniform", "random", "KFold", "StratifiedKFold",
+                          # more draws of numpy's and Python's global generators, and scikit-learn's
+                          # functions and splitters that use numpy's when given no random_state
+                          "random_sample", "standard_normal", "binomial", "exponential", "lognormal",
+                          "multivariate_normal", "randrange", "gauss", "resample", "permutation_importance",
+                          "permutation_test_score", "ShuffleSplit", "StratifiedShuffleSplit",
+                          "GroupShuffleSplit", "RepeatedKFold", "RepeatedStratifiedKFold"})
 # make_* that build objects rather than draw data (sklearn.datasets' make_classification etc. draw)
 _MAKE_NOT_RANDOM = frozenset({"make_pipeline", "make_union", "make_column_transformer", "make_column_selector",
                               "make_scorer", "make_dataclass", "make_archive", "make_grid"})
