@@ -74,6 +74,8 @@ def test_library_calls_that_draw_from_the_global_generator_stay_after_its_seed(d
     assert gr.RNG in drawn.reads and seed.index in drawn.deps
     seeded = graph("import numpy as np\nnp.random.seed(1)\nsplits = list(ShuffleSplit(random_state=0).split(X))\n")
     assert gr.RNG not in seeded[2].reads  # a generator of its own
+    daily = graph("import numpy as np\nnp.random.seed(1)\ndaily = counts.resample('d').sum()\n")
+    assert gr.RNG not in daily[2].reads  # pandas' resample of a time series draws nothing
 
 
 def test_seeded_draws_keep_their_order_and_unseeded_ones_are_free() -> None:

@@ -224,7 +224,7 @@ def _placed_pipeline(cells: Sequence[ParsedCell], keywords: Mapping[str, Sequenc
     module_level = [*pipeline.imports, *pipeline.constants, *pipeline.helpers]
     _prune_module_level(pipeline, dropped_nested, aliases)
     _report_pruned(pipeline, cells, module_level)
-    _docs(pipeline, cells)
+    _docs(pipeline, cells, keywords)
     _savefig_warnings(pipeline, infos, decisions)
     _dynamic_binding_warnings(pipeline, cells, every)
     _chdir_warnings(pipeline)
@@ -1084,9 +1084,12 @@ def _module_level_reason(statement: ast.stmt) -> str:
     return "constant: module level"
 
 
-def _docs(pipeline: Pipeline, cells: Sequence[ParsedCell]) -> None:
-    """Each stage's docstring: the headings and first paragraph of the markdown above its cells."""
-    markdown = {cell.number: cell.markdown for cell in cells if cell.markdown.strip()}
+def _docs(pipeline: Pipeline, cells: Sequence[ParsedCell], keywords: Mapping[str, Sequence[str]] | None = None) -> None:
+    """Each stage's docstring: the headings and first paragraph of the markdown above its cells,
+    but for markdown under an exploration heading ("Plot the Data"): it tells of the plots and
+    displays the module leaves out, not of what a kept statement of that cell computes."""
+    markdown = {cell.number: cell.markdown for cell in cells if cell.markdown.strip()
+                and not (keywords and _explores(cell.markdown, keywords))}
     owner: dict[int, Stage] = {}
     for stage in pipeline.stages:
         for number, statements in stage.body:
@@ -1102,6 +1105,12 @@ def _docs(pipeline: Pipeline, cells: Sequence[ParsedCell]) -> None:
 
 
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$")
+
+
+def _explores(markdown: str, keywords: Mapping[str, Sequence[str]]) -> bool:
+    """Whether the last heading of ``markdown`` names exploration (the dropped stage's keywords)."""
+    found = st.headings(markdown)
+    return bool(found) and st.stage_from_heading(found[-1], keywords) == st.DROPPED
 
 
 def summarize_markdown(texts: Sequence[str], max_headings: int = 6, max_paragraph: int = 400) -> str | None:
