@@ -525,6 +525,8 @@ def test_a_name_only_ipython_sets_is_refused_not_made_a_parameter_of_run(
     assert not report.ok
     assert report.error is not None and report.error.startswith(f"notebooks/magic.ipynb: {error}; ")
     assert "with plain Python" in (report.hint or "")
+    assert ("redirect_stdout" in (report.hint or "")) == ("%%capture" in error)
+    assert ("subprocess.run" in (report.hint or "")) == ("!ls" in error)
 
 
 def test_a_name_ipython_sets_only_after_the_notebook_read_it_is_still_a_parameter(tmp_path: Path) -> None:

@@ -614,9 +614,20 @@ def _refuse_ipython_bound(cells: list[ParsedCell], required: list[str], display:
             f"{display}: cell {read[0]}, line {read[1]}: reads {name!r}, which only `{what}` "
             f"(cell {cell.number}, line {line}) sets; that needs a running IPython, so the module "
             f"would need {name!r} as a parameter of run() that nobody can give",
-            hint=f"Set {name!r} with plain Python in the notebook (compute it, load it from a file, or run the "
-                 "command with subprocess), or stop reading it, and convert again.",
+            hint=f"Set {name!r} with plain Python in the notebook ({_plain_python_for(what)}), or stop "
+                 "reading it, and convert again.",
         )
+
+
+def _plain_python_for(construct: str) -> str:
+    """How plain Python does what an IPython construct did, for the hint of a refusal."""
+    if construct.startswith("%%capture"):
+        return "print into `io.StringIO()` under `contextlib.redirect_stdout(...)` and read its value"
+    if construct.startswith("%store"):
+        return "save it to a file where it is computed, and load it from that file"
+    if "!" in construct.split("=", 1)[-1][:3]:
+        return "run the command with `subprocess.run(..., capture_output=True, text=True)`"
+    return "compute it, or load it from a file"
 
 
 def _first_read(cells: list[ParsedCell], name: str) -> tuple[int, int] | None:
