@@ -518,6 +518,44 @@ def test_a_run_magic_whose_names_the_notebook_reads_is_refused_naming_cell_and_l
     assert report.ok and "cell 2: dropped line magic %run helpers.py" in report.warnings
 
 
+@pytest.mark.parametrize(("cells", "error"), [
+    (["%store -r scores\nbest = max(scores)", "print(best)"],
+     "cell 1, line 2: reads 'scores', which only `%store -r scores` (cell 1, line 1) sets"),
+    (["%%capture out\nprint(sum(range(5)))", "total = int(out.stdout)"],
+     "cell 2, line 1: reads 'out', which only `%%capture out` (cell 1, line 1) sets"),
+    (["files = !ls data\ncount = len(files)"],
+     "cell 1, line 2: reads 'files', which only `files = !ls data` (cell 1, line 1) sets"),
+    (["%store -r\nbest = max(scores)"],
+     "cell 1, line 2: reads 'scores', which only `%store -r` (cell 1, line 1) sets"),
+])
+def test_a_name_only_ipython_sets_is_refused_not_made_a_parameter_of_run(
+    tmp_path: Path, cells: list[str], error: str
+) -> None:
+    import nbformat
+
+    root = make_project(tmp_path / "demo", example=False)
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    nbformat.write(notebook, str(root / "notebooks" / "magic.ipynb"))
+    (report,) = convert_project(settings(root)).reports
+    assert not report.ok
+    assert report.error is not None and report.error.startswith(f"notebooks/magic.ipynb: {error}; ")
+    assert "with plain Python" in (report.hint or "")
+    assert ("redirect_stdout" in (report.hint or "")) == ("%%capture" in error)
+    assert ("subprocess.run" in (report.hint or "")) == ("!ls" in error)
+
+
+def test_a_name_ipython_sets_only_after_the_notebook_read_it_is_still_a_parameter(tmp_path: Path) -> None:
+    import nbformat
+
+    root = make_project(tmp_path / "demo", example=False)
+    cells = ["best = max(scores)", "%store -r scores"]  # `scores` came from elsewhere: a real input
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    nbformat.write(notebook, str(root / "notebooks" / "magic.ipynb"))
+    (report,) = convert_project(settings(root)).reports
+    assert report.ok, report.error
+    assert any("'scores' is read but no kept cell binds it" in w for w in report.warnings)
+
+
 def test_a_folder_that_vanishes_while_notebooks_are_found_is_passed_over(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -288,6 +288,20 @@ def test_stage_docstrings_come_from_the_markdown_above_their_cells() -> None:
     assert stage(result, "load").doc == "Loading\n\nWe read the rows from the export."
 
 
+def test_markdown_under_an_exploration_heading_is_left_out_of_the_stage_docstring() -> None:
+    sources = ["import pandas as pd\ndf = pd.read_csv('d.csv')",
+               "x_axis = df.columns[0]\ndf.plot(x=x_axis)",  # kept for x_axis, its plot dropped
+               "X = df[[x_axis]].values"]
+    markdown = ["", "## Plot the data\n\nWe plot a against b.", "## Prepare the data for training"]
+    headings = [None, "Plot the data", "Prepare the data for training"]
+    parsed = [ParsedCell(n, (), text, heading, ast.parse(text), markdown=md)
+              for n, (text, heading, md) in enumerate(zip(sources, headings, markdown), start=1)]
+    result = build_pipeline(parsed, st.DEFAULT_KEYWORDS)
+    assert stage(result, "preprocess").doc == "Prepare the data for training"
+    assert not any("plot" in (s.doc or "").lower() for s in result.stages)
+    assert "x_axis = df.columns[0]" in ast.unparse(ast.Module(stage(result, "preprocess").statements, []))
+
+
 def test_a_comment_only_cell_is_kept_in_the_stage_of_the_code_after_it() -> None:
     parsed = [ParsedCell(1, (), "# TODO: fix this cell", None, ast.parse("# TODO"), code="# TODO: fix this cell"),
               ParsedCell(2, (), "model.fit(X, y)", None, ast.parse("model.fit(X, y)"), code="model.fit(X, y)")]

@@ -103,6 +103,21 @@ def test_a_seed_orders_the_random_draws_after_it_only() -> None:
     assert first.index in seed.deps
 
 
+@pytest.mark.parametrize("draw", [
+    "err = np.std([model.fit(*resample(X, y)).coef_ for i in range(10)], 0)",  # the bootstrap of a fit
+    "splits = list(ShuffleSplit(n_splits=3).split(X))",
+    "noise = np.random.standard_normal(10)",
+    "result = permutation_importance(model, X, y)",
+])
+def test_library_calls_that_draw_from_the_global_generator_stay_after_its_seed(draw: str) -> None:
+    seed, drawn = graph(f"import numpy as np\nnp.random.seed(1)\n{draw}\n")[1:]
+    assert gr.RNG in drawn.reads and seed.index in drawn.deps
+    seeded = graph("import numpy as np\nnp.random.seed(1)\nsplits = list(ShuffleSplit(random_state=0).split(X))\n")
+    assert gr.RNG not in seeded[2].reads  # a generator of its own
+    daily = graph("import numpy as np\nnp.random.seed(1)\ndaily = counts.resample('d').sum()\n")
+    assert gr.RNG not in daily[2].reads  # pandas' resample of a time series draws nothing
+
+
 def test_seeded_draws_keep_their_order_and_unseeded_ones_are_free() -> None:
     seeded = graph("import numpy as np\nfrom sklearn.datasets import make_classification\nnp.random.seed(0)\n"
                    "X, y = make_classification()\nmodel.fit(X, y)\nX2, y2 = make_classification()\n")

@@ -86,6 +86,15 @@ def test_no_get_ipython_reaches_the_output() -> None:
     assert ast.unparse(cell.tree) == "z = 1"
 
 
+def test_the_names_only_ipython_would_set_are_recorded_with_their_line() -> None:
+    source = "x = %who_ls\n%store x\n%store -r a b\ny = len(get_ipython().user_ns)\nz = 1"
+    assert parse_cell(source).ipython_binds == [
+        ("x", 1, "x = %who_ls"), ("a", 3, "%store -r a b"), ("b", 3, "%store -r a b"),
+        ("y", 4, "y = len(get_ipython().user_ns)")]  # `%store x` saves: it sets nothing
+    captured = parse_cell("%%capture --no-stderr out\n%store -r c\nprint(1)")
+    assert captured.ipython_binds == [("out", 1, "%%capture --no-stderr out"), ("c", 2, "%store -r c")]
+
+
 def test_python2_print_is_rewritten_and_reported() -> None:
     cell = parse_cell("x = 1  # one\nprint x\n")
     assert cell.code == "x = 1  # one\nprint(x)\n"

@@ -504,16 +504,22 @@ def test_a_loop_whose_value_is_read_after_it_keeps_its_order() -> None:
 
 # What the module leaves out is reported as dropped, not as module level.
 
-def test_constants_only_a_dropped_demo_reads_are_reported_dropped_and_imports_stay_module_level() -> None:
+def test_constants_and_imports_only_a_dropped_demo_reads_are_reported_dropped() -> None:
     result = pipeline(
         "import math\ntoy = [1, 2, 3]",
         "from collections import Counter",
         "Counter(toy)",  # a display: dropped
-        "df = pd.read_csv('d.csv')\nmodel = RandomForestClassifier()\nmodel.fit(df[['a']], df.y)",
+        "import json\nimport random",
+        "df = pd.read_csv('d.csv')\nmodel = RandomForestClassifier()\nmodel.fit(df[['a']], df.y)\n"
+        "random.seed(0)",
     )
     assert [(p.stage, p.reason) for p in result.parts if p.cell == 2] == [
         ("dropped", "import: module level (and 1 more), but nothing kept uses it")]
-    assert [p.stage for p in result.parts if p.cell == 3] == ["helpers"]
+    assert [(p.stage, p.reason) for p in result.parts if p.cell == 3] == [
+        ("dropped", "import: dropped, nothing kept uses it")]  # not in the module: the report says so
+    # an import part of which the module keeps one import stays module level
+    assert [p.stage for p in result.parts if p.cell == 5] == ["helpers"]
+    assert result.placements[3].stage == "dropped"
 
 
 # Deriving data is a data step, whatever a heading about predictions or models says.

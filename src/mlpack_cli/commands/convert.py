@@ -451,6 +451,7 @@ def convert_notebook(
         ) from exc
     except RecursionError as exc:
         raise NotebookError(f"{display}: code nested too deeply to convert", hint="Simplify that cell.") from exc
+    _refuse_ipython_bound(parsed, pipeline.required, display)
     _refuse_untraced_runs(parsed, pipeline.required, display)
     from mlpack_cli.notebook import paths as path_parameters
 
@@ -599,6 +600,53 @@ def _refuse_untraced_runs(cells: list[ParsedCell], required: list[str], display:
     )
 
 
+def _refuse_ipython_bound(cells: list[ParsedCell], required: list[str], display: str) -> None:
+    """A name run() would need as a parameter that, in the notebook, only a dropped IPython construct
+    set (``%store -r x``, ``%%capture out``, ``x = !ls``, ``x = %who_ls``) is no input of the pipeline:
+    nobody calling run() has that value, so the module could only fail. Refuse, naming where the
+    notebook reads it and the construct that set it there."""
+    if not required:
+        return
+    binds = [(cell, name, line, what) for cell in cells for name, line, what in cell.ipython_binds]
+    for name in required:
+        read = _first_read(cells, name)
+        if read is None:
+            continue
+        found = next(((cell, line, what) for cell, bound, line, what in binds
+                      if bound in (name, "*") and cell.number <= read[0]), None)
+        if found is None:
+            continue
+        cell, line, what = found
+        raise NotebookError(
+            f"{display}: cell {read[0]}, line {read[1]}: reads {name!r}, which only `{what}` "
+            f"(cell {cell.number}, line {line}) sets; that needs a running IPython, so the module "
+            f"would need {name!r} as a parameter of run() that nobody can give",
+            hint=f"Set {name!r} with plain Python in the notebook ({_plain_python_for(what)}), or stop "
+                 "reading it, and convert again.",
+        )
+
+
+def _plain_python_for(construct: str) -> str:
+    """How plain Python does what an IPython construct did, for the hint of a refusal."""
+    if construct.startswith("%%capture"):
+        return "print into `io.StringIO()` under `contextlib.redirect_stdout(...)` and read its value"
+    if construct.startswith("%store"):
+        return "save it to a file where it is computed, and load it from that file"
+    if "!" in construct.split("=", 1)[-1][:3]:
+        return "run the command with `subprocess.run(..., capture_output=True, text=True)`"
+    return "compute it, or load it from a file"
+
+
+def _first_read(cells: list[ParsedCell], name: str) -> tuple[int, int] | None:
+    """(cell, line) of the first statement that loads ``name``."""
+    for cell in cells:
+        lines = [node.lineno for node in ast.walk(cell.tree)
+                 if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load)]
+        if lines:
+            return cell.number, min(lines)
+    return None
+
+
 def _first_line(source: str) -> str:
     return next((line.strip() for line in source.splitlines() if line.strip()), "")
 
@@ -660,7 +708,8 @@ def _parse_cells(
         harvested.extend(code.requirements)
         report.warnings.extend(f"cell {cell.number}: {w}" for w in code.warnings)
         parsed.append(ParsedCell(cell.number, cell.tags, cell.source, heading, code.tree, code=code.code,
-                                 markdown="\n\n".join(markdown), runs=tuple(code.runs)))
+                                 markdown="\n\n".join(markdown), runs=tuple(code.runs),
+                                 ipython_binds=tuple(code.ipython_binds)))
         markdown = []
     if any("colab" in cell.code for cell in parsed):
         from mlpack_cli.notebook.colab import drop_colab

@@ -46,6 +46,8 @@ class ParsedCell:
     code: str = ""  # the Python text ``tree`` was parsed from (magics handled); node positions refer to it
     markdown: str = ""  # the markdown cells between the previous code cell and this one
     runs: tuple[str, ...] = ()  # the cell's `%run script.py` lines, dropped: the names they bind are unknown
+    # names only a dropped IPython construct binds: (name, line, the construct); see ipython.CellCode
+    ipython_binds: tuple[tuple[str, int, str], ...] = ()
 
 
 @dataclass
@@ -256,7 +258,7 @@ def _placed_pipeline(cells: Sequence[ParsedCell], keywords: Mapping[str, Sequenc
     module_level = [*pipeline.imports, *pipeline.constants, *pipeline.helpers]
     _prune_module_level(pipeline, dropped_nested, aliases)
     _report_pruned(pipeline, cells, module_level)
-    _docs(pipeline, cells)
+    _docs(pipeline, cells, keywords)
     _savefig_warnings(pipeline, infos, decisions)
     _dynamic_binding_warnings(pipeline, cells, every)
     _chdir_warnings(pipeline)
@@ -1175,7 +1177,9 @@ def _report(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr.
 def _report_pruned(pipeline: Pipeline, cells: Sequence[ParsedCell], module_level: Sequence[ast.stmt]) -> None:
     """A part of constants or definitions (with the imports among them) the module leaves out
     (only dropped code used them: toy data of a demo, a plotting helper) is reported as dropped,
-    not as module level; a part of imports alone stays module level."""
+    not as module level. So is a part of imports alone none of which the module keeps (what used
+    them was dropped: ``from IPython.core.magic import register_cell_magic`` once the magic is gone):
+    the report says what the module holds."""
     kept_aliases = {id(a) for s in pipeline.imports if isinstance(s, (ast.Import, ast.ImportFrom)) for a in s.names}
     kept = {id(s) for s in [*pipeline.imports, *pipeline.constants, *pipeline.helpers]}
     pruned = {id(s) for s in module_level if id(s) not in kept and not (
@@ -1188,10 +1192,11 @@ def _report_pruned(pipeline: Pipeline, cells: Sequence[ParsedCell], module_level
         if part.stage != st.HELPERS or part.lines is None:
             continue
         inside = [s for s in by_cell.get(part.cell, []) if part.lines[0] <= s.lineno <= part.lines[1]]
-        if inside and all(id(s) in pruned for s in inside) and not all(
-                isinstance(s, (ast.Import, ast.ImportFrom)) for s in inside):  # imports alone: set-up
-            pipeline.parts[index] = Part(part.cell, st.DROPPED, f"{part.reason}, but nothing kept uses it",
-                                         part.lines)
+        if inside and all(id(s) in pruned for s in inside):
+            imports_only = all(isinstance(s, (ast.Import, ast.ImportFrom)) for s in inside)
+            reason = "import: dropped, nothing kept uses it" if imports_only else \
+                f"{part.reason}, but nothing kept uses it"
+            pipeline.parts[index] = Part(part.cell, st.DROPPED, reason, part.lines)
             changed.add(part.cell)
     for number in changed:
         stages = [p.stage for p in pipeline.parts if p.cell == number]
@@ -1212,9 +1217,12 @@ def _module_level_reason(statement: ast.stmt) -> str:
     return "constant: module level"
 
 
-def _docs(pipeline: Pipeline, cells: Sequence[ParsedCell]) -> None:
-    """Each stage's docstring: the headings and first paragraph of the markdown above its cells."""
-    markdown = {cell.number: cell.markdown for cell in cells if cell.markdown.strip()}
+def _docs(pipeline: Pipeline, cells: Sequence[ParsedCell], keywords: Mapping[str, Sequence[str]] | None = None) -> None:
+    """Each stage's docstring: the headings and first paragraph of the markdown above its cells,
+    but for markdown under an exploration heading ("Plot the Data"): it tells of the plots and
+    displays the module leaves out, not of what a kept statement of that cell computes."""
+    markdown = {cell.number: cell.markdown for cell in cells if cell.markdown.strip()
+                and not (keywords and _explores(cell.markdown, keywords))}
     owner: dict[int, Stage] = {}
     for stage in pipeline.stages:
         for number, statements in stage.body:
@@ -1230,6 +1238,12 @@ def _docs(pipeline: Pipeline, cells: Sequence[ParsedCell]) -> None:
 
 
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$")
+
+
+def _explores(markdown: str, keywords: Mapping[str, Sequence[str]]) -> bool:
+    """Whether the last heading of ``markdown`` names exploration (the dropped stage's keywords)."""
+    found = st.headings(markdown)
+    return bool(found) and st.stage_from_heading(found[-1], keywords) == st.DROPPED
 
 
 def summarize_markdown(texts: Sequence[str], max_headings: int = 6, max_paragraph: int = 400) -> str | None:

@@ -68,7 +68,15 @@ SETUP_CALLS = {  # (receiver, method) of calls that set the process up for what 
 SEED_CALLS = frozenset({"seed", "manual_seed", "set_seed", "set_random_seed", "manual_seed_all"})
 RANDOM_USERS = frozenset({"fit", "fit_transform", "train_test_split", "shuffle", "fit_generator", "train",
                           "cross_val_score", "cross_validate", "sample", "permutation", "choice", "rand",
-                          "randn", "randint", "normal", "uniform", "random", "KFold", "StratifiedKFold"})
+                          "randn", "randint", "normal", "uniform", "random", "KFold", "StratifiedKFold",
+                          # more draws of numpy's and Python's global generators, and scikit-learn's
+                          # splitters that use numpy's when given no random_state
+                          "random_sample", "standard_normal", "binomial", "exponential", "lognormal",
+                          "multivariate_normal", "randrange", "gauss", "ShuffleSplit", "StratifiedShuffleSplit",
+                          "GroupShuffleSplit", "RepeatedKFold", "RepeatedStratifiedKFold"})
+# scikit-learn functions that draw from numpy's global generator when given no random_state, called
+# by their own name (``from sklearn.utils import resample``): ``df.resample('D')`` is pandas', no draw
+FUNCTION_DRAWS = frozenset({"resample", "permutation_importance", "permutation_test_score"})
 # make_* that build objects rather than draw data (sklearn.datasets' make_classification etc. draw)
 _MAKE_NOT_RANDOM = frozenset({"make_pipeline", "make_union", "make_column_transformer", "make_column_selector",
                               "make_scorer", "make_dataclass", "make_archive", "make_grid"})
@@ -775,8 +783,7 @@ def describe(statement: ast.stmt, index: int, cell: int, aliases: Aliases, user_
             info.mutates.update(f"<file:{path}>" for path in _paths(node))
         if name in SEED_CALLS:
             info.mutates.add(RNG)
-        elif (name in RANDOM_USERS or name.startswith("make_") and name not in _MAKE_NOT_RANDOM) \
-                and not own_seed(node):
+        elif draws_globally(node) and not own_seed(node):
             info.reads.add(RNG)  # a draw: it depends on the seed before it (see build_graph)
         if is_plot_call(node, aliases):
             info.effects.add("plot")
@@ -892,13 +899,19 @@ _NOT_RANDOM_OBJECTS = re.compile(
 )
 
 
+def draws_globally(call: ast.Call) -> bool:
+    """Whether a call, by its name, draws from a global generator (unless it has a seed of its own)."""
+    name = call_name(call)
+    return (name in RANDOM_USERS or name in FUNCTION_DRAWS and isinstance(call.func, ast.Name)
+            or name.startswith("make_") and name not in _MAKE_NOT_RANDOM)
+
+
 def _draws(node: ast.AST) -> bool:
     """A call that draws from the global generator (``np.random.randint(n)``), inside a function of
     the notebook: a call of that function draws too, so it stays after the seed before it."""
     if not isinstance(node, ast.Call):
         return False
-    name = call_name(node)
-    return (name in RANDOM_USERS or name.startswith("make_") and name not in _MAKE_NOT_RANDOM) and not own_seed(node)
+    return draws_globally(node) and not own_seed(node)
 
 
 def own_seed(call: ast.Call) -> bool:
@@ -990,9 +1003,8 @@ def _forget_seeded_draws(infos: Sequence[Statement]) -> None:
     for info in infos:
         node = info.node
         if RNG in info.reads and RNG not in info.mutates:
-            draws = [c for c in _walk_own_scope(node) if isinstance(c, ast.Call) and (
-                call_name(c) in RANDOM_USERS or call_name(c).startswith("make_") and call_name(c) not in
-                _MAKE_NOT_RANDOM) and not own_seed(c)]
+            draws = [c for c in _walk_own_scope(node) if isinstance(c, ast.Call) and draws_globally(c)
+                     and not own_seed(c)]
             if draws and all(isinstance(c.func, ast.Attribute) and (
                     isinstance(c.func.value, ast.Name) and c.func.value.id in seeded
                     or isinstance(c.func.value, ast.Call) and own_seed(c.func.value)) for c in draws):

@@ -57,6 +57,9 @@ class CellCode:
     code: str = ""  # the Python text ``tree`` was parsed from
     modules: dict[str, str] = field(default_factory=dict)  # %%writefile name.py -> its text
     runs: list[str] = field(default_factory=list)  # %run lines (dropped): scripts run in the namespace
+    # names only a dropped IPython construct binds: (name, line in the cell, the construct as written);
+    # the name "*" for one that binds names the source does not show (``%store -r`` with no names)
+    ipython_binds: list[tuple[str, int, str]] = field(default_factory=list)
 
 
 @functools.lru_cache(maxsize=1)
@@ -265,16 +268,20 @@ def _apply_rule(statement: ast.stmt, result: CellCode, shells: set[str]) -> list
     call = _magic_call(statement.value, shells) if isinstance(statement, (ast.Expr, ast.Assign)) else None
     if call is None:
         shown = ast.unparse(statement).replace("\n", " ")[:80]
+        if isinstance(statement, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+            result.ipython_binds.extend((name, statement.lineno, shown)
+                                        for target in targets for name in _target_names(target))
         result.warnings.append(f"dropped a statement using IPython features that need a running kernel: {shown}")
         return []
     method, args = call
     if isinstance(statement, ast.Assign):
         return _assigned_magic(statement, method, args, result)
     if method == "run_line_magic" and len(args) == 2:
-        return _line_magic(args[0], args[1], result)
+        return _line_magic(args[0], args[1], result, statement.lineno)
     if method == "magic" and len(args) == 1 and args[0].strip():  # the older spelling: magic('name line')
         name, _, line = args[0].strip().lstrip("%").partition(" ")
-        return _line_magic(name, line.strip(), result)
+        return _line_magic(name, line.strip(), result, statement.lineno)
     if method == "run_cell_magic" and len(args) == 3:
         return _cell_magic(args[0], args[1], args[2], result)
     if method == "system" and args:
@@ -291,11 +298,37 @@ def _assigned_magic(statement: ast.Assign, method: str, args: list[str], result:
             result.handled.append("%time: unwrapped")
             return [ast.Assign(targets=statement.targets, value=expression[0].value, lineno=statement.lineno)]
     what = {"getoutput": f"!{args[0]}" if args else "!command"}.get(method, f"%{args[0]}" if args else method)
+    result.ipython_binds.extend((name, statement.lineno, f"{targets} = {what}")
+                                for target in statement.targets for name in _target_names(target))
     result.warnings.append(f"dropped `{targets} = {what}`: its value comes from IPython; {targets} is not set")
     return []
 
 
-def _line_magic(name: str, line: str, result: CellCode) -> list[ast.stmt]:
+def _target_names(target: ast.expr) -> list[str]:
+    """The names an assignment target binds (``a, b = ...`` binds both; ``d[k] = ...`` none)."""
+    if isinstance(target, ast.Name):
+        return [target.id]
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return [n for element in target.elts for n in _target_names(element)]
+    if isinstance(target, ast.Starred):
+        return _target_names(target.value)
+    return []
+
+
+def _stored_names(line: str) -> list[str] | None:
+    """``%store -r a b`` -> ['a', 'b']; ``%store -r`` -> ['*'] (every stored name); None when the
+    magic restores nothing (``%store x`` saves, ``%store -d x`` deletes)."""
+    try:
+        words = shlex.split(line)
+    except ValueError:
+        words = line.split()
+    if "-r" not in words:
+        return None
+    names = [w for w in words if not w.startswith("-")]
+    return names or ["*"]
+
+
+def _line_magic(name: str, line: str, result: CellCode, lineno: int = 1) -> list[ast.stmt]:
     if name in SILENT_DROPS:
         result.handled.append(f"%{name}: dropped")
         return []
@@ -316,6 +349,9 @@ def _line_magic(name: str, line: str, result: CellCode) -> list[ast.stmt]:
         return _cd(line, result)
     if name == "run":
         result.runs.append(f"%run {line}".rstrip())
+    restored = _stored_names(line) if name == "store" else None
+    if restored:
+        result.ipython_binds.extend((n, lineno, f"%store {line}") for n in restored)
     result.warnings.append(f"dropped line magic %{name} {line}".rstrip())
     return []
 
@@ -324,6 +360,8 @@ def _cell_magic(name: str, line: str, body: str, result: CellCode) -> list[ast.s
     if name in UNWRAP_CELL:
         if name == "capture" and line.strip():
             result.warnings.append(f"%%capture {line.strip()}: output no longer captured; that name is not set")
+            captured = [w for w in line.split() if not w.startswith("-")]
+            result.ipython_binds.extend((n, 1, f"%%capture {line.strip()}") for n in captured[-1:])
         result.handled.append(f"%%{name}: unwrapped")
         try:
             inner = parse_cell(body)
@@ -334,6 +372,7 @@ def _cell_magic(name: str, line: str, body: str, result: CellCode) -> list[ast.s
         result.requirements.extend(inner.requirements)
         result.modules.update(inner.modules)
         result.runs.extend(inner.runs)
+        result.ipython_binds.extend((n, line_number + 1, what) for n, line_number, what in inner.ipython_binds)
         result.code = inner.code  # a cell magic is the whole cell: its body's positions are the cell's
         return inner.tree.body
     if name == "writefile":
