@@ -481,6 +481,7 @@ def test_a_history_read_only_a_display_uses_is_dropped_not_refused() -> None:
     )
     assert result.required == []
 
+
 DIABETES = ("from sklearn.datasets import load_diabetes\nfrom sklearn.linear_model import LinearRegression\n"
             "from sklearn.metrics import r2_score\ndata = load_diabetes(as_frame=True)\ndf, y = data.data, data.target")
 

@@ -235,7 +235,8 @@ def test_prints_between_other_output_are_found_only_where_they_must_be(text: str
 
 @pytest.mark.parametrize("later", [
     "acc = accuracy_score(y, [0, 0, 0, 1])", "acc += 0.1", "(acc := 0.5)", "for acc in [0.5]:\n    pass",
-    "with open('f') as acc:\n    pass", "from math import pi as acc", "def acc():\n    return 0", "class acc:\n    pass",
+    "with open('f') as acc:\n    pass", "from math import pi as acc", "def acc():\n    return 0",
+    "class acc:\n    pass",
 ])
 def test_a_value_rebound_after_it_was_displayed_is_not_expected(later: str) -> None:
     found = matched("acc = accuracy_score(y, model.predict(X))", "acc", later, outputs={5: (result("0.75"),)})
