@@ -20,6 +20,8 @@ import ast
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from mlpack_cli.notebook import scopes
+
 # Attributes of frames and series that are not columns: ``df.shape`` reads the whole frame.
 FRAME_ATTRIBUTES = frozenset({
     "T", "at", "attrs", "axes", "columns", "dtypes", "dtype", "empty", "flags", "iat", "iloc", "index", "loc",
@@ -121,14 +123,11 @@ def column_access(statement: ast.stmt, pure_call: Callable[[ast.Call], bool]) ->
     ``pure_call``: whether a call changes nothing (a method call on a column must not)."""
     if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
         return Columns()  # its body runs when it is called: what a call reads is the call's
-    parents: dict[int, ast.AST] = {}
-    for node in ast.walk(statement):
-        for child in ast.iter_child_nodes(node):
-            parents[id(child)] = node
+    parents = scopes.parents(statement)
     columns = Columns()
     whole: set[str] = set()  # used whole: read whole, and maybe changed
     changed: set[str] = set()  # maybe changed other than column by column
-    for node in ast.walk(statement):
+    for node in scopes.walk(statement):
         if isinstance(node, ast.Subscript):
             keys = _key(node.slice)
             if keys:

@@ -35,6 +35,7 @@ def child_fields(node: ast.AST) -> tuple[str, ...]:
 
 _WALKED: dict[int, tuple[ast.AST, list[ast.AST]]] | None = None  # id -> (node, its walk), while remembered
 _CALLED: dict[int, tuple[ast.AST, list[ast.Call]]] | None = None  # id -> (node, the calls in it), likewise
+_PARENTS: dict[int, tuple[ast.AST, dict[int, ast.AST]]] | None = None  # id -> (node, parent of each node), likewise
 
 
 @contextlib.contextmanager
@@ -45,14 +46,15 @@ def walks_remembered() -> Iterator[None]:
     moved): analysis walks every statement dozens of times. The walks are dropped on leaving, so
     that nothing is replayed for a tree changed since.
     """
-    global _WALKED, _CALLED
-    outer, outer_calls = _WALKED, _CALLED
+    global _WALKED, _CALLED, _PARENTS
+    outer, outer_calls, outer_parents = _WALKED, _CALLED, _PARENTS
     _WALKED = {} if outer is None else outer
     _CALLED = {} if outer_calls is None else outer_calls
+    _PARENTS = {} if outer_parents is None else outer_parents
     try:
         yield
     finally:
-        _WALKED, _CALLED = outer, outer_calls
+        _WALKED, _CALLED, _PARENTS = outer, outer_calls, outer_parents
 
 
 def walk(node: ast.AST) -> Iterator[ast.AST]:
@@ -77,6 +79,29 @@ def calls_in(node: ast.AST) -> list[ast.Call]:
     if found is None or found[0] is not node:  # (the entry holds its node: no other can take its id)
         found = remembered[id(node)] = (node, [n for n in walk(node) if isinstance(n, ast.Call)])
     return found[1]
+
+
+def parents(node: ast.AST) -> dict[int, ast.AST]:
+    """The parent of each node below ``node`` (by ``id``; expression contexts left out), remembered
+    like :func:`walk`'s nodes (do not change the dict): renaming never moves a node."""
+    remembered = _PARENTS
+    if remembered is not None:
+        found = remembered.get(id(node))
+        if found is not None and found[0] is node:
+            return found[1]
+    above: dict[int, ast.AST] = {}
+    for current in walk(node):
+        for name in child_fields(current):
+            value = getattr(current, name, None)
+            if value.__class__ is list:
+                for item in value:
+                    if isinstance(item, ast.AST):
+                        above[id(item)] = current
+            elif isinstance(value, ast.AST):
+                above[id(value)] = current
+    if remembered is not None:
+        remembered[id(node)] = (node, above)
+    return above
 
 
 def _walked(node: ast.AST) -> list[ast.AST]:
