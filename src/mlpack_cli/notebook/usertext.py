@@ -264,8 +264,10 @@ class Sources:
         """The statement's text at column 0: the user's, edited, when it still means ``node``."""
         original = self._original(node) if number is None else node
         if original is not node:  # an import made anew: the notebook's own when it is the same
-            return self.piece(original) if _same(original, node) else _piece(
-                self.notes(original), ast.unparse(node), set(), [], node, False, False)
+            if _same(original, node):
+                return self.piece(original)
+            text = ast.unparse(node)
+            return _piece(self.notes(original), text, set(), [], node, False, False, text)
         cell = self._cell(number if number is not None else self._cell_of(node))
         assign_to = getattr(node, ASSIGN_TO, None)
         if assign_to is not None and not (isinstance(node, ast.Expr) and str(assign_to).isidentifier()):
@@ -290,15 +292,16 @@ class Sources:
                 # positions that point elsewhere (a statement IPython's transformer made from a magic)
                 comments = _tidy([line.strip() for line in getattr(node, COMMENTS, None) or []])
                 trailing, blank_before = [], False
-            text = ast.unparse(self._expected(node, self._dropped(node, cell), assign_to, True))
-            written = (text, _string_lines_of(text), False)
-        text, strings, kept = written
-        return _piece(comments, text, strings, trailing, node, blank_before, kept)
+            meant = self._expected(node, self._dropped(node, cell), assign_to, True)
+            text = ast.unparse(meant)
+            return _piece(comments, text, _string_lines_of(text), trailing, meant, blank_before, False, text)
+        text, strings, meant = written
+        return _piece(comments, text, strings, trailing, meant, blank_before, True)
 
     def _written(self, node: ast.stmt, cell: _Cell, first: int, code: str,
-                 assign_to: object) -> tuple[str, set[int], bool] | None:
+                 assign_to: object) -> tuple[str, set[int], ast.stmt] | None:
         """The user's text of ``node`` with the edits made, when it still means what ``node`` (edited)
-        means: (text, its lines inside multi-line strings, True); else None."""
+        means: (text, its lines inside multi-line strings, ``node`` edited); else None."""
         dropped = self._dropped(node, cell)
         pattern = self.edits.pattern
         own = getattr(node, RENAMED, None)  # this statement's own renames (a versioned name)
@@ -317,7 +320,7 @@ class Sources:
             if written is not None:
                 if not _same(written, node):
                     return None
-                return code, {n - first + 1 for n in string_lines(written)}, True
+                return code, {n - first + 1 for n in string_lines(written)}, node
         expected = self._expected(node, dropped, assign_to, named)
         if assign_to is not None:
             code = _assigned(str(assign_to), code, [first + n in cell.strings for n in range(code.count("\n") + 1)])
@@ -366,16 +369,16 @@ def _star_names(node: ast.stmt, code: str) -> list[tuple[str, ...]]:
     return [tuple(getattr(n, STAR_NAMES)) for n in found]
 
 
-def _meaning(code: str, expected: ast.stmt) -> tuple[str, set[int], bool] | None:
-    """(code, its lines inside multi-line strings, True) when ``code`` is one statement that parses
-    to ``expected``; else None."""
+def _meaning(code: str, expected: ast.stmt) -> tuple[str, set[int], ast.stmt] | None:
+    """(code, its lines inside multi-line strings, ``expected``) when ``code`` is one statement that
+    parses to ``expected``; else None."""
     try:
         tree = ast.parse(code)
     except (SyntaxError, ValueError):
         return None
     if len(tree.body) != 1 or not _same(tree.body[0], expected):
         return None
-    return code, set(string_lines(tree)), True
+    return code, set(string_lines(tree)), expected
 
 
 def _copied(node: _Node) -> _Node:
@@ -445,13 +448,14 @@ def _string_lines_of(code: str) -> set[int]:
 
 
 def _piece(comments: list[str], code: str, strings: set[int], trailing: list[str], node: ast.stmt,
-           blank_before: bool, kept: bool) -> Piece:
-    """``strings``: the lines of ``code`` inside multi-line strings; ``kept``: it is the user's text."""
+           blank_before: bool, kept: bool, unparsed: str | None = None) -> Piece:
+    """``node``: what ``code`` means, edits made; ``strings``: the lines of ``code`` inside multi-line
+    strings; ``kept``: it is the user's text; ``unparsed``: ``ast.unparse(node)`` when known."""
     lines = [*comments, *code.split("\n"), *trailing]
     inner = {n + len(comments) for n in strings}
     lines = [line if number in inner else line.rstrip() for number, line in enumerate(lines, start=1)]
     clean = all(_BLOCK_COMMENT.fullmatch(c) or not c for c in [*comments, *trailing]) and _laid_out_as_unparse(
-        lines[len(comments):len(lines) - len(trailing)], code, node
+        lines[len(comments):len(lines) - len(trailing)], code, node, unparsed
     )
     return Piece(
         "\n".join(lines), frozenset(inner), clean=clean, blank_before=blank_before,
@@ -466,11 +470,12 @@ _DEFINITION = re.compile(r"[ \t]*(?:async[ \t]+def|def|class|@)\b")
 _ANNOTATED_DEFAULT = re.compile(r"[ \t]*(?:async[ \t]+)?def\b.*:[^=\n]*[^=!<> ]=[^=]")  # E252: "a: int=1"
 
 
-def _laid_out_as_unparse(lines: list[str], code: str, node: ast.stmt) -> bool:
+def _laid_out_as_unparse(lines: list[str], code: str, node: ast.stmt, unparsed: str | None = None) -> bool:
     """True when the statement's text (``lines``, as written into the piece) is laid out as
     ``ast.unparse`` lays it out, string and number literals, blank lines and a well-formed inline
     comment at the end aside: then pycodestyle can only report what the code says (which the checks
-    on the whole module see) and blank lines around nested definitions (checked here)."""
+    on the whole module see) and blank lines around nested definitions (checked here). ``node`` is
+    what ``code`` means (``unparsed``: its ``ast.unparse``, when the caller has it)."""
     def normal(text: str) -> list[str]:
         text = _NUMBER.sub("N", _STRING.sub("S", text))
         return [line for line in text.split("\n") if line.strip()]
@@ -485,7 +490,7 @@ def _laid_out_as_unparse(lines: list[str], code: str, node: ast.stmt) -> bool:
         if not head.strip() or not _INLINE_COMMENT.fullmatch(head[len(head.rstrip()):] + "#" + comment):
             return False
         written[-1] = head.rstrip()
-    if [_PARENS.sub("", line) for line in written] != [_PARENS.sub("", line) for line in normal(ast.unparse(node))]:
+    if [_PARENS.sub("", line) for line in written] != [_PARENS.sub("", line) for line in normal(ast.unparse(node) if unparsed is None else unparsed)]:
         return False  # (parentheses aside: ast.unparse adds them around tuples, users leave them out)
     previous = ""
     blanks = 0
