@@ -70,6 +70,16 @@ def test_statements_laid_out_as_unparse_would_are_clean(code: str) -> None:
     assert found.piece(tree.body[0]).clean
 
 
+def test_an_edited_statement_is_laid_out_as_what_it_means_after_the_edits() -> None:
+    """A renamed name or an assigned result changes the text and the statement alike: still clean."""
+    from mlpack_cli.notebook.usertext import ASSIGN_TO
+
+    found, tree = sources("y = train + 1\nf(y)\n", renamed={"train": "train_"})
+    setattr(tree.body[1], ASSIGN_TO, "score")
+    pieces = [found.piece(statement) for statement in tree.body]
+    assert [(p.text, p.clean) for p in pieces] == [("y = train_ + 1", True), ("score = f(y)", True)]
+
+
 def test_the_copy_edited_for_the_check_leaves_the_statement_alone() -> None:
     from mlpack_cli.notebook.usertext import _copied
 

@@ -490,7 +490,8 @@ def _laid_out_as_unparse(lines: list[str], code: str, node: ast.stmt, unparsed: 
         if not head.strip() or not _INLINE_COMMENT.fullmatch(head[len(head.rstrip()):] + "#" + comment):
             return False
         written[-1] = head.rstrip()
-    if [_PARENS.sub("", line) for line in written] != [_PARENS.sub("", line) for line in normal(ast.unparse(node) if unparsed is None else unparsed)]:
+    unparsed = ast.unparse(node) if unparsed is None else unparsed
+    if [_PARENS.sub("", line) for line in written] != [_PARENS.sub("", line) for line in normal(unparsed)]:
         return False  # (parentheses aside: ast.unparse adds them around tuples, users leave them out)
     previous = ""
     blanks = 0
