@@ -287,8 +287,29 @@ def _is_pure_call(call: ast.Call, aliases: Aliases, user_functions: set[str]) ->
     return purity if isinstance(purity, bool) else purity in user_functions.pure  # type: ignore[attr-defined]
 
 
+# id -> (call, aliases, user functions, the names the answer was read off, the answer): the rules
+# ask whether a call changes anything many times over (its statement's description, the column
+# analysis, placement), under several renamings of its statement
+_PURITY: dict[int, tuple[ast.Call, Aliases, set[str], tuple[str | None, str | None], bool | str]] = {}
+
+
 def _purity(call: ast.Call, aliases: Aliases, user_functions: set[str]) -> bool | str:
-    """Whether :func:`_is_pure_call` holds, or the notebook's function whose purity decides it."""
+    """Whether :func:`_is_pure_call` holds, or the notebook's function whose purity decides it.
+    The answer depends on the call's shape and on two of its names only: the name it calls (a
+    function by name) and the root of what it calls (``np`` of ``np.linalg.norm(...)``, also the
+    root of every call the callee is made from); remembered with them."""
+    func = call.func
+    names = (func.id if isinstance(func, ast.Name) else None, root_name(func))
+    cached = _PURITY.get(id(call))
+    if cached is not None and cached[0] is call and cached[1] is aliases and cached[2] is user_functions \
+            and cached[3] == names:
+        return cached[4]
+    found = _purity_of(call, aliases, user_functions)
+    _PURITY[id(call)] = (call, aliases, user_functions, names, found)
+    return found
+
+
+def _purity_of(call: ast.Call, aliases: Aliases, user_functions: set[str]) -> bool | str:
     if any(k.arg == "inplace" for k in call.keywords) or changed_arguments(call, aliases):
         return False
     name = call_name(call)
@@ -624,6 +645,7 @@ def forget_walks() -> None:
     that grows with every notebook converted makes each garbage collection slower."""
     _OWN_SCOPE.clear()
     _DESCRIBED.clear()
+    _PURITY.clear()
     _GENERATOR.clear()
 
 
