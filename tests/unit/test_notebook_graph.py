@@ -411,3 +411,55 @@ def test_what_placement_learns_of_a_statement_holds_for_its_renaming_only() -> N
     assert given() == {"model_1"}
     versions.revert(body[1:])
     assert given() == {"model"}
+
+
+TRANSLATED = """
+import numpy as np
+import matplotlib.pyplot as plt
+df = load()
+df['ratio'] = df.a / df[cols].sum(axis=1)
+model = fit_one(df, path)
+np.save(path, df.values)
+model.fit(df[['a', 'b']], df.y)
+fig, ax = plt.subplots()
+ax.foo_bar(df.a)
+score = model.score(df, df.y)
+"""
+
+
+@pytest.mark.parametrize("renaming", [
+    {"df": "df_1"}, {"model": "model_1", "path": "path_1"}, {"df": "df_2", "cols": "cols_1", "score": "score_1"},
+    {"ax": "ax_1"},  # a plotting object: described again (its name is in the aliases)
+    {"fit_one": "fit_one_1"},  # called by name: described again
+])
+def test_a_statement_described_under_a_second_renaming_is_described_as_if_afresh(renaming: dict[str, str]) -> None:
+    from mlpack_cli.notebook import versions as vs
+    from mlpack_cli.notebook.scopes import walks_remembered
+
+    body = ast.parse(TRANSLATED).body
+    aliases = gr.collect_aliases(body)
+    functions = gr.Functions([], aliases)
+    statements = [(1, s) for s in body]
+    helpers: dict[str, list[str]] = {}
+    gr.forget_walks()
+    with walks_remembered():
+        gr.build_graph(statements, aliases, functions, helpers)  # described once, as written
+        for statement in body:
+            vs.apply(statement, {old: new for old, new in renaming.items()
+                                 if any(isinstance(n, ast.Name) and n.id == old for n in ast.walk(statement))})
+        second = gr.build_graph(statements, aliases, functions, helpers)  # renamed from the first, where it may
+        afresh = [gr.describe(s, i, 1, aliases, functions, helpers) for i, (_, s) in enumerate(statements)]
+    for got, expected in zip(second, afresh):
+        assert (got.reads, got.binds, got.mutates, got.calls, got.effects, got.inert, got.columns) == (
+            expected.reads, expected.binds, expected.mutates, expected.calls, expected.effects, expected.inert,
+            expected.columns), ast.unparse(got.node)
+
+
+def test_whether_a_call_changes_anything_is_asked_again_when_its_root_name_changes() -> None:
+    body = ast.parse("import numpy as np\nnp.concatenate(x)").body
+    aliases = gr.collect_aliases(body)
+    functions = gr.Functions([], aliases)
+    call = body[1].value  # type: ignore[attr-defined]
+    assert gr.is_pure_call(call, aliases, functions)  # a numpy function computes
+    call.func.value.id = "values"
+    assert not gr.is_pure_call(call, aliases, functions)  # a method of an object of the notebook may change it

@@ -287,8 +287,29 @@ def _is_pure_call(call: ast.Call, aliases: Aliases, user_functions: set[str]) ->
     return purity if isinstance(purity, bool) else purity in user_functions.pure  # type: ignore[attr-defined]
 
 
+# id -> (call, aliases, user functions, the names the answer was read off, the answer): the rules
+# ask whether a call changes anything many times over (its statement's description, the column
+# analysis, placement), under several renamings of its statement
+_PURITY: dict[int, tuple[ast.Call, Aliases, set[str], tuple[str | None, str | None], bool | str]] = {}
+
+
 def _purity(call: ast.Call, aliases: Aliases, user_functions: set[str]) -> bool | str:
-    """Whether :func:`_is_pure_call` holds, or the notebook's function whose purity decides it."""
+    """Whether :func:`_is_pure_call` holds, or the notebook's function whose purity decides it.
+    The answer depends on the call's shape and on two of its names only: the name it calls (a
+    function by name) and the root of what it calls (``np`` of ``np.linalg.norm(...)``, also the
+    root of every call the callee is made from); remembered with them."""
+    func = call.func
+    names = (func.id if isinstance(func, ast.Name) else None, root_name(func))
+    cached = _PURITY.get(id(call))
+    if cached is not None and cached[0] is call and cached[1] is aliases and cached[2] is user_functions \
+            and cached[3] == names:
+        return cached[4]
+    found = _purity_of(call, aliases, user_functions)
+    _PURITY[id(call)] = (call, aliases, user_functions, names, found)
+    return found
+
+
+def _purity_of(call: ast.Call, aliases: Aliases, user_functions: set[str]) -> bool | str:
     if any(k.arg == "inplace" for k in call.keywords) or changed_arguments(call, aliases):
         return False
     name = call_name(call)
@@ -624,6 +645,7 @@ def forget_walks() -> None:
     that grows with every notebook converted makes each garbage collection slower."""
     _OWN_SCOPE.clear()
     _DESCRIBED.clear()
+    _PURITY.clear()
     _GENERATOR.clear()
 
 
@@ -866,25 +888,93 @@ def _writes_a_file(call: ast.Call) -> bool:
 # placed several times (versioned names), each statement under a few renamings, most of them
 # the same from one placement to the next
 _DESCRIBED: dict[int, tuple[ast.stmt, tuple[object, ...], dict[tuple[tuple[str, str], ...], Statement]]] = {}
+# id(aliases) -> (aliases, user functions, helper reads, the names their answers depend on)
+_SPECIAL: dict[int, tuple[object, object, object, frozenset[str]]] = {}
 
 
 def _described(statement: ast.stmt, index: int, cell: int, aliases: Aliases, user_functions: set[str],
                helper_reads: Mapping[str, Sequence[str]]) -> Statement:
     """:func:`describe`, once per statement and renaming (:data:`~mlpack_cli.notebook.versions.RENAMED`,
     the only change a statement sees between placements); a fresh copy each time, as callers add to
-    it, sharing the :attr:`Statement.facts` of that statement and renaming."""
-    renamed = getattr(statement, RENAMED, None)
-    renaming = tuple(sorted(renamed.items())) if renamed else ()
+    it, sharing the :attr:`Statement.facts` of that statement and renaming. Under a second renaming
+    the first description is renamed instead (:func:`_translated`) where that is the same answer."""
+    renamed = getattr(statement, RENAMED, None) or {}
+    renaming = tuple(sorted(renamed.items()))
     context = (aliases, user_functions, helper_reads)
     cached = _DESCRIBED.get(id(statement))
     if cached is None or cached[0] is not statement or any(a is not b for a, b in zip(cached[1], context)):
         cached = _DESCRIBED[id(statement)] = (statement, context, {})
     info = cached[2].get(renaming)
     if info is None:
-        info = cached[2][renaming] = describe(statement, index, cell, aliases, user_functions, helper_reads)
+        earlier = next(iter(cached[2].items()), None)
+        if earlier is not None:
+            info = _translated(*earlier, renamed, statement, _special_names(aliases, user_functions, helper_reads))
+        if info is None:
+            info = describe(statement, index, cell, aliases, user_functions, helper_reads)
+        cached[2][renaming] = info
     return Statement(index, cell, statement, reads=set(info.reads), binds=set(info.binds),
                      mutates=set(info.mutates), calls=list(info.calls), effects=set(info.effects),
                      inert=info.inert, columns=info.columns, facts=info.facts)
+
+
+def _special_names(aliases: Aliases, user_functions: set[str],
+                   helper_reads: Mapping[str, Sequence[str]]) -> frozenset[str]:
+    """Every name :func:`describe` answers for by what it is (a builtin, a plotting module or
+    object, an import, a function of the notebook, a helper's global), not only by where it occurs."""
+    cached = _SPECIAL.get(id(aliases))
+    if cached is not None and cached[0] is aliases and cached[1] is user_functions and cached[2] is helper_reads:
+        return cached[3]  # type: ignore[return-value]
+    names = {*BUILTINS, *aliases.modules, *aliases.functions, *aliases.objects, *aliases.imported, *aliases.origins,
+             *aliases.foreign, *user_functions, *helper_reads, *(n for v in helper_reads.values() for n in v)}
+    if isinstance(user_functions, Functions):
+        for function in user_functions._outside:
+            reads, changes = user_functions.outside(function)
+            names |= {function, *reads, *changes}
+    special = frozenset(names)
+    _SPECIAL.clear()  # (one notebook's context at a time)
+    _SPECIAL[id(aliases)] = (aliases, user_functions, helper_reads, special)
+    return special
+
+
+def _translated(renaming: tuple[tuple[str, str], ...], info: Statement, renamed: Mapping[str, str],
+                statement: ast.stmt, special: frozenset[str]) -> Statement | None:
+    """``info``, the description of ``statement`` under ``renaming``, with its names changed to
+    those of ``renamed``: the description :func:`describe` gives of the statement renamed so. The
+    renamings are one-to-one onto fresh names and describe treats every other name alike, so this
+    holds unless a name that changes is one it treats by what it is (``special``) or is called by
+    name (its calls list the name): then None, and the statement is described again."""
+    before = dict(renaming)
+    change = {before.get(name, name): renamed.get(name, name) for name in {*before, *renamed}}
+    change = {old: new for old, new in change.items() if old != new}
+    if not change:
+        return info
+    if any(name in special for name in (*change, *change.values())) or any(
+            isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in change.values()
+            for n in walk(statement)):
+        return None
+
+    def names(found: Iterable[str]) -> set[str]:
+        return {_renamed_name(name, change) for name in found}
+
+    columns = info.columns
+    if columns is not None:
+        columns = Columns(
+            reads={change.get(k, k): set(v) for k, v in columns.reads.items()},
+            refs={change.get(k, k): names(v) for k, v in columns.refs.items()},
+            attributes={change.get(k, k): set(v) for k, v in columns.attributes.items()},
+            writes={change.get(k, k): set(v) for k, v in columns.writes.items()},
+            keys=set(columns.keys),
+        )
+    return Statement(info.index, info.cell, statement, reads=names(info.reads), binds=names(info.binds),
+                     mutates=names(info.mutates), calls=list(info.calls), effects=set(info.effects),
+                     inert=info.inert, columns=columns)
+
+
+def _renamed_name(name: str, change: Mapping[str, str]) -> str:
+    """A name of a description renamed: a variable, or the variable a file path is held in."""
+    if name.startswith("<file:$") and name.endswith(">"):
+        return f"<file:${change.get(name[7:-1], name[7:-1])}>"
+    return change.get(name, name)
 
 
 # Objects that draw no random numbers of their own (wrappers and deterministic transformers):
