@@ -126,6 +126,8 @@ def test_the_prefilter_narrowed_to_a_text_answers_as_it_does_for_each_line(text:
     lines = text.split("\n")
     assert [bool(narrowed(line)) for line in lines] == [bool(prefilter(line)) for line in lines]
     assert any(map(prefilter, lines)) == ("plain" not in text)
+    within = prefilter.narrowed(f"{text}\nCONTRASE\u00d1A = 1")  # narrowed to a notebook, then to its cell
+    assert [bool(within.narrowed(text)(line)) for line in lines] == [bool(prefilter(line)) for line in lines]
 
 
 def test_every_occurrence_is_reported_by_line_even_of_a_value_seen_before() -> None:

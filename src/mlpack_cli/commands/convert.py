@@ -336,8 +336,12 @@ def _cycle_collection_paused() -> Iterator[None]:
 
     A conversion makes hundreds of thousands of short-lived syntax-tree nodes, which reference
     counting frees; the collector's passes over them took about a sixth of the time and find only a
-    few thousand objects per notebook, which the first collection after the notebook frees.
+    few thousand objects per notebook, which the first collection after the notebook frees. The
+    walks the analysis remembers (dropped anyway when the next notebook is analysed) hold the
+    notebook's trees: dropped before that collection, so that it does not go through them all.
     """
+    from mlpack_cli.notebook.graph import forget_walks
+
     if not gc.isenabled():
         yield
         return
@@ -345,6 +349,7 @@ def _cycle_collection_paused() -> Iterator[None]:
     try:
         yield
     finally:
+        forget_walks()
         gc.enable()
 
 

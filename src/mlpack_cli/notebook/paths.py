@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from mlpack_cli.notebook.dataflow import RESERVED, ParsedCell, Pipeline
-from mlpack_cli.notebook.scopes import loaded_names, walk, walks_remembered
+from mlpack_cli.notebook.scopes import calls_in, loaded_names, walk, walks_remembered
 from mlpack_cli.notebook.usertext import PATH_LITERALS
 
 Role = Literal["input", "output", "updated", "unknown"]
@@ -364,22 +364,22 @@ def _sinks(call: ast.Call) -> Iterator[tuple[ast.expr | None, str]]:
 def _aliases(analysis: _Analysis, statements: Sequence[ast.stmt]) -> None:
     """Names bound (once, or always alike) to a path built from a constant or literal:
     ``out = Path("../models")``, ``train_file = os.path.join(DATA, "train.csv")``."""
+    assignments = [(top, node) for top in statements for node in walk(top)  # (walked once for both rounds)
+                   if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None]
     for _ in range(2):  # an alias of an alias
-        for top in statements:
-            for node in walk(top):
-                if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
-                    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                    if len(targets) != 1 or not isinstance(targets[0], ast.Name):
-                        continue
-                    name = targets[0].id
-                    found = analysis.derive(node.value, top, register=False) if not isinstance(
-                        node.value, ast.Constant) else None
-                    if name in analysis.aliases and analysis.aliases[name] is not None and found is not None \
-                            and analysis.aliases[name][0] is not found[0]:  # type: ignore[index]
-                        analysis.aliases[name] = None  # bound to two different paths: neither
-                    elif name not in analysis.aliases or analysis.aliases[name] is not None:
-                        if found is not None:
-                            analysis.aliases[name] = found
+        for top, node in assignments:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if len(targets) != 1 or not isinstance(targets[0], ast.Name):
+                continue
+            name = targets[0].id
+            found = analysis.derive(node.value, top, register=False) if not isinstance(
+                node.value, ast.Constant) else None
+            if name in analysis.aliases and analysis.aliases[name] is not None and found is not None \
+                    and analysis.aliases[name][0] is not found[0]:  # type: ignore[index]
+                analysis.aliases[name] = None  # bound to two different paths: neither
+            elif name not in analysis.aliases or analysis.aliases[name] is not None:
+                if found is not None:
+                    analysis.aliases[name] = found
 
 
 def find(pipeline: Pipeline, cells: Sequence[ParsedCell]) -> _Analysis:
@@ -395,16 +395,15 @@ def find(pipeline: Pipeline, cells: Sequence[ParsedCell]) -> _Analysis:
     statements = [s for stage in pipeline.stages for s in stage.statements]
     # literals inside Path(...) and os.path.join(...) first, so an alias can point at them
     for top in statements:
-        for node in walk(top):
-            if isinstance(node, ast.Call) and (_call_name(node) in _PATH_TYPES or (
+        for node in calls_in(top):
+            if (_call_name(node) in _PATH_TYPES or (
                     _call_name(node) == "join" and _qualifier(node) == "path")) and node.args:
                 analysis.derive(node.args[0], top)
     _aliases(analysis, statements)
     for top in statements:
-        for node in walk(top):
-            if isinstance(node, ast.Call):
-                for expression, role in _sinks(node):
-                    analysis.use(expression, role, top)
+        for node in calls_in(top):
+            for expression, role in _sinks(node):
+                analysis.use(expression, role, top)
     return analysis
 
 
@@ -474,7 +473,7 @@ def parametrize(pipeline: Pipeline, cells: Sequence[ParsedCell], notebook_dir: s
     if mkdirs:
         _create_directories(pipeline, mkdirs)
     names = {p.name for p in report.parameters}
-    for stage in pipeline.stages:
+    for stage in pipeline.stages if names else []:  # (no path parameter: no stage takes one)
         if stage.is_stub:
             continue
         read = {n for s in stage.statements for n in loaded_names(s)}
@@ -503,9 +502,13 @@ def _unified(analysis: _Analysis) -> list[_Origin]:
 
 
 def _names_taken(pipeline: Pipeline, cells: Sequence[ParsedCell]) -> set[str]:
+    """Every name the notebook's code and the module's imports use or bind: a new parameter takes none.
+
+    Walked statement by statement (the same nodes as walking each cell's tree): the statements of
+    the stages were walked above already, within the same :func:`walks_remembered`."""
     taken = set(RESERVED) | set(pipeline.constant_names)
-    for cell in cells:
-        for node in walk(cell.tree):
+    for statement in [s for cell in cells for s in cell.tree.body]:
+        for node in walk(statement):
             if isinstance(node, ast.Name):
                 taken.add(node.id)
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):

@@ -136,17 +136,21 @@ Scan = Callable[[str, str], list[Detected]]
 
 
 @contextlib.contextmanager
-def scanner() -> Iterator[Scan]:
+def scanner(within: str = "") -> Iterator[Scan]:
     """``scan(text, suffix)`` for many texts under one detect-secrets configuration.
 
     detect-secrets scans files, so each text is written to a scratch file whose suffix (``.py`` for
     a cell, the member's own for an artifact) picks its file-type rules, as it would for the real file.
+    ``within``, when given, holds every text that will be scanned (a notebook's cells joined): the
+    prefilter is narrowed to it once, so that each text is then narrowed among far fewer patterns.
     """
     from detect_secrets.core.secrets_collection import SecretsCollection
     from detect_secrets.settings import transient_settings
 
     numbers = itertools.count()
     prefilter = _configured_prefilter()
+    if within:
+        prefilter = prefilter.narrowed(within)
     seen: dict[str, bool] = {}  # line -> might hold one (lines repeat: blank ones, plt.show(), ...)
 
     def might_hold(line: str, prefilter: Callable[[str], bool]) -> bool:
@@ -220,7 +224,11 @@ def _prefilter() -> _Prefilter:
             patterns.append(re.compile("|".join(DENYLIST), re.IGNORECASE))
         else:  # a plugin of unknown shape: every line goes to detect-secrets
             return _Prefilter([], every_line=True)
-    return _Prefilter(patterns)
+    return _Prefilter.of(patterns)
+
+
+_Required = tuple[list[list[str]], bool]  # see _required_words
+_Read = tuple[re.Pattern[str], _Required | None]  # a pattern, and the words its matches hold (None: unknown)
 
 
 class _Prefilter:
@@ -232,34 +240,52 @@ class _Prefilter:
     search of the text's lines (a regular expression search costs about a microsecond a line).
     """
 
-    def __init__(self, patterns: list[re.Pattern[str]], *, every_line: bool = False) -> None:
+    def __init__(self, patterns: list[_Read], *, every_line: bool = False) -> None:
         self.every_line = every_line
-        self.patterns = [(pattern, _required_words(pattern)) for pattern in patterns]
+        self.patterns = patterns
+
+    @classmethod
+    def of(cls, patterns: list[re.Pattern[str]]) -> _Prefilter:
+        """The prefilter of these patterns, with the words read off each."""
+        return cls([(pattern, _required_words(pattern)) for pattern in patterns])
 
     def __call__(self, line: str) -> bool:
         if self.every_line:
             return bool(line.strip())
-        return any(pattern.search(line) for pattern, _ in self.patterns)
+        for pattern, _ in self.patterns:  # (a plain loop: no generator frame per line)
+            if pattern.search(line):
+                return True
+        return False
 
-    def narrowed(self, text: str) -> Callable[[str], bool]:
-        """The same answer as this prefilter's for each line of ``text``."""
+    def narrowed(self, text: str) -> _Prefilter:
+        """The same answer as this prefilter's for each line of ``text`` (and of any part of it, so
+        that a prefilter narrowed to a notebook can be narrowed again to each of its cells)."""
         if self.every_line:
             return self
-        ascii_text = text.isascii()
-        folded = text.lower() if ascii_text else text
-        searches = []
-        for pattern, required in self.patterns:
-            if required is not None:
-                words, ignore_case = required
-                if ignore_case and not ascii_text:  # re's case rules go beyond str.lower() outside ASCII
-                    pass
-                elif not all(any(word in (folded if ignore_case else text) for word in factor) for factor in words):
-                    continue
-            searches.append(pattern.search)
-        return lambda line: any(search(line) for search in searches)
+        folded = text.lower() if text.isascii() else None
+        return _Prefilter([(pattern, required) for pattern, required in self.patterns
+                           if _may_occur(required, text, folded)])
 
 
-def _required_words(pattern: re.Pattern[str]) -> tuple[list[list[str]], bool] | None:
+def _may_occur(required: _Required | None, text: str, folded: str | None) -> bool:
+    """Whether ``text`` holds a word of each list of ``required`` (see :func:`_required_words`);
+    ``folded`` is the text lower-cased, None when it is not ASCII, where re's case rules go beyond
+    str.lower(): then a pattern that ignores case may always occur."""
+    if required is None:
+        return True
+    words, ignore_case = required
+    if ignore_case:
+        if folded is None:
+            return True
+        text = folded
+    contains = text.__contains__  # (map over a bound method: no generator frame per word)
+    for factor in words:
+        if not any(map(contains, factor)):
+            return False
+    return True
+
+
+def _required_words(pattern: re.Pattern[str]) -> _Required | None:
     """Lists of words such that every match of ``pattern`` holds a word of each list (lower-cased
     when the pattern ignores case: the bool), read off its parse; None when none can be."""
     source = pattern.pattern
@@ -712,7 +738,7 @@ def protect_cells(cells: Sequence[Cell], display: str) -> tuple[list[Cell], list
     prose = [cell for cell in cells if cell.kind != "code" and cell.source.strip()]
     if not code and not prose:
         return list(cells), []
-    with scanner() as scan:
+    with scanner(within="\n".join(cell.source for cell in [*code, *prose])) as scan:
         found = {cell.number: scan(cell.source, ".py") for cell in code}
         in_prose = {cell.number: scan(cell.source, ".md") for cell in prose}
     cleaned: dict[int, Cell] = {}
