@@ -340,7 +340,7 @@ def _cycle_collection_paused() -> Iterator[None]:
     walks the analysis remembers (dropped anyway when the next notebook is analysed) hold the
     notebook's trees: dropped before that collection, so that it does not go through them all.
     """
-    from mlpack_cli.notebook.graph import forget_walks
+    from mlpack_cli.notebook.dataflow import forget_walks
 
     if not gc.isenabled():
         yield

@@ -177,8 +177,15 @@ def _refuse_output_history(pipeline: Pipeline, cells: Sequence[ParsedCell]) -> N
     raise OutputHistory(cells[0].number if cells else 1, 1, history[0])
 
 
-def build_pipeline(cells: Sequence[ParsedCell], keywords: Mapping[str, Sequence[str]]) -> Pipeline:
+def forget_walks() -> None:
+    """:func:`~mlpack_cli.notebook.graph.forget_walks`, and the names of the notebook remembered
+    here: all of it holds the notebook's trees."""
     gr.forget_walks()
+    _USED.clear()
+
+
+def build_pipeline(cells: Sequence[ParsedCell], keywords: Mapping[str, Sequence[str]]) -> Pipeline:
+    forget_walks()
     for cell in cells:
         cell.tree.body = _normalize(cell.tree.body)
     with walks_remembered():  # from here on names change, never the shape of a tree
