@@ -17,7 +17,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from mlpack_cli.notebook import graph as gr
 from mlpack_cli.notebook import placement as pl
@@ -181,7 +181,7 @@ def forget_walks() -> None:
     """:func:`~mlpack_cli.notebook.graph.forget_walks`, and the names of the notebook remembered
     here: all of it holds the notebook's trees."""
     gr.forget_walks()
-    _USED.clear()
+    _ONCE.clear()
 
 
 def build_pipeline(cells: Sequence[ParsedCell], keywords: Mapping[str, Sequence[str]]) -> Pipeline:
@@ -304,7 +304,7 @@ class _Versions:
         self._rename(taken)  # (reverted, and placing marks no names: the names taken are the same)
 
     def _taken(self) -> set[str]:
-        _USED.clear()
+        _ONCE.pop("used", None)  # (the names change with the versions' names)
         return self.names | _names_assigned(self.cells) | RESERVED
 
     def _rename(self, taken: set[str] | None = None) -> None:
@@ -312,7 +312,7 @@ class _Versions:
         if taken is None:
             taken = self._taken()
         else:
-            _USED.clear()
+            _ONCE.pop("used", None)
         vs.rename_versions(self.statements, merged, taken)
 
     def distinct(self, name: str, first: int, second: int) -> bool:
@@ -862,13 +862,29 @@ def _learned_attribute(node: ast.AST, fitted: Collection[str] = ()) -> str | Non
 
 def _statsmodels_fits(cells: Sequence[ParsedCell]) -> set[str]:
     """Names bound from a fit of a statsmodels model (``lm = smf.ols(...).fit()``)."""
-    modules = {(a.asname or a.name).split(".")[0] for cell in cells for s in walk(cell.tree)
-               if isinstance(s, ast.Import) for a in s.names if a.name.split(".")[0] == "statsmodels"}
-    modules |= {a.asname or a.name for cell in cells for s in walk(cell.tree) if isinstance(s, ast.ImportFrom)
-                and (s.module or "").split(".")[0] == "statsmodels" for a in s.names}
+    modules = _statsmodels_names(cells)
+    if not modules:
+        return set()
     return {t.id for cell in cells for s in cell.tree.body if isinstance(s, ast.Assign)
             and isinstance(s.value, ast.Call) and gr.call_name(s.value) == "fit"
             and gr.root_name(s.value.func) in modules for t in s.targets if isinstance(t, ast.Name)}
+
+
+def _statsmodels_names(cells: Sequence[ParsedCell]) -> frozenset[str]:
+    """The names the notebook's imports give statsmodels and its parts (renaming versions never
+    touches an import: worked out once per conversion)."""
+    def find(cells: Sequence[ParsedCell]) -> frozenset[str]:
+        found: set[str] = set()
+        for cell in cells:
+            for node in walk(cell.tree):
+                if isinstance(node, ast.Import):
+                    found.update((a.asname or a.name).split(".")[0] for a in node.names
+                                 if a.name.split(".")[0] == "statsmodels")
+                elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "statsmodels":
+                    found.update(a.asname or a.name for a in node.names)
+        return frozenset(found)
+
+    return _once(cells, "statsmodels", find)
 
 
 def _shows_an_estimator(node: ast.AST) -> bool:
@@ -890,20 +906,26 @@ def _fresh_name(base: str, used: set[str]) -> str:
 Added = tuple[float, int, int, ast.stmt]
 
 
-_USED: dict[int, tuple[Sequence[ParsedCell], frozenset[str]]] = {}
+_T = TypeVar("_T")
+# what is worked out once per conversion from the notebook's cells: (cells, value) by kind
+_ONCE: dict[str, tuple[Sequence[ParsedCell], Any]] = {}
+
+
+def _once(cells: Sequence[ParsedCell], kind: str, compute: Callable[[Sequence[ParsedCell]], _T]) -> _T:
+    """``compute(cells)``, remembered for ``cells`` until the next notebook (:func:`forget_walks`)."""
+    cached = _ONCE.get(kind)
+    if cached is not None and cached[0] is cells:
+        return cached[1]  # type: ignore[no-any-return]
+    value = compute(cells)
+    _ONCE[kind] = (cells, value)
+    return value
 
 
 def _used_names(cells: Sequence[ParsedCell]) -> frozenset[str]:
-    """Every name the notebook uses (walked once per conversion)."""
-    cached = _USED.get(id(cells))
-    if cached is not None and cached[0] is cells:
-        return cached[1]
-    found = frozenset(n.id if isinstance(n, ast.Name) else n.name
-                      for cell in cells for n in walk(cell.tree)
-                      if isinstance(n, (ast.Name, ast.FunctionDef, ast.ClassDef)))
-    _USED.clear()
-    _USED[id(cells)] = (cells, found)
-    return found
+    """Every name the notebook uses (walked once per renaming of its versions)."""
+    return _once(cells, "used", lambda cells: frozenset(
+        n.id if isinstance(n, ast.Name) else n.name for cell in cells for n in walk(cell.tree)
+        if isinstance(n, (ast.Name, ast.FunctionDef, ast.ClassDef))))
 
 
 def _is_print(node: ast.stmt) -> bool:

@@ -889,7 +889,7 @@ def _writes_a_file(call: ast.Call) -> bool:
 # the same from one placement to the next
 _DESCRIBED: dict[int, tuple[ast.stmt, tuple[object, ...], dict[tuple[tuple[str, str], ...], Statement]]] = {}
 # id(aliases) -> (aliases, user functions, helper reads, the names their answers depend on)
-_SPECIAL: dict[int, tuple[object, object, object, frozenset[str]]] = {}
+_SPECIAL: dict[int, tuple[Aliases, set[str], Mapping[str, Sequence[str]], frozenset[str]]] = {}
 
 
 def _described(statement: ast.stmt, index: int, cell: int, aliases: Aliases, user_functions: set[str],
@@ -923,7 +923,7 @@ def _special_names(aliases: Aliases, user_functions: set[str],
     object, an import, a function of the notebook, a helper's global), not only by where it occurs."""
     cached = _SPECIAL.get(id(aliases))
     if cached is not None and cached[0] is aliases and cached[1] is user_functions and cached[2] is helper_reads:
-        return cached[3]  # type: ignore[return-value]
+        return cached[3]
     names = {*BUILTINS, *aliases.modules, *aliases.functions, *aliases.objects, *aliases.imported, *aliases.origins,
              *aliases.foreign, *user_functions, *helper_reads, *(n for v in helper_reads.values() for n in v)}
     if isinstance(user_functions, Functions):
