@@ -165,6 +165,17 @@ def test_plotting_nested_in_a_kept_loop_is_dropped_there() -> None:
     assert (3, 5) not in result.drop_nested
 
 
+def test_a_kept_loop_that_draws_into_axes_keeps_no_figure_and_needs_no_axes() -> None:
+    # the loop is kept for its fits; the axes only its nested plots read are no input of it
+    result = pipeline("df = pd.read_csv('d.csv')",
+                      "fig, axes = plt.subplots(1, 2)\nscores = []\nfor i, depth in enumerate([1, 2]):\n"
+                      "    m = RandomForestClassifier(max_depth=depth).fit(df, df.y)\n"
+                      "    scores.append(m.score(df, df.y))\n    axes[i].plot(scores)\n")
+    assert "subplots" not in "".join(stage_text(result, s.name) for s in result.stages)
+    assert ("fig", "fig") not in result.results and ("scores", "scores") in result.results
+    assert not result.required and (3, 6) in result.drop_nested
+
+
 def test_data_drawn_from_random_numbers_before_any_fit_is_loaded() -> None:
     result = pipeline("rng = np.random.RandomState(1)\nx = 10 * rng.rand(50)\ny = 2 * x - 5 + rng.randn(50)",
                       "noisy = x + np.random.randn(50)",

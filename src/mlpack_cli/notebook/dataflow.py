@@ -260,7 +260,7 @@ def _placed_pipeline(cells: Sequence[ParsedCell], keywords: Mapping[str, Sequenc
     _check_closures(pipeline, cells, infos, decisions, module_names | helper_names)
     dropped_nested = _drop_nested(pipeline, cells, aliases, user_functions)
     _report(pipeline, cells, infos, decisions, hoisted)
-    _wire(pipeline, module_names | helper_names | _display_import(pipeline, every), shared)
+    _wire(pipeline, module_names | helper_names | _display_import(pipeline, every), shared, dropped_nested)
     _refuse_output_history(pipeline, cells)
     module_level = [*pipeline.imports, *pipeline.constants, *pipeline.helpers]
     _prune_module_level(pipeline, dropped_nested, aliases)
@@ -955,7 +955,7 @@ def _computed_names(statement: ast.stmt) -> list[str]:
     if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)):
         return []
     found: list[str] = []
-    for node in [statement, *_nested(statement)]:
+    for node in [statement, *gr.nested_statements(statement)]:
         targets: list[ast.expr] = []
         if isinstance(node, ast.Assign):
             targets = list(node.targets)
@@ -997,7 +997,7 @@ def _metric_base(node: ast.AST) -> str:
 def _metric_names(statement: ast.stmt) -> list[str]:
     """Names a statement (or the statements nested in it) binds or fills from a metric."""
     found: list[str] = []
-    for node in [statement, *_nested(statement)]:
+    for node in [statement, *gr.nested_statements(statement)]:
         if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)) and node.value is not None \
                 and pl.has_metric(node.value):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
@@ -1018,21 +1018,6 @@ def _metric_names(statement: ast.stmt) -> list[str]:
 
 
 _FILLING = frozenset({"append", "extend", "update", "add", "insert"})
-
-
-def _nested(statement: ast.stmt) -> list[ast.stmt]:
-    """Statements inside a compound statement, not inside the functions or classes it defines."""
-    found: list[ast.stmt] = []
-    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-        return found
-    for name in ("body", "orelse", "finalbody", "handlers", "cases"):
-        for child in getattr(statement, name, []) or []:
-            if isinstance(child, (ast.ExceptHandler, getattr(ast, "match_case", ast.ExceptHandler))):
-                for inner in child.body:  # type: ignore[union-attr]
-                    found += [inner, *_nested(inner)]
-            elif isinstance(child, ast.stmt):
-                found += [child, *_nested(child)]
-    return found
 
 
 def _contexts(infos: Sequence[gr.Statement], decisions: Sequence[pl.Decision],
@@ -1118,24 +1103,15 @@ def _drop_nested(pipeline: Pipeline, cells: Sequence[ParsedCell], aliases: gr.Al
     dropped: list[ast.stmt] = []
     number_of = {id(s): c.number for c in cells for s in c.tree.body}
     for top in [*pipeline.helpers, *(s for stage in pipeline.stages for s in stage.statements)]:
-        nested = _nested(top) if not isinstance(top, (ast.FunctionDef, ast.AsyncFunctionDef)) else [
-            s for inner in top.body for s in [inner, *_nested(inner)]]
-        plots = [s for s in nested if not _is_compound(s) and gr.is_inert(s, aliases, user_functions) == (True, "plot")]
-        bound = {n for s in plots for n in bound_names(s)}
-        kept = [s for s in nested if s not in plots and not _is_compound(s)]
-        needed = {n for s in kept for n in loaded_names(s)} & bound
+        nested = gr.nested_statements(top) if not isinstance(top, (ast.FunctionDef, ast.AsyncFunctionDef)) else [
+            s for inner in top.body for s in [inner, *gr.nested_statements(inner)]]
         cell = number_of.get(id(top))
         if cell is None:
             continue
-        for s in plots:
-            if not set(bound_names(s)) & needed:
-                pipeline.drop_nested.add((cell, s.lineno))
-                dropped.append(s)
+        for s in gr.nested_plots(nested, aliases, user_functions):
+            pipeline.drop_nested.add((cell, s.lineno))
+            dropped.append(s)
     return dropped
-
-
-def _is_compound(statement: ast.stmt) -> bool:
-    return bool(getattr(statement, "body", None))
 
 
 _VIEWS = frozenset({"head", "tail", "sample", "info", "describe", "keys", "values", "items", "shape", "dtype",
@@ -1580,10 +1556,13 @@ def _dedupe(imports: list[ast.stmt]) -> list[ast.stmt]:
 # -- wiring the stages ----------------------------------------------------------------------------
 
 
-def _wire(pipeline: Pipeline, module_names: set[str], shared: set[str]) -> None:
+def _wire(pipeline: Pipeline, module_names: set[str], shared: set[str], dropped: Sequence[ast.stmt]) -> None:
+    """Each stage's inputs, parameters and returns, from what its statements read and bind once the
+    plots nested in them (``dropped``) are gone."""
     constants = set(pipeline.constant_names) - shared  # module state is read from the module
     active = [s for s in pipeline.stages if not s.is_stub]
-    analyses = {s.name: stage_names(s.statements, pipeline.helper_globals) for s in active}
+    analyses = {s.name: stage_names([gr.without_statements(t, dropped) for t in s.statements], pipeline.helper_globals)
+                for s in active}
     bound_before: dict[str, str] = {}  # name -> the latest earlier stage that binds it
     # bound only by a function that declares it ``global`` (``def get_data(): global X; X = ...``):
     # module state that the call sets, read from the module, never a parameter run() must be given

@@ -15,12 +15,15 @@ same rules order them: ``<fs>`` for files, ``<rng>`` for global random state, ``
 from __future__ import annotations
 
 import ast
+import copy
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from mlpack_cli.notebook.columns import Columns, column_access, disjoint
-from mlpack_cli.notebook.scopes import BUILTINS, analyze, calls_in, child_fields, free_names, walk
+from mlpack_cli.notebook.scopes import (
+    BUILTINS, analyze, bound_names, calls_in, child_fields, free_names, loaded_names, walk,
+)
 from mlpack_cli.notebook.versions import RENAMED
 
 FS = "<fs>"  # kept for callers; files are tracked one by one as "<file:PATH>"
@@ -835,6 +838,66 @@ def describe(statement: ast.stmt, index: int, cell: int, aliases: Aliases, user_
             info.effects.discard("write")
             info.effects.add("savefig")
     return info
+
+
+def nested_statements(statement: ast.stmt) -> list[ast.stmt]:
+    """Statements inside a compound statement, not inside the functions or classes it defines."""
+    found: list[ast.stmt] = []
+    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return found
+    for name in ("body", "orelse", "finalbody", "handlers", "cases"):
+        for child in getattr(statement, name, []) or []:
+            if isinstance(child, (ast.ExceptHandler, getattr(ast, "match_case", ast.ExceptHandler))):
+                for inner in child.body:  # type: ignore[union-attr]
+                    found += [inner, *nested_statements(inner)]
+            elif isinstance(child, ast.stmt):
+                found += [child, *nested_statements(child)]
+    return found
+
+
+def nested_plots(nested: Sequence[ast.stmt], aliases: Aliases, user_functions: set[str]) -> list[ast.stmt]:
+    """The plotting statements among the simple statements nested in a kept compound statement or
+    helper that no other simple statement there reads: run() drops them."""
+    plots = [s for s in nested
+             if not getattr(s, "body", None) and is_inert(s, aliases, user_functions) == (True, "plot")]
+    dropped = {id(s) for s in plots}
+    bound = {n for s in plots for n in bound_names(s)}
+    needed = {n for s in nested if not getattr(s, "body", None) and id(s) not in dropped
+              for n in loaded_names(s)} & bound
+    return [s for s in plots if not set(bound_names(s)) & needed]
+
+
+def plot_only_reads(statement: ast.stmt, aliases: Aliases, user_functions: set[str]) -> set[str]:
+    """The names a compound statement reads only in the plots nested in it that run() drops
+    (:func:`nested_plots`): ``axes`` of ``for k in ks: model.fit(...); axes[k].plot(...)``. Kept
+    for its fits, the statement needs no figure made for those plots."""
+    if not getattr(statement, "body", None) or isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef,
+                                                                      ast.ClassDef)):
+        return set()
+    plots = nested_plots(nested_statements(statement), aliases, user_functions)
+    inside = {id(n) for p in plots for n in walk(p)}
+    elsewhere = {n.id for n in walk(statement) if isinstance(n, ast.Name) and id(n) not in inside}
+    return {n.id for p in plots for n in walk(p) if isinstance(n, ast.Name)} - elsewhere
+
+
+def without_statements(statement: ast.stmt, dropped: Sequence[ast.stmt]) -> ast.stmt:
+    """A copy of ``statement`` without the statements of ``dropped`` nested in it (an emptied body
+    holds ``pass``); the statement itself when none of them is."""
+    if not dropped or not getattr(statement, "body", None):
+        return statement
+    inside = {id(s) for s in nested_statements(statement)}
+    if not inside.intersection(id(s) for s in dropped):
+        return statement
+    memo: dict[int, object] = {}
+    pruned = copy.deepcopy(statement, memo)
+    drop = {id(memo[id(s)]) for s in dropped if id(s) in inside}
+    for node in [pruned, *nested_statements(pruned), *(h for n in walk(pruned) for h in getattr(n, "handlers", []))]:
+        for name in ("body", "orelse", "finalbody"):
+            block = getattr(node, name, None)
+            if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
+                kept = [s for s in block if id(s) not in drop]
+                setattr(node, name, kept or ([ast.Pass()] if name == "body" else []))
+    return pruned
 
 
 def _aliases_made(statement: ast.stmt) -> list[tuple[str, str]]:

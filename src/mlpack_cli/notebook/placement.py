@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from mlpack_cli.notebook import stages as st
 from mlpack_cli.notebook.graph import (
     DEFAULT_PLOT_ALIASES, FIGURE, FIGURE_FILES, FS, PLOT_METHODS, RNG, WRITE_CALLS, Aliases, Statement, call_name,
-    is_pure_call, is_pure_expression, opens_for, root_name,
+    is_pure_call, is_pure_expression, opens_for, plot_only_reads, root_name,
 )
 from mlpack_cli.notebook.scopes import calls_in, walk
 
@@ -496,7 +496,7 @@ def place(
         if decisions[index].stage is None and decisions[index].level < 3:
             decisions[index] = Decision(-1, f"{decisions[index].reason}, but binds what run() returns: kept", 0)
     _drop_what_nothing_needs(infos, decisions, set(keep), aliases, user_functions, evidence_of)
-    _keep_what_is_read(infos, decisions, dead_candidates - set(keep))
+    _keep_what_is_read(infos, decisions, dead_candidates - set(keep), aliases, user_functions)
     _order(infos, decisions)
     return decisions
 
@@ -766,7 +766,18 @@ def _tree_computes_only(node: ast.stmt, aliases: Aliases, user_functions: set[st
     return is_pure_expression(node, aliases, user_functions)
 
 
-def _keep_what_is_read(infos: Sequence[Statement], decisions: list[Decision], dead: set[int]) -> None:
+def _plot_only_reads(info: Statement, aliases: Aliases, user_functions: set[str]) -> set[str]:
+    """What a statement reads only in the plots nested in it, which run() drops (``axes``): no
+    reason to keep the statement that made it (cached per statement and renaming, like its other facts)."""
+    cached = info.facts.get("plot only reads")
+    if cached is None or cached[0] is not aliases or cached[1] is not user_functions:  # type: ignore[index]
+        cached = info.facts["plot only reads"] = (aliases, user_functions,
+                                                  plot_only_reads(info.node, aliases, user_functions))
+    return cached[2]  # type: ignore[index,no-any-return]
+
+
+def _keep_what_is_read(infos: Sequence[Statement], decisions: list[Decision], dead: set[int],
+                       aliases: Aliases, user_functions: set[str]) -> None:
     """Backwards over the notebook: a dropped statement (display, plot, exploration) or one that
     only computes (``dead`` candidates) is kept when a kept statement after it reads what it binds
     or changes. Figures count only for a kept ``savefig``. A computation only dropped statements
@@ -799,7 +810,7 @@ def _keep_what_is_read(infos: Sequence[Statement], decisions: list[Decision], de
             decisions[index] = Decision(-1, f"{decision.reason}, but binds or changes {what}, read later: kept", 0)
         # a seeded generator's draws are read by the draws after them (``df.sample(5)`` shown
         # between ``np.random.seed`` and an unseeded split moves the split): kept like a binding
-        reads = infos[index].reads - {FS}
+        reads = infos[index].reads - {FS} - _plot_only_reads(infos[index], aliases, user_functions)
         if "savefig" not in infos[index].effects:
             reads = reads - {FIGURE}
         for dep in infos[index].flow:
