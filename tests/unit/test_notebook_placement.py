@@ -865,3 +865,12 @@ def test_weights_the_notebook_saved_put_back_go_with_their_cell() -> None:
         "net.load_state_dict(torch.load('best.pt'))\nacc = accuracy_score(y, net(X).argmax(1))",
     )
     assert [stage for cell, stage in parts(result) if cell == 5] == ["evaluate"]
+
+
+def test_a_method_called_on_what_a_model_learned_does_not_change_the_model() -> None:
+    result = pipeline("df = pd.read_csv('d.csv')\nX, y = df[['a']], df.y", FIT,
+                      "share = model.coef_.ravel().sum()\nshare")
+    assert parts(result)[-1] == (4, "evaluate")
+    assert "changes the model" not in result.parts[-1].reason
+    changed = pipeline("df = pd.read_csv('d.csv')\nX, y = df[['a']], df.y", FIT, "model.layers[0].set_weights(w)")
+    assert "changes the model model" in changed.parts[-1].reason  # a part of the model, changed: still the model

@@ -236,6 +236,17 @@ def _function_evidence(definition: ast.FunctionDef | ast.AsyncFunctionDef, model
     return code_evidence(inner, models - params, preprocessors - params, user_functions, model_classes, seen)
 
 
+def _on_learned(func: ast.Attribute) -> bool:
+    """A method called on what a model learned (``pca.explained_variance_ratio_.sum()``,
+    ``model.coef_.ravel()``): it acts on that array, not on the model."""
+    node: ast.AST = func.value
+    while isinstance(node, (ast.Attribute, ast.Subscript, ast.Call)):
+        if isinstance(node, ast.Attribute) and node.attr.endswith("_") and not node.attr.startswith("_"):
+            return True
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return False
+
+
 def code_evidence(info: Statement, models: set[str], preprocessors: set[str], user_functions: set[str],
                   model_classes: frozenset[str] | set[str] = frozenset(),
                   seen: frozenset[str] = frozenset()) -> tuple[int, str] | None:
@@ -257,7 +268,7 @@ def code_evidence(info: Statement, models: set[str], preprocessors: set[str], us
         runs = [*node.decorator_list, *getattr(node, "bases", []), *getattr(node, "keywords", [])]
     for call in (n for part in runs for n in calls_in(part)):
         name = call_name(call)
-        receiver = root_name(call.func) if isinstance(call.func, ast.Attribute) else None
+        receiver = root_name(call.func) if isinstance(call.func, ast.Attribute) and not _on_learned(call.func) else None
         if name in LOAD_CALLS or DATASET.match(name) or name.startswith(("load_", "fetch_")) and name not in {
                 "load_state_dict"}:
             note(LOAD, f"reads data: {name}()")
