@@ -248,6 +248,7 @@ def test_a_cell_without_secrets_is_returned_as_it_is() -> None:
         (f'index = "https://ada:{URL_PASSWORD}@example.org/simple/"', "in a longer string such as a URL"),
         (f'AUTH = "Bearer {OPENAI}"', "in a longer string such as a URL"),
         (f"keys = ['{HF}']", "in a list"),
+        (f'if user == "admin" and token == "{OPENAI}":\n    pass', "in a comparison"),
         (f"# my key is {OPENAI}\nx = 1", "in a comment"),
         (f'KEY = "{OPENAI}"  # {OPENAI}', "in a comment"),
         (f'if True: KEY = "{OPENAI}"', "on a line with other statements"),

@@ -633,6 +633,8 @@ def _mover_class() -> type:
                     return f"passed to {shown}()" + (" in an f-string" if inside_fstring else "")
                 if isinstance(parent, cst.Dict):
                     return "in a dict"
+                if isinstance(parent, cst.Comparison):  # if password == "...": a credential checked in code
+                    return "in a comparison (compare with a value read from the environment instead)"
                 if isinstance(parent, (cst.List, cst.Tuple, cst.Set)):
                     return "in a list, tuple or set"
                 current = parent
