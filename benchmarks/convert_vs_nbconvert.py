@@ -1,10 +1,16 @@
 """Convert a directory of notebooks with mlpack and with `jupyter nbconvert --to script`; compare.
 
-Usage: python benchmarks/convert_vs_nbconvert.py [CORPUS_DIR] [--profile]   (default: the nearest
-shared/corpus above the checkout, ../shared/corpus first)
+Usage: python benchmarks/convert_vs_nbconvert.py [CORPUS_DIR] [--profile | --instructions]
+(default: the nearest shared/corpus above the checkout, ../shared/corpus first)
 
 ``--profile``: after the timed runs, one more mlpack conversion of the directory under cProfile, and
 the functions that took the most time in it (cumulative), to see where the time goes.
+
+``--instructions``: instead of wall times, the instructions each tool executes for one warm
+conversion of the directory, counted by valgrind's callgrind (the tool's imports and a first,
+warming conversion are not counted), and their ratio. Counts repeat to a fraction of a percent
+whatever else the machine is doing, where wall times on a shared machine vary by a fifth; each
+tool takes a few minutes under valgrind.
 
 Prints, for mlpack convert: notebooks converted, rejected (by reason), crashes (must be 0),
 generated files that fail ast.parse or flake8 (must be 0); then the wall time of both tools on the
@@ -26,6 +32,7 @@ How the timing is kept fair:
 from __future__ import annotations
 
 import ast
+import os
 import re
 import shutil
 import subprocess
@@ -121,14 +128,68 @@ def profile(settings: ConvertSettings, top: int = 30) -> str:
     return f"profile of one mlpack convert (cumulative time, top {top}):\n{out.getvalue().strip()}"
 
 
+def count_one(tool: str, corpus: Path) -> None:
+    """Run under callgrind by :func:`instructions`: one warm conversion by ``tool``, counted."""
+    notebooks = sorted(corpus.glob("*.ipynb"))
+    with tempfile.TemporaryDirectory() as tmp:
+        project = Path(tmp) / "project"
+        make_project(project, notebooks)
+        settings = ConvertSettings(root=project, paths=[project / "notebooks"], dry_run=True)
+        exporter = None
+        if tool == "nbconvert":
+            from nbconvert import PythonExporter
+
+            exporter = PythonExporter()
+
+        def convert() -> None:
+            if exporter is None:
+                convert_project(settings)
+            else:
+                run_nbconvert(notebooks, exporter)
+
+        convert()  # imports and per-process state, not counted
+        pid = str(os.getpid())
+        subprocess.run(["callgrind_control", "-i", "on", pid], capture_output=True, check=True)
+        convert()
+        subprocess.run(["callgrind_control", "-i", "off", pid], capture_output=True, check=True)
+
+
+def instructions(corpus: Path) -> int:
+    """Each tool's instructions for one warm conversion of ``corpus`` and their ratio."""
+    if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
+        print("--instructions needs valgrind (Debian: apt-get install valgrind)")
+        return 2
+    counts = {}
+    for tool in ("mlpack", "nbconvert"):
+        done = subprocess.run(
+            ["valgrind", "--tool=callgrind", "--instr-atstart=no", "--callgrind-out-file=/dev/null",
+             sys.executable, __file__, "--count-one", tool, str(corpus)],
+            capture_output=True, text=True, check=False,
+        )
+        found = re.search(r"Collected : (\d+)", done.stderr)
+        if done.returncode or not found:
+            print(f"{tool}: callgrind did not count (exit {done.returncode}):\n{done.stderr[-2000:]}")
+            return 1
+        counts[tool] = int(found.group(1))
+        print(f"{'mlpack convert:' if tool == 'mlpack' else 'nbconvert --to script:':22s} "
+              f"{counts[tool] / 1e6:,.0f} M instructions")
+    print(f"ratio mlpack/nbconvert: {counts['mlpack'] / counts['nbconvert']:.2f} (target: at most 1.00)")
+    return 0
+
+
 def main() -> int:
-    arguments = [a for a in sys.argv[1:] if a != "--profile"]
+    if sys.argv[1:2] == ["--count-one"]:
+        count_one(sys.argv[2], Path(sys.argv[3]))
+        return 0
+    arguments = [a for a in sys.argv[1:] if a not in {"--profile", "--instructions"}]
     profiling = "--profile" in sys.argv[1:]
     corpus = Path(arguments[0]) if arguments else default_corpus()
     notebooks = sorted(corpus.glob("*.ipynb"))
     if not notebooks:
         print(f"no notebooks in {corpus}")
         return 2
+    if "--instructions" in sys.argv[1:]:
+        return instructions(corpus)
     with tempfile.TemporaryDirectory() as tmp:
         project = Path(tmp) / "project"
         make_project(project, notebooks)
