@@ -560,6 +560,10 @@ class Functions(set):  # type: ignore[type-arg]
                         changes |= more_changes
                         changed = True
 
+    def names_involved(self) -> set[str]:
+        """The functions and lambdas of the notebook, and every global they read or change."""
+        return {name for function, (reads, changes) in self._outside.items() for name in (function, *reads, *changes)}
+
     def outside(self, name: str) -> tuple[set[str], set[str]]:
         """(notebook globals it reads, notebook globals it changes: in place, or declared
         ``global``) when the function ``name`` is called: a call of it reads and changes them."""
@@ -990,9 +994,7 @@ def _special_names(aliases: Aliases, user_functions: set[str],
     names = {*BUILTINS, *aliases.modules, *aliases.functions, *aliases.objects, *aliases.imported, *aliases.origins,
              *aliases.foreign, *user_functions, *helper_reads, *(n for v in helper_reads.values() for n in v)}
     if isinstance(user_functions, Functions):
-        for function in user_functions._outside:
-            reads, changes = user_functions.outside(function)
-            names |= {function, *reads, *changes}
+        names |= user_functions.names_involved()
     special = frozenset(names)
     _SPECIAL.clear()  # (one notebook's context at a time)
     _SPECIAL[id(aliases)] = (aliases, user_functions, helper_reads, special)
