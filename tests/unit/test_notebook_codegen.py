@@ -11,7 +11,7 @@ from pathlib import Path
 from mlpack_cli.notebook.codegen import Generated, generate
 from mlpack_cli.notebook.dataflow import ParsedCell, Pipeline, Stage
 from mlpack_cli.notebook.outputs import Stored
-from mlpack_cli.notebook.usertext import ASSIGN_TO
+from mlpack_cli.notebook.dataflow import ASSIGN_TO
 
 MAX_LINE = 100
 

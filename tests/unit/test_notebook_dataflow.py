@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import ast
+import contextlib
+import sys
 import textwrap
+import types
 
 import pytest
 
@@ -22,7 +25,12 @@ def pipeline(*cells: str | tuple[str, str | None, tuple[str, ...]]) -> Pipeline:
         source, heading, tags = (cell, None, ()) if isinstance(cell, str) else cell
         source = textwrap.dedent(source)
         parsed.append(ParsedCell(number, tags, source, heading, ast.parse(source)))
-    return build_pipeline(parsed, st.DEFAULT_KEYWORDS)
+    result = build_pipeline(parsed, st.DEFAULT_KEYWORDS)
+    _PARSED[id(result)] = parsed
+    return result
+
+
+_PARSED: dict[int, list[ParsedCell]] = {}  # the cells of each pipeline made by pipeline(), for run_pipeline
 
 
 def stage(result: Pipeline, name: str):  # type: ignore[no-untyped-def]
@@ -157,18 +165,23 @@ def test_deleting_a_name_an_earlier_stage_bound_makes_it_an_input() -> None:
 
 
 def run_pipeline(result: Pipeline) -> dict[str, object]:
-    """Execute the pipeline's module-level code and stages in order in one namespace, with the
-    helper globals passed as the contract says (``helper(..., g=g)``), and return run()'s dict."""
-    from mlpack_cli.notebook import interim
+    """Generate the module of the pipeline as convert does, execute it and return what its run()
+    returns."""
+    from mlpack_cli.notebook import codegen
 
-    interim.adapt(result, set())
-    namespace: dict[str, object] = {}
-    for statement in [*result.imports, *result.constants, *result.helpers]:
-        exec(compile(ast.fix_missing_locations(ast.Module([statement], [])), "<module>", "exec"), namespace)
-    for each in result.stages:
-        code = ast.fix_missing_locations(ast.Module(each.statements, []))
-        exec(compile(code, f"<{each.name}>", "exec"), namespace)
-    return {key: namespace[name] for key, name in result.results}
+    generated = codegen.generate(result, package="pkg", module="nb", notebook="nb.ipynb", source_hash="0",
+                                 cells=_PARSED[id(result)])
+    monitoring = types.ModuleType("pkg.monitoring")  # the project's hooks: not what these tests are about
+    monitoring.track = contextlib.nullcontext  # type: ignore[attr-defined]
+    package = types.ModuleType("pkg")
+    package.monitoring = monitoring  # type: ignore[attr-defined]
+    namespace: dict[str, object] = {"__name__": "pkg.nb"}
+    sys.modules.update({"pkg": package, "pkg.monitoring": monitoring})
+    try:  # (modules the notebook imports stay imported: numpy cannot be imported twice)
+        exec(compile(generated.module, "<nb>", "exec"), namespace)
+        return namespace["run"]()  # type: ignore[operator, no-any-return]
+    finally:
+        del sys.modules["pkg"], sys.modules["pkg.monitoring"]
 
 
 def test_results_are_the_evaluations_values_by_the_notebooks_names() -> None:

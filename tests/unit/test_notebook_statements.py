@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import sys
 
-from mlpack_cli.notebook.statements import walk_statements
+from mlpack_cli.notebook.statements import drop_nested, walk_statements
 
 CODE = '''
 import a
@@ -56,3 +56,18 @@ def test_every_statement_ast_walk_finds_once_in_source_order() -> None:
     assert sorted(map(id, found[1:])) == sorted(map(id, expected))
     imports = [node.names[0].name for node in found if isinstance(node, ast.Import)]
     assert imports == list("abcdefghijkm")
+
+
+def test_dropping_nested_statements_empties_blocks_to_pass_everywhere() -> None:
+    code = ("for k in ks:\n    fit(k)\n    plot(k)\nelse:\n    plot(0)\n"
+            "try:\n    plot(1)\nexcept OSError:\n    plot(2)\n    fit(2)\nfinally:\n    plot(3)\n")
+    tree = ast.parse(code)
+    drop_nested(tree, lambda s: "plot(" in ast.unparse(s) and not hasattr(s, "body"))
+    assert ast.unparse(tree) == ("for k in ks:\n    fit(k)\nelse:\n    pass\n"
+                                 "try:\n    pass\nexcept OSError:\n    fit(2)\nfinally:\n    pass")
+
+
+def test_dropping_nested_statements_never_drops_the_statement_itself() -> None:
+    tree = ast.parse("plot(0)").body[0]
+    drop_nested(tree, lambda s: True)
+    assert ast.unparse(tree) == "plot(0)"

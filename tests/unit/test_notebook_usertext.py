@@ -72,7 +72,7 @@ def test_statements_laid_out_as_unparse_would_are_clean(code: str) -> None:
 
 def test_an_edited_statement_is_laid_out_as_what_it_means_after_the_edits() -> None:
     """A renamed name or an assigned result changes the text and the statement alike: still clean."""
-    from mlpack_cli.notebook.usertext import ASSIGN_TO
+    from mlpack_cli.notebook.dataflow import ASSIGN_TO
 
     found, tree = sources("y = train + 1\nf(y)\n", renamed={"train": "train_"})
     setattr(tree.body[1], ASSIGN_TO, "score")

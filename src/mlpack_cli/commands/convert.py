@@ -462,22 +462,13 @@ def convert_notebook(
 
     found_paths = path_parameters.parametrize(pipeline, parsed, _notebook_dir(path, project.root))
     _derive_inference(pipeline, parsed, report)
-    import inspect
+    from mlpack_cli.notebook.outputs import Stored
 
-    text_preserving = "cells" in inspect.signature(codegen.generate).parameters
-    if not text_preserving:  # code generation that reads only the older Pipeline fields
-        from mlpack_cli.notebook import interim
-
-        interim.adapt(pipeline, {n.id for c in parsed for n in ast.walk(c.tree) if isinstance(n, ast.Name)})
     try:
-        extra: dict[str, Any] = {"cells": parsed} if text_preserving else {}
-        if "outputs" in inspect.signature(codegen.generate).parameters:
-            from mlpack_cli.notebook.outputs import Stored
-
-            extra["outputs"] = {c.number: Stored(c.execution_count, c.outputs) for c in notebook.code_cells}
         generated = codegen.generate(
             pipeline, package=project.package, module=module, notebook=display,
-            source_hash=notebook.source_hash, max_line=options["max_line"], **extra,
+            source_hash=notebook.source_hash, max_line=options["max_line"], cells=parsed,
+            outputs={c.number: Stored(c.execution_count, c.outputs) for c in notebook.code_cells},
         )
         ast.parse(generated.tests)
     except (ValueError, RecursionError, SyntaxError) as exc:

@@ -31,7 +31,6 @@ from mlpack_cli.notebook.starimports import KEEP_IMPORT
 
 # Names the generated module defines itself; notebook names that collide get a trailing "_".
 RESERVED = frozenset({*st.STAGES, "run", "monitoring"})
-RESULT_NAME = "results"
 ASSIGN_TO = "mlpack_assign_to"  # attribute of an ast.Expr: codegen writes `name = <expression>`
 NEEDED_BY = "mlpack_needed_by"  # attribute of an ast.alias: kept while that name is used (`import pkg.a.b` for a)
 

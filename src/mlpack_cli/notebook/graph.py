@@ -24,6 +24,7 @@ from mlpack_cli.notebook.columns import Columns, column_access, disjoint
 from mlpack_cli.notebook.scopes import (
     BUILTINS, analyze, bound_names, calls_in, child_fields, free_names, loaded_names, walk,
 )
+from mlpack_cli.notebook.statements import drop_nested
 from mlpack_cli.notebook.versions import RENAMED
 
 FS = "<fs>"  # kept for callers; files are tracked one by one as "<file:PATH>"
@@ -885,8 +886,8 @@ def plot_only_reads(statement: ast.stmt, aliases: Aliases, user_functions: set[s
 
 
 def without_statements(statement: ast.stmt, dropped: Sequence[ast.stmt]) -> ast.stmt:
-    """A copy of ``statement`` without the statements of ``dropped`` nested in it (an emptied body
-    holds ``pass``); the statement itself when none of them is."""
+    """A copy of ``statement`` without the statements of ``dropped`` nested in it
+    (:func:`~mlpack_cli.notebook.statements.drop_nested`); the statement itself when none of them is."""
     if not dropped or not getattr(statement, "body", None):
         return statement
     inside = {id(s) for s in nested_statements(statement)}
@@ -895,12 +896,7 @@ def without_statements(statement: ast.stmt, dropped: Sequence[ast.stmt]) -> ast.
     memo: dict[int, object] = {}
     pruned = copy.deepcopy(statement, memo)
     drop = {id(memo[id(s)]) for s in dropped if id(s) in inside}
-    for node in [pruned, *nested_statements(pruned), *(h for n in walk(pruned) for h in getattr(n, "handlers", []))]:
-        for name in ("body", "orelse", "finalbody"):
-            block = getattr(node, name, None)
-            if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
-                kept = [s for s in block if id(s) not in drop]
-                setattr(node, name, kept or ([ast.Pass()] if name == "body" else []))
+    drop_nested(pruned, lambda s: id(s) in drop)
     return pruned
 
 

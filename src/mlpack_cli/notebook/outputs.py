@@ -30,9 +30,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from mlpack_cli.notebook.dataflow import ParsedCell, Pipeline
+from mlpack_cli.notebook.dataflow import ASSIGN_TO, ParsedCell, Pipeline
 
-ASSIGN_TO = "mlpack_assign_to"  # set by analysis on a displayed metric expression that became a result
 RELATIVE = 1e-9  # a float shown by its repr: as exact as two machines' float arithmetic agree
 _MAX_TEXT = 10_000  # longer outputs (training logs) are not searched
 _MAX_CAPTURES = 40  # fields of the prints of one cell

@@ -17,16 +17,17 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
 
+from mlpack_cli.notebook.dataflow import ASSIGN_TO
 from mlpack_cli.notebook.ipython import COMMENTS
 from mlpack_cli.notebook.scopes import Renamer
 from mlpack_cli.notebook.starimports import STAR_NAMES
+from mlpack_cli.notebook.statements import drop_nested
 from mlpack_cli.notebook.versions import RENAMED
 
 if TYPE_CHECKING:
     from mlpack_cli.notebook.dataflow import ParsedCell
 
 _Node = TypeVar("_Node", bound=ast.AST)
-ASSIGN_TO = "mlpack_assign_to"  # attribute of an ast.Expr: write it as ``name = <expression>``
 PATH_LITERALS = "mlpack_path_literals"  # attribute of a top-level statement: {string value: code} in its text
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")  # what Python's tokenizer ends a line at (not str.splitlines)
 _DIRECTIVE = re.compile(r"#\s*mlpack\s*:")
@@ -352,7 +353,7 @@ class Sources:
         if assign_to is not None and isinstance(result, ast.Expr):
             result = ast.Assign(targets=[ast.Name(str(assign_to), ast.Store())], value=result.value, lineno=0)
         if dropped:
-            _drop_nested(result, dropped)
+            drop_nested(result, lambda s: isinstance(s, _SIMPLE) and s.lineno in dropped)
         if named and edits.renamed:
             Renamer(edits.renamed).visit(result)
         if named and edits.helper_globals:
@@ -526,15 +527,3 @@ def _add_helper_globals(node: ast.stmt, helper_globals: Mapping[str, Sequence[st
             for name in helper_globals[inner.func.id]:
                 if name not in passed:
                     inner.keywords.append(ast.keyword(name, ast.Name(name, ast.Load())))
-
-
-def _drop_nested(node: ast.stmt, lines: set[int]) -> None:
-    """Delete the simple statements inside ``node`` that start on ``lines`` (an empty block: pass)."""
-    for inner in ast.walk(node):
-        blocks = [getattr(inner, name, None) for name in ("body", "orelse", "finalbody")]
-        for block in blocks:
-            if not isinstance(block, list) or not block or not isinstance(block[0], ast.stmt):
-                continue
-            kept = [s for s in block if not (isinstance(s, _SIMPLE) and s.lineno in lines)]
-            if len(kept) != len(block):
-                block[:] = kept or [ast.Pass()]
