@@ -539,3 +539,34 @@ def test_no_stage_holds_a_shown_value_when_what_it_reads_changes_before_it_is_ma
     assert _stage_in_force(infos[2], {"m", "p"}, infos, decisions, never) == (pl.EVALUATE, -1)
     assert _stage_in_force(infos[2], {"m"}, infos, [*decisions[:3], pl.Decision(pl.TRAIN, "", 2)],
                            lambda name, first, second: True) == (pl.EVALUATE, -1)  # another version's m
+
+
+def test_a_lambda_bound_once_is_a_module_level_helper_when_its_names_are_module_level() -> None:
+    result = pipeline(
+        "import math",
+        ("truth = [1.0, 2.0]\npred = [1.5, 2.0]", "Load", ()),
+        ("rmse = lambda a, b: math.sqrt(sum((x - y) ** 2 for x, y in zip(a, b)) / len(a))\n"
+         "err = rmse(truth, pred)", "Evaluate", ()),
+    )
+    assert [ast.unparse(h).split(" =")[0] for h in result.helpers] == ["rmse"]
+    assert run_pipeline(result) == {"err": 0.3535533905932738}
+
+
+def test_a_lambda_reading_a_notebook_global_stays_in_its_stage() -> None:
+    result = pipeline(
+        ("rows = [1, 2]\nscale = len(rows)", "Load", ()),
+        ("double = lambda x: x * scale\nscore = sum(double(r) for r in rows)", "Evaluate", ()),
+    )
+    assert result.helpers == []
+    assert run_pipeline(result) == {"score": 6}
+
+
+def test_a_lambda_calling_a_helper_that_takes_globals_stays_in_its_stage() -> None:
+    result = pipeline(
+        ("rows = [1, 2]\nscale = 3", "Load", ()),
+        ("def scaled(x):\n    return x * scale\n\n\nf = lambda x: scaled(x) + 1\nscore = f(rows[0])\nscale = 4",
+         "Evaluate", ()),
+    )
+    assert "f" not in result.helper_globals
+    assert [getattr(h, "name", None) for h in result.helpers] == ["scaled"]
+    assert run_pipeline(result) == {"score": 4, "scale": 4}  # (the function f is no result)

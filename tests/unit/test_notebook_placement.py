@@ -874,3 +874,14 @@ def test_a_method_called_on_what_a_model_learned_does_not_change_the_model() -> 
     assert "changes the model" not in result.parts[-1].reason
     changed = pipeline("df = pd.read_csv('d.csv')\nX, y = df[['a']], df.y", FIT, "model.layers[0].set_weights(w)")
     assert "changes the model model" in changed.parts[-1].reason  # a part of the model, changed: still the model
+
+
+def test_what_a_lambda_calls_runs_when_it_is_called_not_where_it_is_defined() -> None:
+    """``norm = lambda x: scaler.transform(x)`` prepares nothing where it stands (it reads the
+    notebook's scaler, so it stays in a stage): the statements that call it decide."""
+    result = pipeline(
+        "df = pd.read_csv('d.csv')\nscaler = StandardScaler().fit(df[['a']])",
+        "model = RandomForestClassifier()\nmodel.fit(scaler.transform(df[['a']]), df.y)",
+        "norm = lambda x: scaler.transform(x)\nacc = accuracy_score(df.y, model.predict(norm(df[['a']])))",
+    )
+    assert [stage for cell, stage in parts(result) if cell == 4] == ["evaluate"]

@@ -422,16 +422,16 @@ def _hoistable_definitions(
 ) -> tuple[list[ast.stmt], dict[str, list[str]]]:
     """Functions and classes bound once whose free names are module-level (a greatest fixpoint),
     and functions only ever called by name whose other free names are notebook globals: those get
-    them as explicit keyword parameters (``helper_globals``)."""
+    them as explicit keyword parameters (``helper_globals``). A lambda bound once to a name
+    (``rmse = lambda a, b: ...``) is a function too, when its free names are module-level."""
     candidates: list[ast.stmt] = [
-        s for cell in cells for s in cell.tree.body
-        if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and counts[s.name] == 1
+        s for cell in cells for s in cell.tree.body if _def_name(s) and counts[_def_name(s)] == 1
     ]
     bound_anywhere = set(counts)
-    direct = _called_only(cells, {c.name for c in candidates})  # type: ignore[attr-defined]
+    direct = _called_only(cells, {_def_name(c) for c in candidates})
     frees = {id(c): [n for n in free_names(c) if n not in BUILTINS] for c in candidates}  # type: ignore[arg-type]
     while True:
-        names = module_names | {c.name for c in candidates}  # type: ignore[attr-defined]
+        names = module_names | {_def_name(c) for c in candidates}
         globals_of: dict[str, list[str]] = {}
         keep = []
         for c in candidates:
@@ -448,8 +448,8 @@ def _hoistable_definitions(
             break
         candidates = keep
     # a helper calling a helper that takes globals passes them on, so it takes them too
-    calls = {c.name: {n.func.id for n in walk(c)  # type: ignore[attr-defined]
-                      if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)} for c in candidates}
+    calls = {_def_name(c): {n.func.id for n in walk(c)  # type: ignore[attr-defined]
+                            if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)} for c in candidates}
     changed = True
     while changed:
         changed = False
@@ -460,9 +460,10 @@ def _hoistable_definitions(
                         globals_of[name].append(g)
                         changed = True
     globals_of = {k: v for k, v in globals_of.items() if v}
+    functions = {_def_name(c) for c in candidates if isinstance(c, (ast.FunctionDef, ast.AsyncFunctionDef))}
     for name in list(globals_of):
-        if name not in direct:  # a class that calls such a helper cannot pass them on
-            candidates = [c for c in candidates if c.name != name]  # type: ignore[attr-defined]
+        if name not in direct or name not in functions:  # a class or lambda calling such a helper cannot pass them on
+            candidates = [c for c in candidates if _def_name(c) != name]
             del globals_of[name]
     return candidates, globals_of
 
@@ -950,13 +951,13 @@ def _sinks(infos: Sequence[gr.Statement], decisions: Sequence[pl.Decision], mode
 
 def _computed_names(statement: ast.stmt) -> list[str]:
     """Names an evaluation statement computes: assignment targets, its nested ones included, but
-    not loop variables, definitions or imports."""
+    not loop variables, definitions (``rmse = lambda a, b: ...`` among them) or imports."""
     if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)):
         return []
     found: list[str] = []
     for node in [statement, *gr.nested_statements(statement)]:
         targets: list[ast.expr] = []
-        if isinstance(node, ast.Assign):
+        if isinstance(node, ast.Assign) and not isinstance(node.value, ast.Lambda):
             targets = list(node.targets)
         elif isinstance(node, (ast.AugAssign, ast.AnnAssign)) and node.value is not None:
             targets = [node.target]
@@ -1531,7 +1532,14 @@ def _target(statement: ast.stmt) -> str:
 
 
 def _def_name(statement: ast.stmt) -> str:
-    return getattr(statement, "name", "")
+    """The name a statement defines a function or class under (a ``def``, a ``class``, ``name =
+    lambda ...``), or ""."""
+    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return statement.name
+    if (isinstance(statement, ast.Assign) and isinstance(statement.value, ast.Lambda)
+            and len(statement.targets) == 1 and isinstance(statement.targets[0], ast.Name)):
+        return statement.targets[0].id
+    return ""
 
 
 DUPLICATES = "mlpack_duplicates"  # attribute of a kept prelude statement: the same ones written later

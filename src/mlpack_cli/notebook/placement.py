@@ -261,11 +261,13 @@ def code_evidence(info: Statement, models: set[str], preprocessors: set[str], us
         bases = {getattr(b, "attr", getattr(b, "id", "")) for b in node.bases}
         if bases & MODEL_BASES:
             note(TRAIN, f"defines a model class {node.name}")
-    # a definition runs only its decorators (and a class its bases): its body is the business of
-    # the statements that call it
+    # a definition runs only its decorators (and a class its bases, a lambda its defaults): its
+    # body is the business of the statements that call it
     runs: list[ast.AST] = [node]
     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
         runs = [*node.decorator_list, *getattr(node, "bases", []), *getattr(node, "keywords", [])]
+    elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Lambda):
+        runs = [*node.targets, *node.value.args.defaults, *(d for d in node.value.args.kw_defaults if d)]
     for call in (n for part in runs for n in calls_in(part)):
         name = call_name(call)
         receiver = root_name(call.func) if isinstance(call.func, ast.Attribute) and not _on_learned(call.func) else None
