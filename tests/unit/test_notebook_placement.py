@@ -885,3 +885,14 @@ def test_what_a_lambda_calls_runs_when_it_is_called_not_where_it_is_defined() ->
         "norm = lambda x: scaler.transform(x)\nacc = accuracy_score(df.y, model.predict(norm(df[['a']])))",
     )
     assert [stage for cell, stage in parts(result) if cell == 4] == ["evaluate"]
+
+
+def test_exercise_checks_of_kaggle_learn_are_dropped_with_their_imports() -> None:
+    result = pipeline(
+        "from learntools.core import binder\nbinder.bind(globals())\nfrom learntools.ml.ex5 import step_1",
+        "df = pd.read_csv('d.csv')\nmodel = RandomForestClassifier()\nmodel.fit(df[['a']], df.y)\n"
+        "# Check your answer\nstep_1.check()",
+        "step_1.hint()\nstep_1.solution()",
+    )
+    assert parts(result) == [(2, "dropped")] * 3 + [(3, "load"), (3, "train"), (3, "dropped"), (4, "dropped")]
+    assert "learntools" not in ast.unparse(ast.Module([*result.imports, *result.helpers], []))
