@@ -342,12 +342,23 @@ def test_a_library_configuration_orders_the_computations_around_it() -> None:
     "sklearn.set_config(display='diagram')", "pd.set_option('display.max_columns', 50)",
     "pd.options.display.max_rows = 100", "np.set_printoptions(precision=3)",
 ])
-def test_a_setting_of_how_values_are_shown_orders_nothing(setting: str) -> None:
+def test_a_setting_of_how_values_are_shown_is_a_display(setting: str) -> None:
+    """It changes nothing computed: no set-up, nothing ordered, dropped with the displays."""
     statements = graph("import sklearn\nimport numpy as np\nimport pandas as pd\n"
                        f"first = pd.concat([a, b])\n{setting}\nsecond = pd.concat([a, b])\n")
     first, config, second = statements[3:]
-    assert "setup" in config.effects
+    assert config.inert and config.effects == {"display"}
     assert gr.CONFIG not in config.mutates and gr.CONFIG not in second.reads
+
+
+@pytest.mark.parametrize("setting", [
+    "pd.set_option('mode.copy_on_write', True)", "pd.set_option('display.max_rows', load_limit())",
+    "sklearn.set_config(transform_output='pandas')", "np.seterr(all='raise')",
+])
+def test_a_setting_of_what_values_are_is_set_up(setting: str) -> None:
+    statements = graph("import sklearn\nimport numpy as np\nimport pandas as pd\n"
+                       f"first = pd.concat([a, b])\n{setting}\nsecond = pd.concat([a, b])\n")
+    assert "setup" in statements[4].effects and not statements[4].inert
 
 
 @pytest.mark.parametrize(("view", "is_view"), [

@@ -618,12 +618,22 @@ def test_a_function_no_kept_code_calls_stays_a_helper_and_a_plotting_one_is_drop
 
 def test_a_library_setting_assigned_to_its_module_is_set_up_and_leaves_loading_in_load() -> None:
     result = pipeline(
-        "pd.options.display.max_columns = 50",
+        "pd.options.mode.chained_assignment = None",
         "df = pd.read_csv('d.csv')",
         "model = RandomForestClassifier(random_state=0)\nmodel.fit(df[['a']], df.y)",
     )
     assert parts(result) == [(2, "load"), (3, "load"), (4, "train")]
     assert [p.reason for p in result.parts if p.cell == 2] == ["set-up: runs before the rest"]
+
+
+def test_a_setting_of_how_values_are_shown_is_dropped_with_the_displays() -> None:
+    result = pipeline(
+        "pd.options.display.max_columns = 50\npd.set_option('display.precision', 3)",
+        "df = pd.read_csv('d.csv')",
+        "model = RandomForestClassifier(random_state=0)\nmodel.fit(df[['a']], df.y)",
+    )
+    assert parts(result) == [(2, "dropped"), (3, "load"), (4, "train")]
+    assert [p.reason for p in result.parts if p.cell == 2] == ["only displays"]
 
 
 def test_a_library_setting_before_a_later_import_moves_to_the_top_with_it_in_order() -> None:

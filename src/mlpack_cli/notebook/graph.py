@@ -383,6 +383,8 @@ def _plotting_only(node: ast.AST, aliases: Aliases, user_functions: set[str]) ->
 
 def is_inert(statement: ast.stmt, aliases: Aliases, user_functions: set[str]) -> tuple[bool, str]:
     """Whether a statement only shows something (and what: "display" or "plot")."""
+    if _sets_display_options(statement, aliases):
+        return True, "display"
     if isinstance(statement, ast.Expr):
         value = statement.value
         if _plotting_only(value, aliases, user_functions):
@@ -434,6 +436,43 @@ def is_inert(statement: ast.stmt, aliases: Aliases, user_functions: set[str]) ->
     if isinstance(statement, ast.Pass):
         return True, "display"
     return False, ""
+
+
+# pandas options that only change how values are shown (``pd.set_option("max_columns", None)``
+# finds ``display.max_columns``), and numpy's print options
+_DISPLAY_OPTIONS = re.compile(r"(?:display\.|max_rows$|max_columns$|max_colwidth$|precision$|float_format$|width$)")
+
+
+def _sets_display_options(statement: ast.stmt, aliases: Aliases) -> bool:
+    """``pd.set_option("display.max_columns", None)``, ``pd.options.display.max_rows = 100``,
+    ``np.set_printoptions(precision=3)``, ``sklearn.set_config(display="diagram")``, with values
+    that call nothing: settings of how the notebook shows values, which change nothing computed."""
+    if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
+        call = statement.value
+        origin = aliases.origins.get(root_name(call.func) or "")
+        values = [*call.args, *(k.value for k in call.keywords)]
+        if origin == "numpy" and call_name(call) == "set_printoptions" or (
+                origin == "sklearn" and call_name(call) == "set_config" and call.keywords and not call.args
+                and all(k.arg in {"display", "print_changed_only"} for k in call.keywords)):
+            keys: list[ast.expr] = []
+        elif origin == "pandas" and call_name(call) == "set_option" and call.args and len(call.args) % 2 == 0:
+            keys, values = call.args[::2], call.args[1::2]
+        else:
+            return False
+    elif isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+        target = statement.targets[0]
+        chain: list[str] = []
+        while isinstance(target, ast.Attribute):
+            chain.append(target.attr)
+            target = target.value
+        if not (isinstance(target, ast.Name) and aliases.origins.get(target.id) == "pandas"
+                and chain[-2:] == ["display", "options"]):
+            return False
+        keys, values = [], [statement.value]
+    else:
+        return False
+    return all(isinstance(k, ast.Constant) and isinstance(k.value, str) and _DISPLAY_OPTIONS.match(k.value)
+               for k in keys) and not any(isinstance(n, ast.Call) for v in values for n in walk(v))
 
 
 def _opens_for_a_figure(header: ast.AST, body: list[ast.stmt], aliases: Aliases) -> bool:
@@ -695,7 +734,10 @@ is_pure_call = _is_pure_call  # this call alone (not the calls in its arguments)
 def is_setup(statement: ast.stmt, aliases: Aliases | None = None) -> bool:
     """Environment, sys.path, matplotlib.use and warnings set-up: must run before the imports after it.
     With the notebook's ``aliases``, also a library's configuration call (``set_config(...)``,
-    ``pd.set_option(...)``, ``np.seterr(...)``): it changes what the library's later calls return."""
+    ``pd.set_option(...)``, ``np.seterr(...)``): it changes what the library's later calls return;
+    not one that only changes how values are shown (:func:`_sets_display_options`)."""
+    if aliases is not None and _sets_display_options(statement, aliases):
+        return False
     if isinstance(statement, (ast.Assign, ast.AugAssign)):
         targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
         if any(isinstance(t, ast.Subscript) and _dotted(t.value).endswith("environ") for t in targets):
@@ -840,6 +882,8 @@ def describe(statement: ast.stmt, index: int, cell: int, aliases: Aliases, user_
     if "setup" in info.effects:
         inert = False  # os.environ[...], sys.path, matplotlib.use, warnings: change what runs after
     info.inert = inert
+    if inert and kind == "display" and _sets_display_options(statement, aliases):
+        info.mutates.clear()  # ``pd.options.display.max_rows = 100``: how values show, not what they are
     if inert:
         info.effects.add(kind)
         if kind == "plot" and "write" in info.effects:  # a file opened only for a figure
