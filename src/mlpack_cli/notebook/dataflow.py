@@ -448,7 +448,7 @@ def _hoistable_definitions(
             break
         candidates = keep
     # a helper calling a helper that takes globals passes them on, so it takes them too
-    calls = {_def_name(c): {n.func.id for n in walk(c)  # type: ignore[attr-defined]
+    calls = {_def_name(c): {n.func.id for n in walk(c)
                             if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)} for c in candidates}
     changed = True
     while changed:
