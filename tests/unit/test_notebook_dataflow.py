@@ -570,3 +570,13 @@ def test_a_lambda_calling_a_helper_that_takes_globals_stays_in_its_stage() -> No
     assert "f" not in result.helper_globals
     assert [getattr(h, "name", None) for h in result.helpers] == ["scaled"]
     assert run_pipeline(result) == {"score": 4, "scale": 4}  # (the function f is no result)
+
+
+def test_a_fitted_model_taken_from_another_in_evaluation_is_no_result() -> None:
+    result = pipeline(
+        DIABETES + "\nfrom sklearn.model_selection import GridSearchCV",
+        ("grid = GridSearchCV(LinearRegression(), {'fit_intercept': [True, False]}, cv=3)\ngrid.fit(df, y)",
+         "Train", ()),
+        ("best = grid.best_estimator_\nr2 = r2_score(y, best.predict(df))", "Evaluate", ()),
+    )
+    assert [key for key, _ in result.results] == ["r2"]

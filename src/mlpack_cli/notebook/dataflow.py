@@ -951,13 +951,15 @@ def _sinks(infos: Sequence[gr.Statement], decisions: Sequence[pl.Decision], mode
 
 def _computed_names(statement: ast.stmt) -> list[str]:
     """Names an evaluation statement computes: assignment targets, its nested ones included, but
-    not loop variables, definitions (``rmse = lambda a, b: ...`` among them) or imports."""
+    not loop variables, definitions (``rmse = lambda a, b: ...`` among them), imports, or a fitted
+    model taken from another (``best = grid.best_estimator_``: a model, not a value computed)."""
     if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)):
         return []
     found: list[str] = []
     for node in [statement, *gr.nested_statements(statement)]:
         targets: list[ast.expr] = []
-        if isinstance(node, ast.Assign) and not isinstance(node.value, ast.Lambda):
+        if isinstance(node, ast.Assign) and not isinstance(node.value, ast.Lambda) \
+                and not _shows_an_estimator(node.value):
             targets = list(node.targets)
         elif isinstance(node, (ast.AugAssign, ast.AnnAssign)) and node.value is not None:
             targets = [node.target]
