@@ -4,9 +4,9 @@ For each notebook given (default: every ``*.ipynb`` of the directory named by ``
 temporary directory:
 
 1. convert it in a fresh ``mlpack init`` project (the library API, as ``mlpack convert`` does);
-2. call ``run()`` of the generated module in a new interpreter, in an empty working directory (plus
-   the files next to the notebook, when ``--with-inputs``), and keep what it returned;
-3. execute the notebook itself with nbclient in a working directory laid out the same way, with a
+2. call ``run()`` of the generated module in a new interpreter, from an empty project root (plus,
+   in its ``notebooks/``, the files next to the notebook, when ``--with-inputs``), and keep what it returned;
+3. execute the notebook itself with nbclient in a working directory holding those files, with a
    last cell that pickles the notebook's values of the names ``run()`` returned;
 4. compare, name by name, exactly (arrays by value and dtype, pandas objects by ``equals``).
 
@@ -180,7 +180,10 @@ def check(notebook: Path, with_inputs: bool, allow_errors: bool = False) -> tupl
         module, refusal, warnings = convert(notebook, base / "project")
         if module is None:
             return f"refused ({refusal})", warnings
-        _lay_out(notebook, base / "run", with_inputs)
+        # run() runs from the project root, where its paths are re-based from notebooks/: the
+        # notebook's inputs sit in notebooks/ of its working directory
+        (base / "run").mkdir()
+        _lay_out(notebook, base / "run" / "notebooks", with_inputs)
         returned = call_run(base / "project", module, base / "run", base / "run.pkl")
         if isinstance(returned, str):
             return f"run() failed ({returned})", warnings

@@ -474,3 +474,33 @@ def test_whether_a_call_changes_anything_is_asked_again_when_its_root_name_chang
     assert gr.is_pure_call(call, aliases, functions)  # a numpy function computes
     call.func.value.id = "values"
     assert not gr.is_pure_call(call, aliases, functions)  # a method of an object of the notebook may change it
+
+
+@pytest.mark.parametrize("loop", [
+    "full = [train, test]\nfor d in full:\n    d['t'] = d.a * 2",
+    "for d in (train, test):\n    d['t'] = d.a * 2",
+    "frames = {'train': train, 'test': test}\nfor name, d in frames.items():\n    d['t'] = d.a * 2",
+    "for d in [train, test]:\n    for column in ['t']:\n        d[column] = d.a * 2",
+    "full = [train, test]\nfor d in full:\n    d.fillna(0, inplace=True)",
+])
+def test_changing_the_items_of_a_loop_changes_the_frames_it_goes_over(loop: str) -> None:
+    """The Titanic idiom (``combine = [train, test]``, then ``for dataset in combine: dataset[...] =
+    ...``): a later reader of ``train`` reads what the loop made."""
+    statements = graph(f"train = read('a')\ntest = read('b')\n{loop}\nmodel = fit(train)\n")
+    changer, fit = statements[-2:]
+    assert {"train", "test"} <= changer.mutates
+    assert changer.index in fit.flow
+
+
+def test_a_loop_writing_columns_of_its_items_orders_only_the_readers_of_those_columns() -> None:
+    statements = graph("train = read('a')\ntest = read('b')\nscore = fit(test[['a']])\n"
+                       "for d in (train, test):\n    d['t'] = d['a'] * 2\nsecond = fit(test[['t']])\n")
+    _, _, first, loop, second = statements
+    assert first.index not in loop.deps  # it read column a only; the loop writes t
+    assert loop.index in second.flow
+
+
+def test_a_frame_rebound_after_it_went_into_a_list_is_not_changed_through_the_list() -> None:
+    statements = graph("train = read('a')\nfull = [train]\ntrain = read('c')\n"
+                       "for d in full:\n    d['t'] = 1\nmodel = fit(train)\n")
+    assert statements[3].index not in statements[4].flow

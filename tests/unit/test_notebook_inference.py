@@ -173,3 +173,20 @@ def test_a_notebook_that_defines_predict_is_not_served_and_says_why(project: tup
         "## Export", "with open('line.json', 'w') as handle:\n    json.dump(model, handle)")
     assert report.serves is None and not hasattr(module, "load_model")
     assert any(w.startswith("not served: the notebook defines 'predict'") for w in report.warnings)
+
+
+def test_a_prediction_on_data_rebound_from_itself_is_derived_through_each_binding(project: tuple[Path, str]) -> None:
+    """``X_new = X_new.fillna(0)`` reads the X_new bound before it: followed back binding by binding
+    (it once looped forever on the same one)."""
+    evaluate = ("X_test = X_test.fillna(0)\nX_test = X_test.clip(-1, 1)\nX_test_s = scaler.transform(X_test)\n"
+                "pred = model.predict(X_test_s)\nerror = abs(pred - y_test).mean()")
+    module, report = _convert(project, IMPORTS_PANDAS, FEATURES, LOAD, SPLIT, SCALE, FIT, evaluate, EXPORT)
+    assert report.serves["predict"] == "derived" and report.serves["fitted"] == ["scaler"]
+    module.run()
+    import pandas as pd
+
+    rows = [{"bmi": 5.0, "bp": 0.01, "s5": None}]  # clipped and filled as the notebook's test rows were
+    loaded = module.load_model()
+    expected = loaded.model.predict(loaded.fitted["scaler"].transform(
+        pd.DataFrame([{"bmi": 1.0, "bp": 0.01, "s5": 0.0}])))
+    assert list(module.predict(rows)) == pytest.approx(list(expected), rel=1e-12)

@@ -142,7 +142,8 @@ def column_access(statement: ast.stmt, pure_call: Callable[[ast.Call], bool]) ->
         name = node.id
         if not isinstance(node.ctx, ast.Load):
             whole.add(name)  # bound, or deleted: the whole name
-            changed.add(name)
+            if not _loop_target(node, parents):  # (what a loop sets of its items: the items' columns)
+                changed.add(name)
             continue
         parent = parents.get(id(node))
         grand = parents.get(id(parent)) if parent is not None else None
@@ -169,6 +170,14 @@ def column_access(statement: ast.stmt, pure_call: Callable[[ast.Call], bool]) ->
     for name in set(columns.writes) | set(columns.refs) | set(columns.attributes):
         columns.reads.setdefault(name, set())
     return columns
+
+
+def _loop_target(node: ast.Name, parents: dict[int, ast.AST]) -> bool:
+    """A name a ``for`` loop or a comprehension binds to each item in turn."""
+    owner = parents.get(id(node))
+    while isinstance(owner, (ast.Tuple, ast.List, ast.Starred)):
+        node, owner = owner, parents.get(id(owner))  # type: ignore[assignment]
+    return isinstance(owner, (ast.For, ast.AsyncFor, ast.comprehension)) and owner.target is node
 
 
 def _use(node: ast.Name, parent: ast.AST | None, grand: ast.AST | None, parents: dict[int, ast.AST],

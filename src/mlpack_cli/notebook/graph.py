@@ -949,8 +949,9 @@ def without_statements(statement: ast.stmt, dropped: Sequence[ast.stmt]) -> ast.
 
 def _aliases_made(statement: ast.stmt) -> list[tuple[str, str]]:
     """(new name, name) pairs a plain assignment binds to one object: ``X = df``, ``a, b = c, d``,
-    and a slice of an array, which is a view of its data (``bmi = X[:, 2]``: ``bmi *= 10`` changes
-    ``X``)."""
+    a slice of an array, which is a view of its data (``bmi = X[:, 2]``: ``bmi *= 10`` changes
+    ``X``), and a list, tuple, set or dict of names, which holds their objects (``full = [train,
+    test]``: what changes an item of ``full`` changes ``train`` or ``test``)."""
     if not isinstance(statement, ast.Assign):
         return []
     pairs: list[tuple[str, str]] = []
@@ -960,11 +961,43 @@ def _aliases_made(statement: ast.stmt) -> list[tuple[str, str]]:
             pairs.append((target.id, value.id))
         elif isinstance(target, ast.Name) and _is_view(value):
             pairs.append((target.id, value.value.id))  # type: ignore[attr-defined]
+        elif isinstance(target, ast.Name) and isinstance(value, (ast.List, ast.Tuple, ast.Set, ast.Dict)):
+            items = value.values if isinstance(value, ast.Dict) else value.elts
+            pairs += [(target.id, item.id) for item in items if isinstance(item, ast.Name)]
         elif (isinstance(target, (ast.Tuple, ast.List)) and isinstance(value, (ast.Tuple, ast.List))
               and len(target.elts) == len(value.elts)):
             pairs += [(t.id, v.id) for t, v in zip(target.elts, value.elts)
                       if isinstance(t, ast.Name) and isinstance(v, ast.Name)]
     return [(t, v) for t, v in pairs if t != v]
+
+
+def _columns_through(info: Statement, through: Mapping[str, set[str]]) -> None:
+    """A name changed only through others, each of which only gets columns of literal keys
+    (``X = df; X['ratio'] = ...``), gets those columns: a reader of its other columns owes the
+    statement nothing. The record's Columns is replaced, never changed: records share it."""
+    columns = info.columns
+    if columns is None or not through:
+        return
+    written = {other: set().union(*(columns.writes[n] for n in names)) for other, names in through.items()
+               if other not in info.mutates and all(n in columns.writes for n in names)}
+    if written:
+        info.columns = copy.copy(columns)
+        info.columns.writes = {**columns.writes, **written}
+
+
+def _loop_items(statement: ast.stmt, same: Mapping[str, set[str]]) -> dict[str, set[str]]:
+    """The names a statement's loop variables (of ``for`` loops and comprehensions in it) may be
+    bound to the objects of: every name the iterated expression reads, and the names bound to the
+    same objects as those (``for name, d in frames.items()``: the frames ``frames`` holds)."""
+    found: dict[str, set[str]] = {}
+    for node in _walk_own_scope(statement):
+        if isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
+            sources = {n.id for n in walk(node.iter) if isinstance(n, ast.Name)}
+            sources |= {other for name in sources for other in same.get(name, ())}
+            for target in walk(node.target):
+                if isinstance(target, ast.Name):
+                    found.setdefault(target.id, set()).update(sources - {target.id})
+    return found
 
 
 def _is_view(value: ast.expr) -> bool:
@@ -1328,14 +1361,22 @@ def build_graph(statements: Sequence[tuple[int, ast.stmt]], aliases: Aliases, us
         # ``bmi *= 10`` changes an array in place: the names bound to the same object see it too
         in_place = {info.node.target.id} if isinstance(info.node, ast.AugAssign) and isinstance(
             info.node.target, ast.Name) else set()
-        shared = {other for name in info.mutates | in_place for other in same.get(name, ())} - info.binds
-        info.mutates |= shared  # changing df in place changes X
-        info.reads |= shared
+        # ``for d in [train, test]: d['t'] = ...`` changes train and test through its loop variable
+        items = _loop_items(info.node, same)
+        through: dict[str, set[str]] = {}  # a name changed through others bound to its object
+        for name in info.mutates | in_place:
+            for other in (same.get(name, set()) | items.get(name, set())) - info.binds:
+                through.setdefault(other, set()).add(name)
+        _columns_through(info, through)
+        info.mutates |= set(through)  # changing df in place changes X
+        info.reads |= set(through)
         for name in info.binds - in_place:  # rebound: no longer the same object as the others
             for other in same.pop(name, ()):
                 same.get(other, set()).discard(name)
+        made: dict[str, set[str]] = {}
         for target, source in _aliases_made(info.node):
-            group = {source, *same.get(source, ())} - {target}
+            made.setdefault(target, set()).update({source, *same.get(source, ())} - {target})
+        for target, group in made.items():
             for name in group:
                 same.setdefault(name, set()).add(target)
             same[target] = group

@@ -322,16 +322,19 @@ def _predict_path(inference: Inference, pipeline: Pipeline, cells: Sequence[Pars
     fitted: set[str] = set()
     sample = None
     added: list[tuple[int, ast.stmt]] = []
-    index = start
-    pending = set(needed)
+    # (name, position): the name as the statement at that position reads it, bound before it
+    # (``test = test.reindex(...)`` reads the ``test`` an earlier statement bound)
+    pending = {(name, start) for name in needed}
+    followed: set[tuple[str, int]] = set()
     while pending:
-        name = pending.pop()
-        if name in fitted or name in records:
+        name, before = pending.pop()
+        if name in fitted or name in records or (name, before) in followed:
             continue
+        followed.add((name, before))
         if _is_fitted(name, inference.body + added):
             fitted.add(name)
             continue
-        binding = _binding_before(order, index, name)
+        binding = _binding_before(order, before, name)
         if binding is None:
             records.add(name)
             continue
@@ -346,7 +349,7 @@ def _predict_path(inference: Inference, pipeline: Pipeline, cells: Sequence[Pars
             fitted.add(name)
             continue
         added.append((cell, statement))
-        pending |= (_outside_reads([statement]) - {model} - module_level) - records - fitted
+        pending |= {(n, position) for n in _outside_reads([statement]) - {model} - module_level - records - fitted}
     if len(records) != 1:
         what = ", ".join(sorted(records)) or "none"
         inference.problem = (f"cell {inference.source}: the records predict() receives cannot be told apart "
