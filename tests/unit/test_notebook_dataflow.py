@@ -240,7 +240,7 @@ def test_a_helper_reading_a_reassigned_global_receives_it_explicitly() -> None:
     assert result.helper_globals == {"flag": ["threshold"]}
     assert [h.name for h in result.helpers] == ["flag"]  # type: ignore[attr-defined]
     assert result.constant_names == []  # bound twice: never a constant with its first value
-    assert run_pipeline(result) == {"threshold": 5, "second": False}
+    assert run_pipeline(result) == {"second": False}  # flag(2) with threshold 5, as the notebook computed
     assert "threshold" in stage(result, "load").returns or "threshold" not in stage(result, "evaluate").inputs
 
 
@@ -569,7 +569,7 @@ def test_a_lambda_calling_a_helper_that_takes_globals_stays_in_its_stage() -> No
     )
     assert "f" not in result.helper_globals
     assert [getattr(h, "name", None) for h in result.helpers] == ["scaled"]
-    assert run_pipeline(result) == {"score": 4, "scale": 4}  # (the function f is no result)
+    assert run_pipeline(result) == {"score": 4}  # (the function f is no result, nor the setting scale = 4)
 
 
 def test_a_fitted_model_taken_from_another_in_evaluation_is_no_result() -> None:
@@ -580,3 +580,14 @@ def test_a_fitted_model_taken_from_another_in_evaluation_is_no_result() -> None:
         ("best = grid.best_estimator_\nr2 = r2_score(y, best.predict(df))", "Evaluate", ()),
     )
     assert [key for key, _ in result.results] == ["r2"]
+
+
+def test_a_setting_and_a_loop_key_of_the_evaluation_are_no_results() -> None:
+    """``cutoff = 0.5`` is a setting, ``name`` of ``scores[name] = ...`` the key of a result."""
+    result = pipeline(
+        ("truth = [1, 0, 1, 1]\npred = {'a': [1, 0, 0, 1], 'b': [1, 1, 1, 1]}", "Load", ()),
+        ("cutoff = 0.5\nscores, hits = {}, {}\nfor name in pred:\n"
+         "    scores[name], hits[name] = sum(p == t for p, t in zip(pred[name], truth)) / 4, cutoff", "Evaluate", ()),
+    )
+    assert [key for key, _ in result.results] == ["scores", "hits"]
+    assert run_pipeline(result) == {"scores": {"a": 0.75, "b": 0.75}, "hits": {"a": 0.5, "b": 0.5}}

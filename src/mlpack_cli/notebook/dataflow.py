@@ -950,23 +950,37 @@ def _sinks(infos: Sequence[gr.Statement], decisions: Sequence[pl.Decision], mode
 
 
 def _computed_names(statement: ast.stmt) -> list[str]:
-    """Names an evaluation statement computes: assignment targets, its nested ones included, but
-    not loop variables, definitions (``rmse = lambda a, b: ...`` among them), imports, or a fitted
-    model taken from another (``best = grid.best_estimator_``: a model, not a value computed)."""
+    """Names an evaluation statement computes: the names its assignments bind, nested ones
+    included, but not loop variables, definitions (``rmse = lambda a, b: ...`` among them),
+    imports, literals (``threshold = 0.5``: a setting, not a value computed), or a fitted model
+    taken from another (``best = grid.best_estimator_``: a model)."""
     if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)):
         return []
     found: list[str] = []
     for node in [statement, *gr.nested_statements(statement)]:
         targets: list[ast.expr] = []
         if isinstance(node, ast.Assign) and not isinstance(node.value, ast.Lambda) \
-                and not _shows_an_estimator(node.value):
+                and not _shows_an_estimator(node.value) and not _is_literal(node.value):
             targets = list(node.targets)
         elif isinstance(node, (ast.AugAssign, ast.AnnAssign)) and node.value is not None:
             targets = [node.target]
         for target in targets:
-            if isinstance(target, (ast.Name, ast.Tuple, ast.List)):
-                found += [n.id for n in walk(target) if isinstance(n, ast.Name) and not n.id.startswith("_")]
+            found += [n.id for n in walk(target) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+                      and not n.id.startswith("_")]  # (not ``name`` of ``scores[name] = ...``)
     return found
+
+
+def _is_literal(value: ast.expr) -> bool:
+    """A literal, or a list, tuple, set or dict of literals (``[0.1, 1, 10]``), none of them empty
+    (``scores = {}``, ``scores, hits = {}, {}`` are filled with the results)."""
+    if any(isinstance(n, (ast.List, ast.Tuple, ast.Set, ast.Dict)) and not (
+            n.keys if isinstance(n, ast.Dict) else n.elts) for n in walk(value)):
+        return False
+    try:
+        ast.literal_eval(value)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return False
+    return True
 
 
 def _shown_values(argument: ast.expr) -> list[ast.expr]:
