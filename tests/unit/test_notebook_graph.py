@@ -504,3 +504,14 @@ def test_a_frame_rebound_after_it_went_into_a_list_is_not_changed_through_the_li
     statements = graph("train = read('a')\nfull = [train]\ntrain = read('c')\n"
                        "for d in full:\n    d['t'] = 1\nmodel = fit(train)\n")
     assert statements[3].index not in statements[4].flow
+
+
+@pytest.mark.parametrize(("loop", "inert"), [
+    ("for dirname, _, filenames in os.walk('/kaggle/input'):\n    for filename in filenames:\n"
+     "        print(os.path.join(dirname, filename))", True),
+    ("for name in sorted(glob.glob(os.path.join('data', '*.csv'))):\n    print(name)", True),
+    ("for name in os.listdir(make_folder()):\n    print(name)", False),  # the call may make the folder
+    ("for name in os.listdir('data'):\n    os.remove(name)", False),
+])
+def test_a_loop_that_only_prints_a_directory_listing_is_a_display(loop: str, inert: bool) -> None:
+    assert one(loop, "import os\nimport glob\n").inert is inert

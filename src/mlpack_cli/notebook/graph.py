@@ -418,7 +418,7 @@ def is_inert(statement: ast.stmt, aliases: Aliases, user_functions: set[str]) ->
         body = statement.body + getattr(statement, "orelse", [])
         if isinstance(statement, ast.With) and all(_opens_for_a_figure(h, body, aliases) for h in header):
             return True, "plot"  # with open("tree.dot", "w") as f: export_graphviz(tree, out_file=f)
-        if not all(is_pure_expression(h, aliases, user_functions) for h in header):
+        if not all(is_pure_expression(h, aliases, user_functions) or _lists_files(h, aliases) for h in header):
             return False, ""
         results = [is_inert(s, aliases, user_functions) for s in body]
         if body and all(ok for ok, _ in results):
@@ -473,6 +473,24 @@ def _sets_display_options(statement: ast.stmt, aliases: Aliases) -> bool:
         return False
     return all(isinstance(k, ast.Constant) and isinstance(k.value, str) and _DISPLAY_OPTIONS.match(k.value)
                for k in keys) and not any(isinstance(n, ast.Call) for v in values for n in walk(v))
+
+
+# What lists a directory and changes nothing: a loop over it that only prints is a display
+# (Kaggle's first cell: ``for dirname, _, filenames in os.walk('/kaggle/input'): print(...)``).
+_LISTINGS = frozenset({("os", "walk"), ("os", "listdir"), ("os", "scandir"), ("glob", "glob"), ("glob", "iglob")})
+
+
+def _lists_files(header: ast.AST, aliases: Aliases) -> bool:
+    """``os.walk(path)``, ``os.listdir(path)``, ``glob.glob(pattern)`` (maybe sorted) of a path
+    that calls nothing else."""
+    if isinstance(header, ast.Call) and call_name(header) == "sorted" and len(header.args) == 1:
+        header = header.args[0]
+    if not (isinstance(header, ast.Call) and isinstance(header.func, ast.Attribute)
+            and isinstance(header.func.value, ast.Name)):
+        return False
+    module = aliases.origins.get(header.func.value.id)
+    calls = [n for a in [*header.args, *(k.value for k in header.keywords)] for n in walk(a) if isinstance(n, ast.Call)]
+    return (module, header.func.attr) in _LISTINGS and all(call_name(c) == "join" for c in calls)
 
 
 def _opens_for_a_figure(header: ast.AST, body: list[ast.stmt], aliases: Aliases) -> bool:
