@@ -591,3 +591,21 @@ def test_a_setting_and_a_loop_key_of_the_evaluation_are_no_results() -> None:
     )
     assert [key for key, _ in result.results] == ["scores", "hits"]
     assert run_pipeline(result) == {"scores": {"a": 0.75, "b": 0.75}, "hits": {"a": 0.5, "b": 0.5}}
+
+
+@pytest.mark.parametrize(("first", "warned"), [
+    ("", True), ("import numpy as np\nnp.random.seed(0)", False),
+])
+def test_a_kept_draw_with_no_seed_before_it_is_reported_where_it_is(first: str, warned: bool) -> None:
+    result = pipeline(
+        first or "import math",
+        DIABETES + "\nfrom sklearn.model_selection import train_test_split",
+        "df.sample(3)",  # dropped (a display): no warning of its own
+        "X_tr, X_te, y_tr, y_te = train_test_split(df, y)\nm = LinearRegression().fit(X_tr, y_tr)",
+        "score = m.score(X_te, y_te)",
+    )
+    found = [w for w in result.warnings if "draws random numbers with no seed" in w]
+    assert found == ([
+        "cell 4, line 1: train_test_split() draws random numbers with no seed: the notebook and run() compute "
+        "other values on each run; give it random_state=0, or seed the generators at the top "
+        "(np.random.seed(0)), to get the same ones"] if warned else [])

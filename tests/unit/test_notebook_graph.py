@@ -515,3 +515,15 @@ def test_a_frame_rebound_after_it_went_into_a_list_is_not_changed_through_the_li
 ])
 def test_a_loop_that_only_prints_a_directory_listing_is_a_display(loop: str, inert: bool) -> None:
     assert one(loop, "import os\nimport glob\n").inert is inert
+
+
+@pytest.mark.parametrize(("call", "draws"), [
+    ("train_test_split(X, y)", True), ("train_test_split(X, y, random_state=0)", False),
+    ("train_test_split(X, y, shuffle=False)", False), ("np.random.rand(3)", True), ("random.choice(xs)", True),
+    ("df.sample(frac=1)", True), ("df.sample(frac=1, random_state=1)", False),
+    ("RandomForestClassifier(n_estimators=10)", True), ("RandomForestClassifier(random_state=0)", False),
+    ("KFold(5, shuffle=True)", True), ("KFold(5)", False), ("LogisticRegression()", False),
+    ("np.random.seed(0)", False), ("np.random.default_rng(0)", False),
+])
+def test_an_unseeded_draw_is_told_by_its_call(call: str, draws: bool) -> None:
+    assert gr.unseeded_draw(ast.parse(call).body[0].value) is draws  # type: ignore[attr-defined]

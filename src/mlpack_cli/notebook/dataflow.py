@@ -266,6 +266,7 @@ def _placed_pipeline(cells: Sequence[ParsedCell], keywords: Mapping[str, Sequenc
     _report_pruned(pipeline, cells, module_level)
     _docs(pipeline, cells, keywords)
     _savefig_warnings(pipeline, infos, decisions)
+    _unseeded_warnings(pipeline, infos, decisions)
     _dynamic_binding_warnings(pipeline, cells, every)
     _chdir_warnings(pipeline)
     if infos and not any(stage.statements for stage in pipeline.stages):
@@ -1298,6 +1299,30 @@ def _savefig_warnings(pipeline: Pipeline, infos: Sequence[gr.Statement], decisio
                 f"cell {info.cell}, line {info.node.lineno}: savefig dropped with the plots "
                 "(no later statement reads the file it writes)"
             )
+
+
+def _unseeded_warnings(pipeline: Pipeline, infos: Sequence[gr.Statement], decisions: Sequence[pl.Decision]) -> None:
+    """A kept statement that draws random numbers with no seed anywhere before it computes other
+    values on each run, in the notebook as in run(): the conversion cannot make them the same,
+    so it says so, where, and what would."""
+    configured = {n.args[0].id for info in infos for n in gr.own_calls(info.node)  # given settings later:
+                  if gr.call_name(n) == "setattr" and n.args and isinstance(n.args[0], ast.Name)}  # setattr(m, k, v)
+    configured |= {gr.root_name(n.func) for info in infos for n in gr.own_calls(info.node)
+                   if gr.call_name(n) == "set_params"}
+    found: list[tuple[gr.Statement, ast.Call]] = []
+    for info, decision in zip(infos, decisions):
+        calls = gr.own_calls(info.node)
+        if any(gr.call_name(c) in gr.SEED_CALLS for c in calls):
+            break  # seeded from here on (what draws before a seed is found above)
+        if decision.stage is not None and not info.binds & configured:
+            found += [(info, c) for c in calls if gr.unseeded_draw(c)][:1]
+    if found:
+        info, call = found[0]
+        more = f" (and {len(found) - 1} more statement{'s' if len(found) > 2 else ''})" if len(found) > 1 else ""
+        pipeline.warnings.append(
+            f"cell {info.cell}, line {call.lineno}: {gr.call_name(call)}() draws random numbers with no seed"
+            f"{more}: the notebook and run() compute other values on each run; give it random_state=0, or seed "
+            "the generators at the top (np.random.seed(0)), to get the same ones")
 
 
 _NAMESPACES = frozenset({"globals", "locals", "vars"})

@@ -1163,6 +1163,47 @@ def _draws(node: ast.AST) -> bool:
     return draws_globally(node) and not own_seed(node)
 
 
+# Estimators whose fit draws random numbers (from numpy's global generator when given no
+# random_state): a fit without a seed gives another model each run.
+_RANDOM_ESTIMATORS = re.compile(
+    r"^(RandomForest|ExtraTrees?|GradientBoosting|HistGradientBoosting|DecisionTree|SGD|MLP|KMeans|"
+    r"MiniBatchKMeans|Bagging|AdaBoost|IsolationForest|TSNE|RandomizedSearchCV|RandomTreesEmbedding)\w*$")
+_GLOBAL_DRAWS = frozenset({
+    "rand", "randn", "randint", "random", "random_sample", "choice", "permutation", "shuffle", "normal",
+    "uniform", "sample", "binomial", "poisson", "exponential", "gauss", "randrange", "standard_normal",
+})
+
+
+def own_calls(statement: ast.stmt) -> list[ast.Call]:
+    """The calls a statement makes when it runs (not those in the bodies of what it defines)."""
+    return [n for n in _walk_own_scope(statement) if isinstance(n, ast.Call)]
+
+
+def unseeded_draw(call: ast.Call) -> bool:
+    """A call that surely draws different random numbers on each run unless a generator is seeded
+    first: ``train_test_split(X, y)``, ``np.random.rand(3)``, ``random.choice(xs)``,
+    ``df.sample(frac=1)``, ``RandomForestClassifier()`` and ``KFold(5, shuffle=True)`` without a
+    ``random_state``. (:func:`draws_globally` is wider: it orders whatever may draw.)"""
+    keywords = {k.arg: k.value for k in call.keywords}
+    if "random_state" in keywords or "seed" in keywords:
+        return False
+    name = call_name(call)
+    shuffled = keywords.get("shuffle")
+    if name == "train_test_split":
+        return not (isinstance(shuffled, ast.Constant) and shuffled.value is False)
+    if name in {"KFold", "StratifiedKFold", "GroupKFold"}:
+        return isinstance(shuffled, ast.Constant) and shuffled.value is True
+    if isinstance(call.func, ast.Name):
+        return bool(_RANDOM_ESTIMATORS.match(name))
+    if isinstance(call.func, ast.Attribute):
+        receiver = _dotted(call.func.value)
+        if receiver in {"np.random", "numpy.random", "random"}:
+            return name in _GLOBAL_DRAWS
+        return name == "sample" and bool(receiver) and not receiver.endswith("random") \
+            or bool(_RANDOM_ESTIMATORS.match(name))
+    return False
+
+
 def own_seed(call: ast.Call) -> bool:
     """Whether a call draws from a generator of its own: ``random_state=42`` (an integer) on the
     call itself, or on every object it wraps (``GridSearchCV(DecisionTreeClassifier(random_state=42),
