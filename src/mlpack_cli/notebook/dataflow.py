@@ -1307,8 +1307,8 @@ def _unseeded_warnings(pipeline: Pipeline, infos: Sequence[gr.Statement], decisi
     so it says so, where, and what would."""
     configured = {n.args[0].id for info in infos for n in gr.own_calls(info.node)  # given settings later:
                   if gr.call_name(n) == "setattr" and n.args and isinstance(n.args[0], ast.Name)}  # setattr(m, k, v)
-    configured |= {gr.root_name(n.func) for info in infos for n in gr.own_calls(info.node)
-                   if gr.call_name(n) == "set_params"}
+    configured |= {root for info in infos for n in gr.own_calls(info.node)
+                   if gr.call_name(n) == "set_params" for root in [gr.root_name(n.func)] if root}
     found: list[tuple[gr.Statement, ast.Call]] = []
     for info, decision in zip(infos, decisions):
         calls = gr.own_calls(info.node)
