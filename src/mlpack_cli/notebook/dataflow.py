@@ -974,14 +974,8 @@ def _computed_names(statement: ast.stmt) -> list[str]:
 def _is_literal(value: ast.expr) -> bool:
     """A literal, or a list, tuple, set or dict of literals (``[0.1, 1, 10]``), none of them empty
     (``scores = {}``, ``scores, hits = {}, {}`` are filled with the results)."""
-    if any(isinstance(n, (ast.List, ast.Tuple, ast.Set, ast.Dict)) and not (
-            n.keys if isinstance(n, ast.Dict) else n.elts) for n in walk(value)):
-        return False
-    try:
-        ast.literal_eval(value)
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        return False
-    return True
+    return pl.is_literal(value) and not any(isinstance(n, (ast.List, ast.Tuple, ast.Set, ast.Dict)) and not (
+        n.keys if isinstance(n, ast.Dict) else n.elts) for n in walk(value))
 
 
 def _shown_values(argument: ast.expr) -> list[ast.expr]:
