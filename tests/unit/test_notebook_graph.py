@@ -478,6 +478,7 @@ def test_whether_a_call_changes_anything_is_asked_again_when_its_root_name_chang
     "frames = {'train': train, 'test': test}\nfor name, d in frames.items():\n    d['t'] = d.a * 2",
     "for d in [train, test]:\n    for column in ['t']:\n        d[column] = d.a * 2",
     "full = [train, test]\nfor d in full:\n    d.fillna(0, inplace=True)",
+    "[d.fillna(0, inplace=True) for d in (train, test)]",
 ])
 def test_changing_the_items_of_a_loop_changes_the_frames_it_goes_over(loop: str) -> None:
     """The Titanic idiom (``combine = [train, test]``, then ``for dataset in combine: dataset[...] =

@@ -1299,13 +1299,13 @@ def _unseeded_warnings(pipeline: Pipeline, infos: Sequence[gr.Statement], decisi
     """A kept statement that draws random numbers with no seed anywhere before it computes other
     values on each run, in the notebook as in run(): the conversion cannot make them the same,
     so it says so, where, and what would."""
-    configured = {n.args[0].id for info in infos for n in gr.own_calls(info.node)  # given settings later:
-                  if gr.call_name(n) == "setattr" and n.args and isinstance(n.args[0], ast.Name)}  # setattr(m, k, v)
-    configured |= {root for info in infos for n in gr.own_calls(info.node)
+    calls_of = [gr.own_calls(info.node) for info in infos]
+    configured = {n.args[0].id for calls in calls_of for n in calls  # given settings later: setattr(m, k, v)
+                  if gr.call_name(n) == "setattr" and n.args and isinstance(n.args[0], ast.Name)}
+    configured |= {root for calls in calls_of for n in calls
                    if gr.call_name(n) == "set_params" for root in [gr.root_name(n.func)] if root}
     found: list[tuple[gr.Statement, ast.Call]] = []
-    for info, decision in zip(infos, decisions):
-        calls = gr.own_calls(info.node)
+    for info, decision, calls in zip(infos, decisions, calls_of):
         if any(gr.call_name(c) in gr.SEED_CALLS for c in calls):
             break  # seeded from here on (what draws before a seed is found above)
         if decision.stage is not None and not info.binds & configured:

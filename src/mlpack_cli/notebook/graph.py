@@ -449,6 +449,8 @@ def _sets_display_options(statement: ast.stmt, aliases: Aliases) -> bool:
     that call nothing: settings of how the notebook shows values, which change nothing computed."""
     if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
         call = statement.value
+        if call_name(call) not in {"set_printoptions", "set_config", "set_option"}:
+            return False
         origin = aliases.origins.get(root_name(call.func) or "")
         values = [*call.args, *(k.value for k in call.keywords)]
         if origin == "numpy" and call_name(call) == "set_printoptions" or (
@@ -459,7 +461,8 @@ def _sets_display_options(statement: ast.stmt, aliases: Aliases) -> bool:
             keys, values = call.args[::2], call.args[1::2]
         else:
             return False
-    elif isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+    elif isinstance(statement, ast.Assign) and len(statement.targets) == 1 \
+            and isinstance(statement.targets[0], ast.Attribute):
         target = statement.targets[0]
         chain: list[str] = []
         while isinstance(target, ast.Attribute):
@@ -1421,7 +1424,8 @@ def build_graph(statements: Sequence[tuple[int, ast.stmt]], aliases: Aliases, us
         in_place = {info.node.target.id} if isinstance(info.node, ast.AugAssign) and isinstance(
             info.node.target, ast.Name) else set()
         # ``for d in [train, test]: d['t'] = ...`` changes train and test through its loop variable
-        items = _loop_items(info.node, same)
+        # (only a loop variable can be changed here: a name it binds or, in a comprehension, none bound before)
+        items = _loop_items(info.node, same) if info.mutates & info.binds or info.mutates - writers.keys() else {}
         through: dict[str, set[str]] = {}  # a name changed through others bound to its object
         for name in info.mutates | in_place:
             for other in (same.get(name, set()) | items.get(name, set())) - info.binds:
