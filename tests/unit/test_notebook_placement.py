@@ -369,10 +369,14 @@ def test_calls_into_a_library_that_acts_outside_the_notebook_are_kept(cells: tup
     assert f".{method}(" in kept  # (the object may be renamed: `run` is the pipeline's own name)
 
 
-def test_a_loop_that_steps_a_value_by_its_own_gradient_trains_without_any_markdown() -> None:
+@pytest.mark.parametrize("loop", [
+    "for epoch in range(100):\n    gradient = X.T @ (X @ w - y) / len(y)\n    w -= 0.1 * gradient",
+    "for epoch in range(100):\n    error = X @ w - y\n    gradient = X.T @ error / len(y)\n    w -= 0.1 * gradient",
+])
+def test_a_loop_that_steps_a_value_by_its_own_gradient_trains_without_any_markdown(loop: str) -> None:
     result = pipeline(
         "X = np.ones((4, 2))\ny = np.arange(4.0)\nw = np.zeros(2)",
-        "for epoch in range(100):\n    gradient = X.T @ (X @ w - y) / len(y)\n    w -= 0.1 * gradient",
+        loop,
         "rmse = np.sqrt(np.mean((X @ w - y) ** 2))",
     )
     assert (3, "train") in parts(result)

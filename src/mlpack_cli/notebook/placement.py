@@ -333,7 +333,8 @@ def code_evidence(info: Statement, models: set[str], preprocessors: set[str], us
 
 def _steps_parameters(loop: ast.For | ast.While) -> bool:
     """A loop that trains by hand: it moves a value by a step computed, in the same loop, from that
-    value itself (``gradient = X.T @ (X @ w - y)``, then ``w -= rate * gradient``)."""
+    value itself (``gradient = X.T @ (X @ w - y)``, then ``w -= rate * gradient``), maybe through
+    other values of the loop (``error = X @ w - y``, ``gradient = X.T @ error``)."""
     made: dict[str, set[str]] = {}  # name assigned in the loop -> names its value reads
     updates: list[tuple[str, ast.expr]] = []  # (name moved, the step)
     for part in walk(loop):
@@ -346,6 +347,14 @@ def _steps_parameters(loop: ast.For | ast.While) -> bool:
         elif isinstance(part, ast.AugAssign) and isinstance(part.op, (ast.Sub, ast.Add)) and \
                 isinstance(part.target, ast.Name):
             updates.append((part.target.id, part.value))  # w -= rate * gradient
+    changed = True
+    while changed:  # what each value of the loop reads, through the others it reads
+        changed = False
+        for name, reads in made.items():
+            more = set().union(*(made.get(n, set()) for n in reads)) - reads
+            if more:
+                reads |= more
+                changed = True
     for target, step in updates:
         if not isinstance(step, ast.BinOp) or not isinstance(step.op, ast.Mult):
             continue  # total += s, count += 1: sums, not steps
