@@ -576,3 +576,18 @@ def test_a_folder_that_vanishes_while_notebooks_are_found_is_passed_over(
     monkeypatch.setattr(os, "scandir", scandir)
     found = find_notebooks(load_project(root), [])
     assert found == [(root / "notebooks" / "sklearn_iris.ipynb").resolve()]
+
+
+def test_generated_files_pass_flake8_when_run_needs_values_nothing_sets(tmp_path: Path) -> None:
+    """A notebook reading names no cell binds gets a smoke test that only skips: no unused imports."""
+    import nbformat
+
+    root = make_project(tmp_path / "demo", example=False)
+    cells = ["# mlpack: train\nmodel = fit(rows)", "# mlpack: evaluate\nscore = model * 2\nscore"]
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    nbformat.write(notebook, str(root / "notebooks" / "unbound.ipynb"))
+    convert_project(settings(root))
+    test = root / "tests/test_unbound.py"
+    assert "run() needs values nothing in the notebook sets: fit, rows" in test.read_text()
+    done = flake8(root, root / "src/demo/unbound.py", test)
+    assert (done.returncode, done.stdout) == (0, "")
