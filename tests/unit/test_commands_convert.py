@@ -591,3 +591,20 @@ def test_generated_files_pass_flake8_when_run_needs_values_nothing_sets(tmp_path
     assert "run() needs values nothing in the notebook sets: fit, rows" in test.read_text()
     done = flake8(root, root / "src/demo/unbound.py", test)
     assert (done.returncode, done.stdout) == (0, "")
+
+
+def test_a_notebook_of_only_magics_is_refused_saying_which_cells_held_what(tmp_path: Path) -> None:
+    """Nothing was skipped as invalid: the refusal names the cells, not --skip-invalid-cells."""
+    import nbformat
+
+    root = make_project(tmp_path / "demo", example=False)
+    cells = ["!pip install nose", "%%bash\nls", "!nosetests tests -v"]
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    nbformat.write(notebook, str(root / "notebooks" / "shell.ipynb"))
+    result = convert_project(settings(root))
+    (failed,) = result.failed
+    assert failed.error == (
+        "notebooks/shell.ipynb: no code cell is left to convert: its code cells hold only what conversion "
+        "drops (IPython magics, shell commands, notebook-only calls; the warnings say which): "
+        "cell 1: '!pip install nose', cell 2: '%%bash', cell 3: '!nosetests tests -v'")
+    assert "skip" not in (failed.hint or "")

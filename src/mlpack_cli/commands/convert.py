@@ -712,16 +712,37 @@ def _parse_cells(
 
         report.warnings.extend(drop_colab(parsed))
     if not any(cell.tree.body for cell in parsed):
-        raise NotebookError(
-            f"{display}: no code cell is left to convert",
-            hint="Fix the invalid cells instead of skipping them, or remove this notebook.",
-        )
+        raise _nothing_left(display, parsed)
     if written:
         _import_from_package(parsed, set(written), package)
         report.warnings.append(
             f"%%writefile modules became modules of the package: {', '.join(sorted(written))}"
         )
     return parsed, magics, harvested, written
+
+
+def _nothing_left(display: str, parsed: list[ParsedCell]) -> NotebookError:
+    """The refusal of a notebook none of whose code cells keeps any code: which cells were
+    commented out as invalid (--skip-invalid-cells), which held only what conversion drops."""
+    commented = [c.number for c in parsed if c.code.startswith("# TODO(mlpack):")]
+    dropped = [c for c in parsed if c.number not in commented]
+    parts = []
+    if dropped:
+        shown = ", ".join(f"cell {c.number}: {_first_line(c.source)!r}" for c in dropped[:3])
+        more = f" and {len(dropped) - 3} more" if len(dropped) > 3 else ""
+        parts.append("its code cells hold only what conversion drops (IPython magics, shell commands, "
+                     f"notebook-only calls; the warnings say which): {shown}{more}")
+    if commented:
+        parts.append(f"cells {', '.join(map(str, commented))} are not valid Python (kept as comments)")
+    hint = ("Fix the invalid cells instead of skipping them, or remove this notebook." if commented else
+            "A module is made of the notebook's Python code, and this one has none: write its steps as "
+            "Python in the notebook, or remove it from the notebooks directory.")
+    return NotebookError(f"{display}: no code cell is left to convert: {'; '.join(parts)}", hint=hint)
+
+
+def _first_line(source: str) -> str:
+    line = next((line.strip() for line in source.splitlines() if line.strip()), "")
+    return line if len(line) <= 60 else line[:57] + "..."
 
 
 def _commented_out(cell: Cell, exc: Any) -> str:

@@ -30,6 +30,7 @@ SILENT_DROPS = {"matplotlib", "config", "load_ext", "reload_ext", "autoreload", 
 HELP_MAGICS = {"pinfo", "pinfo2", "psearch", "pdef", "pdoc", "psource", "pfile"}
 UNWRAP_LINE = {"time", "timeit"}
 UNWRAP_CELL = {"time", "timeit", "capture"}
+CELL_ALIASES = {"file": "writefile"}  # IPython's own aliases of cell magics that mlpack handles
 # Line magics written without "%" (automagic); only tried when the cell is not valid Python as is.
 AUTOMAGIC = {
     "matplotlib", "config", "load_ext", "reload_ext", "autoreload", "aimport", "pip", "conda", "env",
@@ -360,6 +361,7 @@ def _line_magic(name: str, line: str, result: CellCode, lineno: int = 1) -> list
 
 
 def _cell_magic(name: str, line: str, body: str, result: CellCode) -> list[ast.stmt]:
+    name = CELL_ALIASES.get(name, name)
     if name in UNWRAP_CELL:
         if name == "capture" and line.strip():
             result.warnings.append(f"%%capture {line.strip()}: output no longer captured; that name is not set")
