@@ -733,7 +733,8 @@ def _nothing_left(display: str, parsed: list[ParsedCell]) -> NotebookError:
         parts.append("its code cells hold only what conversion drops (IPython magics, shell commands, "
                      f"notebook-only calls; the warnings say which): {shown}{more}")
     if commented:
-        parts.append(f"cells {', '.join(map(str, commented))} are not valid Python (kept as comments)")
+        which = f"cells {', '.join(map(str, commented))} are" if len(commented) > 1 else f"cell {commented[0]} is"
+        parts.append(f"{which} not valid Python (kept as comments by --skip-invalid-cells)")
     hint = ("Fix the invalid cells instead of skipping them, or remove this notebook." if commented else
             "A module is made of the notebook's Python code, and this one has none: write its steps as "
             "Python in the notebook, or remove it from the notebooks directory.")
