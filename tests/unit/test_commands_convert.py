@@ -608,3 +608,19 @@ def test_a_notebook_of_only_magics_is_refused_saying_which_cells_held_what(tmp_p
         "drops (IPython magics, shell commands, notebook-only calls; the warnings say which): "
         "cell 1: '!pip install nose', cell 2: '%%bash', cell 3: '!nosetests tests -v'")
     assert "skip" not in (failed.hint or "")
+
+
+def test_a_writefile_module_gets_noqa_where_flake8_would_complain(tmp_path: Path) -> None:
+    """The module is the user's text: trailing blanks in its docstring stay, silenced as in copies."""
+    import nbformat
+
+    root = make_project(tmp_path / "demo", example=False)
+    cells = ['%%writefile helpers.py\nimport os\n\n\ndef f(x):\n    """Twice x, \n    or more."""\n    return 2 * x\n',
+             "from helpers import f\nvalue = f(2)\nvalue"]
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    nbformat.write(notebook, str(root / "notebooks" / "written.ipynb"))
+    convert_project(settings(root))
+    module = root / "src/demo/helpers.py"
+    assert '    """Twice x, \n    or more."""' in module.read_text()
+    done = flake8(root, module)
+    assert (done.returncode, done.stdout) == (0, "")

@@ -409,6 +409,7 @@ def convert_notebook(
     """Convert one notebook; a :class:`NotebookError` says why it cannot be."""
     from mlpack_cli.notebook import codegen, deps
     from mlpack_cli.notebook.dataflow import DynamicNames, HelperGlobal, OutOfOrder, OutputHistory, build_pipeline
+    from mlpack_cli.notebook.pysource import users_module_with_noqa
     from mlpack_cli.notebook.reader import execution_order_problem, read_notebook
 
     notebook = read_notebook(path, display)
@@ -545,7 +546,8 @@ def convert_notebook(
         report.warnings.append(
             f"kept the notebook's style where it cannot be rewritten safely (noqa: {', '.join(codes)})"
         )
-    extra = {name: codegen.with_header(text, display, notebook.source_hash) for name, text in written.items()}
+    extra = {name: codegen.with_header(users_module_with_noqa(text, options["max_line"]), display,
+                                       notebook.source_hash, options["max_line"]) for name, text in written.items()}
     copied, origins = _local_copies(local, project, display, options["max_line"], report)
     return _Converted(report, generated.module, generated.tests, requirements, extra, copied, origins)
 
