@@ -730,7 +730,7 @@ def _nothing_left(display: str, parsed: list[ParsedCell]) -> NotebookError:
     dropped = [c for c in parsed if c.number not in commented]
     parts = []
     if dropped:
-        shown = ", ".join(f"cell {c.number}: {_first_line(c.source)!r}" for c in dropped[:3])
+        shown = ", ".join(f"cell {c.number}: {_shortened(_first_line(c.source))!r}" for c in dropped[:3])
         more = f" and {len(dropped) - 3} more" if len(dropped) > 3 else ""
         parts.append("its code cells hold only what conversion drops (IPython magics, shell commands, "
                      f"notebook-only calls; the warnings say which): {shown}{more}")
@@ -743,9 +743,8 @@ def _nothing_left(display: str, parsed: list[ParsedCell]) -> NotebookError:
     return NotebookError(f"{display}: no code cell is left to convert: {'; '.join(parts)}", hint=hint)
 
 
-def _first_line(source: str) -> str:
-    line = next((line.strip() for line in source.splitlines() if line.strip()), "")
-    return line if len(line) <= 60 else line[:57] + "..."
+def _shortened(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def _commented_out(cell: Cell, exc: Any) -> str:
