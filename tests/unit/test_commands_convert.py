@@ -625,3 +625,16 @@ def test_a_writefile_module_gets_noqa_where_flake8_would_complain(tmp_path: Path
     assert '    """Twice x, \n    or more."""' in module.read_text()
     done = flake8(root, module)
     assert (done.returncode, done.stdout) == (0, "")
+
+
+def test_execution_counts_of_zero_say_the_notebook_never_ran(tmp_path: Path) -> None:
+    """Exporters write 0 into every cell of a notebook never run: no cell ran before another."""
+    import nbformat
+
+    root = make_project(tmp_path / "demo", example=False)
+    cells = [nbformat.v4.new_code_cell(c, execution_count=0) for c in ["x = 1", "y = x + 1\ny"]]
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), str(root / "notebooks" / "zeros.ipynb"))
+    (report,) = convert_project(settings(root, dry_run=True)).reports
+    notes = [w for w in report.warnings if "regression test" in w]
+    assert notes == ["no regression test: the notebook has no stored outputs (run it top to bottom and save it "
+                     "to get one)"]
