@@ -615,8 +615,8 @@ def test_a_writefile_module_gets_noqa_where_flake8_would_complain(tmp_path: Path
     import nbformat
 
     root = make_project(tmp_path / "demo", example=False)
-    cells = ['%%writefile helpers.py\nimport os\n\n\ndef f(x):\n    """Twice x, \n    or more."""\n    y=x # the input\n'
-             '    return 2 * y\n',
+    cells = ['%%writefile helpers.py\nimport os\n\n\ndef f(x):\n    """Twice x, \n    or more."""\n'
+             '    y=x # the input\n    return 2 * y\n',
              "from helpers import f\nvalue = f(2)\nvalue"]
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
     nbformat.write(notebook, str(root / "notebooks" / "written.ipynb"))
