@@ -576,3 +576,65 @@ def test_a_folder_that_vanishes_while_notebooks_are_found_is_passed_over(
     monkeypatch.setattr(os, "scandir", scandir)
     found = find_notebooks(load_project(root), [])
     assert found == [(root / "notebooks" / "sklearn_iris.ipynb").resolve()]
+
+
+def test_generated_files_pass_flake8_when_run_needs_values_nothing_sets(tmp_path: Path) -> None:
+    """A notebook reading names no cell binds gets a smoke test that only skips: no unused imports."""
+    import nbformat
+
+    root = make_project(tmp_path / "demo", example=False)
+    cells = ["# mlpack: train\nmodel = fit(rows)", "# mlpack: evaluate\nscore = model * 2\nscore"]
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    nbformat.write(notebook, str(root / "notebooks" / "unbound.ipynb"))
+    convert_project(settings(root))
+    test = root / "tests/test_unbound.py"
+    assert "run() needs values nothing in the notebook sets: fit, rows" in test.read_text()
+    done = flake8(root, root / "src/demo/unbound.py", test)
+    assert (done.returncode, done.stdout) == (0, "")
+
+
+def test_a_notebook_of_only_magics_is_refused_saying_which_cells_held_what(tmp_path: Path) -> None:
+    """Nothing was skipped as invalid: the refusal names the cells, not --skip-invalid-cells."""
+    import nbformat
+
+    root = make_project(tmp_path / "demo", example=False)
+    cells = ["!pip install nose", "%%bash\nls", "!nosetests tests -v"]
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    nbformat.write(notebook, str(root / "notebooks" / "shell.ipynb"))
+    result = convert_project(settings(root))
+    (failed,) = result.failed
+    assert failed.error == (
+        "notebooks/shell.ipynb: no code cell is left to convert: its code cells hold only what conversion "
+        "drops (IPython magics, shell commands, notebook-only calls; the warnings say which): "
+        "cell 1: '!pip install nose', cell 2: '%%bash', cell 3: '!nosetests tests -v'")
+    assert "skip" not in (failed.hint or "")
+
+
+def test_a_writefile_module_gets_noqa_where_flake8_would_complain(tmp_path: Path) -> None:
+    """The module is the user's text: trailing blanks in its docstring stay, silenced as in copies."""
+    import nbformat
+
+    root = make_project(tmp_path / "demo", example=False)
+    cells = ['%%writefile helpers.py\nimport os\n\n\ndef f(x):\n    """Twice x, \n    or more."""\n'
+             '    y=x # the input\n    return 2 * y\n',
+             "from helpers import f\nvalue = f(2)\nvalue"]
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    nbformat.write(notebook, str(root / "notebooks" / "written.ipynb"))
+    convert_project(settings(root))
+    module = root / "src/demo/helpers.py"
+    assert '    """Twice x, \n    or more."""' in module.read_text()
+    done = flake8(root, module)
+    assert (done.returncode, done.stdout) == (0, "")
+
+
+def test_execution_counts_of_zero_say_the_notebook_never_ran(tmp_path: Path) -> None:
+    """Exporters write 0 into every cell of a notebook never run: no cell ran before another."""
+    import nbformat
+
+    root = make_project(tmp_path / "demo", example=False)
+    cells = [nbformat.v4.new_code_cell(c, execution_count=0) for c in ["x = 1", "y = x + 1\ny"]]
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), str(root / "notebooks" / "zeros.ipynb"))
+    (report,) = convert_project(settings(root, dry_run=True)).reports
+    notes = [w for w in report.warnings if "regression test" in w]
+    assert notes == ["no regression test: the notebook has no stored outputs (run it top to bottom and save it "
+                     "to get one)"]

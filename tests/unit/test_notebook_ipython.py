@@ -189,3 +189,23 @@ def test_a_definition_registering_a_magic_is_dropped_and_other_decorated_ones_st
         "the definition of the IPython magic %lm: dropped (magics run only in IPython; the cells using it "
         "follow the magic rules)"]
     assert not cell.warnings  # (the run_cell inside it is no statement of the module's)
+
+
+def test_cell_magic_file_is_ipythons_alias_of_writefile() -> None:
+    module = parse_cell("%%file type_util.py\nclass TypeUtil:\n    pass\n")
+    assert module.modules == {"type_util": "class TypeUtil:\n    pass\n"} and module.tree.body == []
+    assert not module.warnings
+    data = parse_cell("%%file tests/test_it.py\nx = 1\n")
+    assert "open('tests/test_it.py', 'w'" in ast.unparse(data.tree)
+
+
+@pytest.mark.parametrize(("source", "names"), [
+    ("%%R -i df -o fit,coefs -w 5\nfit <- lm(y ~ x, df)", ["fit", "coefs"]),
+    ("%%bash --out listing --err=errors\nls", ["listing", "errors"]),
+    ("%R -o total total <- sum(1:10)", ["total"]),
+    ("%%R -i df\nsummary(df)", []),
+    ("%%html\n<b>-o x</b>", []),
+])
+def test_dropped_magics_that_set_names_say_so(source: str, names: list[str]) -> None:
+    """A later cell reading such a name is refused as needing a running IPython, not made a parameter."""
+    assert [name for name, _, _ in parse_cell(source).ipython_binds] == names

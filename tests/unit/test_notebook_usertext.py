@@ -105,3 +105,18 @@ def test_a_copied_tree_follows_only_the_children_of_each_node() -> None:
     assert ast.dump(twin) == ast.dump(statement) and twin is not statement
     assert twin.value is not statement.value  # type: ignore[attr-defined]
     assert twin.mlpack_note is statement.mlpack_note  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(("code", "inside"), [
+    ('print(\n    "first line: {}"\n    "second: {}".format(a, b)\n)\n', set()),  # joined across lines
+    ('x = (f"{a}"\n     f"{b}")\n', set()),
+    ('print("a"\n      """b\nc""")\n', {3}),
+])
+def test_lines_of_strings_joined_across_lines_are_indented_like_code(code: str, inside: set[int]) -> None:
+    """Joined literals are one constant in the tree, but only a line inside one literal is string."""
+    found, tree = sources(code)
+    piece = found.piece(tree.body[0])
+    assert piece.strings == inside
+    indented = "\n".join(piece.indented("    "))
+    body = ast.parse("def f():\n" + indented + "\n").body[0].body[0]  # type: ignore[attr-defined]
+    assert ast.dump(body) == ast.dump(tree.body[0])

@@ -409,6 +409,7 @@ def convert_notebook(
     """Convert one notebook; a :class:`NotebookError` says why it cannot be."""
     from mlpack_cli.notebook import codegen, deps
     from mlpack_cli.notebook.dataflow import DynamicNames, HelperGlobal, OutOfOrder, OutputHistory, build_pipeline
+    from mlpack_cli.notebook.pysource import users_module_with_noqa
     from mlpack_cli.notebook.reader import execution_order_problem, read_notebook
 
     notebook = read_notebook(path, display)
@@ -545,7 +546,8 @@ def convert_notebook(
         report.warnings.append(
             f"kept the notebook's style where it cannot be rewritten safely (noqa: {', '.join(codes)})"
         )
-    extra = {name: codegen.with_header(text, display, notebook.source_hash) for name, text in written.items()}
+    extra = {name: codegen.with_header(users_module_with_noqa(text, options["max_line"]), display,
+                                       notebook.source_hash, options["max_line"]) for name, text in written.items()}
     copied, origins = _local_copies(local, project, display, options["max_line"], report)
     return _Converted(report, generated.module, generated.tests, requirements, extra, copied, origins)
 
@@ -712,16 +714,37 @@ def _parse_cells(
 
         report.warnings.extend(drop_colab(parsed))
     if not any(cell.tree.body for cell in parsed):
-        raise NotebookError(
-            f"{display}: no code cell is left to convert",
-            hint="Fix the invalid cells instead of skipping them, or remove this notebook.",
-        )
+        raise _nothing_left(display, parsed)
     if written:
         _import_from_package(parsed, set(written), package)
         report.warnings.append(
             f"%%writefile modules became modules of the package: {', '.join(sorted(written))}"
         )
     return parsed, magics, harvested, written
+
+
+def _nothing_left(display: str, parsed: list[ParsedCell]) -> NotebookError:
+    """The refusal of a notebook none of whose code cells keeps any code: which cells were
+    commented out as invalid (--skip-invalid-cells), which held only what conversion drops."""
+    commented = [c.number for c in parsed if c.code.startswith("# TODO(mlpack):")]
+    dropped = [c for c in parsed if c.number not in commented]
+    parts = []
+    if dropped:
+        shown = ", ".join(f"cell {c.number}: {_shortened(_first_line(c.source))!r}" for c in dropped[:3])
+        more = f" and {len(dropped) - 3} more" if len(dropped) > 3 else ""
+        parts.append("its code cells hold only what conversion drops (IPython magics, shell commands, "
+                     f"notebook-only calls; the warnings say which): {shown}{more}")
+    if commented:
+        which = f"cells {', '.join(map(str, commented))} are" if len(commented) > 1 else f"cell {commented[0]} is"
+        parts.append(f"{which} not valid Python (kept as comments by --skip-invalid-cells)")
+    hint = ("Fix the invalid cells instead of skipping them, or remove this notebook." if commented else
+            "A module is made of the notebook's Python code, and this one has none: write its steps as "
+            "Python in the notebook, or remove it from the notebooks directory.")
+    return NotebookError(f"{display}: no code cell is left to convert: {'; '.join(parts)}", hint=hint)
+
+
+def _shortened(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def _commented_out(cell: Cell, exc: Any) -> str:

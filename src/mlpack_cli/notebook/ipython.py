@@ -30,6 +30,7 @@ SILENT_DROPS = {"matplotlib", "config", "load_ext", "reload_ext", "autoreload", 
 HELP_MAGICS = {"pinfo", "pinfo2", "psearch", "pdef", "pdoc", "psource", "pfile"}
 UNWRAP_LINE = {"time", "timeit"}
 UNWRAP_CELL = {"time", "timeit", "capture"}
+CELL_ALIASES = {"file": "writefile"}  # IPython's own aliases of cell magics that mlpack handles
 # Line magics written without "%" (automagic); only tried when the cell is not valid Python as is.
 AUTOMAGIC = {
     "matplotlib", "config", "load_ext", "reload_ext", "autoreload", "aimport", "pip", "conda", "env",
@@ -331,6 +332,30 @@ def _stored_names(line: str) -> list[str] | None:
     return names or ["*"]
 
 
+# options by which a magic mlpack drops sets names in the notebook's namespace: rpy2's %R/%%R
+# -o/--output (comma-separated), %%script's (%%bash, %%sh...) --out/--err/--proc
+_OUTPUT_OPTIONS = {"R": ("-o", "--output"), "script": ("--out", "--err", "--proc")}
+_SCRIPT_MAGICS = {"script", "bash", "sh", "perl", "ruby", "python", "python2", "python3", "pypy"}
+
+
+def _output_names(name: str, line: str) -> list[str]:
+    """The names a dropped magic's options make it set (``%%R -o x,y`` -> x, y); the names after
+    ``-o``/``--out``... of the magics that have such options, [] for any other."""
+    options = _OUTPUT_OPTIONS.get("script" if name in _SCRIPT_MAGICS else name)
+    if not options:
+        return []
+    try:
+        words = shlex.split(line)
+    except ValueError:
+        words = line.split()
+    found: list[str] = []
+    for word, value in zip(words, words[1:] + [""]):
+        option, equals, attached = word.partition("=")
+        if option in options:
+            found.extend(n for n in (attached if equals else value).split(",") if n.isidentifier())
+    return found
+
+
 def _line_magic(name: str, line: str, result: CellCode, lineno: int = 1) -> list[ast.stmt]:
     if name in SILENT_DROPS:
         result.handled.append(f"%{name}: dropped")
@@ -355,11 +380,13 @@ def _line_magic(name: str, line: str, result: CellCode, lineno: int = 1) -> list
     restored = _stored_names(line) if name == "store" else None
     if restored:
         result.ipython_binds.extend((n, lineno, f"%store {line}") for n in restored)
+    result.ipython_binds.extend((n, lineno, f"%{name} {line}".rstrip()) for n in _output_names(name, line))
     result.warnings.append(f"dropped line magic %{name} {line}".rstrip())
     return []
 
 
 def _cell_magic(name: str, line: str, body: str, result: CellCode) -> list[ast.stmt]:
+    name = CELL_ALIASES.get(name, name)
     if name in UNWRAP_CELL:
         if name == "capture" and line.strip():
             result.warnings.append(f"%%capture {line.strip()}: output no longer captured; that name is not set")
@@ -380,6 +407,7 @@ def _cell_magic(name: str, line: str, body: str, result: CellCode) -> list[ast.s
         return inner.tree.body
     if name == "writefile":
         return _writefile(line, body, result)
+    result.ipython_binds.extend((n, 1, f"%%{name} {line}".rstrip()) for n in _output_names(name, line))
     result.warnings.append(f"dropped cell magic %%{name} {line}".rstrip() + " and its body")
     return []
 

@@ -538,7 +538,7 @@ def copied_files(
         return {}  # libcst is imported only for a notebook that has copies
     import libcst
 
-    from mlpack_cli.notebook.pysource import add_noqa
+    from mlpack_cli.notebook.pysource import users_module_with_noqa
     from mlpack_cli.notebook.secrets import scanner
 
     assert package.isidentifier() and all(_identifiers(n) for n in found.copied)
@@ -553,10 +553,7 @@ def copied_files(
                 body = _rewrite_source(text, names, package)
             except libcst.ParserSyntaxError as exc:
                 raise LocalModuleError(source, f", line {exc.raw_line}: not valid Python 3") from exc
-            try:
-                body, _ = add_noqa(body, max_line)
-            except (SyntaxError, ValueError):
-                pass  # style notes only: the file is copied as it is
+            body = users_module_with_noqa(body, max_line)
             files[relpath] = header(body, display(source), hashlib.sha256(source.read_bytes()).hexdigest(), max_line)
     return files
 

@@ -124,6 +124,16 @@ def add_noqa(
     return "\n".join(lines), problems
 
 
+def users_module_with_noqa(text: str, max_line: int) -> str:
+    """A module the user wrote (a copied local module, a ``%%writefile`` one), with ``# noqa`` where
+    flake8 would complain, as generated modules get; as it is when it does not parse (nothing to add
+    a note to safely). Every pycodestyle check runs: the user's comments and layout are theirs."""
+    try:
+        return add_noqa(text, max_line, extra=_pycodestyle(physical_lines(text), max_line, None))[0]
+    except (SyntaxError, ValueError):
+        return text
+
+
 def _noqa_line(lines: list[str], strings: dict[int, tuple[int, int]], line: int) -> int:
     """The line whose ``# noqa`` flake8 reads for a problem on ``line``: the last line of a
     multi-line string, or of a run of lines joined by backslashes (nothing can follow those)."""

@@ -173,10 +173,16 @@ def _cells(name: str, raw_cells: Any) -> list[Cell]:
         count = raw.get("execution_count")
         outputs = raw.get("outputs")
         cells.append(Cell(number, str(raw.get("cell_type", "code")), source.replace("\r\n", "\n"), cell_tags,
-                          execution_count=count if isinstance(count, int) and not isinstance(count, bool) else None,
+                          execution_count=_kernel_count(count),
                           outputs=tuple(o for o in outputs if isinstance(o, dict))
                           if isinstance(outputs, list) else ()))
     return cells
+
+
+def _kernel_count(count: object) -> int | None:
+    """A cell's saved execution count, or None: a kernel counts from 1, so 0 (what some exporters,
+    Colab's among them, write into every cell of a notebook never run) says no cell ran."""
+    return count if isinstance(count, int) and not isinstance(count, bool) and count > 0 else None
 
 
 def execution_order_problem(cells: list[Cell]) -> str | None:

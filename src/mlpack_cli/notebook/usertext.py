@@ -12,7 +12,9 @@ the statement is written by ``ast.unparse``, with its comment lines still above 
 from __future__ import annotations
 
 import ast
+import io
 import re
+import tokenize
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
@@ -29,6 +31,8 @@ if TYPE_CHECKING:
 
 _Node = TypeVar("_Node", bound=ast.AST)
 PATH_LITERALS = "mlpack_path_literals"  # attribute of a top-level statement: {string value: code} in its text
+_FSTRING_START = getattr(tokenize, "FSTRING_START", -1)  # Python 3.12+
+_FSTRING_END = getattr(tokenize, "FSTRING_END", -1)
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")  # what Python's tokenizer ends a line at (not str.splitlines)
 _DIRECTIVE = re.compile(r"#\s*mlpack\s*:")
 _AFTER = re.compile(r"(?P<space>[ \t\f]*)(?P<comment>#.*)?")  # what may end a statement's last line
@@ -99,7 +103,7 @@ class _Cell:
     @property
     def strings(self) -> frozenset[int]:
         if self._strings is None:
-            self._strings = string_lines(self.pristine)
+            self._strings = string_lines(self.code)
         return self._strings
 
     def statement_at(self, line: int, column: int) -> ast.stmt | None:
@@ -189,22 +193,39 @@ def _tidy(lines: list[str]) -> list[str]:
     return kept
 
 
-def string_lines(tree: ast.AST) -> frozenset[int]:
-    """The lines inside a multi-line string (every line of it but its first)."""
+def string_lines(code: str) -> frozenset[int]:
+    """The lines inside a multi-line string (every line of it but its first), found by the tokenizer:
+    string literals joined across lines (``"a"`` then ``"b"`` on the next line) are one constant
+    in the syntax tree, but each of their lines is code, to indent like any other."""
     found: set[int] = set()
-    pending: list[ast.AST] = [tree]
-    while pending:
-        for child in ast.iter_child_nodes(pending.pop()):
-            start = getattr(child, "lineno", None)
-            end = getattr(child, "end_lineno", None)
-            if start is not None and (end is None or end <= start):
-                continue  # on one line
-            if isinstance(child, ast.JoinedStr) or (
-                isinstance(child, ast.Constant) and isinstance(child.value, (str, bytes))
-            ):
-                found.update(range(start + 1, end + 1))  # type: ignore[operator]
-                continue
-            pending.append(child)
+    opened: list[int] = []  # first lines of the f-strings open (Python 3.12+ tokenizes their parts)
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(code, newline=None).readline):
+            if token.type == tokenize.STRING:
+                found.update(range(token.start[0] + 1, token.end[0] + 1))
+            elif token.type == _FSTRING_START:
+                opened.append(token.start[0])
+            elif token.type == _FSTRING_END and opened:
+                found.update(range(opened.pop() + 1, token.end[0] + 1))
+    except (tokenize.TokenError, SyntaxError):
+        return _constant_lines(code)
+    return frozenset(found)
+
+
+def _constant_lines(code: str) -> frozenset[int]:
+    """The lines after the first of every string constant spanning lines (when code cannot be
+    tokenized, which :func:`ast.parse` accepted: this over-counts strings joined across lines)."""
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError):
+        return frozenset()
+    found: set[int] = set()
+    for node in ast.walk(tree):
+        start, end = getattr(node, "lineno", None), getattr(node, "end_lineno", None)
+        if start is not None and end is not None and end > start and (
+            isinstance(node, ast.JoinedStr) or isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes))
+        ):
+            found.update(range(start + 1, end + 1))
     return frozenset(found)
 
 
@@ -321,7 +342,7 @@ class Sources:
             if written is not None:
                 if not _same(written, node):
                     return None
-                return code, {n - first + 1 for n in string_lines(written)}, node
+                return code, {n - first + 1 for n in cell.strings if first < n <= (written.end_lineno or first)}, node
         expected = self._expected(node, dropped, assign_to, named)
         if assign_to is not None:
             code = _assigned(str(assign_to), code, [first + n in cell.strings for n in range(code.count("\n") + 1)])
@@ -379,7 +400,7 @@ def _meaning(code: str, expected: ast.stmt) -> tuple[str, set[int], ast.stmt] | 
         return None
     if len(tree.body) != 1 or not _same(tree.body[0], expected):
         return None
-    return code, set(string_lines(tree)), expected
+    return code, set(string_lines(code)), expected
 
 
 def _copied(node: _Node) -> _Node:
@@ -440,12 +461,7 @@ def _same(a: object, b: object) -> bool:
 
 
 def _string_lines_of(code: str) -> set[int]:
-    if "\n" not in code:
-        return set()
-    try:
-        return set(string_lines(ast.parse(code)))
-    except (SyntaxError, ValueError):
-        return set()
+    return set(string_lines(code)) if "\n" in code else set()
 
 
 def _piece(comments: list[str], code: str, strings: set[int], trailing: list[str], node: ast.stmt,
