@@ -463,7 +463,7 @@ def _sets_display_options(statement: ast.stmt, aliases: Aliases) -> bool:
             return False
     elif isinstance(statement, ast.Assign) and len(statement.targets) == 1 \
             and isinstance(statement.targets[0], ast.Attribute):
-        target = statement.targets[0]
+        target: ast.expr = statement.targets[0]
         chain: list[str] = []
         while isinstance(target, ast.Attribute):
             chain.append(target.attr)
