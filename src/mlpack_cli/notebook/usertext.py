@@ -193,10 +193,17 @@ def _tidy(lines: list[str]) -> list[str]:
     return kept
 
 
+# What can make a string span lines: a triple quote, a backslash before a line end, or an f-string
+# (from Python 3.12 its replacement fields may hold line breaks)
+_MAY_SPAN_LINES = re.compile(r"\"\"\"|'''|\\[\r\n]|(?<![\w.])[rRbB]?[fF][rR]?['\"]")
+
+
 def string_lines(code: str) -> frozenset[int]:
     """The lines inside a multi-line string (every line of it but its first), found by the tokenizer:
     string literals joined across lines (``"a"`` then ``"b"`` on the next line) are one constant
     in the syntax tree, but each of their lines is code, to indent like any other."""
+    if not _MAY_SPAN_LINES.search(code):
+        return frozenset()
     found: set[int] = set()
     opened: list[int] = []  # first lines of the f-strings open (Python 3.12+ tokenizes their parts)
     try:
