@@ -906,3 +906,36 @@ def test_exercise_checks_of_kaggle_learn_are_dropped_with_their_imports() -> Non
     )
     assert parts(result) == [(2, "dropped")] * 3 + [(3, "load"), (3, "train"), (3, "dropped"), (4, "dropped")]
     assert "learntools" not in ast.unparse(ast.Module([*result.imports, *result.helpers], []))
+
+
+def test_a_statistic_printed_before_the_data_is_rebound_is_dropped() -> None:
+    # skew() and kurtosis() change nothing: the print is no dependency of the later rebinding
+    result = pipeline(
+        "df = pd.read_csv('d.csv')",
+        "print(f\"skew: {df['y'].skew():.3f}\")\nprint(df['y'].kurtosis())",
+        "df = df[df['a'] <= 4500].reset_index(drop=True)",
+        "model = RandomForestClassifier().fit(df[['a']], df.y)",
+    )
+    assert [stage for cell, stage in parts(result) if cell == 3] == ["dropped"]
+
+
+def test_an_import_of_a_module_spelled_two_ways_goes_to_module_level() -> None:
+    # ``from matplotlib import pyplot as plt`` and ``import matplotlib.pyplot as plt`` bind one module
+    result = pipeline(
+        "df = pd.read_csv('d.csv')",
+        "from matplotlib import pyplot as plt\nplt.plot(df['a'])",
+        "model = RandomForestClassifier().fit(df[['a']], df.y)",
+        "import matplotlib.pyplot as plt\nplt.plot(model.feature_importances_)",
+    )
+    assert all(stage in ("helpers", "dropped") for cell, stage in parts(result) if cell in (3, 5))
+
+
+def test_a_layer_demo_is_dropped_though_a_later_model_reuses_its_names() -> None:
+    # ``outputs`` of the demo is read by nothing; the model's cell binds its own ``outputs``
+    result = pipeline(
+        "import keras\nfrom keras import layers\nX = np.load('x.npy')\ny = np.load('y.npy')",
+        "inputs = keras.Input(shape=(None, 14))\noutputs = layers.SimpleRNN(16)(inputs)",
+        "inputs = keras.Input(shape=(14,))\noutputs = layers.Dense(1)(inputs)\nmodel = keras.Model(inputs, outputs)\n"
+        "model.compile(optimizer='adam', loss='mse')\nmodel.fit(X, y)",
+    )
+    assert [stage for cell, stage in parts(result) if cell == 3] == ["dropped"]

@@ -1443,9 +1443,13 @@ def _binding_counts(cells: Sequence[ParsedCell]) -> Counter[str]:
 
 
 def _import_key(statement: ast.Import | ast.ImportFrom, alias: ast.alias) -> str:
+    """What an import binds, by its dotted path: ``from a import b as c`` and ``import a.b as c``
+    bind the same module (the second form only imports modules), so they are one source."""
     if isinstance(statement, ast.ImportFrom):
-        return f"from {'.' * statement.level}{statement.module or ''} import {alias.name}"
-    return f"import {alias.name}" if alias.asname is None else f"import {alias.name} as {alias.asname}"
+        if statement.level:
+            return f"from {'.' * statement.level}{statement.module or ''} import {alias.name}"
+        return f"{statement.module}.{alias.name}"
+    return f"import {alias.name}" if alias.asname is None else alias.name
 
 
 def _hoistable_imports(cells: Sequence[ParsedCell], counts: Counter[str]) -> list[ast.stmt]:

@@ -65,6 +65,9 @@ PURE_METHODS = frozenset({
     "lstrip", "title", "capitalize", "encode", "decode", "zfill", "partition", "splitlines", "isdigit",
     "isalpha", "union", "intersection", "difference", "issubset", "issuperset", "conjugate", "all_close",
     "allclose", "conf_int", "cov_params", "summary2", "f_test", "t_test", "wald_test",
+    # pandas' and NumPy's other statistics and comparisons: they return a value, change nothing
+    "skew", "kurt", "kurtosis", "sem", "mad", "rank", "cummax", "cummin", "ptp", "corrwith", "autocorr",
+    "lt", "le", "gt", "ge", "eq", "ne", "first_valid_index", "last_valid_index",
 })
 PLOT_NAME = re.compile(r"^(plot_\w+|\w*Display)$")
 SETUP_CALLS = {  # (receiver, method) of calls that set the process up for what follows

@@ -621,10 +621,10 @@ def _drop_what_nothing_needs(infos: Sequence[Statement], decisions: list[Decisio
     a prediction for one sample. A notebook without any root (it trains, scores and writes
     nothing) keeps its computations: there is nothing to measure them against."""
     notebook_names = {n for info in infos for n in info.binds}
-    given = {n for info in infos for n in _tree_facts(info, aliases, user_functions).given}  # passed to a call
+    given = _given_onwards(infos, aliases, user_functions)
     roots = {i for i, (info, decision) in enumerate(zip(infos, decisions)) if decision.stage is not None and
              _is_root(info, decision, evidence_of(info) if decision.level == 2 else None, aliases, user_functions,
-                      notebook_names, given)}
+                      notebook_names, given.get(i, frozenset()))}
     roots -= {i for i in roots if _checks_untrained(infos[i], infos, decisions, evidence_of, aliases,
                                                     notebook_names - aliases.imported, user_functions)}
     if not any(not isinstance(infos[i].node, (ast.Import, ast.ImportFrom)) for i in roots):
@@ -681,6 +681,20 @@ def _drop_what_nothing_needs(infos: Sequence[Statement], decisions: list[Decisio
     for i, decision in enumerate(decisions):
         if i not in live and decision.stage is not None and decision.level < 3:
             decisions[i] = Decision(None, "nothing kept depends on it (no model, metric, file or set-up reads it)", 0)
+
+
+def _given_onwards(infos: Sequence[Statement], aliases: Aliases, user_functions: set[str]) -> dict[int, set[str]]:
+    """For each statement, what it binds that a statement reading that binding passes to a call
+    (``basis_plot(model)`` may fit it): the binding read, not the name, since a notebook reuses
+    names (the ``outputs`` of a layer demo is not the ``outputs`` a later model is built from)."""
+    given: dict[int, set[str]] = {}
+    for info in infos:
+        passed = _tree_facts(info, aliases, user_functions).given & info.reads
+        for dep in info.flow:
+            found = infos[dep].binds & passed
+            if found:
+                given.setdefault(dep, set()).update(found)
+    return given
 
 
 def _untrained_output(info: Statement, decision: Decision,
