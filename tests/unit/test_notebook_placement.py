@@ -939,3 +939,26 @@ def test_a_layer_demo_is_dropped_though_a_later_model_reuses_its_names() -> None
         "model.compile(optimizer='adam', loss='mse')\nmodel.fit(X, y)",
     )
     assert [stage for cell, stage in parts(result) if cell == 3] == ["dropped"]
+
+
+def test_a_chain_of_layers_no_model_is_built_from_is_dropped() -> None:
+    result = pipeline(
+        "import keras\nfrom keras import layers\nX = np.load('x.npy')\ny = np.load('y.npy')",
+        "inputs = keras.Input(shape=(120, 14))\nx = layers.SimpleRNN(16, return_sequences=True)(inputs)\n"
+        "x = layers.SimpleRNN(16, return_sequences=True)(x)\noutputs = layers.SimpleRNN(16)(x)",
+        "inputs = keras.Input(shape=(14,))\nx = layers.Dense(8)(inputs)\noutputs = layers.Dense(1)(x)\n"
+        "model = keras.Model(inputs, outputs)\nmodel.compile(optimizer='adam', loss='mse')\nmodel.fit(X, y)",
+    )
+    assert [stage for cell, stage in parts(result) if cell == 3] == ["dropped"]
+    assert "layers.Dense(8)(inputs)" in stage_text(result, "train")
+
+
+def test_frame_arithmetic_changes_neither_operand() -> None:
+    # ``a.mul(df.b)`` returns a new frame: the overwritten try is no dependency of what reads df later
+    result = pipeline(
+        "df = pd.read_csv('d.csv')",
+        "X_2 = pd.get_dummies(df.kind)\nX_2 = X_2.mul(df.area, axis=0)",
+        "X_2 = pd.get_dummies(df.kind)\nX_2 = X_2.mul(df.size, axis=0)",
+        "model = RandomForestClassifier().fit(df.join(X_2), df.y)",
+    )
+    assert [stage for cell, stage in parts(result) if cell == 3] == ["dropped"]

@@ -68,6 +68,7 @@ PURE_METHODS = frozenset({
     # pandas' and NumPy's other statistics and comparisons: they return a value, change nothing
     "skew", "kurt", "kurtosis", "sem", "mad", "rank", "cummax", "cummin", "ptp", "corrwith", "autocorr",
     "lt", "le", "gt", "ge", "eq", "ne", "first_valid_index", "last_valid_index",
+    "mul", "multiply", "div", "divide", "truediv", "floordiv", "sub", "subtract", "pow", "mod",
 })
 PLOT_NAME = re.compile(r"^(plot_\w+|\w*Display)$")
 SETUP_CALLS = {  # (receiver, method) of calls that set the process up for what follows

@@ -621,7 +621,8 @@ def _drop_what_nothing_needs(infos: Sequence[Statement], decisions: list[Decisio
     a prediction for one sample. A notebook without any root (it trains, scores and writes
     nothing) keeps its computations: there is nothing to measure them against."""
     notebook_names = {n for info in infos for n in info.binds}
-    given = _given_onwards(infos, aliases, user_functions)
+    given = _given_onwards(infos, aliases, user_functions, lambda info: decisions[info.index].level == 2 and (
+        (found := evidence_of(info)) is not None and _builds_only(info, found)))
     roots = {i for i, (info, decision) in enumerate(zip(infos, decisions)) if decision.stage is not None and
              _is_root(info, decision, evidence_of(info) if decision.level == 2 else None, aliases, user_functions,
                       notebook_names, given.get(i, frozenset()))}
@@ -683,12 +684,17 @@ def _drop_what_nothing_needs(infos: Sequence[Statement], decisions: list[Decisio
             decisions[i] = Decision(None, "nothing kept depends on it (no model, metric, file or set-up reads it)", 0)
 
 
-def _given_onwards(infos: Sequence[Statement], aliases: Aliases, user_functions: set[str]) -> dict[int, set[str]]:
+def _given_onwards(infos: Sequence[Statement], aliases: Aliases, user_functions: set[str],
+                   builds_only: Callable[[Statement], bool]) -> dict[int, set[str]]:
     """For each statement, what it binds that a statement reading that binding passes to a call
     (``basis_plot(model)`` may fit it): the binding read, not the name, since a notebook reuses
-    names (the ``outputs`` of a layer demo is not the ``outputs`` a later model is built from)."""
+    names (the ``outputs`` of a layer demo is not the ``outputs`` a later model is built from).
+    A reader that only builds another object from it (``x = Dense(8)(x)``) matters only when
+    something reads what it builds: the graph's flow keeps the chain then."""
     given: dict[int, set[str]] = {}
     for info in infos:
+        if builds_only(info):
+            continue
         passed = _tree_facts(info, aliases, user_functions).given & info.reads
         for dep in info.flow:
             found = infos[dep].binds & passed
