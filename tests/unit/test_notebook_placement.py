@@ -962,3 +962,24 @@ def test_frame_arithmetic_changes_neither_operand() -> None:
         "model = RandomForestClassifier().fit(df.join(X_2), df.y)",
     )
     assert [stage for cell, stage in parts(result) if cell == 3] == ["dropped"]
+
+
+def test_a_draw_seeded_by_an_integer_constant_takes_nothing_from_the_global_generator() -> None:
+    # random_state=SEED is the call's own seed: the sample only plotted is no draw the split follows
+    result = pipeline(
+        "SEED = 42\nnp.random.seed(SEED)\ndf = pd.read_csv('d.csv')",
+        "sample = df[['a', 'y']].sample(300, random_state=SEED)\nplt.scatter(sample.a, sample.y)",
+        "X_tr, X_te, y_tr, y_te = train_test_split(df[['a']], df.y, random_state=SEED)\n"
+        "model = RandomForestClassifier(random_state=SEED).fit(X_tr, y_tr)",
+    )
+    assert [stage for cell, stage in parts(result) if cell == 3] == ["dropped"]
+
+
+def test_a_draw_seeded_by_a_name_bound_to_something_else_still_follows_the_seed() -> None:
+    result = pipeline(
+        "np.random.seed(0)\nstate = None\ndf = pd.read_csv('d.csv')",
+        "sample = df.sample(3, random_state=state)\nprint(sample)",
+        "X_tr, X_te, y_tr, y_te = train_test_split(df[['a']], df.y)\n"
+        "model = RandomForestClassifier(random_state=0).fit(X_tr, y_tr)",
+    )
+    assert [stage for cell, stage in parts(result) if cell == 3] != ["dropped"]
