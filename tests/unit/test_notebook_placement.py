@@ -502,15 +502,18 @@ def test_a_training_loop_reusing_a_name_of_the_evaluation_as_scratch_stays_in_tr
     assert ("acc", "acc") in result.results
 
 
-def test_a_loop_whose_value_is_read_after_it_keeps_its_order() -> None:
+def test_a_loop_that_binds_a_name_afresh_starts_a_version_of_it() -> None:
+    # the loop makes pred anew in each pass: it may train before acc reads the earlier pred
     result = pipeline(
         "df = pd.read_csv('d.csv')",
         "model = RandomForestClassifier()\nmodel.fit(df[['a']], df.y)",
         "pred = model.predict(df[['a']])\nacc = accuracy_score(df.y, pred)",
         LOOP,
-        "last = accuracy_score(df.y, [pred])",  # reads the loop's last pred: the loop stays after acc
+        "last = accuracy_score(df.y, [pred])",  # reads the loop's last pred
     )
-    assert [stage for cell, stage in parts(result) if cell == 5] == ["train", "evaluate"]  # the loop after acc
+    assert [stage for cell, stage in parts(result) if cell == 5] == ["train"]
+    assert "acc = accuracy_score(df.y, pred_1)" in stage_text(result, "evaluate")
+    assert "last = accuracy_score(df.y, [pred])" in stage_text(result, "evaluate")
 
 
 # What the module leaves out is reported as dropped, not as module level.
@@ -983,3 +986,19 @@ def test_a_draw_seeded_by_a_name_bound_to_something_else_still_follows_the_seed(
         "model = RandomForestClassifier(random_state=0).fit(X_tr, y_tr)",
     )
     assert [stage for cell, stage in parts(result) if cell == 3] != ["dropped"]
+
+
+def test_a_search_loop_reusing_the_names_of_an_earlier_evaluation_trains_before_it() -> None:
+    # the loop binds tree and scores afresh: its last tree, the grid's estimator, is no value of
+    # the evaluation above, so the grid search is training
+    result = pipeline(
+        "df = pd.read_csv('d.csv')\nX, y = df[['a']], df.y",
+        "tree = RandomForestClassifier(max_depth=5)\nscores = cross_val_score(tree, X, y, cv=5)",
+        "print(scores.mean())",
+        "means = []\nfor depth in [2, 3, 4]:\n    tree = RandomForestClassifier(max_depth=depth)\n"
+        "    scores = cross_val_score(tree, X, y, cv=5)\n    means.append(scores.mean())",
+        "from sklearn.model_selection import GridSearchCV\ngrid = GridSearchCV(tree, {'max_depth': [2, 3, 4]})\n"
+        "grid.fit(X, y)",
+    )
+    assert [stage for cell, stage in parts(result) if cell == 6] == ["helpers", "train"]
+    assert "scores_1 = cross_val_score(tree_1, X, y, cv=5)" in stage_text(result, "evaluate")
