@@ -1002,3 +1002,15 @@ def test_a_search_loop_reusing_the_names_of_an_earlier_evaluation_trains_before_
     )
     assert [stage for cell, stage in parts(result) if cell == 6] == ["helpers", "train"]
     assert "scores_1 = cross_val_score(tree_1, X, y, cv=5)" in stage_text(result, "evaluate")
+
+
+def test_a_class_that_calls_display_is_still_a_module_level_definition() -> None:
+    # display is a notebook builtin the module imports from IPython: no reason to keep the class in a stage
+    result = pipeline(
+        "df = pd.read_csv('d.csv')",
+        "class Trainer:\n    def __init__(self):\n        self.model = RandomForestClassifier()\n"
+        "    def fit(self, X, y):\n        self.model.fit(X, y)\n        display(pd.DataFrame({'n': [len(X)]}))\n"
+        "        return self",
+        "trainer = Trainer().fit(df[['a']], df.y)",
+    )
+    assert [stage for cell, stage in parts(result) if cell == 3] == ["helpers"]
