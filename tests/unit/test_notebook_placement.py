@@ -1014,3 +1014,12 @@ def test_a_class_that_calls_display_is_still_a_module_level_definition() -> None
         "trainer = Trainer().fit(df[['a']], df.y)",
     )
     assert [stage for cell, stage in parts(result) if cell == 3] == ["helpers"]
+
+
+def test_an_attribute_of_the_loaded_data_under_a_training_heading_is_a_data_step() -> None:
+    result = pipeline(
+        ("from sklearn.datasets import load_iris\niris = load_iris()\nX = iris.data\ny = iris.target",
+         "Review of parameter tuning using cross_val_score"),
+        ("model = RandomForestClassifier()\nscores = cross_val_score(model, X, y, cv=5)", "Tuning"),
+    )
+    assert [stage for cell, stage in parts(result) if cell == 2] == ["helpers", "load", "preprocess"]

@@ -1011,10 +1011,11 @@ def is_literal(node: ast.expr | None) -> bool:
 
 def _selects(node: ast.expr) -> bool:
     """A value that only names or selects data (``X_test_scaled``, ``X_test[:3]``, ``df[cols]``,
-    a tuple of those), computing nothing a hand-written fit could be."""
+    ``iris.data``, a tuple of those), computing nothing a hand-written fit could be."""
     if isinstance(node, ast.Tuple):
         return all(_selects(e) for e in node.elts)
-    while isinstance(node, ast.Subscript) and not any(isinstance(n, ast.Call) for n in walk(node.slice)):
+    while isinstance(node, ast.Attribute) or isinstance(node, ast.Subscript) and not any(
+            isinstance(n, ast.Call) for n in walk(node.slice)):
         node = node.value
     return isinstance(node, ast.Name)
 
