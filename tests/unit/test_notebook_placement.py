@@ -1023,3 +1023,15 @@ def test_an_attribute_of_the_loaded_data_under_a_training_heading_is_a_data_step
         ("model = RandomForestClassifier()\nscores = cross_val_score(model, X, y, cv=5)", "Tuning"),
     )
     assert [stage for cell, stage in parts(result) if cell == 2] == ["helpers", "load", "preprocess"]
+
+
+def test_windows_of_a_series_made_into_a_dataset_are_a_data_step() -> None:
+    result = pipeline(
+        "import keras\nraw = np.load('series.npy')\ntarget = raw[:, 1]",
+        "rate = 6\nlength = 120\ndelay = rate * (length + 24 - 1)\n"
+        "train_ds = keras.utils.timeseries_dataset_from_array(raw[:-delay], targets=target[delay:],\n"
+        "    sampling_rate=rate, sequence_length=length)",
+        "model = keras.Sequential([keras.layers.Flatten(), keras.layers.Dense(1)])\n"
+        "model.compile(optimizer='adam', loss='mse')\nmodel.fit(train_ds, epochs=2)",
+    )
+    assert [stage for cell, stage in parts(result) if cell == 3] == ["helpers", "preprocess"]  # constants, then data

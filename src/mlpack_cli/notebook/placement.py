@@ -59,6 +59,7 @@ PREPROCESS_CALLS = frozenset({
     "log1p", "log", "sqrt", "select_dtypes", "set_index", "reset_index", "sort_values", "pivot_table",
     "groupby", "melt", "explode", "isin", "quantile", "DataLoader", "TensorDataset", "from_tensor_slices",
     "batch", "prefetch", "map_partitions", "to_numpy", "values", "train_test", "StratifiedShuffleSplit",
+    "timeseries_dataset_from_array", "from_tensors", "TimeseriesGenerator",
 })
 TRAIN_CALLS = frozenset({"fit", "partial_fit", "train", "fit_generator", "compile", "backward", "step", "polyfit",
                          "lstsq", "curve_fit", "linear_regression", "linregress", "least_squares", "train_on_batch",
