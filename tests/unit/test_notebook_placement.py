@@ -1035,3 +1035,13 @@ def test_windows_of_a_series_made_into_a_dataset_are_a_data_step() -> None:
         "model.compile(optimizer='adam', loss='mse')\nmodel.fit(train_ds, epochs=2)",
     )
     assert [stage for cell, stage in parts(result) if cell == 3] == ["helpers", "preprocess"]  # constants, then data
+
+
+def test_a_function_that_reads_a_file_for_a_display_is_dropped_with_it() -> None:
+    result = pipeline(
+        "df = pd.read_csv('d.csv')\nmodel = RandomForestClassifier().fit(df[['a']], df.y)",
+        "from IPython.core.display import HTML\ndef css_styling():\n    styles = open('custom.css', 'r').read()\n"
+        "    return HTML(styles)\ncss_styling()",
+    )
+    assert all(stage in ("helpers", "dropped") for cell, stage in parts(result) if cell == 3)
+    assert "css_styling()" not in "".join(stage_text(result, s.name) for s in result.stages)

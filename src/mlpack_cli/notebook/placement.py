@@ -569,14 +569,15 @@ def _elements(target: ast.expr) -> list[ast.expr]:
 
 
 def _acts_outside(definition: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
-    """A function whose body changes something the graph cannot follow: globals, files, the
-    process, the network (what it changes in its arguments the graph knows)."""
+    """A function whose body changes something the graph cannot follow: globals, files it writes,
+    the process, the network (what it changes in its arguments the graph knows; a file it only
+    reads changes nothing)."""
     for node in walk(definition):
         if isinstance(node, (ast.Global, ast.Nonlocal)):
             return True
         if isinstance(node, ast.Call) and (
                 root_name(node.func) in _UNTRACKED_MODULES
-                or call_name(node) == "open" and isinstance(node.func, ast.Name)
+                or call_name(node) == "open" and isinstance(node.func, ast.Name) and opens_for(node) == "write"
                 or call_name(node) in WRITE_CALLS and call_name(node) not in FIGURE_FILES):
             return True
     return False
