@@ -1045,3 +1045,15 @@ def test_a_function_that_reads_a_file_for_a_display_is_dropped_with_it() -> None
     )
     assert all(stage in ("helpers", "dropped") for cell, stage in parts(result) if cell == 3)
     assert "css_styling()" not in "".join(stage_text(result, s.name) for s in result.stages)
+
+
+def test_data_prepared_from_training_results_only_for_metrics_is_evaluation() -> None:
+    # out-of-fold probabilities come from training; thresholding them is for the confusion matrix
+    result = pipeline(
+        "df = pd.read_csv('d.csv')",
+        "from sklearn.model_selection import cross_val_predict\nmodel = RandomForestClassifier()\n"
+        "model.fit(df[['a']], df.y)\noof = model.oob_decision_function_[:, 1]",
+        "from sklearn.metrics import confusion_matrix\nlabels = (oof > 0.5).astype(int)\n"
+        "cm = confusion_matrix(df.y, labels)",
+    )
+    assert [stage for cell, stage in parts(result) if cell == 4] == ["helpers", "evaluate"]

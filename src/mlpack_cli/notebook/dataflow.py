@@ -688,8 +688,8 @@ def _results(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr
                 info.binds.add(name)
             for name in _metric_names(node) + ([getattr(node, ASSIGN_TO)] if getattr(node, ASSIGN_TO, None) else []):
                 add(name)
-            for name in _computed_names(node):  # every value the evaluation computes
-                if name in info.binds:
+            for name in _computed_names(node):  # every value the evaluation computes (not the data it prepares)
+                if name in info.binds and not decision.prepares:
                     add(name)
             evaluate_binds |= info.binds
             continue

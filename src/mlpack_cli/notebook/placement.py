@@ -198,6 +198,7 @@ class Decision:
     level: int  # 3 tag or directive, 2 code, 1 heading, 0 none
     shown_in: int | None = None  # dropped, but what it shows is returned from this stage
     evaluates: bool = False  # an evaluation moved to train for the training after it: its values are results
+    prepares: bool = False  # data prepared for the evaluation, moved to evaluate: its values are no results
 
 
 def function_evidence(name: str, models: set[str], preprocessors: set[str], user_functions: set[str],
@@ -897,7 +898,11 @@ def _order(infos: Sequence[Statement], decisions: list[Decision]) -> None:
                 raise OrderConflict(infos[i].cell, st.STAGES[stage], st.STAGES[low], infos[other].cell)
             continue
         if low > stage:
-            decisions[i] = Decision(low, f"{decision.reason}; reads what {st.STAGES[low]} makes", 2)
+            if stage == PREPROCESS and low == TRAIN and _only_for_evaluation(i, dependents, evidence, decisions):
+                decisions[i] = Decision(EVALUATE, f"{decision.reason}; from what train makes, for evaluation", 2,
+                                        prepares=True)
+            else:
+                decisions[i] = Decision(low, f"{decision.reason}; reads what {st.STAGES[low]} makes", 2)
     # 2. the rest, in notebook order, inside the range dependencies and dependents leave
     below: dict[int, int] = {}
     for i in reversed(kept):
@@ -936,6 +941,15 @@ def _order(infos: Sequence[Statement], decisions: list[Decision]) -> None:
             why += f"; moved to {st.STAGES[stage]} by its dependencies"
         decisions[i] = Decision(stage, why, decision.level)
         previous_stage = stage
+
+
+def _only_for_evaluation(i: int, dependents: Mapping[int, list[int]], evidence: set[int],
+                         decisions: Sequence[Decision]) -> bool:
+    """Whether every statement that depends on ``i`` evaluates (``labels = (oof > 0.5).astype(int)``
+    read only by ``confusion_matrix``): data prepared from what training made for the metrics is
+    part of the evaluation, not of the training."""
+    return bool(dependents[i]) and all(
+        d in evidence and decisions[d].level < 3 and _stage(decisions, d) >= EVALUATE for d in dependents[i])
 
 
 def _evaluations_for_training(infos: Sequence[Statement], decisions: list[Decision], kept: list[int],
