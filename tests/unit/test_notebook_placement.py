@@ -1057,3 +1057,14 @@ def test_data_prepared_from_training_results_only_for_metrics_is_evaluation() ->
         "cm = confusion_matrix(df.y, labels)",
     )
     assert [stage for cell, stage in parts(result) if cell == 4] == ["helpers", "evaluate"]
+
+
+def test_a_value_computed_from_the_training_and_only_shown_is_evaluation_under_any_heading() -> None:
+    result = pipeline(
+        "df = pd.read_csv('d.csv')",
+        ("from sklearn.model_selection import GridSearchCV\n"
+         "grid = GridSearchCV(RandomForestClassifier(), {'max_depth': [2, 3]})\ngrid.fit(df[['a']], df.y)",
+         "Hyperparameter tuning"),
+        ("tuned = grid.best_score_\ngain = tuned - 0.5\nprint(f'gain: {gain:.3f}')", "Hyperparameter tuning"),
+    )
+    assert [stage for cell, stage in parts(result) if cell == 4] == ["evaluate"]

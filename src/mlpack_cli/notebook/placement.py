@@ -914,6 +914,7 @@ def _order(infos: Sequence[Statement], decisions: list[Decision]) -> None:
         candidates += [(first_below[e][0], first_below[e][1]) for e in dependents[i] if e in first_below]
         if candidates:
             first_below[i] = min(candidates)
+    results = _results_under_a_training_heading(infos, decisions, kept, deps, dependents)
     previous_stage = LOAD
     for position, i in enumerate(kept):
         decision = decisions[i]
@@ -929,6 +930,8 @@ def _order(infos: Sequence[Statement], decisions: list[Decision]) -> None:
             wanted, why = PREPROCESS, f"{decision.reason}, but it derives data from what load and preprocess make"
         elif decision.stage is not None and decision.stage >= 0 and not misplaced:
             wanted, why = decision.stage, decision.reason
+            if i in results and low == TRAIN and high >= EVALUATE:
+                wanted, why = EVALUATE, f"{why}, but it computes from what training made for no later step: a result"
         else:
             wanted, why = _neighbour(infos, decisions, kept, position, first_below.get(i), previous_stage,
                                      deps[i], low, high)
@@ -941,6 +944,21 @@ def _order(infos: Sequence[Statement], decisions: list[Decision]) -> None:
             why += f"; moved to {st.STAGES[stage]} by its dependencies"
         decisions[i] = Decision(stage, why, decision.level)
         previous_stage = stage
+
+
+def _results_under_a_training_heading(infos: Sequence[Statement], decisions: Sequence[Decision], kept: list[int],
+                                      deps: Mapping[int, list[int]], dependents: Mapping[int, list[int]]) -> set[int]:
+    """Assignments a training heading alone places (``gain = tuned - base`` under "Hyperparameter
+    tuning") that read what training made and that no later step uses but other such assignments:
+    what they compute is only shown, a result of the notebook, so evaluation computes it."""
+    found: set[int] = set()
+    for i in reversed(kept):
+        decision = decisions[i]
+        if decision.level == 1 and decision.stage == TRAIN and decision.reason.startswith("under heading") \
+                and isinstance(infos[i].node, (ast.Assign, ast.AugAssign)) and not infos[i].effects \
+                and all(d in found for d in dependents[i]) and any(_stage(decisions, d) == TRAIN for d in deps[i]):
+            found.add(i)
+    return found
 
 
 def _only_for_evaluation(i: int, dependents: Mapping[int, list[int]], evidence: set[int],
