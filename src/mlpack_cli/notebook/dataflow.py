@@ -431,8 +431,8 @@ def _hoistable_definitions(
     bound_anywhere = set(counts)
     direct = _called_only(cells, {_def_name(c) for c in candidates})
     # ``display`` is module-level too when the notebook leaves it IPython's (_display_import)
-    frees = {id(c): [n for n in free_names(c) if n not in BUILTINS and not (n == DISPLAY and not counts[n])]
-             for c in candidates}  # type: ignore[arg-type]
+    frees = {id(c): [n for n in free_names(c)  # type: ignore[arg-type]
+                     if n not in BUILTINS and not (n == DISPLAY and not counts[n])] for c in candidates}
     while True:
         names = module_names | {_def_name(c) for c in candidates}
         globals_of: dict[str, list[str]] = {}

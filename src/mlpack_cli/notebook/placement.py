@@ -624,8 +624,12 @@ def _drop_what_nothing_needs(infos: Sequence[Statement], decisions: list[Decisio
     a prediction for one sample. A notebook without any root (it trains, scores and writes
     nothing) keeps its computations: there is nothing to measure them against."""
     notebook_names = {n for info in infos for n in info.binds}
-    given = _given_onwards(infos, aliases, user_functions, lambda info: decisions[info.index].level == 2 and (
-        (found := evidence_of(info)) is not None and _builds_only(info, found)))
+
+    def builds_only(info: Statement) -> bool:
+        found = evidence_of(info) if decisions[info.index].level == 2 else None
+        return found is not None and _builds_only(info, found)
+
+    given = _given_onwards(infos, aliases, user_functions, builds_only)
     roots = {i for i, (info, decision) in enumerate(zip(infos, decisions)) if decision.stage is not None and
              _is_root(info, decision, evidence_of(info) if decision.level == 2 else None, aliases, user_functions,
                       notebook_names, given.get(i, frozenset()))}
@@ -946,7 +950,7 @@ def _order(infos: Sequence[Statement], decisions: list[Decision]) -> None:
         previous_stage = stage
 
 
-def _results_under_a_training_heading(infos: Sequence[Statement], decisions: Sequence[Decision], kept: list[int],
+def _results_under_a_training_heading(infos: Sequence[Statement], decisions: list[Decision], kept: list[int],
                                       deps: Mapping[int, list[int]], dependents: Mapping[int, list[int]]) -> set[int]:
     """Assignments a training heading alone places (``gain = tuned - base`` under "Hyperparameter
     tuning") that read what training made and that no later step uses but other such assignments:
@@ -962,7 +966,7 @@ def _results_under_a_training_heading(infos: Sequence[Statement], decisions: Seq
 
 
 def _only_for_evaluation(i: int, dependents: Mapping[int, list[int]], evidence: set[int],
-                         decisions: Sequence[Decision]) -> bool:
+                         decisions: list[Decision]) -> bool:
     """Whether every statement that depends on ``i`` evaluates (``labels = (oof > 0.5).astype(int)``
     read only by ``confusion_matrix``): data prepared from what training made for the metrics is
     part of the evaluation, not of the training."""
