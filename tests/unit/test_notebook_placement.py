@@ -506,15 +506,18 @@ def test_a_training_loop_reusing_a_name_of_the_evaluation_as_scratch_stays_in_tr
     assert ("acc", "acc") in result.results
 
 
-def test_a_loop_whose_value_is_read_after_it_keeps_its_order() -> None:
+def test_a_loop_that_binds_a_name_afresh_starts_a_version_of_it() -> None:
+    # the loop makes pred anew in each pass: it may train before acc reads the earlier pred
     result = pipeline(
         "df = pd.read_csv('d.csv')",
         "model = RandomForestClassifier()\nmodel.fit(df[['a']], df.y)",
         "pred = model.predict(df[['a']])\nacc = accuracy_score(df.y, pred)",
         LOOP,
-        "last = accuracy_score(df.y, [pred])",  # reads the loop's last pred: the loop stays after acc
+        "last = accuracy_score(df.y, [pred])",  # reads the loop's last pred
     )
-    assert [stage for cell, stage in parts(result) if cell == 5] == ["train", "evaluate"]  # the loop after acc
+    assert [stage for cell, stage in parts(result) if cell == 5] == ["train"]
+    assert "acc = accuracy_score(df.y, pred_1)" in stage_text(result, "evaluate")
+    assert "last = accuracy_score(df.y, [pred])" in stage_text(result, "evaluate")
 
 
 # What the module leaves out is reported as dropped, not as module level.
@@ -910,3 +913,162 @@ def test_exercise_checks_of_kaggle_learn_are_dropped_with_their_imports() -> Non
     )
     assert parts(result) == [(2, "dropped")] * 3 + [(3, "load"), (3, "train"), (3, "dropped"), (4, "dropped")]
     assert "learntools" not in ast.unparse(ast.Module([*result.imports, *result.helpers], []))
+
+
+def test_a_statistic_printed_before_the_data_is_rebound_is_dropped() -> None:
+    # skew() and kurtosis() change nothing: the print is no dependency of the later rebinding
+    result = pipeline(
+        "df = pd.read_csv('d.csv')",
+        "print(f\"skew: {df['y'].skew():.3f}\")\nprint(df['y'].kurtosis())",
+        "df = df[df['a'] <= 4500].reset_index(drop=True)",
+        "model = RandomForestClassifier().fit(df[['a']], df.y)",
+    )
+    assert [stage for cell, stage in parts(result) if cell == 3] == ["dropped"]
+
+
+def test_an_import_of_a_module_spelled_two_ways_goes_to_module_level() -> None:
+    # ``from matplotlib import pyplot as plt`` and ``import matplotlib.pyplot as plt`` bind one module
+    result = pipeline(
+        "df = pd.read_csv('d.csv')",
+        "from matplotlib import pyplot as plt\nplt.plot(df['a'])",
+        "model = RandomForestClassifier().fit(df[['a']], df.y)",
+        "import matplotlib.pyplot as plt\nplt.plot(model.feature_importances_)",
+    )
+    assert all(stage in ("helpers", "dropped") for cell, stage in parts(result) if cell in (3, 5))
+
+
+def test_a_layer_demo_is_dropped_though_a_later_model_reuses_its_names() -> None:
+    # ``outputs`` of the demo is read by nothing; the model's cell binds its own ``outputs``
+    result = pipeline(
+        "import keras\nfrom keras import layers\nX = np.load('x.npy')\ny = np.load('y.npy')",
+        "inputs = keras.Input(shape=(None, 14))\noutputs = layers.SimpleRNN(16)(inputs)",
+        "inputs = keras.Input(shape=(14,))\noutputs = layers.Dense(1)(inputs)\nmodel = keras.Model(inputs, outputs)\n"
+        "model.compile(optimizer='adam', loss='mse')\nmodel.fit(X, y)",
+    )
+    assert [stage for cell, stage in parts(result) if cell == 3] == ["dropped"]
+
+
+def test_a_chain_of_layers_no_model_is_built_from_is_dropped() -> None:
+    result = pipeline(
+        "import keras\nfrom keras import layers\nX = np.load('x.npy')\ny = np.load('y.npy')",
+        "inputs = keras.Input(shape=(120, 14))\nx = layers.SimpleRNN(16, return_sequences=True)(inputs)\n"
+        "x = layers.SimpleRNN(16, return_sequences=True)(x)\noutputs = layers.SimpleRNN(16)(x)",
+        "inputs = keras.Input(shape=(14,))\nx = layers.Dense(8)(inputs)\noutputs = layers.Dense(1)(x)\n"
+        "model = keras.Model(inputs, outputs)\nmodel.compile(optimizer='adam', loss='mse')\nmodel.fit(X, y)",
+    )
+    assert [stage for cell, stage in parts(result) if cell == 3] == ["dropped"]
+    assert "layers.Dense(8)(inputs)" in stage_text(result, "train")
+
+
+def test_frame_arithmetic_changes_neither_operand() -> None:
+    # ``a.mul(df.b)`` returns a new frame: the overwritten try is no dependency of what reads df later
+    result = pipeline(
+        "df = pd.read_csv('d.csv')",
+        "X_2 = pd.get_dummies(df.kind)\nX_2 = X_2.mul(df.area, axis=0)",
+        "X_2 = pd.get_dummies(df.kind)\nX_2 = X_2.mul(df.size, axis=0)",
+        "model = RandomForestClassifier().fit(df.join(X_2), df.y)",
+    )
+    assert [stage for cell, stage in parts(result) if cell == 3] == ["dropped"]
+
+
+def test_a_draw_seeded_by_an_integer_constant_takes_nothing_from_the_global_generator() -> None:
+    # random_state=SEED is the call's own seed: the sample only plotted is no draw the split follows
+    result = pipeline(
+        "SEED = 42\nnp.random.seed(SEED)\ndf = pd.read_csv('d.csv')",
+        "sample = df[['a', 'y']].sample(300, random_state=SEED)\nplt.scatter(sample.a, sample.y)",
+        "X_tr, X_te, y_tr, y_te = train_test_split(df[['a']], df.y, random_state=SEED)\n"
+        "model = RandomForestClassifier(random_state=SEED).fit(X_tr, y_tr)",
+    )
+    assert [stage for cell, stage in parts(result) if cell == 3] == ["dropped"]
+
+
+def test_a_draw_seeded_by_a_name_bound_to_something_else_still_follows_the_seed() -> None:
+    result = pipeline(
+        "np.random.seed(0)\nstate = None\ndf = pd.read_csv('d.csv')",
+        "sample = df.sample(3, random_state=state)\nprint(sample)",
+        "X_tr, X_te, y_tr, y_te = train_test_split(df[['a']], df.y)\n"
+        "model = RandomForestClassifier(random_state=0).fit(X_tr, y_tr)",
+    )
+    assert [stage for cell, stage in parts(result) if cell == 3] != ["dropped"]
+
+
+def test_a_search_loop_reusing_the_names_of_an_earlier_evaluation_trains_before_it() -> None:
+    # the loop binds tree and scores afresh: its last tree, the grid's estimator, is no value of
+    # the evaluation above, so the grid search is training
+    result = pipeline(
+        "df = pd.read_csv('d.csv')\nX, y = df[['a']], df.y",
+        "tree = RandomForestClassifier(max_depth=5)\nscores = cross_val_score(tree, X, y, cv=5)",
+        "print(scores.mean())",
+        "means = []\nfor depth in [2, 3, 4]:\n    tree = RandomForestClassifier(max_depth=depth)\n"
+        "    scores = cross_val_score(tree, X, y, cv=5)\n    means.append(scores.mean())",
+        "from sklearn.model_selection import GridSearchCV\ngrid = GridSearchCV(tree, {'max_depth': [2, 3, 4]})\n"
+        "grid.fit(X, y)",
+    )
+    assert [stage for cell, stage in parts(result) if cell == 6] == ["helpers", "train"]
+    assert "scores_1 = cross_val_score(tree_1, X, y, cv=5)" in stage_text(result, "evaluate")
+
+
+def test_a_class_that_calls_display_is_still_a_module_level_definition() -> None:
+    # display is a notebook builtin the module imports from IPython: no reason to keep the class in a stage
+    result = pipeline(
+        "df = pd.read_csv('d.csv')",
+        "class Trainer:\n    def __init__(self):\n        self.model = RandomForestClassifier()\n"
+        "    def fit(self, X, y):\n        self.model.fit(X, y)\n        display(pd.DataFrame({'n': [len(X)]}))\n"
+        "        return self",
+        "trainer = Trainer().fit(df[['a']], df.y)",
+    )
+    assert [stage for cell, stage in parts(result) if cell == 3] == ["helpers"]
+
+
+def test_an_attribute_of_the_loaded_data_under_a_training_heading_is_a_data_step() -> None:
+    result = pipeline(
+        ("from sklearn.datasets import load_iris\niris = load_iris()\nX = iris.data\ny = iris.target",
+         "Review of parameter tuning using cross_val_score"),
+        ("model = RandomForestClassifier()\nscores = cross_val_score(model, X, y, cv=5)", "Tuning"),
+    )
+    assert [stage for cell, stage in parts(result) if cell == 2] == ["helpers", "load", "preprocess"]
+
+
+def test_windows_of_a_series_made_into_a_dataset_are_a_data_step() -> None:
+    result = pipeline(
+        "import keras\nraw = np.load('series.npy')\ntarget = raw[:, 1]",
+        "rate = 6\nlength = 120\ndelay = rate * (length + 24 - 1)\n"
+        "train_ds = keras.utils.timeseries_dataset_from_array(raw[:-delay], targets=target[delay:],\n"
+        "    sampling_rate=rate, sequence_length=length)",
+        "model = keras.Sequential([keras.layers.Flatten(), keras.layers.Dense(1)])\n"
+        "model.compile(optimizer='adam', loss='mse')\nmodel.fit(train_ds, epochs=2)",
+    )
+    assert [stage for cell, stage in parts(result) if cell == 3] == ["helpers", "preprocess"]  # constants, then data
+
+
+def test_a_function_that_reads_a_file_for_a_display_is_dropped_with_it() -> None:
+    result = pipeline(
+        "df = pd.read_csv('d.csv')\nmodel = RandomForestClassifier().fit(df[['a']], df.y)",
+        "from IPython.core.display import HTML\ndef css_styling():\n    styles = open('custom.css', 'r').read()\n"
+        "    return HTML(styles)\ncss_styling()",
+    )
+    assert all(stage in ("helpers", "dropped") for cell, stage in parts(result) if cell == 3)
+    assert "css_styling()" not in "".join(stage_text(result, s.name) for s in result.stages)
+
+
+def test_data_prepared_from_training_results_only_for_metrics_is_evaluation() -> None:
+    # out-of-fold probabilities come from training; thresholding them is for the confusion matrix
+    result = pipeline(
+        "df = pd.read_csv('d.csv')",
+        "from sklearn.model_selection import cross_val_predict\nmodel = RandomForestClassifier()\n"
+        "model.fit(df[['a']], df.y)\noof = model.oob_decision_function_[:, 1]",
+        "from sklearn.metrics import confusion_matrix\nlabels = (oof > 0.5).astype(int)\n"
+        "cm = confusion_matrix(df.y, labels)",
+    )
+    assert [stage for cell, stage in parts(result) if cell == 4] == ["helpers", "evaluate"]
+
+
+def test_a_value_computed_from_the_training_and_only_shown_is_evaluation_under_any_heading() -> None:
+    result = pipeline(
+        "df = pd.read_csv('d.csv')",
+        ("from sklearn.model_selection import GridSearchCV\n"
+         "grid = GridSearchCV(RandomForestClassifier(), {'max_depth': [2, 3]})\ngrid.fit(df[['a']], df.y)",
+         "Hyperparameter tuning"),
+        ("tuned = grid.best_score_\ngain = tuned - 0.5\nprint(f'gain: {gain:.3f}')", "Hyperparameter tuning"),
+    )
+    assert [stage for cell, stage in parts(result) if cell == 4] == ["evaluate"]

@@ -430,7 +430,9 @@ def _hoistable_definitions(
     ]
     bound_anywhere = set(counts)
     direct = _called_only(cells, {_def_name(c) for c in candidates})
-    frees = {id(c): [n for n in free_names(c) if n not in BUILTINS] for c in candidates}  # type: ignore[arg-type]
+    # ``display`` is module-level too when the notebook leaves it IPython's (_display_import)
+    frees = {id(c): [n for n in free_names(c)  # type: ignore[arg-type]
+                     if n not in BUILTINS and not (n == DISPLAY and not counts[n])] for c in candidates}
     while True:
         names = module_names | {_def_name(c) for c in candidates}
         globals_of: dict[str, list[str]] = {}
@@ -686,8 +688,8 @@ def _results(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr
                 info.binds.add(name)
             for name in _metric_names(node) + ([getattr(node, ASSIGN_TO)] if getattr(node, ASSIGN_TO, None) else []):
                 add(name)
-            for name in _computed_names(node):  # every value the evaluation computes
-                if name in info.binds:
+            for name in _computed_names(node):  # every value the evaluation computes (not the data it prepares)
+                if name in info.binds and not decision.prepares:
                     add(name)
             evaluate_binds |= info.binds
             continue
@@ -1443,9 +1445,13 @@ def _binding_counts(cells: Sequence[ParsedCell]) -> Counter[str]:
 
 
 def _import_key(statement: ast.Import | ast.ImportFrom, alias: ast.alias) -> str:
+    """What an import binds, by its dotted path: ``from a import b as c`` and ``import a.b as c``
+    bind the same module (the second form only imports modules), so they are one source."""
     if isinstance(statement, ast.ImportFrom):
-        return f"from {'.' * statement.level}{statement.module or ''} import {alias.name}"
-    return f"import {alias.name}" if alias.asname is None else f"import {alias.name} as {alias.asname}"
+        if statement.level:
+            return f"from {'.' * statement.level}{statement.module or ''} import {alias.name}"
+        return f"{statement.module}.{alias.name}"
+    return f"import {alias.name}" if alias.asname is None else alias.name
 
 
 def _hoistable_imports(cells: Sequence[ParsedCell], counts: Counter[str]) -> list[ast.stmt]:

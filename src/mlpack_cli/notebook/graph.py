@@ -65,6 +65,10 @@ PURE_METHODS = frozenset({
     "lstrip", "title", "capitalize", "encode", "decode", "zfill", "partition", "splitlines", "isdigit",
     "isalpha", "union", "intersection", "difference", "issubset", "issuperset", "conjugate", "all_close",
     "allclose", "conf_int", "cov_params", "summary2", "f_test", "t_test", "wald_test",
+    # pandas' and NumPy's other statistics and comparisons: they return a value, change nothing
+    "skew", "kurt", "kurtosis", "sem", "mad", "rank", "cummax", "cummin", "ptp", "corrwith", "autocorr",
+    "lt", "le", "gt", "ge", "eq", "ne", "first_valid_index", "last_valid_index",
+    "mul", "multiply", "div", "divide", "truediv", "floordiv", "sub", "subtract", "pow", "mod",
 })
 PLOT_NAME = re.compile(r"^(plot_\w+|\w*Display)$")
 SETUP_CALLS = {  # (receiver, method) of calls that set the process up for what follows
@@ -1207,19 +1211,45 @@ def unseeded_draw(call: ast.Call) -> bool:
     return False
 
 
-def own_seed(call: ast.Call) -> bool:
-    """Whether a call draws from a generator of its own: ``random_state=42`` (an integer) on the
-    call itself, or on every object it wraps (``GridSearchCV(DecisionTreeClassifier(random_state=42),
-    ...)``), never from the global one a ``seed()`` sets."""
+def own_seed(call: ast.Call, seeds: frozenset[str] | set[str] = frozenset()) -> bool:
+    """Whether a call draws from a generator of its own: ``random_state=42`` (an integer, or a name
+    of ``seeds``, the notebook's names only ever bound to one) on the call itself, or on every object
+    it wraps (``GridSearchCV(DecisionTreeClassifier(random_state=42), ...)``), never from the global
+    one a ``seed()`` sets."""
     for keyword in call.keywords:
         if keyword.arg == "random_state":
             value = keyword.value
             return isinstance(value, ast.Constant) and isinstance(value.value, int) and \
-                not isinstance(value.value, bool)
+                not isinstance(value.value, bool) or isinstance(value, ast.Name) and value.id in seeds
     if not _NOT_RANDOM_OBJECTS.match(call_name(call)):
         return False
     inner = [n for n in calls_in(call) if n is not call and call_name(n)[:1].isupper()]
-    return all(own_seed(n) or _NOT_RANDOM_OBJECTS.match(call_name(n)) for n in inner)
+    return all(own_seed(n, seeds) or _NOT_RANDOM_OBJECTS.match(call_name(n)) for n in inner)
+
+
+def integer_names(statements: Iterable[ast.stmt]) -> set[str]:
+    """Names every assignment of ``statements`` binds to an integer literal, and nothing else binds
+    (``SEED = 42``): a ``random_state=SEED`` is a seed of the call's own."""
+    ints: set[str] = set()
+    other: set[str] = set()
+    for statement in statements:
+        for node in walk(statement):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(
+                node, (ast.AnnAssign, ast.AugAssign, ast.For, ast.NamedExpr)) else []
+            literal = isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and \
+                type(node.value.value) is int
+            for target in targets:
+                for name in walk(target):
+                    if isinstance(name, ast.Name):
+                        (ints if literal and isinstance(target, ast.Name) else other).add(name.id)
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                other.add(node.name)
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                other.update((a.asname or a.name).split(".")[0] for a in node.names)
+            elif isinstance(node, (ast.With, ast.AsyncWith)):
+                other.update(n.id for item in node.items if item.optional_vars is not None
+                             for n in walk(item.optional_vars) if isinstance(n, ast.Name))
+    return ints - other
 
 
 # Calls that return a one-pass iterator: looping over it (or over part of it) uses it up.
@@ -1289,21 +1319,27 @@ def _walk_own_body(definition: ast.FunctionDef | ast.AsyncFunctionDef) -> list[a
     return found
 
 
-def _forget_seeded_draws(infos: Sequence[Statement]) -> None:
+def _forget_seeded_draws(infos: Sequence[Statement], seeds: frozenset[str] | set[str] = frozenset(),
+                         user_functions: set[str] | frozenset[str] = frozenset()) -> None:
     """A fit of an object built with its own seed (``tree = DecisionTreeClassifier(random_state=42)``,
-    then ``tree.fit(X, y)``) draws nothing from the global generator: it does not read it."""
+    then ``tree.fit(X, y)``) draws nothing from the global generator: it does not read it. Nor does
+    a draw seeded by a name of ``seeds`` (``df.sample(300, random_state=SEED)``) in a statement that
+    calls no function of the notebook (which may draw)."""
     seeded: set[str] = set()
     for info in infos:
         node = info.node
         if RNG in info.reads and RNG not in info.mutates:
-            draws = [c for c in _walk_own_scope(node) if isinstance(c, ast.Call) and draws_globally(c)
-                     and not own_seed(c)]
-            if draws and all(isinstance(c.func, ast.Attribute) and (
+            calls = [c for c in _walk_own_scope(node) if isinstance(c, ast.Call)]
+            draws = [c for c in calls if draws_globally(c) and not own_seed(c, seeds)]
+            if not draws and any(draws_globally(c) and not own_seed(c) for c in calls) and not any(
+                    isinstance(c.func, ast.Name) and c.func.id in user_functions for c in calls):
+                info.reads.discard(RNG)
+            elif draws and all(isinstance(c.func, ast.Attribute) and (
                     isinstance(c.func.value, ast.Name) and c.func.value.id in seeded
-                    or isinstance(c.func.value, ast.Call) and own_seed(c.func.value)) for c in draws):
+                    or isinstance(c.func.value, ast.Call) and own_seed(c.func.value, seeds)) for c in draws):
                 info.reads.discard(RNG)
         seeded -= info.binds
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and own_seed(node.value):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and own_seed(node.value, seeds):
             seeded |= {t.id for t in node.targets if isinstance(t, ast.Name)}
 
 
@@ -1401,7 +1437,7 @@ def build_graph(statements: Sequence[tuple[int, ast.stmt]], aliases: Aliases, us
     literal_lists = {name: keys for statement in constants for name, keys in [_literal_list(statement)]
                      if name and keys}
     column_reads: dict[tuple[int, str], set[str]] = {}  # (index, name) -> the columns it reads of name
-    _forget_seeded_draws(infos)
+    _forget_seeded_draws(infos, integer_names([*constants, *(info.node for info in infos)]), user_functions)
     _consumed_iterators(infos, user_functions)
     if any(CONFIG in info.mutates for info in infos):
         for info in infos:  # what a library's calls return depends on its configuration at the time

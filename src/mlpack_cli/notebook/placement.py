@@ -59,6 +59,7 @@ PREPROCESS_CALLS = frozenset({
     "log1p", "log", "sqrt", "select_dtypes", "set_index", "reset_index", "sort_values", "pivot_table",
     "groupby", "melt", "explode", "isin", "quantile", "DataLoader", "TensorDataset", "from_tensor_slices",
     "batch", "prefetch", "map_partitions", "to_numpy", "values", "train_test", "StratifiedShuffleSplit",
+    "timeseries_dataset_from_array", "from_tensors", "TimeseriesGenerator",
 })
 TRAIN_CALLS = frozenset({"fit", "partial_fit", "train", "fit_generator", "compile", "backward", "step", "polyfit",
                          "lstsq", "curve_fit", "linear_regression", "linregress", "least_squares", "train_on_batch",
@@ -197,6 +198,7 @@ class Decision:
     level: int  # 3 tag or directive, 2 code, 1 heading, 0 none
     shown_in: int | None = None  # dropped, but what it shows is returned from this stage
     evaluates: bool = False  # an evaluation moved to train for the training after it: its values are results
+    prepares: bool = False  # data prepared for the evaluation, moved to evaluate: its values are no results
 
 
 def function_evidence(name: str, models: set[str], preprocessors: set[str], user_functions: set[str],
@@ -577,14 +579,15 @@ def _elements(target: ast.expr) -> list[ast.expr]:
 
 
 def _acts_outside(definition: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
-    """A function whose body changes something the graph cannot follow: globals, files, the
-    process, the network (what it changes in its arguments the graph knows)."""
+    """A function whose body changes something the graph cannot follow: globals, files it writes,
+    the process, the network (what it changes in its arguments the graph knows; a file it only
+    reads changes nothing)."""
     for node in walk(definition):
         if isinstance(node, (ast.Global, ast.Nonlocal)):
             return True
         if isinstance(node, ast.Call) and (
                 root_name(node.func) in _UNTRACKED_MODULES
-                or call_name(node) == "open" and isinstance(node.func, ast.Name)
+                or call_name(node) == "open" and isinstance(node.func, ast.Name) and opens_for(node) == "write"
                 or call_name(node) in WRITE_CALLS and call_name(node) not in FIGURE_FILES):
             return True
     return False
@@ -630,10 +633,15 @@ def _drop_what_nothing_needs(infos: Sequence[Statement], decisions: list[Decisio
     a prediction for one sample. A notebook without any root (it trains, scores and writes
     nothing) keeps its computations: there is nothing to measure them against."""
     notebook_names = {n for info in infos for n in info.binds}
-    given = {n for info in infos for n in _tree_facts(info, aliases, user_functions).given}  # passed to a call
+
+    def builds_only(info: Statement) -> bool:
+        found = evidence_of(info) if decisions[info.index].level == 2 else None
+        return found is not None and _builds_only(info, found)
+
+    given = _given_onwards(infos, aliases, user_functions, builds_only)
     roots = {i for i, (info, decision) in enumerate(zip(infos, decisions)) if decision.stage is not None and
              _is_root(info, decision, evidence_of(info) if decision.level == 2 else None, aliases, user_functions,
-                      notebook_names, given)}
+                      notebook_names, given.get(i, frozenset()))}
     roots -= {i for i in roots if _checks_untrained(infos[i], infos, decisions, evidence_of, aliases,
                                                     notebook_names - aliases.imported, user_functions)}
     if not any(not isinstance(infos[i].node, (ast.Import, ast.ImportFrom)) for i in roots):
@@ -690,6 +698,25 @@ def _drop_what_nothing_needs(infos: Sequence[Statement], decisions: list[Decisio
     for i, decision in enumerate(decisions):
         if i not in live and decision.stage is not None and decision.level < 3:
             decisions[i] = Decision(None, "nothing kept depends on it (no model, metric, file or set-up reads it)", 0)
+
+
+def _given_onwards(infos: Sequence[Statement], aliases: Aliases, user_functions: set[str],
+                   builds_only: Callable[[Statement], bool]) -> dict[int, set[str]]:
+    """For each statement, what it binds that a statement reading that binding passes to a call
+    (``basis_plot(model)`` may fit it): the binding read, not the name, since a notebook reuses
+    names (the ``outputs`` of a layer demo is not the ``outputs`` a later model is built from).
+    A reader that only builds another object from it (``x = Dense(8)(x)``) matters only when
+    something reads what it builds: the graph's flow keeps the chain then."""
+    given: dict[int, set[str]] = {}
+    for info in infos:
+        if builds_only(info):
+            continue
+        passed = _tree_facts(info, aliases, user_functions).given & info.reads
+        for dep in info.flow:
+            found = infos[dep].binds & passed
+            if found:
+                given.setdefault(dep, set()).update(found)
+    return given
 
 
 def _untrained_output(info: Statement, decision: Decision,
@@ -884,7 +911,11 @@ def _order(infos: Sequence[Statement], decisions: list[Decision]) -> None:
                 raise OrderConflict(infos[i].cell, st.STAGES[stage], st.STAGES[low], infos[other].cell)
             continue
         if low > stage:
-            decisions[i] = Decision(low, f"{decision.reason}; reads what {st.STAGES[low]} makes", 2)
+            if stage == PREPROCESS and low == TRAIN and _only_for_evaluation(i, dependents, evidence, decisions):
+                decisions[i] = Decision(EVALUATE, f"{decision.reason}; from what train makes, for evaluation", 2,
+                                        prepares=True)
+            else:
+                decisions[i] = Decision(low, f"{decision.reason}; reads what {st.STAGES[low]} makes", 2)
     # 2. the rest, in notebook order, inside the range dependencies and dependents leave
     below: dict[int, int] = {}
     for i in reversed(kept):
@@ -896,6 +927,7 @@ def _order(infos: Sequence[Statement], decisions: list[Decision]) -> None:
         candidates += [(first_below[e][0], first_below[e][1]) for e in dependents[i] if e in first_below]
         if candidates:
             first_below[i] = min(candidates)
+    results = _results_under_a_training_heading(infos, decisions, kept, deps, dependents)
     previous_stage = LOAD
     for position, i in enumerate(kept):
         decision = decisions[i]
@@ -911,6 +943,8 @@ def _order(infos: Sequence[Statement], decisions: list[Decision]) -> None:
             wanted, why = PREPROCESS, f"{decision.reason}, but it derives data from what load and preprocess make"
         elif decision.stage is not None and decision.stage >= 0 and not misplaced:
             wanted, why = decision.stage, decision.reason
+            if i in results and low == TRAIN and high >= EVALUATE:
+                wanted, why = EVALUATE, f"{why}, but it computes from what training made for no later step: a result"
         else:
             wanted, why = _neighbour(infos, decisions, kept, position, first_below.get(i), previous_stage,
                                      deps[i], low, high)
@@ -923,6 +957,30 @@ def _order(infos: Sequence[Statement], decisions: list[Decision]) -> None:
             why += f"; moved to {st.STAGES[stage]} by its dependencies"
         decisions[i] = Decision(stage, why, decision.level)
         previous_stage = stage
+
+
+def _results_under_a_training_heading(infos: Sequence[Statement], decisions: list[Decision], kept: list[int],
+                                      deps: Mapping[int, list[int]], dependents: Mapping[int, list[int]]) -> set[int]:
+    """Assignments a training heading alone places (``gain = tuned - base`` under "Hyperparameter
+    tuning") that read what training made and that no later step uses but other such assignments:
+    what they compute is only shown, a result of the notebook, so evaluation computes it."""
+    found: set[int] = set()
+    for i in reversed(kept):
+        decision = decisions[i]
+        if decision.level == 1 and decision.stage == TRAIN and decision.reason.startswith("under heading") \
+                and isinstance(infos[i].node, (ast.Assign, ast.AugAssign)) and not infos[i].effects \
+                and all(d in found for d in dependents[i]) and any(_stage(decisions, d) == TRAIN for d in deps[i]):
+            found.add(i)
+    return found
+
+
+def _only_for_evaluation(i: int, dependents: Mapping[int, list[int]], evidence: set[int],
+                         decisions: list[Decision]) -> bool:
+    """Whether every statement that depends on ``i`` evaluates (``labels = (oof > 0.5).astype(int)``
+    read only by ``confusion_matrix``): data prepared from what training made for the metrics is
+    part of the evaluation, not of the training."""
+    return bool(dependents[i]) and all(
+        d in evidence and decisions[d].level < 3 and _stage(decisions, d) >= EVALUATE for d in dependents[i])
 
 
 def _evaluations_for_training(infos: Sequence[Statement], decisions: list[Decision], kept: list[int],
@@ -1000,10 +1058,11 @@ def is_literal(node: ast.expr | None) -> bool:
 
 def _selects(node: ast.expr) -> bool:
     """A value that only names or selects data (``X_test_scaled``, ``X_test[:3]``, ``df[cols]``,
-    a tuple of those), computing nothing a hand-written fit could be."""
+    ``iris.data``, a tuple of those), computing nothing a hand-written fit could be."""
     if isinstance(node, ast.Tuple):
         return all(_selects(e) for e in node.elts)
-    while isinstance(node, ast.Subscript) and not any(isinstance(n, ast.Call) for n in walk(node.slice)):
+    while isinstance(node, ast.Attribute) or isinstance(node, ast.Subscript) and not any(
+            isinstance(n, ast.Call) for n in walk(node.slice)):
         node = node.value
     return isinstance(node, ast.Name)
 

@@ -30,7 +30,13 @@ _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 
 
 def _fresh_targets(statement: ast.stmt) -> set[str]:
-    """Names a top-level assignment binds as plain targets (``a = ...``, ``a, b = ...``)."""
+    """Names a top-level assignment binds as plain targets (``a = ...``, ``a, b = ...``), or a
+    ``for`` loop binds so in its body before anything of its pass reads them (``for k in ks:
+    model = Model(k)``): each pass makes them afresh, so after the loop they hold its own value."""
+    if isinstance(statement, ast.For) and not statement.orelse:
+        assigned = set().union(*(_fresh_targets(s) for s in statement.body
+                                 if isinstance(s, (ast.Assign, ast.AnnAssign))))
+        return assigned - set(analyze(statement.body).reads) - set(analyze([ast.Expr(statement.iter)]).reads)
     if isinstance(statement, ast.Assign):
         targets = statement.targets
     elif isinstance(statement, ast.AnnAssign) and statement.value is not None:
