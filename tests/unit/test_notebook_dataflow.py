@@ -95,6 +95,21 @@ def test_an_import_rebound_later_stays_in_its_stage() -> None:
     assert stage(result, "train").inputs == []
 
 
+def test_an_import_left_in_its_stage_that_nothing_kept_reads_is_dropped() -> None:
+    # the import rebinds a result's name for a plot the module drops: kept, it would make run()
+    # return the imported function instead of the value the notebook computed
+    result = pipeline(
+        "import numpy as np\nimport matplotlib.pyplot as plt\nfrom sklearn.cluster import KMeans\n"
+        "from sklearn.datasets import load_iris\nx = load_iris().data",
+        "model = KMeans(n_clusters=3, n_init=10, random_state=0)\nlabels = model.fit_predict(x)\nmean = labels.mean()",
+        "from statistics import mean\nnp.random.seed(0)\npoints = np.random.rand(5, 2)\n"
+        "plt.scatter(points[:, 0], points[:, 1], s=mean([1, 2]))",
+    )
+    kept = [ast.unparse(s) for s in result.stages for s in s.statements]
+    assert "from statistics import mean" not in kept
+    assert isinstance(run_pipeline(result)["mean"], float)
+
+
 def test_self_contained_helpers_move_to_module_level() -> None:
     result = pipeline("import math\ndef area(r):\n    return math.pi * r ** 2", "rows = read_csv(area(2))")
     assert [h.name for h in result.helpers] == ["area"]  # type: ignore[attr-defined]
@@ -289,7 +304,7 @@ def test_imports_move_up_only_after_the_set_up_before_them() -> None:
 
 def test_set_up_reading_a_computed_name_keeps_the_imports_after_it_in_place() -> None:
     result = pipeline("import os\nroot = os.getcwd()\nimport sys\nsys.path.insert(0, root)\nimport json\n"
-                      "text = json.dumps(sys.path[0])")
+                      "text = json.dumps(sys.path[0])\nassert text")  # (an import nothing kept reads is dropped)
     assert [ast.unparse(s) for s in result.imports] == ["import os", "import sys"]
     assert "import json" in ast.unparse(ast.Module(stage(result, "load").statements, []))
 

@@ -533,12 +533,13 @@ def _is_root(info: Statement, decision: Decision, evidence: tuple[int, str] | No
              user_functions: set[str], notebook_names: set[str], given: set[str] | frozenset[str] = frozenset()
              ) -> bool:
     """Whether a statement matters by itself, not only through what it binds: a tagged cell, a
-    model built or trained, a metric, a file written, the process set up, an import, or an effect
-    outside the notebook's names (``os.system(...)``, ``subprocess.run(...)``)."""
+    model built or trained, a metric, a file written, the process set up, or an effect outside the
+    notebook's names (``os.system(...)``, ``subprocess.run(...)``). An import left in a stage is
+    none: it is kept for what reads it, as module-level imports are."""
     node = info.node
     if decision.level >= 3 or info.effects & {"write", "setup"}:
         return True
-    if isinstance(node, (ast.Import, ast.ImportFrom, ast.Global, ast.Nonlocal, ast.Assert)):
+    if isinstance(node, (ast.Global, ast.Nonlocal, ast.Assert)):
         return True  # an assert guards the run: it stops it when the environment or data is wrong
     if evidence is not None and evidence[0] in (TRAIN, EXPORT) and not (
             _builds_only(info, evidence) and not info.binds & given):
