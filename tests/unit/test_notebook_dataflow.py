@@ -110,6 +110,26 @@ def test_an_import_left_in_its_stage_that_nothing_kept_reads_is_dropped() -> Non
     assert isinstance(run_pipeline(result)["mean"], float)
 
 
+def test_what_a_loop_filling_a_table_binds_at_each_pass_is_no_result() -> None:
+    # at the end ``res`` and ``score`` hold the last model's values (fit times among them): one row
+    # of the table the loop fills, which is the result; what the loop carries or picks is kept
+    result = pipeline(
+        "from sklearn.datasets import load_iris\nfrom sklearn.model_selection import cross_validate\n"
+        "from sklearn.linear_model import LogisticRegression\nfrom sklearn.pipeline import make_pipeline\n"
+        "from sklearn.preprocessing import StandardScaler\nX, y = load_iris(return_X_y=True)",
+        ("models = {'c1': LogisticRegression(C=1.0), 'c10': LogisticRegression(C=10.0)}\n"
+         "rows = []\nbest, top = None, 0.0\nfor name, model in models.items():\n"
+         "    res = cross_validate(model, X, y, cv=3)\n    score = res['test_score'].mean()\n"
+         "    rows.append((name, score))\n    if score > top:\n        best, top = name, score", "Evaluate", ()),
+        ("pipe = make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y)", "Train", ()),
+        ("step = pipe.named_steps['logisticregression']\nweights = step.coef_\nprint(weights)",
+         "Evaluate", ()),  # ``step`` is the fitted model inside the pipeline, no value computed
+    )
+    names = [name for name, _ in result.results]
+    assert {"rows", "best", "top", "weights"} <= set(names)
+    assert not {"res", "score", "step"} & set(names)
+
+
 def test_self_contained_helpers_move_to_module_level() -> None:
     result = pipeline("import math\ndef area(r):\n    return math.pi * r ** 2", "rows = read_csv(area(2))")
     assert [h.name for h in result.helpers] == ["area"]  # type: ignore[attr-defined]

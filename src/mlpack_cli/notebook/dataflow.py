@@ -891,11 +891,12 @@ def _statsmodels_names(cells: Sequence[ParsedCell]) -> frozenset[str]:
 
 
 def _shows_an_estimator(node: ast.AST) -> bool:
-    """``grid.best_estimator_``, ``forest.estimators_[0]``: an expression whose value is a fitted
-    model held by another, not a number the model learned."""
+    """``grid.best_estimator_``, ``forest.estimators_[0]``, ``pipe.named_steps["clf"]``: an
+    expression whose value is a fitted model held by another, not a number the model learned."""
     while isinstance(node, ast.Subscript):
         node = node.value
-    return isinstance(node, ast.Attribute) and node.attr.rstrip("_").endswith(("estimator", "estimators"))
+    return isinstance(node, ast.Attribute) and (
+        node.attr.rstrip("_").endswith(("estimator", "estimators")) or node.attr in ("named_steps", "steps"))
 
 
 def _fresh_name(base: str, used: set[str]) -> str:
@@ -960,6 +961,7 @@ def _computed_names(statement: ast.stmt) -> list[str]:
     if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)):
         return []
     found: list[str] = []
+    passing = _pass_values(statement)
     for node in [statement, *gr.nested_statements(statement)]:
         targets: list[ast.expr] = []
         if isinstance(node, ast.Assign) and not isinstance(node.value, ast.Lambda) \
@@ -969,8 +971,52 @@ def _computed_names(statement: ast.stmt) -> list[str]:
             targets = [node.target]
         for target in targets:
             found += [n.id for n in walk(target) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
-                      and not n.id.startswith("_")]  # (not ``name`` of ``scores[name] = ...``)
+                      and not n.id.startswith("_") and n.id not in passing]  # (not ``name`` of ``scores[name] = ...``)
     return found
+
+
+def _pass_values(statement: ast.stmt) -> set[str]:
+    """Names a loop that fills a container (``rows.append(...)``, ``scores[name] = ...``) binds
+    afresh at each pass, unconditionally and without reading their previous value (``res =
+    cross_validate(pipe, ...)``, ``preds = pipe.predict(X)``): at the end they hold the last pass's
+    value, one row of what the container collects, so the container is the result, not they.
+    A name the loop carries (``best = max(best, acc)``) or binds under a test (``if acc > top:
+    best = name``) is kept."""
+    found: set[str] = set()
+    for loop in [statement, *gr.nested_statements(statement)]:
+        if not isinstance(loop, (ast.For, ast.AsyncFor, ast.While)):
+            continue
+        fresh: set[str] = set()
+        read: set[str] = set()
+        for child in loop.body:
+            if isinstance(child, ast.Assign):
+                read |= {n.id for n in walk(child.value) if isinstance(n, ast.Name)}
+                fresh |= {n.id for t in child.targets for n in walk(t) if isinstance(n, ast.Name)
+                          and isinstance(n.ctx, ast.Store) and n.id not in read}
+            read |= {n.id for n in walk(child) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+        conditional = {n.id for child in loop.body if not isinstance(child, ast.Assign)
+                       for inner in [child, *gr.nested_statements(child)]
+                       if isinstance(inner, (ast.Assign, ast.AugAssign, ast.AnnAssign))
+                       for n in walk(inner) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        fresh -= conditional
+        if _fills_a_container(loop, fresh):
+            found |= fresh
+    return found
+
+
+def _fills_a_container(loop: ast.For | ast.AsyncFor | ast.While, fresh: set[str]) -> bool:
+    """Whether the loop's body adds to a container bound outside it (``rows.append(row)``,
+    ``scores[name] = acc``)."""
+    for inner in gr.nested_statements(loop):
+        if isinstance(inner, ast.Expr) and isinstance(inner.value, ast.Call) and isinstance(
+                inner.value.func, ast.Attribute) and inner.value.func.attr in _FILLING and isinstance(
+                inner.value.func.value, ast.Name) and inner.value.func.value.id not in fresh:
+            return True
+        if isinstance(inner, ast.Assign) and any(
+                isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name) and t.value.id not in fresh
+                for t in inner.targets):
+            return True
+    return False
 
 
 def _is_literal(value: ast.expr) -> bool:
@@ -1010,13 +1056,14 @@ def _metric_base(node: ast.AST) -> str:
 def _metric_names(statement: ast.stmt) -> list[str]:
     """Names a statement (or the statements nested in it) binds or fills from a metric."""
     found: list[str] = []
+    passing = _pass_values(statement)
     for node in [statement, *gr.nested_statements(statement)]:
         if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)) and node.value is not None \
                 and pl.has_metric(node.value):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for target in targets:
                 if isinstance(target, (ast.Name, ast.Tuple, ast.List)):
-                    found += [n.id for n in walk(target) if isinstance(n, ast.Name)]
+                    found += [n.id for n in walk(target) if isinstance(n, ast.Name) and n.id not in passing]
                 else:
                     root = gr.root_name(target)
                     if root:
