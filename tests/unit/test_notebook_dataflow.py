@@ -644,3 +644,18 @@ def test_a_kept_draw_with_no_seed_before_it_is_reported_where_it_is(first: str, 
         "cell 4, line 1: train_test_split() draws random numbers with no seed: the notebook and run() compute "
         "other values on each run; give it random_state=0, or seed the generators at the top "
         "(np.random.seed(0)), to get the same ones"] if warned else [])
+
+
+def test_a_value_shown_again_unchanged_is_one_result() -> None:
+    result = pipeline(
+        "from sklearn.datasets import load_iris\nfrom sklearn.model_selection import GridSearchCV, train_test_split\n"
+        "from sklearn.linear_model import LogisticRegression\nX, y = load_iris(return_X_y=True)\n"
+        "X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)",
+        "grid = GridSearchCV(LogisticRegression(max_iter=500), {'C': [0.1, 1.0]}, cv=3)\ngrid.fit(X_train, y_train)",
+        "print('Best C:', grid.best_params_['C'])",
+        "best = grid.best_estimator_\npred = best.predict(X_test)\nprint(pred[:3])",
+        "print(f\"Best C again: {grid.best_params_['C']}\")",  # the same value: computed once
+    )
+    assert result.results == [("best_params", "best_params")]
+    evaluate = [ast.unparse(s) for s in stage(result, "evaluate").statements]
+    assert evaluate == ["best_params = grid.best_params_['C']"]

@@ -644,11 +644,15 @@ def _results(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr
             return False  # a fitted model shown (grid.best_estimator_): its repr is no result
         learned = _learned_attribute(part, fitted)
         if pl.has_metric(part) or learned:
+            again = _shown_before(part, info, shown_before, infos)
+            if again:  # ``print(grid.best_params_["C"])`` in two cells: one result, computed once
+                return True
             name = fresh(part) if pl.has_metric(part) else _fresh_name(learned, used)  # type: ignore[arg-type]
             used.add(name)
             if not compute(info, node, name, part):
                 return False
             add(name)
+            shown_before[ast.dump(part)] = (name, info.index)
             return True
         shown = False
         for inner in _shown_names(part, notebook_names):
@@ -656,6 +660,7 @@ def _results(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr
         return shown
 
     constant_names = {name for statement in pipeline.constants for name in bound_names(statement)}
+    shown_before: dict[str, tuple[str, int]] = {}  # a value computed as a result -> (its name, where)
     fitted = _statsmodels_fits(cells)
     module_state = _declared_global(cells) & constant_names
     notebook_names = {name for info in infos for name in info.binds} | constant_names | {
@@ -888,6 +893,20 @@ def _statsmodels_names(cells: Sequence[ParsedCell]) -> frozenset[str]:
         return frozenset(found)
 
     return _once(cells, "statsmodels", find)
+
+
+def _shown_before(part: ast.expr, info: gr.Statement, shown_before: Mapping[str, tuple[str, int]],
+                  infos: Sequence[gr.Statement]) -> str | None:
+    """The result name of the same expression shown earlier, when nothing between the two changed
+    what it reads: the second display shows the same value, not a result of its own."""
+    earlier = shown_before.get(ast.dump(part))
+    if earlier is None:
+        return None
+    name, index = earlier
+    reads = set(loaded_names(part))
+    if any(reads & between.writes for between in infos[index + 1:info.index]):
+        return None
+    return name
 
 
 def _shows_an_estimator(node: ast.AST) -> bool:
