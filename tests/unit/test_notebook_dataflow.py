@@ -659,3 +659,18 @@ def test_a_value_shown_again_unchanged_is_one_result() -> None:
     assert result.results == [("best_params", "best_params")]
     evaluate = [ast.unparse(s) for s in stage(result, "evaluate").statements]
     assert evaluate == ["best_params = grid.best_params_['C']"]
+
+
+def test_a_model_taken_out_of_a_dict_of_fitted_models_is_no_result() -> None:
+    result = pipeline(
+        "from sklearn.datasets import load_iris\nfrom sklearn.pipeline import Pipeline\n"
+        "from sklearn.preprocessing import StandardScaler\n"
+        "from sklearn.metrics import accuracy_score, confusion_matrix\nfrom sklearn.svm import SVC\n"
+        "from sklearn.tree import DecisionTreeClassifier\nX, y = load_iris(return_X_y=True)",
+        "models = {'svm': SVC(random_state=0), 'tree': DecisionTreeClassifier(random_state=0)}\nfitted = {}\n"
+        "rows = []\nfor name, clf in models.items():\n"
+        "    pipe = Pipeline([('scaler', StandardScaler()), ('clf', clf)])\n"
+        "    pipe.fit(X, y)\n    fitted[name] = pipe\n    rows.append((name, accuracy_score(y, pipe.predict(X))))",
+        "best_clf = fitted['svm']\ny_pred = best_clf.predict(X)\ncm = confusion_matrix(y, y_pred)",
+    )
+    assert [name for name, _ in result.results] == ["rows", "y_pred", "cm"]  # not best_clf, a fitted model

@@ -248,6 +248,7 @@ def _placed_pipeline(cells: Sequence[ParsedCell], keywords: Mapping[str, Sequenc
                 placements={}, renamed=renamed, helper_globals=helper_globals,
             )
             models, _ = pl.model_names(infos, model_classes)
+            models |= _held_models(infos, models)
             extra, revive, at_end = _results(pipeline, cells, infos, decisions, models, heading_stage,
                                              versions.distinct)
             if not revive - keep:
@@ -893,6 +894,37 @@ def _statsmodels_names(cells: Sequence[ParsedCell]) -> frozenset[str]:
         return frozenset(found)
 
     return _once(cells, "statsmodels", find)
+
+
+def _held_models(infos: Sequence[gr.Statement], models: set[str]) -> set[str]:
+    """Names bound to a model taken out of a container the notebook fills with models (``best =
+    fitted["SVM"]`` after ``fitted[name] = pipe`` in a loop, or out of ``models = {"lr":
+    LogisticRegression()}``): models, passed on to the stages that use them, not values computed."""
+    containers: set[str] = set()
+    for info in infos:
+        nested = [info.node, *gr.nested_statements(info.node)]
+        local = {n.id for node in nested if isinstance(node, ast.Assign) and _builds_a_model(node.value)
+                 for t in node.targets for n in walk(t) if isinstance(n, ast.Name)}
+        for node in nested:
+            if not isinstance(node, ast.Assign):
+                continue
+            value = node.value
+            if isinstance(value, ast.Dict) and value.values and all(_builds_a_model(v) for v in value.values):
+                containers |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+            holds = _builds_a_model(value) or isinstance(value, ast.Name) and value.id in models | local
+            containers |= {t.value.id for t in node.targets if holds and isinstance(t, ast.Subscript)
+                           and isinstance(t.value, ast.Name)}
+    return {t.id for info in infos if isinstance(info.node, ast.Assign) and isinstance(info.node.value, ast.Subscript)
+            and isinstance(info.node.value.value, ast.Name) and info.node.value.value.id in containers
+            for t in info.node.targets if isinstance(t, ast.Name)}
+
+
+def _builds_a_model(value: ast.expr) -> bool:
+    """``RandomForestClassifier(...)``, ``Pipeline([...])``, ``make_pipeline(...)``: a model made."""
+    if not isinstance(value, ast.Call):
+        return False
+    name = gr.call_name(value)
+    return bool(name[:1].isupper() and pl.ESTIMATORS.search(name)) or name in ("Pipeline", "make_pipeline")
 
 
 def _shown_before(part: ast.expr, info: gr.Statement, shown_before: Mapping[str, tuple[str, int]],
