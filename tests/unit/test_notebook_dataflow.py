@@ -656,9 +656,9 @@ def test_a_value_shown_again_unchanged_is_one_result() -> None:
         "best = grid.best_estimator_\npred = best.predict(X_test)\nprint(pred[:3])",
         "print(f\"Best C again: {grid.best_params_['C']}\")",  # the same value: computed once
     )
-    assert result.results == [("best_params", "best_params")]
+    assert result.results == [("C", "C")]  # named by the key it is read under
     evaluate = [ast.unparse(s) for s in stage(result, "evaluate").statements]
-    assert evaluate == ["best_params = grid.best_params_['C']"]
+    assert evaluate == ["C = grid.best_params_['C']"]
 
 
 def test_a_model_taken_out_of_a_dict_of_fitted_models_is_no_result() -> None:
@@ -674,3 +674,13 @@ def test_a_model_taken_out_of_a_dict_of_fitted_models_is_no_result() -> None:
         "best_clf = fitted['svm']\ny_pred = best_clf.predict(X)\ncm = confusion_matrix(y, y_pred)",
     )
     assert [name for name, _ in result.results] == ["rows", "y_pred", "cm"]  # not best_clf, a fitted model
+
+
+def test_a_learned_value_read_under_a_key_is_named_by_the_key() -> None:
+    result = pipeline(
+        "from sklearn.datasets import load_iris\nfrom sklearn.model_selection import GridSearchCV\n"
+        "from sklearn.neighbors import KNeighborsClassifier\nX, y = load_iris(return_X_y=True)",
+        "grid = GridSearchCV(KNeighborsClassifier(), {'n_neighbors': [3, 5]}, cv=3).fit(X, y)",
+        "print(grid.best_params_['n_neighbors'])\nprint(grid.cv_results_['mean_test_score'])",
+    )
+    assert [name for name, _ in result.results] == ["n_neighbors", "mean_test_score"]  # not best_params, cv_results

@@ -648,7 +648,8 @@ def _results(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr
             again = _shown_before(part, info, shown_before, infos)
             if again:  # ``print(grid.best_params_["C"])`` in two cells: one result, computed once
                 return True
-            name = fresh(part) if pl.has_metric(part) else _fresh_name(learned, used)  # type: ignore[arg-type]
+            base = _key_of(part) or learned
+            name = fresh(part) if pl.has_metric(part) else _fresh_name(base, used)  # type: ignore[arg-type]
             used.add(name)
             if not compute(info, node, name, part):
                 return False
@@ -866,6 +867,16 @@ def _learned_attribute(node: ast.AST, fitted: Collection[str] = ()) -> str | Non
                 inner.func.attr in _STATISTICS or inner.func.attr == "summary"
                 and isinstance(inner.func.value, ast.Name) and inner.func.value.id in fitted):
             return inner.func.attr
+    return None
+
+
+def _key_of(node: ast.expr) -> str | None:
+    """The key a learned value is read under (``log_reg__C`` of ``grid.best_params_["log_reg__C"]``,
+    ``mean_test_score`` of ``grid.cv_results_["mean_test_score"]``): it names the value shown
+    better than the attribute holding it."""
+    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str):
+        key: str = node.slice.value
+        return key if key.isidentifier() and not keyword.iskeyword(key) else None
     return None
 
 
