@@ -684,3 +684,19 @@ def test_a_learned_value_read_under_a_key_is_named_by_the_key() -> None:
         "print(grid.best_params_['n_neighbors'])\nprint(grid.cv_results_['mean_test_score'])",
     )
     assert [name for name, _ in result.results] == ["n_neighbors", "mean_test_score"]  # not best_params, cv_results
+
+
+def test_a_method_reading_a_name_nothing_binds_is_reported() -> None:
+    # a class's scope is not its methods': euc_dist() here is a NameError, as in the notebook
+    result = pipeline(
+        "import math\nclass Nearest:\n    def euc_dist(self, a, b):\n        return math.dist(a, b)\n"
+        "    def closest(self, row, rows):\n        return min(rows, key=lambda r: euc_dist(row, r))",
+        "rows = [(0, 0), (3, 4)]\nbest = Nearest().closest((1, 1), rows)",
+    )
+    unbound = [w for w in result.warnings if "nothing in the notebook binds" in w]
+    assert unbound == ["cell 1, line 6: closest() reads euc_dist, which nothing in the notebook binds: "
+                       "calling it raises NameError (in the notebook too)"]
+    fixed = pipeline("import math\ndef euc_dist(a, b):\n    return math.dist(a, b)\n"
+                     "def closest(row, rows):\n    return min(rows, key=lambda r: euc_dist(row, r))",
+                     "best = closest((1, 1), [(0, 0), (3, 4)])")
+    assert not [w for w in fixed.warnings if "nothing in the notebook binds" in w]

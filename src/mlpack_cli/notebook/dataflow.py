@@ -270,6 +270,7 @@ def _placed_pipeline(cells: Sequence[ParsedCell], keywords: Mapping[str, Sequenc
     _unseeded_warnings(pipeline, infos, decisions)
     _dynamic_binding_warnings(pipeline, cells, every)
     _chdir_warnings(pipeline)
+    _unbound_name_warnings(pipeline, cells)
     if infos and not any(stage.statements for stage in pipeline.stages):
         pipeline.warnings.append("no statement of the notebook is kept in a stage (it only displays, prints or "
                                  "plots): run() computes nothing; tag the cells to keep with mlpack:<stage>")
@@ -1479,6 +1480,41 @@ def _chdir_warnings(pipeline: Pipeline) -> None:
                             "directory at each run(): a second run() in the same process resolves relative "
                             "paths from the new folder (pass paths under the folder instead, "
                             "or run once per process)")
+
+
+def _unbound_name_warnings(pipeline: Pipeline, cells: Sequence[ParsedCell]) -> None:
+    """A function or method of the notebook that reads a name nothing in the notebook binds
+    (``euc_dist(...)`` for ``self.euc_dist(...)``: a class's scope is not its methods') raises
+    ``NameError`` once called, in the module as in the notebook: the conversion names it, so that
+    the failure of ``run()`` is explained."""
+    trees = [cell.tree for cell in cells]
+    if any(isinstance(n, ast.ImportFrom) and any(a.name == "*" for a in n.names) for t in trees for n in walk(t)):
+        return  # (a star import binds names no one can list)
+    top = [n for t in trees for s in t.body for n in [s, *gr.nested_statements(s)]]
+    bound = {n.id for t in trees for n in walk(t) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
+    bound |= {n.name for n in top if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+    bound |= {(a.asname or a.name).split(".")[0] for t in trees for n in walk(t)
+              if isinstance(n, (ast.Import, ast.ImportFrom)) for a in n.names}
+    helpers = {id(h) for h in pipeline.helpers}
+    for cell in cells:
+        for statement in cell.tree.body:
+            if id(statement) not in helpers:
+                continue
+            for function in _functions_of(statement):
+                for name in sorted(set(free_names(function)) - bound - BUILTINS - _NOTEBOOK_BUILTINS):
+                    line = next(n.lineno for n in walk(function) if isinstance(n, ast.Name) and n.id == name)
+                    pipeline.warnings.append(
+                        f"cell {cell.number}, line {line}: {function.name}() reads {name}, which nothing in the "
+                        "notebook binds: calling it raises NameError (in the notebook too)")
+
+
+def _functions_of(statement: ast.stmt) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
+    """A function, or the methods of a class (each reads its names from the module, not the class)."""
+    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return [statement]
+    if isinstance(statement, ast.ClassDef):
+        return [m for s in statement.body for m in _functions_of(s)]
+    return []
 
 
 def _is_chdir(func: ast.expr) -> bool:
