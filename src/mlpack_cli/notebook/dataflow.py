@@ -1487,15 +1487,19 @@ def _unbound_name_warnings(pipeline: Pipeline, cells: Sequence[ParsedCell]) -> N
     (``euc_dist(...)`` for ``self.euc_dist(...)``: a class's scope is not its methods') raises
     ``NameError`` once called, in the module as in the notebook: the conversion names it, so that
     the failure of ``run()`` is explained."""
-    trees = [cell.tree for cell in cells]
-    if any(isinstance(n, ast.ImportFrom) and any(a.name == "*" for a in n.names) for t in trees for n in walk(t)):
-        return  # (a star import binds names no one can list)
-    top = [n for t in trees for s in t.body for n in [s, *gr.nested_statements(s)]]
-    bound = {n.id for t in trees for n in walk(t) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
-    bound |= {n.name for n in top if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
-    bound |= {(a.asname or a.name).split(".")[0] for t in trees for n in walk(t)
-              if isinstance(n, (ast.Import, ast.ImportFrom)) for a in n.names}
-    helpers = {id(h) for h in pipeline.helpers}
+    helpers = {id(h) for h in pipeline.helpers if isinstance(h, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+    if not helpers:
+        return
+    bound: set[str] = set()
+    for node in (n for cell in cells for n in walk(cell.tree)):
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            bound.add(node.id)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            if any(a.name == "*" for a in node.names):
+                return  # (a star import binds names no one can list)
+            bound.update((a.asname or a.name).split(".")[0] for a in node.names)
+    bound |= {n.name for cell in cells for s in cell.tree.body for n in [s, *gr.nested_statements(s)]  # (not methods)
+              if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
     for cell in cells:
         for statement in cell.tree.body:
             if id(statement) not in helpers:

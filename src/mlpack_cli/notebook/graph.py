@@ -17,7 +17,7 @@ from __future__ import annotations
 import ast
 import copy
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from mlpack_cli.notebook.columns import Columns, column_access, disjoint
@@ -1211,7 +1211,7 @@ def unseeded_draw(call: ast.Call) -> bool:
     return False
 
 
-def own_seed(call: ast.Call, seeds: frozenset[str] | set[str] = frozenset()) -> bool:
+def own_seed(call: ast.Call, seeds: Container[str] = frozenset()) -> bool:
     """Whether a call draws from a generator of its own: ``random_state=42`` (an integer, or a name
     of ``seeds``, the notebook's names only ever bound to one) on the call itself, or on every object
     it wraps (``GridSearchCV(DecisionTreeClassifier(random_state=42), ...)``), never from the global
@@ -1225,6 +1225,19 @@ def own_seed(call: ast.Call, seeds: frozenset[str] | set[str] = frozenset()) -> 
         return False
     inner = [n for n in calls_in(call) if n is not call and call_name(n)[:1].isupper()]
     return all(own_seed(n, seeds) or _NOT_RANDOM_OBJECTS.match(call_name(n)) for n in inner)
+
+
+class _Later:
+    """A set of names worked out when first asked for: most notebooks never ask."""
+
+    def __init__(self, compute: Callable[[], set[str]]) -> None:
+        self._compute = compute
+        self._names: set[str] | None = None
+
+    def __contains__(self, name: object) -> bool:
+        if self._names is None:
+            self._names = self._compute()
+        return name in self._names
 
 
 def integer_names(statements: Iterable[ast.stmt]) -> set[str]:
@@ -1319,7 +1332,7 @@ def _walk_own_body(definition: ast.FunctionDef | ast.AsyncFunctionDef) -> list[a
     return found
 
 
-def _forget_seeded_draws(infos: Sequence[Statement], seeds: frozenset[str] | set[str] = frozenset(),
+def _forget_seeded_draws(infos: Sequence[Statement], seeds: Container[str] = frozenset(),
                          user_functions: set[str] | frozenset[str] = frozenset()) -> None:
     """A fit of an object built with its own seed (``tree = DecisionTreeClassifier(random_state=42)``,
     then ``tree.fit(X, y)``) draws nothing from the global generator: it does not read it. Nor does
@@ -1437,7 +1450,8 @@ def build_graph(statements: Sequence[tuple[int, ast.stmt]], aliases: Aliases, us
     literal_lists = {name: keys for statement in constants for name, keys in [_literal_list(statement)]
                      if name and keys}
     column_reads: dict[tuple[int, str], set[str]] = {}  # (index, name) -> the columns it reads of name
-    _forget_seeded_draws(infos, integer_names([*constants, *(info.node for info in infos)]), user_functions)
+    _forget_seeded_draws(infos, _Later(lambda: integer_names([*constants, *(info.node for info in infos)])),
+                         user_functions)
     _consumed_iterators(infos, user_functions)
     if any(CONFIG in info.mutates for info in infos):
         for info in infos:  # what a library's calls return depends on its configuration at the time
