@@ -912,6 +912,10 @@ def _held_models(infos: Sequence[gr.Statement], models: set[str]) -> set[str]:
     """Names bound to a model taken out of a container the notebook fills with models (``best =
     fitted["SVM"]`` after ``fitted[name] = pipe`` in a loop, or out of ``models = {"lr":
     LogisticRegression()}``): models, passed on to the stages that use them, not values computed."""
+    taken = [info.node for info in infos if isinstance(info.node, ast.Assign)
+             and isinstance(info.node.value, ast.Subscript) and isinstance(info.node.value.value, ast.Name)]
+    if not taken:
+        return set()
     containers: set[str] = set()
     for info in infos:
         nested = [info.node, *gr.nested_statements(info.node)]
@@ -926,9 +930,8 @@ def _held_models(infos: Sequence[gr.Statement], models: set[str]) -> set[str]:
             holds = _builds_a_model(value) or isinstance(value, ast.Name) and value.id in models | local
             containers |= {t.value.id for t in node.targets if holds and isinstance(t, ast.Subscript)
                            and isinstance(t.value, ast.Name)}
-    return {t.id for info in infos if isinstance(info.node, ast.Assign) and isinstance(info.node.value, ast.Subscript)
-            and isinstance(info.node.value.value, ast.Name) and info.node.value.value.id in containers
-            for t in info.node.targets if isinstance(t, ast.Name)}
+    return {t.id for node in taken if node.value.value.id in containers  # type: ignore[attr-defined]
+            for t in node.targets if isinstance(t, ast.Name)}
 
 
 def _builds_a_model(value: ast.expr) -> bool:
@@ -1046,6 +1049,8 @@ def _pass_values(statement: ast.stmt) -> set[str]:
     A name the loop carries (``best = max(best, acc)``) or binds under a test (``if acc > top:
     best = name``) is kept."""
     found: set[str] = set()
+    if not getattr(statement, "body", None):
+        return found  # (no loop in a simple statement)
     for loop in [statement, *gr.nested_statements(statement)]:
         if not isinstance(loop, (ast.For, ast.AsyncFor, ast.While)):
             continue
