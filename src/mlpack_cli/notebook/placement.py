@@ -530,8 +530,8 @@ _UNTRACKED_MODULES = frozenset({"os", "shutil", "subprocess", "sys", "requests",
 
 
 def _is_root(info: Statement, decision: Decision, evidence: tuple[int, str] | None, aliases: Aliases,
-             user_functions: set[str], notebook_names: set[str], given: set[str] | frozenset[str] = frozenset()
-             ) -> bool:
+             user_functions: set[str], notebook_names: set[str],
+             given: Callable[[], set[str] | frozenset[str]] = frozenset) -> bool:
     """Whether a statement matters by itself, not only through what it binds: a tagged cell, a
     model built or trained, a metric, a file written, the process set up, or an effect outside the
     notebook's names (``os.system(...)``, ``subprocess.run(...)``). An import left in a stage is
@@ -542,7 +542,7 @@ def _is_root(info: Statement, decision: Decision, evidence: tuple[int, str] | No
     if isinstance(node, (ast.Global, ast.Nonlocal, ast.Assert)):
         return True  # an assert guards the run: it stops it when the environment or data is wrong
     if evidence is not None and evidence[0] in (TRAIN, EXPORT) and not (
-            _builds_only(info, evidence) and not info.binds & given):
+            _builds_only(info, evidence) and not info.binds & given()):
         return True
     if has_metric(node) or evidence is not None and evidence[0] == EVALUATE and (
             set(_own_calls(node)) - PREDICT_CALLS) & (EVALUATE_CALLS | {"evaluate"}):
@@ -639,10 +639,18 @@ def _drop_what_nothing_needs(infos: Sequence[Statement], decisions: list[Decisio
         found = evidence_of(info) if decisions[info.index].level == 2 else None
         return found is not None and _builds_only(info, found)
 
-    given = _given_onwards(infos, aliases, user_functions, builds_only)
+    onwards: list[dict[int, set[str]]] = []  # worked out for the first object only built that asks
+
+    def given(index: int) -> Callable[[], set[str] | frozenset[str]]:
+        def find() -> set[str] | frozenset[str]:
+            if not onwards:
+                onwards.append(_given_onwards(infos, aliases, user_functions, builds_only))
+            return onwards[0].get(index, frozenset())
+        return find
+
     roots = {i for i, (info, decision) in enumerate(zip(infos, decisions)) if decision.stage is not None and
              _is_root(info, decision, evidence_of(info) if decision.level == 2 else None, aliases, user_functions,
-                      notebook_names, given.get(i, frozenset()))}
+                      notebook_names, given(i))}
     roots -= {i for i in roots if _checks_untrained(infos[i], infos, decisions, evidence_of, aliases,
                                                     notebook_names - aliases.imported, user_functions)}
     if not any(not isinstance(infos[i].node, (ast.Import, ast.ImportFrom)) for i in roots):
