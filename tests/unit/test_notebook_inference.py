@@ -185,7 +185,7 @@ def test_a_prediction_on_data_rebound_from_itself_is_derived_through_each_bindin
     module.run()
     import pandas as pd
 
-    rows = [{"bmi": 5.0, "bp": 0.01, "s5": None}]  # clipped and filled as the notebook's test rows were
+    rows = [{"bmi": 5.0, "bp": 0.01, "s5": float("nan")}]  # clipped and filled as the notebook's test rows were
     loaded = module.load_model()
     expected = loaded.model.predict(loaded.fitted["scaler"].transform(
         pd.DataFrame([{"bmi": 1.0, "bp": 0.01, "s5": 0.0}])))
