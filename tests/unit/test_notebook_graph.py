@@ -519,6 +519,7 @@ def test_a_loop_that_only_prints_a_directory_listing_is_a_display(loop: str, ine
     ("train_test_split(X, y, shuffle=False)", False), ("np.random.rand(3)", True), ("random.choice(xs)", True),
     ("df.sample(frac=1)", True), ("df.sample(frac=1, random_state=1)", False),
     ("RandomForestClassifier(n_estimators=10)", True), ("RandomForestClassifier(random_state=0)", False),
+    ("RandomForestClassifier(random_state=None)", True), ("train_test_split(X, y, random_state=rng)", False),
     ("KFold(5, shuffle=True)", True), ("KFold(5)", False), ("LogisticRegression()", False),
     ("np.random.seed(0)", False), ("np.random.default_rng(0)", False),
 ])

@@ -939,7 +939,7 @@ def _builds_a_model(value: ast.expr) -> bool:
     if not isinstance(value, ast.Call):
         return False
     name = gr.call_name(value)
-    return bool(name[:1].isupper() and pl.ESTIMATORS.search(name)) or name in ("Pipeline", "make_pipeline")
+    return pl.builds_a_model(name) or name == "Pipeline"
 
 
 def _shown_before(part: ast.expr, info: gr.Statement, shown_before: Mapping[str, tuple[str, int]],

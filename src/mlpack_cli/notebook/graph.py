@@ -443,7 +443,7 @@ def is_inert(statement: ast.stmt, aliases: Aliases, user_functions: set[str]) ->
 
 
 # pandas options that only change how values are shown (``pd.set_option("max_columns", None)``
-# finds ``display.max_columns``), and numpy's print options
+# finds ``display.max_columns``)
 _DISPLAY_OPTIONS = re.compile(r"(?:display\.|max_rows$|max_columns$|max_colwidth$|precision$|float_format$|width$)")
 
 
@@ -1192,8 +1192,9 @@ def unseeded_draw(call: ast.Call) -> bool:
     ``df.sample(frac=1)``, ``RandomForestClassifier()`` and ``KFold(5, shuffle=True)`` without a
     ``random_state``. (:func:`draws_globally` is wider: it orders whatever may draw.)"""
     keywords = {k.arg: k.value for k in call.keywords}
-    if "random_state" in keywords or "seed" in keywords:
-        return False
+    given = [keywords[k] for k in ("random_state", "seed") if k in keywords]
+    if any(not (isinstance(value, ast.Constant) and value.value is None) for value in given):
+        return False  # a seed of its own (random_state=None is none)
     name = call_name(call)
     shuffled = keywords.get("shuffle")
     if name == "train_test_split":

@@ -98,6 +98,12 @@ METRIC_CALLS = frozenset({"score", "evaluate", "cross_val_score", "cross_validat
                           "confusion_matrix", "auc", "roc_auc_score"})
 
 
+def builds_a_model(name: str) -> bool:
+    """A call of this name makes a model: an estimator's class (``RandomForestClassifier``,
+    ``Pipeline``) or ``make_pipeline``."""
+    return bool(name[:1].isupper() and ESTIMATORS.search(name)) or name == "make_pipeline"
+
+
 # Draws of random numbers: data a notebook generates (``rng.rand(50)``, ``np.random.randn(m, 1)``).
 RANDOM_DRAWS = frozenset({
     "rand", "randn", "randint", "random", "random_sample", "normal", "uniform", "choice", "permutation",
@@ -289,7 +295,7 @@ def code_evidence(info: Statement, models: set[str], preprocessors: set[str], us
             note(TRAIN, f"trains: {name}()")
         elif name[:1].isupper() and PREPROCESSORS.search(name):
             note(PREPROCESS, f"makes a preprocessor: {name}()")
-        elif name[:1].isupper() and ESTIMATORS.search(name) or name in {"make_pipeline"} or name in model_classes:
+        elif builds_a_model(name) or name in model_classes:
             note(TRAIN, f"builds a model: {name}()")
         elif name.lower().endswith("trainer"):
             note(TRAIN, f"builds a trainer: {name}()")
@@ -396,7 +402,7 @@ def model_names(infos: Sequence[Statement], model_classes: frozenset[str] | set[
         targets = {n.id for t in node.targets for n in walk(t) if isinstance(n, ast.Name)}
         if name[:1].isupper() and PREPROCESSORS.search(name):
             preprocessors |= targets
-        elif name[:1].isupper() and ESTIMATORS.search(name) or name in {"make_pipeline", "fit", "compile"} \
+        elif builds_a_model(name) or name in {"fit", "compile"} \
                 or name.lower().endswith(("trainer", "evaluator")) \
                 or name in model_classes or name in {"to", "cuda"} and root_name(node.value) in models:
             models |= targets
