@@ -700,3 +700,15 @@ def test_a_method_reading_a_name_nothing_binds_is_reported() -> None:
                      "def closest(row, rows):\n    return min(rows, key=lambda r: euc_dist(row, r))",
                      "best = closest((1, 1), [(0, 0), (3, 4)])")
     assert not [w for w in fixed.warnings if "nothing in the notebook binds" in w]
+
+
+def test_a_metric_bound_again_for_a_second_model_is_returned_for_each() -> None:
+    """``acc`` of a first model, then ``acc`` of a second: run() returns both, not only the last."""
+    result = pipeline(
+        DIABETES + "\nfrom sklearn.linear_model import Ridge",
+        "model = LinearRegression()\nmodel.fit(df, y)\nscore = r2_score(y, model.predict(df))\nprint(score)",
+        "model = Ridge(alpha=10.0)\nmodel.fit(df, y)\nscore = r2_score(y, model.predict(df))\nprint(score)",
+    )
+    assert [key for key, _ in result.results] == ["score_1", "score"]
+    values = run_pipeline(result)
+    assert values["score_1"] > values["score"]  # the unregularised fit scores higher on its own data

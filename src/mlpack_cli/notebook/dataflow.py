@@ -12,6 +12,7 @@ nothing binds become required parameters. ``run()`` returns the values the evalu
 from __future__ import annotations
 
 import ast
+import itertools
 import keyword
 import re
 from collections import Counter
@@ -249,12 +250,12 @@ def _placed_pipeline(cells: Sequence[ParsedCell], keywords: Mapping[str, Sequenc
             )
             models, _ = pl.model_names(infos, model_classes)
             models |= _held_models(infos, models)
-            extra, revive, at_end = _results(pipeline, cells, infos, decisions, models, heading_stage,
-                                             versions.distinct)
+            extra, revive, at_end, overwritten = _results(pipeline, cells, infos, decisions, models, heading_stage,
+                                                          versions.distinct)
             if not revive - keep:
                 break
             keep |= revive  # what run() returns must be computed: place again with its bindings kept
-        if not versions.split(decisions, extra, at_end):
+        if not versions.split(decisions, extra, at_end, overwritten):
             break
     _fill_stages(pipeline, infos, decisions, extra, cells)
     _check_closures(pipeline, cells, infos, decisions, module_names | helper_names)
@@ -317,28 +318,43 @@ class _Versions:
             _ONCE.pop("used", None)
         vs.rename_versions(self.statements, merged, taken)
 
-    def distinct(self, name: str, first: int, second: int) -> bool:
-        """Whether statements ``first`` and ``second`` use two versions of ``name``: apart, or
-        kept apart by :meth:`split` when one name would mix them (``name`` as the statements
-        have it now: ``model_1`` for the versions of ``model`` that share that name)."""
+    def _versions_of(self, name: str, first: int, second: int) -> tuple[str, int | None, int | None]:
+        """The notebook's name for ``name`` as statement ``first`` has it now (``model_1`` for the
+        versions of ``model`` that share that name), and the versions of it the two statements use."""
         renamed = getattr(self.statements[first], vs.RENAMED, None) or {}
         name = next((old for old, new in renamed.items() if new == name), name)
         groups = self.versions.get(name, [])
-        where = [next((k for k, group in enumerate(groups) if i in group), None) for i in (first, second)]
-        return None not in where and where[0] != where[1]
+        found = [next((k for k, group in enumerate(groups) if i in group), None) for i in (first, second)]
+        return name, found[0], found[1]
+
+    def distinct(self, name: str, first: int, second: int) -> bool:
+        """Whether statements ``first`` and ``second`` use two versions of ``name``: apart, or
+        kept apart by :meth:`split` when one name would mix them."""
+        _, one, other = self._versions_of(name, first, second)
+        return one is not None and other is not None and one != other
+
+    def _joins_between(self, name: str, first: int, second: int) -> set[tuple[str, int]]:
+        """The joins that give the versions of ``name`` statements ``first`` and ``second`` use one name."""
+        name, one, other = self._versions_of(name, first, second)
+        if one is None or other is None:
+            return set()
+        return {(name, k) for k in range(one, other) if (name, k) in self.joins}
 
     def split(self, decisions: Sequence[pl.Decision], extra: Sequence[Added],
-              at_end: Collection[int]) -> bool:
+              at_end: Collection[int], overwritten: Collection[tuple[str, int, int]] = ()) -> bool:
         """Keep apart the joined versions that ``decisions`` put later than the first placement
         did, and those whose one name would make a statement read a later version than the one in
         force at its place in the notebook. What :func:`_results` added counts where it ends up:
         its statements in ``evaluate`` (``extra``: a display of a first model's statistics, revived
         as a result), the ones it revived, and the displays whose names run() returns under
         another key (``at_end``: ``{"accuracy": acc}``), read once every stage has run. True when
-        names changed (place the notebook again)."""
+        names changed (place the notebook again). ``overwritten``: (name, first, second), a result
+        statement ``first`` binds that ``second`` binds again (a first model's ``acc``): apart,
+        run() returns both (``acc_1`` and ``acc``)."""
         placed: dict[int, float] = dict(_stages_of(decisions))
         pushed = {(name, k) for name, k in self.joins
                   if any(placed.get(i, -1) > self.apart.get(i, 99) for i in self.versions[name][k + 1])}
+        pushed.update(join for name, first, second in overwritten for join in self._joins_between(name, first, second))
         placed.update((int(order), stage) for order, _, stage, _ in extra)  # (at index + 0.5)
         placed.update((index, len(st.STAGES)) for index in at_end)  # after every stage
         pushed.update(vs.out_of_force(self.versions, self.joins, placed))
@@ -556,7 +572,7 @@ def _fill_stages(pipeline: Pipeline, infos: Sequence[gr.Statement], decisions: S
 def _results(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr.Statement],
              decisions: list[pl.Decision], models: set[str], heading_stage: Mapping[int, str | None],
              distinct: Callable[[str, int, int], bool] = lambda name, first, second: False,
-             ) -> tuple[list[Added], set[int], set[int]]:
+             ) -> tuple[list[Added], set[int], set[int], list[tuple[str, int, int]]]:
     """What run() returns: the names evaluation binds from metrics (``acc = accuracy_score(...)``,
     ``results[name] = model.score(...)``, ``scores.append(...)``), and what it prints or displays.
     A displayed metric expression is kept and named; a printed one is assigned to a new name.
@@ -565,8 +581,10 @@ def _results(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr
     the notebook showed (:func:`_stage_in_force`; ``distinct``: whether two statements use two
     versions of a name, kept apart when one name would mix them). Returns the statements added
     (order, cell, stage, statement), the dropped
-    statements that bind a shown value, which must be kept, and the displays whose names run()
-    returns under another key (``{"accuracy": acc}``): those read the names once every stage has run."""
+    statements that bind a shown value, which must be kept, the displays whose names run()
+    returns under another key (``{"accuracy": acc}``): those read the names once every stage has run,
+    and (name, first, second) where a later evaluation statement binds a metric's name again
+    (a second model's ``acc``): for :meth:`_Versions.split`, so run() returns both."""
     used = set(_used_names(cells))
     used |= {getattr(n, ASSIGN_TO) for cell in cells for n in cell.tree.body if getattr(n, ASSIGN_TO, None)}
     results: list[str] = []
@@ -583,6 +601,7 @@ def _results(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr
     # value shown in an evaluation cell (``print(score, n_rows)``)
     model_made: set[str] = set()
     evaluation_cells = {info.cell for info, decision in zip(infos, decisions) if decision.stage == pl.EVALUATE}
+    metric_binders: dict[str, list[int]] = {}  # a metric's name -> the evaluation statements binding it
 
     def add(name: str) -> None:
         if name not in results and not name.startswith("<") and name not in models:
@@ -696,6 +715,8 @@ def _results(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr
                 info.binds.add(name)
             for name in _metric_names(node) + ([getattr(node, ASSIGN_TO)] if getattr(node, ASSIGN_TO, None) else []):
                 add(name)
+                if name in info.binds:
+                    metric_binders.setdefault(name, []).append(info.index)
             for name in _computed_names(node):  # every value the evaluation computes (not the data it prepares)
                 if name in info.binds and not decision.prepares:
                     add(name)
@@ -753,7 +774,9 @@ def _results(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr
         add(name)  # computed and never used again: what the notebook leaves as its results
     pipeline.results = [(name, name) for name in results] + [
         (key, name) for key, name in results_keyed if key not in results]
-    return extra, revive, at_end
+    overwritten = [(name, first, second) for name, where in metric_binders.items()
+                   for first, second in itertools.pairwise(where)]
+    return extra, revive, at_end, overwritten
 
 
 def _stage_in_force(info: gr.Statement, names: Collection[str], infos: Sequence[gr.Statement],
