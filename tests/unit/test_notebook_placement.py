@@ -1073,3 +1073,32 @@ def test_a_value_computed_from_the_training_and_only_shown_is_evaluation_under_a
         ("tuned = grid.best_score_\ngain = tuned - 0.5\nprint(f'gain: {gain:.3f}')", "Hyperparameter tuning"),
     )
     assert [stage for cell, stage in parts(result) if cell == 4] == ["evaluate"]
+
+
+def test_a_metric_computed_only_to_be_drawn_goes_with_its_plot() -> None:
+    trained = ("df = pd.read_csv('d.csv')\nX_train, X_test, y_train, y_test = train_test_split(df[['a']], df.y, "
+               "random_state=0)",
+               "model = RandomForestClassifier(random_state=0)\nmodel.fit(X_train, y_train)\n"
+               "print(accuracy_score(y_test, model.predict(X_test)))")
+    drawn = pipeline(*trained, "from sklearn.metrics import confusion_matrix\n"
+                     "cm = confusion_matrix(y_test, model.predict(X_test))\nplt.imshow(cm)\nplt.title('Confusion')\n"
+                     "plt.show()")
+    assert {p.stage for p in drawn.parts if p.cell == 4} == {"dropped"}
+    assert "cm = " not in stage_text(drawn, "evaluate")
+    assert "cm" not in dict(drawn.results)
+    shown = pipeline(*trained, "from sklearn.metrics import confusion_matrix\n"
+                     "cm = confusion_matrix(y_test, model.predict(X_test))\nprint(cm)\nplt.imshow(cm)\nplt.show()")
+    assert "cm = confusion_matrix(" in stage_text(shown, "evaluate")
+
+
+def test_an_auc_only_in_a_legend_is_dropped_with_the_roc_plot_and_the_scores_it_shares_are_kept() -> None:
+    result = pipeline(
+        "df = pd.read_csv('d.csv')\nX_train, X_test, y_train, y_test = train_test_split(df[['a']], df.y, "
+        "random_state=0)",
+        "model = RandomForestClassifier(random_state=0)\nmodel.fit(X_train, y_train)",
+        "from sklearn.metrics import roc_curve, auc, roc_auc_score\nproba = model.predict_proba(X_test)[:, 1]\n"
+        "fpr, tpr, _ = roc_curve(y_test, proba)\nroc_auc = auc(fpr, tpr)\n"
+        "plt.plot(fpr, tpr, label=f'AUC = {roc_auc:.2f}')\nplt.show()\nprint(roc_auc_score(y_test, proba))")
+    evaluate = stage_text(result, "evaluate")
+    assert "roc_curve(" not in evaluate and "auc(fpr" not in evaluate
+    assert "proba = model.predict_proba(" in evaluate and "roc_auc_score(y_test, proba)" in evaluate

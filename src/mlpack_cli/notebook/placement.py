@@ -659,6 +659,8 @@ def _drop_what_nothing_needs(infos: Sequence[Statement], decisions: list[Decisio
                       notebook_names, given(i))}
     roots -= {i for i in roots if _checks_untrained(infos[i], infos, decisions, evidence_of, aliases,
                                                     notebook_names - aliases.imported, user_functions)}
+    drawn = _drawn_only(roots - keep, infos, decisions)
+    roots -= drawn
     if not any(not isinstance(infos[i].node, (ast.Import, ast.ImportFrom)) for i in roots):
         return
     calls: dict[str, list[int]] = {}  # object name -> statements that call it (and so may change it)
@@ -711,8 +713,29 @@ def _drop_what_nothing_needs(infos: Sequence[Statement], decisions: list[Decisio
     live.update(left)
     close(left)
     for i, decision in enumerate(decisions):
-        if i not in live and decision.stage is not None and decision.level < 3:
+        if i in drawn and i not in live:
+            names = ", ".join(sorted(n for n in infos[i].binds if not n.startswith("<")))
+            decisions[i] = Decision(None, f"computes {names} only for plots", 0)
+        elif i not in live and decision.stage is not None and decision.level < 3:
             decisions[i] = Decision(None, "nothing kept depends on it (no model, metric, file or set-up reads it)", 0)
+
+
+def _drawn_only(candidates: set[int], infos: Sequence[Statement], decisions: Sequence[Decision]) -> set[int]:
+    """The metrics among ``candidates`` computed only to be drawn (``cm = confusion_matrix(...)``
+    for a heatmap, ``roc_auc = auc(fpr, tpr)`` for a legend): an assignment whose every reader
+    is a plot run() drops. A figure shows no value, so the metric belongs to the plot; a metric
+    also printed, displayed, saved in a figure file or read by kept code stays a root."""
+    drawn: set[int] = set()
+    for index in sorted(candidates):
+        info = infos[index]
+        names = {n for n in info.binds if not n.startswith("<")}
+        if not isinstance(info.node, ast.Assign) or info.effects or decisions[index].level >= 3 or not names:
+            continue
+        readers = [later for later in infos[index + 1:] if index in later.flow and later.reads & names]
+        if readers and all(r.inert and "plot" in r.effects and "savefig" not in r.effects
+                           and decisions[r.index].stage is None and decisions[r.index].level < 3 for r in readers):
+            drawn.add(index)
+    return drawn
 
 
 def _given_onwards(infos: Sequence[Statement], aliases: Aliases, user_functions: set[str],
