@@ -1102,3 +1102,22 @@ def test_an_auc_only_in_a_legend_is_dropped_with_the_roc_plot_and_the_scores_it_
     evaluate = stage_text(result, "evaluate")
     assert "roc_curve(" not in evaluate and "auc(fpr" not in evaluate
     assert "proba = model.predict_proba(" in evaluate and "roc_auc_score(y_test, proba)" in evaluate
+
+
+def test_a_table_of_what_a_model_learned_is_a_result_of_the_evaluation_not_data_prepared_in_training() -> None:
+    result = pipeline(
+        "df = pd.read_csv('d.csv')\nX = df[['a', 'b']]\ny = df.y",
+        "model = RandomForestClassifier(random_state=0)\nmodel.fit(X, y)\nprint(accuracy_score(y, model.predict(X)))",
+        "plt.hist(df.a)\nplt.show()",
+        "importances = pd.Series(model.feature_importances_, index=X.columns).sort_values(ascending=False)\n"
+        "importances")
+    assert [p.stage for p in result.parts if p.cell == 5] == ["evaluate"]
+    assert "importances = pd.Series(" in stage_text(result, "evaluate")
+    assert "importances" in dict(result.results)
+    chosen = pipeline(
+        "df = pd.read_csv('d.csv')\nX = df[['a', 'b']]\ny = df.y",
+        "model = RandomForestClassifier(random_state=0)\nmodel.fit(X, y)",
+        "top = pd.Series(model.feature_importances_, index=X.columns).sort_values().index[:1]\n"
+        "second = RandomForestClassifier(random_state=0)\nsecond.fit(X[top], y)")
+    assert "top = pd.Series(" in stage_text(chosen, "train")  # features chosen for a fit stay with it
+

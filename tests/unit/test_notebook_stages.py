@@ -48,6 +48,11 @@ def test_heading_keywords(heading: str, stage: str) -> None:
         ("Building a regression tree in scikit-learn", None),  # scikit-learn is not "learn"
         ("Ready to go", None),  # "ready" is not "read"
         ("Predictions on the test data", "evaluate"),
+        ("Feature importance", "evaluate"),  # what a trained model learned, not feature engineering
+        ("Coefficients (feature influence)", "evaluate"),
+        ("Interpreting the coefficients", "evaluate"),
+        ("Feature engineering", "preprocess"),
+        ("Pearson correlation coefficients", None),  # a view of the data
     ],
 )
 def test_headings_match_whole_words_and_data_phrases(heading: str, stage: str | None) -> None:

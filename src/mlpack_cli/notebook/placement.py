@@ -246,13 +246,22 @@ def _function_evidence(definition: ast.FunctionDef | ast.AsyncFunctionDef, model
 
 def _on_learned(func: ast.Attribute) -> bool:
     """A method called on what a model learned (``pca.explained_variance_ratio_.sum()``,
-    ``model.coef_.ravel()``): it acts on that array, not on the model."""
+    ``model.coef_.ravel()``, ``pd.Series(lr.coef_, index=X.columns).sort_values()``): it acts on
+    that array, or on a table made of it, not on the model or the data."""
     node: ast.AST = func.value
     while isinstance(node, (ast.Attribute, ast.Subscript, ast.Call)):
-        if isinstance(node, ast.Attribute) and node.attr.endswith("_") and not node.attr.startswith("_"):
+        if isinstance(node, ast.Attribute) and _is_learned(node):
+            return True
+        if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Attribute) \
+                and _is_learned(node.args[0]):
             return True
         node = node.func if isinstance(node, ast.Call) else node.value
     return False
+
+
+def _is_learned(node: ast.Attribute) -> bool:
+    """``model.coef_``, ``grid.cv_results_``: scikit-learn's spelling of what fitting learned."""
+    return node.attr.endswith("_") and not node.attr.startswith("_")
 
 
 def code_evidence(info: Statement, models: set[str], preprocessors: set[str], user_functions: set[str],
@@ -303,8 +312,8 @@ def code_evidence(info: Statement, models: set[str], preprocessors: set[str], us
             note(EVALUATE, f"builds an evaluator: {name}()")
         elif name in EXPORT_CALLS or name == "savefig" and "savefig" in info.effects and not info.inert:
             note(EXPORT, f"writes an artifact: {name}()")
-        elif name in PREPROCESS_CALLS:
-            note(PREPROCESS, f"prepares data: {name}()")
+        elif name in PREPROCESS_CALLS and not (isinstance(call.func, ast.Attribute) and _on_learned(call.func)):
+            note(PREPROCESS, f"prepares data: {name}()")  # (sorting what a model learned prepares no data)
         elif receiver in models and name not in {"summary", "get_params", "count_params"} \
                 and not name.startswith("get_"):
             note(TRAIN, f"changes the model {receiver}")

@@ -96,6 +96,8 @@ _DATA_PHRASES = re.compile(
     r"(?<![\w-])(train(ing)?|test(ing)?|validation|hold-?out|dev)[ _/-]*(and[ _/-]*)?"
     r"(test[ _/-]*)?(set|sets|data|dataset|datasets|split|splits|samples?)\b|\btrain[ _/-]*test\b"
 )
+# Phrases about what a trained model learned: a model's statistics, shown as its results.
+_MODEL_PHRASES = re.compile(r"\bfeature[ _-]*(importances?|influences?|weights?|contributions?)\b|(?<!correlation )\bcoefficients?\b")
 _WEAK = frozenset({"model", "learn"})  # name a topic more than a step: any other stage word wins
 
 
@@ -105,6 +107,8 @@ def stage_from_heading(heading: str, keywords: Mapping[str, Sequence[str]]) -> s
     text = heading.lower()
     if _DATA_PHRASES.search(text) and "preprocess" in keywords:
         text = _DATA_PHRASES.sub(" preprocess ", text)
+    if _MODEL_PHRASES.search(text) and "evaluate" in keywords:
+        text = _MODEL_PHRASES.sub(" evaluate ", text)
     pattern, words = _heading_pattern(tuple((stage, tuple(w)) for stage, w in keywords.items()))
     if not words:
         return None
