@@ -1121,3 +1121,13 @@ def test_a_table_of_what_a_model_learned_is_a_result_of_the_evaluation_not_data_
         "second = RandomForestClassifier(random_state=0)\nsecond.fit(X[top], y)")
     assert "top = pd.Series(" in stage_text(chosen, "train")  # features chosen for a fit stay with it
 
+
+def test_labels_made_from_training_for_a_drawn_matrix_and_a_printed_report_are_evaluation() -> None:
+    result = pipeline(
+        "df = pd.read_csv('d.csv')\nX = df[['a']]\ny = df.y",
+        "model = RandomForestClassifier(oob_score=True, random_state=0)\nmodel.fit(X, y)",
+        "from sklearn.metrics import confusion_matrix, classification_report\n"
+        "labels = (model.oob_decision_function_[:, 1] > 0.5).astype(int)\ncm = confusion_matrix(y, labels)\n"
+        "plt.imshow(cm)\nplt.show()\nprint(classification_report(y, labels))")
+    assert "labels = (" in stage_text(result, "evaluate")
+    assert "labels = (" not in stage_text(result, "train")

@@ -958,7 +958,8 @@ def _order(infos: Sequence[Statement], decisions: list[Decision]) -> None:
                 raise OrderConflict(infos[i].cell, st.STAGES[stage], st.STAGES[low], infos[other].cell)
             continue
         if low > stage:
-            if stage == PREPROCESS and low == TRAIN and _only_for_evaluation(i, dependents, evidence, decisions):
+            if stage == PREPROCESS and low == TRAIN and _only_for_evaluation(i, dependents, evidence, decisions,
+                                                                             infos):
                 decisions[i] = Decision(EVALUATE, f"{decision.reason}; from what train makes, for evaluation", 2,
                                         prepares=True)
             else:
@@ -1022,12 +1023,18 @@ def _results_under_a_training_heading(infos: Sequence[Statement], decisions: lis
 
 
 def _only_for_evaluation(i: int, dependents: Mapping[int, list[int]], evidence: set[int],
-                         decisions: list[Decision]) -> bool:
+                         decisions: list[Decision], infos: Sequence[Statement]) -> bool:
     """Whether every statement that depends on ``i`` evaluates (``labels = (oof > 0.5).astype(int)``
     read only by ``confusion_matrix``): data prepared from what training made for the metrics is
-    part of the evaluation, not of the training."""
-    return bool(dependents[i]) and all(
-        d in evidence and decisions[d].level < 3 and _stage(decisions, d) >= EVALUATE for d in dependents[i])
+    part of the evaluation, not of the training. A metric only shown (``print(classification_report(
+    y, labels))``, computed again as a result) or a plot dropped with it reads it as an evaluation does."""
+    if not all(d in evidence and decisions[d].level < 3 and _stage(decisions, d) >= EVALUATE for d in dependents[i]):
+        return False
+    if dependents[i]:
+        return True
+    readers = [r for r in infos[i + 1:] if i in r.flow and r.reads & infos[i].writes]
+    return any(has_metric(r.node) for r in readers) and all(
+        decisions[r.index].stage is None and (has_metric(r.node) or r.inert and "plot" in r.effects) for r in readers)
 
 
 def _evaluations_for_training(infos: Sequence[Statement], decisions: list[Decision], kept: list[int],
