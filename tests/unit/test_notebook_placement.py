@@ -1131,3 +1131,14 @@ def test_labels_made_from_training_for_a_drawn_matrix_and_a_printed_report_are_e
         "plt.imshow(cm)\nplt.show()\nprint(classification_report(y, labels))")
     assert "labels = (" in stage_text(result, "evaluate")
     assert "labels = (" not in stage_text(result, "train")
+
+
+def test_a_scaler_fitted_on_the_training_data_whose_output_is_discarded_is_dropped() -> None:
+    result = pipeline(
+        "df = pd.read_csv('d.csv')\nX_train, X_test, y_train, y_test = train_test_split(df[['a']].values, "
+        "df.y.values, random_state=0)",
+        "sc = StandardScaler()\nsc.fit_transform(X_train)\nsc.transform(X_test)",
+        "model = RandomForestClassifier(random_state=0)\nmodel.fit(X_train, y_train)\n"
+        "print(accuracy_score(y_test, model.predict(X_test)))")
+    assert {p.stage for p in result.parts if p.cell == 3} == {"dropped"}  # fitting sc changes no X_train
+    assert "StandardScaler" not in stage_text(result, "preprocess")

@@ -94,6 +94,9 @@ DATA_STEPS = frozenset({
     "fit_transform", "fit_on_texts", "texts_to_sequences", "to_categorical", "fillna", "dropna",
     "drop_duplicates", "merge", "concat", "label_binarize", "StratifiedShuffleSplit", "make_column_transformer",
 })
+# The estimator API: these methods change the model they are called on, never the data given to it.
+KEEPS_ARGUMENTS = frozenset({"fit", "partial_fit", "fit_transform", "transform", "inverse_transform", "predict",
+                             "predict_proba", "predict_log_proba", "decision_function", "score", "fit_predict"})
 METRIC_CALLS = frozenset({"score", "evaluate", "cross_val_score", "cross_validate", "classification_report",
                           "confusion_matrix", "auc", "roc_auc_score"})
 
@@ -449,7 +452,8 @@ def _tree_facts(info: Statement, aliases: Aliases, user_functions: set[str]) -> 
                              and c.func.id not in user_functions),
         method_arguments=tuple(
             frozenset(n.id for argument in [*c.args, *(k.value for k in c.keywords)] for n in walk(argument)
-                      if isinstance(n, ast.Name)) for c in impure if isinstance(c.func, ast.Attribute)),
+                      if isinstance(n, ast.Name)) for c in impure
+            if isinstance(c.func, ast.Attribute) and call_name(c) not in KEEPS_ARGUMENTS),
         impure_roots=tuple(root_name(c.func) for c in impure),
         calls_acting=any(_acts_outside(d) for d in called),
         calls_scoring=any(has_metric(d) or set(_own_calls(d)) & (EVALUATE_CALLS - PREDICT_CALLS) for d in called),
