@@ -727,8 +727,8 @@ def _drop_what_nothing_needs(infos: Sequence[Statement], decisions: list[Decisio
     close(left)
     for i, decision in enumerate(decisions):
         if i in drawn and i not in live:
-            names = ", ".join(sorted(n for n in infos[i].binds if not n.startswith("<")))
-            decisions[i] = Decision(None, f"computes {names} only for plots", 0)
+            shown = ", ".join(sorted(n for n in infos[i].binds if not n.startswith("<")))
+            decisions[i] = Decision(None, f"computes {shown} only for plots", 0)
         elif i not in live and decision.stage is not None and decision.level < 3:
             decisions[i] = Decision(None, "nothing kept depends on it (no model, metric, file or set-up reads it)", 0)
 

@@ -97,7 +97,9 @@ _DATA_PHRASES = re.compile(
     r"(test[ _/-]*)?(set|sets|data|dataset|datasets|split|splits|samples?)\b|\btrain[ _/-]*test\b"
 )
 # Phrases about what a trained model learned: a model's statistics, shown as its results.
-_MODEL_PHRASES = re.compile(r"\bfeature[ _-]*(importances?|influences?|weights?|contributions?)\b|(?<!correlation )\bcoefficients?\b")
+_MODEL_PHRASES = re.compile(
+    r"\bfeature[ _-]*(importances?|influences?|weights?|contributions?)\b|(?<!correlation )\bcoefficients?\b"
+)
 _WEAK = frozenset({"model", "learn"})  # name a topic more than a step: any other stage word wins
 
 
