@@ -522,6 +522,8 @@ def test_a_loop_that_only_prints_a_directory_listing_is_a_display(loop: str, ine
     ("RandomForestClassifier(random_state=None)", True), ("train_test_split(X, y, random_state=rng)", False),
     ("KFold(5, shuffle=True)", True), ("KFold(5)", False), ("LogisticRegression()", False),
     ("np.random.seed(0)", False), ("np.random.default_rng(0)", False),
+    ("SVC(probability=True)", True), ("svm.SVC(kernel='rbf', probability=True)", True), ("SVC()", False),
+    ("SVC(probability=True, random_state=0)", False), ("Perceptron()", True), ("GaussianMixture(3)", True),
 ])
 def test_an_unseeded_draw_is_told_by_its_call(call: str, draws: bool) -> None:
     assert gr.unseeded_draw(ast.parse(call).body[0].value) is draws  # type: ignore[attr-defined]

@@ -1174,7 +1174,12 @@ def _draws(node: ast.AST) -> bool:
 # random_state): a fit without a seed gives another model each run.
 _RANDOM_ESTIMATORS = re.compile(
     r"^(RandomForest|ExtraTrees?|GradientBoosting|HistGradientBoosting|DecisionTree|SGD|MLP|KMeans|"
-    r"MiniBatchKMeans|Bagging|AdaBoost|IsolationForest|TSNE|RandomizedSearchCV|RandomTreesEmbedding)\w*$")
+    r"MiniBatchKMeans|Bagging|AdaBoost|IsolationForest|TSNE|RandomizedSearchCV|RandomTreesEmbedding|"
+    r"Perceptron|PassiveAggressive|GaussianMixture|BayesianGaussianMixture|LatentDirichletAllocation|"
+    r"SpectralClustering|TruncatedSVD)\w*$")
+# Estimators that draw only when a setting asks for it: SVC's probability=True fits its Platt
+# scaling on shuffled folds (sklearn: random_state "ignored when probability is False").
+_RANDOM_WHEN = {"SVC": "probability", "NuSVC": "probability"}
 _GLOBAL_DRAWS = frozenset({
     "rand", "randn", "randint", "random", "random_sample", "choice", "permutation", "shuffle", "normal",
     "uniform", "sample", "binomial", "poisson", "exponential", "gauss", "randrange", "standard_normal",
@@ -1189,8 +1194,8 @@ def own_calls(statement: ast.stmt) -> list[ast.Call]:
 def unseeded_draw(call: ast.Call) -> bool:
     """A call that surely draws different random numbers on each run unless a generator is seeded
     first: ``train_test_split(X, y)``, ``np.random.rand(3)``, ``random.choice(xs)``,
-    ``df.sample(frac=1)``, ``RandomForestClassifier()`` and ``KFold(5, shuffle=True)`` without a
-    ``random_state``. (:func:`draws_globally` is wider: it orders whatever may draw.)"""
+    ``df.sample(frac=1)``, ``RandomForestClassifier()``, ``KFold(5, shuffle=True)`` and
+    ``SVC(probability=True)`` without a ``random_state``. (:func:`draws_globally` is wider: it orders whatever may draw.)"""
     keywords = {k.arg: k.value for k in call.keywords}
     given = [keywords[k] for k in ("random_state", "seed") if k in keywords]
     if any(not (isinstance(value, ast.Constant) and value.value is None) for value in given):
@@ -1201,6 +1206,9 @@ def unseeded_draw(call: ast.Call) -> bool:
         return not (isinstance(shuffled, ast.Constant) and shuffled.value is False)
     if name in {"KFold", "StratifiedKFold", "GroupKFold"}:
         return isinstance(shuffled, ast.Constant) and shuffled.value is True
+    if name in _RANDOM_WHEN:
+        setting = keywords.get(_RANDOM_WHEN[name])
+        return isinstance(setting, ast.Constant) and setting.value is True
     if isinstance(call.func, ast.Name):
         return bool(_RANDOM_ESTIMATORS.match(name))
     if isinstance(call.func, ast.Attribute):
