@@ -141,6 +141,24 @@ def test_paths_built_from_a_directory_make_it_a_directory_parameter() -> None:
     assert "Path(models_dir).mkdir(parents=True, exist_ok=True)\n    joblib.dump(model, out / 'model.pkl')" in text
 
 
+def test_an_f_string_that_starts_with_a_directory_writes_below_that_directorys_parameter() -> None:
+    pipeline, report, parsed = convert(
+        "import os\nimport pickle\nfrom datetime import datetime",
+        ("os.makedirs('models', exist_ok=True)\nmodel = fit()", "Train"),
+        ("stamp = datetime.now().strftime('%H%M')\n"
+         "model_path = f\"models/clf_{stamp}.pkl\"  # where it goes\n"
+         "with open(model_path, 'wb') as f:\n    pickle.dump(model, f)\n"
+         "plot_title = f\"Train/Test {stamp}\"\nprint(plot_title)", "Export"),
+    )
+    found = {p.name: (p.default, p.role, p.directory) for p in report.parameters}
+    assert found == {"models_dir": ("notebooks/models", "output", True)}
+    text = module_text(pipeline, parsed)
+    # the directory os.makedirs makes is the one the file is written in (both re-based), comment kept
+    assert "os.makedirs(models_dir, exist_ok=True)" in text
+    assert 'model_path = f"{models_dir}/clf_{stamp}.pkl"  # where it goes' in text
+    assert 'plot_title = f"Train/Test {stamp}"' in text  # an f-string no writer gets stays as written
+
+
 def test_strings_that_are_not_paths_stay_as_they_are() -> None:
     pipeline, report, parsed = convert(
         "import sklearn\nimport pandas as pd\nimport json",

@@ -19,10 +19,13 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 
 def edit(code: str, renamed: Mapping[str, str], helper_globals: Mapping[str, Sequence[str]],
-         dropped: Set[int] = frozenset(), literals: Mapping[str, str] | None = None) -> str:
+         dropped: Set[int] = frozenset(), literals: Mapping[str, str] | None = None,
+         heads: Mapping[str, str] | None = None) -> str:
     """``code`` (one statement at column 0) with names renamed, helper globals passed explicitly,
-    the nested simple statements that start on the lines ``dropped`` (1-based) deleted, and each
-    string literal whose value is a key of ``literals`` replaced by that code (a path parameter).
+    the nested simple statements that start on the lines ``dropped`` (1-based) deleted, each
+    string literal whose value is a key of ``literals`` replaced by that code (a path parameter),
+    and each f-string that starts with a directory of ``heads`` and a ``/`` starting with the name
+    that directory's path parameter has instead (``f"models/a_{t}"`` -> ``f"{models_dir}/a_{t}"``).
 
     Text libcst cannot parse comes back unchanged: the caller checks what the text means.
     """
@@ -36,7 +39,29 @@ def edit(code: str, renamed: Mapping[str, str], helper_globals: Mapping[str, Seq
         module = module.visit(_Edit(renamed, helper_globals))
     if literals:
         module = module.visit(_Literals(literals))
+    if heads:
+        module = module.visit(_Heads(heads))
     return module.code
+
+
+class _Heads(libcst.CSTTransformer):
+    """An f-string whose text starts with a directory of ``heads`` and a ``/`` starts with the name
+    of that directory's path parameter instead: ``f"models/a_{t}"`` -> ``f"{models_dir}/a_{t}"``."""
+
+    def __init__(self, heads: Mapping[str, str]) -> None:
+        super().__init__()
+        self.heads = heads
+
+    def leave_FormattedString(self, original: libcst.FormattedString, updated: libcst.FormattedString) -> Any:
+        first = updated.parts[0] if updated.parts else None
+        if not isinstance(first, libcst.FormattedStringText):
+            return updated
+        for head, name in self.heads.items():
+            if first.value.startswith(f"{head}/"):
+                parts = [libcst.FormattedStringExpression(libcst.Name(name)),
+                         first.with_changes(value=first.value[len(head):]), *updated.parts[1:]]
+                return updated.with_changes(parts=parts)
+        return updated
 
 
 class _Literals(libcst.CSTTransformer):

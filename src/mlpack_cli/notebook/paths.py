@@ -26,7 +26,7 @@ from typing import Literal
 
 from mlpack_cli.notebook.dataflow import RESERVED, ParsedCell, Pipeline
 from mlpack_cli.notebook.scopes import calls_in, loaded_names, walk, walks_remembered
-from mlpack_cli.notebook.usertext import PATH_LITERALS
+from mlpack_cli.notebook.usertext import FSTRING_HEADS, PATH_LITERALS
 
 Role = Literal["input", "output", "updated", "unknown"]
 
@@ -183,6 +183,7 @@ class _Origin:
     cell: int
     line: int
     literals: list[tuple[ast.stmt, ast.Constant]] = field(default_factory=list)  # (top-level statement, node)
+    heads: list[tuple[ast.stmt, ast.JoinedStr]] = field(default_factory=list)  # f"{it}/..." written f"dir/..."
     uses: list[tuple[int, str, str, ast.stmt]] = field(default_factory=list)  # (order, role, how, statement)
 
 
@@ -193,6 +194,7 @@ class _Analysis:
     constants: dict[str, str]  # path-like string constants: name -> value
     aliases: dict[str, tuple[_Origin, str] | None] = field(default_factory=dict)
     origins: dict[tuple[str, str], _Origin] = field(default_factory=dict)  # ("const"|"lit", key) -> origin
+    pending: dict[tuple[str, str], _Origin] = field(default_factory=dict)  # f-strings bound to names, not used yet
     order: int = 0
 
     def origin(self, key: tuple[str, str], value: str, constant: str | None, statement: ast.stmt,
@@ -250,6 +252,18 @@ class _Analysis:
             return _further(found, _BELOW if below else _BESIDE)
         if isinstance(expression, ast.JoinedStr) and expression.values:
             first = expression.values[0]
+            head = _directory_head(expression)
+            if head is not None:
+                key = ("lit", head)
+                origin = self.origins.get(key) or self.pending.get(key) or _Origin(
+                    head, None, self.cell_of.get(id(statement), 0), getattr(expression, "lineno", 0))
+                if register:
+                    self.origins[key] = origin
+                else:
+                    self.pending[key] = origin
+                if not any(node is expression for _, node in origin.heads):
+                    origin.heads.append((statement, expression))
+                return origin, _BELOW
             if isinstance(first, ast.FormattedValue) and first.conversion == -1 and first.format_spec is None:
                 found = self.derive(first.value, statement)
                 rest = expression.values[1] if len(expression.values) > 1 else None
@@ -262,8 +276,18 @@ class _Analysis:
         if found is None:
             return
         origin, how = found
+        if origin.constant is None:
+            origin = self._registered(origin)
         self.order += 1
         origin.uses.append((self.order, role, how, statement))
+
+    def _registered(self, origin: _Origin) -> _Origin:
+        """The registered origin of ``origin``'s path: an f-string bound to a name is known to be a
+        path only once a reader or writer gets the name (then it joins the literal of that value)."""
+        registered = self.origins.setdefault(("lit", origin.value), origin)
+        if registered is not origin:
+            registered.heads.extend(h for h in origin.heads if not any(h[1] is n for _, n in registered.heads))
+        return registered
 
 
 def _further(found: tuple[_Origin, str] | None, how: str) -> tuple[_Origin, str] | None:
@@ -273,6 +297,18 @@ def _further(found: tuple[_Origin, str] | None, how: str) -> tuple[_Origin, str]
     if before == _EXACT:
         return origin, how
     return origin, before if how == _EXACT else _BELOW if _BELOW in (before, how) else before
+
+
+def _directory_head(expression: ast.JoinedStr) -> str | None:
+    """``models`` of ``f"models/clf_{stamp}.pkl"``: the directory an f-string's literal start
+    names, when it is a relative path (a file written below it); None for any other f-string."""
+    first = expression.values[0]
+    if not (isinstance(first, ast.Constant) and isinstance(first.value, str)) or len(expression.values) < 2:
+        return None
+    head, slash, _ = first.value.rpartition("/")
+    if not slash or not head or _is_absolute(head) or "\\" in head or not is_path_like(head):
+        return None
+    return head
 
 
 def _call_name(call: ast.Call) -> str:
@@ -463,6 +499,8 @@ def parametrize(pipeline: Pipeline, cells: Sequence[ParsedCell], notebook_dir: s
                 ast.Assign(targets=[ast.Name(name, ast.Store())], value=ast.Constant(default), lineno=0))
         for top, node in origin.literals:
             _replace(top, node, name)
+        for top, joined in origin.heads:
+            _replace_head(top, joined, origin.value, name)
         report.parameters.append(PathParameter(name, default, origin.value, role, directory, origin.cell,
                                                origin.line, origin.constant is not None))
         for how, statement in creates:
@@ -552,6 +590,18 @@ def _replace(top: ast.stmt, literal: ast.Constant, name: str) -> None:
     literals = dict(getattr(top, PATH_LITERALS, None) or {})
     literals[str(literal.value)] = name
     setattr(top, PATH_LITERALS, literals)
+
+
+def _replace_head(top: ast.stmt, joined: ast.JoinedStr, head: str, name: str) -> None:
+    """``f"models/clf_{t}.pkl"`` inside ``top`` becomes ``f"{models_dir}/clf_{t}.pkl"``, in the tree
+    and (recorded on the statement for code generation) in the user's text."""
+    first = joined.values[0]
+    assert isinstance(first, ast.Constant) and isinstance(first.value, str)
+    joined.values[:1] = [ast.FormattedValue(ast.Name(name, ast.Load()), -1, None),
+                         ast.Constant(first.value[len(head):])]
+    heads = dict(getattr(top, FSTRING_HEADS, None) or {})
+    heads[head] = name
+    setattr(top, FSTRING_HEADS, heads)
 
 
 def _create_directories(pipeline: Pipeline, mkdirs: dict[int, list[tuple[str, str]]]) -> None:

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 _Node = TypeVar("_Node", bound=ast.AST)
 PATH_LITERALS = "mlpack_path_literals"  # attribute of a top-level statement: {string value: code} in its text
+FSTRING_HEADS = "mlpack_fstring_heads"  # and {directory: name}: f"dir/..." written f"{name}/..."
 _FSTRING_START = getattr(tokenize, "FSTRING_START", -1)  # Python 3.12+
 _FSTRING_END = getattr(tokenize, "FSTRING_END", -1)
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")  # what Python's tokenizer ends a line at (not str.splitlines)
@@ -335,6 +336,7 @@ class Sources:
         pattern = self.edits.pattern
         own = getattr(node, RENAMED, None)  # this statement's own renames (a versioned name)
         literals = getattr(node, PATH_LITERALS, None)  # paths made parameters (notebook/paths.py)
+        heads = getattr(node, FSTRING_HEADS, None)
         stars = _star_names(node, code)  # star imports made explicit (notebook/starimports.py)
         if stars:
             from mlpack_cli.notebook import cst
@@ -343,7 +345,7 @@ class Sources:
             if explicit is None:
                 return None
             code = explicit
-        named = bool(own) or bool(literals) or pattern is not None and pattern.search(code) is not None
+        named = bool(own) or bool(literals) or bool(heads) or pattern is not None and pattern.search(code) is not None
         if not (dropped or named or assign_to is not None or stars):
             written = cell.statement_at(node.lineno, node.col_offset)  # the cell's own parse of this text
             if written is not None:
@@ -357,12 +359,13 @@ class Sources:
             from mlpack_cli.notebook import cst
 
             renamed = {**self.edits.renamed, **own} if own else self.edits.renamed
-            if not dropped:  # renames and literals only: replacing the tokens writes what libcst would
+            if not (dropped or heads):  # renames and literals only: replacing the tokens writes what libcst would
                 quick = cst.rename_tokens(code, renamed, self.edits.helper_globals, literals)
                 found = _meaning(quick, expected) if quick is not None else None
                 if found is not None:
                     return found
-            code = cst.edit(code, renamed, self.edits.helper_globals, {n - first + 1 for n in dropped}, literals)
+            code = cst.edit(code, renamed, self.edits.helper_globals, {n - first + 1 for n in dropped}, literals,
+                            heads)
         return _meaning(code, expected)
 
     def _dropped(self, node: ast.stmt, cell: _Cell | None) -> set[int]:
