@@ -130,6 +130,22 @@ def test_what_a_loop_filling_a_table_binds_at_each_pass_is_no_result() -> None:
     assert not {"res", "score", "step"} & set(names)
 
 
+def test_a_table_a_loop_fills_with_the_scores_it_computed_at_each_pass_is_a_result() -> None:
+    # the scores reach ``results`` through the pass's own names, and ``results`` was made empty in
+    # training: the table is what the evaluation computed, returned by run()
+    result = pipeline(
+        "from sklearn.datasets import load_iris\nfrom sklearn.linear_model import LogisticRegression\n"
+        "X, y = load_iris(return_X_y=True)",
+        ("models = {'c1': LogisticRegression(C=1.0), 'c10': LogisticRegression(C=10.0)}\nresults = {}\n"
+         "rows = []", "Train", ()),
+        ("for name, model in models.items():\n    model.fit(X, y)\n    acc = model.score(X, y)\n"
+         "    results[name] = {'train': acc}\n    row = (name, acc)\n    rows.append(row)", "Evaluate", ()),
+    )
+    names = [name for name, _ in result.results]
+    assert {"results", "rows"} <= set(names)
+    assert not {"acc", "row", "model"} & set(names)
+
+
 def test_self_contained_helpers_move_to_module_level() -> None:
     result = pipeline("import math\ndef area(r):\n    return math.pi * r ** 2", "rows = read_csv(area(2))")
     assert [h.name for h in result.helpers] == ["area"]  # type: ignore[attr-defined]

@@ -1165,6 +1165,34 @@ def _metric_names(statement: ast.stmt) -> list[str]:
             root = gr.root_name(node.value.func)
             if root:
                 found.append(root)
+    return found + [name for name in _filled_with_metrics(statement) if name not in found]
+
+
+def _filled_with_metrics(statement: ast.stmt) -> list[str]:
+    """Containers a loop fills with what it computed from a metric at the same pass:
+    ``results`` of ``for name, m in models.items(): acc = m.score(X, y); results[name] = {"acc": acc}``
+    (the metric reaches the table through the pass's own names, not in the filling statement)."""
+    found: list[str] = []
+    for loop in [statement, *gr.nested_statements(statement)] if getattr(statement, "body", None) else []:
+        if not isinstance(loop, (ast.For, ast.AsyncFor, ast.While)):
+            continue
+        inner = gr.nested_statements(loop)
+        scored: set[str] = set()
+        for _ in range(2):  # (a name computed from a scored one: ``row = {"acc": acc}``)
+            for node in inner:
+                if isinstance(node, ast.Assign) and (pl.has_metric(node.value) or scored & loaded_names(node.value)):
+                    scored |= {n.id for t in node.targets if not isinstance(t, ast.Subscript)
+                               for n in walk(t) if isinstance(n, ast.Name)}
+        for node in inner if scored else []:
+            if isinstance(node, ast.Assign) and scored & loaded_names(node.value):
+                roots = [gr.root_name(t) for t in node.targets if isinstance(t, ast.Subscript)]
+            elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and isinstance(
+                    node.value.func, ast.Attribute) and node.value.func.attr in _FILLING and any(
+                    scored & loaded_names(a) for a in node.value.args):
+                roots = [gr.root_name(node.value.func)]
+            else:
+                continue
+            found += [r for r in roots if r and r not in scored and r not in found]
     return found
 
 
