@@ -146,6 +146,21 @@ def test_a_table_a_loop_fills_with_the_scores_it_computed_at_each_pass_is_a_resu
     assert not {"acc", "row", "model"} & set(names)
 
 
+def test_the_same_metric_printed_for_two_models_is_named_by_whose_predictions_it_scores() -> None:
+    result = pipeline(
+        "from sklearn.metrics import classification_report, accuracy_score\nX, y = load()",
+        ("base = fit(X, y)\neng = fit(X * 2, y)", "Train", ()),
+        ("y_pred_base = base.predict(X)\nprint(classification_report(y, y_pred_base))\n"
+         "y_pred_eng = eng.predict(X)\nprint(classification_report(y, y_pred_eng))\n"
+         "print(accuracy_score(y, y_pred_base))\nprint(accuracy_score(y, eng.predict(X)))\n"
+         "y_pred = base.predict(X)\nprint(accuracy_score(y, y_pred))", "Evaluate", ()),
+    )
+    names = [name for name, _ in result.results]
+    # (the imported function keeps its name; a prediction's name only: told apart by "_")
+    assert {"classification_report_base", "classification_report_eng", "accuracy", "accuracy_eng",
+            "accuracy_"} <= set(names)
+
+
 def test_self_contained_helpers_move_to_module_level() -> None:
     result = pipeline("import math\ndef area(r):\n    return math.pi * r ** 2", "rows = read_csv(area(2))")
     assert [h.name for h in result.helpers] == ["area"]  # type: ignore[attr-defined]

@@ -609,6 +609,9 @@ def _results(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr
 
     def fresh(call: ast.AST) -> str:
         name = _metric_base(call)
+        if name in used:  # a second model's report: ``classification_report_eng`` for ``y_pred_eng``
+            own = _scored_as(call)
+            name = f"{name}_{own}" if own else name
         while name in used:
             name += "_"
         used.add(name)
@@ -1142,6 +1145,23 @@ def _metric_base(node: ast.AST) -> str:
     if name == "evaluate":
         return "evaluation"
     return name
+
+
+# Words of a prediction's name that say it is one, not whose it is (``y_pred_test``, ``preds``).
+_PREDICTION_WORDS = frozenset({"y", "pred", "preds", "predicted", "prediction", "predictions", "proba", "probs",
+                               "prob", "hat", "test", "val", "valid", "true", "yhat", "labels", "scores", "score"})
+
+
+def _scored_as(node: ast.AST) -> str:
+    """What tells a metric's call apart from the same metric of another model: the words of its
+    last argument's name that are not a prediction's (``eng`` of ``f1_score(y_test, y_pred_eng)``,
+    ``knn`` of ``accuracy_score(y, knn.predict(X))``); empty when they are all a prediction's."""
+    call = next((n for n in walk(node) if isinstance(n, ast.Call) and pl.is_metric_call(n)), None)
+    arguments = [*call.args, *[k.value for k in call.keywords if k.arg]] if call is not None else []
+    root = gr.root_name(arguments[-1]) if arguments else None
+    words = [w for w in (root or "").lower().split("_") if w and w not in _PREDICTION_WORDS]
+    own = "_".join(words)
+    return own if own.isidentifier() else ""
 
 
 def _metric_names(statement: ast.stmt) -> list[str]:
