@@ -153,12 +153,26 @@ def test_the_same_metric_printed_for_two_models_is_named_by_whose_predictions_it
         ("y_pred_base = base.predict(X)\nprint(classification_report(y, y_pred_base))\n"
          "y_pred_eng = eng.predict(X)\nprint(classification_report(y, y_pred_eng))\n"
          "print(accuracy_score(y, y_pred_base))\nprint(accuracy_score(y, eng.predict(X)))\n"
-         "y_pred = base.predict(X)\nprint(accuracy_score(y, y_pred))", "Evaluate", ()),
+         "y_pred = base.predict(X)\nprint(accuracy_score(y, y_pred))\n"
+         "print(classification_report(y, y_pred, target_names=names))", "Evaluate", ()),
     )
     names = [name for name, _ in result.results]
     # (the imported function keeps its name; a prediction's name only: told apart by "_")
     assert {"classification_report_base", "classification_report_eng", "accuracy", "accuracy_eng",
-            "accuracy_"} <= set(names)
+            "accuracy_", "classification_report_"} <= set(names)  # (a setting tells no model apart)
+
+
+def test_a_result_made_from_the_clock_is_reported() -> None:
+    result = pipeline(
+        "import time\nfrom datetime import datetime\nX, y = load()",
+        ("start = time.time()\nmodel = fit(X, y)\nelapsed = time.time() - start", "Train", ()),
+        ("stamp = datetime.now().strftime('%H%M')\nacc = score(model, X, y)\nname = f'run_{stamp}'\n"
+         "print(name, acc, elapsed)", "Evaluate", ()),
+    )
+    found = [w for w in result.warnings if "made from the clock" in w]
+    assert found == ["cell 2, line 3: run() returns elapsed (and stamp, name), made from the clock (time.time()): "
+                     "the notebook and run() get another value on each run"]
+    assert not [w for w in pipeline(("acc = score(fit(*load()))", "Evaluate", ())).warnings if "clock" in w]
 
 
 def test_self_contained_helpers_move_to_module_level() -> None:

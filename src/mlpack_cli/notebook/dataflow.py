@@ -269,6 +269,7 @@ def _placed_pipeline(cells: Sequence[ParsedCell], keywords: Mapping[str, Sequenc
     _docs(pipeline, cells, keywords)
     _savefig_warnings(pipeline, infos, decisions)
     _unseeded_warnings(pipeline, infos, decisions)
+    _clock_warnings(pipeline, infos, decisions)
     _dynamic_binding_warnings(pipeline, cells, every)
     _chdir_warnings(pipeline)
     _unbound_name_warnings(pipeline, cells)
@@ -1152,12 +1153,16 @@ _PREDICTION_WORDS = frozenset({"y", "pred", "preds", "predicted", "prediction", 
                                "prob", "hat", "test", "val", "valid", "true", "yhat", "labels", "scores", "score"})
 
 
+_PREDICTION_KEYWORDS = frozenset({"y_pred", "y_score", "y_prob", "y_proba", "probas_pred", "labels_pred"})
+
+
 def _scored_as(node: ast.AST) -> str:
     """What tells a metric's call apart from the same metric of another model: the words of its
     last argument's name that are not a prediction's (``eng`` of ``f1_score(y_test, y_pred_eng)``,
     ``knn`` of ``accuracy_score(y, knn.predict(X))``); empty when they are all a prediction's."""
     call = next((n for n in walk(node) if isinstance(n, ast.Call) and pl.is_metric_call(n)), None)
-    arguments = [*call.args, *[k.value for k in call.keywords if k.arg]] if call is not None else []
+    arguments = [*call.args, *[k.value for k in call.keywords if k.arg in _PREDICTION_KEYWORDS]] \
+        if call is not None else []  # (not a setting: ``target_names=iris.target_names``)
     root = gr.root_name(arguments[-1]) if arguments else None
     words = [w for w in (root or "").lower().split("_") if w and w not in _PREDICTION_WORDS]
     own = "_".join(words)
@@ -1505,6 +1510,41 @@ def _unseeded_warnings(pipeline: Pipeline, infos: Sequence[gr.Statement], decisi
             f"cell {info.cell}, line {call.lineno}: {gr.call_name(call)}() draws random numbers with no seed"
             f"{more}: the notebook and run() compute other values on each run; give it random_state=0, or seed "
             "the generators at the top (np.random.seed(0)), to get the same ones")
+
+
+# Calls that read the clock: ``datetime.now()``, ``pd.Timestamp.today()``, ``time.time()``.
+_CLOCK_METHODS = frozenset({"now", "today", "utcnow"})
+_CLOCK_OWNERS = ("datetime", "date", "Timestamp")
+_TIMERS = frozenset({"time", "time_ns", "perf_counter", "perf_counter_ns", "monotonic", "process_time"})
+
+
+def _reads_the_clock(call: ast.Call) -> bool:
+    func = call.func
+    if not isinstance(func, ast.Attribute):
+        return False
+    owner = ast.unparse(func.value) if isinstance(func.value, (ast.Name, ast.Attribute)) else ""
+    return func.attr in _CLOCK_METHODS and owner.endswith(_CLOCK_OWNERS) or func.attr in _TIMERS and owner == "time"
+
+
+def _clock_warnings(pipeline: Pipeline, infos: Sequence[gr.Statement], decisions: Sequence[pl.Decision]) -> None:
+    """A result made from the clock (``model_path = f"models/clf_{datetime.now():%H%M}.pkl"``,
+    ``elapsed = time.time() - start``) is another value on each run, in the notebook as in run():
+    no conversion makes them the same, so it says which result, where, and why."""
+    timed: dict[str, tuple[gr.Statement, ast.Call]] = {}  # a name made from the clock -> where it was read
+    for info, decision in zip(infos, decisions):
+        if decision.stage is None:
+            continue
+        clock = next((c for c in gr.own_calls(info.node) if _reads_the_clock(c)), None)
+        source = (info, clock) if clock is not None else next((timed[n] for n in sorted(info.reads) if n in timed), None)
+        if source is not None:
+            timed.update({name: source for name in info.binds})
+    found = list(dict.fromkeys(name for _, name in pipeline.results if name in timed))
+    if found:
+        info, call = timed[found[0]]
+        more = f" (and {', '.join(found[1:])})" if found[1:] else ""
+        pipeline.warnings.append(
+            f"cell {info.cell}, line {call.lineno}: run() returns {found[0]}{more}, made from the clock "
+            f"({ast.unparse(call)}): the notebook and run() get another value on each run")
 
 
 _NAMESPACES = frozenset({"globals", "locals", "vars"})
