@@ -175,6 +175,20 @@ def test_a_result_made_from_the_clock_is_reported() -> None:
     assert not [w for w in pipeline(("acc = score(fit(*load()))", "Evaluate", ())).warnings if "clock" in w]
 
 
+def test_a_result_bound_again_in_a_plot_cell_is_returned_as_the_notebook_ends_with_it() -> None:
+    # ``y_pred`` is reshaped for the picture: the notebook ends with the reshaped array, so does run()
+    result = pipeline(
+        "import matplotlib.pyplot as plt\nfrom sklearn.metrics import accuracy_score\nX, y = load()",
+        ("model = fit(X, y)", "Train", ()),
+        ("y_pred = model.predict(X)\nprint(accuracy_score(y, y_pred))", "Evaluate", ()),
+        ("y_pred = y_pred.reshape(12, 30)\nplt.imshow(y_pred)\nplt.title('Predicted')", "Plot", ()),
+    )
+    evaluate = "\n".join(ast.unparse(s) for s in stage(result, "evaluate").statements)
+    assert "y_pred = y_pred.reshape(12, 30)" in evaluate
+    assert evaluate.index("accuracy_score(y, y_pred)") < evaluate.index("y_pred.reshape(12, 30)")
+    assert "imshow" not in evaluate
+
+
 def test_self_contained_helpers_move_to_module_level() -> None:
     result = pipeline("import math\ndef area(r):\n    return math.pi * r ** 2", "rows = read_csv(area(2))")
     assert [h.name for h in result.helpers] == ["area"]  # type: ignore[attr-defined]

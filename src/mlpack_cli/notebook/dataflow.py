@@ -776,6 +776,8 @@ def _results(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr
                 None, f"{decision.reason}: run() returns what it shows{where}", decision.level, shown_in=context)
     for name in _sinks(infos, decisions, models):
         add(name)  # computed and never used again: what the notebook leaves as its results
+    imported = {name for statement in pipeline.imports for name in bound_names(statement)}
+    revive |= _rebound_after(results, infos, decisions, kept_binds | constant_names | imported)
     pipeline.results = [(name, name) for name in results] + [
         (key, name) for key, name in results_keyed if key not in results]
     overwritten = [(name, first, second) for name, where in metric_binders.items()
@@ -1028,6 +1030,23 @@ def _used_names(cells: Sequence[ParsedCell]) -> frozenset[str]:
 def _is_print(node: ast.stmt) -> bool:
     return isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Name) \
         and node.value.func.id in gr.DISPLAY_FUNCTIONS
+
+
+def _rebound_after(results: Sequence[str], infos: Sequence[gr.Statement], decisions: Sequence[pl.Decision],
+                   known: set[str]) -> set[int]:
+    """Dropped statements that bind a result again after its last kept binding from what the
+    pipeline has (``y_pred = y_pred.reshape(12, 30)`` before a plot of it): kept, so run() returns
+    the value the notebook ends with under that name, not an earlier one."""
+    found: set[int] = set()
+    last_kept = {name: info.index for info, decision in zip(infos, decisions) if decision.stage is not None
+                 for name in info.binds}
+    for name in results:
+        after = last_kept.get(name)
+        for info in infos[after + 1:] if after is not None else []:
+            if name in info.binds and decisions[info.index].stage is None and isinstance(info.node, ast.Assign) \
+                    and not info.effects and not info.inert and info.reads <= known | {name}:
+                found.add(info.index)
+    return found
 
 
 def _sinks(infos: Sequence[gr.Statement], decisions: Sequence[pl.Decision], models: set[str]) -> list[str]:
