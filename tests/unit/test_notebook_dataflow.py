@@ -771,3 +771,19 @@ def test_a_metric_bound_again_for_a_second_model_is_returned_for_each() -> None:
     assert [key for key, _ in result.results] == ["score_1", "score"]
     values = run_pipeline(result)
     assert values["score_1"] > values["score"]  # the unregularised fit scores higher on its own data
+
+
+def test_a_table_of_a_first_sweep_made_again_for_a_second_is_returned_for_each() -> None:
+    """``scores`` and ``table`` of a sweep over alpha, then of a sweep over fit_intercept, under
+    the same names: run() returns both tables, not only the last."""
+    sweep = ("scores = []\nfor {p} in {values}:\n    m = Ridge({p}={p}).fit(df, y)\n"
+             "    scores.append(r2_score(y, m.predict(df)))\ntable = pd.DataFrame({{'{p}': {values}, 'r2': scores}})")
+    result = pipeline(
+        DIABETES + "\nimport pandas as pd\nfrom sklearn.linear_model import Ridge",
+        sweep.format(p="alpha", values="[0.1, 10.0]"), "table",
+        sweep.format(p="fit_intercept", values="[True, False]"), "table",
+    )
+    assert [key for key, _ in result.results] == ["scores_1", "table_1", "scores", "table"]
+    values = run_pipeline(result)
+    assert list(values["table_1"].columns) == ["alpha", "r2"]  # type: ignore[attr-defined]
+    assert list(values["table"].columns) == ["fit_intercept", "r2"]  # type: ignore[attr-defined]
