@@ -38,7 +38,8 @@ def stage(pipeline: Pipeline, name: str):  # type: ignore[no-untyped-def]
     ("data/iris.csv", "notebooks", "notebooks/data/iris.csv"),
     ("./model.pkl", "notebooks/deep", "notebooks/deep/model.pkl"),
     ("../../shared/x.csv", "notebooks", "../shared/x.csv"),  # outside the project: still from the root
-    ("../models/", "notebooks", "models"),
+    ("../models/", "notebooks", "models/"),  # the final "/" kept: the notebook may add a file's name
+    ("./", "notebooks", "notebooks/"), ("../", "notebooks", "."),
     ("x.csv", ".", "x.csv"),
     ("..\\data\\x.csv", "notebooks", "data/x.csv"),  # written on Windows
     ("/srv/data/x.csv", "notebooks", "/srv/data/x.csv"),  # absolute: as written
@@ -157,6 +158,34 @@ def test_an_f_string_that_starts_with_a_directory_writes_below_that_directorys_p
     assert "os.makedirs(models_dir, exist_ok=True)" in text
     assert 'model_path = f"{models_dir}/clf_{stamp}.pkl"  # where it goes' in text
     assert 'plot_title = f"Train/Test {stamp}"' in text  # an f-string no writer gets stays as written
+
+
+def test_a_directory_written_with_a_final_slash_keeps_it_for_the_names_added_to_it() -> None:
+    pipeline, report, parsed = convert(
+        "import os",
+        ("df = make()", "Load"),
+        ("output_path = '../data/features/'\ndf.to_csv(f'{output_path}features.csv', index=False)\n"
+         "df.to_csv(f'{output_path}copy.csv')", "Export"),
+    )
+    found = {p.name: (p.default, p.directory) for p in report.parameters}
+    assert found == {"output_path": ("data/features/", True)}  # not "data/featuresfeatures.csv"
+    text = module_text(pipeline, parsed)
+    assert "output_path = 'data/features/'" in text
+    # the files are written below the directory: the directory itself is made, once, not its parent
+    assert text.count("Path(output_path).mkdir(parents=True, exist_ok=True)") == 1
+    assert "Path(output_path).parent" not in text
+
+
+def test_a_directory_the_notebook_makes_itself_is_not_made_again_before_each_write() -> None:
+    pipeline, _, parsed = convert(
+        "import os\nimport joblib",
+        ("model = fit()", "Train"),
+        ("OUT = '../artifacts'\nos.makedirs(OUT, exist_ok=True)\njoblib.dump(model, os.path.join(OUT, 'm.pkl'))\n"
+         "joblib.dump(model, os.path.join(OUT, 'copy.pkl'))", "Export"),
+    )
+    text = module_text(pipeline, parsed)
+    assert "os.makedirs(OUT, exist_ok=True)" in text
+    assert "mkdir(" not in text and "import pathlib" not in text
 
 
 def test_strings_that_are_not_paths_stay_as_they_are() -> None:

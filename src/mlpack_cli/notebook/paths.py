@@ -134,11 +134,14 @@ class PathReport:
 
 def rebase(path: str, notebook_dir: str) -> str:
     """``path`` as written in a notebook in ``notebook_dir`` (relative to the project root, POSIX),
-    relative to the project root; an absolute path (or one from the home directory) as written."""
+    relative to the project root; an absolute path (or one from the home directory) as written.
+    A directory written with a final ``/`` keeps it: the notebook may add a file's name to the
+    string (``f"{out}model.pkl"``)."""
     if _is_absolute(path):
         return path
     joined = posixpath.normpath(posixpath.join(notebook_dir or ".", path.replace("\\", "/")))
-    return joined
+    return f"{joined}/" if path.endswith(("/", "\\")) and joined not in (".", "..") and not joined.endswith("/") \
+        else joined
 
 
 def _is_absolute(path: str) -> bool:
@@ -266,8 +269,11 @@ class _Analysis:
                 return origin, _BELOW
             if isinstance(first, ast.FormattedValue) and first.conversion == -1 and first.format_spec is None:
                 found = self.derive(first.value, statement)
+                if found is None:
+                    return None
                 rest = expression.values[1] if len(expression.values) > 1 else None
-                below = isinstance(rest, ast.Constant) and str(rest.value).startswith("/")
+                below = found[0].value.endswith(("/", "\\")) or isinstance(rest, ast.Constant) and str(
+                    rest.value).startswith("/")
                 return _further(found, _BELOW if below else _BESIDE)
         return None
 
@@ -607,12 +613,18 @@ def _replace_head(top: ast.stmt, joined: ast.JoinedStr, head: str, name: str) ->
 def _create_directories(pipeline: Pipeline, mkdirs: dict[int, list[tuple[str, str]]]) -> None:
     """Before each statement that writes under a path parameter, create the directory it writes
     into: ``Path(p).parent.mkdir(parents=True, exist_ok=True)`` (the path's own, for a directory)."""
-    path = _path_name(pipeline)
+    path = ""  # ``Path`` or ``pathlib.Path``, imported when a directory is made
     for stage in pipeline.stages:
+        ready: set[str] = set()  # directories made already in this stage (made once, not before each write)
         for index, (number, statements) in enumerate(stage.body):
             made: list[ast.stmt] = []
             for statement in statements:
                 for name, how in mkdirs.get(id(statement), []):
+                    if name in ready:
+                        continue
+                    if how == "self":
+                        ready.add(name)
+                    path = path or _path_name(pipeline)
                     target: ast.expr = ast.Call(ast.Name(path, ast.Load()), [ast.Name(name, ast.Load())], [])
                     if how == "parent":
                         target = ast.Attribute(target, "parent", ast.Load())
@@ -620,7 +632,23 @@ def _create_directories(pipeline: Pipeline, mkdirs: dict[int, list[tuple[str, st
                         ast.keyword("parents", ast.Constant(True)), ast.keyword("exist_ok", ast.Constant(True))])
                     made.append(ast.Expr(call))
                 made.append(statement)
+                ready |= _directory_made(statement)
             stage.body[index] = (number, made)
+
+
+def _directory_made(statement: ast.stmt) -> set[str]:
+    """The path parameter a top-level ``os.makedirs(p)`` or ``Path(p).mkdir(...)`` makes."""
+    call = statement.value if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call) else None
+    if call is None:
+        return set()
+    if _call_name(call) in _MAKEDIRS and _qualifier(call) == "os" and call.args:
+        made = call.args[0]
+    elif _call_name(call) == "mkdir" and isinstance(call.func, ast.Attribute) and isinstance(
+            call.func.value, ast.Call) and _call_name(call.func.value) in _PATH_TYPES and len(call.func.value.args) == 1:
+        made = call.func.value.args[0]
+    else:
+        return set()
+    return {made.id} if isinstance(made, ast.Name) else set()
 
 
 def _path_name(pipeline: Pipeline) -> str:
