@@ -1569,7 +1569,8 @@ def _clock_warnings(pipeline: Pipeline, infos: Sequence[gr.Statement], decisions
         if decision.stage is None:
             continue
         clock = next((c for c in gr.own_calls(info.node) if _reads_the_clock(c)), None)
-        source = (info, clock) if clock is not None else next((timed[n] for n in sorted(info.reads) if n in timed), None)
+        source = (info, clock) if clock is not None else next(
+            (timed[n] for n in sorted(info.reads) if n in timed), None)
         if source is not None:
             timed.update({name: source for name in info.binds})
     found = list(dict.fromkeys(name for _, name in pipeline.results if name in timed))

@@ -1195,7 +1195,8 @@ def unseeded_draw(call: ast.Call) -> bool:
     """A call that surely draws different random numbers on each run unless a generator is seeded
     first: ``train_test_split(X, y)``, ``np.random.rand(3)``, ``random.choice(xs)``,
     ``df.sample(frac=1)``, ``RandomForestClassifier()``, ``KFold(5, shuffle=True)`` and
-    ``SVC(probability=True)`` without a ``random_state``. (:func:`draws_globally` is wider: it orders whatever may draw.)"""
+    ``SVC(probability=True)`` without a ``random_state``. (:func:`draws_globally` is wider: it
+    orders whatever may draw.)"""
     keywords = {k.arg: k.value for k in call.keywords}
     given = [keywords[k] for k in ("random_state", "seed") if k in keywords]
     if any(not (isinstance(value, ast.Constant) and value.value is None) for value in given):

@@ -644,7 +644,8 @@ def _directory_made(statement: ast.stmt) -> set[str]:
     if _call_name(call) in _MAKEDIRS and _qualifier(call) == "os" and call.args:
         made = call.args[0]
     elif _call_name(call) == "mkdir" and isinstance(call.func, ast.Attribute) and isinstance(
-            call.func.value, ast.Call) and _call_name(call.func.value) in _PATH_TYPES and len(call.func.value.args) == 1:
+            call.func.value, ast.Call) and _call_name(call.func.value) in _PATH_TYPES and len(
+            call.func.value.args) == 1:
         made = call.func.value.args[0]
     else:
         return set()
