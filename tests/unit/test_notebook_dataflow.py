@@ -409,12 +409,13 @@ def test_markdown_under_an_exploration_heading_is_left_out_of_the_stage_docstrin
     assert "x_axis = df.columns[0]" in ast.unparse(ast.Module(stage(result, "preprocess").statements, []))
 
 
-def test_a_comment_only_cell_is_kept_in_the_stage_of_the_code_after_it() -> None:
+def test_a_comment_only_cell_keeps_its_text_in_the_stage_of_the_code_after_it_and_runs_nothing() -> None:
     parsed = [ParsedCell(1, (), "# TODO: fix this cell", None, ast.parse("# TODO"), code="# TODO: fix this cell"),
               ParsedCell(2, (), "model.fit(X, y)", None, ast.parse("model.fit(X, y)"), code="model.fit(X, y)")]
     result = build_pipeline(parsed, st.DEFAULT_KEYWORDS)
-    assert stage(result, "train").body[0] == (1, [])
-    assert result.parts[0].stage == "train"
+    assert stage(result, "train").body[0] == (1, [])  # the text, above the code it is about
+    assert (result.parts[0].stage, result.parts[0].reason) == (
+        "dropped", "comments only: nothing to run; the text is kept in train")
 
 
 def test_a_cell_of_commented_out_code_is_dropped_and_prose_stays() -> None:
@@ -427,7 +428,7 @@ def test_a_cell_of_commented_out_code_is_dropped_and_prose_stays() -> None:
               cell(4, "model.fit(rows)")]
     result = build_pipeline(parsed, st.DEFAULT_KEYWORDS)
     assert [(p.cell, p.stage, p.reason) for p in result.parts if p.cell in (2, 3)] == [
-        (2, "dropped", "commented-out code only"), (3, "train", "comments only: kept with the code after it")]
+        (2, "dropped", "commented-out code only"), (3, "dropped", "comments only: nothing to run; the text is kept in train")]
     assert all(number != 2 for s in result.stages for number, _ in s.body)
     assert [number for number, _ in stage(result, "train").body] == [3, 4]
 

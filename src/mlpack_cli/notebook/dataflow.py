@@ -1391,9 +1391,10 @@ def _report(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr.
         if not entries:
             if cell.number not in stage_cells and is_commented_out_code(cell.code):
                 pipeline.parts.append(Part(cell.number, st.DROPPED, "commented-out code only", None))
-            elif cell.number in stage_cells:
+            elif cell.number in stage_cells:  # prose: no code runs, its text stays above the code it is about
                 stage = next(s.name for s in pipeline.stages if any(c == cell.number for c, _ in s.body))
-                pipeline.parts.append(Part(cell.number, stage, "comments only: kept with the code after it", None))
+                pipeline.parts.append(Part(cell.number, st.DROPPED,
+                                           f"comments only: nothing to run; the text is kept in {stage}", None))
             else:
                 pipeline.parts.append(Part(cell.number, st.DROPPED, "no code left once magics are handled", None))
             continue
