@@ -349,6 +349,21 @@ def test_a_helper_passed_as_a_value_that_reads_a_later_global_is_refused() -> No
         )
 
 
+def test_a_global_a_function_passed_on_reads_is_kept_and_its_later_rebinding_refused() -> None:
+    """No tags: ``apply(scale)`` reads ``k`` through ``scale``'s body, so ``k = 3`` is not "nothing
+    kept depends on it" (run() computed with the first ``k``, silently); it cannot be passed in."""
+    from mlpack_cli.notebook.dataflow import HelperGlobal
+
+    with pytest.raises(HelperGlobal, match="'scale' reads the notebook global 'k', which evaluate binds"):
+        pipeline(
+            "import pandas as pd\nfrom sklearn.linear_model import LinearRegression\n"
+            "df = pd.DataFrame({'a': [1.0, 2.0, 3.0], 'y': [2.0, 4.0, 7.0]})\nk = 2\n"
+            "def scale(v):\n    return v * k",
+            "df['b'] = df['a'].apply(scale)\nmodel = LinearRegression().fit(df[['a', 'b']], df['y'])",
+            "k = 3\ndf['c'] = df['a'].apply(lambda v: scale(v))\nscore = model.score(df[['a', 'c']], df['y'])",
+        )
+
+
 def test_a_cached_helper_is_not_given_the_globals_it_reads_as_parameters() -> None:
     """``lru_cache`` keys on the arguments of each call: a global given as a keyword would have to
     be hashable (a list is not) and would change what is cached, so the function stays in its stage."""

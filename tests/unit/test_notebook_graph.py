@@ -527,3 +527,9 @@ def test_a_loop_that_only_prints_a_directory_listing_is_a_display(loop: str, ine
 ])
 def test_an_unseeded_draw_is_told_by_its_call(call: str, draws: bool) -> None:
     assert gr.unseeded_draw(ast.parse(call).body[0].value) is draws  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("use", ["df.a.apply(scale)", "sorted(rows, key=scale)", "list(map(lambda v: scale(v), rows))"])
+def test_a_statement_handing_on_a_function_reads_what_its_body_reads(use: str) -> None:
+    statement = one(f"def scale(v):\n    return v * k\nout = {use}")
+    assert "k" in statement.reads

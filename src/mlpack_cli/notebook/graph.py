@@ -744,6 +744,17 @@ def _walk_own_scope(statement: ast.stmt) -> list[ast.AST]:
     return found
 
 
+def _functions_passed_on(statement: ast.stmt, user_functions: set[str]) -> set[str]:
+    """The notebook's functions a statement hands on without calling them itself (``df.a.apply(scale)``,
+    ``sorted(xs, key=rank)``, ``lambda v: scale(v)``): whatever gets them may call them there, so
+    the statement reads what their bodies read. A definition's body is its own business."""
+    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return set()
+    called = {id(node.func) for node in _walk_own_scope(statement) if isinstance(node, ast.Call)}
+    return {node.id for node in walk(statement) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)
+            and node.id in user_functions and id(node) not in called}
+
+
 def _opens_for(call: ast.Call) -> str:
     modes = list(call.args[1:2]) + [k.value for k in call.keywords if k.arg == "mode"]
     for mode in modes:
@@ -890,6 +901,12 @@ def describe(statement: ast.stmt, index: int, cell: int, aliases: Aliases, user_
             info.mutates.add(FIGURE)
             if name in {"figure", "subplots", "subplot", "FacetGrid", "PairGrid", "JointGrid"}:
                 info.binds.add(FIGURE)
+    if isinstance(user_functions, Functions):
+        for name in _functions_passed_on(statement, user_functions):  # ``df.a.apply(scale)``: apply calls it
+            reads, changes = user_functions.outside(name)
+            info.reads |= reads | changes
+            info.mutates |= changes
+            columns.used_whole(reads | changes)
     for node in _walk_own_scope(statement):
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and _FILE_LIKE.match(node.value):
             info.reads.add(f"<file:{node.value}>")
