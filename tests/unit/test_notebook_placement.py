@@ -97,7 +97,8 @@ def test_a_second_model_under_the_same_name_is_a_new_version_and_keeps_its_stage
     train, evaluate = stage_text(result, "train"), stage_text(result, "evaluate")
     assert "model_1 = RandomForestClassifier()" in train and "model = RandomForestClassifier(max_depth=2)" in train
     # both scores sit in evaluate, in notebook order; each keeps a name of its own, so run() returns both
-    assert evaluate == "acc_1 = accuracy_score(df.y, model_1.predict(df))\nacc = accuracy_score(df.y, model.predict(df))"
+    assert evaluate == ("acc_1 = accuracy_score(df.y, model_1.predict(df))\n"
+                        "acc = accuracy_score(df.y, model.predict(df))")
     assert [key for key, _ in result.results] == ["acc_1", "acc"]
     assert ("acc", "acc") in result.results
 

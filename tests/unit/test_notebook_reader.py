@@ -133,3 +133,13 @@ def test_cells_run_out_of_order_are_found_from_the_execution_counts(tmp_path: Pa
         "cells were executed out of order: cell 5 (execution count 3) ran before cell 4 above it")
     assert execution_order_problem(read_notebook(saved([1, 2, 3, None, 7])).cells) is None  # gaps are fine
     assert execution_order_problem(read_notebook(saved([None, None])).cells) is None
+
+
+@pytest.mark.parametrize("metadata", [{"kernelspec": 5}, {"language_info": "python"}, {"kernelspec": ["python3"]}])
+def test_malformed_kernel_metadata_says_nothing_of_the_kernel(tmp_path: Path, metadata: dict) -> None:
+    path = tmp_path / "odd.ipynb"
+    path.write_text(json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": metadata, "cells": [
+        {"cell_type": "code", "id": "a", "metadata": {}, "execution_count": None, "outputs": [], "source": "x = 1"}]}))
+    notebook = read_notebook(path)  # (it raised AttributeError)
+    assert notebook.kernel == "python"
+    assert [c.source for c in notebook.code_cells] == ["x = 1"]

@@ -47,6 +47,12 @@ def test_the_summary_counts_cells_per_stage(tmp_path: Path, printed: Callable[[]
     assert "pyproject.toml: added scikit-learn to [project.dependencies]" in out
 
 
+def test_a_dry_run_says_which_dependencies_it_would_add(tmp_path: Path, printed: Callable[[], tuple[str, str]]) -> None:
+    output.show(_result(tmp_path, _report(), dependencies_added=["scikit-learn"], dry_run=True))
+    out, _ = printed()
+    assert "pyproject.toml: would add scikit-learn to [project.dependencies]" in out
+
+
 def test_explain_shows_where_each_cell_went_and_why(tmp_path: Path, printed: Callable[[], tuple[str, str]]) -> None:
     output.show(_result(tmp_path, _report()), explain=True)
     out, _ = printed()

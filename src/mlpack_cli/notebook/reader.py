@@ -200,8 +200,8 @@ def execution_order_problem(cells: list[Cell]) -> str | None:
 
 
 def _check_kernel(name: str, metadata: dict[str, Any]) -> str:
-    spec = metadata.get("kernelspec") or {}
-    info = metadata.get("language_info") or {}
+    spec, info = (value if isinstance(value, dict) else {}  # (a malformed entry says nothing of the kernel)
+                  for value in (metadata.get("kernelspec"), metadata.get("language_info")))
     language = str(spec.get("language") or info.get("name") or "python")
     kernel = str(spec.get("name") or spec.get("display_name") or language)
     if not language.lower().startswith("python"):

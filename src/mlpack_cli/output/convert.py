@@ -54,7 +54,8 @@ def show(result: ConvertResult, *, explain: bool = False, as_json: bool = False)
             console.info(f"{report.notebook}: copied the local module {copied}")
     console.print_plan(result.plan, title="files", dry_run=result.dry_run)
     if result.dependencies_added:
-        console.info(f"pyproject.toml: added {', '.join(result.dependencies_added)} to [project.dependencies]")
+        added = "would add" if result.dry_run else "added"
+        console.info(f"pyproject.toml: {added} {', '.join(result.dependencies_added)} to [project.dependencies]")
     if result.console_script:
         console.info(f"run a pipeline: {result.console_script} run MODULE [--set NAME=VALUE] [--config FILE]"
                      f" (after installing the project; {result.console_script} list names them)")
