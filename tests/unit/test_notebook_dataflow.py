@@ -443,7 +443,8 @@ def test_a_cell_of_commented_out_code_is_dropped_and_prose_stays() -> None:
               cell(4, "model.fit(rows)")]
     result = build_pipeline(parsed, st.DEFAULT_KEYWORDS)
     assert [(p.cell, p.stage, p.reason) for p in result.parts if p.cell in (2, 3)] == [
-        (2, "dropped", "commented-out code only"), (3, "dropped", "comments only: nothing to run; the text is kept in train")]
+        (2, "dropped", "commented-out code only"),
+        (3, "dropped", "comments only: nothing to run; the text is kept in train")]
     assert all(number != 2 for s in result.stages for number, _ in s.body)
     assert [number for number, _ in stage(result, "train").body] == [3, 4]
 
