@@ -191,6 +191,15 @@ def test_a_definition_registering_a_magic_is_dropped_and_other_decorated_ones_st
     assert not cell.warnings  # (the run_cell inside it is no statement of the module's)
 
 
+def test_a_magic_registered_in_plain_python_is_dropped_too() -> None:
+    """No ``get_ipython`` anywhere in the cell: the definition is still notebook tooling (its
+    decorator raises NameError outside IPython, at the module's import)."""
+    cell = parse_cell("from IPython.core.magic import register_cell_magic\n"
+                      "@register_cell_magic\ndef shout(line, cell):\n    return cell.upper()\n")
+    assert ast.unparse(cell.tree) == "from IPython.core.magic import register_cell_magic"
+    assert any("IPython magic %%shout: dropped" in h for h in cell.handled)
+
+
 def test_cell_magic_file_is_ipythons_alias_of_writefile() -> None:
     module = parse_cell("%%file type_util.py\nclass TypeUtil:\n    pass\n")
     assert module.modules == {"type_util": "class TypeUtil:\n    pass\n"} and module.tree.body == []

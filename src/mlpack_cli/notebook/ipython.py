@@ -128,7 +128,7 @@ def _parse_cell(source: str, shells: set[str] | None = None) -> CellCode:
     if code.count("\n") == source.count("\n"):  # line numbers still match the notebook's
         attach_comments(tree, source)
     shells = set() if shells is None else shells
-    if "get_ipython" in code or any(name in code for name in shells):
+    if "get_ipython" in code or any(name in code for name in (*shells, *MAGIC_REGISTRARS)):
         tree.body = _rewrite_body(tree.body, result, shells)
     return result
 
