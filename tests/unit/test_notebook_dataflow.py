@@ -804,3 +804,22 @@ def test_a_table_of_a_first_sweep_made_again_for_a_second_is_returned_for_each()
     values = run_pipeline(result)
     assert list(values["table_1"].columns) == ["alpha", "r2"]  # type: ignore[attr-defined]
     assert list(values["table"].columns) == ["fit_intercept", "r2"]  # type: ignore[attr-defined]
+
+
+IRIS_FIT = ("from sklearn.datasets import load_iris\nfrom sklearn.linear_model import LogisticRegression\n"
+            "from sklearn.metrics import accuracy_score, auc, f1_score, roc_curve\nimport matplotlib.pyplot as plt\n"
+            "X, y = load_iris(return_X_y=True)", "m = LogisticRegression(max_iter=500).fit(X, y)")
+
+
+def test_a_displayed_dict_of_computed_metrics_gives_one_result_per_key() -> None:
+    result = pipeline(*IRIS_FIT, '{"acc": m.score(X, y), "n": len(y)}')
+    assert result.results == [("acc", "acc"), ("n", "n")]  # not one "score" holding the dict
+    values = run_pipeline(result)
+    assert set(values) == {"acc", "n"} and values["n"] == 150 and 0.9 < values["acc"] <= 1
+
+
+def test_a_displayed_dict_of_metrics_of_predictions_gives_the_metrics_by_key() -> None:
+    result = pipeline(*IRIS_FIT, "p = m.predict(X)",
+                      '{"acc": accuracy_score(y, p), "f1": f1_score(y, p, average="macro")}')
+    assert [key for key, _ in result.results][-2:] == ["acc", "f1"]
+    assert "accuracy" not in dict(result.results)

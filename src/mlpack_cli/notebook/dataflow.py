@@ -686,6 +686,31 @@ def _results(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr
             shown = show(info, inner) or shown
         return shown
 
+    def show_keyed(info: gr.Statement, node: ast.stmt, value: ast.Dict) -> bool:
+        """``{"accuracy": round(accuracy, 4), "n_test": len(test_set)}``: its keys name the results."""
+        shown = False
+        for key, item in zip(value.keys, value.values):
+            label = str(key.value)  # type: ignore[union-attr]
+            if isinstance(item, ast.Name) and item.id in evaluate_binds | bound_before:
+                results_keyed.append((label, item.id))
+                at_end.add(info.index)
+                shown = True
+                continue
+            name = _fresh_name(label, used)
+            used.add(name)
+            if compute(info, node, name, item):
+                results_keyed.append((label, name))
+                shown = True
+        return shown
+
+    def dropped_as_shown(info: gr.Statement, decision: pl.Decision, context: int | None, made: int) -> None:
+        """The display is dropped: run() returns what it shows, from the stage computing it."""
+        if len(extra) > made:
+            context = extra[-1][2]  # the value shown is computed again, as a result, there
+        where = f" from {st.STAGES[context]}" if context is not None else ""
+        decisions[info.index] = pl.Decision(
+            None, f"{decision.reason}: run() returns what it shows{where}", decision.level, shown_in=context)
+
     constant_names = {name for statement in pipeline.constants for name in bound_names(statement)}
     shown_before: dict[str, tuple[str, int]] = {}  # a value computed as a result -> (its name, where)
     fitted = _statsmodels_fits(cells)
@@ -709,6 +734,11 @@ def _results(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr
                     or pl.has_metric(node) or decision.stage == pl.TRAIN and decision.level == 2
                     or not _fed_to_a_fit(info, infos, decisions)):
                 model_made |= {n for n in info.writes if not n.startswith("<")}  # not the generator
+        if decision.stage == pl.EVALUATE and isinstance(node, ast.Expr) and info.inert and _string_keyed(node.value):
+            made = len(extra)  # a displayed dict of metrics: one result per key, as when it is dropped
+            if show_keyed(info, node, node.value):  # type: ignore[arg-type]
+                dropped_as_shown(info, decision, pl.EVALUATE, made)
+                continue
         if decision.stage == pl.EVALUATE or decision.evaluates and decision.stage == pl.TRAIN:
             if decision.evaluates:  # what it fills in (``history.append((depth, acc))``) is computed too
                 for name in sorted(info.mutates - info.binds):
@@ -746,24 +776,8 @@ def _results(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr
         made = len(extra)
         if isinstance(value, ast.Name):
             shown = show(info, value.id)
-        elif isinstance(value, ast.Dict) and value.keys and all(
-                isinstance(k, ast.Constant) and isinstance(k.value, str) for k in value.keys):
-            # {"accuracy": round(accuracy, 4), "n_test": len(test_set)}: its keys name the results
-            for key, item in zip(value.keys, value.values):
-                label = str(key.value)  # type: ignore[union-attr]
-                if isinstance(item, ast.Name) and item.id in evaluate_binds | bound_before:
-                    results_keyed.append((label, item.id))
-                    at_end.add(info.index)
-                    shown = True
-                    continue
-                base = label if label.isidentifier() and not keyword.iskeyword(label) else "result"
-                name = base
-                while name in used:
-                    name += "_"
-                used.add(name)
-                if compute(info, node, name, item):
-                    results_keyed.append((label, name))
-                    shown = True
+        elif _string_keyed(value):
+            shown = show_keyed(info, node, value)  # type: ignore[arg-type]
         elif isinstance(value, ast.Call) and gr.call_name(value) in gr.DISPLAY_FUNCTIONS \
                 and isinstance(value.func, ast.Name):
             for argument in [*value.args, *[k.value for k in value.keywords if k.arg is None]]:
@@ -772,11 +786,7 @@ def _results(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr
         else:
             shown = show_value(info, node, value)
         if shown:
-            if len(extra) > made:
-                context = extra[-1][2]  # the value shown is computed again, as a result, there
-            where = f" from {st.STAGES[context]}" if context is not None else ""
-            decisions[info.index] = pl.Decision(
-                None, f"{decision.reason}: run() returns what it shows{where}", decision.level, shown_in=context)
+            dropped_as_shown(info, decision, context, made)
     for name in _sinks(infos, decisions, models):
         add(name)  # computed and never used again: what the notebook leaves as its results
     imported = {name for statement in pipeline.imports for name in bound_names(statement)}
@@ -975,6 +985,12 @@ def _builds_a_model(value: ast.expr) -> bool:
         return False
     name = gr.call_name(value)
     return pl.builds_a_model(name) or name == "Pipeline"
+
+
+def _string_keyed(value: ast.expr) -> bool:
+    """A dict display whose keys are all strings: the keys name the values it shows."""
+    return isinstance(value, ast.Dict) and bool(value.keys) and all(
+        isinstance(k, ast.Constant) and isinstance(k.value, str) for k in value.keys)
 
 
 def _shown_before(part: ast.expr, info: gr.Statement, shown_before: Mapping[str, tuple[str, int]],
