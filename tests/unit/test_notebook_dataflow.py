@@ -823,3 +823,14 @@ def test_a_displayed_dict_of_metrics_of_predictions_gives_the_metrics_by_key() -
                       '{"acc": accuracy_score(y, p), "f1": f1_score(y, p, average="macro")}')
     assert [key for key, _ in result.results][-2:] == ["acc", "f1"]
     assert "accuracy" not in dict(result.results)
+
+
+def test_what_a_loop_that_only_draws_binds_from_each_model_is_no_result() -> None:
+    result = pipeline(
+        IRIS_FIT[0] + "\ny = y == 1",
+        "models = {'lr': LogisticRegression(), 'strong': LogisticRegression(C=10)}\n"
+        "for n, m in models.items():\n    m.fit(X, y)",
+        "for name, m in models.items():\n    fpr, tpr, _ = roc_curve(y, m.predict_proba(X)[:, 1])\n"
+        "    roc_auc = auc(fpr, tpr)\n    plt.plot(fpr, tpr, label=f'{name} {roc_auc:.2f}')\nplt.legend()",
+        "for name, m in models.items():\n    acc = m.score(X, y)\n    print(name, acc)")
+    assert result.results == [("acc", "acc")]  # printed each pass; not the last model's fpr, tpr, roc_auc

@@ -1146,7 +1146,26 @@ def _pass_values(statement: ast.stmt) -> set[str]:
         fresh -= conditional
         if _fills_a_container(loop, fresh):
             found |= fresh
+        else:
+            found |= _per_pass(loop, fresh)
     return found
+
+
+def _per_pass(loop: ast.For | ast.AsyncFor | ast.While, fresh: set[str]) -> set[str]:
+    """What a loop over several things (``for name, m in models.items()``) binds afresh from the
+    thing of the pass and never prints or displays (``fpr, tpr, _ = roc_curve(...)``, ``roc_auc``
+    drawn as a label): the last pass's value, shown as no value: no result. A value made from
+    something the loop does not step through (``acc = model.score(X, y)`` after ``model.fit`` in an
+    epoch loop) is the last, current one, and stays."""
+    if not isinstance(loop, (ast.For, ast.AsyncFor)):
+        return set()
+    stepped = {n.id for n in walk(loop.target) if isinstance(n, ast.Name)}
+    for child in loop.body:
+        if isinstance(child, ast.Assign) and stepped & loaded_names(child.value):
+            stepped |= {n.id for t in child.targets for n in walk(t) if isinstance(n, ast.Name)} & fresh
+    printed = {name for inner in gr.nested_statements(loop) if _is_print(inner)
+               for name in loaded_names(inner)}
+    return (stepped & fresh) - printed
 
 
 def _fills_a_container(loop: ast.For | ast.AsyncFor | ast.While, fresh: set[str]) -> bool:
