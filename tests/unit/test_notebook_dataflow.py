@@ -834,3 +834,12 @@ def test_what_a_loop_that_only_draws_binds_from_each_model_is_no_result() -> Non
         "    roc_auc = auc(fpr, tpr)\n    plt.plot(fpr, tpr, label=f'{name} {roc_auc:.2f}')\nplt.legend()",
         "for name, m in models.items():\n    acc = m.score(X, y)\n    print(name, acc)")
     assert result.results == [("acc", "acc")]  # printed each pass; not the last model's fpr, tpr, roc_auc
+
+
+def test_a_part_of_a_dataset_shown_does_not_return_the_dataset() -> None:
+    result = pipeline(
+        "from sklearn.datasets import load_iris\nfrom sklearn.linear_model import LogisticRegression\n"
+        "from sklearn.metrics import accuracy_score\niris = load_iris()\nX, y = iris.data, iris.target",
+        "m = LogisticRegression(max_iter=500).fit(X, y)",
+        "acc = accuracy_score(y, m.predict(X))\nprint(acc)\nprint(iris.target_names)")
+    assert result.results == [("acc", "acc")]  # not iris, a whole dataset object

@@ -681,6 +681,9 @@ def _results(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr
             add(name)
             shown_before[ast.dump(part)] = (name, info.index)
             return True
+        if isinstance(part, ast.Attribute) and isinstance(part.value, ast.Name) and not any(
+                part.value.id in infos[w].writes and _from_evaluation(w, infos) for w in info.flow):
+            return False  # a part of a dataset shown (``iris.target_names``): not the whole object
         shown = False
         for inner in _shown_names(part, notebook_names):
             shown = show(info, inner) or shown
