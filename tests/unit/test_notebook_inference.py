@@ -190,3 +190,18 @@ def test_a_prediction_on_data_rebound_from_itself_is_derived_through_each_bindin
     expected = loaded.model.predict(loaded.fitted["scaler"].transform(
         pd.DataFrame([{"bmi": 1.0, "bp": 0.01, "s5": 0.0}])))
     assert list(module.predict(rows)) == pytest.approx(list(expected), rel=1e-12)
+
+
+def test_a_prediction_with_the_estimator_a_fit_returned_as_the_saved_model_is_derived(
+        project: tuple[Path, str]) -> None:
+    fit = "classifier = LinearRegression()\nmodel = classifier.fit(X_train, y_train)"
+    evaluate = "pred = classifier.predict(X_test)\nerror = abs(pred - y_test).mean()"
+    module, report = _convert(project, IMPORTS_PANDAS, FEATURES, LOAD, SPLIT, fit, evaluate, EXPORT)
+    assert report.serves["predict"] == "derived"  # the same estimator: model is classifier
+    module.run()
+
+    from sklearn.datasets import load_diabetes
+
+    rows = load_diabetes(as_frame=True).frame[["bmi", "bp", "s5"]].head(5)
+    expected = module.load_model().predict(rows)
+    assert list(module.predict(rows.to_dict(orient="records"))) == pytest.approx(list(expected), rel=1e-12)

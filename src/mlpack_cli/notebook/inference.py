@@ -54,6 +54,7 @@ class Inference:
     imported: set[str] = field(default_factory=set)  # names the module's imports bind
     problem: str | None = None  # why predict() is left to complete (None: derived)
     source: int | None = None  # the cell of the prediction
+    aliases: list[str] = field(default_factory=list)  # the name the prediction gives the model, when another
 
 
 def derive(pipeline: Pipeline, cells: Sequence[ParsedCell]) -> tuple[Inference | None, str | None]:
@@ -291,11 +292,14 @@ def _predict_path(inference: Inference, pipeline: Pipeline, cells: Sequence[Pars
     else:
         evaluate = stages.get("evaluate")
         found = None
+        names = [model, *_same_model(model, stages.get("train"))]
         for cell, statements in (evaluate.body if evaluate else []):
             for statement in statements:
-                call = _prediction(statement, model, helpers)
-                if call is not None:
-                    found = (cell, statement, call)
+                used = next(((n, c) for n in names for c in [_prediction(statement, n, helpers)]
+                             if c is not None), None)
+                if used is not None:
+                    found = (cell, statement, used[1])
+                    inference.aliases = [used[0]] if used[0] != model else []
                     break
             if found:
                 break
@@ -317,7 +321,7 @@ def _predict_path(inference: Inference, pipeline: Pipeline, cells: Sequence[Pars
         needed = _outside_reads([s for _, s in inference.body])
     else:
         needed = loaded_names(inference.call)
-    needed -= {model} | module_level
+    needed -= {model, *inference.aliases} | module_level
     records: set[str] = set()
     fitted: set[str] = set()
     sample = None
@@ -349,7 +353,8 @@ def _predict_path(inference: Inference, pipeline: Pipeline, cells: Sequence[Pars
             fitted.add(name)
             continue
         added.append((cell, statement))
-        pending |= {(n, position) for n in _outside_reads([statement]) - {model} - module_level - records - fitted}
+        pending |= {(n, position) for n in _outside_reads([statement]) - {model, *inference.aliases} - module_level
+                    - records - fitted}
     if len(records) != 1:
         what = ", ".join(sorted(records)) or "none"
         inference.problem = (f"cell {inference.source}: the records predict() receives cannot be told apart "
@@ -364,6 +369,23 @@ def _predict_path(inference: Inference, pipeline: Pipeline, cells: Sequence[Pars
     modules = _top_modules(pipeline) | _cell_modules(cells)
     inference.form = "frame" if "pandas" in modules else ("array" if "numpy" in modules or "sklearn" in modules
                                                           else "rows")
+
+
+def _same_model(model: str, train: Stage | None) -> list[str]:
+    """Other names training gives the saved model's object: ``classifier`` of ``model =
+    classifier.fit(X, y)`` (a fit returns the estimator itself) or of ``model = classifier``; the
+    notebook may predict with either."""
+    found: list[str] = []
+    for statement in train.statements if train is not None else []:
+        if not (isinstance(statement, ast.Assign) and len(statement.targets) == 1
+                and isinstance(statement.targets[0], ast.Name) and statement.targets[0].id == model):
+            continue
+        value = statement.value
+        if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr == "fit":
+            value = value.func.value
+        if isinstance(value, ast.Name) and value.id != model and value.id not in found:
+            found.append(value.id)
+    return found
 
 
 def _prediction(statement: ast.stmt, model: str, helpers: set[str]) -> ast.Call | None:

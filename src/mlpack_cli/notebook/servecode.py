@@ -91,6 +91,7 @@ def _predict(inference: Inference, sources: Sources, module: str) -> list[Line]:
         lines.append(f"{INDENT}{targets} = {values}")
     else:
         lines.append(f"{INDENT}{name} = load_model() if model is None else model")
+    lines += [f"{INDENT}{alias} = {name}" for alias in inference.aliases]  # (``model = classifier.fit(X, y)``)
     lines.append(f"{INDENT}{inference.records} = serving.inputs(records, {py_string(inference.form)})")
     current = None
     for cell, statement in inference.body:
