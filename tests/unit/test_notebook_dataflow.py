@@ -843,3 +843,17 @@ def test_a_part_of_a_dataset_shown_does_not_return_the_dataset() -> None:
         "m = LogisticRegression(max_iter=500).fit(X, y)",
         "acc = accuracy_score(y, m.predict(X))\nprint(acc)\nprint(iris.target_names)")
     assert result.results == [("acc", "acc")]  # not iris, a whole dataset object
+
+
+def test_a_file_written_through_open_is_read_back_after_it_is_written() -> None:
+    result = pipeline(
+        "import joblib\nfrom sklearn.datasets import load_iris\nfrom sklearn.linear_model import LogisticRegression\n"
+        "X, y = load_iris(return_X_y=True)",
+        "m = LogisticRegression(max_iter=500).fit(X, y)",
+        "joblib.dump(m, open('model.p', 'wb'))",
+        "again = joblib.load(open('model.p', 'rb'))\nprint(again.score(X, y))")
+    load = [ast.unparse(s) for s in stage(result, "load").statements]
+    assert not any("joblib.load" in line for line in load)  # not read before export writes it
+    export = [ast.unparse(s) for s in stage(result, "export").statements]
+    assert export.index("joblib.dump(m, open('model.p', 'wb'))") < next(
+        i for i, line in enumerate(export) if "joblib.load" in line)
