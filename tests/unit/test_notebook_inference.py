@@ -205,3 +205,18 @@ def test_a_prediction_with_the_estimator_a_fit_returned_as_the_saved_model_is_de
     rows = load_diabetes(as_frame=True).frame[["bmi", "bp", "s5"]].head(5)
     expected = module.load_model().predict(rows)
     assert list(module.predict(rows.to_dict(orient="records"))) == pytest.approx(list(expected), rel=1e-12)
+
+
+@pytest.mark.filterwarnings("ignore::ResourceWarning", "ignore::pytest.PytestUnraisableExceptionWarning")
+def test_a_model_pickled_to_a_file_opened_in_the_call_is_served(project: tuple[Path, str]) -> None:
+    imports = IMPORTS_PANDAS + "\nimport pickle"
+    save = "pickle.dump(model, open(MODEL_PATH, 'wb'))"
+    module, report = _convert(project, imports, FEATURES, LOAD, SPLIT, FIT.replace("_s", ""),
+                              "pred = model.predict(X_test)\nerror = abs(pred - y_test).mean()", save)
+    assert report.serves["saved_with"] == "pickle" and report.serves["model"] == "models/ridge.joblib"
+    assert report.serves["predict"] == "derived"
+    module.run()
+    from sklearn.datasets import load_diabetes
+
+    rows = load_diabetes(as_frame=True).frame[["bmi", "bp", "s5"]].head(5)
+    assert list(module.predict(rows)) == pytest.approx(list(module.load_model().predict(rows)), rel=1e-12)

@@ -135,12 +135,13 @@ def _saved(call: ast.Call, handles: dict[str, ast.expr], trained: set[str],
     name = _call_name(call)
     owner = call.func.value if isinstance(call.func, ast.Attribute) else None
     owner_name = owner.id if isinstance(owner, ast.Name) else None
-    args = call.args
+    args = [_opened(a) for a in call.args]
     if name == "dump" and len(args) >= 2 and _model(args[0], trained):
-        if owner_name == "pickle" and isinstance(args[1], ast.Name) and args[1].id in handles:
-            return "pickle", _model(args[0], trained), handles[args[1].id]  # type: ignore[return-value]
-        if owner_name == "json" and isinstance(args[1], ast.Name) and args[1].id in handles:
-            return "json", _model(args[0], trained), handles[args[1].id]  # type: ignore[return-value]
+        opened = handles.get(args[1].id) if isinstance(args[1], ast.Name) else None
+        if opened is None and args[1] is not call.args[1]:
+            opened = args[1]  # pickle.dump(model, open(path, "wb"))
+        if owner_name in ("pickle", "json") and opened is not None:
+            return owner_name, _model(args[0], trained), opened  # type: ignore[return-value]
         if owner_name == "joblib" or (owner is None and _imported_from(pipeline, "dump") == "joblib"):
             return "joblib", _model(args[0], trained), args[1]  # type: ignore[return-value]
     if name == "write_text" and owner is not None and len(args) == 1 and isinstance(args[0], ast.Call):
@@ -160,6 +161,13 @@ def _saved(call: ast.Call, handles: dict[str, ast.expr], trained: set[str],
     if name == "save_pretrained" and owner_name in trained and args:
         return "pretrained", owner_name, args[0]
     return None
+
+
+def _opened(node: ast.expr) -> ast.expr:
+    """The path of ``open(path, "wb")`` handed to a saver as its file; else the argument itself."""
+    if isinstance(node, ast.Call) and _call_name(node) == "open" and isinstance(node.func, ast.Name) and node.args:
+        return node.args[0]
+    return node
 
 
 def _model(node: ast.expr, trained: set[str]) -> str | None:
