@@ -26,7 +26,8 @@ from mlpack_cli.notebook import stages as st
 from mlpack_cli.notebook import versions as vs
 from mlpack_cli.notebook.disabled import is_commented_out_code
 from mlpack_cli.notebook.scopes import (
-    BUILTINS, Names, Renamer, analyze, bound_names, free_names, loaded_names, walk, walks_remembered,
+    BUILTINS, Names, Renamer, analyses_remembered, analyze, bound_names, free_names, loaded_names, walk,
+    walks_remembered,
 )
 from mlpack_cli.notebook.starimports import KEEP_IMPORT
 
@@ -190,7 +191,13 @@ def build_pipeline(cells: Sequence[ParsedCell], keywords: Mapping[str, Sequence[
         cell.tree.body = _normalize(cell.tree.body)
     with walks_remembered():  # from here on names change, never the shape of a tree
         renamed = _rename_reserved(cells)  # (what _normalize leaves out binds no name it could rename)
-        return _placed_pipeline(cells, keywords, renamed)
+        with analyses_remembered([s for cell in cells for s in cell.tree.body], _renaming):
+            return _placed_pipeline(cells, keywords, renamed)
+
+
+def _renaming(statement: ast.AST) -> tuple[tuple[str, str], ...]:
+    """What a top-level statement's names are now: its versioned names (only they change from here on)."""
+    return tuple((getattr(statement, vs.RENAMED, None) or {}).items())
 
 
 def _placed_pipeline(cells: Sequence[ParsedCell], keywords: Mapping[str, Sequence[str]],

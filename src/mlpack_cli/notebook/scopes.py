@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 import builtins
 import contextlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -133,8 +133,42 @@ class Names:
             self.binds.append(name)
 
 
+# id -> (statement, its state's key -> its analysis), for the statements of analyses_remembered
+_ANALYZED: dict[int, tuple[ast.AST, dict[Hashable, Names]]] | None = None
+_STATE: Callable[[ast.AST], Hashable] | None = None
+
+
+@contextlib.contextmanager
+def analyses_remembered(statements: Iterable[ast.stmt], state: Callable[[ast.AST], Hashable]) -> Iterator[None]:
+    """Within: :func:`analyze` of one of ``statements`` alone is worked out once per ``state`` of
+    it, which must tell apart every way its names can change there (the only way they change:
+    a versioned name renamed and back; nodes inside a statement have no state of their own, so
+    only these top-level ones are remembered). Analysis asks for the names of the same
+    statements in many passes and placement rounds."""
+    global _ANALYZED, _STATE
+    outer, outer_state = _ANALYZED, _STATE
+    _ANALYZED = {id(s): (s, {}) for s in statements}
+    _STATE = state
+    try:
+        yield
+    finally:
+        _ANALYZED, _STATE = outer, outer_state
+
+
 def analyze(statements: list[ast.stmt], bound: set[str] | None = None) -> Names:
     """Reads and bindings of a statement sequence run at one level, in execution order."""
+    if _ANALYZED is not None and len(statements) == 1 and not bound:
+        entry = _ANALYZED.get(id(statements[0]))
+        if entry is not None and entry[0] is statements[0]:
+            key = _STATE(statements[0])  # type: ignore[misc]
+            names = entry[1].get(key)
+            if names is None:
+                names = entry[1][key] = _analyzed(statements, None)
+            return Names(list(names.reads), list(names.binds))  # (callers add to theirs)
+    return _analyzed(statements, bound)
+
+
+def _analyzed(statements: list[ast.stmt], bound: set[str] | None) -> Names:
     visitor = _Visitor(set(bound or ()))
     for statement in statements:
         visitor.visit(statement)
