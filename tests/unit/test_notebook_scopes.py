@@ -50,3 +50,33 @@ def test_calls_in_are_the_calls_of_the_walk_in_its_order_remembered_or_not() -> 
     tree.body.append(ast.parse("save(m)").body[0])
     assert calls_in(tree) == [n for n in _ast_walk(tree) if isinstance(n, ast.Call)]  # changed after leaving
     assert "save" in [ast.unparse(c.func) for c in calls_in(tree)]
+
+
+def test_a_remembered_analysis_follows_the_statement_s_renaming() -> None:
+    from mlpack_cli.notebook import versions
+    from mlpack_cli.notebook.dataflow import _renaming
+    from mlpack_cli.notebook.scopes import analyses_remembered, analyze
+
+    statement = ast.parse("model = fit(model, X)").body[0]
+    with analyses_remembered([statement], _renaming):
+        first = analyze([statement])
+        first.reads.append("changed by the caller")
+        assert analyze([statement]).reads == ["fit", "model", "X"]  # (a copy each time)
+        versions.apply(statement, {"model": "model_1"})
+        assert analyze([statement]).reads == ["fit", "model_1", "X"]
+        assert analyze([statement]).binds == ["model_1"]
+        versions.revert([statement])
+        assert analyze([statement]).binds == ["model"]
+
+
+def test_a_nested_statement_is_analysed_afresh_under_a_renamed_one() -> None:
+    from mlpack_cli.notebook import versions
+    from mlpack_cli.notebook.dataflow import _renaming
+    from mlpack_cli.notebook.scopes import analyses_remembered, analyze
+
+    statement = ast.parse("for k in ks:\n    model = k").body[0]
+    inner = statement.body[0]  # type: ignore[attr-defined]
+    with analyses_remembered([statement], _renaming):
+        assert analyze([inner]).binds == ["model"]
+        versions.apply(statement, {"model": "model_1"})
+        assert analyze([inner]).binds == ["model_1"]  # it has no renaming of its own: never remembered
