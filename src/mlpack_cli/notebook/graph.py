@@ -686,6 +686,8 @@ _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
 def _comprehension_locals(definition: ast.AST) -> set[str]:
     """Names a comprehension binds that occur only inside comprehensions binding them
     (``[m.result() for m in metrics]``): local to those, never the notebook's."""
+    if not any(isinstance(n, _COMPREHENSIONS) for n in walk(definition)):
+        return set()  # (only a comprehension binds such a name)
     targets: set[str] = set()
     uncovered: set[str] = set()
 
@@ -705,8 +707,14 @@ def _comprehension_locals(definition: ast.AST) -> set[str]:
             return
         if isinstance(node, ast.Name) and node.id not in bound:
             uncovered.add(node.id)
-        for child in ast.iter_child_nodes(node):
-            visit(child, bound)
+        for name in child_fields(node):  # (ast.iter_child_nodes, without the expression contexts)
+            value = getattr(node, name, None)
+            if value.__class__ is list:
+                for item in value:
+                    if isinstance(item, ast.AST):
+                        visit(item, bound)
+            elif isinstance(value, ast.AST):
+                visit(value, bound)
 
     visit(definition, frozenset())
     return targets - uncovered
