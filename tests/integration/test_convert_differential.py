@@ -60,6 +60,7 @@ class Spec:
     # run()'s keys for values the notebook only printed or displayed (no name of the notebook holds
     # them at its end), each with the id of the cell whose output shows that value
     shown: tuple[tuple[str, str], ...] = ()
+    folder: str = ""  # where in the project the notebook sits ("": the root, where run() runs)
 
     @classmethod
     def of(cls, path: Path) -> Spec:
@@ -78,6 +79,7 @@ class Spec:
             warns=tuple(test.get("warns", ())),
             refuses=tuple(test.get("refuses", ())),
             shown=tuple(test.get("shown", {}).items()),
+            folder=test.get("folder", ""),
         )
 
     @property
@@ -88,8 +90,9 @@ class Spec:
 def _lay_out(spec: Spec, directory: Path) -> None:
     """A working directory as the notebook expects it: its input files and folders, nothing else."""
     directory.mkdir(parents=True, exist_ok=True)
-    for relpath in spec.inputs:
-        source, target = FIXTURES / relpath, directory / relpath
+    for relpath in spec.inputs:  # (below the notebook's folder: kept in this directory without it)
+        source = FIXTURES / relpath.removeprefix(f"{spec.folder}/" if spec.folder else "")
+        target = directory / relpath
         target.parent.mkdir(parents=True, exist_ok=True)
         if source.is_dir():
             shutil.copytree(source, target, ignore=shutil.ignore_patterns(*IGNORED_PARTS))
@@ -258,12 +261,14 @@ def convert(spec: Spec, root: Path, run_cli: Callable[..., Any], chdir: Callable
     created = run_cli("init", root, "--name", PACKAGE, "--ci", "none")
     assert created.exit_code == 0, created.stderr
     # The notebook sits at the project root, where run() runs (in the working directory below): its
-    # relative paths mean the same to both, so the comparison is of what they compute.
+    # relative paths mean the same to both, so the comparison is of what they compute. In a folder
+    # (spec.folder), its paths are re-based: run() from the root must still read what it did.
     _lay_out(spec, root)
-    shutil.copyfile(spec.notebook, root / spec.notebook.name)
+    (root / spec.folder).mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(spec.notebook, root / spec.folder / spec.notebook.name)
     chdir(root)
     try:
-        done = run_cli("convert", spec.notebook.name)
+        done = run_cli("convert", (Path(spec.folder) / spec.notebook.name).as_posix())
     except Exception as crash:  # a crash of convert itself, not a refusal
         trace = "".join(traceback.format_exception(crash))
         pytest.fail(f"{spec.name}: mlpack convert crashed: {type(crash).__name__}: {crash}\n{trace}",
@@ -313,7 +318,8 @@ def test_run_computes_what_the_notebook_computed(
     running = start_run(tmp_path / "project", module, workdir, tmp_path / "run.pkl")
     shown: dict[str, str] = {}
     try:
-        expected = execute_original(spec, executed, tmp_path / "notebook.pkl", execute_in_kernel, shown)
+        expected = execute_original(spec, executed / spec.folder, tmp_path / "notebook.pkl", execute_in_kernel,
+                                    shown)
     except BaseException:  # the notebook itself failed: that error is the one to see
         running.kill()
         running.communicate()

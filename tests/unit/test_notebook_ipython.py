@@ -45,6 +45,13 @@ def test_a_change_of_directory_only_ipython_can_resolve_is_dropped_with_a_warnin
     assert any(w.startswith("dropped line magic %cd") and "relative paths" in w for w in cell.warnings)
 
 
+@pytest.mark.parametrize("source", ["x = 1\n%cd data\ny = 2", "x = 1\n%env MODE=fast\ny = 2"])
+def test_the_statements_a_one_line_magic_becomes_are_on_its_line(source: str) -> None:
+    """Warnings name the line of a statement: the one the user wrote, not one of the rewrite's."""
+    middle = parse_cell(source).tree.body[1:-1]
+    assert middle and {(s.lineno, s.end_lineno) for s in middle} == {(2, 2)}
+
+
 def test_pip_installs_are_harvested_with_their_specifiers() -> None:
     cell = parse_cell("!pip install -q 'requests>=2.0' --upgrade numpy\n%pip install pyyaml\nx = 1")
     assert cell.requirements == ["requests>=2.0", "numpy", "pyyaml"]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import ast
+import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -252,3 +254,59 @@ def test_the_generated_tests_pass_inputs_outputs_and_the_network_from_the_parame
     assert namespace["INPUTS"] == {"x_csv": "data/x.csv"}  # not '0.20'
     assert namespace["OUTPUTS"] == {"y_csv": "out/y.csv"}
     assert namespace["WRITTEN"] == ["y_csv"] and namespace["NETWORK"] == []
+
+
+def _module(text: str, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """The generated module, executed (its monitoring does nothing)."""
+    import contextlib
+    import types
+
+    package = types.ModuleType("demo")
+    package.monitoring = types.SimpleNamespace(track=lambda name: contextlib.nullcontext())  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "demo", package)
+    module = types.ModuleType("demo.nb")
+    exec(compile(text, "nb.py", "exec"), module.__dict__)  # noqa: S102 (the module under test)
+    return module
+
+
+CHDIR_NOTEBOOK = ("import os\nimport pandas as pd", "os.chdir('data')",
+                  "df = pd.read_csv('d.csv')\ntotal = int(df['a'].sum())\ndf.to_csv('out.csv')", "print(total)")
+
+
+def test_after_a_chdir_run_reads_and_writes_the_files_the_notebook_did_at_every_call(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pipeline, report, parsed = convert(*CHDIR_NOTEBOOK)
+    (tmp_path / "notebooks" / "data").mkdir(parents=True)
+    (tmp_path / "notebooks" / "data" / "d.csv").write_text("a\n1\n3\n")
+    monkeypatch.chdir(tmp_path)
+    module = _module(module_text(pipeline, parsed), monkeypatch)
+    assert module.run() == {"total": 4}
+    assert module.run() == {"total": 4}  # a second run() starts from the project root again
+    assert Path.cwd() == tmp_path
+    assert (tmp_path / "notebooks" / "data" / "out.csv").exists()
+    resolved = {p.name: p.resolved for p in report.parameters}
+    assert resolved == {"data_dir": "notebooks/data", "d_csv": "notebooks/data/d.csv",
+                        "out_csv": "notebooks/data/out.csv"}
+    assert any("os.chdir() in load(): the later relative paths are read from notebooks/data" in line
+               for line in report.lines())
+
+
+def test_a_second_chdir_runs_from_where_the_first_moved() -> None:
+    _, report, _ = convert("import os\nimport pandas as pd", "os.chdir('data')\na = pd.read_csv('a.csv')",
+                           "os.chdir('../models')\nb = pd.read_csv('b.csv')\nprint(len(a) + len(b))")
+    assert {p.written: (p.default, p.resolved) for p in report.parameters} == {
+        "data": ("notebooks/data", "notebooks/data"), "a.csv": ("a.csv", "notebooks/data/a.csv"),
+        "../models": ("../models", "notebooks/models"), "b.csv": ("b.csv", "notebooks/models/b.csv")}
+
+
+def test_a_chdir_the_conversion_cannot_follow_is_a_warning_with_its_cell_and_line() -> None:
+    _, report, _ = convert("import os\nimport pandas as pd\nfolder = input()",
+                           "if folder:\n    os.chdir(folder)\ndf = pd.read_csv('d.csv')\nprint(len(df))")
+    [warning] = [w for w in report.warnings() if "chdir" in w]
+    assert warning.startswith("cell 2, line 2: os.chdir() in load() moves to a folder the conversion cannot follow")
+
+
+def test_a_path_read_before_and_after_a_chdir_is_a_warning() -> None:
+    _, report, _ = convert("import os\nimport pandas as pd", "a = pd.read_csv('d.csv')\nos.chdir('data')",
+                           "b = pd.read_csv('d.csv')\nprint(len(a) + len(b))")
+    assert any(w.startswith("cell 2, line 1: 'd.csv' is used before and after os.chdir()") for w in report.warnings())

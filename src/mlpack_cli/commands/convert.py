@@ -478,7 +478,7 @@ def convert_notebook(
             hint="This is a bug in mlpack; please report it with the notebook attached.",
         ) from exc
 
-    cell_code = {c.number: c.code for c in parsed}
+    cell_code = {c.number: _as_written(c.source, c.code) for c in parsed}
     firsts = {c.number: _first_line(c.source) for c in parsed}  # sources with secrets moved out
     kept_somewhere: set[int] = set()
     reported = {c.cell for c in report.cells}
@@ -643,6 +643,12 @@ def _first_read(cells: list[ParsedCell], name: str) -> tuple[int, int] | None:
         if lines:
             return cell.number, min(lines)
     return None
+
+
+def _as_written(source: str, code: str) -> str:
+    """The cell as the user wrote it (``%cd data``, not IPython's ``get_ipython().run_line_magic(...)``)
+    when its lines are the code's, line for line; else the code the lines of the report count."""
+    return source if len(source.splitlines()) == len(code.splitlines()) else code
 
 
 def _first_line(source: str) -> str:

@@ -369,7 +369,28 @@ def _run(pipeline: Pipeline, module: str, max_line: int) -> _Block:
     elif pipeline.result:
         doc.append(f"{INDENT}Returns {py_docstring_text(pipeline.result)} from the evaluate stage.")
     block.lines.extend([*doc, f'{INDENT}"""'])
-    block.lines.append(f"{INDENT}with monitoring.track({py_string(module + '.run')}):")
+    if pipeline.moves_directory:  # a stage's os.chdir(): each run() starts where its caller is
+        block.lines.extend([f"{INDENT}_cwd = os.getcwd()", f"{INDENT}try:"])
+        block.lines.extend(_run_calls(pipeline, module, max_line, 2))
+        block.lines.extend([f"{INDENT}finally:", f"{INDENT * 2}os.chdir(_cwd)"])
+    else:
+        block.lines.extend(_run_calls(pipeline, module, max_line, 1))
+    if results:
+        items = [f"{py_string(key)}: {_identifier(name)}" for key, name in results]
+        line = f"{INDENT}return {{{', '.join(items)}}}"
+        if len(line) <= max_line:
+            block.lines.append(line)
+        else:
+            block.lines.extend([f"{INDENT}return {{", *(f"{INDENT * 2}{item}," for item in items), f"{INDENT}}}"])
+    elif pipeline.result:
+        block.lines.append(f"{INDENT}return {_identifier(pipeline.result)}")
+    return block
+
+
+def _run_calls(pipeline: Pipeline, module: str, max_line: int, depth: int) -> list[str]:
+    """run()'s ``with monitoring.track(...)`` block calling each written stage, ``depth`` levels in."""
+    lines = [f"{INDENT * depth}with monitoring.track({py_string(module + '.run')}):"]
+    inner = INDENT * (depth + 1)
     calls = 0
     for stage in pipeline.stages:
         if stage.is_stub:
@@ -382,26 +403,17 @@ def _run(pipeline: Pipeline, module: str, max_line: int) -> _Block:
         prefix = ""
         if stage.returns:
             prefix = ", ".join(stage.returns) + " = "
-        text = prefix + wrap_expression(call, 8 + len(prefix), 8, max_line)
-        block.lines.extend(f"{INDENT * 2}{text}".split("\n"))
+        text = prefix + wrap_expression(call, len(inner) + len(prefix), len(inner), max_line)
+        lines.extend(f"{inner}{text}".split("\n"))
         calls += 1
     inference = pipeline.inference
     if calls and inference is not None and servecode.needs_capture(inference):
         # what serving needs, beside the model: the columns predict() reads, the drift reference
         capture = servecode.capture_call(inference)
-        block.lines.extend(f"{INDENT * 2}{wrap_expression(capture, 8, 8, max_line)}".split("\n"))
+        lines.extend(f"{inner}{wrap_expression(capture, len(inner), len(inner), max_line)}".split("\n"))
     if not calls:
-        block.lines.append(f"{INDENT * 2}pass")
-    if results:
-        items = [f"{py_string(key)}: {_identifier(name)}" for key, name in results]
-        line = f"{INDENT}return {{{', '.join(items)}}}"
-        if len(line) <= max_line:
-            block.lines.append(line)
-        else:
-            block.lines.extend([f"{INDENT}return {{", *(f"{INDENT * 2}{item}," for item in items), f"{INDENT}}}"])
-    elif pipeline.result:
-        block.lines.append(f"{INDENT}return {_identifier(pipeline.result)}")
-    return block
+        lines.append(f"{inner}pass")
+    return lines
 
 
 def _identifier(name: str) -> str:
@@ -420,8 +432,8 @@ def _tests(pipeline: Pipeline, package: str, module: str, notebook: str, shown: 
 
     # the path parameters (notebook/paths.py): what run() reads must exist, what it writes goes to tmp_path
     paths = pipeline.path_parameters
-    inputs = [(p.name, p.default) for p in paths if p.role in ("input", "updated")]
-    outputs = [(p.name, p.default) for p in paths if p.role in ("output", "updated", "unknown")]
+    inputs = [(p.name, p.resolved) for p in paths if p.role in ("input", "updated")]
+    outputs = [(p.name, p.resolved) for p in paths if p.role in ("output", "updated", "unknown")]
     copied = [p.name for p in paths if p.role in ("updated", "unknown")]
     written = [p.name for p in paths if p.role == "output" and not p.directory]
     shown = _without_secrets(shown)

@@ -105,6 +105,9 @@ class Pipeline:
     # (notebook/paths.py: PathParameter), and what makes it need the network ("what (cell N, line L)").
     path_parameters: list[Any] = field(default_factory=list)
     network: list[str] = field(default_factory=list)
+    # A stage moves the working directory (``os.chdir("data")``, notebook/paths.py): run() returns
+    # to the one it started in, so that each run() reads the files the notebook did.
+    moves_directory: bool = False
     # How the saved model is loaded and predicts (notebook/inference.py: Inference), when it is.
     inference: Any = None
 
@@ -278,7 +281,6 @@ def _placed_pipeline(cells: Sequence[ParsedCell], keywords: Mapping[str, Sequenc
     _unseeded_warnings(pipeline, infos, decisions)
     _clock_warnings(pipeline, infos, decisions)
     _dynamic_binding_warnings(pipeline, cells, every)
-    _chdir_warnings(pipeline)
     _unbound_name_warnings(pipeline, cells)
     if infos and not any(stage.statements for stage in pipeline.stages):
         pipeline.warnings.append("no statement of the notebook is kept in a stage (it only displays, prints or "
@@ -1663,22 +1665,6 @@ def _dynamic_binding_warnings(pipeline: Pipeline, cells: Sequence[ParsedCell], e
             "run() may not compute what the notebook did (bind each name with an assignment)")
 
 
-def _chdir_warnings(pipeline: Pipeline) -> None:
-    """``os.chdir("data")`` kept in a stage runs at every ``run()``: the first call computes what the
-    notebook did, a second one in the same process resolves its relative paths from the folder the
-    first moved to. No rewrite keeps both, so the conversion says so rather than stay silent."""
-    for stage in pipeline.stages:
-        for number, statements in stage.body:
-            for statement in statements:
-                for node in walk(statement):
-                    if isinstance(node, ast.Call) and _is_chdir(node.func):
-                        pipeline.warnings.append(
-                            f"cell {number}, line {node.lineno}: os.chdir() in {stage.name}() moves the working "
-                            "directory at each run(): a second run() in the same process resolves relative "
-                            "paths from the new folder (pass paths under the folder instead, "
-                            "or run once per process)")
-
-
 def _unbound_name_warnings(pipeline: Pipeline, cells: Sequence[ParsedCell]) -> None:
     """A function or method of the notebook that reads a name nothing in the notebook binds
     (``euc_dist(...)`` for ``self.euc_dist(...)``: a class's scope is not its methods') raises
@@ -1716,12 +1702,6 @@ def _functions_of(statement: ast.stmt) -> list[ast.FunctionDef | ast.AsyncFuncti
     if isinstance(statement, ast.ClassDef):
         return [m for s in statement.body for m in _functions_of(s)]
     return []
-
-
-def _is_chdir(func: ast.expr) -> bool:
-    if isinstance(func, ast.Attribute):
-        return func.attr == "chdir" and isinstance(func.value, ast.Name) and func.value.id == "os"
-    return isinstance(func, ast.Name) and func.id == "chdir"
 
 
 _NOTEBOOK_BUILTINS = frozenset({"display", "get_ipython", "In", "Out", "_", "__", "___"})

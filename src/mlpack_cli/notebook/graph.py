@@ -74,8 +74,8 @@ PLOT_NAME = re.compile(r"^(plot_\w+|\w*Display)$")
 SETUP_CALLS = {  # (receiver, method) of calls that set the process up for what follows
     ("environ", "setdefault"), ("environ", "update"), ("os", "putenv"), ("path", "insert"),
     ("path", "append"), ("path", "extend"), ("warnings", "filterwarnings"), ("warnings", "simplefilter"),
-    ("os", "chdir"), ("site", "addsitedir"), ("sys", "setrecursionlimit"),
-}
+    ("site", "addsitedir"), ("sys", "setrecursionlimit"),
+}  # (not os.chdir: it moves the working directory, a statement of a stage, never run at import time)
 SEED_CALLS = frozenset({"seed", "manual_seed", "set_seed", "set_random_seed", "manual_seed_all"})
 RANDOM_USERS = frozenset({"fit", "fit_transform", "train_test_split", "shuffle", "fit_generator", "train",
                           "cross_val_score", "cross_validate", "sample", "permutation", "choice", "rand",

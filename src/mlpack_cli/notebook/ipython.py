@@ -372,9 +372,9 @@ def _line_magic(name: str, line: str, result: CellCode, lineno: int = 1) -> list
 
         return _pip(parse_pip_magic(line), result, f"%pip {line}")
     if name == "env":
-        return _env(line, result)
+        return _at_line(_env(line, result), lineno)
     if name == "cd":
-        return _cd(line, result)
+        return _at_line(_cd(line, result), lineno)
     if name == "run":
         result.runs.append(f"%run {line}".rstrip())
     restored = _stored_names(line) if name == "store" else None
@@ -456,6 +456,16 @@ def _pip(found: PipInstall, result: CellCode, shown: str) -> list[ast.stmt]:
     result.requirements.extend(found.requirements)
     result.handled.append("pip install: harvested into dependencies")
     return []
+
+
+def _at_line(statements: list[ast.stmt], lineno: int) -> list[ast.stmt]:
+    """The statements a one-line magic became, on the magic's line: the warnings that name their
+    line (``os.chdir()`` in a stage) then name the line of the cell the user wrote."""
+    for statement in statements:
+        for node in ast.walk(statement):
+            if hasattr(node, "lineno"):
+                node.lineno = node.end_lineno = lineno  # type: ignore[attr-defined]
+    return statements
 
 
 def _env(line: str, result: CellCode) -> list[ast.stmt]:

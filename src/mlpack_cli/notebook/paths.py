@@ -12,6 +12,12 @@ left as they are, and recorded as needing the network.
 What is a path is decided on the syntax tree only: where a string (or a name bound to one) reaches
 a reader or writer, through ``Path``, ``os.path.join``, ``/``, ``+`` and f-strings. Whether it is
 read or written follows from the first call that uses it (``open``'s mode, the method's name).
+
+``os.chdir("data")`` at the top of a cell moves the notebook into ``data``: its target is re-based
+like any other path (the first one runs from the project root), and the paths used after it keep
+the value the notebook wrote, read from that folder as in the notebook (``run()`` returns to the
+directory it started in). A ``chdir`` this cannot follow (in a loop, a condition, to a computed
+folder) is reported, naming the cell and line.
 """
 
 from __future__ import annotations
@@ -91,6 +97,14 @@ class PathParameter:
     cell: int
     line: int
     constant: bool  # the notebook's own constant: its name is the parameter's
+    # relative to the project root, when the default is relative to a folder os.chdir() moved to
+    # (None: to the project root; "": to a folder the conversion cannot name)
+    from_root: str | None = None
+
+    @property
+    def resolved(self) -> str:
+        """The path from the project root (the default, unless an os.chdir() moved before it)."""
+        return self.default if self.from_root is None else self.from_root or self.default
 
     @property
     def absolute(self) -> bool:
@@ -111,6 +125,8 @@ class PathReport:
     parameters: list[PathParameter] = field(default_factory=list)
     network: list[NetworkUse] = field(default_factory=list)
     in_helpers: list[str] = field(default_factory=list)  # paths inside module-level functions, left as written
+    moves: list[str] = field(default_factory=list)  # the os.chdir() calls, followed or not: report lines
+    unfollowed: list[str] = field(default_factory=list)  # warnings: os.chdir() calls that cannot be followed
 
     def lines(self) -> list[str]:
         """What the conversion report says about paths: one line per parameter."""
@@ -120,15 +136,18 @@ class PathReport:
                     "unknown": "named"}[p.role]
             kind = "directory" if p.directory else "path"
             moved = f", {p.written!r} in the notebook" if p.written != p.default else ""
+            if p.from_root is not None:
+                where = p.from_root or "a folder not known"
+                moved = f", relative to the folder os.chdir() moved to ({where} from the project root)"
             found.append(f"cell {p.cell}, line {p.line}: {kind} {what}: run({p.name}={p.default!r}){moved}")
-        return found
+        return found + self.moves
 
     def warnings(self) -> list[str]:
         found = [f"cell {p.cell}, line {p.line}: {p.written!r} is an absolute path: not portable, "
                  f"pass run({p.name}=...) where it differs" for p in self.parameters if p.absolute]
         found += [f"cell {n.cell}, line {n.line}: needs the network ({n.what}); the smoke test is skipped"
                   for n in self.network]
-        found += self.in_helpers
+        found += self.in_helpers + self.unfollowed
         return found
 
 
@@ -391,6 +410,8 @@ def _sinks(call: ast.Call) -> Iterator[tuple[ast.expr | None, str]]:
     elif name in ("copy", "copyfile", "copy2", "copytree", "move") and qualifier == "shutil":
         yield _argument(call, 0), "input"
         yield (call.args[1] if len(call.args) > 1 else None), "output"
+    elif _is_chdir(call):
+        yield _argument(call, 0), "chdir"
     elif name in _MAKEDIRS and qualifier == "os":
         yield _argument(call, 0), "mkdir"
     elif name in ("listdir", "scandir", "walk") and qualifier == "os":
@@ -401,6 +422,77 @@ def _sinks(call: ast.Call) -> Iterator[tuple[ast.expr | None, str]]:
         yield receiver, "input"
     elif receiver is not None and name in _PATH_WRITE:
         yield receiver, "output"
+
+
+def _is_chdir(call: ast.Call) -> bool:
+    """``os.chdir(...)``, or ``chdir(...)`` imported from os."""
+    return _call_name(call) == "chdir" and _qualifier(call) in ("os", "") and isinstance(
+        call.func, (ast.Name, ast.Attribute))
+
+
+@dataclass(frozen=True)
+class _Move:
+    """An ``os.chdir()`` kept in a stage: where it is, and the folder (from the project root) the
+    working directory is in after it: None when the conversion cannot name it."""
+
+    cell: int
+    line: int
+    stage: str
+    folder: str | None
+    followed: bool  # a statement of its own, to a folder written as a string
+    at: tuple[int, int]  # (cell, first line) of the statement holding it: the order of execution
+
+
+def _moves(analysis: _Analysis, notebook_dir: str) -> list[_Move]:
+    """The ``os.chdir()`` calls of the stages, in notebook order, with the folder each moves to.
+
+    The first runs from the project root, so its target is re-based (as a path parameter); each
+    later one runs where the one before it moved, as in the notebook."""
+    stage_of = {id(s): stage.name for stage in analysis.pipeline.stages for s in stage.statements}
+    tops = sorted((s for stage in analysis.pipeline.stages for s in stage.statements),
+                  key=lambda s: _position(analysis, s))
+    folder: str | None = notebook_dir
+    moves = []
+    for top in tops:
+        calls = [c for c in calls_in(top) if _is_chdir(c)]
+        if not calls:
+            continue
+        target = _target_of(analysis, top)
+        folder = rebase(target, folder) if target is not None and folder is not None else None
+        at = _position(analysis, top)
+        moves.append(_Move(at[0], calls[0].lineno, stage_of[id(top)], folder, target is not None, at))
+    return moves
+
+
+def _target_of(analysis: _Analysis, top: ast.stmt) -> str | None:
+    """The folder ``os.chdir("data")`` (or ``os.chdir(DATA)``) names, when it is the whole statement."""
+    if not (isinstance(top, ast.Expr) and isinstance(top.value, ast.Call) and _is_chdir(top.value)):
+        return None
+    argument = _argument(top.value, 0)
+    if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
+        return argument.value
+    if isinstance(argument, ast.Name):
+        return analysis.constants.get(argument.id)
+    return None
+
+
+def _position(analysis: _Analysis, statement: ast.stmt) -> tuple[int, int]:
+    """(cell, line): the notebook's order of execution."""
+    return analysis.cell_of.get(id(statement), 0), statement.lineno
+
+
+def _folders(analysis: _Analysis, origin: _Origin, moves: list[_Move], notebook_dir: str) -> list[str | None]:
+    """The working directories (from the project root) of the statements that use ``origin``, in
+    notebook order: the notebook's own until an os.chdir() moves it (a chdir's own target is
+    read from where it runs)."""
+    positions = [_position(analysis, statement) for _, _, _, statement in sorted(origin.uses, key=lambda u: u[0])]
+    found: list[str | None] = []
+    for position in positions or [(origin.cell, origin.line)]:
+        before = [m for m in moves if m.at < position]
+        folder = before[-1].folder if before else notebook_dir
+        if folder not in found:
+            found.append(folder)
+    return found
 
 
 def _aliases(analysis: _Analysis, statements: Sequence[ast.stmt]) -> None:
@@ -461,8 +553,8 @@ def _role(origin: _Origin) -> tuple[Role, bool, list[tuple[str, ast.stmt]]]:
     """Read or written (the first use decides; written after read: updated), whether it is a
     directory, and the writes that need a directory created: (``parent`` or ``self``, statement)."""
     uses = sorted(origin.uses, key=lambda u: u[0])
-    directory = any(how == _BELOW or role == "mkdir" and how == _EXACT for _, role, how, _ in uses)
-    roles = [("output" if role == "mkdir" else role) for _, role, _, _ in uses if role != "unknown"]
+    directory = any(how == _BELOW or role in ("mkdir", "chdir") and how == _EXACT for _, role, how, _ in uses)
+    roles = [{"mkdir": "output", "chdir": "input"}.get(role, role) for _, role, _, _ in uses if role != "unknown"]
     role: Role = "unknown"
     if roles:
         role = "input" if roles[0] == "input" else "output"
@@ -486,6 +578,7 @@ def parametrize(pipeline: Pipeline, cells: Sequence[ParsedCell], notebook_dir: s
         report = PathReport(network=_network(pipeline, cells))
         analysis = find(pipeline, cells)
         taken = _names_taken(pipeline, cells)
+        moves = _moves(analysis, notebook_dir)
     origins = _unified(analysis)
     mkdirs: dict[int, list[tuple[str, str]]] = {}  # id(statement) -> (parameter, "parent"|"self")
     new_constants: list[ast.stmt] = []
@@ -493,7 +586,12 @@ def parametrize(pipeline: Pipeline, cells: Sequence[ParsedCell], notebook_dir: s
         if origin.constant is not None and not origin.uses:
             continue  # a constant no reader or writer gets: not known to be a path
         role, directory, creates = _role(origin)
-        default = rebase(origin.value, notebook_dir)
+        folders = _folders(analysis, origin, moves, notebook_dir)
+        default, from_root = _default(origin.value, folders[0], notebook_dir)
+        if len(folders) > 1:
+            report.unfollowed.append(
+                f"cell {origin.cell}, line {origin.line}: {origin.value!r} is used before and after os.chdir(): "
+                f"run() passes one path for both, {default!r} (give each folder's file a name of its own)")
         if origin.constant is not None:
             name = origin.constant
             _set_constant(pipeline, name, origin.value, default)
@@ -508,7 +606,7 @@ def parametrize(pipeline: Pipeline, cells: Sequence[ParsedCell], notebook_dir: s
         for top, joined in origin.heads:
             _replace_head(top, joined, origin.value, name)
         report.parameters.append(PathParameter(name, default, origin.value, role, directory, origin.cell,
-                                               origin.line, origin.constant is not None))
+                                               origin.line, origin.constant is not None, from_root))
         for how, statement in creates:
             entry = (name, how)
             if entry not in mkdirs.setdefault(id(statement), []):
@@ -526,9 +624,38 @@ def parametrize(pipeline: Pipeline, cells: Sequence[ParsedCell], notebook_dir: s
     report.parameters = [p for p in report.parameters
                          if any(p.name in s.constants for s in pipeline.stages if not s.is_stub)]
     report.in_helpers = _in_helpers(pipeline, cells)
+    _report_moves(pipeline, report, moves)
     pipeline.path_parameters = report.parameters
     pipeline.network = [f"{n.what} (cell {n.cell}, line {n.line})" for n in report.network]
     return report
+
+
+def _default(value: str, folder: str | None, notebook_dir: str) -> tuple[str, str | None]:
+    """The default of a path used in ``folder`` (the working directory then, from the project
+    root), and the path from the project root when that is not the default: re-based from the
+    notebook's directory, or, after an os.chdir(), as written (read from where run() moved to)."""
+    if folder == notebook_dir or _is_absolute(value):
+        return rebase(value, notebook_dir), None
+    return value, rebase(value, folder) if folder is not None else ""
+
+
+def _report_moves(pipeline: Pipeline, report: PathReport, moves: list[_Move]) -> None:
+    """Say where each os.chdir() moves run(), or that it cannot be followed; run() then returns to
+    the directory it started in (a second run() reads what the first did)."""
+    if not moves:
+        return
+    pipeline.moves_directory = True
+    _import_module(pipeline, "os")
+    for move in moves:
+        where = f"cell {move.cell}, line {move.line}: os.chdir() in {move.stage}()"
+        if move.followed and move.folder is not None:
+            report.moves.append(f"{where}: the later relative paths are read from {move.folder}, as in the "
+                                "notebook; run() returns to the directory it started in")
+        else:
+            report.unfollowed.append(
+                f"{where} moves to a folder the conversion cannot follow (a computed one, or in a loop, "
+                "condition or function): the later relative paths are passed as the notebook wrote them "
+                "and may name other files (write os.chdir(\"folder\") as a statement of its own)")
 
 
 def _unified(analysis: _Analysis) -> list[_Origin]:
@@ -658,13 +785,18 @@ def _path_name(pipeline: Pipeline) -> str:
         if isinstance(statement, ast.ImportFrom) and statement.module == "pathlib" and statement.level == 0:
             if any(a.name == "Path" and a.asname is None for a in statement.names):
                 return "Path"
+    _import_module(pipeline, "pathlib")
+    return "pathlib.Path"
+
+
+def _import_module(pipeline: Pipeline, module: str) -> None:
+    """``import module`` at the top of the module, unless it is there (after ``__future__``)."""
     for statement in pipeline.imports:
-        if isinstance(statement, ast.Import) and any(a.name == "pathlib" and a.asname is None for a in statement.names):
-            return "pathlib.Path"
+        if isinstance(statement, ast.Import) and any(a.name == module and a.asname is None for a in statement.names):
+            return
     position = next((i for i, s in enumerate(pipeline.imports)
                      if not (isinstance(s, ast.ImportFrom) and s.module == "__future__")), len(pipeline.imports))
-    pipeline.imports.insert(position, ast.Import(names=[ast.alias("pathlib")]))
-    return "pathlib.Path"
+    pipeline.imports.insert(position, ast.Import(names=[ast.alias(module)]))
 
 
 def _in_helpers(pipeline: Pipeline, cells: Sequence[ParsedCell]) -> list[str]:
