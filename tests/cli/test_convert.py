@@ -95,7 +95,7 @@ def test_edited_module_exits_5_naming_the_file_and_the_way_out(project: Path, ru
     assert (project / "src/demo/knn.py").is_file()  # the other notebook was written
     check = run_cli("convert", "--check")
     assert check.exit_code == ExitCode.STALE
-    assert "stale: notebooks/houses.ipynb (the notebook changed, and its module was edited)" in check.stdout
+    assert "stale: notebooks/houses.ipynb (the notebook changed since src/demo/houses.py was generated, and the module was edited)" in check.stdout
     assert "Hint: Move your edits into the notebook, or run `mlpack convert --force notebooks/houses.ipynb`" in (
         check.stderr)
     assert "Run `mlpack convert` and" not in check.stderr

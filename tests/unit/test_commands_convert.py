@@ -638,3 +638,71 @@ def test_execution_counts_of_zero_say_the_notebook_never_ran(tmp_path: Path) -> 
     notes = [w for w in report.warnings if "regression test" in w]
     assert notes == ["no regression test: the notebook has no stored outputs (run it top to bottom and save it "
                      "to get one)"]
+
+
+# -- each error says what went wrong, where (file, cell, line) and what to do ----------------------
+
+
+def _notebook(path: Path, *cells: str, tags: dict[int, list[str]] | None = None) -> Path:
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(source, metadata={"tags": (tags or {}).get(n, [])})
+                for n, source in enumerate(cells, start=1)]
+    nbformat.write(nb, str(path))
+    return path
+
+
+def _refusal(root: Path, notebook: str) -> tuple[str, str]:
+    """(message, hint) of the one notebook's refusal."""
+    result = convert_project(settings(root, paths=[root / notebook]))
+    [failed] = [r for r in result.reports if not r.ok]
+    return failed.error or "", failed.hint or ""
+
+
+def test_a_file_name_without_a_module_name_is_named_with_its_folder(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "demo", example=False)
+    _notebook(root / "notebooks" / "😀.ipynb", "x = 1")
+    message, hint = _refusal(root, "notebooks/😀.ipynb")
+    assert message == "notebooks/😀.ipynb: the file name '😀.ipynb' has no letter or digit to make a module name from"
+    assert hint.startswith("Rename the notebook")
+
+
+def test_a_tag_naming_no_stage_is_the_cells_and_a_directive_names_its_line(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "demo", example=False)
+    _notebook(root / "notebooks" / "tag.ipynb", "x = 1", "y = x + 1", tags={2: ["mlpack:trian"]})
+    _notebook(root / "notebooks" / "line.ipynb", "x = 1", "\n# mlpack: trian\ny = x + 1")
+    assert _refusal(root, "notebooks/tag.ipynb")[0] == (
+        "notebooks/tag.ipynb: cell 2: the cell's tag 'mlpack:trian' names no stage")
+    message, hint = _refusal(root, "notebooks/line.ipynb")
+    assert message == "notebooks/line.ipynb: cell 2, line 2: the directive '# mlpack: trian' names no stage"
+    assert "mlpack:train as the cell's tag" in hint
+
+
+def test_an_nbformat_version_written_as_a_string_says_so(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "demo", example=False)
+    (root / "notebooks" / "fmt.ipynb").write_text(json.dumps({
+        "nbformat": "4", "nbformat_minor": 5, "metadata": {},
+        "cells": [{"cell_type": "code", "source": "x = 1", "metadata": {}, "outputs": [], "execution_count": None}]}))
+    message, _ = _refusal(root, "notebooks/fmt.ipynb")
+    assert message.startswith("notebooks/fmt.ipynb: not a notebook ('nbformat' is \"4\", not a whole number: "
+                              "write \"nbformat\": 4")
+
+
+@pytest.mark.parametrize("name", ["monitoring", "clash"])
+def test_a_writefile_replacing_a_module_mlpack_writes_names_its_cell_and_line(tmp_path: Path, name: str) -> None:
+    root = make_project(tmp_path / "demo", example=False)
+    _notebook(root / "notebooks" / "clash.ipynb", "x = 1", f"%%writefile {name}.py\ndef f():\n    return 1",
+              f"import {name}\ny = {name}.f()")
+    message, hint = _refusal(root, "notebooks/clash.ipynb")
+    what = "the module this notebook becomes" if name == "clash" else "a module mlpack writes itself"
+    assert message == f"notebooks/clash.ipynb: cell 2, line 1: %%writefile {name}.py would replace {what} " \
+                      f"(src/demo/{name}.py)"
+    assert hint == f"Rename {name}.py in that cell, and in the notebook's imports of it."
+
+
+def test_check_names_a_new_notebook_for_what_it_is(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "demo", example=False)
+    _notebook(root / "notebooks" / "fresh.ipynb", "import math\nx = math.sqrt(4)", "print(x)")
+    found = check_modules(settings(root))
+    assert [s.describe() for s in found.stale] == ["no module yet: src/demo/fresh.py is to be generated"]

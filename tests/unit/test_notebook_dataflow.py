@@ -354,7 +354,8 @@ def test_a_global_a_function_passed_on_reads_is_kept_and_its_later_rebinding_ref
     kept depends on it" (run() computed with the first ``k``, silently); it cannot be passed in."""
     from mlpack_cli.notebook.dataflow import HelperGlobal
 
-    with pytest.raises(HelperGlobal, match="'scale' reads the notebook global 'k', which evaluate binds"):
+    with pytest.raises(HelperGlobal, match=r"^cell 1, line 5: the function 'scale' reads the notebook global 'k', "
+                                           r"which evaluate binds again in cell \d+, line \d+"):
         pipeline(
             "import pandas as pd\nfrom sklearn.linear_model import LinearRegression\n"
             "df = pd.DataFrame({'a': [1.0, 2.0, 3.0], 'y': [2.0, 4.0, 7.0]})\nk = 2\n"
@@ -491,7 +492,8 @@ def test_a_default_value_from_a_global_keeps_its_first_value() -> None:
 
 
 def test_a_lambda_reading_a_global_a_later_stage_rebinds_is_refused() -> None:
-    with pytest.raises(HelperGlobal, match="'prep' reads the notebook global 'POWER', which train binds after"):
+    with pytest.raises(HelperGlobal, match=r"^cell 1, line 3: the function 'prep' reads the notebook global 'POWER', "
+                                           r"which train binds again in cell 3, line 1 after it is defined"):
         pipeline(("X = read()\nPOWER = 1\nprep = lambda a: a ** POWER", "Load", ()),
                  ("m1 = fit(prep(X))", "Train", ()), "POWER = 2", ("m2 = fit(prep(X))", "Train", ()))
 

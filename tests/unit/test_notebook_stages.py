@@ -67,8 +67,9 @@ def test_keywords_are_configurable_per_stage() -> None:
 
 
 def test_a_directive_naming_no_stage_is_a_problem() -> None:
-    assert st.directive_problem((), "# mlpack: trian\nx = 1") == "directive '# mlpack: trian'"
-    assert st.directive_problem(("mlpack:evaluat",), "x = 1") == "tag 'mlpack:evaluat'"
+    assert st.directive_problem((), "# mlpack: trian\nx = 1") == "line 1: the directive '# mlpack: trian'"
+    assert st.directive_problem((), "\n# mlpack: trian\nx = 1") == "line 2: the directive '# mlpack: trian'"
+    assert st.directive_problem(("mlpack:evaluat",), "x = 1") == "the cell's tag 'mlpack:evaluat'"
     assert st.directive_problem(("mlpack:evaluate",), "x = 1") is None
 
 

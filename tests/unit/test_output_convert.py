@@ -89,11 +89,16 @@ def test_json_is_the_only_output(tmp_path: Path, printed: Callable[[], tuple[str
 
 
 def test_check_lists_stale_and_orphaned_files(tmp_path: Path, printed: Callable[[], tuple[str, str]]) -> None:
-    found = ModuleCheck(tmp_path, stale=[StaleModule("notebooks/iris.ipynb", "src/demo/iris.py", "changed")],
+    found = ModuleCheck(tmp_path, stale=[StaleModule("notebooks/iris.ipynb", "src/demo/iris.py", "changed"),
+                                         StaleModule("notebooks/new.ipynb", "src/demo/new.py", "missing"),
+                                         StaleModule("notebooks/helpers.py", "src/demo/helpers.py", "changed",
+                                                     copy=True)],
                         orphans=[Orphan("src/demo/old.py", "notebooks/old.ipynb", False)])
     output.show_check(found)
     assert printed()[0].splitlines() == [
-        "stale: notebooks/iris.ipynb (the notebook changed)",
+        "stale: notebooks/iris.ipynb (the notebook changed since src/demo/iris.py was generated)",
+        "stale: notebooks/new.ipynb (no module yet: src/demo/new.py is to be generated)",
+        "stale: notebooks/helpers.py (the local module changed since it was copied to src/demo/helpers.py)",
         "orphaned: src/demo/old.py (its notebook notebooks/old.ipynb no longer exists)",
     ]
     output.show_check(ModuleCheck(tmp_path))
@@ -132,4 +137,17 @@ def test_a_stale_module_exits_1(tmp_path: Path) -> None:
     with pytest.raises(StaleModules) as caught:
         converting.raise_for_check(found)
     assert caught.value.exit_code == ExitCode.STALE
-    assert caught.value.hint == "Run `mlpack convert` and commit the regenerated files."
+    assert caught.value.hint == "Run `mlpack convert` and commit the generated files."
+    assert caught.value.message == (
+        "1 module to generate again: notebooks/iris.ipynb (the notebook changed since src/demo/iris.py was generated)")
+
+
+def test_a_new_notebook_and_a_changed_local_module_are_named_for_what_they_are(tmp_path: Path) -> None:
+    found = ModuleCheck(tmp_path, stale=[StaleModule("notebooks/new.ipynb", "src/demo/new.py", "missing"),
+                                         StaleModule("notebooks/helpers.py", "src/demo/helpers.py", "changed",
+                                                     copy=True)])
+    with pytest.raises(StaleModules) as caught:
+        converting.raise_for_check(found)
+    assert caught.value.message == (
+        "2 modules to generate again: notebooks/new.ipynb (no module yet: src/demo/new.py is to be generated); "
+        "notebooks/helpers.py (the local module changed since it was copied to src/demo/helpers.py)")

@@ -148,9 +148,20 @@ class ConvertResult:
 
 @dataclass
 class StaleModule:
-    notebook: str
+    notebook: str  # the notebook, or the local module (``notebooks/helpers.py``) a copy was made of
     module: str
     state: FileState  # "missing", "foreign", "edited" or "changed"
+    copy: bool = False  # ``module`` is the package's copy of the local module ``notebook``
+
+    def describe(self) -> str:
+        """Why it is stale, in words: the module of a notebook, or the copy of a local module."""
+        if self.copy:
+            edited = ", and the copy was edited" if self.state == "edited" else ""
+            return f"the local module changed since it was copied to {self.module}{edited}"
+        return {"missing": f"no module yet: {self.module} is to be generated",
+                "changed": f"the notebook changed since {self.module} was generated",
+                "edited": f"the notebook changed since {self.module} was generated, and the module was edited",
+                "foreign": f"its module {self.module} was not written by mlpack"}[self.state]
 
 
 @dataclass
@@ -211,28 +222,30 @@ def find_notebooks(project: ProjectSettings, paths: list[Path]) -> list[Path]:
     return unique
 
 
-def module_name(notebook: Path) -> str:
+def module_name(notebook: Path, display: str = "") -> str:
     """The module a notebook becomes: ``01 - Train Model.ipynb`` -> ``nb_01_train_model``.
 
     The name is NFKC-normalised as Python normalises identifiers (``ﬁt.ipynb`` -> ``fit``), so the
     file is found under the name an import statement uses. It never takes the name of a keyword, a
     standard-library module or a module the generated project imports (``json.ipynb`` ->
     ``json_notebook``): the generated tests import it by that name next to their own imports. A file
-    name with nothing that can become an identifier raises :class:`NotebookError`.
+    name with nothing that can become an identifier raises :class:`NotebookError`, naming the
+    notebook as ``display`` (its path from the project root), as every other error of convert does.
     """
+    where = display or repr(notebook.name)
     stem = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", notebook.stem).lower())
     # One character is kept when an identifier may continue with it (Unicode XID_Continue).
     name = re.sub(r"_+", "_", "".join(c if f"_{c}".isidentifier() else "_" for c in stem)).strip("_")
     if not name:
         raise NotebookError(
-            f"{notebook.name!r}: the file name has no letter or digit to make a module name from",
+            f"{where}: the file name {notebook.name!r} has no letter or digit to make a module name from",
             hint="Rename the notebook to a name with letters or digits, for example train_model.ipynb.",
         )
     if not name.isidentifier():  # starts with a digit or another character that cannot start a name
         name = f"nb_{name}"
     if unicodedata.normalize("NFKC", name) != name or not name.isidentifier():
         raise NotebookError(
-            f"{notebook.name!r}: the file name does not give a module name Python can import ({name!r})",
+            f"{where}: the file name {notebook.name!r} does not give a module name Python can import ({name!r})",
             hint="Rename the notebook using letters, digits and '_', for example train_model.ipynb.",
         )
     if keyword.iskeyword(name) or keyword.issoftkeyword(name) or name in _TAKEN_MODULE_NAMES:
@@ -413,20 +426,14 @@ def convert_notebook(
     from mlpack_cli.notebook.reader import execution_order_problem, read_notebook
 
     notebook = read_notebook(path, display)
-    module = module_name(path)
+    module = module_name(path, display)
     report = NotebookReport(display, module=module, repairs=list(notebook.repairs))
     order_problem = execution_order_problem(notebook.cells)
     if order_problem:
         report.warnings.append(order_problem)
     parsed, magics, harvested, written = _parse_cells(
-        notebook, display, settings.skip_invalid_cells, report, project.package
+        notebook, display, settings.skip_invalid_cells, report, project.package, module
     )
-    clash = sorted(set(written) & (RESERVED_MODULES | {module}))
-    if clash:
-        raise NotebookError(
-            f"{display}: %%writefile {clash[0]}.py would replace a module mlpack writes itself",
-            hint="Give the written file another name in the notebook (and in the imports of it).",
-        )
     local = _take_local_modules(parsed, path, project, module, set(written), display)
     report.warnings.extend(_expand_star_imports(parsed, local, written, project.package))
     try:
@@ -655,8 +662,25 @@ def _first_line(source: str) -> str:
     return next((line.strip() for line in source.splitlines() if line.strip()), "")
 
 
+def _refuse_written_clash(display: str, number: int, source: str, names: set[str], package: str,
+                          module: str) -> None:
+    """``%%writefile monitoring.py`` (or the notebook's own module's name) would replace a module
+    mlpack writes: refused, naming the cell and the line of the magic."""
+    clash = sorted(names & (RESERVED_MODULES | {module}))
+    if not clash:
+        return
+    line = next((n for n, text in enumerate(source.splitlines(), start=1) if text.strip()), 1)
+    what = "the module this notebook becomes" if clash[0] == module else "a module mlpack writes itself"
+    raise NotebookError(
+        f"{display}: cell {number}, line {line}: %%writefile {clash[0]}.py would replace {what} "
+        f"(src/{package or '<package>'}/{clash[0]}.py)",
+        hint=f"Rename {clash[0]}.py in that cell, and in the notebook's imports of it.",
+    )
+
+
 def _parse_cells(
-    notebook: Notebook, display: str, skip_invalid: bool, report: NotebookReport, package: str = ""
+    notebook: Notebook, display: str, skip_invalid: bool, report: NotebookReport, package: str = "",
+    module: str = "",
 ) -> tuple[list[ParsedCell], list[str], list[str], dict[str, str]]:
     """The notebook's code cells parsed (magics handled, old syntax fixed), the magic rules applied,
     the requirements harvested from ``pip install``, and the modules that ``%%writefile name.py``
@@ -686,8 +710,9 @@ def _parse_cells(
         problem = directive_problem(cell.tags, cell.source)
         if problem:
             raise NotebookError(
-                f"{display}: cell {cell.number}: {problem} names no stage",
-                hint="Use one of load, preprocess, train, evaluate, export, helpers or skip.",
+                f"{display}: cell {cell.number}{', ' if problem.startswith('line') else ': '}{problem} names no stage",
+                hint="Use one of load, preprocess, train, evaluate, export, helpers or skip "
+                     "(mlpack:train as the cell's tag, or # mlpack: train as its first line).",
             )
         try:
             code = parse_cell(cell.source, shells=shells)
@@ -708,6 +733,7 @@ def _parse_cells(
             markdown = []
             continue
         magics.extend(code.handled)
+        _refuse_written_clash(display, cell.number, cell.source, set(code.modules), package, module)
         written.update(code.modules)
         harvested.extend(code.requirements)
         report.warnings.extend(f"cell {cell.number}: {w}" for w in code.warnings)
@@ -1011,7 +1037,7 @@ def check_modules(settings: ConvertSettings, *, project: ProjectSettings | None 
     for path in notebooks:
         display = _display(path, project.root)
         try:
-            module = project.package_dir / f"{module_name(path)}.py"
+            module = project.package_dir / f"{module_name(path, display)}.py"
             source = read_notebook(path, display).source_hash
         except NotebookError as error:
             result.failed.append(NotebookReport(display, ok=False, error=error.message, hint=error.hint))
@@ -1054,7 +1080,7 @@ def _stale_copies(project: ProjectSettings) -> list[StaleModule]:
             continue
         if digest != header.source:
             state: FileState = "edited" if is_edited(text) else "changed"
-            stale.append(StaleModule(header.notebook, _display(path, project.root), state))
+            stale.append(StaleModule(header.notebook, _display(path, project.root), state, copy=True))
     return stale
 
 
@@ -1152,17 +1178,18 @@ def raise_for_check(found: ModuleCheck) -> None:
     from mlpack_cli.errors import MlpackError, StaleModules, raise_all
 
     errors: list[MlpackError] = [_notebook_error(report) for report in found.failed]
-    regenerate = [s.notebook for s in found.stale if s.state in ("missing", "changed")]
+    regenerate = [s for s in found.stale if s.state in ("missing", "changed")]
     if regenerate:
         errors.append(StaleModules(
-            f"{_plural(len(regenerate), 'notebook')} changed since their modules were generated: "
-            f"{', '.join(regenerate)}",
-            hint="Run `mlpack convert` and commit the regenerated files.",
+            f"{_plural(len(regenerate), 'module')} to generate again: "
+            + "; ".join(f"{s.notebook} ({s.describe()})" for s in regenerate),
+            hint="Run `mlpack convert` and commit the generated files.",
         ))
     for stale in found.stale:
         if stale.state in ("edited", "foreign"):
             what, hint = kept_files(stale.notebook, [Conflict(stale.module, stale.state)])
-            errors.append(StaleModules(f"{stale.notebook}: its module is stale, and {what}", hint=hint))
+            errors.append(StaleModules(
+                f"{stale.notebook}: {'its copy' if stale.copy else 'its module'} is stale, and {what}", hint=hint))
     if found.orphans:
         errors.append(StaleModules(orphans_message(found.orphans), hint=orphans_hint(found.orphans)))
     parts = [f"{_plural(len(found.failed), 'notebook')} cannot be converted"] if found.failed else []

@@ -134,9 +134,9 @@ class OutOfOrder(Exception):
 class HelperGlobal(Exception):
     """A helper reads a notebook global it cannot be given explicitly."""
 
-    def __init__(self, helper: str, name: str, cell: int, why: str) -> None:
-        super().__init__(f"cell {cell}: the function {helper!r} reads the notebook global {name!r}, {why}")
-        self.helper, self.name, self.cell = helper, name, cell
+    def __init__(self, helper: str, name: str, cell: int, line: int, why: str) -> None:
+        super().__init__(f"cell {cell}, line {line}: the function {helper!r} reads the notebook global {name!r}, {why}")
+        self.helper, self.name, self.cell, self.line = helper, name, cell, line
 
 
 class DynamicNames(Exception):
@@ -1366,8 +1366,11 @@ def _check_closures(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequ
                                "that global as a parameter")
                     else:
                         how = ", and it is passed on as a value, so it cannot be given that global as a parameter"
+                    binder = binders[-1]
                     raise HelperGlobal(
-                        name_of, name, info.cell, f"which {st.STAGES[later]} binds after it is defined{how}",
+                        name_of, name, info.cell, node.lineno,
+                        f"which {st.STAGES[later]} binds again in cell {binder.cell}, line {binder.node.lineno} "
+                        f"after it is defined{how}",
                     )
 
 

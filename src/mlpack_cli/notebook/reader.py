@@ -244,6 +244,10 @@ def _shape_problem(text: str) -> str | None:
         return f"the file holds a JSON {shown}, not an object with 'cells'"
     if "nbformat" not in data:
         return "no 'nbformat' key: this JSON is not a notebook"
+    version = data["nbformat"]
+    if not isinstance(version, int) or isinstance(version, bool):
+        return (f"'nbformat' is {json.dumps(version)[:40]}, not a whole number: write \"nbformat\": 4 "
+                "(without quotes) in the file, or save it again from Jupyter")
     for key in ("metadata", "cells", "worksheets"):
         if key in data and not isinstance(data[key], dict if key == "metadata" else list):
             return f"{key!r} is not a JSON {'object' if key == 'metadata' else 'list'}"

@@ -65,15 +65,17 @@ def explicit_placement(tags: Sequence[str], source: str) -> Placement | None:
 
 
 def directive_problem(tags: Sequence[str], source: str) -> str | None:
-    """A directive or tag that names no stage (a typo deserves an error, not silence)."""
+    """A directive or tag that names no stage (a typo deserves an error, not silence): where it is
+    in the cell (a tag is the whole cell's; a directive is on a line) and what it says."""
     for tag in tags:
         if (tag.lower().startswith("mlpack:") and not stage_for_word(tag.split(":", 1)[1])
                 and tag.lower() != PREDICT_TAG):
-            return f"tag {tag!r}"
-    first = next((line for line in source.splitlines() if line.strip()), "")
+            return f"the cell's tag {tag!r}"
+    lines = source.splitlines()
+    number, first = next(((n, line) for n, line in enumerate(lines, start=1) if line.strip()), (1, ""))
     match = _DIRECTIVE.match(first)
     if match and not stage_for_word(match.group(1)):
-        return f"directive {first.strip()!r}"
+        return f"line {number}: the directive {first.strip()!r}"
     return None
 
 

@@ -85,12 +85,8 @@ def show_check(found: ModuleCheck, *, as_json: bool = False) -> None:
     if found.ok:
         console.info("Every notebook's module is in step with its notebook.")
     for stale in found.stale:
-        console.info(f"stale: {stale.notebook} ({_STALE[stale.state]})")
+        console.info(f"stale: {stale.notebook} ({stale.describe()})")
     for orphan in found.orphans:
         console.info(f"orphaned: {orphan.path} (its notebook {orphan.notebook} no longer exists)")
 
 
-_STALE = {
-    "missing": "no module yet", "changed": "the notebook changed",
-    "edited": "the notebook changed, and its module was edited", "foreign": "its module was not written by mlpack",
-}
