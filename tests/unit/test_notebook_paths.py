@@ -262,7 +262,8 @@ def _module(text: str, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-unty
     import types
 
     package = types.ModuleType("demo")
-    package.monitoring = types.SimpleNamespace(track=lambda name: contextlib.nullcontext())  # type: ignore[attr-defined]
+    tracking = types.SimpleNamespace(track=lambda name: contextlib.nullcontext())
+    package.monitoring = tracking  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "demo", package)
     module = types.ModuleType("demo.nb")
     exec(compile(text, "nb.py", "exec"), module.__dict__)  # noqa: S102 (the module under test)

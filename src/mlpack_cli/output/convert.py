@@ -88,5 +88,3 @@ def show_check(found: ModuleCheck, *, as_json: bool = False) -> None:
         console.info(f"stale: {stale.notebook} ({stale.describe()})")
     for orphan in found.orphans:
         console.info(f"orphaned: {orphan.path} (its notebook {orphan.notebook} no longer exists)")
-
-
