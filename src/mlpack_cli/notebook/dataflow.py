@@ -611,8 +611,8 @@ def _results(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr
     # value shown in an evaluation cell (``print(score, n_rows)``)
     model_made: set[str] = set()
     evaluation_cells = {info.cell for info, decision in zip(infos, decisions) if decision.stage == pl.EVALUATE}
-    metric_binders: dict[str, list[int]] = {}  # a metric's name -> the evaluation statements binding it
-    rebinders: dict[str, list[int]] = {}  # a name -> the evaluation statements binding it afresh
+    result_binders: dict[str, list[int]] = {}  # a metric's name -> the evaluation statements binding it
+    rebinders: dict[str, list[int]] = {}  # a name -> the evaluation statements starting a version of it
 
     def add(name: str) -> None:
         if name not in results and not name.startswith("<") and name not in models:
@@ -763,12 +763,12 @@ def _results(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr
             for name in _metric_names(node) + ([getattr(node, ASSIGN_TO)] if getattr(node, ASSIGN_TO, None) else []):
                 add(name)
                 if name in info.binds:
-                    metric_binders.setdefault(name, []).append(info.index)
+                    result_binders.setdefault(name, []).append(info.index)
             for name in _computed_names(node):  # every value the evaluation computes (not the data it prepares)
                 if name in info.binds and not decision.prepares:
                     add(name)
-            for name in _bound_afresh(node) - info.reads:  # (``df = pd.DataFrame(...)``, ``rows = []``)
-                rebinders.setdefault(name, []).append(info.index)
+            for name in vs.fresh_targets(node) if isinstance(node, ast.Assign) else ():  # (``df = pd.DataFrame(...)``)
+                rebinders.setdefault(name, []).append(info.index)  # (a version of the name starts there)
             evaluate_binds |= info.binds
             continue
         if decision.stage is not None or context not in showing or decision.level == 3:
@@ -806,9 +806,9 @@ def _results(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr
     pipeline.results = [(name, name) for name in results] + [
         (key, name) for key, name in results_keyed if key not in results]
     for name in results:  # a table of a first sweep made again for a second (``df``, ``rows = []``)
-        if name not in metric_binders and len(rebinders.get(name, [])) > 1:
-            metric_binders[name] = rebinders[name]
-    overwritten = [(name, first, second) for name, where in metric_binders.items()
+        if name not in result_binders and len(rebinders.get(name, [])) > 1:
+            result_binders[name] = rebinders[name]
+    overwritten = [(name, first, second) for name, where in result_binders.items()
                    for first, second in itertools.pairwise(where)]
     return extra, revive, at_end, overwritten
 
@@ -1064,15 +1064,6 @@ def _used_names(cells: Sequence[ParsedCell]) -> frozenset[str]:
 def _is_print(node: ast.stmt) -> bool:
     return isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Name) \
         and node.value.func.id in gr.DISPLAY_FUNCTIONS
-
-
-def _bound_afresh(statement: ast.stmt) -> set[str]:
-    """Names a simple assignment binds as a whole (``df = ...``, ``a, b = ...``), not through an
-    index or attribute."""
-    if not isinstance(statement, ast.Assign):
-        return set()
-    return {n.id for t in statement.targets for n in walk(t) if isinstance(n, ast.Name)
-            and isinstance(n.ctx, ast.Store)}
 
 
 def _rebound_after(results: Sequence[str], infos: Sequence[gr.Statement], decisions: Sequence[pl.Decision],

@@ -893,8 +893,9 @@ def describe(statement: ast.stmt, index: int, cell: int, aliases: Aliases, user_
             columns.used_whole({a.id for a in [*node.args, *(k.value for k in node.keywords)]
                                 if isinstance(a, ast.Name)})
         if name == "open" and isinstance(node.func, ast.Name):
-            info.effects.add(_opens_for(node))
-            if _opens_for(node) == "write":  # (``joblib.dump(model, open("model.p", "wb"))``: that file)
+            opened = _opens_for(node)
+            info.effects.add(opened)
+            if opened == "write":  # (``joblib.dump(model, open("model.p", "wb"))``: that file)
                 info.mutates.update(f"<file:{path}>" for path in _paths(ast.Call(node.func, node.args[:1], [])))
         elif name in READ_CALLS or name.startswith("fetch_") or (
                 name.startswith("load_") and name != "load_state_dict"):

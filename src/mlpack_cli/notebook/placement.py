@@ -102,8 +102,8 @@ METRIC_CALLS = frozenset({"score", "evaluate", "cross_val_score", "cross_validat
 
 
 def builds_a_model(name: str) -> bool:
-    """A call of this name makes a model: an estimator's class (``RandomForestClassifier``,
-    ``Pipeline``) or ``make_pipeline``."""
+    """A call of this name makes a model: an estimator's class (``RandomForestClassifier``) or
+    ``make_pipeline`` (a ``Pipeline(...)`` may hold preprocessing only: not by its name alone)."""
     return bool(name[:1].isupper() and ESTIMATORS.search(name)) or name == "make_pipeline"
 
 

@@ -29,12 +29,12 @@ _DYNAMIC = frozenset({"eval", "exec", "globals", "locals", "vars"})
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 
 
-def _fresh_targets(statement: ast.stmt) -> set[str]:
+def fresh_targets(statement: ast.stmt) -> set[str]:
     """Names a top-level assignment binds as plain targets (``a = ...``, ``a, b = ...``), or a
     ``for`` loop binds so in its body before anything of its pass reads them (``for k in ks:
     model = Model(k)``): each pass makes them afresh, so after the loop they hold its own value."""
     if isinstance(statement, ast.For) and not statement.orelse:
-        assigned = set().union(*(_fresh_targets(s) for s in statement.body
+        assigned = set().union(*(fresh_targets(s) for s in statement.body
                                  if isinstance(s, (ast.Assign, ast.AnnAssign))))
         return assigned - set(analyze(statement.body).reads) - set(analyze([ast.Expr(statement.iter)]).reads)
     if isinstance(statement, ast.Assign):
@@ -91,7 +91,7 @@ def find_versions(statements: Sequence[ast.stmt], every: Sequence[ast.stmt],
     excluded |= set(keep)
     occurrences: dict[str, list[tuple[int, bool]]] = {}  # name -> (statement, starts a version)
     for index, statement in enumerate(statements):
-        fresh = _fresh_targets(statement)
+        fresh = fresh_targets(statement)
         for name in {n.id for n in walk(statement) if isinstance(n, ast.Name)} - excluded:
             occurrences.setdefault(name, []).append((index, name in fresh))
     result: dict[str, list[list[int]]] = {}
