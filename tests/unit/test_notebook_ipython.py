@@ -225,3 +225,25 @@ def test_cell_magic_file_is_ipythons_alias_of_writefile() -> None:
 def test_dropped_magics_that_set_names_say_so(source: str, names: list[str]) -> None:
     """A later cell reading such a name is refused as needing a running IPython, not made a parameter."""
     assert [name for name, _, _ in parse_cell(source).ipython_binds] == names
+
+
+@pytest.mark.parametrize(("source", "names"), [
+    ("%timeit x = f(2)", "x"),
+    ("%timeit -n 3 a, b = g()", "a, b"),
+    ("%%timeit\nfor i in range(3):\n    total = i\n", "i, total"),
+])
+def test_what_timed_code_binds_is_warned_about(source: str, names: str) -> None:
+    """IPython times the code inside a function: its bindings never reach the notebook, run()'s do."""
+    cell = parse_cell(source)
+    assert [w for w in cell.warnings if f"binds {names} only inside IPython's timer" in w]
+
+
+@pytest.mark.parametrize("source", ["%timeit f(2)", "%time x = f(2)", "%%time\nx = 1", "%%timeit -n 1\ng(x)"])
+def test_timing_that_binds_nothing_or_keeps_its_bindings_warns_nothing(source: str) -> None:
+    assert not parse_cell(source).warnings
+
+
+def test_the_set_up_code_of_a_timed_cell_is_reported_dropped() -> None:
+    cell = parse_cell("%%timeit -n 2 data = make()\ndata.sum()")
+    assert ast.unparse(cell.tree) == "data.sum()"
+    assert any("set-up code 'data = make()' is dropped" in w for w in cell.warnings)

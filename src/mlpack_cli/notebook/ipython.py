@@ -366,7 +366,10 @@ def _line_magic(name: str, line: str, result: CellCode, lineno: int = 1) -> list
     if name in UNWRAP_LINE:
         body = _strip_timeit_options(line) if name == "timeit" else line
         result.handled.append(f"%{name}: unwrapped")
-        return _parse_fragment(body, result, f"%{name} {line}")
+        statements = _parse_fragment(body, result, f"%{name} {line}")
+        if name == "timeit":
+            _timer_bindings(statements, f"%timeit {line}", result)
+        return statements
     if name == "pip":
         from mlpack_cli.notebook.pipargs import parse_pip_magic
 
@@ -404,6 +407,12 @@ def _cell_magic(name: str, line: str, body: str, result: CellCode) -> list[ast.s
         result.runs.extend(inner.runs)
         result.ipython_binds.extend((n, line_number + 1, what) for n, line_number, what in inner.ipython_binds)
         result.code = inner.code  # a cell magic is the whole cell: its body's positions are the cell's
+        if name == "timeit":
+            setup = _strip_timeit_options(line).strip()
+            if setup:
+                result.warnings.append(f"%%timeit {line.strip()}: its set-up code {setup!r} is dropped (IPython runs "
+                                       "it inside its timer only); write it in the cell if the body needs it")
+            _timer_bindings(inner.tree.body, f"%%timeit {line}".rstrip(), result)
         return inner.tree.body
     if name == "writefile":
         return _writefile(line, body, result)
@@ -493,6 +502,19 @@ def _cd(line: str, result: CellCode) -> list[ast.stmt]:
         return []
     result.handled.append("%cd: became os.chdir")
     return ast.parse(f"import os\nos.chdir({words[0]!r})\n").body
+
+
+def _timer_bindings(statements: list[ast.stmt], shown: str, result: CellCode) -> None:
+    """Warn about the names timed code binds: IPython runs it inside a function of its timer, so
+    the notebook's later cells never see them, while the unwrapped code binds them in ``run()``
+    (a later read of such a name there sees the timed value, not the notebook's)."""
+    from mlpack_cli.notebook.scopes import analyze
+
+    bound = sorted(set(analyze(statements).binds)) if statements else []
+    if bound:
+        names = ", ".join(bound)
+        result.warnings.append(f"{shown.strip()}: binds {names} only inside IPython's timer, so the notebook's "
+                               f"later cells do not see it; run() binds it (use %time to keep it, or rename it)")
 
 
 def _strip_timeit_options(line: str) -> str:
