@@ -307,6 +307,32 @@ def test_a_chdir_the_conversion_cannot_follow_is_a_warning_with_its_cell_and_lin
     assert warning.startswith("cell 2, line 2: os.chdir() in load() moves to a folder the conversion cannot follow")
 
 
+@pytest.mark.parametrize("helpers", [
+    "def go(folder):\n    os.chdir(folder)",
+    "def enter(folder):\n    os.chdir(folder)\n\ndef go(folder):\n    enter(folder)",  # through another function
+])
+def test_a_function_of_the_notebook_that_changes_directory_is_a_move_it_cannot_follow(
+        helpers: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its call moves the working directory as os.chdir() does: run() returns where it started,
+    and the report says the later paths may name other files."""
+    pipeline, report, parsed = convert(f"import os\nimport pandas as pd\n\n{helpers}",
+                                       "go('data')\ndf = pd.read_csv('d.csv')\nprint(len(df))")
+    [warning] = [w for w in report.warnings() if "chdir" in w]
+    assert warning.startswith("cell 2, line 1: go(), which calls os.chdir(), in load() moves to a folder the "
+                              "conversion cannot follow")
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "d.csv").write_text("a\n1\n")
+    monkeypatch.chdir(tmp_path)
+    _module(module_text(pipeline, parsed), monkeypatch).run()
+    assert Path.cwd() == tmp_path
+
+
+def test_a_function_that_never_changes_directory_is_no_move() -> None:
+    _, report, _ = convert("import os\nimport pandas as pd\n\ndef where():\n    return os.getcwd()",
+                           "df = pd.read_csv('d.csv')\nprint(len(df), where())")
+    assert not [w for w in report.warnings() if "chdir" in w]
+
+
 def test_a_path_read_before_and_after_a_chdir_is_a_warning() -> None:
     _, report, _ = convert("import os\nimport pandas as pd", "a = pd.read_csv('d.csv')\nos.chdir('data')",
                            "b = pd.read_csv('d.csv')\nprint(len(a) + len(b))")

@@ -441,6 +441,7 @@ class _Move:
     folder: str | None
     followed: bool  # a statement of its own, to a folder written as a string
     at: tuple[int, int]  # (cell, first line) of the statement holding it: the order of execution
+    call: str = "os.chdir()"  # or the notebook's function that calls it: "go(), which calls os.chdir(),"
 
 
 def _moves(analysis: _Analysis, notebook_dir: str) -> list[_Move]:
@@ -453,15 +454,32 @@ def _moves(analysis: _Analysis, notebook_dir: str) -> list[_Move]:
                   key=lambda s: _position(analysis, s))
     folder: str | None = notebook_dir
     moves = []
+    movers = _moving_functions([*analysis.pipeline.helpers, *tops])
     for top in tops:
-        calls = [c for c in calls_in(top) if _is_chdir(c)]
+        calls = [c for c in calls_in(top) if _is_chdir(c) or isinstance(c.func, ast.Name) and c.func.id in movers]
         if not calls:
             continue
         target = _target_of(analysis, top)
         folder = rebase(target, folder) if target is not None and folder is not None else None
         at = _position(analysis, top)
-        moves.append(_Move(at[0], calls[0].lineno, stage_of[id(top)], folder, target is not None, at))
+        call = "os.chdir()" if _is_chdir(calls[0]) else f"{calls[0].func.id}(), which calls os.chdir(),"  # type: ignore[attr-defined]
+        moves.append(_Move(at[0], calls[0].lineno, stage_of[id(top)], folder, target is not None, at, call))
     return moves
+
+
+def _moving_functions(statements: Sequence[ast.stmt]) -> set[str]:
+    """The notebook's functions that call ``os.chdir()``, themselves or through another of them:
+    a call of one moves the working directory where the conversion cannot follow it."""
+    bodies = {node.name: node for statement in statements for node in walk(statement)
+              if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    called = {name: {c.func.id for c in calls_in(body) if isinstance(c.func, ast.Name)} | (
+        {""} if any(_is_chdir(c) for c in calls_in(body)) else set()) for name, body in bodies.items()}
+    movers: set[str] = set()
+    while True:
+        more = {name for name, names in called.items() if name not in movers and names & (movers | {""})}
+        if not more:
+            return movers
+        movers |= more
 
 
 def _target_of(analysis: _Analysis, top: ast.stmt) -> str | None:
@@ -647,7 +665,7 @@ def _report_moves(pipeline: Pipeline, report: PathReport, moves: list[_Move]) ->
     pipeline.moves_directory = True
     _import_module(pipeline, "os")
     for move in moves:
-        where = f"cell {move.cell}, line {move.line}: os.chdir() in {move.stage}()"
+        where = f"cell {move.cell}, line {move.line}: {move.call} in {move.stage}()"
         if move.followed and move.folder is not None:
             report.moves.append(f"{where}: the later relative paths are read from {move.folder}, as in the "
                                 "notebook; run() returns to the directory it started in")
