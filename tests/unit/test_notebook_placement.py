@@ -313,6 +313,22 @@ def test_a_statement_without_evidence_follows_the_data_it_derives_from() -> None
     assert reason(result, 3) == "derives data from what load and preprocess make"
 
 
+def test_the_model_picked_from_evaluation_scores_is_evaluation_even_when_export_saves_it() -> None:
+    """``best_name = results_df.iloc[0]["model"]`` reads what evaluation made: it stays there, so a
+    score of the picked model shown after it is a result (in export it could not be returned)."""
+    result = pipeline(
+        "df = pd.read_csv('d.csv')\nX, y = df[['a']], df.y",
+        "models = {'rf': RandomForestClassifier(random_state=0)}\nrows = []\nfor name, m in models.items():\n"
+        "    m.fit(X, y)\n    rows.append({'model': name, 'acc': accuracy_score(y, m.predict(X))})\n"
+        "scores = pd.DataFrame(rows).sort_values('acc')",
+        "best_name = scores.iloc[0]['model']\nbest = models[best_name]\nprint(best.score(X, y))",
+        "joblib.dump(best, 'best.pkl')",
+    )
+    assert [stage for cell, stage in parts(result) if cell == 4] == ["evaluate"]
+    assert reason(result, 4).startswith("uses what evaluation made")
+    assert "score" in dict(result.results)
+
+
 def test_a_statement_without_evidence_that_uses_the_trained_model_is_evaluation() -> None:
     result = pipeline("df = pd.read_csv('d.csv')\nX, y = df[['a']], df.y", FIT,
                       "cost = model.get_cost(X, y)\nprint(cost)")

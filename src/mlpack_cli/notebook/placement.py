@@ -1165,8 +1165,9 @@ def _neighbour(infos: Sequence[Statement], decisions: list[Decision], kept: list
     if data and low <= PREPROCESS <= high and any(not n.startswith("<") for n in infos[i].binds) and (
             first_below is None or first_below[1] > PREPROCESS):
         return PREPROCESS, "derives data from what load and preprocess make"
-    if low == TRAIN and high >= EVALUATE and (first_below is None or first_below[1] >= EVALUATE):
-        return EVALUATE, "uses what training made"
+    if low in (TRAIN, EVALUATE) and high >= EVALUATE and (first_below is None or first_below[1] >= EVALUATE):
+        # (what evaluation made, read again: the best model picked from a table of scores)
+        return EVALUATE, "uses what training made" if low == TRAIN else "uses what evaluation made"
     if _literal_for_a_data_step(infos, decisions, kept, position, deps) and low <= PREPROCESS <= high:
         return PREPROCESS, "a literal the data step after it uses"
     if first_below is not None:
