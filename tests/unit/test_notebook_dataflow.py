@@ -749,7 +749,25 @@ def test_a_model_taken_out_of_a_dict_of_fitted_models_is_no_result() -> None:
         "    pipe.fit(X, y)\n    fitted[name] = pipe\n    rows.append((name, accuracy_score(y, pipe.predict(X))))",
         "best_clf = fitted['svm']\ny_pred = best_clf.predict(X)\ncm = confusion_matrix(y, y_pred)",
     )
-    assert [name for name, _ in result.results] == ["rows", "y_pred", "cm"]  # not best_clf, a fitted model
+    assert [name for name, _ in result.results] == ["rows", "cm"]  # not best_clf, a fitted model (nor y_pred: scored)
+
+
+@pytest.mark.parametrize(("cell", "expected"), [
+    # predictions the evaluation goes on to score are a step towards its metrics
+    ("pred = np.expm1(model.predict(X))\nrmse = np.sqrt(((pred - y) ** 2).mean())", ["rmse"]),
+    ("proba = model.predict_proba(X)[:, 1]\nauc = roc_auc_score(y, proba)", ["auc"]),
+    # ... but not when nothing reads them afterwards, or when a later statement adds to them
+    ("pred = model.predict(X)", ["pred"]),
+    ("preds = list(model.predict(X))\npreds.append(0)\nn = len(preds)", ["preds", "n"]),
+])
+def test_predictions_the_evaluation_scores_are_no_result(cell: str, expected: list[str]) -> None:
+    result = pipeline(
+        "import numpy as np\nfrom sklearn.datasets import load_diabetes\nfrom sklearn.linear_model import LinearRegression\n"
+        "from sklearn.metrics import roc_auc_score\nX, y = load_diabetes(return_X_y=True)",
+        "model = LinearRegression().fit(X, y)",
+        cell,
+    )
+    assert [name for name, _ in result.results] == expected
 
 
 def test_a_learned_value_read_under_a_key_is_named_by_the_key() -> None:

@@ -765,7 +765,7 @@ def _results(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr
                 if name in info.binds:
                     result_binders.setdefault(name, []).append(info.index)
             for name in _computed_names(node):  # every value the evaluation computes (not the data it prepares)
-                if name in info.binds and not decision.prepares:
+                if name in info.binds and not decision.prepares and not _scored_prediction(info, name, infos, decisions):
                     add(name)
             for name in vs.fresh_targets(node) if isinstance(node, ast.Assign) else ():  # (``df = pd.DataFrame(...)``)
                 rebinders.setdefault(name, []).append(info.index)  # (a version of the name starts there)
@@ -1081,6 +1081,21 @@ def _rebound_after(results: Sequence[str], infos: Sequence[gr.Statement], decisi
                     and not info.effects and not info.inert and info.reads <= known | {name}:
                 found.add(info.index)
     return found
+
+
+def _scored_prediction(info: gr.Statement, name: str, infos: Sequence[gr.Statement],
+                       decisions: Sequence[pl.Decision]) -> bool:
+    """Whether ``name`` holds a model's predictions that the evaluation goes on to score, a step
+    towards its metrics rather than a result (``pred = np.expm1(lr.predict(X_test))`` read by
+    ``rmse = ...``): bound from a prediction call with no metric, read by kept statements after
+    it, and added to by none of them. A prediction nothing reads afterwards stays a result."""
+    node = info.node
+    if not isinstance(node, ast.Assign) or pl.has_metric(node) or not any(
+            isinstance(n, ast.Call) and gr.call_name(n) in pl.PREDICT_CALLS for n in walk(node.value)):
+        return False
+    readers = [later for later in infos[info.index + 1:] if decisions[later.index].stage is not None
+               and info.index in later.flow and name in later.reads]
+    return bool(readers) and not any(name in later.mutates for later in readers)
 
 
 def _sinks(infos: Sequence[gr.Statement], decisions: Sequence[pl.Decision], models: set[str]) -> list[str]:
