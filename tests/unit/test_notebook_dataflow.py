@@ -752,6 +752,19 @@ def test_a_model_taken_out_of_a_dict_of_fitted_models_is_no_result() -> None:
     assert [name for name, _ in result.results] == ["rows", "cm"]  # not best_clf, a fitted model (nor y_pred: scored)
 
 
+@pytest.mark.parametrize("heading", [None, "Results", "Feature engineering", "Data cleaning"])
+def test_a_table_of_what_the_model_learned_shown_is_a_result_whatever_its_heading(heading: str | None) -> None:
+    """What it shows is made once the model is trained: a heading of an earlier step does not make
+    it a view of the data."""
+    result = pipeline(
+        "import pandas as pd\nfrom sklearn.datasets import load_diabetes\nfrom sklearn.linear_model import LinearRegression\n"
+        "X, y = load_diabetes(return_X_y=True, as_frame=True)",
+        "lr = LinearRegression().fit(X, y)\nr2 = lr.score(X, y)",
+        ("coef = pd.Series(lr.coef_, index=X.columns).sort_values()\ncoef", heading, ()),
+    )
+    assert [name for name, _ in result.results] == ["r2", "coef"]
+
+
 @pytest.mark.parametrize(("cell", "expected"), [
     # predictions the evaluation goes on to score are a step towards its metrics
     ("pred = np.expm1(model.predict(X))\nrmse = np.sqrt(((pred - y) ** 2).mean())", ["rmse"]),

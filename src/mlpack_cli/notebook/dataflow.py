@@ -1316,10 +1316,13 @@ def _contexts(infos: Sequence[gr.Statement], decisions: Sequence[pl.Decision],
     """For each statement, the stage it shows things for: its own stage, else evaluate when it
     shows what a metric computed (``results["ridge"] = mse`` ... ``results``), else that of the kept
     statement before it in its cell, after it in its cell, its heading's, or the stage of the kept
-    statement before it in the notebook."""
+    statement before it in the notebook; never one before the stage that makes what it shows
+    (a table of what the model learned, shown under a "Feature engineering" heading, is shown
+    once the model is trained)."""
     contexts: list[int | None] = []
     last: int | None = None
     scored: set[int] = set()  # statements computing a metric, or from one, through the graph
+    made_in: list[int | None] = []  # the latest stage of the kept work it reads, through dropped statements
     kept_in_cell: dict[int, list[tuple[int, int | None]]] = {}  # cell -> (position, stage) of its kept statements
     for position, (info, decision) in enumerate(zip(infos, decisions)):
         if decision.stage is not None:
@@ -1327,10 +1330,13 @@ def _contexts(infos: Sequence[gr.Statement], decisions: Sequence[pl.Decision],
     for position, (info, decision) in enumerate(zip(infos, decisions)):
         if pl.has_metric(info.node) or any(dep in scored and infos[dep].writes & info.reads for dep in info.flow):
             scored.add(position)
+        upstream = [made_in[dep] for dep in info.flow if infos[dep].writes & info.reads and made_in[dep] is not None]
         if decision.stage is not None:
             contexts.append(decision.stage)
+            made_in.append(decision.stage if decision.stage >= 0 else max(upstream, default=None))
             last = decision.stage
             continue
+        made_in.append(max(upstream, default=None))
         if position in scored and info.inert:
             contexts.append(pl.EVALUATE)
             continue
@@ -1339,7 +1345,9 @@ def _contexts(infos: Sequence[gr.Statement], decisions: Sequence[pl.Decision],
         after = [stage for other, stage in kept if other > position]
         heading = heading_stage.get(info.cell)
         by_heading = st.STAGES.index(heading) if heading in st.STAGES else None
-        contexts.append(same[-1] if same else after[0] if after else by_heading if by_heading is not None else last)
+        context = same[-1] if same else after[0] if after else by_heading if by_heading is not None else last
+        made = made_in[-1]
+        contexts.append(max(context, made) if context is not None and made is not None else context)
     return contexts
 
 
