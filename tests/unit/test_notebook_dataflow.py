@@ -757,8 +757,8 @@ def test_a_table_of_what_the_model_learned_shown_is_a_result_whatever_its_headin
     """What it shows is made once the model is trained: a heading of an earlier step does not make
     it a view of the data."""
     result = pipeline(
-        "import pandas as pd\nfrom sklearn.datasets import load_diabetes\nfrom sklearn.linear_model import LinearRegression\n"
-        "X, y = load_diabetes(return_X_y=True, as_frame=True)",
+        "import pandas as pd\nfrom sklearn.datasets import load_diabetes\n"
+        "from sklearn.linear_model import LinearRegression\nX, y = load_diabetes(return_X_y=True, as_frame=True)",
         "lr = LinearRegression().fit(X, y)\nr2 = lr.score(X, y)",
         ("coef = pd.Series(lr.coef_, index=X.columns).sort_values()\ncoef", heading, ()),
     )
@@ -775,7 +775,8 @@ def test_a_table_of_what_the_model_learned_shown_is_a_result_whatever_its_headin
 ])
 def test_predictions_the_evaluation_scores_are_no_result(cell: str, expected: list[str]) -> None:
     result = pipeline(
-        "import numpy as np\nfrom sklearn.datasets import load_diabetes\nfrom sklearn.linear_model import LinearRegression\n"
+        "import numpy as np\nfrom sklearn.datasets import load_diabetes\n"
+        "from sklearn.linear_model import LinearRegression\n"
         "from sklearn.metrics import roc_auc_score\nX, y = load_diabetes(return_X_y=True)",
         "model = LinearRegression().fit(X, y)",
         cell,

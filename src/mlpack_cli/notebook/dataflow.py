@@ -765,7 +765,8 @@ def _results(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr
                 if name in info.binds:
                     result_binders.setdefault(name, []).append(info.index)
             for name in _computed_names(node):  # every value the evaluation computes (not the data it prepares)
-                if name in info.binds and not decision.prepares and not _scored_prediction(info, name, infos, decisions):
+                if name in info.binds and not decision.prepares and not _scored_prediction(
+                        info, name, infos, decisions):
                     add(name)
             for name in vs.fresh_targets(node) if isinstance(node, ast.Assign) else ():  # (``df = pd.DataFrame(...)``)
                 rebinders.setdefault(name, []).append(info.index)  # (a version of the name starts there)
@@ -1330,7 +1331,8 @@ def _contexts(infos: Sequence[gr.Statement], decisions: Sequence[pl.Decision],
     for position, (info, decision) in enumerate(zip(infos, decisions)):
         if pl.has_metric(info.node) or any(dep in scored and infos[dep].writes & info.reads for dep in info.flow):
             scored.add(position)
-        upstream = [made_in[dep] for dep in info.flow if infos[dep].writes & info.reads and made_in[dep] is not None]
+        upstream = [stage for dep in info.flow if infos[dep].writes & info.reads
+                    for stage in [made_in[dep]] if stage is not None]
         if decision.stage is not None:
             contexts.append(decision.stage)
             made_in.append(decision.stage if decision.stage >= 0 else max(upstream, default=None))

@@ -462,7 +462,9 @@ def _moves(analysis: _Analysis, notebook_dir: str) -> list[_Move]:
         target = _target_of(analysis, top)
         folder = rebase(target, folder) if target is not None and folder is not None else None
         at = _position(analysis, top)
-        call = "os.chdir()" if _is_chdir(calls[0]) else f"{calls[0].func.id}(), which calls os.chdir(),"  # type: ignore[attr-defined]
+        first = calls[0].func
+        call = f"{first.id}(), which calls os.chdir()," if isinstance(first, ast.Name) and first.id in movers \
+            else "os.chdir()"
         moves.append(_Move(at[0], calls[0].lineno, stage_of[id(top)], folder, target is not None, at, call))
     return moves
 
