@@ -214,11 +214,18 @@ def _collect_plot_objects(statements: list[ast.stmt], aliases: Aliases) -> None:
             return
 
 
+# The field of each node of a chain (``a.b[c].d(...)``) that leads to its root: the rules ask for
+# roots tens of thousands of times, and a look-up by class is cheaper than a chain of isinstance
+_TOWARDS_ROOT = {ast.Attribute: "value", ast.Subscript: "value", ast.Starred: "value", ast.Call: "func"}
+
+
 def root_name(node: ast.AST) -> str | None:
     """``a`` of ``a.b[c].d(...)``."""
-    while isinstance(node, (ast.Attribute, ast.Call, ast.Subscript, ast.Starred)):
-        node = node.func if isinstance(node, ast.Call) else node.value
-    return node.id if isinstance(node, ast.Name) else None
+    step = _TOWARDS_ROOT.get(node.__class__)
+    while step is not None:
+        node = getattr(node, step)
+        step = _TOWARDS_ROOT.get(node.__class__)
+    return node.id if node.__class__ is ast.Name else None
 
 
 def call_name(call: ast.Call) -> str:
@@ -945,13 +952,21 @@ def describe(statement: ast.stmt, index: int, cell: int, aliases: Aliases, user_
     return info
 
 
+# class -> the fields of its statements that hold nested statements (none for most: simple
+# statements, and the definitions whose bodies are their own)
+_NESTING_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
 def nested_statements(statement: ast.stmt) -> list[ast.stmt]:
     """Statements inside a compound statement, not inside the functions or classes it defines."""
     found: list[ast.stmt] = []
-    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-        return found
-    for name in ("body", "orelse", "finalbody", "handlers", "cases"):
-        for child in getattr(statement, name, []) or []:
+    fields = _NESTING_FIELDS.get(statement.__class__)
+    if fields is None:
+        fields = _NESTING_FIELDS[statement.__class__] = () if isinstance(
+            statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) else tuple(
+            name for name in ("body", "orelse", "finalbody", "handlers", "cases") if name in statement._fields)
+    for name in fields:
+        for child in getattr(statement, name, None) or []:
             if isinstance(child, (ast.ExceptHandler, getattr(ast, "match_case", ast.ExceptHandler))):
                 for inner in child.body:  # type: ignore[union-attr]
                     found += [inner, *nested_statements(inner)]
