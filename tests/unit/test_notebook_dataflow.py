@@ -295,8 +295,27 @@ def test_a_printed_metric_expression_becomes_a_named_result() -> None:
         ("truth = [1.0, 2.0]\npred = [1.5, 2.0]", "Load", ()),
         ("print(f'mse: {mean_squared_error(truth, pred):.3f}')", "Evaluate", ()),
     )
-    assert result.results == [("mean_squared_error_", "mean_squared_error_")]
-    assert run_pipeline(result) == {"mean_squared_error_": 0.125}
+    assert result.results == [("mse", "mse")]  # named by the text printed before it
+    assert run_pipeline(result) == {"mse": 0.125}
+
+
+@pytest.mark.parametrize(("shown", "expected"), [
+    ('print("Linear SVM (2D PCA) test accuracy:", model.score(X, y))', ["linear_svm_2d_pca_test_accuracy"]),
+    ('print(f"R^2 on the test set = {model.score(X, y):.3f}")', ["r_2_on_the_test_set"]),
+    # no words to make a name of, or a name the notebook uses: the metric's own name
+    ('print("=", model.score(X, y))', ["score"]),
+    ('print("1:", model.score(X, y))', ["score"]),
+    ('print("model", model.score(X, y))', ["score"]),
+    ('print("Score:", model.score(X, y), "Again:", model.score(y.reshape(-1, 1), y))', ["score", "again"]),
+])
+def test_a_printed_metric_is_named_by_its_label(shown: str, expected: list[str]) -> None:
+    result = pipeline(
+        "import numpy as np\nfrom sklearn.linear_model import LinearRegression\n"
+        "X = np.arange(8.0).reshape(-1, 1)\ny = 2 * X[:, 0] + 1",
+        "model = LinearRegression().fit(X, y)",
+        shown,
+    )
+    assert [name for name, _ in result.results] == expected
 
 
 def test_results_filled_by_a_loop_over_models_count() -> None:
@@ -732,9 +751,9 @@ def test_a_value_shown_again_unchanged_is_one_result() -> None:
         "best = grid.best_estimator_\npred = best.predict(X_test)\nprint(pred[:3])",
         "print(f\"Best C again: {grid.best_params_['C']}\")",  # the same value: computed once
     )
-    assert result.results == [("C", "C")]  # named by the key it is read under
+    assert result.results == [("best_c", "best_c")]  # named by the label printed with it the first time
     evaluate = [ast.unparse(s) for s in stage(result, "evaluate").statements]
-    assert evaluate == ["C = grid.best_params_['C']"]
+    assert evaluate == ["best_c = grid.best_params_['C']"]
 
 
 def test_a_model_taken_out_of_a_dict_of_fitted_models_is_no_result() -> None:
@@ -769,6 +788,13 @@ def test_a_table_of_what_the_model_learned_shown_is_a_result_whatever_its_headin
     # predictions the evaluation goes on to score are a step towards its metrics
     ("pred = np.expm1(model.predict(X))\nrmse = np.sqrt(((pred - y) ** 2).mean())", ["rmse"]),
     ("proba = model.predict_proba(X)[:, 1]\nauc = roc_auc_score(y, proba)", ["auc"]),
+    # the notebook's own prediction function, and what is worked out from the predictions on the way
+    ("def predict_all(m, rows):\n    return m.predict(rows)\n\n\npredictions = predict_all(model, X)\n"
+     "errors = [abs(p - t) for p, t in zip(predictions, y)]\nmae = float(np.mean(errors))", ["mae"]),
+    ("residuals = y - model.predict(X)\nspread = residuals.std()", ["spread"]),  # computed, never shown: kept
+    # a value for each setting, not for each sample, is one of the evaluation's results
+    ("pred = model.predict(X)\ncosts = [float(np.sum(pred > c)) for c in (100.0, 200.0)]\nbest = min(costs)",
+     ["costs", "best"]),
     # ... but not when nothing reads them afterwards, or when a later statement adds to them
     ("pred = model.predict(X)", ["pred"]),
     ("preds = list(model.predict(X))\npreds.append(0)\nn = len(preds)", ["preds", "n"]),
@@ -889,3 +915,44 @@ def test_a_file_written_through_open_is_read_back_after_it_is_written() -> None:
     export = [ast.unparse(s) for s in stage(result, "export").statements]
     assert export.index("joblib.dump(m, open('model.p', 'wb'))") < next(
         i for i, line in enumerate(export) if "joblib.load" in line)
+
+
+def test_a_models_method_passed_to_a_notebook_function_is_its_evaluation() -> None:
+    """``print_accuracy(knn.predict)`` scores the model inside the function: kept in evaluate,
+    and run(), which then has nothing to return, says so."""
+    result = pipeline(
+        "import numpy as np\nfrom sklearn.datasets import load_iris\nX, y = load_iris(return_X_y=True)\n"
+        "def print_accuracy(f):\n    print('Accuracy =', np.mean(f(X) == y))",
+        "from sklearn.neighbors import KNeighborsClassifier\nknn = KNeighborsClassifier()\nknn.fit(X, y)\n"
+        "print_accuracy(knn.predict)",
+    )
+    assert [ast.unparse(s) for s in stage(result, "evaluate").statements] == ["print_accuracy(knn.predict)"]
+    assert result.results == []
+    assert any(w.startswith("run() returns None") for w in result.warnings)
+
+
+def test_run_returning_results_gives_no_warning_about_them() -> None:
+    result = pipeline(
+        "from sklearn.datasets import load_iris\nfrom sklearn.neighbors import KNeighborsClassifier\n"
+        "X, y = load_iris(return_X_y=True)",
+        "knn = KNeighborsClassifier().fit(X, y)\nacc = knn.score(X, y)",
+    )
+    assert [name for name, _ in result.results] == ["acc"]
+    assert not any("run() returns None" in w for w in result.warnings)
+
+
+@pytest.mark.parametrize(("loop", "expected"), [
+    ("for i, v in enumerate(importance):\n    print('Feature: %0d, Score: %.5f' % (i, v))", ["importance"]),
+    ("for v in importance:\n    print(v)", ["importance"]),
+    # a loop that prints more than its elements, or a literal list of things to print, shows no one value
+    ("for i, v in enumerate(importance):\n    print(i, v, len(X))", []),
+    ("for name, v in [('first', importance[0])]:\n    print(name, v)", []),
+])
+def test_a_loop_printing_each_element_shows_the_value_it_iterates_over(loop: str, expected: list[str]) -> None:
+    result = pipeline(
+        "from sklearn.datasets import make_classification\nfrom sklearn.linear_model import LogisticRegression\n"
+        "X, y = make_classification(n_samples=60, n_features=4, random_state=1)",
+        "model = LogisticRegression().fit(X, y)\nimportance = model.coef_[0]",
+        loop,
+    )
+    assert [name for name, _ in result.results] == expected

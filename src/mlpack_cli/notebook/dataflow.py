@@ -282,6 +282,11 @@ def _placed_pipeline(cells: Sequence[ParsedCell], keywords: Mapping[str, Sequenc
     _clock_warnings(pipeline, infos, decisions)
     _dynamic_binding_warnings(pipeline, cells, every)
     _unbound_name_warnings(pipeline, cells)
+    if not pipeline.results and any(stage.statements for stage in pipeline.stages[pl.TRAIN:pl.EXPORT]):
+        pipeline.warnings.append(
+            "run() returns None: no statement of the notebook's evaluation assigns a metric (acc = "
+            "accuracy_score(...)) or shows a value it computes; to have run() return a result, assign it to a "
+            "name and show the name at the end of an evaluation cell")
     if infos and not any(stage.statements for stage in pipeline.stages):
         pipeline.warnings.append("no statement of the notebook is kept in a stage (it only displays, prints or "
                                  "plots): run() computes nothing; tag the cells to keep with mlpack:<stage>")
@@ -613,6 +618,7 @@ def _results(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr
     evaluation_cells = {info.cell for info, decision in zip(infos, decisions) if decision.stage == pl.EVALUATE}
     result_binders: dict[str, list[int]] = {}  # a metric's name -> the evaluation statements binding it
     rebinders: dict[str, list[int]] = {}  # a name -> the evaluation statements starting a version of it
+    steps: set[str] = set()  # predictions on the way to a metric (:func:`_scored_prediction`)
 
     def add(name: str) -> None:
         if name not in results and not name.startswith("<") and name not in models:
@@ -670,9 +676,10 @@ def _results(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr
                 revive.add(writer)  # a prediction only shown (``preds``, ``predictions[0]``) is no result
         return False
 
-    def show_value(info: gr.Statement, node: ast.stmt, part: ast.expr) -> bool:
+    def show_value(info: gr.Statement, node: ast.stmt, part: ast.expr, label: str | None = None) -> bool:
         """A shown value: a name; a metric or a model's learned attribute (``model.coef_``), given a
-        name of its own; else the evaluation's names it reads."""
+        name of its own (from the text printed before it, ``label``, when that makes one); else the
+        evaluation's names it reads."""
         if isinstance(part, ast.Name):
             return show(info, part.id)
         if _shows_an_estimator(part):
@@ -683,7 +690,11 @@ def _results(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr
             if again:  # ``print(grid.best_params_["C"])`` in two cells: one result, computed once
                 return True
             base = _key_of(part) or learned
-            name = fresh(part) if pl.has_metric(part) else _fresh_name(base, used)  # type: ignore[arg-type]
+            named = _label_name(label)
+            if named is not None and named not in used:
+                name = named
+            else:
+                name = fresh(part) if pl.has_metric(part) else _fresh_name(base, used)  # type: ignore[arg-type]
             used.add(name)
             if not compute(info, node, name, part):
                 return False
@@ -766,7 +777,7 @@ def _results(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr
                     result_binders.setdefault(name, []).append(info.index)
             for name in _computed_names(node):  # every value the evaluation computes (not the data it prepares)
                 if name in info.binds and not decision.prepares and not _scored_prediction(
-                        info, name, infos, decisions):
+                        info, name, infos, decisions, steps):
                     add(name)
             for name in vs.fresh_targets(node) if isinstance(node, ast.Assign) else ():  # (``df = pd.DataFrame(...)``)
                 rebinders.setdefault(name, []).append(info.index)  # (a version of the name starts there)
@@ -782,9 +793,10 @@ def _results(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr
         if context == pl.TRAIN and isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and \
                 gr.call_name(node.value) in pl.TRAIN_CALLS:
             continue  # what `model.fit(X, y)` shows is the model: no result
-        if not isinstance(node, ast.Expr) or "plot" in info.effects:
+        iterable = _printed_elements(node)  # ``for i, v in enumerate(importance): print(i, v)`` shows importance
+        if iterable is None and (not isinstance(node, ast.Expr) or "plot" in info.effects):
             continue  # a plot shows no value
-        value = node.value
+        value = node.value if iterable is None else iterable  # type: ignore[attr-defined]
         shown = False
         made = len(extra)
         if isinstance(value, ast.Name):
@@ -793,9 +805,8 @@ def _results(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr
             shown = show_keyed(info, node, value)  # type: ignore[arg-type]
         elif isinstance(value, ast.Call) and gr.call_name(value) in gr.DISPLAY_FUNCTIONS \
                 and isinstance(value.func, ast.Name):
-            for argument in [*value.args, *[k.value for k in value.keywords if k.arg is None]]:
-                for part in _shown_values(argument):
-                    shown = show_value(info, node, part) or shown
+            for label, part in _labelled_values([*value.args, *[k.value for k in value.keywords if k.arg is None]]):
+                shown = show_value(info, node, part, label) or shown
         else:
             shown = show_value(info, node, value)
         if shown:
@@ -1062,6 +1073,17 @@ def _used_names(cells: Sequence[ParsedCell]) -> frozenset[str]:
         if isinstance(n, (ast.Name, ast.FunctionDef, ast.ClassDef))))
 
 
+def _printed_elements(node: ast.stmt) -> ast.expr | None:
+    """What a loop that only prints its elements iterates over (``enumerate(importance)`` of ``for
+    i, v in enumerate(importance): print(i, v)``): the value it shows, one element at a time."""
+    if not isinstance(node, ast.For) or node.orelse or isinstance(node.iter, (ast.List, ast.Tuple, ast.Set)) \
+            or not all(_is_print(s) for s in node.body):
+        return None  # (a literal list of things to print is no one value shown)
+    elements = {n.id for n in walk(node.target) if isinstance(n, ast.Name)}
+    printed = {n.id for s in node.body for n in walk(s) if isinstance(n, ast.Name)} - gr.DISPLAY_FUNCTIONS
+    return node.iter if printed and printed <= elements else None
+
+
 def _is_print(node: ast.stmt) -> bool:
     return isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Name) \
         and node.value.func.id in gr.DISPLAY_FUNCTIONS
@@ -1085,18 +1107,51 @@ def _rebound_after(results: Sequence[str], infos: Sequence[gr.Statement], decisi
 
 
 def _scored_prediction(info: gr.Statement, name: str, infos: Sequence[gr.Statement],
-                       decisions: Sequence[pl.Decision]) -> bool:
+                       decisions: Sequence[pl.Decision], steps: set[str]) -> bool:
     """Whether ``name`` holds a model's predictions that the evaluation goes on to score, a step
     towards its metrics rather than a result (``pred = np.expm1(lr.predict(X_test))`` read by
-    ``rmse = ...``): bound from a prediction call with no metric, read by kept statements after
-    it, and added to by none of them. A prediction nothing reads afterwards stays a result."""
+    ``rmse = ...``): bound from a prediction call with no metric, or worked out from such a step
+    sample by sample (:func:`_per_sample`: ``errors = [abs(p - t) for p, t in zip(pred, y)]``),
+    read by kept statements after it, and added to by none of them. A prediction nothing reads
+    afterwards stays a result. ``steps``: the names found so far, in notebook order (this adds
+    ``name`` when it is one)."""
     node = info.node
-    if not isinstance(node, ast.Assign) or pl.has_metric(node) or not any(
-            isinstance(n, ast.Call) and gr.call_name(n) in pl.PREDICT_CALLS for n in walk(node.value)):
+    if not isinstance(node, ast.Assign) or pl.has_metric(node) or not (any(
+            isinstance(n, ast.Call) and _predicts(gr.call_name(n)) for n in walk(node.value))
+            or _per_sample(node.value, steps)):
         return False
     readers = [later for later in infos[info.index + 1:] if decisions[later.index].stage is not None
                and info.index in later.flow and name in later.reads]
-    return bool(readers) and not any(name in later.mutates for later in readers)
+    if readers and not any(name in later.mutates for later in readers):
+        steps.add(name)
+        return True
+    return False
+
+
+def _per_sample(value: ast.expr, steps: set[str]) -> bool:
+    """Whether ``value`` works out something for each of the predictions in ``steps``: arithmetic
+    or comparisons on them (``y - pred``, ``pred == y``), a part of them (``proba[:, 1]``), or a
+    comprehension over them; not a call of them, which may sum them up (``np.mean(errors)``), nor
+    a comprehension over something else (a cost for each cut-off)."""
+    if isinstance(value, ast.Name):
+        return value.id in steps
+    if isinstance(value, ast.Subscript):
+        return _per_sample(value.value, steps)
+    if isinstance(value, ast.BinOp):
+        return _per_sample(value.left, steps) or _per_sample(value.right, steps)
+    if isinstance(value, ast.UnaryOp):
+        return _per_sample(value.operand, steps)
+    if isinstance(value, ast.Compare):
+        return any(_per_sample(part, steps) for part in [value.left, *value.comparators])
+    if isinstance(value, (ast.ListComp, ast.GeneratorExp, ast.SetComp)):
+        return any(isinstance(n, ast.Name) and n.id in steps for g in value.generators for n in walk(g.iter))
+    return False
+
+
+def _predicts(name: str) -> bool:
+    """A prediction call: a model's (``predict``, ``predict_proba``, ...), or a function of the
+    notebook's named for it (``predict_prices``, ``make_predictions``)."""
+    return name in pl.PREDICT_CALLS or any(word.startswith("predict") for word in name.lower().split("_"))
 
 
 def _sinks(infos: Sequence[gr.Statement], decisions: Sequence[pl.Decision], models: set[str]) -> list[str]:
@@ -1222,6 +1277,41 @@ def _shown_values(argument: ast.expr) -> list[ast.expr]:
         right = argument.right
         return list(right.elts) if isinstance(right, ast.Tuple) else [right]
     return [argument]
+
+
+def _labelled_values(arguments: Sequence[ast.expr]) -> list[tuple[str | None, ast.expr]]:
+    """The values print arguments show (:func:`_shown_values`), each with the text printed just
+    before it: the argument before, when it is a string (``print("Test accuracy:", acc)``), or an
+    f-string's text before the field (``f"Test accuracy: {acc}"``)."""
+    found: list[tuple[str | None, ast.expr]] = []
+    before: str | None = None
+    for argument in arguments:
+        if isinstance(argument, ast.JoinedStr):
+            text = None
+            for part in argument.values:
+                if isinstance(part, ast.Constant) and isinstance(part.value, str):
+                    text = part.value
+                elif isinstance(part, ast.FormattedValue):
+                    found.append((text, part.value))
+                    text = None
+            before = None
+            continue
+        found += [(before, part) for part in _shown_values(argument)]
+        before = argument.value if isinstance(argument, ast.Constant) and isinstance(argument.value, str) else None
+    return found
+
+
+_LABEL_WORDS = 6
+
+
+def _label_name(label: str | None) -> str | None:
+    """A name made of the words of a printed label (``test_accuracy`` of ``"Test accuracy:"``), or
+    None when it holds no word to make one (``"="``, a label in another script)."""
+    words = re.findall(r"[a-z0-9]+", (label or "").lower())
+    while words and words[0][0].isdigit():
+        words.pop(0)
+    name = "_".join(words[:_LABEL_WORDS])
+    return name if name.isidentifier() and not keyword.iskeyword(name) and name not in BUILTINS else None
 
 
 def _metric_base(node: ast.AST) -> str:

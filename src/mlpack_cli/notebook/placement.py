@@ -325,6 +325,8 @@ def code_evidence(info: Statement, models: set[str], preprocessors: set[str], us
             if called is not None and (called[0] != PREPROCESS or not called[1].startswith("prepares data") or
                                        called[1].split(": ")[-1].rstrip("()") in DATA_STEPS):
                 note(called[0], f"calls {name}(), which {called[1].split(': ')[0]}")
+            for method in _model_methods_passed(call, models):  # ``print_accuracy(knn.predict)``
+                note(EVALUATE, f"{PASSES_MODEL}{method} to {name}()")
     if isinstance(node, (ast.For, ast.While)) and _steps_parameters(node):
         note(TRAIN, "trains: updates its parameters step by step")
     if not found and "setup" not in info.effects:  # configuring a library prepares no data
@@ -349,6 +351,17 @@ def code_evidence(info: Statement, models: set[str], preprocessors: set[str], us
         return TRAIN, found[TRAIN]  # a training loop: its metrics follow the training
     stage = max(s for s in found if s != EXPORT) if set(found) - {EXPORT} else EXPORT
     return stage, found[stage]
+
+
+PASSES_MODEL = "evaluates: passes "  # the reason code_evidence gives a model's method passed to a function
+
+
+def _model_methods_passed(call: ast.Call, models: set[str]) -> list[str]:
+    """A model's evaluation methods a call is given as values (``print_accuracy(knn.predict)``):
+    the function it calls evaluates the model with them."""
+    return [f"{part.value.id}.{part.attr}" for part in [*call.args, *(k.value for k in call.keywords)]
+            if isinstance(part, ast.Attribute) and part.attr in EVALUATE_CALLS and isinstance(part.value, ast.Name)
+            and part.value.id in models]
 
 
 def _steps_parameters(loop: ast.For | ast.While) -> bool:
@@ -566,7 +579,8 @@ def _is_root(info: Statement, decision: Decision, evidence: tuple[int, str] | No
     if has_metric(node) or evidence is not None and evidence[0] == EVALUATE and (
             set(_own_calls(node)) - PREDICT_CALLS) & (EVALUATE_CALLS | {"evaluate"}):
         return True
-    if evidence is not None and evidence[0] == EVALUATE and evidence[1].startswith("builds an evaluator"):
+    if evidence is not None and evidence[0] == EVALUATE and evidence[1].startswith(("builds an evaluator",
+                                                                                    PASSES_MODEL)):
         return True
     facts = _tree_facts(info, aliases, user_functions)
     if facts.calls_acting or facts.calls_scoring and evidence is not None:
@@ -712,7 +726,8 @@ def _drop_what_nothing_needs(infos: Sequence[Statement], decisions: list[Decisio
 
     close(sorted(live))
     # A value computed from the pipeline's data or model that nothing reads at all (not even a
-    # display) is what the notebook leaves as a result (``n_rows = len(df)`` at its end): kept.
+    # display) is what the notebook leaves as a result (``n_rows = len(df)`` at its end, ``mae =
+    # np.mean(errors)`` of ``errors`` worked out from the predictions): kept, with its chain.
     read = {d for info in infos for d in info.flow}
     first_fit = min((i for i in roots if evidence_of(infos[i]) is not None and decisions[i].level == 2
                      and decisions[i].stage == TRAIN), default=len(infos))
@@ -721,8 +736,7 @@ def _drop_what_nothing_needs(infos: Sequence[Statement], decisions: list[Decisio
             and any(not n.startswith("<") for n in info.binds)
             and not isinstance(info.node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
             and not _untrained_output(info, decision, evidence_of)
-            and any(d in live and not isinstance(infos[d].node, _DEFINES)
-                    and any(not n.startswith("<") for n in infos[d].writes & info.reads) for d in info.flow)]
+            and _computed_from(info, live, infos, decisions)]
     live.update(left)
     close(left)
     for i, decision in enumerate(decisions):
@@ -731,6 +745,25 @@ def _drop_what_nothing_needs(infos: Sequence[Statement], decisions: list[Decisio
             decisions[i] = Decision(None, f"computes {shown} only for plots", 0)
         elif i not in live and decision.stage is not None and decision.level < 3:
             decisions[i] = Decision(None, "nothing kept depends on it (no model, metric, file or set-up reads it)", 0)
+
+
+def _computed_from(info: Statement, live: set[int], infos: Sequence[Statement], decisions: Sequence[Decision]) -> bool:
+    """Whether what ``info`` reads comes from a kept computing statement (not a definition), directly
+    or through statements of its stages that nothing kept reads yet (not displays)."""
+    seen: set[int] = set()
+    pending = [info]
+    while pending:
+        current = pending.pop()
+        for dep in current.flow:
+            if dep in seen or not any(not n.startswith("<") for n in infos[dep].writes & current.reads):
+                continue
+            seen.add(dep)
+            if dep in live:
+                if not isinstance(infos[dep].node, _DEFINES):
+                    return True
+            elif decisions[dep].stage is not None and not infos[dep].inert:
+                pending.append(infos[dep])
+    return False
 
 
 def _drawn_only(candidates: set[int], infos: Sequence[Statement], decisions: Sequence[Decision]) -> set[int]:
