@@ -176,17 +176,28 @@ def test_a_result_made_from_the_clock_is_reported() -> None:
 
 
 def test_a_result_bound_again_in_a_plot_cell_is_returned_as_the_notebook_ends_with_it() -> None:
-    # ``y_pred`` is reshaped for the picture: the notebook ends with the reshaped array, so does run()
+    # ``residuals`` is reshaped for the picture: the notebook ends with the reshaped array, so does run()
     result = pipeline(
         "import matplotlib.pyplot as plt\nfrom sklearn.metrics import accuracy_score\nX, y = load()",
         ("model = fit(X, y)", "Train", ()),
-        ("y_pred = model.predict(X)\nprint(accuracy_score(y, y_pred))", "Evaluate", ()),
-        ("y_pred = y_pred.reshape(12, 30)\nplt.imshow(y_pred)\nplt.title('Predicted')", "Plot", ()),
+        ("residuals = y - model.predict(X)\nprint(accuracy_score(y, model.predict(X)))\nresiduals", "Evaluate", ()),
+        ("residuals = residuals.reshape(12, 30)\nplt.imshow(residuals)\nplt.title('Residuals')", "Plot", ()),
     )
+    assert ("residuals", "residuals") in result.results
     evaluate = "\n".join(ast.unparse(s) for s in stage(result, "evaluate").statements)
-    assert "y_pred = y_pred.reshape(12, 30)" in evaluate
-    assert evaluate.index("accuracy_score(y, y_pred)") < evaluate.index("y_pred.reshape(12, 30)")
+    assert "residuals = residuals.reshape(12, 30)" in evaluate
+    assert evaluate.index("accuracy_score(y, model.predict(X))") < evaluate.index("residuals.reshape(12, 30)")
     assert "imshow" not in evaluate
+
+
+def test_a_prediction_a_shown_metric_scores_is_no_result() -> None:
+    result = pipeline(
+        "from sklearn.metrics import accuracy_score\nX, y = load()",
+        ("model = fit(X, y)", "Train", ()),
+        ("y_pred = model.predict(X)\nprint('Accuracy:', accuracy_score(y, y_pred))", "Evaluate", ()),
+        ("one = model.predict(X[0].reshape(1, -1))\nprint(one)", "Evaluate", ()),
+    )
+    assert result.results == [("accuracy", "accuracy")]
 
 
 def test_self_contained_helpers_move_to_module_level() -> None:

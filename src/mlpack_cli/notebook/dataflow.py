@@ -812,7 +812,8 @@ def _results(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr
         if shown:
             dropped_as_shown(info, decision, context, made)
     for name in _sinks(infos, decisions, models):
-        add(name)  # computed and never used again: what the notebook leaves as its results
+        if name not in steps:  # (a prediction a shown metric scores is read by that metric's result)
+            add(name)  # computed and never used again: what the notebook leaves as its results
     imported = {name for statement in pipeline.imports for name in bound_names(statement)}
     revive |= _rebound_after(results, infos, decisions, kept_binds | constant_names | imported)
     pipeline.results = [(name, name) for name in results] + [
@@ -908,8 +909,8 @@ def _predicts_only(statement: ast.stmt) -> bool:
     value: ast.AST = statement.value
     while True:
         if isinstance(value, ast.Call) and gr.call_name(value) in pl.PREDICT_CALLS:
-            return not pl.has_metric(statement) and not value.keywords and all(
-                not isinstance(n, ast.Call) or n is value for a in value.args for n in walk(a))
+            return not pl.has_metric(statement) and not value.keywords and not any(
+                isinstance(n, ast.Call) and _predicts(gr.call_name(n)) for a in value.args for n in walk(a))
         if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute):
             value = value.func.value  # .squeeze(), .argmax(dim=-1)
         elif isinstance(value, (ast.Attribute, ast.Subscript)):
@@ -1112,7 +1113,8 @@ def _scored_prediction(info: gr.Statement, name: str, infos: Sequence[gr.Stateme
     towards its metrics rather than a result (``pred = np.expm1(lr.predict(X_test))`` read by
     ``rmse = ...``): bound from a prediction call with no metric, or worked out from such a step
     sample by sample (:func:`_per_sample`: ``errors = [abs(p - t) for p, t in zip(pred, y)]``),
-    read by kept statements after it, and added to by none of them. A prediction nothing reads
+    read by kept statements after it or by a metric shown (``print(accuracy_score(y, pred))``, computed
+    as a result), and added to by none of them. A prediction nothing reads
     afterwards stays a result. ``steps``: the names found so far, in notebook order (this adds
     ``name`` when it is one)."""
     node = info.node
@@ -1120,8 +1122,8 @@ def _scored_prediction(info: gr.Statement, name: str, infos: Sequence[gr.Stateme
             isinstance(n, ast.Call) and _predicts(gr.call_name(n)) for n in walk(node.value))
             or _per_sample(node.value, steps)):
         return False
-    readers = [later for later in infos[info.index + 1:] if decisions[later.index].stage is not None
-               and info.index in later.flow and name in later.reads]
+    readers = [later for later in infos[info.index + 1:] if info.index in later.flow and name in later.reads
+               and (decisions[later.index].stage is not None or pl.has_metric(later.node))]  # (a metric shown)
     if readers and not any(name in later.mutates for later in readers):
         steps.add(name)
         return True
