@@ -157,9 +157,9 @@ def test_the_same_metric_printed_for_two_models_is_named_by_whose_predictions_it
          "print(classification_report(y, y_pred, target_names=names))", "Evaluate", ()),
     )
     names = [name for name, _ in result.results]
-    # (the imported function keeps its name; a prediction's name only: told apart by "_")
+    # (the imported function keeps its name; a prediction's name only: told apart by a number)
     assert {"classification_report_base", "classification_report_eng", "accuracy", "accuracy_eng",
-            "accuracy_", "classification_report_"} <= set(names)  # (a setting tells no model apart)
+            "accuracy_2", "classification_report_2"} <= set(names)  # (a setting tells no model apart)
 
 
 def test_a_result_made_from_the_clock_is_reported() -> None:

@@ -629,8 +629,7 @@ def _results(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr
         if name in used:  # a second model's report: ``classification_report_eng`` for ``y_pred_eng``
             own = _scored_as(call)
             name = f"{name}_{own}" if own else name
-        while name in used:
-            name += "_"
+        name = _unused(name, used)
         used.add(name)
         return name
 
@@ -1042,10 +1041,18 @@ def _shows_an_estimator(node: ast.AST) -> bool:
 
 
 def _fresh_name(base: str, used: set[str]) -> str:
-    name = base if base.isidentifier() and not keyword.iskeyword(base) else "result"
-    while name in used:
-        name += "_"
-    return name
+    return _unused(base if base.isidentifier() and not keyword.iskeyword(base) else "result", used)
+
+
+def _unused(name: str, used: Collection[str]) -> str:
+    """``name``, or the first of ``name_2``, ``name_3``, ... the notebook does not use: a result
+    named by convert reads as the second or third of its kind."""
+    number = 2
+    found = name
+    while found in used:
+        found = f"{name}_{number}"
+        number += 1
+    return found
 
 
 # A statement added after placement: (order: the index it follows + 0.5, cell number, stage, statement).
