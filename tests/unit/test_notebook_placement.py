@@ -1159,3 +1159,16 @@ def test_a_scaler_fitted_on_the_training_data_whose_output_is_discarded_is_dropp
         "print(accuracy_score(y_test, model.predict(X_test)))")
     assert {p.stage for p in result.parts if p.cell == 3} == {"dropped"}  # fitting sc changes no X_train
     assert "StandardScaler" not in stage_text(result, "preprocess")
+
+
+def test_a_pipeline_whose_steps_build_a_model_is_a_model_and_no_result() -> None:
+    """``Pipeline([... ("svc", LinearSVC())])``: the model trained, passed on, never returned as
+    a result (a prediction for a literal input reads it: no result either)."""
+    result = pipeline(
+        "from sklearn.pipeline import Pipeline\nfrom sklearn.svm import LinearSVC\n"
+        "X, y = pd.read_csv('d.csv').values[:, :2], pd.read_csv('d.csv').values[:, 2]\n"
+        "svm_clf = Pipeline([('scaler', StandardScaler()), ('svc', LinearSVC(C=1))])\nsvm_clf.fit(X, y)",
+        "svm_clf.predict([[4.2, 2]])",
+    )
+    assert "svm_clf" not in [name for name, _ in result.results]
+    assert "svm_clf = Pipeline(" in stage_text(result, "train")

@@ -107,6 +107,13 @@ def builds_a_model(name: str) -> bool:
     return bool(name[:1].isupper() and ESTIMATORS.search(name)) or name == "make_pipeline"
 
 
+def _pipeline_of_a_model(call: ast.Call) -> bool:
+    """``Pipeline([("scaler", StandardScaler()), ("svc", LinearSVC())])``: a pipeline whose steps
+    build a model is one (one of preprocessing steps only is not)."""
+    return call_name(call) == "Pipeline" and any(
+        builds_a_model(call_name(inner)) for inner in calls_in(call) if inner is not call)
+
+
 # Draws of random numbers: data a notebook generates (``rng.rand(50)``, ``np.random.randn(m, 1)``).
 RANDOM_DRAWS = frozenset({
     "rand", "randn", "randint", "random", "random_sample", "normal", "uniform", "choice", "permutation",
@@ -427,7 +434,7 @@ def model_names(infos: Sequence[Statement], model_classes: frozenset[str] | set[
         targets = {n.id for t in node.targets for n in walk(t) if isinstance(n, ast.Name)}
         if name[:1].isupper() and PREPROCESSORS.search(name):
             preprocessors |= targets
-        elif builds_a_model(name) or name in {"fit", "compile"} \
+        elif builds_a_model(name) or name in {"fit", "compile"} or _pipeline_of_a_model(node.value) \
                 or name.lower().endswith(("trainer", "evaluator")) \
                 or name in model_classes or name in {"to", "cuda"} and root_name(node.value) in models:
             models |= targets
