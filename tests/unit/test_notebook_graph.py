@@ -173,6 +173,8 @@ def test_set_up_statements(source: str, setup: bool) -> None:
         ("df", True), ("df.head()", True), ("print(df.shape)", True), ("len(rows)", True),
         ("model.fit(X, y)", False), ("model.apply(init_weights)", False), ("train(model)", False),
         ("try:\n    print(x)\nexcept ValueError as e:\n    print(e)", True),
+        # a fitted tree's accessors compute what they show
+        ("print(f'depth: {tree.get_depth()}, leaves: {tree.get_n_leaves()}')", True),
     ],
 )
 def test_displays_of_pure_expressions_are_inert(source: str, inert: bool) -> None:
