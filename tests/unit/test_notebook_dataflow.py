@@ -967,3 +967,15 @@ def test_a_loop_printing_each_element_shows_the_value_it_iterates_over(loop: str
         loop,
     )
     assert [name for name, _ in result.results] == expected
+
+
+def test_a_loop_printing_a_datasets_names_beside_a_result_does_not_return_the_dataset() -> None:
+    result = pipeline(
+        "from sklearn.datasets import load_iris\nfrom sklearn.tree import DecisionTreeClassifier\n"
+        "iris = load_iris()\nX, y = iris.data, iris.target",
+        "tree = DecisionTreeClassifier(random_state=0).fit(X, y)",
+        ("importances = tree.feature_importances_\n"
+         "for feature, importance in zip(iris.feature_names, importances):\n    print(f'{feature}: {importance:.3f}')",
+         "Feature importance", ()),
+    )
+    assert [name for name, _ in result.results] == ["importances"]

@@ -792,13 +792,16 @@ def _results(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr
         if context == pl.TRAIN and isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and \
                 gr.call_name(node.value) in pl.TRAIN_CALLS:
             continue  # what `model.fit(X, y)` shows is the model: no result
-        iterable = _printed_elements(node)  # ``for i, v in enumerate(importance): print(i, v)`` shows importance
-        if iterable is None and (not isinstance(node, ast.Expr) or "plot" in info.effects):
+        iterated = _printed_elements(node)  # ``for i, v in enumerate(importance): print(i, v)`` shows importance
+        if iterated is None and (not isinstance(node, ast.Expr) or "plot" in info.effects):
             continue  # a plot shows no value
-        value = node.value if iterable is None else iterable  # type: ignore[attr-defined]
+        value = node.value if isinstance(node, ast.Expr) else None
         shown = False
         made = len(extra)
-        if isinstance(value, ast.Name):
+        if iterated is not None or value is None:
+            for part in iterated or ():
+                shown = show_value(info, node, part) or shown
+        elif isinstance(value, ast.Name):
             shown = show(info, value.id)
         elif _string_keyed(value):
             shown = show_keyed(info, node, value)  # type: ignore[arg-type]
@@ -1081,15 +1084,25 @@ def _used_names(cells: Sequence[ParsedCell]) -> frozenset[str]:
         if isinstance(n, (ast.Name, ast.FunctionDef, ast.ClassDef))))
 
 
-def _printed_elements(node: ast.stmt) -> ast.expr | None:
-    """What a loop that only prints its elements iterates over (``enumerate(importance)`` of ``for
-    i, v in enumerate(importance): print(i, v)``): the value it shows, one element at a time."""
+def _printed_elements(node: ast.stmt) -> list[ast.expr] | None:
+    """The values a loop that only prints its elements goes through, which it shows one element
+    at a time: ``importance`` of ``for i, v in enumerate(importance): print(i, v)``, both of
+    ``zip(names, importance)``; None for any other statement."""
     if not isinstance(node, ast.For) or node.orelse or isinstance(node.iter, (ast.List, ast.Tuple, ast.Set)) \
             or not all(_is_print(s) for s in node.body):
         return None  # (a literal list of things to print is no one value shown)
     elements = {n.id for n in walk(node.target) if isinstance(n, ast.Name)}
     printed = {n.id for s in node.body for n in walk(s) if isinstance(n, ast.Name)} - gr.DISPLAY_FUNCTIONS
-    return node.iter if printed and printed <= elements else None
+    if not printed or not printed <= elements:
+        return None
+    iterable = node.iter
+    if isinstance(iterable, ast.Call) and isinstance(iterable.func, ast.Name) and iterable.func.id in {
+            "zip", "enumerate", "sorted", "reversed"} and not iterable.keywords:
+        return list(iterable.args[:1] if iterable.func.id != "zip" else iterable.args)
+    if isinstance(iterable, ast.Call) and isinstance(iterable.func, ast.Attribute) and iterable.func.attr in {
+            "items", "keys", "values"} and not iterable.args:
+        return [iterable.func.value]  # ``results.items()``: results
+    return [iterable]
 
 
 def _is_print(node: ast.stmt) -> bool:
