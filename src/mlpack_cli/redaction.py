@@ -19,8 +19,10 @@ _SCHEME = r"\b[A-Za-z][A-Za-z0-9+.\-]*://"
 # password included), never crossing "/", "?", "#" or whitespace.
 _USERINFO = re.compile(rf"(?P<scheme>{_SCHEME})(?P<userinfo>[^/?#\s]*)@")
 # ``user:pa/ss@host``: a password holding a raw "/" (or "?", "#") is no valid userinfo, but it is
-# still the user's password; ``host:8080/path@x`` (a port, then "@" in the path) is not one.
-_BROKEN_USERINFO = re.compile(rf"(?P<scheme>{_SCHEME})(?P<userinfo>[^/?#@\s:]*:(?!\d+(?:[/?#]|$))[^@\s]*)@")
+# still the user's password; ``host:8080/path@x`` (a port, then "@" in the path) is not one, while
+# ``user:0#x@host`` and ``user:12?x@host`` are (no index URL puts an "@" in a query or fragment
+# right after its port).
+_BROKEN_USERINFO = re.compile(rf"(?P<scheme>{_SCHEME})(?P<userinfo>[^/?#@\s:]*:(?!\d+(?:/|$))[^@\s]*)@")
 # Query parameters that carry a credential in the URLs of indexes, webhooks and signed downloads.
 _QUERY_SECRET = re.compile(
     r"(?P<key>[?&;](?:password|passwd|pwd|pass|secret|client_secret|token|access_token|private_token"

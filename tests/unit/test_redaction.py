@@ -41,6 +41,9 @@ def test_info_warnings_and_step_lines_are_printed_redacted(capsys: pytest.Captur
         ("https://hooks.example.org/x?token=abc123&env=prod", "https://hooks.example.org/x?token=***&env=prod"),
         ("https://blob.example.org/f.whl?sv=1&sig=Zm9v#frag", "https://blob.example.org/f.whl?sv=1&sig=***#frag"),
         ("http://127.0.0.1:8080/path@v1", "http://127.0.0.1:8080/path@v1"),  # a port, then "@" in the path
+        # digits then "#" or "?": a password, not a port before a fragment or query holding "@"
+        ("https://deployer:0#x@nexus.example.org/", "https://deployer:***@nexus.example.org/"),
+        ("https://deployer:12?ab@nexus.example.org/", "https://deployer:***@nexus.example.org/"),
         ("https://registry.npmjs.org/@scope/pkg", "https://registry.npmjs.org/@scope/pkg"),
         ("https://hooks.example.org/x?token=$DEPLOY_TOKEN", "https://hooks.example.org/x?token=$DEPLOY_TOKEN"),
     ],
