@@ -318,6 +318,9 @@ def test_a_printed_metric_expression_becomes_a_named_result() -> None:
     ('print("1:", model.score(X, y))', ["score"]),
     ('print("model", model.score(X, y))', ["score"]),
     ('print("Score:", model.score(X, y), "Again:", model.score(y.reshape(-1, 1), y))', ["score", "again"]),
+    # a title printed just before, rules aside
+    ('print("Fit on the test set")\nprint("=" * 20)\nprint(model.score(X, y))', ["fit_on_the_test_set"]),
+    ('print("-" * 20)\nprint(model.score(X, y))', ["score"]),
 ])
 def test_a_printed_metric_is_named_by_its_label(shown: str, expected: list[str]) -> None:
     result = pipeline(

@@ -807,7 +807,10 @@ def _results(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr
             shown = show_keyed(info, node, value)  # type: ignore[arg-type]
         elif isinstance(value, ast.Call) and gr.call_name(value) in gr.DISPLAY_FUNCTIONS \
                 and isinstance(value.func, ast.Name):
-            for label, part in _labelled_values([*value.args, *[k.value for k in value.keywords if k.arg is None]]):
+            labelled = _labelled_values([*value.args, *[k.value for k in value.keywords if k.arg is None]])
+            if labelled and labelled[0][0] is None:  # ``print("Confusion matrix (test set):")`` just before
+                labelled[0] = (_printed_title(infos, info), labelled[0][1])
+            for label, part in labelled:
                 shown = show_value(info, node, part, label) or shown
         else:
             shown = show_value(info, node, value)
@@ -1321,6 +1324,24 @@ def _labelled_values(arguments: Sequence[ast.expr]) -> list[tuple[str | None, as
         found += [(before, part) for part in _shown_values(argument)]
         before = argument.value if isinstance(argument, ast.Constant) and isinstance(argument.value, str) else None
     return found
+
+
+def _printed_title(infos: Sequence[gr.Statement], info: gr.Statement) -> str | None:
+    """The text a print just before ``info`` in its cell shows when it prints only text, rules
+    (``print("=" * 60)``) between them aside: ``print("DETAILED CLASSIFICATION REPORT")`` before
+    ``print(classification_report(...))``."""
+    for before in reversed(infos[:info.index]):
+        if before.cell != info.cell or not _is_print(before.node):
+            return None
+        call = before.node.value  # type: ignore[attr-defined]
+        texts = [a.value for a in call.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+        rules = [a for a in call.args if isinstance(a, ast.BinOp) and isinstance(a.left, ast.Constant)
+                 and isinstance(a.left.value, str)]
+        if call.keywords or len(texts) + len(rules) != len(call.args):
+            return None
+        if re.search(r"[^\W\d_]", " ".join(texts)):
+            return " ".join(texts)
+    return None
 
 
 _LABEL_WORDS = 6
