@@ -22,14 +22,17 @@ Usage: ``python benchmarks/corpus_fidelity.py [--corpus DIR] [--with-inputs] [--
 from __future__ import annotations
 
 import argparse
+import ast
 import math
 import numbers
 import os
 import pickle
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -138,7 +141,8 @@ def _lay_out(notebook: Path, directory: Path, with_inputs: bool) -> None:
 
 
 def convert(notebook: Path, root: Path) -> tuple[str | None, str, list[str]]:
-    """(module or None, the refusal when None, convert's warnings)."""
+    """(module or None, the refusal when None, convert's warnings). The module is
+    ``root/src/{PACKAGE}/<module>.py``."""
     from mlpack_cli.commands.convert import ConvertSettings, convert_project, module_name
     from mlpack_cli.commands.init import InitSettings, init_project
 
@@ -166,8 +170,52 @@ def call_run(root: Path, module: str, workdir: Path, out: Path) -> tuple[Any, ..
         return tuple(_Loader(stream).load())
 
 
+_CELL_COMMENT = re.compile(r"^\s*# notebook cell (\d+)\s*$")
+
+
+def named_cells(module: Path, names: Collection[str]) -> dict[str, int]:
+    """The notebook cell (as the module's ``# notebook cell N`` comments number them) of the
+    statement that binds each of ``names`` in the generated module: where convert computes a
+    value the notebook only printed or displayed."""
+    lines = module.read_text(encoding="utf-8").splitlines()
+    cell_at: list[int | None] = []
+    current: int | None = None
+    for line in lines:
+        found = _CELL_COMMENT.match(line)
+        if found:
+            current = int(found.group(1))
+        cell_at.append(current)
+    cells: dict[str, int] = {}
+    for node in ast.walk(ast.parse("\n".join(lines))):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            name = node.targets[0].id
+            where = cell_at[node.lineno - 1]
+            if name in names and where is not None:
+                cells.setdefault(name, where)
+    return cells
+
+
+_NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
+
+
+def shows(value: Any, text: str) -> bool:
+    """Whether ``text`` (what a cell printed or displayed) shows ``value``: its ``str`` or ``repr``,
+    or, for a number, a number in the text that is the value rounded as printed (``0.9561`` of
+    ``{acc:.4f}``, also as a percentage)."""
+    if not isinstance(value, numbers.Real) or isinstance(value, bool):
+        return str(value) in text or repr(value) in text
+    for found in _NUMBER.findall(text):  # (a number is read whole: 3 is not shown by "13")
+        digits = len(found.split(".")[1].split("e")[0].split("E")[0]) if "." in found else 0
+        tolerance = 0.5 * 10 ** -digits + 1e-12
+        if any(abs(float(found) - v) <= tolerance for v in (float(value), 100 * float(value))):
+            return True
+    return False
+
+
 def execute(notebook: Path, workdir: Path, names: list[str], out: Path,
-            allow_errors: bool = False) -> dict[str, Any] | str:
+            allow_errors: bool = False, outputs: dict[int, str] | None = None) -> dict[str, Any] | str:
+    """Run the notebook and return its values of ``names``; ``outputs`` gets the text each cell
+    printed or displayed, by cell number (1-based, as convert numbers cells)."""
     import nbclient
     import nbformat
 
@@ -182,6 +230,11 @@ def execute(notebook: Path, workdir: Path, names: list[str], out: Path,
     except Exception as failed:  # CellExecutionError names the cell
         text = str(failed).strip().splitlines()
         return text[-1] if text else type(failed).__name__
+    if outputs is not None:
+        for number, cell in enumerate(nb.cells, start=1):
+            texts = [o.get("text", "") if o.get("output_type") == "stream"
+                     else o.get("data", {}).get("text/plain", "") for o in cell.get("outputs", [])]
+            outputs[number] = "\n".join(t if isinstance(t, str) else "".join(t) for t in texts)
     with out.open("rb") as stream:
         values: dict[str, Any] = _Loader(stream).load()
     return values
@@ -205,7 +258,8 @@ def check(notebook: Path, with_inputs: bool, allow_errors: bool = False) -> tupl
         else:
             names = sorted(returned[1])
         _lay_out(notebook, base / "nb", with_inputs)
-        expected = execute(notebook, base / "nb", names, base / "nb.pkl", allow_errors)
+        outputs: dict[int, str] = {}
+        expected = execute(notebook, base / "nb", names, base / "nb.pkl", allow_errors, outputs)
         if isinstance(expected, str):
             return f"notebook does not run here ({expected})", warnings
         if returned[0] != "dict":
@@ -213,11 +267,17 @@ def check(notebook: Path, with_inputs: bool, allow_errors: bool = False) -> tupl
         actual = returned[1]
         # an object that compares by identity (a fitted model) cannot be compared across processes
         names = [n for n in names if n not in expected or comparable(expected[n])]
-        # a bare metric that convert named (`accuracy_score(...)` -> accuracy) has no notebook value
+        # a value the notebook only printed or displayed, named by convert (`accuracy_score(...)` ->
+        # accuracy), has no notebook value: it is compared with the output of its cell
         named = [n for n in names if n not in expected]
         compared = [n for n in names if n in expected]
         differ = [n for n in compared if not same(expected[n], actual[n])]
-        extra = f"; named by convert, not compared: {', '.join(named)}" if named else ""
+        cells = named_cells(base / "project" / "src" / PACKAGE / f"{module}.py", named)
+        shown = [n for n in named if n in cells and shows(actual[n], outputs.get(cells[n], ""))]
+        differ += [f"{n} (shown in cell {cells[n]})" for n in named if n in cells and n not in shown]
+        unchecked = [n for n in named if n not in cells]
+        extra = f"; named by convert, as shown: {', '.join(shown)}" if shown else ""
+        extra += f"; not compared: {', '.join(unchecked)}" if unchecked else ""
         if differ:
             return f"different ({', '.join(differ)}{extra})", warnings
         return f"converted, same results ({len(compared)}: {', '.join(compared)}{extra})", warnings
