@@ -162,6 +162,27 @@ def test_the_same_metric_printed_for_two_models_is_named_by_whose_predictions_it
             "accuracy_2", "classification_report_2"} <= set(names)  # (a setting tells no model apart)
 
 
+def test_cross_validates_timings_are_reported_as_the_clock() -> None:
+    result = pipeline(
+        "from sklearn.datasets import load_iris\nfrom sklearn.linear_model import LogisticRegression\n"
+        "from sklearn.model_selection import cross_validate\nX, y = load_iris(return_X_y=True)",
+        ("cv = cross_validate(LogisticRegression(max_iter=500), X, y, cv=3)\ncv", "Evaluate", ()),
+    )
+    assert ("cv", "cv") in result.results
+    assert [w for w in result.warnings if "made from the clock" in w] == [
+        "cell 2, line 1: run() returns cv, made from the clock (its fit_time and score_time: "
+        "cross_validate(LogisticRegression(max_iter=500), X, y, cv=3)): the notebook and run() get another "
+        "value on each run"]
+    scores = pipeline(
+        "from sklearn.datasets import load_iris\nfrom sklearn.linear_model import LogisticRegression\n"
+        "from sklearn.model_selection import cross_validate\nX, y = load_iris(return_X_y=True)",
+        "model = LogisticRegression(max_iter=500).fit(X, y)",
+        ("cv = cross_validate(model, X, y, cv=3)\nmean_acc = cv['test_score'].mean()", "Evaluate", ()),
+    )
+    assert ("mean_acc", "mean_acc") in scores.results
+    assert not [w for w in scores.warnings if "mean_acc" in w and "clock" in w]  # (the scores are no timings)
+
+
 def test_a_result_made_from_the_clock_is_reported() -> None:
     result = pipeline(
         "import time\nfrom datetime import datetime\nX, y = load()",

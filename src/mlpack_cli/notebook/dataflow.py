@@ -1752,8 +1752,22 @@ _CLOCK_OWNERS = ("datetime", "date", "Timestamp")
 _TIMERS = frozenset({"time", "time_ns", "perf_counter", "perf_counter_ns", "monotonic", "process_time"})
 
 
+def _scores_only(statement: ast.stmt, name: str) -> bool:
+    """Whether ``statement`` reads ``name`` only under keys that are no timings (``cv["test_score"]``
+    of what ``cross_validate`` returned, not its ``fit_time``)."""
+    keys = [(n, n.slice) for n in walk(statement) if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name)
+            and n.value.id == name]
+    uses = [n for n in walk(statement) if isinstance(n, ast.Name) and n.id == name]
+    return bool(keys) and len(keys) == len(uses) and all(
+        isinstance(key, ast.Constant) and isinstance(key.value, str) and "time" not in key.value for _, key in keys)
+
+
 def _reads_the_clock(call: ast.Call) -> bool:
+    """A call of the clock, or one whose result holds times it measured (``cross_validate``'s
+    ``fit_time`` and ``score_time``)."""
     func = call.func
+    if gr.call_name(call) == "cross_validate":
+        return True
     if not isinstance(func, ast.Attribute):
         return False
     owner = ast.unparse(func.value) if isinstance(func.value, (ast.Name, ast.Attribute)) else ""
@@ -1770,16 +1784,17 @@ def _clock_warnings(pipeline: Pipeline, infos: Sequence[gr.Statement], decisions
             continue
         clock = next((c for c in gr.own_calls(info.node) if _reads_the_clock(c)), None)
         source = (info, clock) if clock is not None else next(
-            (timed[n] for n in sorted(info.reads) if n in timed), None)
+            (timed[n] for n in sorted(info.reads) if n in timed and not _scores_only(info.node, n)), None)
         if source is not None:
             timed.update({name: source for name in info.binds})
     found = list(dict.fromkeys(name for _, name in pipeline.results if name in timed))
     if found:
         info, call = timed[found[0]]
         more = f" (and {', '.join(found[1:])})" if found[1:] else ""
+        timings = "its fit_time and score_time: " if gr.call_name(call) == "cross_validate" else ""
         pipeline.warnings.append(
             f"cell {info.cell}, line {call.lineno}: run() returns {found[0]}{more}, made from the clock "
-            f"({ast.unparse(call)}): the notebook and run() get another value on each run")
+            f"({timings}{_clip(ast.unparse(call))}): the notebook and run() get another value on each run")
 
 
 _NAMESPACES = frozenset({"globals", "locals", "vars"})
