@@ -212,10 +212,25 @@ def shows(value: Any, text: str) -> bool:
     return False
 
 
+def versioned(name: str, source: str) -> bool:
+    """Whether ``name`` is convert's name for an earlier version of a notebook name (``df_1`` for
+    the first ``df``): the cell ``source`` binds the name without its number. Such a value is not
+    what the cell shows (it may show a view of it, or nothing)."""
+    found = re.fullmatch(r"(\w+?)_\d+", name)
+    if found is None:
+        return False
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return False
+    return any(isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and n.id == found.group(1)
+               for n in ast.walk(tree))
+
+
 def execute(notebook: Path, workdir: Path, names: list[str], out: Path,
-            allow_errors: bool = False, outputs: dict[int, str] | None = None) -> dict[str, Any] | str:
+            allow_errors: bool = False, outputs: dict[int, tuple[str, str]] | None = None) -> dict[str, Any] | str:
     """Run the notebook and return its values of ``names``; ``outputs`` gets the text each cell
-    printed or displayed, by cell number (1-based, as convert numbers cells)."""
+    printed or displayed and its source, by cell number (1-based, as convert numbers cells)."""
     import nbclient
     import nbformat
 
@@ -234,7 +249,7 @@ def execute(notebook: Path, workdir: Path, names: list[str], out: Path,
         for number, cell in enumerate(nb.cells, start=1):
             texts = [o.get("text", "") if o.get("output_type") == "stream"
                      else o.get("data", {}).get("text/plain", "") for o in cell.get("outputs", [])]
-            outputs[number] = "\n".join(t if isinstance(t, str) else "".join(t) for t in texts)
+            outputs[number] = ("\n".join(t if isinstance(t, str) else "".join(t) for t in texts), cell.source)
     with out.open("rb") as stream:
         values: dict[str, Any] = _Loader(stream).load()
     return values
@@ -258,7 +273,7 @@ def check(notebook: Path, with_inputs: bool, allow_errors: bool = False) -> tupl
         else:
             names = sorted(returned[1])
         _lay_out(notebook, base / "nb", with_inputs)
-        outputs: dict[int, str] = {}
+        outputs: dict[int, tuple[str, str]] = {}
         expected = execute(notebook, base / "nb", names, base / "nb.pkl", allow_errors, outputs)
         if isinstance(expected, str):
             return f"notebook does not run here ({expected})", warnings
@@ -272,8 +287,11 @@ def check(notebook: Path, with_inputs: bool, allow_errors: bool = False) -> tupl
         named = [n for n in names if n not in expected]
         compared = [n for n in names if n in expected]
         differ = [n for n in compared if not same(expected[n], actual[n])]
-        cells = named_cells(base / "project" / "src" / PACKAGE / f"{module}.py", named)
-        shown = [n for n in named if n in cells and shows(actual[n], outputs.get(cells[n], ""))]
+        found = named_cells(base / "project" / "src" / PACKAGE / f"{module}.py", named)
+        # (a version of a notebook name, or a cell that shows nothing: no output to compare with)
+        cells = {n: c for n, c in found.items() if outputs.get(c, ("", ""))[0].strip()
+                 and not versioned(n, outputs[c][1])}
+        shown = [n for n in named if n in cells and shows(actual[n], outputs[cells[n]][0])]
         differ += [f"{n} (shown in cell {cells[n]})" for n in named if n in cells and n not in shown]
         unchecked = [n for n in named if n not in cells]
         extra = f"; named by convert, as shown: {', '.join(shown)}" if shown else ""

@@ -45,3 +45,10 @@ def test_the_fidelity_script_finds_the_cell_of_a_value_convert_named(
     module.write_text("def evaluate(m, X, y):\n    # notebook cell 4\n    pred = m.predict(X)\n\n"
                       "    # notebook cell 7\n    accuracy = (pred == y).mean()\n    return accuracy\n")
     assert benchmark_script("corpus_fidelity").named_cells(module, {"accuracy"}) == {"accuracy": 7}
+
+
+def test_the_fidelity_script_knows_a_version_from_a_shown_value(benchmark_script: Callable[[str], ModuleType]) -> None:
+    versioned = benchmark_script("corpus_fidelity").versioned
+    assert versioned("df_1", "df = pd.DataFrame(rows)\ndf.set_index('C')")
+    assert not versioned("accuracy_2", "print(accuracy_score(y, p))")
+    assert not versioned("accuracy", "accuracy = 1")

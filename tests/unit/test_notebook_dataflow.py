@@ -170,7 +170,7 @@ def test_cross_validates_timings_are_reported_as_the_clock() -> None:
     )
     assert ("cv", "cv") in result.results
     assert [w for w in result.warnings if "made from the clock" in w] == [
-        "cell 2, line 1: run() returns cv, made from the clock (its fit_time and score_time: "
+        "cell 2, line 1: run() returns cv, made from the clock (its fit and score times: "
         "cross_validate(LogisticRegression(max_iter=500), X, y, cv=3)): the notebook and run() get another "
         "value on each run"]
     scores = pipeline(
@@ -181,6 +181,22 @@ def test_cross_validates_timings_are_reported_as_the_clock() -> None:
     )
     assert ("mean_acc", "mean_acc") in scores.results
     assert not [w for w in scores.warnings if "mean_acc" in w and "clock" in w]  # (the scores are no timings)
+
+
+@pytest.mark.parametrize(("shown", "timed"), [
+    ("table = pd.DataFrame(gs.cv_results_)\ntable", True),
+    ("means = gs.cv_results_['mean_test_score']\nmeans", False),
+])
+def test_a_searchs_cv_results_hold_timings(shown: str, timed: bool) -> None:
+    result = pipeline(
+        "import pandas as pd\nfrom sklearn.datasets import load_iris\n"
+        "from sklearn.model_selection import GridSearchCV\nfrom sklearn.svm import SVC\n"
+        "X, y = load_iris(return_X_y=True)",
+        "gs = GridSearchCV(SVC(), {'C': [1, 10]}, cv=3).fit(X, y)",
+        (shown, "Evaluate", ()),
+    )
+    clock = [w for w in result.warnings if "made from the clock" in w]
+    assert bool(clock) is timed, clock
 
 
 def test_a_result_made_from_the_clock_is_reported() -> None:

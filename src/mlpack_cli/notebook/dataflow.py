@@ -1762,6 +1762,15 @@ def _scores_only(statement: ast.stmt, name: str) -> bool:
         isinstance(key, ast.Constant) and isinstance(key.value, str) and "time" not in key.value for _, key in keys)
 
 
+def _search_timings(statement: ast.stmt) -> ast.Attribute | None:
+    """A search's ``cv_results_`` read whole (``pd.DataFrame(gs.cv_results_)``): it holds the times
+    each fit and score took; one of its other keys (``gs.cv_results_["mean_test_score"]``) does not."""
+    keyed = {id(n.value) for n in walk(statement) if isinstance(n, ast.Subscript) and isinstance(n.slice, ast.Constant)
+             and isinstance(n.slice.value, str) and "time" not in n.slice.value}
+    return next((n for n in walk(statement) if isinstance(n, ast.Attribute) and n.attr == "cv_results_"
+                 and id(n) not in keyed), None)
+
+
 def _reads_the_clock(call: ast.Call) -> bool:
     """A call of the clock, or one whose result holds times it measured (``cross_validate``'s
     ``fit_time`` and ``score_time``)."""
@@ -1778,11 +1787,11 @@ def _clock_warnings(pipeline: Pipeline, infos: Sequence[gr.Statement], decisions
     """A result made from the clock (``model_path = f"models/clf_{datetime.now():%H%M}.pkl"``,
     ``elapsed = time.time() - start``) is another value on each run, in the notebook as in run():
     no conversion makes them the same, so it says which result, where, and why."""
-    timed: dict[str, tuple[gr.Statement, ast.Call]] = {}  # a name made from the clock -> where it was read
+    timed: dict[str, tuple[gr.Statement, ast.expr]] = {}  # a name made from the clock -> where it was read
     for info, decision in zip(infos, decisions):
         if decision.stage is None:
             continue
-        clock = next((c for c in gr.own_calls(info.node) if _reads_the_clock(c)), None)
+        clock = next((c for c in gr.own_calls(info.node) if _reads_the_clock(c)), None) or _search_timings(info.node)
         source = (info, clock) if clock is not None else next(
             (timed[n] for n in sorted(info.reads) if n in timed and not _scores_only(info.node, n)), None)
         if source is not None:
@@ -1791,7 +1800,8 @@ def _clock_warnings(pipeline: Pipeline, infos: Sequence[gr.Statement], decisions
     if found:
         info, call = timed[found[0]]
         more = f" (and {', '.join(found[1:])})" if found[1:] else ""
-        timings = "its fit_time and score_time: " if gr.call_name(call) == "cross_validate" else ""
+        timings = "its fit and score times: " if isinstance(call, ast.Attribute) or isinstance(
+            call, ast.Call) and gr.call_name(call) == "cross_validate" else ""
         pipeline.warnings.append(
             f"cell {info.cell}, line {call.lineno}: run() returns {found[0]}{more}, made from the clock "
             f"({timings}{_clip(ast.unparse(call))}): the notebook and run() get another value on each run")
