@@ -185,7 +185,9 @@ def test_cross_validates_timings_are_reported_as_the_clock() -> None:
 
 @pytest.mark.parametrize(("shown", "timed"), [
     ("table = pd.DataFrame(gs.cv_results_)\ntable", True),
+    ("pd.DataFrame(gs.cv_results_).sort_values('rank_test_score')", True),  # computed as a result, named
     ("means = gs.cv_results_['mean_test_score']\nmeans", False),
+    ("table = pd.DataFrame(gs.cv_results_)[['params', 'mean_test_score']]\ntable", False),
 ])
 def test_a_searchs_cv_results_hold_timings(shown: str, timed: bool) -> None:
     result = pipeline(

@@ -26,7 +26,7 @@ from mlpack_cli.notebook import stages as st
 from mlpack_cli.notebook import versions as vs
 from mlpack_cli.notebook.disabled import is_commented_out_code
 from mlpack_cli.notebook.scopes import (
-    BUILTINS, Names, Renamer, analyses_remembered, analyze, bound_names, free_names, loaded_names, walk,
+    BUILTINS, Names, Renamer, analyses_remembered, analyze, bound_names, free_names, loaded_names, parents, walk,
     walks_remembered,
 )
 from mlpack_cli.notebook.starimports import KEEP_IMPORT
@@ -1755,20 +1755,42 @@ _TIMERS = frozenset({"time", "time_ns", "perf_counter", "perf_counter_ns", "mono
 def _scores_only(statement: ast.stmt, name: str) -> bool:
     """Whether ``statement`` reads ``name`` only under keys that are no timings (``cv["test_score"]``
     of what ``cross_validate`` returned, not its ``fit_time``)."""
-    keys = [(n, n.slice) for n in walk(statement) if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name)
+    keys = [n.slice for n in walk(statement) if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name)
             and n.value.id == name]
     uses = [n for n in walk(statement) if isinstance(n, ast.Name) and n.id == name]
-    return bool(keys) and len(keys) == len(uses) and all(
-        isinstance(key, ast.Constant) and isinstance(key.value, str) and "time" not in key.value for _, key in keys)
+    return bool(keys) and len(keys) == len(uses) and all(_timeless_keys(key) for key in keys)
+
+
+def _clock_in(statement: ast.stmt) -> ast.expr | None:
+    """Where ``statement`` reads the clock or timings (:func:`_reads_the_clock`, :func:`_search_timings`)."""
+    return next((c for c in gr.own_calls(statement) if _reads_the_clock(c)), None) or _search_timings(statement)
 
 
 def _search_timings(statement: ast.stmt) -> ast.Attribute | None:
     """A search's ``cv_results_`` read whole (``pd.DataFrame(gs.cv_results_)``): it holds the times
-    each fit and score took; one of its other keys (``gs.cv_results_["mean_test_score"]``) does not."""
-    keyed = {id(n.value) for n in walk(statement) if isinstance(n, ast.Subscript) and isinstance(n.slice, ast.Constant)
-             and isinstance(n.slice.value, str) and "time" not in n.slice.value}
-    return next((n for n in walk(statement) if isinstance(n, ast.Attribute) and n.attr == "cv_results_"
-                 and id(n) not in keyed), None)
+    each fit and score took; its other keys taken out (``gs.cv_results_["mean_test_score"]``,
+    ``pd.DataFrame(gs.cv_results_)[["params", "mean_test_score"]]``) do not."""
+    found = [n for n in walk(statement) if isinstance(n, ast.Attribute) and n.attr == "cv_results_"]
+    if not found:
+        return None
+    above = parents(statement)
+    for node in found:
+        current: ast.AST = node
+        while id(current) in above and not isinstance(current, ast.stmt):
+            outer = above[id(current)]
+            if isinstance(outer, ast.Subscript) and outer.value is current and _timeless_keys(outer.slice):
+                break
+            current = outer
+        else:
+            return node
+    return None
+
+
+def _timeless_keys(key: ast.expr) -> bool:
+    """``"mean_test_score"`` or ``["params", "mean_test_score"]``: string keys, none a timing."""
+    keys = key.elts if isinstance(key, (ast.List, ast.Tuple)) else [key]
+    return bool(keys) and all(isinstance(k, ast.Constant) and isinstance(k.value, str) and "time" not in k.value
+                              for k in keys)
 
 
 def _reads_the_clock(call: ast.Call) -> bool:
@@ -1787,23 +1809,30 @@ def _clock_warnings(pipeline: Pipeline, infos: Sequence[gr.Statement], decisions
     """A result made from the clock (``model_path = f"models/clf_{datetime.now():%H%M}.pkl"``,
     ``elapsed = time.time() - start``) is another value on each run, in the notebook as in run():
     no conversion makes them the same, so it says which result, where, and why."""
-    timed: dict[str, tuple[gr.Statement, ast.expr]] = {}  # a name made from the clock -> where it was read
+    timed: dict[str, tuple[int, ast.expr]] = {}  # a name made from the clock -> (cell, where it was read)
     for info, decision in zip(infos, decisions):
         if decision.stage is None:
             continue
-        clock = next((c for c in gr.own_calls(info.node) if _reads_the_clock(c)), None) or _search_timings(info.node)
-        source = (info, clock) if clock is not None else next(
+        clock = _clock_in(info.node)
+        source = (info.cell, clock) if clock is not None else next(
             (timed[n] for n in sorted(info.reads) if n in timed and not _scores_only(info.node, n)), None)
         if source is not None:
             timed.update({name: source for name in info.binds})
+    placed = {id(info.node) for info in infos}
+    for stage in pipeline.stages:  # the values run() returns that convert computes itself, named
+        for cell, statements in stage.body:
+            for statement in statements:
+                clock = _clock_in(statement) if id(statement) not in placed else None
+                if clock is not None:
+                    timed.update({name: (cell, clock) for name in bound_names(statement)})
     found = list(dict.fromkeys(name for _, name in pipeline.results if name in timed))
     if found:
-        info, call = timed[found[0]]
+        cell, call = timed[found[0]]
         more = f" (and {', '.join(found[1:])})" if found[1:] else ""
         timings = "its fit and score times: " if isinstance(call, ast.Attribute) or isinstance(
             call, ast.Call) and gr.call_name(call) == "cross_validate" else ""
         pipeline.warnings.append(
-            f"cell {info.cell}, line {call.lineno}: run() returns {found[0]}{more}, made from the clock "
+            f"cell {cell}, line {call.lineno}: run() returns {found[0]}{more}, made from the clock "
             f"({timings}{_clip(ast.unparse(call))}): the notebook and run() get another value on each run")
 
 
