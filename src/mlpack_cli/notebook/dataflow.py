@@ -795,7 +795,7 @@ def _results(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr
         iterated = _printed_elements(node)  # ``for i, v in enumerate(importance): print(i, v)`` shows importance
         if iterated is None and (not isinstance(node, ast.Expr) or "plot" in info.effects):
             continue  # a plot shows no value
-        value = node.value if isinstance(node, ast.Expr) else None
+        value = node.value if isinstance(node, ast.Expr) else None  # (None: a loop, ``iterated``)
         shown = False
         made = len(extra)
         if iterated is not None or value is None:
@@ -1136,10 +1136,10 @@ def _scored_prediction(info: gr.Statement, name: str, infos: Sequence[gr.Stateme
     towards its metrics rather than a result (``pred = np.expm1(lr.predict(X_test))`` read by
     ``rmse = ...``): bound from a prediction call with no metric, or worked out from such a step
     sample by sample (:func:`_per_sample`: ``errors = [abs(p - t) for p, t in zip(pred, y)]``),
-    read by kept statements after it or by a metric shown (``print(accuracy_score(y, pred))``, computed
-    as a result), and added to by none of them. A prediction nothing reads
-    afterwards stays a result. ``steps``: the names found so far, in notebook order (this adds
-    ``name`` when it is one)."""
+    read by kept statements after it or by a metric shown (``print(accuracy_score(y, pred))``,
+    computed as a result), and added to by none of them. A prediction nothing reads afterwards
+    stays a result. ``steps``: the names found so far, in notebook order (this adds ``name`` when
+    it is one)."""
     node = info.node
     if not isinstance(node, ast.Assign) or pl.has_metric(node) or not (any(
             isinstance(n, ast.Call) and _predicts(gr.call_name(n)) for n in walk(node.value))
@@ -1750,6 +1750,7 @@ def _unseeded_warnings(pipeline: Pipeline, infos: Sequence[gr.Statement], decisi
 _CLOCK_METHODS = frozenset({"now", "today", "utcnow"})
 _CLOCK_OWNERS = ("datetime", "date", "Timestamp")
 _TIMERS = frozenset({"time", "time_ns", "perf_counter", "perf_counter_ns", "monotonic", "process_time"})
+_TIMED_CALLS = frozenset({"cross_validate"})  # what they return holds the times they measured
 
 
 def _scores_only(statement: ast.stmt, name: str) -> bool:
@@ -1797,7 +1798,7 @@ def _reads_the_clock(call: ast.Call) -> bool:
     """A call of the clock, or one whose result holds times it measured (``cross_validate``'s
     ``fit_time`` and ``score_time``)."""
     func = call.func
-    if gr.call_name(call) == "cross_validate":
+    if gr.call_name(call) in _TIMED_CALLS:
         return True
     if not isinstance(func, ast.Attribute):
         return False
@@ -1829,8 +1830,8 @@ def _clock_warnings(pipeline: Pipeline, infos: Sequence[gr.Statement], decisions
     if found:
         cell, call = timed[found[0]]
         more = f" (and {', '.join(found[1:])})" if found[1:] else ""
-        timings = "its fit and score times: " if isinstance(call, ast.Attribute) or isinstance(
-            call, ast.Call) and gr.call_name(call) == "cross_validate" else ""
+        measured = isinstance(call, ast.Attribute) or gr.call_name(call) in _TIMED_CALLS  # type: ignore[arg-type]
+        timings = "its fit and score times: " if measured else ""
         pipeline.warnings.append(
             f"cell {cell}, line {call.lineno}: run() returns {found[0]}{more}, made from the clock "
             f"({timings}{_clip(ast.unparse(call))}): the notebook and run() get another value on each run")
