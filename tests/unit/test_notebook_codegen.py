@@ -183,6 +183,19 @@ def test_the_stage_docstring_is_the_markdown_whatever_it_holds(tmp_path: Path) -
     assert flake8(tmp_path, generated.module) == ""
 
 
+def test_a_long_paragraph_of_the_docstring_is_wrapped_at_words(tmp_path: Path) -> None:
+    paragraph = " ".join(f"word{n}" for n in range(60)) + " https://example.org/" + "x" * 120
+    load = cell(1, "x = 1\n")
+    generated = convert(pipeline(stage("load", load, doc=f"Load\n\n{paragraph}")), load)
+    docstring = ast.get_docstring(function(generated, "load")) or ""
+    heading, body = docstring.split("\n\n")
+    assert heading == "Load" and " ".join(body.split()) == paragraph  # the same words, in order
+    lines = generated.module.split("\n")
+    inside = [line for line in lines if "word" in line]
+    assert len(inside) > 1 and all(len(line) <= 100 for line in inside)
+    assert flake8(tmp_path, generated.module) == ""  # (the unbreakable address carries its noqa)
+
+
 def test_a_stage_without_markdown_gets_a_generic_docstring() -> None:
     load = cell(4, "x = 1\n")
     generated = convert(pipeline(stage("load", load)), load)

@@ -1021,3 +1021,99 @@ def test_a_loop_printing_a_datasets_names_beside_a_result_does_not_return_the_da
          "Feature importance", ()),
     )
     assert [name for name, _ in result.results] == ["importances"]
+
+
+_FIT_AND_PREDICT = (
+    "import numpy as np\nfrom sklearn.neighbors import KNeighborsClassifier\n"
+    "X = np.array([[0.0], [1.0], [2.0], [3.0], [4.0], [5.0]])\ny = np.array([0, 0, 0, 1, 1, 1])",
+    "classifier = KNeighborsClassifier(n_neighbors=1).fit(X, y)\npred = classifier.predict(X[::-1])",
+)
+
+
+@pytest.mark.parametrize(("shown", "name"), [
+    ('print("Fraction correct:")\nprint(np.sum(pred == y) / float(len(y)))', "fraction_correct"),
+    ("print((pred != y).mean())", "metric"),
+    ("np.sqrt(np.mean((pred - y) ** 2))", "metric"),
+])
+def test_a_metric_worked_out_by_hand_from_predictions_is_the_result_not_the_predictions(
+        shown: str, name: str) -> None:
+    result = pipeline(*_FIT_AND_PREDICT, shown)
+    assert [key for key, _ in result.results] == [name]
+    returned = run_pipeline(result)
+    expected = {"fraction_correct": 0.0, "metric": 1.0}[name]
+    assert float(returned[name]) == expected  # type: ignore[arg-type]
+
+
+def test_a_part_of_the_predictions_shown_is_no_metric() -> None:
+    result = pipeline(*_FIT_AND_PREDICT, "print(pred[:3])")
+    assert "metric" not in [key for key, _ in result.results]
+
+
+def test_a_splitter_configured_in_evaluation_is_no_result() -> None:
+    result = pipeline(
+        "from sklearn.model_selection import KFold, cross_val_score\n"
+        "from sklearn.linear_model import LinearRegression\n"
+        "import numpy as np\nX = np.arange(20.0).reshape(-1, 1)\ny = 3 * X[:, 0]",
+        "model = LinearRegression()",
+        "folds = KFold(n_splits=4)\nscores = cross_val_score(model, X, y, cv=folds)\nscores.mean()",
+    )
+    names = [key for key, _ in result.results]
+    assert "folds" not in names and "scores" in names
+
+
+def test_a_look_at_the_data_in_a_cell_of_its_own_after_training_is_dropped() -> None:
+    """Class counts worked out in a cell of their own, once a model is scored, are a look at the
+    data: dropped with their display. A value worked out from what training made stays a result."""
+    result = pipeline(
+        "import numpy as np\nfrom sklearn.linear_model import LinearRegression\n"
+        "X = np.arange(12.0).reshape(-1, 1)\ny = 2 * X[:, 0]",
+        "model = LinearRegression().fit(X, y)\nscore = model.score(X, y)",
+        "counts = np.bincount((y > 10).astype(int))\ncounts",
+        "w = model.coef_\nrmse = np.sqrt(np.mean((X @ w - y) ** 2))\nprint(rmse)",
+    )
+    names = [key for key, _ in result.results]
+    assert "counts" not in names and "score" in names and "rmse" in names
+    kept = [ast.unparse(s) for stage_ in result.stages for _, statements in stage_.body for s in statements]
+    assert not any("bincount" in text for text in kept)
+
+
+def test_a_setext_heading_and_a_rule_are_no_paragraph_of_a_docstring() -> None:
+    from mlpack_cli.notebook.dataflow import summarize_markdown
+
+    assert summarize_markdown(["Training and Testing\n====================\n\nWe split the data."]) == \
+        "Training and Testing\n\nWe split the data."
+    assert summarize_markdown(["---"]) is None
+    assert summarize_markdown(["* * *\n\nText after a rule."]) == "Text after a rule."
+
+
+def test_predictions_shown_before_the_metric_that_scores_them_are_no_result() -> None:
+    result = pipeline(*_FIT_AND_PREDICT, "from sklearn.metrics import accuracy_score\nacc = accuracy_score(y, pred)",
+                      "pred")
+    assert [key for key, _ in result.results] == ["acc"]
+
+
+def test_the_summary_of_a_statsmodels_fit_of_a_model_made_before_is_a_result() -> None:
+    result = pipeline("import numpy as np\nimport statsmodels.api as sm\nX = np.arange(20.0)\ny = 2 * X + np.sin(X)",
+                      "model = sm.OLS(y, X)", "results = model.fit()", "print(results.summary())")
+    assert [key for key, _ in result.results] == ["summary"]
+
+
+def test_a_notebook_that_trains_and_saves_without_evaluating_is_told_so() -> None:
+    result = pipeline(
+        "import joblib\nfrom sklearn.datasets import load_iris\nfrom sklearn.neighbors import KNeighborsClassifier\n"
+        "X, y = load_iris(return_X_y=True)",
+        "knn = KNeighborsClassifier().fit(X, y)\njoblib.dump(knn, 'knn.pkl')",
+    )
+    assert result.results == []
+    assert any(w.startswith("run() returns None: the notebook trains but evaluates nothing") for w in result.warnings)
+
+
+def test_a_metric_worked_out_by_hand_in_training_is_a_result() -> None:
+    result = pipeline(
+        "import numpy as np\nfrom sklearn.cluster import KMeans\nfrom sklearn.metrics import adjusted_rand_score\n"
+        "X = np.array([[0.0], [0.1], [5.0], [5.1]])\ny = np.array([0, 0, 1, 1])",
+        "kmeans = KMeans(n_clusters=2, n_init=1, random_state=0)\nlabels = kmeans.fit_predict(X)",
+        "np.mean(y == labels)",
+        "ari = adjusted_rand_score(y, labels)",
+    )
+    assert "metric" in [key for key, _ in result.results]

@@ -18,6 +18,7 @@ import itertools
 import keyword
 import re
 import sys
+import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -309,7 +310,7 @@ def _stage(stage: Stage, module: str, sources: Sources, max_line: int) -> _Block
         return _Block(lines=lines)
     block = _Block(lines=_signature(stage.name, stage.inputs + stage.required, [], stage.constants, max_line))
     if stage.doc is not None and stage.doc.strip():
-        block.lines.extend(f'{INDENT}"""{_docstring(stage.doc.strip(chr(10)))}"""'.split("\n"))
+        block.lines.extend(f'{INDENT}"""{_docstring(stage.doc.strip(chr(10)), max_line)}"""'.split("\n"))
     else:
         cells = ", ".join(str(n) for n in sorted(set(stage.cells)))
         block.lines.append(f'{INDENT}"""{title} stage, from notebook cell{"s" if "," in cells else ""} {cells}."""')
@@ -336,10 +337,13 @@ def _stage(stage: Stage, module: str, sources: Sources, max_line: int) -> _Block
     return block
 
 
-def _docstring(markdown: str) -> str:
+def _docstring(markdown: str, max_line: int) -> str:
     """The notebook's markdown as a docstring's text: one line, or its lines and then the closing
-    quotes on a line of their own."""
-    text = py_docstring_block(markdown, INDENT)
+    quotes on a line of their own; a paragraph longer than a line is wrapped at word boundaries."""
+    width = max_line - len(INDENT) - 3  # (room for the quotes)
+    paragraphs = [textwrap.fill(part, width, break_long_words=False, break_on_hyphens=False) if len(part) > width
+                  else part for part in markdown.split("\n\n")]
+    text = py_docstring_block("\n\n".join(paragraphs), INDENT)
     return text if "\n" not in text else f"{text}\n{INDENT}"
 
 

@@ -26,8 +26,8 @@ from mlpack_cli.notebook import stages as st
 from mlpack_cli.notebook import versions as vs
 from mlpack_cli.notebook.disabled import is_commented_out_code
 from mlpack_cli.notebook.scopes import (
-    BUILTINS, Names, Renamer, analyses_remembered, analyze, bound_names, free_names, loaded_names, parents, walk,
-    walks_remembered,
+    BUILTINS, Names, Renamer, analyses_remembered, analyze, bound_names, calls_in, free_names, loaded_names, parents,
+    walk, walks_remembered,
 )
 from mlpack_cli.notebook.starimports import KEEP_IMPORT
 
@@ -241,9 +241,11 @@ def _placed_pipeline(cells: Sequence[ParsedCell], keywords: Mapping[str, Sequenc
             explicit[cell.number] = tagged
         heading_stage[cell.number] = st.stage_from_heading(cell.heading, keywords) if cell.heading else None
     headings = {c.number: c.heading for c in cells}
-    versions = _Versions(cells, order, every, module_names | helper_names | set(renamed.values()),
+    # (a figure or axes bound again is never versioned: its name is how its drawing calls are known)
+    tables = frozenset(_target(c) for c in constants if isinstance(c, ast.Assign) and pl.is_literal_table(c.value))
+    versions = _Versions(cells, order, every, module_names | helper_names | set(renamed.values()) | aliases.objects,
                          lambda infos: pl.place(infos, explicit, heading_stage, user_functions, aliases,
-                                                model_classes, set(), headings),
+                                                model_classes, set(), headings, tables),
                          lambda: gr.build_graph(order, aliases, user_functions, helper_globals, constants))
     while True:  # (ends: each round keeps at least one more pair of versions apart)
         infos = gr.build_graph(order, aliases, user_functions, helper_globals, constants)
@@ -251,7 +253,7 @@ def _placed_pipeline(cells: Sequence[ParsedCell], keywords: Mapping[str, Sequenc
         while True:
             try:
                 decisions = pl.place(infos, explicit, heading_stage, user_functions, aliases, model_classes, keep,
-                                     headings)
+                                     headings, tables)
             except pl.OrderConflict as exc:
                 raise OutOfOrder(exc.cell, str(exc)) from exc
             pipeline = Pipeline(
@@ -282,11 +284,15 @@ def _placed_pipeline(cells: Sequence[ParsedCell], keywords: Mapping[str, Sequenc
     _clock_warnings(pipeline, infos, decisions)
     _dynamic_binding_warnings(pipeline, cells, every)
     _unbound_name_warnings(pipeline, cells)
-    if not pipeline.results and any(stage.statements for stage in pipeline.stages[pl.TRAIN:pl.EXPORT]):
+    if not pipeline.results and pipeline.stages[pl.EVALUATE].statements:
         pipeline.warnings.append(
             "run() returns None: no statement of the notebook's evaluation assigns a metric (acc = "
             "accuracy_score(...)) or shows a value it computes; to have run() return a result, assign it to a "
             "name and show the name at the end of an evaluation cell")
+    elif not pipeline.results and pipeline.stages[pl.TRAIN].statements:
+        pipeline.warnings.append(
+            "run() returns None: the notebook trains but evaluates nothing; to have run() return a result, "
+            "score the model in a cell of its own (acc = model.score(X_test, y_test)) and show the name")
     if infos and not any(stage.statements for stage in pipeline.stages):
         pipeline.warnings.append("no statement of the notebook is kept in a stage (it only displays, prints or "
                                  "plots): run() computes nothing; tag the cells to keep with mlpack:<stage>")
@@ -616,6 +622,7 @@ def _results(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr
     # value shown in an evaluation cell (``print(score, n_rows)``)
     model_made: set[str] = set()
     evaluation_cells = {info.cell for info, decision in zip(infos, decisions) if decision.stage == pl.EVALUATE}
+    kept_cells = {info.cell for info, decision in zip(infos, decisions) if decision.stage is not None}
     result_binders: dict[str, list[int]] = {}  # a metric's name -> the evaluation statements binding it
     rebinders: dict[str, list[int]] = {}  # a name -> the evaluation statements starting a version of it
     steps: set[str] = set()  # predictions on the way to a metric (:func:`_scored_prediction`)
@@ -659,6 +666,8 @@ def _results(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr
         return True
 
     def show(info: gr.Statement, name: str) -> bool:
+        if name in steps and any(name in infos[w].writes and _predicts_only(infos[w].node) for w in info.flow):
+            return False  # predictions shown on their way to the metric that scores them: no result
         if name in module_state:  # a counter a helper's ``global`` statement keeps: run() returns it
             add(name)
             revive.update(w for w in info.flow if name in infos[w].writes and decisions[w].stage is None)
@@ -668,10 +677,15 @@ def _results(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr
             add(name)
             return True
         viewing = _shows_a_view(info.node)  # ``history_dict.keys()``, ``table.head(10)``
+        # what a cell that keeps nothing shows after the training is a result when it comes from
+        # what training or evaluation made (``rmse = ...(X @ w - y)``, ``test_loss, test_acc =
+        # run_test(model, ...)``); else it is a look at the data (class counts per fold)
+        looking = modelling and info.cell not in kept_cells and heading_stage.get(info.cell) != "evaluate"
         for writer in info.flow:
             if name in infos[writer].writes and decisions[writer].stage is None and decisions[writer].level < 3 \
                     and not infos[writer].inert and not _predicts_only(infos[writer].node) \
-                    and not (viewing and not _from_evaluation(writer, infos)):
+                    and not (viewing and not _from_evaluation(writer, infos)) \
+                    and not (looking and not _from_training(writer, infos, decisions, models)):
                 revive.add(writer)  # a prediction only shown (``preds``, ``predictions[0]``) is no result
         return False
 
@@ -684,7 +698,7 @@ def _results(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr
         if _shows_an_estimator(part):
             return False  # a fitted model shown (grid.best_estimator_): its repr is no result
         learned = _learned_attribute(part, fitted)
-        if pl.has_metric(part) or learned:
+        if pl.has_metric(part) or learned or _scored_by_hand(part, info, infos):
             again = _shown_before(part, info, shown_before, infos)
             if again:  # ``print(grid.best_params_["C"])`` in two cells: one result, computed once
                 return True
@@ -692,8 +706,8 @@ def _results(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr
             named = _label_name(label)
             if named is not None and named not in used:
                 name = named
-            else:
-                name = fresh(part) if pl.has_metric(part) else _fresh_name(base, used)  # type: ignore[arg-type]
+            else:  # (a metric worked out by hand is a "metric")
+                name = _fresh_name(base, used) if base and not pl.has_metric(part) else fresh(part)
             used.add(name)
             if not compute(info, node, name, part):
                 return False
@@ -787,8 +801,9 @@ def _results(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr
         if modelling and not pl.reads_kept_work(info.index, infos, decisions, constant_names):
             continue  # shows nothing the pipeline computes (a demo on literals)
         if context == pl.TRAIN and evaluating and not (isinstance(node, ast.Expr) and (
-                isinstance(node.value, ast.Name) or _learned_attribute(node.value, fitted)) or _is_print(node)):
-            continue  # in training, a displayed or printed name or learned statistic is a result; other displays not
+                isinstance(node.value, ast.Name) or _learned_attribute(node.value, fitted)
+                or _scored_by_hand(node.value, info, infos)) or _is_print(node)):
+            continue  # in training, a displayed or printed name, learned statistic or metric is a result; others not
         if context == pl.TRAIN and isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and \
                 gr.call_name(node.value) in pl.TRAIN_CALLS:
             continue  # what `model.fit(X, y)` shows is the model: no result
@@ -888,6 +903,28 @@ def _fed_to_a_fit(info: gr.Statement, infos: Sequence[gr.Statement], decisions: 
                and decision.level == 2 for later, decision in zip(infos[info.index + 1:], decisions[info.index + 1:]))
 
 
+def _from_training(index: int, infos: Sequence[gr.Statement], decisions: Sequence[pl.Decision],
+                   models: Collection[str]) -> bool:
+    """Whether a statement reads a model or what kept statements of train or evaluate make,
+    itself or through the dropped statements it reads, or comes from a model's predictions or
+    scores (:func:`_from_evaluation`)."""
+    seen = {index}
+    pending = [index]
+    while pending:
+        info = infos[pending.pop()]
+        if info.reads & set(models):
+            return True
+        for dep in info.flow:
+            if not infos[dep].writes & info.reads:
+                continue
+            if decisions[dep].stage in (pl.TRAIN, pl.EVALUATE):
+                return True
+            if decisions[dep].stage is None and dep not in seen:
+                seen.add(dep)
+                pending.append(dep)
+    return _from_evaluation(index, infos)
+
+
 def _from_evaluation(index: int, infos: Sequence[gr.Statement]) -> bool:
     """Whether a statement's value comes, through any chain, from a model's predictions or scores
     (a table of predictions against the truth), not only from data or a training log: a view of it
@@ -915,7 +952,7 @@ def _predicts_only(statement: ast.stmt) -> bool:
     while True:
         if isinstance(value, ast.Call) and gr.call_name(value) in pl.PREDICT_CALLS:
             return not pl.has_metric(statement) and not value.keywords and not any(
-                isinstance(n, ast.Call) and _predicts(gr.call_name(n)) for a in value.args for n in walk(a))
+                isinstance(n, ast.Call) and pl.predicts(gr.call_name(n)) for a in value.args for n in walk(a))
         if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute):
             value = value.func.value  # .squeeze(), .argmax(dim=-1)
         elif isinstance(value, (ast.Attribute, ast.Subscript)):
@@ -957,13 +994,21 @@ def _key_of(node: ast.expr) -> str | None:
 
 
 def _statsmodels_fits(cells: Sequence[ParsedCell]) -> set[str]:
-    """Names bound from a fit of a statsmodels model (``lm = smf.ols(...).fit()``)."""
+    """Names bound from a fit of a statsmodels model (``lm = smf.ols(...).fit()``, or ``model =
+    sm.OLS(y, X)`` and then ``results = model.fit()``)."""
     modules = _statsmodels_names(cells)
     if not modules:
         return set()
-    return {t.id for cell in cells for s in cell.tree.body if isinstance(s, ast.Assign)
-            and isinstance(s.value, ast.Call) and gr.call_name(s.value) == "fit"
-            and gr.root_name(s.value.func) in modules for t in s.targets if isinstance(t, ast.Name)}
+    made = set(modules)  # the modules, and the models made with them
+    fits: set[str] = set()
+    for cell in cells:
+        for s in cell.tree.body:
+            if not isinstance(s, ast.Assign) or not isinstance(s.value, ast.Call):
+                continue
+            names = {t.id for t in s.targets if isinstance(t, ast.Name)}
+            if gr.root_name(s.value.func) in made:
+                (fits if gr.call_name(s.value) == "fit" else made).update(names)
+    return fits
 
 
 def _statsmodels_names(cells: Sequence[ParsedCell]) -> frozenset[str]:
@@ -1135,48 +1180,33 @@ def _scored_prediction(info: gr.Statement, name: str, infos: Sequence[gr.Stateme
     """Whether ``name`` holds a model's predictions that the evaluation goes on to score, a step
     towards its metrics rather than a result (``pred = np.expm1(lr.predict(X_test))`` read by
     ``rmse = ...``): bound from a prediction call with no metric, or worked out from such a step
-    sample by sample (:func:`_per_sample`: ``errors = [abs(p - t) for p, t in zip(pred, y)]``),
-    read by kept statements after it or by a metric shown (``print(accuracy_score(y, pred))``,
+    sample by sample (:func:`~mlpack_cli.notebook.placement.per_sample`: ``errors = [abs(p - t) for
+    p, t in zip(pred, y)]``), read by kept statements after it or by a metric shown (``print(accuracy_score(y, pred))``,
     computed as a result), and added to by none of them. A prediction nothing reads afterwards
     stays a result. ``steps``: the names found so far, in notebook order (this adds ``name`` when
     it is one)."""
     node = info.node
     if not isinstance(node, ast.Assign) or pl.has_metric(node) or not (any(
-            isinstance(n, ast.Call) and _predicts(gr.call_name(n)) for n in walk(node.value))
-            or _per_sample(node.value, steps)):
+            isinstance(n, ast.Call) and pl.predicts(gr.call_name(n)) for n in walk(node.value))
+            or pl.per_sample(node.value, steps)):
         return False
     readers = [later for later in infos[info.index + 1:] if info.index in later.flow and name in later.reads
-               and (decisions[later.index].stage is not None or pl.has_metric(later.node))]  # (a metric shown)
+               and (decisions[later.index].stage is not None or pl.has_metric(later.node)  # (a metric shown,
+                    or later.inert and pl.sums_up(later.node, {name}))]  # or one worked out by hand)
     if readers and not any(name in later.mutates for later in readers):
         steps.add(name)
         return True
     return False
 
 
-def _per_sample(value: ast.expr, steps: set[str]) -> bool:
-    """Whether ``value`` works out something for each of the predictions in ``steps``: arithmetic
-    or comparisons on them (``y - pred``, ``pred == y``), a part of them (``proba[:, 1]``), or a
-    comprehension over them; not a call of them, which may sum them up (``np.mean(errors)``), nor
-    a comprehension over something else (a cost for each cut-off)."""
-    if isinstance(value, ast.Name):
-        return value.id in steps
-    if isinstance(value, ast.Subscript):
-        return _per_sample(value.value, steps)
-    if isinstance(value, ast.BinOp):
-        return _per_sample(value.left, steps) or _per_sample(value.right, steps)
-    if isinstance(value, ast.UnaryOp):
-        return _per_sample(value.operand, steps)
-    if isinstance(value, ast.Compare):
-        return any(_per_sample(part, steps) for part in [value.left, *value.comparators])
-    if isinstance(value, (ast.ListComp, ast.GeneratorExp, ast.SetComp)):
-        return any(isinstance(n, ast.Name) and n.id in steps for g in value.generators for n in walk(g.iter))
-    return False
-
-
-def _predicts(name: str) -> bool:
-    """A prediction call: a model's (``predict``, ``predict_proba``, ...), or a function of the
-    notebook's named for it (``predict_prices``, ``make_predictions``)."""
-    return name in pl.PREDICT_CALLS or any(word.startswith("predict") for word in name.lower().split("_"))
+def _scored_by_hand(part: ast.expr, info: gr.Statement, infos: Sequence[gr.Statement]) -> bool:
+    """Whether a shown expression is a metric worked out from a model's predictions without a
+    metric function (``np.sum(pred == y) / len(y)``, ``np.sqrt(np.mean((y - pred) ** 2))``): a
+    call summing up a comparison or a difference of the predictions, sample by sample. Its value
+    is the result, not the predictions it reads; a part of them shown (``pred[:10]``) is no metric."""
+    predicted = {name for writer in info.flow for name in infos[writer].writes
+                 if any(pl.predicts(gr.call_name(call)) for call in calls_in(infos[writer].node))}
+    return pl.sums_up(part, predicted)
 
 
 def _sinks(infos: Sequence[gr.Statement], decisions: Sequence[pl.Decision], models: set[str]) -> list[str]:
@@ -1198,8 +1228,9 @@ def _sinks(infos: Sequence[gr.Statement], decisions: Sequence[pl.Decision], mode
 def _computed_names(statement: ast.stmt) -> list[str]:
     """Names an evaluation statement computes: the names its assignments bind, nested ones
     included, but not loop variables, definitions (``rmse = lambda a, b: ...`` among them),
-    imports, literals (``threshold = 0.5``: a setting, not a value computed), or a fitted model
-    taken from another (``best = grid.best_estimator_``: a model)."""
+    imports, literals (``threshold = 0.5``: a setting, not a value computed), objects configured
+    from literals (``cv = KFold(n_splits=5)``: a setting too), or a fitted model taken from
+    another (``best = grid.best_estimator_``: a model)."""
     if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)):
         return []
     found: list[str] = []
@@ -1207,7 +1238,8 @@ def _computed_names(statement: ast.stmt) -> list[str]:
     for node in [statement, *gr.nested_statements(statement)]:
         targets: list[ast.expr] = []
         if isinstance(node, ast.Assign) and not isinstance(node.value, ast.Lambda) \
-                and not _shows_an_estimator(node.value) and not _is_literal(node.value):
+                and not _shows_an_estimator(node.value) and not _is_literal(node.value) \
+                and not _configured(node.value):
             targets = list(node.targets)
         elif isinstance(node, (ast.AugAssign, ast.AnnAssign)) and node.value is not None:
             targets = [node.target]
@@ -1215,6 +1247,20 @@ def _computed_names(statement: ast.stmt) -> list[str]:
             found += [n.id for n in walk(target) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
                       and not n.id.startswith("_") and n.id not in passing]  # (not ``name`` of ``scores[name] = ...``)
     return found
+
+
+def _configured(value: ast.expr) -> bool:
+    """An object of a class configured with literals (``KFold(n_splits=5, shuffle=True)``); not a
+    container to fill (``pd.DataFrame()``, ``OrderedDict()``)."""
+    if not isinstance(value, ast.Call):
+        return False
+    name = gr.call_name(value)
+    parts = [*value.args, *(k.value for k in value.keywords)]
+    return name[:1].isupper() and name not in pl.DATA_CONSTRUCTORS | _CONTAINERS and bool(parts) and all(
+        _is_literal(part) for part in parts)
+
+
+_CONTAINERS = frozenset({"OrderedDict", "Counter", "ChainMap", "UserDict", "UserList"})
 
 
 def _pass_values(statement: ast.stmt) -> set[str]:
@@ -1681,6 +1727,8 @@ def _docs(pipeline: Pipeline, cells: Sequence[ParsedCell], keywords: Mapping[str
 
 
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$")
+_SETEXT = re.compile(r"^\s{0,3}(?:=+|-+)\s*$")  # the underline of a setext heading
+_RULE = re.compile(r"^\s{0,3}([-*_])(?:\s*\1){2,}\s*$")  # a thematic break
 
 
 def _explores(markdown: str, keywords: Mapping[str, Sequence[str]]) -> bool:
@@ -1700,6 +1748,14 @@ def summarize_markdown(texts: Sequence[str], max_headings: int = 6, max_paragrap
                 if match.group(1) not in headings:
                     headings.append(match.group(1).strip())
                 continue
+            if _SETEXT.match(line) and block:  # the lines above it are a heading ("Title\n=====")
+                heading = " ".join(block)
+                if heading not in headings:
+                    headings.append(heading)
+                block = []
+                continue
+            if _RULE.match(line) and not block:
+                continue  # a thematic break ("---"): no text
             if line.strip():
                 block.append(line.strip())
             elif block:

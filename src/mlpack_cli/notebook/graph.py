@@ -148,6 +148,7 @@ class Aliases:
     # names bound from a call into a library not known to only compute (a hub client, a tracking
     # run, a database connection): a method called on them may act outside the notebook
     foreign: set[str] = field(default_factory=set)
+    dotted: dict[str, str] = field(default_factory=dict)  # bound name -> the module it is (``matplotlib.style``)
 
     def is_plot_root(self, name: str | None) -> bool:
         return name is not None and (name in self.modules or name in self.objects)
@@ -167,6 +168,7 @@ def collect_aliases(statements: Iterable[ast.stmt]) -> Aliases:
                     bound = alias.asname or alias.name.split(".")[0]
                     aliases.imported.add(bound)
                     aliases.origins[bound] = alias.name.split(".")[0]
+                    aliases.dotted[bound] = alias.name if alias.asname else bound
                     if _is_plot_module(alias.name) or (alias.asname is None and _is_plot_module(bound)):
                         aliases.modules.add(bound)
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
@@ -174,6 +176,7 @@ def collect_aliases(statements: Iterable[ast.stmt]) -> Aliases:
                     bound = alias.asname or alias.name
                     aliases.imported.add(bound)
                     aliases.origins[bound] = node.module.split(".")[0]
+                    aliases.dotted[bound] = f"{node.module}.{alias.name}"
                     if _is_plot_module(node.module):
                         aliases.modules.add(bound)  # from matplotlib import pyplot / from seaborn import heatmap
                         aliases.functions.add(bound)
@@ -245,8 +248,9 @@ def is_plot_call(call: ast.Call, aliases: Aliases) -> bool:
     if isinstance(func, ast.Name):
         return func.id in aliases.functions or func.id in aliases.modules or bool(PLOT_NAME.match(func.id))
     if isinstance(func, ast.Attribute):
-        if func.attr == "use" and root_name(func) in aliases.modules and not isinstance(func.value, ast.Attribute):
-            return False  # matplotlib.use(...): chooses the backend, set-up rather than drawing
+        if func.attr == "use" and isinstance(func.value, ast.Name) and func.value.id in aliases.modules \
+                and aliases.dotted.get(func.value.id, func.value.id) in {"matplotlib", "mpl"}:
+            return False  # matplotlib.use(...): chooses the backend, set-up rather than drawing (not style.use)
         if aliases.is_plot_root(root_name(func)):
             return True
         if func.attr in PLOT_METHODS or PLOT_NAME.match(func.attr):
@@ -1507,6 +1511,7 @@ def build_graph(statements: Sequence[tuple[int, ast.stmt]], aliases: Aliases, us
     _forget_seeded_draws(infos, _Later(lambda: integer_names([*constants, *(info.node for info in infos)])),
                          user_functions)
     _consumed_iterators(infos, user_functions)
+    _write_handles(infos)
     if any(CONFIG in info.mutates for info in infos):
         for info in infos:  # what a library's calls return depends on its configuration at the time
             if CONFIG not in info.mutates and _computes(info.node, aliases):
@@ -1574,6 +1579,25 @@ def build_graph(statements: Sequence[tuple[int, ast.stmt]], aliases: Aliases, us
         if info.index in resets:  # every generator seeded again: later draws owe nothing to earlier ones
             writers[RNG] = list(resets[info.index])
     return infos
+
+
+def _write_handles(infos: Sequence[Statement]) -> None:
+    """``f = open("model.pkl", "wb")``, then ``pickle.dump(model, f)`` and ``f.close()``: every
+    statement using a handle opened for writing writes its file (closing it is what puts the last
+    bytes there), so it is kept with the file and ordered with what reads the file back."""
+    handles: dict[str, set[str]] = {}  # name -> the files it was opened to write
+    for info in infos:
+        node = info.node
+        used = info.reads & handles.keys()
+        if used:
+            info.effects.add("write")
+            info.mutates.update(*(handles[name] for name in used))
+        for name in info.binds:
+            handles.pop(name, None)
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and call_name(node.value) == "open" \
+                and isinstance(node.value.func, ast.Name) and _opens_for(node.value) == "write":
+            files = {name for name in info.mutates if name.startswith("<file:")}
+            handles.update((target.id, files) for target in node.targets if isinstance(target, ast.Name))
 
 
 def _columns_written(info: Statement, name: str) -> set[str] | None:

@@ -26,7 +26,7 @@ from mlpack_cli.notebook.graph import (
     DEFAULT_PLOT_ALIASES, FIGURE, FIGURE_FILES, FS, PLOT_METHODS, RNG, WRITE_CALLS, Aliases, Statement, call_name,
     is_pure_call, is_pure_expression, opens_for, plot_only_reads, root_name,
 )
-from mlpack_cli.notebook.scopes import calls_in, walk
+from mlpack_cli.notebook.scopes import calls_in, loaded_names, walk
 
 LOAD, PREPROCESS, TRAIN, EVALUATE, EXPORT = range(5)
 MODEL_BASES = frozenset({"Module", "Model", "Layer", "LightningModule", "BaseEstimator", "Sequential"})
@@ -38,6 +38,7 @@ DATASET = re.compile(
 PREPROCESSORS = re.compile(
     r"(Scaler|Encoder|Imputer|Vectorizer|Tokenizer|Transformer|Binarizer|Normalizer|Discretizer|"
     r"PolynomialFeatures|SplineTransformer|PCA|TruncatedSVD|SelectKBest|SelectFromModel|VarianceThreshold|"
+    r"SelectPercentile|SelectFpr|SelectFdr|SelectFwe|GenericUnivariateSelect|SequentialFeatureSelector|"
     r"RFE|RFECV|Splitter|KFold|ShuffleSplit|TfidfTransformer|DictVectorizer|Featurizer|Embedding)$"
 )
 ESTIMATORS = re.compile(
@@ -124,15 +125,22 @@ GENERATORS = frozenset({"RandomState", "default_rng", "Generator", "PRNGKey"})
 _FITS = frozenset({"fit", "partial_fit", "fit_generator", "compile", "train", "fit_transform", "train_on_batch"})
 
 
-def generated_data(infos: Sequence[Statement], models: set[str]) -> dict[int, str]:
+def generated_data(infos: Sequence[Statement], models: set[str],
+                   user_functions: set[str] | frozenset[str] = frozenset()) -> dict[int, str]:
     """Statements that generate data from random draws and nothing the notebook loaded or made:
-    they read only module-level names (imports, constants), random generators and data generated
-    before them (``x = 10 * rng.rand(50)``, then ``y = 2 * x + rng.randn(50)``). Only before the
-    first fit that draws from the global generator: later draws are the model's business (or a
-    demo), and moving them before that fit would change what it draws. Index -> the draw."""
+    they read only module-level names (imports, constants), settings computed from literals
+    (``n = 100``), random generators and data generated before them (``x = 10 * rng.rand(n)``,
+    then ``y = 2 * x + rng.randn(n)``); a draw may be made by a function of the notebook
+    (``dnorm(0, 0.4, size=n)``, which calls ``np.random.randn``). Only before the first fit that
+    draws from the global generator: later draws are the model's business (or a demo), and moving
+    them before that fit would change what it draws. Index -> the draw."""
     bound = {name for info in infos for name in info.binds}
     generators: set[str] = set()
     generated: set[str] = set()
+    settings: set[str] = set()  # names bound from literals and other settings, without a call
+    grids: dict[str, tuple[int, str]] = {}  # name -> the statement binding it to a grid of literals, its call
+    drawing = {name for name, definition in getattr(user_functions, "definitions", {}).items()
+               if isinstance(definition, (ast.FunctionDef, ast.AsyncFunctionDef)) and _draws(definition, set())}
     found: dict[int, str] = {}
     for info in infos:
         node = info.node
@@ -144,15 +152,99 @@ def generated_data(infos: Sequence[Statement], models: set[str]) -> dict[int, st
         if isinstance(node.value, ast.Call) and call_name(node.value) in GENERATORS:
             generators |= info.binds
             continue
-        draws = [call_name(c) for c in calls if call_name(c) in RANDOM_DRAWS and (
-            root_name(c.func) in generators or any(
-                isinstance(n, ast.Attribute) and n.attr == "random" for n in walk(c.func))
-            or root_name(c.func) == "torch")]
         names = {n for n in info.reads if not n.startswith("<")} - info.mutates
-        if draws and names <= (generators | generated | (names - bound)) and not info.effects:
+        free = names - bound | settings
+        if isinstance(node, ast.Assign) and not calls and not info.effects and names <= free:
+            settings |= info.binds
+            continue
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and call_name(node.value) in GRIDS \
+                and names <= free and not info.effects:
+            grids.update(dict.fromkeys(info.binds, (info.index, call_name(node.value))))  # data once drawn on
+            continue
+        draws = _draws(node, generators) + [call_name(c) for c in calls
+                                            if isinstance(c.func, ast.Name) and c.func.id in drawing]
+        if draws and names <= (generators | generated | set(grids) | free) and not info.effects:
+            for name in sorted(names & set(grids) - generated):  # ``x = np.linspace(-3, 3, 100)``, then
+                index, grid = grids[name]  # ``y = f(x) + noise``
+                found[index] = grid
+                generated.add(name)
             found[info.index] = draws[0]
             generated |= info.binds | info.mutates
     return found
+
+
+def _draws(node: ast.AST, generators: set[str]) -> list[str]:
+    """The random draws called in ``node``: from numpy's, torch's or the random module's global
+    generator, or from one of ``generators`` (``rng.rand(50)``)."""
+    return [call_name(c) for c in calls_in(node) if call_name(c) in RANDOM_DRAWS and (
+        root_name(c.func) in generators or root_name(c.func) == "torch"
+        or any(isinstance(n, ast.Attribute) and n.attr == "random" for n in walk(c.func)))]
+
+
+# Grids of values made from literals (``np.linspace(-3, 3, 100)``): generated data when random
+# draws are added to them, else a setting (``depths = np.arange(1, 20)``).
+GRIDS = frozenset({"linspace", "arange", "logspace", "geomspace"})
+
+# Loaders that return a container of the data set (scikit-learn's Bunch, a dict of arrays): what
+# is taken out of it whole (``X = iris.data``, ``data["target"]``, ``pd.DataFrame(iris.data,
+# columns=iris.feature_names)``) is the data set itself, loaded.
+_NOT_CONTAINERS = frozenset({"load_state_dict", "load_model", "load_weights", "load_img"})
+
+
+def unpacked_data(infos: Sequence[Statement], models: set[str]) -> dict[int, str]:
+    """Statements that take a loaded data set out of the container its loader returned, and
+    nothing else: attributes of it, items of it under a literal key, a table built of those
+    (``df = pd.DataFrame(iris.data, columns=iris.feature_names)``) or a column of such a table
+    set from it (``df["target"] = iris.target``). Index -> what it takes out."""
+    containers: set[str] = set()
+    unpacked: set[str] = set()
+    found: dict[int, str] = {}
+    bound = {name for info in infos for name in info.binds}
+    for info in infos:
+        node = info.node
+        if not isinstance(node, ast.Assign) or info.binds & models:
+            continue
+        value = node.value
+        if isinstance(value, ast.Call) and _returns_a_container(value):
+            containers |= info.binds
+            continue
+        if info.effects:
+            continue
+        names = {n for n in info.reads if not n.startswith("<")}
+        taken = _taken_out(value, containers)
+        if taken is None or not names & containers or not names <= containers | unpacked | (names - bound):
+            continue
+        columns = [t for t in node.targets if not isinstance(t, (ast.Name, ast.Tuple))]
+        if not all(isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name) and t.value.id in unpacked
+                   and isinstance(t.slice, ast.Constant) for t in columns):
+            continue  # (a column may be set only on a table taken out before: ``df["target"] = ...``)
+        found[info.index] = taken
+        unpacked |= info.binds
+    return found
+
+
+def _returns_a_container(call: ast.Call) -> bool:
+    name = call_name(call)
+    returns_xy = any(k.arg == "return_X_y" for k in call.keywords)
+    return (name.startswith(("load_", "fetch_")) or name == "load_dataset") and name not in _NOT_CONTAINERS \
+        and not returns_xy
+
+
+def _taken_out(value: ast.expr, containers: set[str]) -> str | None:
+    """``iris.data`` (what is taken out of a container) for a value made only of such parts,
+    literals and data constructors; None for anything else (a call computing from them)."""
+    if isinstance(value, ast.Tuple):
+        parts = [_taken_out(e, containers) for e in value.elts]
+        return None if None in parts else ", ".join(p for p in parts if p)
+    if isinstance(value, ast.Call) and call_name(value) in DATA_CONSTRUCTORS:
+        parts = [_taken_out(a, containers) for a in [*value.args, *(k.value for k in value.keywords)]]
+        return None if None in parts else next((p for p in parts if p), "")
+    if isinstance(value, ast.Attribute) and isinstance(value.value, ast.Name) and value.value.id in containers:
+        return f"{value.value.id}.{value.attr}"
+    if isinstance(value, ast.Subscript) and isinstance(value.value, ast.Name) and value.value.id in containers \
+            and isinstance(value.slice, ast.Constant):
+        return f"{value.value.id}[{value.slice.value!r}]"
+    return "" if is_literal(value) else None
 
 
 # Constructors that take the data itself: ``np.array([...])``, ``pd.DataFrame({...})``, ``torch.tensor(...)``.
@@ -162,12 +254,13 @@ _LITERAL_PARTS = (ast.Constant, ast.List, ast.Tuple, ast.Dict, ast.Set, ast.Unar
                   ast.Name, ast.Attribute, ast.Load)
 
 
-def written_data(infos: Sequence[Statement]) -> dict[int, str]:
+def written_data(infos: Sequence[Statement], tables: frozenset[str] = frozenset()) -> dict[int, str]:
     """Statements that bind a table of values written out in the notebook (``x = np.array([1, 2,
-    3, 4, 5])``, ``df = pd.DataFrame({"a": [1, 2], "b": [3, 4]})``): data the pipeline starts from,
-    like a file read. Its names must come from imports (``nan``, ``np.nan``), never from the
-    notebook's own values; a single row (``np.array([[5, 2]])``, a sample to predict) is no data
-    set. Index -> the constructor."""
+    3, 4, 5])``, ``df = pd.DataFrame({"a": [1, 2], "b": [3, 4]})``, or ``pd.DataFrame(data)`` of a
+    module constant in ``tables``, ``data = {"a": [1, 2], "b": [3, 4]}``): data the pipeline
+    starts from, like a file read. Its names must come from imports (``nan``, ``np.nan``), never
+    from the notebook's own values; a single row (``np.array([[5, 2]])``, a sample to predict) is
+    no data set. Index -> the constructor."""
     bound = {n for info in infos if not isinstance(info.node, (ast.Import, ast.ImportFrom)) for n in info.binds}
     found: dict[int, str] = {}
     for info in infos:
@@ -177,10 +270,16 @@ def written_data(infos: Sequence[Statement]) -> dict[int, str]:
         call = node.value
         data = [*call.args[:1], *(k.value for k in call.keywords if k.arg == "data")]
         names = {n.id for n in walk(call) if isinstance(n, ast.Name)} - {root_name(call.func)}
+        literal = isinstance(data[0], ast.Name) and data[0].id in tables if len(data) == 1 else False
         if call_name(call) in DATA_CONSTRUCTORS and len(data) == 1 and not names & bound \
-                and _literal_rows(data[0]) >= 2:
+                and (literal or is_literal_table(data[0])):
             found[info.index] = call_name(call)
     return found
+
+
+def is_literal_table(value: ast.expr) -> bool:
+    """A table of at least two rows written as literals (:func:`_literal_rows`)."""
+    return _literal_rows(value) >= 2
 
 
 def _literal_rows(value: ast.expr) -> int:
@@ -196,6 +295,50 @@ def _literal_rows(value: ast.expr) -> int:
     if isinstance(value, ast.Dict):
         return max((len(v.elts) for v in value.values if isinstance(v, (ast.List, ast.Tuple))), default=1)
     return len(value.elts)
+
+
+def predicts(name: str) -> bool:
+    """A prediction call: a model's (``predict``, ``predict_proba``, ...), or a function of the
+    notebook's named for it (``predict_prices``, ``make_predictions``)."""
+    return name in PREDICT_CALLS or any(word.startswith("predict") for word in name.lower().split("_"))
+
+
+def per_sample(value: ast.expr, steps: set[str]) -> bool:
+    """Whether ``value`` works out something for each of the predictions in ``steps``: arithmetic
+    or comparisons on them (``y - pred``, ``pred == y``), a part of them (``proba[:, 1]``), or a
+    comprehension over them; not a call of them, which may sum them up (``np.mean(errors)``), nor
+    a comprehension over something else (a cost for each cut-off)."""
+    if isinstance(value, ast.Name):
+        return value.id in steps
+    if isinstance(value, ast.Subscript):
+        return per_sample(value.value, steps)
+    if isinstance(value, ast.BinOp):
+        return per_sample(value.left, steps) or per_sample(value.right, steps)
+    if isinstance(value, ast.UnaryOp):
+        return per_sample(value.operand, steps)
+    if isinstance(value, ast.Compare):
+        return any(per_sample(part, steps) for part in [value.left, *value.comparators])
+    if isinstance(value, (ast.ListComp, ast.GeneratorExp, ast.SetComp)):
+        return any(isinstance(n, ast.Name) and n.id in steps for g in value.generators for n in walk(g.iter))
+    return False
+
+
+def sums_up(part: ast.AST, predicted: set[str]) -> bool:
+    """Whether ``part`` holds a call summing up a comparison or difference of ``predicted``
+    sample by sample (``np.mean(pred == y)``), and is not itself worked out sample by sample."""
+    if not predicted & loaded_names(part) or isinstance(part, ast.expr) and per_sample(part, predicted):
+        return False
+    return any(isinstance(inner, (ast.Compare, ast.BinOp)) and per_sample(inner, predicted)
+               for call in calls_in(part) for piece in [*call.args, call.func] for inner in walk(piece))
+
+
+def _scores_by_hand(definition: ast.AST) -> bool:
+    """A function whose body works a metric out from its predictions without a metric function
+    (``predictions = predict(X_test, ...)``, then ``accuracy = np.mean(predictions == y_test)``)."""
+    predicted = {n.id for statement in walk(definition) if isinstance(statement, ast.Assign)
+                 and any(predicts(call_name(c)) for c in calls_in(statement.value))
+                 for target in statement.targets for n in walk(target) if isinstance(n, ast.Name)}
+    return bool(predicted) and sums_up(definition, predicted)
 
 
 def is_metric_call(call: ast.Call) -> bool:
@@ -269,6 +412,29 @@ def _on_learned(func: ast.Attribute) -> bool:
     return False
 
 
+# What a fitted model holds that is a model itself: taking it out builds on the training.
+_MODELS_INSIDE = frozenset({"best_estimator_", "estimator_", "estimators_", "base_estimator_", "final_estimator_"})
+
+
+def _makes_a_preprocessor(call: ast.Call) -> bool:
+    name = call_name(call)
+    return name[:1].isupper() and bool(PREPROCESSORS.search(name))
+
+
+def _learned_by(node: ast.stmt, models: set[str]) -> str | None:
+    """``centroids = kmeans.cluster_centers_`` (``kmeans.cluster_centers_``): an assignment to names
+    of what a model of the notebook learned, maybe a part of it; None for anything else."""
+    if not isinstance(node, ast.Assign) or not all(isinstance(t, ast.Name) for t in node.targets):
+        return None
+    value: ast.expr = node.value
+    while isinstance(value, ast.Subscript):
+        value = value.value
+    if isinstance(value, ast.Attribute) and _is_learned(value) and value.attr not in _MODELS_INSIDE \
+            and isinstance(value.value, ast.Name) and value.value.id in models:
+        return f"{value.value.id}.{value.attr}"
+    return None
+
+
 def _is_learned(node: ast.Attribute) -> bool:
     """``model.coef_``, ``grid.cv_results_``: scikit-learn's spelling of what fitting learned."""
     return node.attr.endswith("_") and not node.attr.startswith("_")
@@ -295,6 +461,10 @@ def code_evidence(info: Statement, models: set[str], preprocessors: set[str], us
         runs = [*node.decorator_list, *getattr(node, "bases", []), *getattr(node, "keywords", [])]
     elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Lambda):
         runs = [*node.targets, *node.value.args.defaults, *(d for d in node.value.args.kw_defaults if d)]
+    # a model given to a preprocessor (``SelectFromModel(RandomForestClassifier())``, ``RFE(...)``)
+    # is how that preprocessor selects: building the preprocessor prepares data
+    wrapped = {id(inner) for part in runs for call in calls_in(part) if _makes_a_preprocessor(call)
+               for argument in [*call.args, *(k.value for k in call.keywords)] for inner in walk(argument)}
     for call in (n for part in runs for n in calls_in(part)):
         name = call_name(call)
         receiver = root_name(call.func) if isinstance(call.func, ast.Attribute) and not _on_learned(call.func) else None
@@ -312,9 +482,9 @@ def code_evidence(info: Statement, models: set[str], preprocessors: set[str], us
             note(PREPROCESS, f"fits a preprocessor: {receiver}.{name}()")
         elif name in TRAIN_CALLS and (name not in {"add", "step", "build", "summary_dummy"} or receiver in models):
             note(TRAIN, f"trains: {name}()")
-        elif name[:1].isupper() and PREPROCESSORS.search(name):
+        elif _makes_a_preprocessor(call):
             note(PREPROCESS, f"makes a preprocessor: {name}()")
-        elif builds_a_model(name) or name in model_classes:
+        elif (builds_a_model(name) or name in model_classes) and id(call) not in wrapped:
             note(TRAIN, f"builds a model: {name}()")
         elif name.lower().endswith("trainer"):
             note(TRAIN, f"builds a trainer: {name}()")
@@ -334,8 +504,11 @@ def code_evidence(info: Statement, models: set[str], preprocessors: set[str], us
                 note(called[0], f"calls {name}(), which {called[1].split(': ')[0]}")
             for method in _model_methods_passed(call, models):  # ``print_accuracy(knn.predict)``
                 note(EVALUATE, f"{PASSES_MODEL}{method} to {name}()")
-    if isinstance(node, (ast.For, ast.While)) and _steps_parameters(node):
-        note(TRAIN, "trains: updates its parameters step by step")
+    if any(isinstance(loop, (ast.For, ast.While)) and _steps_parameters(loop) for part in runs for loop in walk(part)):
+        note(TRAIN, "trains: updates its parameters step by step")  # (in a function's body too)
+    learned = _learned_by(node, models) if not found else None
+    if learned is not None:
+        note(EVALUATE, f"reads what the model learned: {learned}")
     if not found and "setup" not in info.effects:  # configuring a library prepares no data
         targets = _target_roots(node)
         if targets and isinstance(node, (ast.Assign, ast.AugAssign, ast.Delete)):
@@ -432,7 +605,7 @@ def model_names(infos: Sequence[Statement], model_classes: frozenset[str] | set[
             continue
         name = call_name(node.value)
         targets = {n.id for t in node.targets for n in walk(t) if isinstance(n, ast.Name)}
-        if name[:1].isupper() and PREPROCESSORS.search(name):
+        if _makes_a_preprocessor(node.value):
             preprocessors |= targets
         elif builds_a_model(name) or name in {"fit", "compile"} or _pipeline_of_a_model(node.value) \
                 or name.lower().endswith(("trainer", "evaluator")) \
@@ -476,7 +649,8 @@ def _tree_facts(info: Statement, aliases: Aliases, user_functions: set[str]) -> 
             if isinstance(c.func, ast.Attribute) and call_name(c) not in KEEPS_ARGUMENTS),
         impure_roots=tuple(root_name(c.func) for c in impure),
         calls_acting=any(_acts_outside(d) for d in called),
-        calls_scoring=any(has_metric(d) or set(_own_calls(d)) & (EVALUATE_CALLS - PREDICT_CALLS) for d in called),
+        calls_scoring=any(has_metric(d) or set(_own_calls(d)) & (EVALUATE_CALLS - PREDICT_CALLS)
+                          or _scores_by_hand(d) for d in called),
     )
     info.facts["tree"] = (aliases, user_functions, facts)
     return facts
@@ -491,12 +665,15 @@ def place(
     model_classes: frozenset[str] | set[str] = frozenset(),
     keep: frozenset[int] | set[int] = frozenset(),
     heading_text: Mapping[int, str | None] | None = None,
+    tables: frozenset[str] = frozenset(),
 ) -> list[Decision]:
     """One decision per statement (same order). ``keep``: statements kept whatever they do (say,
-    the binding of a value ``run()`` returns)."""
+    the binding of a value ``run()`` returns). ``tables``: module constants bound to a table of
+    literal values (``data = {"x": [2, 3, 4, 10]}``)."""
     models, preprocessors = model_names(infos, model_classes)
-    generated = generated_data(infos, models)
-    written = written_data(infos)
+    generated = generated_data(infos, models, user_functions)
+    unpacked = unpacked_data(infos, models)
+    written = written_data(infos, tables)
     evidence_key = (frozenset(models), frozenset(preprocessors), frozenset(model_classes))
     found: dict[int, tuple[int, str] | None] = {}  # index -> evidence: records do not change while placed
 
@@ -531,6 +708,8 @@ def place(
             evidence = evidence_of(info)
             if info.index in generated and (evidence is None or evidence[0] == PREPROCESS):
                 evidence = LOAD, f"generates data: {generated[info.index]}()"
+            elif info.index in unpacked and (evidence is None or evidence[0] == PREPROCESS):
+                evidence = LOAD, f"takes the data set out of what its loader returned: {unpacked[info.index]}"
             elif evidence is None and info.index in written:
                 evidence = LOAD, f"data written in the notebook: {written[info.index]}()"
             elif evidence is not None and evidence[0] == LOAD and _reads_back(info, infos):
@@ -743,6 +922,7 @@ def _drop_what_nothing_needs(infos: Sequence[Statement], decisions: list[Decisio
             and any(not n.startswith("<") for n in info.binds)
             and not isinstance(info.node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
             and not _untrained_output(info, decision, evidence_of)
+            and not _reads_back(info, infos)  # (a model saved, then loaded again to try it)
             and _computed_from(info, live, infos, decisions)]
     live.update(left)
     close(left)
