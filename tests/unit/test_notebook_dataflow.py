@@ -1117,3 +1117,19 @@ def test_a_metric_worked_out_by_hand_in_training_is_a_result() -> None:
         "ari = adjusted_rand_score(y, labels)",
     )
     assert "metric" in [key for key, _ in result.results]
+
+
+def test_what_a_preprocessor_fitted_only_to_be_shown_learned_is_no_result() -> None:
+    """A PCA fitted in a cell of its own after the evaluation, to show the variance it explains,
+    is a look at the data: dropped with its display, not kept in preprocess for a result it
+    would no longer be."""
+    result = pipeline(
+        "import numpy as np\nfrom sklearn.decomposition import PCA\n"
+        "from sklearn.linear_model import LogisticRegression\n"
+        "X = np.random.RandomState(0).rand(30, 3)\ny = (X[:, 0] > 0.5) * 1",
+        "model = LogisticRegression().fit(X, y)\nacc = model.score(X, y)",
+        "pca = PCA(n_components=None)\nX_pca = pca.fit_transform(X)",
+        "print(pca.explained_variance_ratio_)",
+    )
+    assert [key for key, _ in result.results] == ["acc"]
+    assert not stage(result, "preprocess").statements

@@ -665,6 +665,19 @@ def _results(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr
         evaluate_binds.add(name)
         return True
 
+    def looking(info: gr.Statement) -> bool:
+        """What a cell that keeps nothing shows after the training is a result when it comes from
+        what training or evaluation made (``rmse = ...(X @ w - y)``, ``test_loss, test_acc =
+        run_test(model, ...)``); else it is a look at the data (class counts per fold, the variance a
+        PCA fitted only to be shown explains)."""
+        return modelling and info.cell not in kept_cells and heading_stage.get(info.cell) != "evaluate"
+
+    def trained(info: gr.Statement, names: Collection[str]) -> bool:
+        """Whether what ``info`` reads of ``names`` comes from what training or evaluation made."""
+        return any(infos[w].writes & set(names) and (decisions[w].stage in _MODEL_WORK or (
+            decisions[w].stage is None and _from_training(w, infos, decisions, models))) for w in info.flow) \
+            or bool(set(names) & models)
+
     def show(info: gr.Statement, name: str) -> bool:
         if name in steps and any(name in infos[w].writes and _predicts_only(infos[w].node) for w in info.flow):
             return False  # predictions shown on their way to the metric that scores them: no result
@@ -677,15 +690,11 @@ def _results(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr
             add(name)
             return True
         viewing = _shows_a_view(info.node)  # ``history_dict.keys()``, ``table.head(10)``
-        # what a cell that keeps nothing shows after the training is a result when it comes from
-        # what training or evaluation made (``rmse = ...(X @ w - y)``, ``test_loss, test_acc =
-        # run_test(model, ...)``); else it is a look at the data (class counts per fold)
-        looking = modelling and info.cell not in kept_cells and heading_stage.get(info.cell) != "evaluate"
         for writer in info.flow:
             if name in infos[writer].writes and decisions[writer].stage is None and decisions[writer].level < 3 \
                     and not infos[writer].inert and not _predicts_only(infos[writer].node) \
                     and not (viewing and not _from_evaluation(writer, infos)) \
-                    and not (looking and not _from_training(writer, infos, decisions, models)):
+                    and not (looking(info) and not _from_training(writer, infos, decisions, models)):
                 revive.add(writer)  # a prediction only shown (``preds``, ``predictions[0]``) is no result
         return False
 
@@ -699,6 +708,8 @@ def _results(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr
             return False  # a fitted model shown (grid.best_estimator_): its repr is no result
         learned = _learned_attribute(part, fitted)
         if pl.has_metric(part) or learned or _scored_by_hand(part, info, infos):
+            if learned and not pl.has_metric(part) and looking(info) and not trained(info, loaded_names(part)):
+                return False  # (what a preprocessor fitted only to be shown learned: ``pca.explained_variance_``)
             again = _shown_before(part, info, shown_before, infos)
             if again:  # ``print(grid.best_params_["C"])`` in two cells: one result, computed once
                 return True
@@ -903,6 +914,9 @@ def _fed_to_a_fit(info: gr.Statement, infos: Sequence[gr.Statement], decisions: 
                and decision.level == 2 for later, decision in zip(infos[info.index + 1:], decisions[info.index + 1:]))
 
 
+_MODEL_WORK = (pl.TRAIN, pl.EVALUATE)
+
+
 def _from_training(index: int, infos: Sequence[gr.Statement], decisions: Sequence[pl.Decision],
                    models: Collection[str]) -> bool:
     """Whether a statement reads a model or what kept statements of train or evaluate make,
@@ -917,7 +931,7 @@ def _from_training(index: int, infos: Sequence[gr.Statement], decisions: Sequenc
         for dep in info.flow:
             if not infos[dep].writes & info.reads:
                 continue
-            if decisions[dep].stage in (pl.TRAIN, pl.EVALUATE):
+            if decisions[dep].stage in _MODEL_WORK:
                 return True
             if decisions[dep].stage is None and dep not in seen:
                 seen.add(dep)

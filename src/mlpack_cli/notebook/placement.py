@@ -208,7 +208,7 @@ def unpacked_data(infos: Sequence[Statement], models: set[str]) -> dict[int, str
         if isinstance(value, ast.Call) and _returns_a_container(value):
             containers |= info.binds
             continue
-        if info.effects:
+        if info.effects or not containers & info.reads:
             continue
         names = {n for n in info.reads if not n.startswith("<")}
         taken = _taken_out(value, containers)
