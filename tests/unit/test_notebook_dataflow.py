@@ -1133,3 +1133,12 @@ def test_what_a_preprocessor_fitted_only_to_be_shown_learned_is_no_result() -> N
     )
     assert [key for key, _ in result.results] == ["acc"]
     assert not stage(result, "preprocess").statements
+
+
+def test_predictions_made_by_hand_and_scored_by_hand_are_steps_not_results() -> None:
+    result = pipeline(
+        "import numpy as np\nX = np.random.RandomState(0).rand(20, 2)\ny = (X[:, 0] > 0.5) * 1",
+        "w = np.linalg.lstsq(X, y, rcond=None)[0]",
+        "predictions = (X @ w > 0.5) * 1\naccuracy = np.mean(predictions == y)\nprint('Accuracy:', accuracy)",
+    )
+    assert [key for key, _ in result.results] == ["accuracy"]

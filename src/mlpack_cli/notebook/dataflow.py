@@ -1193,20 +1193,23 @@ def _scored_prediction(info: gr.Statement, name: str, infos: Sequence[gr.Stateme
                        decisions: Sequence[pl.Decision], steps: set[str]) -> bool:
     """Whether ``name`` holds a model's predictions that the evaluation goes on to score, a step
     towards its metrics rather than a result (``pred = np.expm1(lr.predict(X_test))`` read by
-    ``rmse = ...``): bound from a prediction call with no metric, or worked out from such a step
+    ``rmse = ...``): bound from a prediction call with no metric, worked out from such a step
     sample by sample (:func:`~mlpack_cli.notebook.placement.per_sample`: ``errors = [abs(p - t) for
-    p, t in zip(pred, y)]``), read by kept statements after it or by a metric shown (``print(accuracy_score(y, pred))``,
-    computed as a result), and added to by none of them. A prediction nothing reads afterwards
-    stays a result. ``steps``: the names found so far, in notebook order (this adds ``name`` when
-    it is one)."""
+    p, t in zip(pred, y)]``), or summed up sample by sample by a metric worked out by hand after it
+    (``train_predictions = np.argmax(scores, axis=0)``, then ``np.mean(train_predictions ==
+    train_true)``), read by kept statements after it or by a metric shown
+    (``print(accuracy_score(y, pred))``, computed as a result), and added to by none of them. A
+    prediction nothing reads afterwards stays a result. ``steps``: the names found so far, in
+    notebook order (this adds ``name`` when it is one)."""
     node = info.node
-    if not isinstance(node, ast.Assign) or pl.has_metric(node) or not (any(
-            isinstance(n, ast.Call) and pl.predicts(gr.call_name(n)) for n in walk(node.value))
-            or pl.per_sample(node.value, steps)):
+    if not isinstance(node, ast.Assign) or pl.has_metric(node):
         return False
     readers = [later for later in infos[info.index + 1:] if info.index in later.flow and name in later.reads
                and (decisions[later.index].stage is not None or pl.has_metric(later.node)  # (a metric shown,
                     or later.inert and pl.sums_up(later.node, {name}))]  # or one worked out by hand)
+    if not (any(isinstance(n, ast.Call) and pl.predicts(gr.call_name(n)) for n in walk(node.value))
+            or pl.per_sample(node.value, steps) or any(pl.sums_up(later.node, {name}) for later in readers)):
+        return False
     if readers and not any(name in later.mutates for later in readers):
         steps.add(name)
         return True
