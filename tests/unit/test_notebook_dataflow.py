@@ -1044,6 +1044,12 @@ def test_a_metric_worked_out_by_hand_from_predictions_is_the_result_not_the_pred
     assert float(returned[name]) == expected  # type: ignore[arg-type]
 
 
+def test_a_metric_worked_out_by_hand_from_predictions_made_in_place_is_a_result() -> None:
+    result = pipeline(*_FIT_AND_PREDICT, "print(sum(classifier.predict(X) == y) / len(y))")
+    assert [key for key, _ in result.results] == ["pred", "metric"]  # (``pred``: computed, read by nothing)
+    assert float(run_pipeline(result)["metric"]) == 1.0  # type: ignore[arg-type]
+
+
 def test_a_part_of_the_predictions_shown_is_no_metric() -> None:
     result = pipeline(*_FIT_AND_PREDICT, "print(pred[:3])")
     assert "metric" not in [key for key, _ in result.results]

@@ -306,10 +306,13 @@ def predicts(name: str) -> bool:
 def per_sample(value: ast.expr, steps: set[str]) -> bool:
     """Whether ``value`` works out something for each of the predictions in ``steps``: arithmetic
     or comparisons on them (``y - pred``, ``pred == y``), a part of them (``proba[:, 1]``), or a
-    comprehension over them; not a call of them, which may sum them up (``np.mean(errors)``), nor
-    a comprehension over something else (a cost for each cut-off)."""
+    comprehension over them, the predictions of a model called in place (``knn.predict(X) == y``);
+    not another call of them, which may sum them up (``np.mean(errors)``), nor a comprehension
+    over something else (a cost for each cut-off)."""
     if isinstance(value, ast.Name):
         return value.id in steps
+    if isinstance(value, ast.Call):
+        return call_name(value) in PREDICT_CALLS
     if isinstance(value, ast.Subscript):
         return per_sample(value.value, steps)
     if isinstance(value, ast.BinOp):
@@ -324,9 +327,11 @@ def per_sample(value: ast.expr, steps: set[str]) -> bool:
 
 
 def sums_up(part: ast.AST, predicted: set[str]) -> bool:
-    """Whether ``part`` holds a call summing up a comparison or difference of ``predicted``
-    sample by sample (``np.mean(pred == y)``), and is not itself worked out sample by sample."""
-    if not predicted & loaded_names(part) or isinstance(part, ast.expr) and per_sample(part, predicted):
+    """Whether ``part`` holds a call summing up a comparison or difference of ``predicted``, or of
+    predictions made in place, sample by sample (``np.mean(pred == y)``, ``sum(knn.predict(X) ==
+    y)``), and is not itself worked out sample by sample."""
+    if not (predicted & loaded_names(part) or any(call_name(c) in PREDICT_CALLS for c in calls_in(part))) \
+            or isinstance(part, ast.expr) and per_sample(part, predicted):
         return False
     return any(isinstance(inner, (ast.Compare, ast.BinOp)) and per_sample(inner, predicted)
                for call in calls_in(part) for piece in [*call.args, call.func] for inner in walk(piece))
