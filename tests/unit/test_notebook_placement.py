@@ -1290,3 +1290,11 @@ def test_a_function_of_the_whole_pipeline_that_scores_by_hand_is_kept() -> None:
                       "    predictions = predict(X, np.ones(2))\n    print('Accuracy:', np.mean(predictions == y))",
                       "run_all()")
     assert (4, "dropped") not in parts(result)
+
+
+def test_a_name_a_lambda_reads_is_not_handed_to_the_method_the_lambda_is_given_to() -> None:
+    result = pipeline("from sklearn.datasets import load_iris\niris = load_iris()",
+                      "df = pd.DataFrame(iris.data, columns=iris.feature_names)\n"
+                      "df['flower'] = df['flower'].apply(lambda x: iris.target_names[x])\ndf.head()",
+                      "model = RandomForestClassifier()\nmodel.fit(iris.data, iris.target)")
+    assert [stage for cell, stage in parts(result) if cell == 3] == ["dropped"]

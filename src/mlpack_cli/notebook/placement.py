@@ -421,6 +421,14 @@ def _on_learned(func: ast.Attribute) -> bool:
 _MODELS_INSIDE = frozenset({"best_estimator_", "estimator_", "estimators_", "base_estimator_", "final_estimator_"})
 
 
+def _given(argument: ast.expr) -> list[ast.Name]:
+    """The names an argument hands to the call; not those a lambda in it reads when called
+    (``df.a.apply(lambda x: iris.target_names[x])`` hands over no ``iris``: what the lambda
+    changes, the graph records as the statement's own changes)."""
+    inside = {id(n) for lam in walk(argument) if isinstance(lam, ast.Lambda) for n in walk(lam.body)}
+    return [n for n in walk(argument) if isinstance(n, ast.Name) and id(n) not in inside]
+
+
 def _makes_a_preprocessor(call: ast.Call) -> bool:
     name = call_name(call)
     return name[:1].isupper() and bool(PREPROCESSORS.search(name))
@@ -649,9 +657,8 @@ def _tree_facts(info: Statement, aliases: Aliases, user_functions: set[str]) -> 
         called_objects=tuple(c.func.id for c in calls if isinstance(c.func, ast.Name)
                              and c.func.id not in user_functions),
         method_arguments=tuple(
-            frozenset(n.id for argument in [*c.args, *(k.value for k in c.keywords)] for n in walk(argument)
-                      if isinstance(n, ast.Name)) for c in impure
-            if isinstance(c.func, ast.Attribute) and call_name(c) not in KEEPS_ARGUMENTS),
+            frozenset(n.id for argument in [*c.args, *(k.value for k in c.keywords)] for n in _given(argument))
+            for c in impure if isinstance(c.func, ast.Attribute) and call_name(c) not in KEEPS_ARGUMENTS),
         impure_roots=tuple(root_name(c.func) for c in impure),
         calls_acting=any(_acts_outside(d) for d in called),
         calls_scoring=any(has_metric(d) or set(_own_calls(d)) & (EVALUATE_CALLS - PREDICT_CALLS)
