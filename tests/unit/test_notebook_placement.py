@@ -1298,3 +1298,9 @@ def test_a_name_a_lambda_reads_is_not_handed_to_the_method_the_lambda_is_given_t
                       "df['flower'] = df['flower'].apply(lambda x: iris.target_names[x])\ndf.head()",
                       "model = RandomForestClassifier()\nmodel.fit(iris.data, iris.target)")
     assert [stage for cell, stage in parts(result) if cell == 3] == ["dropped"]
+
+
+def test_printing_into_a_file_opened_for_writing_writes_it() -> None:
+    result = pipeline("df = pd.read_csv('d.csv')",
+                      "f = open('report.txt', 'w')\nprint(len(df), file=f)\nf.close()")
+    assert "print(len(df), file=f)" in stage_text(result, "export") + stage_text(result, "load")

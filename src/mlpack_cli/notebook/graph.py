@@ -1592,6 +1592,7 @@ def _write_handles(infos: Sequence[Statement]) -> None:
         if used:
             info.effects.add("write")
             info.mutates.update(*(handles[name] for name in used))
+            info.inert = False  # (``print(row, file=f)`` writes the file: no display)
         for name in info.binds:
             handles.pop(name, None)
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and call_name(node.value) == "open" \
