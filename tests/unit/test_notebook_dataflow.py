@@ -1148,3 +1148,13 @@ def test_predictions_made_by_hand_and_scored_by_hand_are_steps_not_results() -> 
         "predictions = (X @ w > 0.5) * 1\naccuracy = np.mean(predictions == y)\nprint('Accuracy:', accuracy)",
     )
     assert [key for key, _ in result.results] == ["accuracy"]
+
+
+def test_a_module_alias_the_notebook_never_imports_is_named_in_the_warning() -> None:
+    result = pipeline(
+        "from sklearn.datasets import load_iris\nfrom sklearn.linear_model import LogisticRegression\n"
+        "X, y = load_iris(return_X_y=True)",
+        "model = LogisticRegression(max_iter=500).fit(X, y)\nacc = np.mean(model.predict(X) == y)",
+    )
+    assert "'np' is read but no kept cell binds it: run() needs it as a parameter; the notebook never imports " \
+           "it: add `import numpy as np` to its first cell" in result.warnings

@@ -2251,7 +2251,18 @@ def _wire(pipeline: Pipeline, module_names: set[str], shared: set[str], dropped:
         if binder is not None and name not in binder.returns:
             binder.returns.append(name)
     for name in pipeline.required:
-        pipeline.warnings.append(f"{name!r} is read but no kept cell binds it: run() needs it as a parameter")
+        missing = _USUAL_IMPORTS.get(name)
+        hint = f"; the notebook never imports it: add `{missing}` to its first cell" if missing else ""
+        pipeline.warnings.append(f"{name!r} is read but no kept cell binds it: run() needs it as a parameter{hint}")
+
+
+# The names a notebook reads that are, by convention, a module it forgot to import (it worked in
+# the kernel because another notebook or a deleted cell imported it): the warning says which.
+_USUAL_IMPORTS = {
+    "np": "import numpy as np", "pd": "import pandas as pd", "plt": "import matplotlib.pyplot as plt",
+    "sns": "import seaborn as sns", "tf": "import tensorflow as tf", "torch": "import torch",
+    "joblib": "import joblib", "pickle": "import pickle", "os": "import os", "math": "import math",
+}
 
 
 def _display_import(pipeline: Pipeline, every: Sequence[ast.stmt]) -> set[str]:
