@@ -212,7 +212,7 @@ def unpacked_data(infos: Sequence[Statement], models: set[str]) -> dict[int, str
             continue
         names = {n for n in info.reads if not n.startswith("<")}
         taken = _taken_out(value, containers)
-        if taken is None or not names & containers or not names <= containers | unpacked | (names - bound):
+        if taken is None or not names <= containers | unpacked | (names - bound):
             continue
         columns = [t for t in node.targets if not isinstance(t, (ast.Name, ast.Tuple))]
         if not all(isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name) and t.value.id in unpacked
@@ -270,9 +270,8 @@ def written_data(infos: Sequence[Statement], tables: frozenset[str] = frozenset(
         call = node.value
         data = [*call.args[:1], *(k.value for k in call.keywords if k.arg == "data")]
         names = {n.id for n in walk(call) if isinstance(n, ast.Name)} - {root_name(call.func)}
-        literal = isinstance(data[0], ast.Name) and data[0].id in tables if len(data) == 1 else False
-        if call_name(call) in DATA_CONSTRUCTORS and len(data) == 1 and not names & bound \
-                and (literal or is_literal_table(data[0])):
+        if call_name(call) in DATA_CONSTRUCTORS and len(data) == 1 and not names & bound and (
+                isinstance(data[0], ast.Name) and data[0].id in tables or is_literal_table(data[0])):
             found[info.index] = call_name(call)
     return found
 
@@ -312,7 +311,7 @@ def per_sample(value: ast.expr, steps: set[str]) -> bool:
     if isinstance(value, ast.Name):
         return value.id in steps
     if isinstance(value, ast.Call):
-        return call_name(value) in PREDICT_CALLS
+        return predicts(call_name(value))
     if isinstance(value, ast.Subscript):
         return per_sample(value.value, steps)
     if isinstance(value, ast.BinOp):
@@ -330,14 +329,14 @@ def sums_up(part: ast.AST, predicted: set[str]) -> bool:
     """Whether ``part`` holds a call summing up a comparison or difference of ``predicted``, or of
     predictions made in place, sample by sample (``np.mean(pred == y)``, ``sum(knn.predict(X) ==
     y)``), and is not itself worked out sample by sample."""
-    if not (predicted & loaded_names(part) or any(call_name(c) in PREDICT_CALLS for c in calls_in(part))) \
+    if not (predicted & loaded_names(part) or any(predicts(call_name(c)) for c in calls_in(part))) \
             or isinstance(part, ast.expr) and per_sample(part, predicted):
         return False
     return any(isinstance(inner, (ast.Compare, ast.BinOp)) and per_sample(inner, predicted)
                for call in calls_in(part) for piece in [*call.args, call.func] for inner in walk(piece))
 
 
-def _scores_by_hand(definition: ast.AST) -> bool:
+def _function_scores_by_hand(definition: ast.AST) -> bool:
     """A function whose body works a metric out from its predictions without a metric function
     (``predictions = predict(X_test, ...)``, then ``accuracy = np.mean(predictions == y_test)``)."""
     predicted = {n.id for statement in walk(definition) if isinstance(statement, ast.Assign)
@@ -662,7 +661,7 @@ def _tree_facts(info: Statement, aliases: Aliases, user_functions: set[str]) -> 
         impure_roots=tuple(root_name(c.func) for c in impure),
         calls_acting=any(_acts_outside(d) for d in called),
         calls_scoring=any(has_metric(d) or set(_own_calls(d)) & (EVALUATE_CALLS - PREDICT_CALLS)
-                          or _scores_by_hand(d) for d in called),
+                          or _function_scores_by_hand(d) for d in called),
     )
     info.facts["tree"] = (aliases, user_functions, facts)
     return facts
