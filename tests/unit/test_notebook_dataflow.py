@@ -201,6 +201,17 @@ def test_a_searchs_cv_results_hold_timings(shown: str, timed: bool) -> None:
     assert bool(clock) is timed, clock
 
 
+def test_the_summary_of_a_statsmodels_fit_is_reported_as_the_clock() -> None:
+    result = pipeline(
+        "import numpy as np\nimport statsmodels.api as sm\nX = sm.add_constant(np.arange(10.0))\n"
+        "y = 2 * np.arange(10.0) + 1",
+        "res = sm.OLS(y, X).fit()\nprint(res.summary())",
+        "class Net:\n    def summary(self):\n        return 'layers'\nnet = Net()\nprint(net.summary())",
+    )
+    clock = [w for w in result.warnings if "made from the clock" in w]
+    assert len(clock) == 1 and "(the date and time it prints: res.summary())" in clock[0], result.warnings
+
+
 def test_a_result_made_from_the_clock_is_reported() -> None:
     result = pipeline(
         "import time\nfrom datetime import datetime\nX, y = load()",

@@ -1304,3 +1304,86 @@ def test_printing_into_a_file_opened_for_writing_writes_it() -> None:
     result = pipeline("df = pd.read_csv('d.csv')",
                       "f = open('report.txt', 'w')\nprint(len(df), file=f)\nf.close()")
     assert "print(len(df), file=f)" in stage_text(result, "export") + stage_text(result, "load")
+
+
+def test_a_loop_that_fits_each_model_it_goes_over_and_scores_it_trains() -> None:
+    result = pipeline("df = pd.read_csv('d.csv')\nX_tr, X_te, y_tr, y_te = train_test_split(df, df.y, random_state=0)",
+                      "models = [RandomForestClassifier(random_state=0)]\nscores = []",
+                      "for m in models:\n    m.fit(X_tr, y_tr)\n"
+                      "    scores.append(accuracy_score(y_te, m.predict(X_te)))",
+                      "best = max(scores)")
+    assert parts(result)[-3:] == [(3, "train"), (4, "train"), (5, "evaluate")]  # what reads the scores evaluates
+    assert next(p.reason for p in result.parts if p.cell == 4).endswith("and scores what it fits")
+    assert {"scores", "best"} <= {key for key, _ in result.results}
+
+
+@pytest.mark.parametrize("loop", [
+    "for k in range(2, 5):\n    m = RandomForestClassifier(max_depth=k).fit(X_tr, y_tr)\n"
+    "    scores.append(accuracy_score(y_te, m.predict(X_te)))",  # a new model each turn: a search
+    "for m in models:\n    scores.append(cross_val_score(m, X_tr, y_tr).mean())",
+    "for tr, te in KFold(3).split(X_tr):\n    for m in models:\n        m.fit(X_tr[tr], y_tr[tr])\n"
+    "        scores.append(m.score(X_tr[te], y_tr[te]))",
+])
+def test_a_loop_that_searches_or_cross_validates_evaluates(loop: str) -> None:
+    result = pipeline("df = pd.read_csv('d.csv')\nX_tr, X_te, y_tr, y_te = train_test_split(df, df.y, random_state=0)",
+                      "from sklearn.model_selection import KFold\nmodels = [RandomForestClassifier()]\nscores = []",
+                      loop)
+    assert parts(result)[-1] == (4, "evaluate")
+
+
+def test_refitting_a_model_picked_by_its_score_is_kept() -> None:
+    result = pipeline("df = pd.read_csv('d.csv')\nX_tr, X_te, y_tr, y_te = train_test_split(df, df.y, random_state=0)",
+                      "models = {'rf': RandomForestClassifier(random_state=0)}\nresults = {}",
+                      "for name, model in models.items():\n    model.fit(X_tr, y_tr)\n"
+                      "    results[name] = accuracy_score(y_te, model.predict(X_te))",
+                      "best = max(results, key=results.get)",
+                      "if best == 'rf':\n    clf = models[best].fit(X_tr, y_tr)\n    pred = clf.predict(X_te)\n"
+                      "cm = pd.crosstab(y_te, pred)\nplt.imshow(cm)")
+    assert parts(result)[-3:] == [(5, "evaluate"), (6, "evaluate"), (6, "dropped")]
+
+
+def test_the_model_a_search_fitted_taken_out_of_it_is_the_trained_model() -> None:
+    result = pipeline("df = pd.read_csv('d.csv')\nX_tr, X_te, y_tr, y_te = train_test_split(df, df.y, random_state=0)",
+                      "from sklearn.model_selection import GridSearchCV\n"
+                      "grid = GridSearchCV(RandomForestClassifier(), {'max_depth': [2, 3]})\ngrid.fit(X_tr, y_tr)",
+                      "print(grid.best_params_)", "best = grid.best_estimator_", "pred = best.predict(X_te)",
+                      "acc = accuracy_score(y_te, pred)")
+    assert parts(result)[-3:] == [(5, "train"), (6, "evaluate"), (7, "evaluate")]
+    assert next(p.reason for p in result.parts if p.cell == 5) == "takes the trained model out of grid.best_estimator_"
+
+
+def test_gradient_descent_that_keeps_each_step_in_a_history_array_trains() -> None:
+    result = pipeline("x = np.arange(10.0)\ny = 3 * x + 1",
+                      "def descend(x, y, w, rate, steps):\n    history = np.zeros((2, steps + 1))\n"
+                      "    history[:, 0] = w\n    for i in range(steps):\n        w = history[:, i]\n"
+                      "        gradient = 0\n        for xi, yi in zip(x, y):\n"
+                      "            gradient += (np.dot(w, [1.0, xi]) - yi) * np.array([1.0, xi])\n"
+                      "        history[:, i + 1] = w - (rate / len(x)) * gradient\n    return history",
+                      "history = descend(x, y, np.zeros(2), 1e-3, 20)")
+    assert (4, "train") in parts(result)
+
+
+def test_a_model_fitted_only_to_be_drawn_is_kept() -> None:
+    result = pipeline("import statsmodels.api as sm\nnp.random.seed(1)",
+                      "x = np.random.uniform(0, 4, size=50)\ny = np.cos(x) + np.random.random(size=50)\n"
+                      "smoothed = sm.nonparametric.lowess(exog=x, endog=y, frac=0.2)",
+                      "fig, ax = plt.subplots()\nax.plot(smoothed[:, 0], smoothed[:, 1])")
+    assert (3, "train") in parts(result) and "np.random.seed(1)" in stage_text(result, "load")
+
+
+def test_a_simulated_series_is_loaded_after_its_seed() -> None:
+    result = pipeline("from statsmodels.tsa.arima_process import arma_generate_sample\n"
+                      "from statsmodels.tsa.arima.model import ARIMA\nnp.random.seed(3)",
+                      "y = arma_generate_sample([1, -0.5], [1, 0.3], 100)",
+                      "res = ARIMA(y, order=(1, 0, 1)).fit()")
+    assert parts(result)[-3:] == [(2, "load"), (3, "load"), (4, "train")]
+    assert stage_text(result, "load").index("seed") < stage_text(result, "load").index("arma_generate_sample")
+
+
+def test_settings_computed_from_literals_stay_settings() -> None:
+    result = pipeline("from statsmodels.tsa.arima_process import arma_generate_sample",
+                      "ar = np.array([0.75, -0.25])\nma = np.array([0.65, 0.35])",
+                      "ar = np.r_[1, -ar]\nma = np.r_[1, ma]\ny = arma_generate_sample(ar, ma, 100, random_state=0)",
+                      "X = pd.DataFrame({'y': y})\nX = X / X.max()\nmodel = RandomForestClassifier().fit(X, X.y)")
+    assert [stage for cell, stage in parts(result) if cell == 4] == ["load"]  # ``ar = np.r_[1, -ar]`` prepares no data
+    assert (5, "preprocess") in parts(result)  # (``X = X / X.max()`` of the data does)

@@ -281,7 +281,7 @@ def _placed_pipeline(cells: Sequence[ParsedCell], keywords: Mapping[str, Sequenc
     _docs(pipeline, cells, keywords)
     _savefig_warnings(pipeline, infos, decisions)
     _unseeded_warnings(pipeline, infos, decisions)
-    _clock_warnings(pipeline, infos, decisions)
+    _clock_warnings(pipeline, infos, decisions, _statsmodels_fits(cells))
     _dynamic_binding_warnings(pipeline, cells, every)
     _unbound_name_warnings(pipeline, cells)
     if not pipeline.results and pipeline.stages[pl.EVALUATE].statements:
@@ -1835,9 +1835,12 @@ def _scores_only(statement: ast.stmt, name: str) -> bool:
     return bool(keys) and len(keys) == len(uses) and all(_timeless_keys(key) for key in keys)
 
 
-def _clock_in(statement: ast.stmt) -> ast.expr | None:
-    """Where ``statement`` reads the clock or timings (:func:`_reads_the_clock`, :func:`_search_timings`)."""
-    return next((c for c in gr.own_calls(statement) if _reads_the_clock(c)), None) or _search_timings(statement)
+def _clock_in(statement: ast.stmt, dated: Collection[str] = ()) -> ast.expr | None:
+    """Where ``statement`` reads the clock or timings (:func:`_reads_the_clock`, :func:`_search_timings`),
+    or the summary of a statsmodels fit among ``dated``, which prints the date and time it was made."""
+    return next((c for c in gr.own_calls(statement) if _reads_the_clock(c) or (
+        isinstance(c.func, ast.Attribute) and c.func.attr == "summary" and gr.root_name(c.func) in dated)),
+        None) or _search_timings(statement)
 
 
 def _search_timings(statement: ast.stmt) -> ast.Attribute | None:
@@ -1879,15 +1882,17 @@ def _reads_the_clock(call: ast.Call) -> bool:
     return func.attr in _CLOCK_METHODS and owner.endswith(_CLOCK_OWNERS) or func.attr in _TIMERS and owner == "time"
 
 
-def _clock_warnings(pipeline: Pipeline, infos: Sequence[gr.Statement], decisions: Sequence[pl.Decision]) -> None:
+def _clock_warnings(pipeline: Pipeline, infos: Sequence[gr.Statement], decisions: Sequence[pl.Decision],
+                    dated: Collection[str] = ()) -> None:
     """A result made from the clock (``model_path = f"models/clf_{datetime.now():%H%M}.pkl"``,
-    ``elapsed = time.time() - start``) is another value on each run, in the notebook as in run():
-    no conversion makes them the same, so it says which result, where, and why."""
+    ``elapsed = time.time() - start``, ``results.summary()`` of a statsmodels fit in ``dated``) is
+    another value on each run, in the notebook as in run(): no conversion makes them the same, so
+    it says which result, where, and why."""
     timed: dict[str, tuple[int, ast.expr]] = {}  # a name made from the clock -> (cell, where it was read)
     for info, decision in zip(infos, decisions):
         if decision.stage is None:
             continue
-        clock = _clock_in(info.node)
+        clock = _clock_in(info.node, dated)
         source = (info.cell, clock) if clock is not None else next(
             (timed[n] for n in sorted(info.reads) if n in timed and not _scores_only(info.node, n)), None)
         if source is not None:
@@ -1896,7 +1901,7 @@ def _clock_warnings(pipeline: Pipeline, infos: Sequence[gr.Statement], decisions
     for stage in pipeline.stages:  # the values run() returns that convert computes itself, named
         for cell, statements in stage.body:
             for statement in statements:
-                clock = _clock_in(statement) if id(statement) not in placed else None
+                clock = _clock_in(statement, dated) if id(statement) not in placed else None
                 if clock is not None:
                     timed.update({name: (cell, clock) for name in bound_names(statement)})
     found = list(dict.fromkeys(name for _, name in pipeline.results if name in timed))
@@ -1904,7 +1909,8 @@ def _clock_warnings(pipeline: Pipeline, infos: Sequence[gr.Statement], decisions
         cell, call = timed[found[0]]
         more = f" (and {', '.join(found[1:])})" if found[1:] else ""
         measured = isinstance(call, ast.Attribute) or gr.call_name(call) in _TIMED_CALLS  # type: ignore[arg-type]
-        timings = "its fit and score times: " if measured else ""
+        summary = isinstance(call, ast.Call) and gr.call_name(call) == "summary"
+        timings = "its fit and score times: " if measured else "the date and time it prints: " if summary else ""
         pipeline.warnings.append(
             f"cell {cell}, line {call.lineno}: run() returns {found[0]}{more}, made from the clock "
             f"({timings}{_clip(ast.unparse(call))}): the notebook and run() get another value on each run")

@@ -85,7 +85,8 @@ RANDOM_USERS = frozenset({"fit", "fit_transform", "train_test_split", "shuffle",
                           # splitters that use numpy's when given no random_state
                           "random_sample", "standard_normal", "binomial", "exponential", "lognormal",
                           "multivariate_normal", "randrange", "gauss", "ShuffleSplit", "StratifiedShuffleSplit",
-                          "GroupShuffleSplit", "RepeatedKFold", "RepeatedStratifiedKFold"})
+                          "GroupShuffleSplit", "RepeatedKFold", "RepeatedStratifiedKFold",
+                          "arma_generate_sample", "generate_sample"})  # (statsmodels' simulated series)
 # scikit-learn functions that draw from numpy's global generator when given no random_state, called
 # by their own name (``from sklearn.utils import resample``): ``df.resample('D')`` is pandas', no draw
 FUNCTION_DRAWS = frozenset({"resample", "permutation_importance", "permutation_test_score"})

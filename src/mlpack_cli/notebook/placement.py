@@ -34,6 +34,7 @@ MODEL_BASES = frozenset({"Module", "Model", "Layer", "LightningModule", "BaseEst
 DATASET = re.compile(
     r"^make_(classification|regression|blobs|moons|circles|friedman\d|swiss_roll|s_curve|gaussian_quantiles|"
     r"multilabel_classification|hastie_10_2|low_rank_matrix|sparse_\w+|spd_matrix|biclusters|checkerboard)$"
+    r"|^(arma_)?generate_sample$"  # statsmodels' simulated series (``arma_generate_sample(ar, ma, nobs)``)
 )
 PREPROCESSORS = re.compile(
     r"(Scaler|Encoder|Imputer|Vectorizer|Tokenizer|Transformer|Binarizer|Normalizer|Discretizer|"
@@ -64,7 +65,8 @@ PREPROCESS_CALLS = frozenset({
 })
 TRAIN_CALLS = frozenset({"fit", "partial_fit", "train", "fit_generator", "compile", "backward", "step", "polyfit",
                          "lstsq", "curve_fit", "linear_regression", "linregress", "least_squares", "train_on_batch",
-                         "add", "summary_dummy", "fit_predict", "minimize", "zero_grad", "build", "apply_gradients"})
+                         "add", "summary_dummy", "fit_predict", "minimize", "zero_grad", "build", "apply_gradients",
+                         "lowess"})
 # The steps of a training loop: metrics computed in the same statement track the training.
 STEP_CALLS = frozenset({"backward", "step", "apply_gradients", "minimize", "zero_grad", "train_on_batch",
                         "partial_fit"})
@@ -170,6 +172,28 @@ def generated_data(infos: Sequence[Statement], models: set[str],
                 generated.add(name)
             found[info.index] = draws[0]
             generated |= info.binds | info.mutates
+    return found
+
+
+def _computed_from_literals(infos: Sequence[Statement]) -> set[int]:
+    """Assignments whose value is computed from literals and other such values only
+    (``ar = np.array([0.75, -0.25])``, then ``ar = np.r_[1, -ar]``): settings, whatever they call.
+    Indexes."""
+    bound = {name for info in infos for name in info.binds}
+    constant: set[str] = set()
+    found: set[int] = set()
+    for info in infos:
+        if not isinstance(info.node, ast.Assign):
+            continue
+        reads = {n for n in info.reads if not n.startswith("<")}
+        makes_data = any(DATASET.match(name) or name in LOAD_CALLS or name.startswith(("load_", "fetch_"))
+                         for name in info.calls)
+        if not info.effects and RNG not in info.reads and not info.mutates - info.binds and reads & bound <= constant \
+                and not makes_data:
+            found.add(info.index)
+            constant |= info.binds
+        else:
+            constant -= info.binds
     return found
 
 
@@ -361,6 +385,7 @@ class Decision:
     level: int  # 3 tag or directive, 2 code, 1 heading, 0 none
     shown_in: int | None = None  # dropped, but what it shows is returned from this stage
     evaluates: bool = False  # an evaluation moved to train for the training after it: its values are results
+    scores: bool = False  # a loop that fits the models it goes over and scores each: what reads it evaluates
     prepares: bool = False  # data prepared for the evaluation, moved to evaluate: its values are no results
 
 
@@ -447,6 +472,18 @@ def _learned_by(node: ast.stmt, models: set[str]) -> str | None:
     return None
 
 
+def _model_taken_out(node: ast.AST, models: set[str]) -> str | None:
+    """``best = grid.best_estimator_``: the model a search or an ensemble fitted, bound to a name
+    of its own (the notebook's final model); the text of where it came from, else None."""
+    if not isinstance(node, ast.Assign) or not all(isinstance(t, ast.Name) for t in node.targets):
+        return None
+    value = node.value
+    if isinstance(value, ast.Attribute) and value.attr in _MODELS_INSIDE and isinstance(value.value, ast.Name) \
+            and value.value.id in models:
+        return f"{value.value.id}.{value.attr}"
+    return None
+
+
 def _is_learned(node: ast.Attribute) -> bool:
     """``model.coef_``, ``grid.cv_results_``: scikit-learn's spelling of what fitting learned."""
     return node.attr.endswith("_") and not node.attr.startswith("_")
@@ -518,6 +555,9 @@ def code_evidence(info: Statement, models: set[str], preprocessors: set[str], us
                 note(EVALUATE, f"{PASSES_MODEL}{method} to {name}()")
     if any(isinstance(loop, (ast.For, ast.While)) and _steps_parameters(loop) for part in runs for loop in walk(part)):
         note(TRAIN, "trains: updates its parameters step by step")  # (in a function's body too)
+    inside = _model_taken_out(node, models) if not found else None
+    if inside is not None:
+        note(TRAIN, f"takes the trained model out of {inside}")
     learned = _learned_by(node, models) if not found else None
     if learned is not None:
         note(EVALUATE, f"reads what the model learned: {learned}")
@@ -541,11 +581,14 @@ def code_evidence(info: Statement, models: set[str], preprocessors: set[str], us
         return EXPORT, found[EXPORT]
     if TRAIN in found and EVALUATE in found and set(_own_calls(node)) & STEP_CALLS:
         return TRAIN, found[TRAIN]  # a training loop: its metrics follow the training
+    if TRAIN in found and EVALUATE in found and _fits_kept_models(node):
+        return TRAIN, found[TRAIN] + SCORES_TOO
     stage = max(s for s in found if s != EXPORT) if set(found) - {EXPORT} else EXPORT
     return stage, found[stage]
 
 
 PASSES_MODEL = "evaluates: passes "  # the reason code_evidence gives a model's method passed to a function
+SCORES_TOO = ", and scores what it fits"  # its reason for a block that fits kept models and scores them
 
 
 def _model_methods_passed(call: ast.Call, models: set[str]) -> list[str]:
@@ -569,9 +612,16 @@ def _steps_parameters(loop: ast.For | ast.While) -> bool:
             if isinstance(value, ast.BinOp) and isinstance(value.op, (ast.Sub, ast.Add)) and \
                     isinstance(value.left, ast.Name) and value.left.id == target:
                 updates.append((target, value.right))  # w = w - rate * gradient
-        elif isinstance(part, ast.AugAssign) and isinstance(part.op, (ast.Sub, ast.Add)) and \
-                isinstance(part.target, ast.Name):
-            updates.append((part.target.id, part.value))  # w -= rate * gradient
+        elif isinstance(part, ast.Assign) and len(part.targets) == 1 and isinstance(part.targets[0], ast.Subscript) \
+                and isinstance(part.value, ast.BinOp) and isinstance(part.value.op, (ast.Sub, ast.Add)) \
+                and isinstance(part.value.left, ast.Name):
+            store = root_name(part.targets[0])  # history[:, i + 1] = w - rate * gradient, w = history[:, i]
+            if store is not None and (part.value.left.id == store or store in made.get(part.value.left.id, ())):
+                updates.append((store, part.value.right))
+        elif isinstance(part, ast.AugAssign) and isinstance(part.target, ast.Name):
+            made.setdefault(part.target.id, set()).update(n.id for n in walk(part.value) if isinstance(n, ast.Name))
+            if isinstance(part.op, (ast.Sub, ast.Add)):  # (gradient += (y_hat - y) * x: summed from y_hat)
+                updates.append((part.target.id, part.value))  # w -= rate * gradient
     changed = True
     while changed:  # what each value of the loop reads, through the others it reads
         changed = False
@@ -586,6 +636,39 @@ def _steps_parameters(loop: ast.For | ast.While) -> bool:
         if any(target in made.get(n.id, ()) for n in walk(step) if isinstance(n, ast.Name)):
             return True
     return False
+
+
+# Calls that fit models only to score them: a loop making them cross-validates, it trains nothing kept.
+CROSS_VALIDATION = frozenset({"cross_val_score", "cross_validate", "cross_val_predict", "learning_curve",
+                              "validation_curve", "split"})
+
+
+def _fits_kept_models(node: ast.AST) -> bool:
+    """A block that fits models which live on after it and scores them on data set aside: a loop
+    over models fitting each (``for m in models: m.fit(X_train, y_train)``, ``models[name].fit``),
+    or a branch refitting one made before (``models[best].fit(...)``). It trains them, and its
+    scores follow. A loop that makes a model on each turn only to score it (``KMeans(n_clusters=k)
+    .fit(X)`` for each ``k``) searches; one over the folds of a splitter, or one that
+    cross-validates, evaluates."""
+    if isinstance(node, (ast.For, ast.AsyncFor)):
+        items = {n.id for n in walk(node.target) if isinstance(n, ast.Name)} | {
+            n.id for n in walk(node.iter) if isinstance(n, ast.Name)}
+    elif isinstance(node, (ast.If, ast.With, ast.Try)):
+        items = {n.id for n in walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)} - {
+            n.id for n in walk(node) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
+    else:
+        return False
+    if set(_own_calls(node)) & CROSS_VALIDATION:
+        return False
+    return any(call_name(call) in {"fit", "partial_fit"} and isinstance(call.func, ast.Attribute)
+               and _named_object(call.func.value) in items for call in calls_in(node))
+
+
+def _named_object(node: ast.AST) -> str | None:
+    """``m`` of ``m``, ``models[name]`` or ``self.model``: an object a name holds, not one a call makes."""
+    while isinstance(node, (ast.Attribute, ast.Subscript)):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
 
 
 def _own_calls(node: ast.AST) -> list[str]:
@@ -685,6 +768,7 @@ def place(
     generated = generated_data(infos, models, user_functions)
     unpacked = unpacked_data(infos, models)
     written = written_data(infos, tables)
+    constant = _computed_from_literals(infos)
     evidence_key = (frozenset(models), frozenset(preprocessors), frozenset(model_classes))
     found: dict[int, tuple[int, str] | None] = {}  # index -> evidence: records do not change while placed
 
@@ -727,9 +811,12 @@ def place(
                 evidence = None  # a model saved, then loaded again: not the data the pipeline starts from
             elif evidence is not None and evidence[1].startswith("changes the model ") and _reads_back(info, infos):
                 evidence = None  # the weights it saved put back (``load_state_dict``): restored, not learned
+            elif evidence is not None and evidence[1].startswith("transforms ") and info.index in constant:
+                evidence = None  # ``ar = np.r_[1, -ar]`` of ``ar = np.array([0.75, -0.25])``: still a setting
             heading = heading_stage.get(info.cell)
-            if evidence is not None:
-                decisions.append(Decision(evidence[0], evidence[1], 2))
+            if evidence is not None:  # (the scores of a loop that fits and scores each model are results)
+                scores = evidence[1].endswith(SCORES_TOO)
+                decisions.append(Decision(evidence[0], evidence[1], 2, evaluates=scores, scores=scores))
             elif "setup" in info.effects:
                 decisions.append(Decision(LOAD, "set-up: runs before the rest", 1))
             elif heading == st.DROPPED and not info.effects & {"write", "setup", "read"} and info.index not in keep:
@@ -968,12 +1055,15 @@ def _drawn_only(candidates: set[int], infos: Sequence[Statement], decisions: Seq
     """The metrics among ``candidates`` computed only to be drawn (``cm = confusion_matrix(...)``
     for a heatmap, ``roc_auc = auc(fpr, tpr)`` for a legend): an assignment whose every reader
     is a plot run() drops. A figure shows no value, so the metric belongs to the plot; a metric
-    also printed, displayed, saved in a figure file or read by kept code stays a root."""
+    also printed, displayed, saved in a figure file or read by kept code stays a root, and so does
+    a model fitted (``smoothed = lowess(y, x)`` drawn as a line): every model the notebook builds
+    is kept."""
     drawn: set[int] = set()
     for index in sorted(candidates):
         info = infos[index]
         names = {n for n in info.binds if not n.startswith("<")}
-        if not isinstance(info.node, ast.Assign) or info.effects or decisions[index].level >= 3 or not names:
+        if not isinstance(info.node, ast.Assign) or info.effects or decisions[index].level >= 3 or not names \
+                or decisions[index].stage == TRAIN:
             continue
         readers = [later for later in infos[index + 1:] if index in later.flow and later.reads & names]
         if readers and all(r.inert and "plot" in r.effects and "savefig" not in r.effects
@@ -1175,7 +1265,7 @@ def _order(infos: Sequence[Statement], decisions: list[Decision]) -> None:
     # 1. evidence: never earlier than the evidence it depends on (through any chain)
     ancestors: dict[int, int] = {}  # the latest evidence stage among a statement's ancestors
     for i in kept:
-        low = max((_stage(decisions, d) if d in evidence else ancestors[d] for d in deps[i]), default=-1)
+        low = max((_read_stage(decisions, d) if d in evidence else ancestors[d] for d in deps[i]), default=-1)
         ancestors[i] = low
         decision = decisions[i]
         if i not in evidence:
@@ -1217,7 +1307,7 @@ def _order(infos: Sequence[Statement], decisions: list[Decision]) -> None:
         if i in evidence:
             previous_stage = _stage(decisions, i)
             continue
-        low = max((_stage(decisions, d) for d in deps[i]), default=LOAD)
+        low = max((_read_stage(decisions, d) for d in deps[i]), default=LOAD)
         high = below[i]
         misplaced = decision.reason.startswith("under heading") and low <= high and \
             not low <= (decision.stage or 0) <= high  # its heading speaks of another step
@@ -1370,6 +1460,14 @@ def _closure(i: int, deps: Mapping[int, list[int]]) -> list[int]:
 def _stage(decisions: list[Decision], index: int) -> int:
     stage = decisions[index].stage
     return stage if stage is not None and stage >= 0 else LOAD
+
+
+def _read_stage(decisions: list[Decision], index: int) -> int:
+    """The earliest stage a statement reading what ``index`` makes may go to: the stage of
+    ``index``, but evaluate after a loop that trains and scores models (what reads the scores, or
+    the models picked by them, evaluates)."""
+    stage = _stage(decisions, index)
+    return EVALUATE if decisions[index].scores and stage == TRAIN else stage
 
 
 def _neighbour(infos: Sequence[Statement], decisions: list[Decision], kept: list[int], position: int,
