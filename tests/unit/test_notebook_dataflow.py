@@ -805,6 +805,25 @@ def test_a_kept_draw_with_no_seed_before_it_is_reported_where_it_is(first: str, 
         "(np.random.seed(0)), to get the same ones"] if warned else [])
 
 
+@pytest.mark.parametrize(("body", "warned"), [
+    ("w = np.random.rand(2)", True), ("w = start(2)", True),  # (through another function of the notebook)
+    ("np.random.seed(0)\n    w = np.random.rand(2)", False), ("w = np.zeros(2)", False),
+])
+def test_a_function_of_the_notebook_that_draws_with_no_seed_is_reported(body: str, warned: bool) -> None:
+    result = pipeline(
+        "import numpy as np\nX = np.arange(8.0).reshape(4, 2)\ny = X @ [1.0, 2.0]",
+        "def start(n):\n    return np.random.rand(n)",
+        f"def fit(X, y, steps):\n    {body}\n    for _ in range(steps):\n"
+        "        w -= 0.01 * X.T @ (X @ w - y)\n    return w",
+        "w = fit(X, y, 50)\nerror = float(np.mean((X @ w - y) ** 2))\nerror",
+    )
+    found = [w for w in result.warnings if "draws random numbers with no seed" in w]
+    assert bool(found) is warned, result.warnings
+    if warned and "rand(2)" in body:
+        assert found[0].startswith("cell 4, line 1: fit() draws random numbers with no seed "
+                                   "(np.random.rand(2) in its body)")
+
+
 def test_a_value_shown_again_unchanged_is_one_result() -> None:
     result = pipeline(
         "from sklearn.datasets import load_iris\nfrom sklearn.model_selection import GridSearchCV, train_test_split\n"

@@ -1804,19 +1804,45 @@ def _unseeded_warnings(pipeline: Pipeline, infos: Sequence[gr.Statement], decisi
                   if gr.call_name(n) == "setattr" and n.args and isinstance(n.args[0], ast.Name)}
     configured |= {root for calls in calls_of for n in calls
                    if gr.call_name(n) == "set_params" for root in [gr.root_name(n.func)] if root}
+    drawing = _drawing_functions([*pipeline.helpers, *(info.node for info in infos)])
     found: list[tuple[gr.Statement, ast.Call]] = []
     for info, decision, calls in zip(infos, decisions, calls_of):
         if any(gr.call_name(c) in gr.SEED_CALLS for c in calls):
             break  # seeded from here on (what draws before a seed is found above)
         if decision.stage is not None and not info.binds & configured:
-            found += [(info, c) for c in calls if gr.unseeded_draw(c)][:1]
+            found += [(info, c) for c in calls if gr.unseeded_draw(c) or (
+                isinstance(c.func, ast.Name) and c.func.id in drawing)][:1]
     if found:
         info, call = found[0]
         more = f" (and {len(found) - 1} more statement{'s' if len(found) > 2 else ''})" if len(found) > 1 else ""
+        inside = f" ({drawing[call.func.id]} in its body)" if isinstance(call.func, ast.Name) \
+            and call.func.id in drawing else ""
         pipeline.warnings.append(
             f"cell {info.cell}, line {call.lineno}: {gr.call_name(call)}() draws random numbers with no seed"
-            f"{more}: the notebook and run() compute other values on each run; give it random_state=0, or seed "
-            "the generators at the top (np.random.seed(0)), to get the same ones")
+            f"{inside}{more}: the notebook and run() compute other values on each run; give it random_state=0, or "
+            "seed the generators at the top (np.random.seed(0)), to get the same ones")
+
+
+def _drawing_functions(statements: Sequence[ast.stmt]) -> dict[str, str]:
+    """The notebook's functions whose bodies draw random numbers with no seed of their own, maybe
+    through another such function (``W = np.random.rand(K, M)`` in ``logisticGD``): name -> the
+    first draw, as written."""
+    bodies = {s.name: [n for inner in s.body for n in walk(inner) if isinstance(n, ast.Call)]
+              for s in statements if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    drawing = {name: _clip(ast.unparse(draws[0])) for name, calls in bodies.items()
+               if not any(gr.call_name(c) in gr.SEED_CALLS for c in calls)
+               for draws in [[c for c in calls if gr.unseeded_draw(c)]] if draws}
+    changed = True
+    while changed:  # (a function calling one that draws draws too)
+        changed = False
+        for name, calls in bodies.items():
+            through = next((c.func.id for c in calls if isinstance(c.func, ast.Name) and c.func.id in drawing
+                            and c.func.id != name), None)
+            if name not in drawing and through is not None and not any(gr.call_name(c) in gr.SEED_CALLS
+                                                                       for c in calls):
+                drawing[name] = f"{through}()"
+                changed = True
+    return drawing
 
 
 # Calls that read the clock: ``datetime.now()``, ``pd.Timestamp.today()``, ``time.time()``.

@@ -385,7 +385,7 @@ class Decision:
     level: int  # 3 tag or directive, 2 code, 1 heading, 0 none
     shown_in: int | None = None  # dropped, but what it shows is returned from this stage
     evaluates: bool = False  # an evaluation moved to train for the training after it: its values are results
-    scores: bool = False  # a loop that fits the models it goes over and scores each: what reads it evaluates
+    scores: bool = False  # a block that fits kept models and scores them (_fits_kept_models): what reads it evaluates
     prepares: bool = False  # data prepared for the evaluation, moved to evaluate: its values are no results
 
 
@@ -638,7 +638,7 @@ def _steps_parameters(loop: ast.For | ast.While) -> bool:
     return False
 
 
-# Calls that fit models only to score them: a loop making them cross-validates, it trains nothing kept.
+# Cross-validation, and a splitter's folds (``kf.split(X)``): a loop with them evaluates, it trains nothing kept.
 CROSS_VALIDATION = frozenset({"cross_val_score", "cross_validate", "cross_val_predict", "learning_curve",
                               "validation_curve", "split"})
 
