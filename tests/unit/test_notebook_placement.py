@@ -1387,3 +1387,26 @@ def test_settings_computed_from_literals_stay_settings() -> None:
                       "X = pd.DataFrame({'y': y})\nX = X / X.max()\nmodel = RandomForestClassifier().fit(X, X.y)")
     assert [stage for cell, stage in parts(result) if cell == 4] == ["load"]  # ``ar = np.r_[1, -ar]`` prepares no data
     assert (5, "preprocess") in parts(result)  # (``X = X / X.max()`` of the data does)
+
+
+@pytest.mark.parametrize("remove", ["df.drop(columns=['decade'], inplace=True)", "del df['decade']",
+                                    "df.drop('decade', axis=1, inplace=True)"])
+def test_a_column_added_for_a_plot_and_removed_again_is_dropped(remove: str) -> None:
+    result = pipeline("df = pd.read_csv('houses.csv')",
+                      "df['decade'] = df.year // 10 * 10\nby_decade = df.groupby('decade').price.mean()\n"
+                      f"plt.plot(by_decade)\n{remove}",
+                      "model = RandomForestClassifier(random_state=0).fit(df[['year']], df.price)")
+    assert [stage for cell, stage in parts(result) if cell == 3] == ["dropped"]
+    assert "decade" not in stage_text(result, "load") + stage_text(result, "preprocess")
+
+
+@pytest.mark.parametrize("between", [
+    "model = RandomForestClassifier(random_state=0).fit(df[['decade']], df.price)",  # the column is used
+    "df = df.dropna()",  # (the rows a missing decade removes)
+    "df.dropna(inplace=True)",
+])
+def test_a_column_that_matters_before_it_is_removed_is_kept(between: str) -> None:
+    result = pipeline("df = pd.read_csv('houses.csv')",
+                      f"df['decade'] = df.year // 10 * 10\n{between}\ndf.drop(columns=['decade'], inplace=True)",
+                      "model2 = RandomForestClassifier(random_state=0).fit(df[['year']], df.price)")
+    assert "df['decade'] = df.year // 10 * 10" in stage_text(result, "load") + stage_text(result, "preprocess")

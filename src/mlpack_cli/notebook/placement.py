@@ -835,8 +835,9 @@ def place(
     for index in keep:  # binds what run() returns (a value shown once a model is trained)
         if decisions[index].stage is None and decisions[index].level < 3:
             decisions[index] = Decision(-1, f"{decisions[index].reason}, but binds what run() returns: kept", 0)
-    _drop_what_nothing_needs(infos, decisions, set(keep), aliases, user_functions, evidence_of)
-    _keep_what_is_read(infos, decisions, dead_candidates - set(keep), aliases, user_functions)
+    temporary = _temporary_columns(infos) - set(keep)  # (a column added for a plot, then removed)
+    _drop_what_nothing_needs(infos, decisions, set(keep), aliases, user_functions, evidence_of, temporary)
+    _keep_what_is_read(infos, decisions, dead_candidates - set(keep), aliases, user_functions, temporary)
     _order(infos, decisions)
     return decisions
 
@@ -941,7 +942,8 @@ def _pure(call: ast.Call, aliases: Aliases, user_functions: set[str]) -> bool:
 
 def _drop_what_nothing_needs(infos: Sequence[Statement], decisions: list[Decision], keep: set[int],
                              aliases: Aliases, user_functions: set[str],
-                             evidence_of: Callable[[Statement], tuple[int, str] | None]) -> None:
+                             evidence_of: Callable[[Statement], tuple[int, str] | None],
+                             temporary: set[int] | frozenset[int] = frozenset()) -> None:
     """Keep what a model, a metric, a written file or the set-up needs, and drop the rest.
 
     The roots (:func:`_is_root`) are kept; so is every statement whose bindings or changes a kept
@@ -991,6 +993,7 @@ def _drop_what_nothing_needs(infos: Sequence[Statement], decisions: list[Decisio
                 if later.mutates & alias:
                     calls.setdefault(node.value.id, []).append(later.index)
     live = set(roots) | {i for i in keep if i < len(infos)}
+    temporary = temporary - live
 
     def close(pending: list[int]) -> None:
         while pending:
@@ -998,6 +1001,8 @@ def _drop_what_nothing_needs(infos: Sequence[Statement], decisions: list[Decisio
             info = infos[i]
             reads = info.reads if "savefig" in info.effects else info.reads - {FIGURE}
             for dep in info.flow:
+                if dep in temporary and i not in temporary:
+                    continue  # a column added and removed again: the frame is as before it
                 if dep not in live and infos[dep].writes & reads:
                     live.add(dep)
                     pending.append(dep)
@@ -1028,8 +1033,89 @@ def _drop_what_nothing_needs(infos: Sequence[Statement], decisions: list[Decisio
         if i in drawn and i not in live:
             shown = ", ".join(sorted(n for n in infos[i].binds if not n.startswith("<")))
             decisions[i] = Decision(None, f"computes {shown} only for plots", 0)
+        elif i in temporary and i not in live and decision.level < 3:
+            decisions[i] = Decision(None, "a column added for plots or displays and removed again: "
+                                          "nothing kept reads it", 0)
         elif i not in live and decision.stage is not None and decision.level < 3:
             decisions[i] = Decision(None, "nothing kept depends on it (no model, metric, file or set-up reads it)", 0)
+
+
+def _temporary_columns(infos: Sequence[Statement]) -> set[int]:
+    """Columns a notebook adds to a frame for a plot and removes again (``df["decade"] = ...``, a
+    plot by decade, ``df.drop(columns=["decade"], inplace=True)``), with only plots and displays
+    reading the frame in between: once removed, the frame is as before. The statements that add
+    and remove them (indexes); what reads the frame later does not depend on them."""
+    added: dict[str, dict[str, int]] = {}  # frame -> column -> the statement adding it
+    found: set[int] = set()
+    for info in infos:
+        columns = info.columns
+        removed = _removed_columns(info.node)
+        if removed is not None:
+            frame, keys = removed
+            pending = added.pop(frame, {})
+            if keys and keys <= set(pending):
+                found |= {pending[k] for k in keys} | {info.index}
+            continue
+        written = columns.writes if columns is not None else {}
+        if isinstance(info.node, ast.Assign) and len(info.node.targets) == 1 and len(written) == 1 \
+                and not info.effects and not info.binds and info.mutates == set(written):
+            frame, keys = next(iter(written.items()))
+            if len(keys) == 1 and isinstance(info.node.targets[0], ast.Subscript):
+                added.setdefault(frame, {})[next(iter(keys))] = info.index
+                continue
+        if info.inert or _for_displays_only(info, infos):
+            continue  # (a plot or a display, or what only they read: dropped, whatever it reads)
+        for frame in list(added):
+            if frame in info.writes:
+                del added[frame]  # changed some other way: the column may matter to it
+            elif frame in info.reads:
+                read = columns.reads.get(frame) if columns is not None else None
+                if read is None or read & set(added[frame]):
+                    del added[frame]  # read whole, or the column itself
+    return found
+
+
+def _for_displays_only(info: Statement, infos: Sequence[Statement]) -> bool:
+    """A statement that only binds values which only plots and displays read (``by_decade =
+    df.groupby("decade").price.mean()`` for a line plot)."""
+    if not info.binds or info.effects or info.mutates - info.binds:
+        return False
+    readers = [later for later in infos[info.index + 1:] if info.index in later.flow and later.reads & info.binds]
+    return bool(readers) and all(r.inert for r in readers)
+
+
+def _removed_columns(node: ast.stmt) -> tuple[str, set[str]] | None:
+    """``df.drop(columns=["a"], inplace=True)``, ``df.drop("a", axis=1, inplace=True)`` or
+    ``del df["a"]``: (the frame, the literal columns it removes); None for anything else."""
+    if isinstance(node, ast.Delete) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Subscript) \
+            and isinstance(node.targets[0].value, ast.Name):
+        keys = _literal_keys(node.targets[0].slice)
+        return (node.targets[0].value.id, keys) if keys else None
+    call = node.value if isinstance(node, ast.Expr) else None
+    if not isinstance(call, ast.Call) or call_name(call) != "drop" or not isinstance(call.func, ast.Attribute) \
+            or not isinstance(call.func.value, ast.Name):
+        return None
+    keywords = {k.arg: k.value for k in call.keywords}
+    inplace = keywords.get("inplace")
+    if not (isinstance(inplace, ast.Constant) and inplace.value is True):
+        return None
+    axis = keywords.get("axis")
+    if "columns" in keywords and not call.args:
+        labels: ast.expr | None = keywords["columns"]
+    elif len(call.args) == 1 and isinstance(axis, ast.Constant) and axis.value in (1, "columns"):
+        labels = call.args[0]
+    else:
+        return None
+    keys = _literal_keys(labels) if labels is not None else None
+    return (call.func.value.id, keys) if keys else None
+
+
+def _literal_keys(node: ast.expr) -> set[str] | None:
+    """``"a"`` or ``["a", "b"]``: the literal column names; None for anything else."""
+    items = node.elts if isinstance(node, (ast.List, ast.Tuple)) else [node]
+    if items and all(isinstance(i, ast.Constant) and isinstance(i.value, str) for i in items):
+        return {i.value for i in items}  # type: ignore[attr-defined]
+    return None
 
 
 def _computed_from(info: Statement, live: set[int], infos: Sequence[Statement], decisions: Sequence[Decision]) -> bool:
@@ -1198,7 +1284,8 @@ def _plot_only_reads(info: Statement, aliases: Aliases, user_functions: set[str]
 
 
 def _keep_what_is_read(infos: Sequence[Statement], decisions: list[Decision], dead: set[int],
-                       aliases: Aliases, user_functions: set[str]) -> None:
+                       aliases: Aliases, user_functions: set[str],
+                       temporary: set[int] | frozenset[int] = frozenset()) -> None:
     """Backwards over the notebook: a dropped statement (display, plot, exploration) or one that
     only computes (``dead`` candidates) is kept when a kept statement after it reads what it binds
     or changes. Figures count only for a kept ``savefig``. A computation only dropped statements
@@ -1235,7 +1322,7 @@ def _keep_what_is_read(infos: Sequence[Statement], decisions: list[Decision], de
         if "savefig" not in infos[index].effects:
             reads = reads - {FIGURE}
         for dep in infos[index].flow:
-            written = infos[dep].writes & reads
+            written = infos[dep].writes & reads if dep not in temporary or index in temporary else set()
             if written:
                 needed.setdefault(dep, set()).update(written)
 
