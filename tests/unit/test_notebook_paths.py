@@ -337,3 +337,21 @@ def test_a_path_read_before_and_after_a_chdir_is_a_warning() -> None:
     _, report, _ = convert("import os\nimport pandas as pd", "a = pd.read_csv('d.csv')\nos.chdir('data')",
                            "b = pd.read_csv('d.csv')\nprint(len(a) + len(b))")
     assert any(w.startswith("cell 2, line 1: 'd.csv' is used before and after os.chdir()") for w in report.warnings())
+
+
+@pytest.mark.parametrize(("made", "warned"), [
+    ("name = os.path.join(OUT, f'{i}.txt')", True), ("name = f'{OUT}/{i}.txt'", True),
+    ("name = OUT + '/' + str(i)", True),
+    ("name = open(os.path.join(OUT, f'{i}.txt')).read()", False),  # what the file holds: no path
+])
+def test_a_result_spelled_from_a_rebased_path_is_reported(made: str, warned: bool) -> None:
+    pipeline, report, _ = convert(
+        "import os\nOUT = 'out'\nos.makedirs(OUT, exist_ok=True)",
+        "for i in range(2):\n    with open(os.path.join(OUT, f'{i}.txt'), 'w') as f:\n        f.write(str(i))",
+        f"for i in range(2):\n    {made}\nprint(name)",
+    )
+    found = [w for w in report.warnings() if "run() returns name" in w]
+    assert found == ([
+        "cell 3, line 1: run() returns name, made from the path OUT: it is 'notebooks/out' from the project "
+        "root where the notebook wrote 'out' from its own directory, so the value differs as text though it "
+        "names the same file"] if warned else []), report.warnings()

@@ -644,10 +644,53 @@ def parametrize(pipeline: Pipeline, cells: Sequence[ParsedCell], notebook_dir: s
     report.parameters = [p for p in report.parameters
                          if any(p.name in s.constants for s in pipeline.stages if not s.is_stub)]
     report.in_helpers = _in_helpers(pipeline, cells)
+    report.unfollowed += _rebased_results(pipeline, report.parameters)
     _report_moves(pipeline, report, moves)
     pipeline.path_parameters = report.parameters
     pipeline.network = [f"{n.what} (cell {n.cell}, line {n.line})" for n in report.network]
     return report
+
+
+def _rebased_results(pipeline: Pipeline, parameters: Sequence[PathParameter]) -> list[str]:
+    """A result run() returns that is made from a path re-based to the project root (``filename =
+    os.path.join(OUT_DIR, f"{i}.csv")`` shown at the end): it names the same file as the notebook's,
+    spelled from elsewhere, so the two values differ as text. Warnings, one per result."""
+    moved = {p.name: p for p in parameters if p.default != p.written}
+    found = []
+    for key, name in pipeline.results if moved else []:
+        made = [(cell, statement, node.value) for stage in pipeline.stages for cell, statements in stage.body
+                for statement in statements for node in walk(statement) if isinstance(node, ast.Assign)
+                and any(isinstance(t, ast.Name) and t.id == name for t in node.targets)]
+        for cell, statement, value in made:
+            used = sorted(_spelled_from(value) & set(moved))
+            if used:
+                p = moved[used[0]]
+                found.append(f"cell {cell}, line {statement.lineno}: run() returns {key}, made from the path "
+                             f"{p.name}: it is {p.default!r} from the project root where the notebook wrote "
+                             f"{p.written!r} from its own directory, so the value differs as text though it "
+                             "names the same file")
+                break
+    return found
+
+
+# What makes a path of a path (not what reads or writes the file it names).
+_PATH_MAKERS = frozenset({"join", "Path", "PurePath", "str", "fspath", "joinpath", "with_suffix", "with_name",
+                          "format", "replace", "abspath", "basename", "dirname", "normpath", "relpath"})
+
+
+def _spelled_from(value: ast.expr) -> set[str]:
+    """The names a value is spelled from as a path: itself, in an f-string, joined to
+    (``os.path.join(d, f)``, ``d + "/x"``, ``Path(d) / "x"``); not a file read from it."""
+    if isinstance(value, ast.Name):
+        return {value.id}
+    if isinstance(value, ast.JoinedStr):
+        return {n for part in value.values if isinstance(part, ast.FormattedValue) for n in _spelled_from(part.value)}
+    if isinstance(value, ast.BinOp) and isinstance(value.op, (ast.Add, ast.Div)):
+        return _spelled_from(value.left) | _spelled_from(value.right)
+    if isinstance(value, ast.Call) and _call_name(value) in _PATH_MAKERS:
+        receiver = [value.func.value] if isinstance(value.func, ast.Attribute) else []
+        return {n for part in [*receiver, *value.args] for n in _spelled_from(part)}
+    return set()
 
 
 def _default(value: str, folder: str | None, notebook_dir: str) -> tuple[str, str | None]:
