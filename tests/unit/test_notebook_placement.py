@@ -1410,3 +1410,10 @@ def test_a_column_that_matters_before_it_is_removed_is_kept(between: str) -> Non
                       f"df['decade'] = df.year // 10 * 10\n{between}\ndf.drop(columns=['decade'], inplace=True)",
                       "model2 = RandomForestClassifier(random_state=0).fit(df[['year']], df.price)")
     assert "df['decade'] = df.year // 10 * 10" in stage_text(result, "load") + stage_text(result, "preprocess")
+
+
+def test_a_column_of_the_data_overwritten_for_a_plot_and_removed_is_kept() -> None:
+    result = pipeline("df = pd.read_csv('houses.csv')\nprint(df['price'].mean())",
+                      "df['price'] = df.year * 0\nplt.plot(df.price)\ndf.drop(columns=['price'], inplace=True)",
+                      "model = RandomForestClassifier(random_state=0).fit(df[['year']], df.y)")
+    assert "df['price'] = df.year * 0" in stage_text(result, "preprocess")  # (the frame has lost a column)

@@ -1047,8 +1047,10 @@ def _temporary_columns(infos: Sequence[Statement]) -> set[int]:
     and remove them (indexes); what reads the frame later does not depend on them."""
     added: dict[str, dict[str, int]] = {}  # frame -> column -> the statement adding it
     found: set[int] = set()
+    seen: set[str] = set()  # the literal keys used so far: a column named before may be the data's own
     for info in infos:
         columns = info.columns
+        before, seen = seen, seen | (columns.keys if columns is not None else set())
         removed = _removed_columns(info.node)
         if removed is not None:
             frame, keys = removed
@@ -1056,11 +1058,12 @@ def _temporary_columns(infos: Sequence[Statement]) -> set[int]:
             if keys and keys <= set(pending):
                 found |= {pending[k] for k in keys} | {info.index}
             continue
-        written = columns.writes if columns is not None else {}
-        if isinstance(info.node, ast.Assign) and len(info.node.targets) == 1 and len(written) == 1 \
-                and not info.effects and not info.binds and info.mutates == set(written):
-            frame, keys = next(iter(written.items()))
-            if len(keys) == 1 and isinstance(info.node.targets[0], ast.Subscript):
+        if columns is not None and isinstance(info.node, ast.Assign) and len(info.node.targets) == 1 \
+                and len(columns.writes) == 1 and not info.effects and not info.binds \
+                and info.mutates == set(columns.writes):
+            frame, keys = next(iter(columns.writes.items()))
+            if len(keys) == 1 and isinstance(info.node.targets[0], ast.Subscript) and not keys & before \
+                    and not keys & columns.reads.get(frame, set()):  # (a new column, not one overwritten)
                 added.setdefault(frame, {})[next(iter(keys))] = info.index
                 continue
         if info.inert or _for_displays_only(info, infos):
