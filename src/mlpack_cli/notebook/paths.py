@@ -656,12 +656,20 @@ def _rebased_results(pipeline: Pipeline, parameters: Sequence[PathParameter]) ->
     os.path.join(OUT_DIR, f"{i}.csv")`` shown at the end): it names the same file as the notebook's,
     spelled from elsewhere, so the two values differ as text. Warnings, one per result."""
     moved = {p.name: p for p in parameters if p.default != p.written}
+    if not moved or not pipeline.results:
+        return []
+    made: dict[str, list[tuple[int, ast.stmt, ast.expr]]] = {}  # name -> (cell, statement, value) binding it
+    for stage in pipeline.stages:
+        for cell, statements in stage.body:
+            for statement in statements:
+                for node in walk(statement):
+                    if isinstance(node, ast.Assign) and _spelled_from(node.value) & set(moved):
+                        for target in node.targets:
+                            if isinstance(target, ast.Name):
+                                made.setdefault(target.id, []).append((cell, statement, node.value))
     found = []
-    for key, name in pipeline.results if moved else []:
-        made = [(cell, statement, node.value) for stage in pipeline.stages for cell, statements in stage.body
-                for statement in statements for node in walk(statement) if isinstance(node, ast.Assign)
-                and any(isinstance(t, ast.Name) and t.id == name for t in node.targets)]
-        for cell, statement, value in made:
+    for key, name in pipeline.results:
+        for cell, statement, value in made.get(name, []):
             used = sorted(_spelled_from(value) & set(moved))
             if used:
                 p = moved[used[0]]

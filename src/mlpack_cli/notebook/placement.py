@@ -1045,13 +1045,17 @@ def _temporary_columns(infos: Sequence[Statement]) -> set[int]:
     plot by decade, ``df.drop(columns=["decade"], inplace=True)``), with only plots and displays
     reading the frame in between: once removed, the frame is as before. The statements that add
     and remove them (indexes); what reads the frame later does not depend on them."""
+    removals = {info.index: removed for info in infos for removed in [_removed_columns(info.node)] if removed}
+    if not removals:
+        return set()
+    removable = {(frame, key) for frame, keys in removals.values() for key in keys}
     added: dict[str, dict[str, int]] = {}  # frame -> column -> the statement adding it
     found: set[int] = set()
     seen: set[str] = set()  # the literal keys used so far: a column named before may be the data's own
     for info in infos:
         columns = info.columns
         before, seen = seen, seen | (columns.keys if columns is not None else set())
-        removed = _removed_columns(info.node)
+        removed = removals.get(info.index)
         if removed is not None:
             frame, keys = removed
             pending = added.pop(frame, {})
@@ -1062,13 +1066,15 @@ def _temporary_columns(infos: Sequence[Statement]) -> set[int]:
                 and len(columns.writes) == 1 and not info.effects and not info.binds \
                 and info.mutates == set(columns.writes):
             frame, keys = next(iter(columns.writes.items()))
-            if len(keys) == 1 and isinstance(info.node.targets[0], ast.Subscript) and not keys & before \
-                    and not keys & columns.reads.get(frame, set()):  # (a new column, not one overwritten)
-                added.setdefault(frame, {})[next(iter(keys))] = info.index
+            key = next(iter(keys)) if len(keys) == 1 else ""
+            if key and isinstance(info.node.targets[0], ast.Subscript) and key not in before \
+                    and key not in columns.reads.get(frame, set()) and (frame, key) in removable:
+                added.setdefault(frame, {})[key] = info.index  # (a new column, not one overwritten)
                 continue
-        if info.inert or _for_displays_only(info, infos):
+        touched = [frame for frame in added if frame in info.reads or frame in info.writes]
+        if info.inert or not touched or _for_displays_only(info, infos):
             continue  # (a plot or a display, or what only they read: dropped, whatever it reads)
-        for frame in list(added):
+        for frame in touched:
             if frame in info.writes:
                 del added[frame]  # changed some other way: the column may matter to it
             elif frame in info.reads:
