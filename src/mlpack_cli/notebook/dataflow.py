@@ -1829,18 +1829,18 @@ def _drawing_functions(statements: Sequence[ast.stmt]) -> dict[str, str]:
     first draw, as written."""
     bodies = {s.name: [n for inner in s.body for n in walk(inner) if isinstance(n, ast.Call)]
               for s in statements if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))}
-    drawing = {name: _clip(ast.unparse(draws[0])) for name, calls in bodies.items()
-               if not any(gr.call_name(c) in gr.SEED_CALLS for c in calls)
-               for draws in [[c for c in calls if gr.unseeded_draw(c)]] if draws}
+    unseeded = {name: calls for name, calls in bodies.items()
+                if not any(gr.call_name(c) in gr.SEED_CALLS for c in calls)}
+    drawing: dict[str, str] = {}
     changed = True
     while changed:  # (a function calling one that draws draws too)
         changed = False
-        for name, calls in bodies.items():
-            through = next((c.func.id for c in calls if isinstance(c.func, ast.Name) and c.func.id in drawing
-                            and c.func.id != name), None)
-            if name not in drawing and through is not None and not any(gr.call_name(c) in gr.SEED_CALLS
-                                                                       for c in calls):
-                drawing[name] = f"{through}()"
+        for name, calls in unseeded.items():
+            draw = next((_clip(ast.unparse(c)) for c in calls if gr.unseeded_draw(c)), None) or next(
+                (f"{c.func.id}()" for c in calls if isinstance(c.func, ast.Name) and c.func.id in drawing
+                 and c.func.id != name), None)
+            if name not in drawing and draw is not None:
+                drawing[name] = draw
                 changed = True
     return drawing
 

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from mlpack_cli.notebook.dataflow import ASSIGN_TO, ParsedCell, Pipeline
+from mlpack_cli.notebook.scopes import held_by
 
 RELATIVE = 1e-9  # a float shown by its repr: as exact as two machines' float arithmetic agree
 _MAX_TEXT = 10_000  # longer outputs (training logs) are not searched
@@ -179,21 +180,15 @@ def _changed(statement: ast.stmt, container: bool) -> set[str]:
         elif isinstance(node, ast.alias):
             names.add(node.asname or node.name.split(".")[0])
         elif isinstance(node, (ast.Attribute, ast.Subscript)) and isinstance(node.ctx, (ast.Store, ast.Del)):
-            names.add(_base(node))
+            names.add(held_by(node))
         if container and isinstance(node, ast.Call):
             func = node.func
             if isinstance(func, ast.Attribute) and func.attr not in _READING_METHODS:
-                names.add(_base(func.value))  # metrics.update(...), scores.append(...)
+                names.add(held_by(func.value))  # metrics.update(...), scores.append(...)
             called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
             if called in _MUTATING_CALLS:
-                names.update(_base(a) for a in node.args)  # random.shuffle(scores)
+                names.update(held_by(a) for a in node.args)  # random.shuffle(scores)
     return {name for name in names if name is not None}
-
-
-def _base(node: ast.AST) -> str | None:
-    while isinstance(node, (ast.Attribute, ast.Subscript)):
-        node = node.value
-    return node.id if isinstance(node, ast.Name) else None
 
 
 # -- the value of the last expression ------------------------------------------------------------

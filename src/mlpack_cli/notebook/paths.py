@@ -127,6 +127,7 @@ class PathReport:
     in_helpers: list[str] = field(default_factory=list)  # paths inside module-level functions, left as written
     moves: list[str] = field(default_factory=list)  # the os.chdir() calls, followed or not: report lines
     unfollowed: list[str] = field(default_factory=list)  # warnings: os.chdir() calls that cannot be followed
+    rebased_results: list[str] = field(default_factory=list)  # warnings: results that are re-based paths
 
     def lines(self) -> list[str]:
         """What the conversion report says about paths: one line per parameter."""
@@ -147,7 +148,7 @@ class PathReport:
                  f"pass run({p.name}=...) where it differs" for p in self.parameters if p.absolute]
         found += [f"cell {n.cell}, line {n.line}: needs the network ({n.what}); the smoke test is skipped"
                   for n in self.network]
-        found += self.in_helpers + self.unfollowed
+        found += self.in_helpers + self.unfollowed + self.rebased_results
         return found
 
 
@@ -217,6 +218,7 @@ class _Analysis:
     aliases: dict[str, tuple[_Origin, str] | None] = field(default_factory=dict)
     origins: dict[tuple[str, str], _Origin] = field(default_factory=dict)  # ("const"|"lit", key) -> origin
     pending: dict[tuple[str, str], _Origin] = field(default_factory=dict)  # f-strings bound to names, not used yet
+    bound_at: dict[str, ast.stmt] = field(default_factory=dict)  # an alias -> the top-level statement binding it
     order: int = 0
 
     def origin(self, key: tuple[str, str], value: str, constant: str | None, statement: ast.stmt,
@@ -534,6 +536,7 @@ def _aliases(analysis: _Analysis, statements: Sequence[ast.stmt]) -> None:
             elif name not in analysis.aliases or analysis.aliases[name] is not None:
                 if found is not None:
                     analysis.aliases[name] = found
+                    analysis.bound_at[name] = top
 
 
 def find(pipeline: Pipeline, cells: Sequence[ParsedCell]) -> _Analysis:
@@ -644,61 +647,29 @@ def parametrize(pipeline: Pipeline, cells: Sequence[ParsedCell], notebook_dir: s
     report.parameters = [p for p in report.parameters
                          if any(p.name in s.constants for s in pipeline.stages if not s.is_stub)]
     report.in_helpers = _in_helpers(pipeline, cells)
-    report.unfollowed += _rebased_results(pipeline, report.parameters)
+    report.rebased_results = _rebased_results(pipeline, analysis, report.parameters)
     _report_moves(pipeline, report, moves)
     pipeline.path_parameters = report.parameters
     pipeline.network = [f"{n.what} (cell {n.cell}, line {n.line})" for n in report.network]
     return report
 
 
-def _rebased_results(pipeline: Pipeline, parameters: Sequence[PathParameter]) -> list[str]:
-    """A result run() returns that is made from a path re-based to the project root (``filename =
+def _rebased_results(pipeline: Pipeline, analysis: _Analysis, parameters: Sequence[PathParameter]) -> list[str]:
+    """A result run() returns that is a path built from a re-based one (``filename =
     os.path.join(OUT_DIR, f"{i}.csv")`` shown at the end): it names the same file as the notebook's,
     spelled from elsewhere, so the two values differ as text. Warnings, one per result."""
-    moved = {p.name: p for p in parameters if p.default != p.written}
-    if not moved or not pipeline.results:
-        return []
-    made: dict[str, list[tuple[int, ast.stmt, ast.expr]]] = {}  # name -> (cell, statement, value) binding it
-    for stage in pipeline.stages:
-        for cell, statements in stage.body:
-            for statement in statements:
-                for node in walk(statement):
-                    if isinstance(node, ast.Assign) and _spelled_from(node.value) & set(moved):
-                        for target in node.targets:
-                            if isinstance(target, ast.Name):
-                                made.setdefault(target.id, []).append((cell, statement, node.value))
+    moved = {p.written: p for p in parameters if p.default != p.written}
     found = []
-    for key, name in pipeline.results:
-        for cell, statement, value in made.get(name, []):
-            used = sorted(_spelled_from(value) & set(moved))
-            if used:
-                p = moved[used[0]]
-                found.append(f"cell {cell}, line {statement.lineno}: run() returns {key}, made from the path "
-                             f"{p.name}: it is {p.default!r} from the project root where the notebook wrote "
-                             f"{p.written!r} from its own directory, so the value differs as text though it "
-                             "names the same file")
-                break
+    for key, name in pipeline.results if moved else []:
+        alias = analysis.aliases.get(name)
+        p = moved.get(alias[0].value) if alias is not None else None
+        if p is not None:
+            top = analysis.bound_at[name]
+            found.append(f"cell {analysis.cell_of.get(id(top), 0)}, line {top.lineno}: run() returns {key}, made "
+                         f"from the path {p.name}: it is {p.default!r} from the project root where the notebook "
+                         f"wrote {p.written!r} from its own directory, so the value differs as text though it "
+                         "names the same file")
     return found
-
-
-# What makes a path of a path (not what reads or writes the file it names).
-_PATH_MAKERS = frozenset({"join", "Path", "PurePath", "str", "fspath", "joinpath", "with_suffix", "with_name",
-                          "format", "replace", "abspath", "basename", "dirname", "normpath", "relpath"})
-
-
-def _spelled_from(value: ast.expr) -> set[str]:
-    """The names a value is spelled from as a path: itself, in an f-string, joined to
-    (``os.path.join(d, f)``, ``d + "/x"``, ``Path(d) / "x"``); not a file read from it."""
-    if isinstance(value, ast.Name):
-        return {value.id}
-    if isinstance(value, ast.JoinedStr):
-        return {n for part in value.values if isinstance(part, ast.FormattedValue) for n in _spelled_from(part.value)}
-    if isinstance(value, ast.BinOp) and isinstance(value.op, (ast.Add, ast.Div)):
-        return _spelled_from(value.left) | _spelled_from(value.right)
-    if isinstance(value, ast.Call) and _call_name(value) in _PATH_MAKERS:
-        receiver = [value.func.value] if isinstance(value.func, ast.Attribute) else []
-        return {n for part in [*receiver, *value.args] for n in _spelled_from(part)}
-    return set()
 
 
 def _default(value: str, folder: str | None, notebook_dir: str) -> tuple[str, str | None]:

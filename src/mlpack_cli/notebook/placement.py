@@ -26,7 +26,7 @@ from mlpack_cli.notebook.graph import (
     DEFAULT_PLOT_ALIASES, FIGURE, FIGURE_FILES, FS, PLOT_METHODS, RNG, WRITE_CALLS, Aliases, Statement, call_name,
     is_pure_call, is_pure_expression, opens_for, plot_only_reads, root_name,
 )
-from mlpack_cli.notebook.scopes import calls_in, loaded_names, walk
+from mlpack_cli.notebook.scopes import calls_in, held_by, loaded_names, walk
 
 LOAD, PREPROCESS, TRAIN, EVALUATE, EXPORT = range(5)
 MODEL_BASES = frozenset({"Module", "Model", "Layer", "LightningModule", "BaseEstimator", "Sequential"})
@@ -175,6 +175,13 @@ def generated_data(infos: Sequence[Statement], models: set[str],
     return found
 
 
+def _reads_data(name: str) -> bool:
+    """A call of this name reads or makes a data set: ``read_csv``, ``load_iris``, ``fetch_openml``,
+    ``make_classification``, ``arma_generate_sample`` (not ``load_state_dict``)."""
+    return name in LOAD_CALLS or bool(DATASET.match(name)) or name.startswith(("load_", "fetch_")) \
+        and name != "load_state_dict"
+
+
 def _computed_from_literals(infos: Sequence[Statement]) -> set[int]:
     """Assignments whose value is computed from literals and other such values only
     (``ar = np.array([0.75, -0.25])``, then ``ar = np.r_[1, -ar]``): settings, whatever they call.
@@ -186,10 +193,8 @@ def _computed_from_literals(infos: Sequence[Statement]) -> set[int]:
         if not isinstance(info.node, ast.Assign):
             continue
         reads = {n for n in info.reads if not n.startswith("<")}
-        makes_data = any(DATASET.match(name) or name in LOAD_CALLS or name.startswith(("load_", "fetch_"))
-                         for name in info.calls)
         if not info.effects and RNG not in info.reads and not info.mutates - info.binds and reads & bound <= constant \
-                and not makes_data:
+                and not any(_reads_data(name) for name in info.calls):
             found.add(info.index)
             constant |= info.binds
         else:
@@ -517,8 +522,7 @@ def code_evidence(info: Statement, models: set[str], preprocessors: set[str], us
     for call in (n for part in runs for n in calls_in(part)):
         name = call_name(call)
         receiver = root_name(call.func) if isinstance(call.func, ast.Attribute) and not _on_learned(call.func) else None
-        if name in LOAD_CALLS or DATASET.match(name) or name.startswith(("load_", "fetch_")) and name not in {
-                "load_state_dict"}:
+        if _reads_data(name):
             note(LOAD, f"reads data: {name}()")
         elif name == "open" and isinstance(call.func, ast.Name):
             if "write" in info.effects:
@@ -661,14 +665,7 @@ def _fits_kept_models(node: ast.AST) -> bool:
     if set(_own_calls(node)) & CROSS_VALIDATION:
         return False
     return any(call_name(call) in {"fit", "partial_fit"} and isinstance(call.func, ast.Attribute)
-               and _named_object(call.func.value) in items for call in calls_in(node))
-
-
-def _named_object(node: ast.AST) -> str | None:
-    """``m`` of ``m``, ``models[name]`` or ``self.model``: an object a name holds, not one a call makes."""
-    while isinstance(node, (ast.Attribute, ast.Subscript)):
-        node = node.value
-    return node.id if isinstance(node, ast.Name) else None
+               and held_by(call.func.value) in items for call in calls_in(node))
 
 
 def _own_calls(node: ast.AST) -> list[str]:

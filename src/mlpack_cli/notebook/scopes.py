@@ -182,6 +182,14 @@ def free_names(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast
     return [name for name in visitor.names.reads]
 
 
+def held_by(node: ast.AST) -> str | None:
+    """``m`` of ``m``, ``models[name]`` or ``self.model``: the name holding an object; None for an
+    object a call makes (``KMeans(3).fit``)."""
+    while isinstance(node, (ast.Attribute, ast.Subscript)):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
 def loaded_names(node: ast.AST) -> set[str]:
     nodes = walk(node) if _WALKED is not None else _walked(node)  # (every node is read: no generator)
     return {n.id for n in nodes if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
