@@ -974,7 +974,8 @@ def test_what_a_loop_that_only_draws_binds_from_each_model_is_no_result() -> Non
         "for name, m in models.items():\n    fpr, tpr, _ = roc_curve(y, m.predict_proba(X)[:, 1])\n"
         "    roc_auc = auc(fpr, tpr)\n    plt.plot(fpr, tpr, label=f'{name} {roc_auc:.2f}')\nplt.legend()",
         "for name, m in models.items():\n    acc = m.score(X, y)\n    print(name, acc)")
-    assert result.results == [("acc", "acc")]  # printed each pass; not the last model's fpr, tpr, roc_auc
+    # printed each pass (the last pass's, and every pass's); not the last model's fpr, tpr, roc_auc
+    assert result.results == [("acc", "acc"), ("acc_by_name", "acc_by_name")]
 
 
 def test_a_part_of_a_dataset_shown_does_not_return_the_dataset() -> None:

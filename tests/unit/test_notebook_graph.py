@@ -535,3 +535,15 @@ def test_an_unseeded_draw_is_told_by_its_call(call: str, draws: bool) -> None:
 def test_a_statement_handing_on_a_function_reads_what_its_body_reads(use: str) -> None:
     statement = one(f"def scale(v):\n    return v * k\nout = {use}")
     assert "k" in statement.reads
+
+
+def test_a_fit_after_a_cross_validation_of_the_same_model_need_not_follow_it() -> None:
+    # cross_val_score fits copies of the model from its settings, which fitting it leaves alone
+    infos = graph("from sklearn.model_selection import cross_val_score\n"
+                  "scores = cross_val_score(model, X, y, cv=5)\nmodel.fit(X, y)")
+    assert infos[1].cloned == {"model"} and infos[2].refitted == {"model"}
+    assert 1 not in infos[2].deps
+    # what reads the fitted model, or a change of its settings, still orders them
+    assert 0 in graph("m.coef_\nm.fit(X, y)")[1].deps
+    assert 0 in graph("cross_val_score(m, X, y)\nm.set_params(C=10)")[1].deps
+    assert 0 in graph("cross_val_score(m, X, y)\nm.C = 3")[1].deps

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from mlpack_cli.notebook import graph as gr
+from mlpack_cli.notebook import passes
 from mlpack_cli.notebook import placement as pl
 from mlpack_cli.notebook import stages as st
 from mlpack_cli.notebook import versions as vs
@@ -269,6 +270,7 @@ def _placed_pipeline(cells: Sequence[ParsedCell], keywords: Mapping[str, Sequenc
             keep |= revive  # what run() returns must be computed: place again with its bindings kept
         if not versions.split(decisions, extra, at_end, overwritten):
             break
+    extra = [*extra, *_collect_passes(pipeline, cells, infos, decisions)]
     _fill_stages(pipeline, infos, decisions, extra, cells)
     _check_closures(pipeline, cells, infos, decisions, module_names | helper_names)
     dropped_nested = _drop_nested(pipeline, cells, aliases, user_functions)
@@ -385,6 +387,57 @@ class _Versions:
         vs.revert(self.statements)
         self._rename()
         return True
+
+
+def _collect_passes(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr.Statement],
+                    decisions: Sequence[pl.Decision]) -> list[Added]:
+    """Every pass's value of the results a loop of the evaluation computes once per pass
+    (:mod:`~mlpack_cli.notebook.passes`): the statements collecting them go into the loop (its
+    text too, :data:`passes.INSERTED`), a result each, after the result it collects; returns the
+    statements that start them, just before the loop."""
+    results = [name for _, name in pipeline.results]
+    taken = set(_used_names(cells)) | {key for key, _ in pipeline.results} | RESERVED
+    code = {cell.number: cell for cell in cells}
+    added: list[Added] = []
+    for info, decision in zip(infos, decisions):
+        node = info.node
+        if not isinstance(node, ast.For) or not (
+                decision.stage == pl.EVALUATE or decision.stage == pl.TRAIN and decision.evaluates):
+            continue
+        text = code[info.cell].code  # (none: the module's text of the cell is written from its tree)
+        lines = re.split(r"\r\n|\r|\n", text)  # (the lines Python numbers)
+        found = [c for c in passes.collect(node, set(results), taken, _metric_base, pl.is_metric_call, gr.call_name)
+                 if not text or _insertable(lines, node, c.after)]
+        if not found:
+            continue
+        renamed = {**pipeline.renamed, **(getattr(node, vs.RENAMED, None) or {})}
+        back = Renamer({new: old for old, new in renamed.items()})  # (the text has the notebook's names)
+        inserted = list(getattr(node, passes.INSERTED, None) or [])
+        last: dict[int, ast.stmt] = {}  # a statement -> the last record added after it
+        for collected in found:
+            node.body.insert(node.body.index(last.get(id(collected.after), collected.after)) + 1, collected.record)
+            last[id(collected.after)] = collected.record
+            text = ast.unparse(back.visit(ast.parse(ast.unparse(collected.record))))
+            inserted.append((collected.after.end_lineno or collected.after.lineno, collected.after.lineno, text))
+            added.append((info.index - 0.25, info.cell, decision.stage, collected.start))
+            where = results.index(collected.of) + 1 if collected.of in results else len(results)
+            results.insert(where, collected.name)
+            pipeline.results.insert(where, (collected.name, collected.name))
+        setattr(node, passes.INSERTED, inserted)
+        gr.reshaped(node, cells[[c.number for c in cells].index(info.cell)].tree)
+    return added
+
+
+def _insertable(lines: Sequence[str], loop: ast.For, after: ast.stmt) -> bool:
+    """Whether a line can go after ``after`` in the loop's text: it starts its line, below the
+    ``for``, and the next statement of the loop starts on a later line."""
+    first, last = after.lineno, after.end_lineno or after.lineno
+    if first <= loop.lineno or last > len(lines) or lines[first - 1][:after.col_offset].strip(" \t"):
+        return False
+    if lines[last - 1].rstrip().endswith("\\"):
+        return False
+    following = loop.body[loop.body.index(after) + 1:]
+    return not following or following[0].lineno > last
 
 
 def _stages_of(decisions: Sequence[pl.Decision]) -> dict[int, int]:

@@ -20,9 +20,10 @@ import re
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from mlpack_cli.notebook import scopes
 from mlpack_cli.notebook.columns import Columns, column_access, disjoint
 from mlpack_cli.notebook.scopes import (
-    BUILTINS, analyze, bound_names, calls_in, child_fields, free_names, loaded_names, walk,
+    BUILTINS, analyze, bound_names, calls_in, child_fields, free_names, loaded_names, parents, walk,
 )
 from mlpack_cli.notebook.statements import drop_nested
 from mlpack_cli.notebook.versions import RENAMED
@@ -70,6 +71,10 @@ PURE_METHODS = frozenset({
     "skew", "kurt", "kurtosis", "sem", "mad", "rank", "cummax", "cummin", "ptp", "corrwith", "autocorr",
     "lt", "le", "gt", "ge", "eq", "ne", "first_valid_index", "last_valid_index",
     "mul", "multiply", "div", "divide", "truediv", "floordiv", "sub", "subtract", "pow", "mod",
+    # what a fitted statsmodels model answers, leaving it as it is
+    "forecast", "get_forecast", "get_prediction", "summary_frame", "test_serial_correlation",
+    "test_normality", "test_heteroskedasticity", "impulse_responses", "get_influence", "compare_f_test",
+    "compare_lr_test", "get_margeff",
 })
 PLOT_NAME = re.compile(r"^(plot_\w+|\w*Display)$")
 SETUP_CALLS = {  # (receiver, method) of calls that set the process up for what follows
@@ -126,6 +131,8 @@ class Statement:
     flow: set[int] = field(default_factory=set)  # statements whose bindings or mutations it reads
     deps: set[int] = field(default_factory=set)  # flow, anti and output dependencies
     columns: Columns | None = None  # the columns it reads and writes of each name (see columns.py)
+    cloned: frozenset[str] = frozenset()  # names it reads only as an estimator it copies (cross_val_score(m, ...))
+    refitted: frozenset[str] = frozenset()  # names it changes only by fitting them (m.fit(X, y)): their settings stay
     # What placement works out from the statement's tree once and reuses: shared by every record of
     # the same statement under the same renaming in one conversion (see _described), so what is
     # kept here depends on nothing else of the record, or is stored with what it depends on.
@@ -745,6 +752,45 @@ def forget_walks() -> None:
     _GENERATOR.clear()
 
 
+def reshaped(*nodes: ast.AST) -> None:
+    """:func:`~mlpack_cli.notebook.scopes.reshaped`, and what is remembered here of the statements."""
+    scopes.reshaped(*nodes)
+    for node in nodes:
+        _OWN_SCOPE.pop(id(node), None)
+        _DESCRIBED.pop(id(node), None)
+
+
+# Functions that fit copies of the estimator they are given (``sklearn.base.clone``), never the
+# estimator itself; and the methods that change only what an estimator learned, not its settings.
+CLONING_CALLS = frozenset({"cross_val_score", "cross_validate", "cross_val_predict", "learning_curve",
+                           "validation_curve", "permutation_test_score", "clone"})
+FIT_METHODS = frozenset({"fit", "partial_fit"})
+
+
+def _estimator_uses(statement: ast.stmt) -> tuple[frozenset[str], frozenset[str]]:
+    """The names a statement reads only as the estimator a cloning call copies, and those it
+    changes only by fitting them: a fit after a cross-validation of the same model changes nothing
+    the cross-validation read (its copies start from the settings, which fitting leaves alone)."""
+    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return frozenset(), frozenset()
+    above = parents(statement)
+    cloned: dict[str, bool] = {}
+    refitted: dict[str, bool] = {}
+    for node in walk(statement):
+        if not isinstance(node, ast.Name):
+            continue
+        parent = above.get(id(node))
+        copied = isinstance(parent, ast.Call) and call_name(parent) in CLONING_CALLS and (
+            parent.args[:1] == [node] or any(k.arg == "estimator" and k.value is node for k in parent.keywords))
+        call = above.get(id(parent)) if isinstance(parent, ast.Attribute) else None
+        fitted = isinstance(parent, ast.Attribute) and parent.attr in FIT_METHODS and isinstance(call, ast.Call) \
+            and call.func is parent
+        cloned[node.id] = cloned.get(node.id, True) and copied
+        refitted[node.id] = refitted.get(node.id, True) and fitted
+    return (frozenset(n for n, only in cloned.items() if only),
+            frozenset(n for n, only in refitted.items() if only))
+
+
 def _walk_own_scope(statement: ast.stmt) -> list[ast.AST]:
     """The nodes of a statement that run when it runs (not the bodies of functions it defines)."""
     cached = _OWN_SCOPE.get(id(statement))
@@ -888,6 +934,7 @@ def describe(statement: ast.stmt, index: int, cell: int, aliases: Aliases, user_
     info = Statement(index, cell, statement, reads=set(names.reads), binds=set(names.binds))
     info.mutates = _mutated_roots(statement, aliases, user_functions) - {"<none>"}
     info.reads |= info.mutates  # changing something needs it
+    info.cloned, info.refitted = _estimator_uses(statement)
     columns = column_access(statement, lambda call: _is_pure_call(call, aliases, user_functions))
     for node in _walk_own_scope(statement):
         if not isinstance(node, ast.Call):
@@ -1131,7 +1178,8 @@ def _described(statement: ast.stmt, index: int, cell: int, aliases: Aliases, use
         cached[2][renaming] = info
     return Statement(index, cell, statement, reads=set(info.reads), binds=set(info.binds),
                      mutates=set(info.mutates), calls=list(info.calls), effects=set(info.effects),
-                     inert=info.inert, columns=info.columns, facts=info.facts)
+                     inert=info.inert, columns=info.columns, facts=info.facts, cloned=info.cloned,
+                     refitted=info.refitted)
 
 
 def _special_names(aliases: Aliases, user_functions: set[str],
@@ -1182,7 +1230,8 @@ def _translated(renaming: tuple[tuple[str, str], ...], info: Statement, renamed:
         )
     return Statement(info.index, info.cell, statement, reads=names(info.reads), binds=names(info.binds),
                      mutates=names(info.mutates), calls=list(info.calls), effects=set(info.effects),
-                     inert=info.inert, columns=columns)
+                     inert=info.inert, columns=columns, cloned=frozenset(names(set(info.cloned))),
+                     refitted=frozenset(names(set(info.refitted))))
 
 
 def _renamed_name(name: str, change: Mapping[str, str]) -> str:
@@ -1564,7 +1613,8 @@ def build_graph(statements: Sequence[tuple[int, ast.stmt]], aliases: Aliases, us
             info.deps.update(found)
         for name in info.writes - scratch.get(info.index, set()):
             written = _columns_written(info, name)
-            info.deps.update(r for r in readers.get(name, ()) if not disjoint(column_reads.get((r, name)), written))
+            info.deps.update(r for r in readers.get(name, ()) if not disjoint(column_reads.get((r, name)), written)
+                             and not (name in info.refitted and name in infos[r].cloned))
             info.deps.update(writers.get(name, ()))
         info.deps.discard(info.index)
         info.flow.discard(info.index)

@@ -21,6 +21,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from mlpack_cli.notebook import passes
 from mlpack_cli.notebook import stages as st
 from mlpack_cli.notebook.graph import (
     DEFAULT_PLOT_ALIASES, FIGURE, FIGURE_FILES, FS, PLOT_METHODS, RNG, WRITE_CALLS, Aliases, Statement, call_name,
@@ -793,6 +794,8 @@ def place(
             decisions.append(Decision(None, tagged.reason, 3))
         elif shown_metric:
             decisions.append(Decision(EVALUATE, "shows a metric: kept as a result", 2))
+        elif info.inert and passes.prints_metrics(info.node, is_metric_call, call_name):
+            decisions.append(Decision(EVALUATE, "shows a metric each pass: kept, run() returns every pass's", 2))
         elif info.inert:
             kind = "plots" if "plot" in info.effects else "displays"
             decisions.append(Decision(None, f"only {kind}", 0))

@@ -57,6 +57,15 @@ def walks_remembered() -> Iterator[None]:
         _WALKED, _CALLED, _PARENTS = outer, outer_calls, outer_parents
 
 
+def reshaped(*nodes: ast.AST) -> None:
+    """Forget what is remembered of ``nodes`` (their walks, calls, parents and analysis): a
+    statement was added to them, once placement is done (a loop's results collected pass by pass)."""
+    for remembered in (_WALKED, _CALLED, _PARENTS, _ANALYZED):
+        if remembered is not None:
+            for node in nodes:
+                remembered.pop(id(node), None)
+
+
 def walk(node: ast.AST) -> Iterator[ast.AST]:
     """``ast.walk`` (same nodes, same breadth-first order) without the expression contexts
     (``Load``, ``Store``, ``Del``), several times faster: converting walks every cell many times."""

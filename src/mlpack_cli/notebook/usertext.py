@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from mlpack_cli.notebook.dataflow import ASSIGN_TO
 from mlpack_cli.notebook.ipython import COMMENTS
+from mlpack_cli.notebook.passes import INSERTED
 from mlpack_cli.notebook.scopes import Renamer
 from mlpack_cli.notebook.starimports import STAR_NAMES
 from mlpack_cli.notebook.statements import drop_nested
@@ -345,14 +346,18 @@ class Sources:
             if explicit is None:
                 return None
             code = explicit
+        inserted = getattr(node, INSERTED, None)  # a loop's results collected pass by pass (notebook/passes.py)
         named = bool(own) or bool(literals) or bool(heads) or pattern is not None and pattern.search(code) is not None
-        if not (dropped or named or assign_to is not None or stars):
+        if not (dropped or named or assign_to is not None or stars or inserted):
             written = cell.statement_at(node.lineno, node.col_offset)  # the cell's own parse of this text
             if written is not None:
                 if not _same(written, node):
                     return None
                 return code, {n - first + 1 for n in cell.strings if first < n <= (written.end_lineno or first)}, node
         expected = self._expected(node, dropped, assign_to, named)
+        if inserted:
+            code, dropped = _with_inserted(code, first, inserted, dropped)
+            named = named or pattern is not None and pattern.search(code) is not None
         if assign_to is not None:
             code = _assigned(str(assign_to), code, [first + n in cell.strings for n in range(code.count("\n") + 1)])
         if dropped or named:
@@ -390,6 +395,22 @@ class Sources:
         if named and edits.helper_globals:
             _add_helper_globals(result, edits.helper_globals)
         return result
+
+
+def _with_inserted(code: str, first: int, inserted: Sequence[tuple[int, int, str]],
+                   dropped: set[int]) -> tuple[str, set[int]]:
+    """``code`` (a statement's text from the cell's line ``first``) with each line of ``inserted``
+    (after the cell's line, the first line of the statement it follows, its text) added, indented as
+    that statement; and the cell's lines in ``dropped`` as numbered in the text made."""
+    lines = code.split("\n")
+    at: dict[int, list[str]] = {}
+    for after, start, text in inserted:
+        indent = re.match(r"[ \t]*", lines[start - first]).group()  # type: ignore[union-attr]
+        at.setdefault(after, []).extend(indent + line for line in text.split("\n"))
+    for after in sorted(at, reverse=True):
+        lines[after - first + 1:after - first + 1] = at[after]
+    moved = {n + sum(len(more) for after, more in at.items() if after < n) for n in dropped}
+    return "\n".join(lines), moved
 
 
 def _star_names(node: ast.stmt, code: str) -> list[tuple[str, ...]]:
