@@ -117,3 +117,16 @@ def test_a_key_on_the_first_line_of_a_cell_is_not_shown_in_the_cell_table(
     assert SECRETS[1] not in result.stdout + result.stderr
     explained = run_cli("convert", "--explain", "--dry-run", "--force")
     assert "where each cell went" in explained.stdout and SECRETS[1] not in explained.stdout + explained.stderr
+
+
+def test_run_hands_back_no_secret(project: Path, run_cli: Callable[..., Result]) -> None:
+    assert run_cli("convert").exit_code == 0
+    environment = {**os.environ, "OPENAI_API_KEY": "sk-proj-dummyvalue1234", "HF_TOKEN": "hf_dummytoken5678",
+                   "PYTHONPATH": str(project / "src")}
+    code = "import keys.api_keys as m; print(repr(m.run()))"
+    done = subprocess.run([sys.executable, "-c", code], cwd=project, env=environment, capture_output=True,
+                          text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    returned = done.stdout.strip().splitlines()[-1]
+    assert "'score'" in returned  # (the results run() returns, printed as a dict)
+    assert "dummyvalue1234" not in returned and "dummytoken5678" not in returned

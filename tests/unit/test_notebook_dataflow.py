@@ -7,6 +7,7 @@ import contextlib
 import sys
 import textwrap
 import types
+from pathlib import Path
 
 import pytest
 
@@ -1189,3 +1190,28 @@ def test_a_module_alias_the_notebook_never_imports_is_named_in_the_warning() -> 
     )
     assert "'np' is read but no kept cell binds it: run() needs it as a parameter; the notebook never imports " \
            "it: add `import numpy as np` to its first cell" in result.warnings
+
+
+def test_a_file_handle_is_no_result_nor_is_what_a_call_returning_none_shows(tmp_path: Path) -> None:
+    path = tmp_path / "model.pkl"
+    result = pipeline(
+        "import pickle\nfrom sklearn.datasets import load_iris\nfrom sklearn.linear_model import LogisticRegression\n"
+        "X, y = load_iris(return_X_y=True)",
+        "m = LogisticRegression(max_iter=500).fit(X, y)\nacc = m.score(X, y)\nprint(acc)",
+        f"file = open({str(path)!r}, 'wb')\npickle.dump(m, file)\nfile.close()",
+        f"file = open({str(path)!r}, 'rb')\nrestored = pickle.load(file)\nfile.close()",
+    )
+    assert result.results == [("acc", "acc")]  # not the handles, which are closed when run() returns
+    assert set(run_pipeline(result)) == {"acc"}
+
+
+def test_what_the_environment_gives_is_never_a_result() -> None:
+    # a secret moved out of the notebook becomes such a lookup: run() must not hand it back
+    result = pipeline(
+        "import os",
+        ("KEY = os.environ['OPENAI_API_KEY']\nheaders = {'Authorization': 'Bearer ' + KEY}\n"
+         "token = os.getenv('HF_TOKEN', '').strip()\nprompts = ['a', 'bb']\n"
+         "score = sum(len(p) for p in prompts) / 4\nauthorized = headers['Authorization'].startswith('Bearer ')\n"
+         "print(score, KEY, token)", "Evaluate", ()),
+    )
+    assert [name for _, name in result.results] == ["score"]

@@ -547,3 +547,12 @@ def test_a_fit_after_a_cross_validation_of_the_same_model_need_not_follow_it() -
     assert 0 in graph("m.coef_\nm.fit(X, y)")[1].deps
     assert 0 in graph("cross_val_score(m, X, y)\nm.set_params(C=10)")[1].deps
     assert 0 in graph("cross_val_score(m, X, y)\nm.C = 3")[1].deps
+
+
+def test_ipythons_own_settings_only_change_what_a_notebook_shows() -> None:
+    # (a module that kept them would import IPython, and need it installed, for nothing it computes)
+    shell, _, size = graph("from IPython.core.interactiveshell import InteractiveShell\n"
+                           "InteractiveShell.ast_node_interactivity = 'all'\n"
+                           "from IPython.core.pylabtools import figsize\nfigsize(12, 4)")[1:]
+    assert shell.inert and size.inert
+    assert "setup" not in shell.effects

@@ -125,3 +125,19 @@ def test_a_loop_that_only_prints_a_metric_each_pass_is_evaluation() -> None:
     assert run_pipeline(result) == {"accuracy_by_name": {"ones": 0.75, "zeros": 0.25}}
     # a loop that prints what is no metric stays a display
     assert not pipeline(SCORER, ("rows = [1, 2]", "Load", ()), "for r in rows:\n    print(r, r * 2)").results
+
+
+def test_the_plots_dropped_from_the_loop_around_the_added_line_stay_dropped() -> None:
+    result = written(
+        (SCORER + "\nimport matplotlib.pyplot as plt", None),
+        ("truth = [1, 0, 1, 1]", "Load"),
+        ("for k in [1, 2]:\n    plt.scatter(k, k)  # before\n    acc = accuracy_score(truth, [1] * 4)\n"
+         "    plt.annotate(str(k), (k, acc))  # after\n    print(k, acc)\n", "Evaluate"),
+    )
+    assert run_pipeline(result) == {"acc": 0.75, "acc_by_k": {1: 0.75, 2: 0.75}}
+    from mlpack_cli.notebook import codegen
+
+    module = codegen.generate(result, package="pkg", module="nb", notebook="nb.ipynb", source_hash="0",
+                              cells=_PARSED[id(result)]).module
+    assert "plt." not in module
+    assert "        acc = accuracy_score(truth, [1] * 4)\n        acc_by_k[k] = acc\n        print(k, acc)\n" in module

@@ -53,6 +53,9 @@ def test_heading_keywords(heading: str, stage: str) -> None:
         ("Interpreting the coefficients", "evaluate"),
         ("Feature engineering", "preprocess"),
         ("Pearson correlation coefficients", None),  # a view of the data
+        ("Saving Model and model weights", "export"),  # "saving" is "save" + "-ing"
+        ("Scoring the models", "evaluate"),
+        ("Storing the predictions", "export"),
     ],
 )
 def test_headings_match_whole_words_and_data_phrases(heading: str, stage: str | None) -> None:
@@ -75,3 +78,14 @@ def test_a_directive_naming_no_stage_is_a_problem() -> None:
 
 def test_headings_are_read_from_markdown() -> None:
     assert st.headings("# Title\n\ntext\n\n## Train the model ##\n") == ["Title", "Train the model"]
+
+
+def test_the_notebooks_title_is_its_first_level_one_heading_above_the_code_when_no_other_follows() -> None:
+    assert st.title([("markdown", "# Scoring prompts\nWhat it does."), ("code", "import os"),
+                     ("markdown", "## Load"), ("code", "x = 1")]) == "Scoring prompts"
+    # level-1 headings used as sections: the first is a section too
+    assert st.title([("markdown", "# Load the data"), ("code", "x = 1"), ("markdown", "# Train")]) is None
+    # a first heading below the first code cell, or of a lower level, is no title
+    assert st.title([("code", "x = 1"), ("markdown", "# Evaluate")]) is None
+    assert st.title([("markdown", "## Evaluate"), ("code", "x = 1")]) is None
+

@@ -688,7 +688,7 @@ def _parse_cells(
     from mlpack_cli.notebook.dataflow import ParsedCell
     from mlpack_cli.notebook.ipython import CellSyntaxError, parse_cell
     from mlpack_cli.notebook.secrets import protect_cells
-    from mlpack_cli.notebook.stages import directive_problem, headings
+    from mlpack_cli.notebook.stages import directive_problem, headings, title
 
     parsed: list[ParsedCell] = []
     magics: list[str] = []
@@ -699,10 +699,12 @@ def _parse_cells(
     shells: set[str] = set()  # names bound to get_ipython() so far
     cells, moved = protect_cells(notebook.cells, display)  # secrets become os.environ lookups, or refuse
     report.warnings.extend(moved)
+    named = title([(cell.kind, cell.source) for cell in cells])  # (what the notebook is about: no stage)
     for cell in cells:
         if cell.kind == "markdown":
             found = headings(cell.source)
             heading = found[-1] if found else heading
+            heading = None if heading is not None and heading == named and found == [named] else heading
             markdown.append(cell.source)
             continue
         if cell.kind != "code" or not cell.source.strip():

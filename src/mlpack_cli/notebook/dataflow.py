@@ -757,6 +757,9 @@ def _results(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr
         evaluation's names it reads."""
         if isinstance(part, ast.Name):
             return show(info, part.id)
+        if isinstance(part, ast.Call) and isinstance(part.func, ast.Attribute) and part.func.attr in _RETURNS_NONE \
+                and isinstance(part.func.value, ast.Name) and part.func.value.id not in imported_names:
+            return False  # ``file.close()`` as a cell's last line shows nothing (None is not displayed)
         if _shows_an_estimator(part):
             return False  # a fitted model shown (grid.best_estimator_): its repr is no result
         learned = _learned_attribute(part, fitted)
@@ -812,6 +815,8 @@ def _results(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr
             None, f"{decision.reason}: run() returns what it shows{where}", decision.level, shown_in=context)
 
     constant_names = {name for statement in pipeline.constants for name in bound_names(statement)}
+    imported_names = {(a.asname or a.name).split(".")[0] for cell in cells for s in cell.tree.body
+                      if isinstance(s, (ast.Import, ast.ImportFrom)) for a in s.names}  # (``np.append`` returns)
     shown_before: dict[str, tuple[str, int]] = {}  # a value computed as a result -> (its name, where)
     fitted = _statsmodels_fits(cells)
     module_state = _declared_global(cells) & constant_names
@@ -900,14 +905,53 @@ def _results(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr
             add(name)  # computed and never used again: what the notebook leaves as its results
     imported = {name for statement in pipeline.imports for name in bound_names(statement)}
     revive |= _rebound_after(results, infos, decisions, kept_binds | constant_names | imported)
-    pipeline.results = [(name, name) for name in results] + [
-        (key, name) for key, name in results_keyed if key not in results]
+    configuration = _from_environment(infos)  # (a secret moved to the environment: never returned)
+    pipeline.results = [(name, name) for name in results if name not in configuration] + [
+        (key, name) for key, name in results_keyed if key not in results and name not in configuration]
     for name in results:  # a table of a first sweep made again for a second (``df``, ``rows = []``)
         if name not in result_binders and len(rebinders.get(name, [])) > 1:
             result_binders[name] = rebinders[name]
     overwritten = [(name, first, second) for name, where in result_binders.items()
                    for first, second in itertools.pairwise(where)]
     return extra, revive, at_end, overwritten
+
+
+def _from_environment(infos: Sequence[gr.Statement]) -> set[str]:
+    """Names bound from the environment (``os.environ["KEY"]``, ``os.getenv("KEY")``: the lookups
+    a secret moved out of the notebook becomes, a token, a setting of where the pipeline runs), and
+    the values that carry what they hold (``headers = {"Authorization": "Bearer " + KEY}``): none
+    is a result of run(), whose results are printed, logged and compared."""
+    found: set[str] = set()
+    for info in infos:
+        for node in [info.node, *gr.nested_statements(info.node)]:
+            if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None \
+                    and _carries(node.value, found):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                found |= {n.id for t in targets for n in walk(t) if isinstance(n, ast.Name)}
+    return found
+
+
+def _carries(node: ast.AST, names: set[str]) -> bool:
+    """Whether ``node``'s value holds what the environment gave (``names``: bound from it so far):
+    through strings, containers and the methods of such a value, not through what a call makes."""
+    if isinstance(node, ast.Name):
+        return node.id in names
+    if isinstance(node, ast.Subscript) and isinstance(node.value, (ast.Attribute, ast.Name)) and \
+            getattr(node.value, "attr", getattr(node.value, "id", "")) == "environ":
+        return True  # os.environ["KEY"]
+    if isinstance(node, ast.Call):
+        func = node.func
+        name = gr.call_name(node)
+        if name == "getenv" or name == "get" and isinstance(func, ast.Attribute) and \
+                getattr(func.value, "attr", getattr(func.value, "id", "")) == "environ":
+            return True  # os.getenv("KEY"), os.environ.get("KEY")
+        if isinstance(func, ast.Attribute) and _carries(func.value, names):
+            return True  # KEY.strip(), headers["Authorization"].split()
+        return name in ("str", "format", "join") and any(
+            _carries(a, names) for a in [*node.args, *(k.value for k in node.keywords)])
+    if isinstance(node, ast.Lambda):
+        return False
+    return any(_carries(child, names) for child in ast.iter_child_nodes(node))
 
 
 def _stage_in_force(info: gr.Statement, names: Collection[str], infos: Sequence[gr.Statement],
@@ -1299,7 +1343,8 @@ def _computed_names(statement: ast.stmt) -> list[str]:
     """Names an evaluation statement computes: the names its assignments bind, nested ones
     included, but not loop variables, definitions (``rmse = lambda a, b: ...`` among them),
     imports, literals (``threshold = 0.5``: a setting, not a value computed), objects configured
-    from literals (``cv = KFold(n_splits=5)``: a setting too), or a fitted model taken from
+    from literals (``cv = KFold(n_splits=5)``: a setting too), a file opened (``file =
+    open(path, "wb")``: a handle, closed by the time run() returns), or a fitted model taken from
     another (``best = grid.best_estimator_``: a model)."""
     if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)):
         return []
@@ -1309,7 +1354,8 @@ def _computed_names(statement: ast.stmt) -> list[str]:
         targets: list[ast.expr] = []
         if isinstance(node, ast.Assign) and not isinstance(node.value, ast.Lambda) \
                 and not _shows_an_estimator(node.value) and not _is_literal(node.value) \
-                and not _configured(node.value):
+                and not _configured(node.value) and not (isinstance(node.value, ast.Call)
+                                                         and gr.call_name(node.value) in _OPENS):
             targets = list(node.targets)
         elif isinstance(node, (ast.AugAssign, ast.AnnAssign)) and node.value is not None:
             targets = [node.target]
@@ -1317,6 +1363,13 @@ def _computed_names(statement: ast.stmt) -> list[str]:
             found += [n.id for n in walk(target) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
                       and not n.id.startswith("_") and n.id not in passing]  # (not ``name`` of ``scores[name] = ...``)
     return found
+
+
+# Methods of a file, list, dict or set that return None (a display of their call shows nothing):
+# what they are called on is no result. (A module's functions of the same names return values.)
+_RETURNS_NONE = frozenset({"close", "flush", "append", "extend", "insert", "sort", "reverse", "clear", "update",
+                           "remove", "add", "discard"})
+_OPENS = frozenset({"open", "ZipFile", "TarFile", "File"})  # what binds a handle of a file (h5py.File too)
 
 
 def _configured(value: ast.expr) -> bool:

@@ -37,7 +37,7 @@ FIGURE = "<figure>"
 PLOT_MODULES = frozenset({
     "matplotlib", "seaborn", "plotly", "bokeh", "altair", "pylab", "mpl_toolkits", "pandas.plotting",
     "missingno", "scikitplot", "yellowbrick", "graphviz", "wordcloud", "folium", "pydot", "dtreeviz",
-    "IPython.display", "ipywidgets", "plotnine", "holoviews", "hvplot", "mplot3d",
+    "IPython.display", "IPython.core", "ipywidgets", "plotnine", "holoviews", "hvplot", "mplot3d",
     # what Kaggle Learn's exercises call (``binder.bind(globals())``, ``q1.check()``, ``q1.hint()``)
     # only tells the person at the notebook how the exercise went, as a plot shows a result
     "learntools",

@@ -89,8 +89,27 @@ def heading_keywords(config: Mapping[str, object]) -> dict[str, tuple[str, ...]]
     return keywords
 
 
+_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.+?)\s*#*\s*$", re.MULTILINE)
+
+
 def headings(markdown: str) -> list[str]:
-    return [m.group(1).strip() for m in re.finditer(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$", markdown, re.MULTILINE)]
+    return [m.group(2).strip() for m in _HEADING.finditer(markdown)]
+
+
+def title(cells: Sequence[tuple[str, str]]) -> str | None:
+    """The notebook's title, (kind, source) of its cells: its first heading when that is a level-1
+    heading above every code cell and no other level-1 heading follows ("# Titanic: predicting
+    survival", "# Scoring prompts"). It names what the notebook is about, not a stage of it."""
+    found: list[tuple[int, str, bool]] = []  # (level, text, above every code cell)
+    code_seen = False
+    for kind, source in cells:
+        if kind == "markdown":
+            found += [(len(m.group(1)), m.group(2).strip(), not code_seen) for m in _HEADING.finditer(source)]
+        elif kind == "code" and source.strip():
+            code_seen = True
+    if not found or found[0][0] != 1 or not found[0][2] or any(level == 1 for level, _, _ in found[1:]):
+        return None
+    return found[0][1]
 
 
 # Phrases about the data, whatever stage word they hold: a test set is made when preprocessing.
@@ -136,10 +155,18 @@ def _heading_pattern(
     ``learn`` of ``scikit-learn`` is no word of its own), group N being the Nth keyword; a short
     keyword takes only the usual endings (``read`` is not ``ready``)."""
     words = [(stage, word) for stage, group in keywords for word in group]
-    alternatives = "|".join(
-        f"({re.escape(word)}{_ENDINGS if len(word) <= 5 and word.isalpha() else ''})" for _, word in words
-    )
+    alternatives = "|".join(f"({_inflected(word)})" for _, word in words)
     return re.compile(rf"(?<![\w-])(?:{alternatives})(?![-])"), words
 
 
 _ENDINGS = r"(?:s|es|ed|d|ing|ting|ning|ling|er|ers|ion|ions|ation|ations|ised|ized|ise|ize|ment)?(?![a-z])"
+
+
+def _inflected(word: str) -> str:
+    """A keyword's pattern: a short one with the usual endings, and one ending in "e" also with
+    "-ing" in its place (``save`` -> "saving", ``score`` -> "scoring", ``store`` -> "storing")."""
+    if len(word) > 5 or not word.isalpha():
+        return re.escape(word)
+    if word.endswith("e"):
+        return f"(?:{re.escape(word)}{_ENDINGS}|{re.escape(word[:-1])}ing(?![a-z]))"
+    return f"{re.escape(word)}{_ENDINGS}"
