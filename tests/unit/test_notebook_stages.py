@@ -88,4 +88,3 @@ def test_the_notebooks_title_is_its_first_level_one_heading_above_the_code_when_
     # a first heading below the first code cell, or of a lower level, is no title
     assert st.title([("code", "x = 1"), ("markdown", "# Evaluate")]) is None
     assert st.title([("markdown", "## Evaluate"), ("code", "x = 1")]) is None
-
