@@ -65,6 +65,18 @@ def test_comments_inline_comments_quotes_and_line_breaks_survive(tmp_path: Path)
     assert flake8(tmp_path, generated.module) == ""
 
 
+def test_comments_indented_into_the_end_of_a_block_stay_in_it(tmp_path: Path) -> None:
+    # (commented-out code at the end of a loop; the statement after it is dropped from the stage)
+    code = "for k in ks:\n    total = k\n    # print(total)\n\n    # more\n# about the next one\nprint(ks)\n"
+    load = cell(1, code)
+    kept = Stage("load", cells=[1], body=[(1, [load.tree.body[0]])], required=["ks"])  # (the print is dropped)
+    generated = convert(pipeline(kept), load)
+    loop = "    for k in ks:\n        total = k  # noqa: F841\n        # print(total)\n\n        # more\n"
+    assert loop in generated.module
+    assert "# about the next one" not in generated.module  # (the dropped print's own comment)
+    assert flake8(tmp_path, generated.module) == ""
+
+
 def test_multi_line_strings_are_not_re_indented() -> None:
     code = 'query = """select *\n  from t\nwhere x = 1"""\nsql = f"""\n{query}\n"""\n'
     load = cell(1, code)

@@ -48,8 +48,8 @@ class Collected:
 def collect(loop: ast.stmt, results: Collection[str], taken: set[str], metric_base: Callable[[ast.AST], str],
             is_metric: Callable[[ast.Call], bool], call_name: Callable[[ast.Call], str]) -> list[Collected]:
     """What ``loop`` (a top-level statement) collects of each pass: the names of ``results`` its
-    own statements bind from a metric, and the metrics its own prints show. ``taken``: names in use (the new
-    ones are added)."""
+    own statements bind from a metric, and the metrics its own prints show. ``taken``: the names
+    in use, to which the new ones are added."""
     if not isinstance(loop, ast.For) or loop.orelse or _skips(loop):
         return []
     targets = _target_names(loop.target)

@@ -91,6 +91,7 @@ class _Cell:
         self._pristine: ast.Module | None = None
         self._strings: frozenset[int] | None = None
         self._positions: dict[tuple[int, int], ast.stmt] | None = None
+        self._block_ends: dict[int, int] | None = None
 
     @property
     def pristine(self) -> ast.Module:
@@ -121,6 +122,30 @@ class _Cell:
                     pending.extend(statement.body)
         return self._positions.get((line, column))
 
+    @property
+    def block_ends(self) -> dict[int, int]:
+        """The last line of each top-level block (``for``, ``if``, ``def``, ...) of the cell, by its
+        last code line, when comment lines indented into it follow its code (``    # print(loss)``
+        at the end of a loop): they are the block's, written with it, not the next statement's."""
+        if self._block_ends is None:
+            self._block_ends = {}
+            for statement in self.pristine.body:
+                last = statement.end_lineno or statement.lineno
+                if not isinstance(statement, _COMPOUND) or last > len(self.lines):
+                    continue
+                own = len(self.lines[statement.lineno - 1]) - len(self.lines[statement.lineno - 1].lstrip(" \t\f"))
+                end, number = last, last + 1
+                while number <= len(self.lines) and (self.is_comment(number) or self.is_blank(number)):
+                    line = self.lines[number - 1]
+                    if self.is_comment(number):
+                        if len(line) - len(line.lstrip(" \t\f")) <= own:
+                            break
+                        end = number
+                    number += 1
+                if end > last:
+                    self._block_ends[last] = end
+        return self._block_ends
+
     def is_comment(self, number: int) -> bool:
         return number not in self.strings and self.lines[number - 1].lstrip(" \t\f").startswith("#")
 
@@ -132,7 +157,8 @@ class _Cell:
         line), and whether a blank line separates them from the code above them."""
         found: list[str] = []
         number = first - 1
-        while number >= 1 and (self.is_comment(number) or self.is_blank(number)):
+        claimed = max((end for end in self.block_ends.values() if end < first), default=0)  # (a block's own)
+        while number > claimed and (self.is_comment(number) or self.is_blank(number)):
             found.append(self.lines[number - 1].strip(" \t\f"))
             number -= 1
         found.reverse()
@@ -144,6 +170,7 @@ class _Cell:
         body = self.pristine.body
         if not body or (body[-1].end_lineno or 0) != last:
             return []
+        last = self.block_ends.get(last, last)  # (the comments indented into a last block are its own)
         return _tidy([self.lines[n - 1].strip(" \t\f") for n in range(last + 1, len(self.lines) + 1)
                       if self.is_comment(n) or self.is_blank(n)])
 
@@ -179,6 +206,8 @@ class _Cell:
         ends_line = match is not None
         if match is not None and match.group("comment"):
             lines[-1] += (match.group("space") or "  ") + match.group("comment")
+        end = self.block_ends.get(last, last) if ends_line and isinstance(node, _COMPOUND) and not indent else last
+        lines += [line.rstrip(" \t\f") for line in self.lines[last:end]]  # its own trailing comments
         return "\n".join(lines), rest if ends_line else "", starts_line, ends_line
 
 
