@@ -193,7 +193,7 @@ def build_pipeline(cells: Sequence[ParsedCell], keywords: Mapping[str, Sequence[
     forget_walks()
     for cell in cells:
         cell.tree.body = _normalize(cell.tree.body)
-    with walks_remembered():  # from here on names change, never the shape of a tree
+    with walks_remembered():  # from here on names change, never the shape of a tree (but see _collect_passes)
         renamed = _rename_reserved(cells)  # (what _normalize leaves out binds no name it could rename)
         with analyses_remembered([s for cell in cells for s in cell.tree.body], _renaming):
             return _placed_pipeline(cells, keywords, renamed)

@@ -44,7 +44,8 @@ def walks_remembered() -> Iterator[None]:
 
     For code that renames names but never changes the shape of a tree (no node added, removed or
     moved): analysis walks every statement dozens of times. The walks are dropped on leaving, so
-    that nothing is replayed for a tree changed since.
+    that nothing is replayed for a tree changed since; code that adds a node within calls
+    :func:`reshaped` on the trees it changed.
     """
     global _WALKED, _CALLED, _PARENTS
     outer, outer_calls, outer_parents = _WALKED, _CALLED, _PARENTS
