@@ -5,7 +5,6 @@ from __future__ import annotations
 import ast
 import textwrap
 
-from mlpack_cli.notebook import graph as gr
 from mlpack_cli.notebook import placement as pl
 from mlpack_cli.notebook import stages as st
 from mlpack_cli.notebook.dataflow import ParsedCell, Pipeline, _metric_base, build_pipeline
@@ -17,7 +16,7 @@ from tests.unit.test_notebook_dataflow import _PARSED, pipeline, run_pipeline
 def collected(code: str, results: set[str], taken: set[str] | None = None) -> list[tuple[str, str, str]]:
     """(name, start, record) of what the loop collects, as source text."""
     loop = ast.parse(textwrap.dedent(code)).body[0]
-    found = collect(loop, results, set(taken or ()), _metric_base, pl.is_metric_call, gr.call_name)
+    found = collect(loop, results, set(taken or ()), _metric_base, pl.is_metric_call)
     return [(c.name, ast.unparse(c.start), ast.unparse(c.record)) for c in found]
 
 

@@ -406,7 +406,7 @@ def _collect_passes(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequ
             continue
         text = code[info.cell].code  # (none: the module's text of the cell is written from its tree)
         lines = re.split(r"\r\n|\r|\n", text)  # (the lines Python numbers)
-        found = [c for c in passes.collect(node, set(results), taken, _metric_base, pl.is_metric_call, gr.call_name)
+        found = [c for c in passes.collect(node, set(results), taken, _metric_base, pl.is_metric_call)
                  if not text or _insertable(lines, node, c.after)]
         if not found:
             continue
@@ -424,7 +424,7 @@ def _collect_passes(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequ
             results.insert(where, collected.name)
             pipeline.results.insert(where, (collected.name, collected.name))
         setattr(node, passes.INSERTED, inserted)
-        gr.reshaped(node, cells[[c.number for c in cells].index(info.cell)].tree)
+        gr.reshaped(node, code[info.cell].tree)
     return added
 
 
@@ -871,7 +871,7 @@ def _results(pipeline: Pipeline, cells: Sequence[ParsedCell], infos: Sequence[gr
             continue  # shows nothing the pipeline computes (a demo on literals)
         if context == pl.TRAIN and evaluating and not (isinstance(node, ast.Expr) and (
                 isinstance(node.value, ast.Name) or _learned_attribute(node.value, fitted)
-                or _scored_by_hand(node.value, info, infos)) or _is_print(node)):
+                or _scored_by_hand(node.value, info, infos)) or gr.is_print(node)):
             continue  # in training, a displayed or printed name, learned statistic or metric is a result; others not
         if context == pl.TRAIN and isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and \
                 gr.call_name(node.value) in pl.TRAIN_CALLS:
@@ -1248,7 +1248,7 @@ def _printed_elements(node: ast.stmt) -> list[ast.expr] | None:
     at a time: ``importance`` of ``for i, v in enumerate(importance): print(i, v)``, both of
     ``zip(names, importance)``; None for any other statement."""
     if not isinstance(node, ast.For) or node.orelse or isinstance(node.iter, (ast.List, ast.Tuple, ast.Set)) \
-            or not all(_is_print(s) for s in node.body):
+            or not all(gr.is_print(s) for s in node.body):
         return None  # (a literal list of things to print is no one value shown)
     elements = {n.id for n in walk(node.target) if isinstance(n, ast.Name)}
     printed = {n.id for s in node.body for n in walk(s) if isinstance(n, ast.Name)} - gr.DISPLAY_FUNCTIONS
@@ -1262,11 +1262,6 @@ def _printed_elements(node: ast.stmt) -> list[ast.expr] | None:
             "items", "keys", "values"} and not iterable.args:
         return [iterable.func.value]  # ``results.items()``: results
     return [iterable]
-
-
-def _is_print(node: ast.stmt) -> bool:
-    return isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Name) \
-        and node.value.func.id in gr.DISPLAY_FUNCTIONS
 
 
 def _rebound_after(results: Sequence[str], infos: Sequence[gr.Statement], decisions: Sequence[pl.Decision],
@@ -1431,7 +1426,7 @@ def _per_pass(loop: ast.For | ast.AsyncFor | ast.While, fresh: set[str]) -> set[
     for child in loop.body:
         if isinstance(child, ast.Assign) and stepped & loaded_names(child.value):
             stepped |= {n.id for t in child.targets for n in walk(t) if isinstance(n, ast.Name)} & fresh
-    printed = {name for inner in gr.nested_statements(loop) if _is_print(inner)
+    printed = {name for inner in gr.nested_statements(loop) if gr.is_print(inner)
                for name in loaded_names(inner)}
     return (stepped & fresh) - printed
 
@@ -1458,23 +1453,8 @@ def _is_literal(value: ast.expr) -> bool:
         n.keys if isinstance(n, ast.Dict) else n.elts) for n in walk(value))
 
 
-def _shown_values(argument: ast.expr) -> list[ast.expr]:
-    """The values a print argument shows: an f-string's fields, or the argument itself."""
-    if isinstance(argument, ast.JoinedStr):
-        return [v.value for v in argument.values if isinstance(v, ast.FormattedValue)]
-    if isinstance(argument, ast.Constant):
-        return []
-    if isinstance(argument, ast.Call) and isinstance(argument.func, ast.Attribute) and \
-            argument.func.attr == "format" and isinstance(argument.func.value, ast.Constant):
-        return [*argument.args, *[k.value for k in argument.keywords]]
-    if isinstance(argument, ast.BinOp) and isinstance(argument.op, ast.Mod) and isinstance(argument.left, ast.Constant):
-        right = argument.right
-        return list(right.elts) if isinstance(right, ast.Tuple) else [right]
-    return [argument]
-
-
 def _labelled_values(arguments: Sequence[ast.expr]) -> list[tuple[str | None, ast.expr]]:
-    """The values print arguments show (:func:`_shown_values`), each with the text printed just
+    """The values print arguments show (:func:`gr.shown_values`), each with the text printed just
     before it: the argument before, when it is a string (``print("Test accuracy:", acc)``), or an
     f-string's text before the field (``f"Test accuracy: {acc}"``)."""
     found: list[tuple[str | None, ast.expr]] = []
@@ -1490,7 +1470,7 @@ def _labelled_values(arguments: Sequence[ast.expr]) -> list[tuple[str | None, as
                     text = None
             before = None
             continue
-        found += [(before, part) for part in _shown_values(argument)]
+        found += [(before, part) for part in gr.shown_values(argument)]
         before = argument.value if isinstance(argument, ast.Constant) and isinstance(argument.value, str) else None
     return found
 
@@ -1500,7 +1480,7 @@ def _printed_title(infos: Sequence[gr.Statement], info: gr.Statement) -> str | N
     (``print("=" * 60)``) between them aside: ``print("DETAILED CLASSIFICATION REPORT")`` before
     ``print(classification_report(...))``."""
     for before in reversed(infos[:info.index]):
-        if before.cell != info.cell or not _is_print(before.node):
+        if before.cell != info.cell or not gr.is_print(before.node):
             return None
         call = before.node.value  # type: ignore[attr-defined]
         texts = [a.value for a in call.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]

@@ -752,6 +752,27 @@ def forget_walks() -> None:
     _GENERATOR.clear()
 
 
+def is_print(node: ast.stmt) -> bool:
+    """A statement that only prints or displays what its arguments are (``print(...)``, ``display(...)``)."""
+    return isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Name) \
+        and node.value.func.id in DISPLAY_FUNCTIONS
+
+
+def shown_values(argument: ast.expr) -> list[ast.expr]:
+    """The values a print argument shows: an f-string's fields, or the argument itself."""
+    if isinstance(argument, ast.JoinedStr):
+        return [v.value for v in argument.values if isinstance(v, ast.FormattedValue)]
+    if isinstance(argument, ast.Constant):
+        return []
+    if isinstance(argument, ast.Call) and isinstance(argument.func, ast.Attribute) and \
+            argument.func.attr == "format" and isinstance(argument.func.value, ast.Constant):
+        return [*argument.args, *[k.value for k in argument.keywords]]
+    if isinstance(argument, ast.BinOp) and isinstance(argument.op, ast.Mod) and isinstance(argument.left, ast.Constant):
+        right = argument.right
+        return list(right.elts) if isinstance(right, ast.Tuple) else [right]
+    return [argument]
+
+
 def reshaped(*nodes: ast.AST) -> None:
     """:func:`~mlpack_cli.notebook.scopes.reshaped`, and what is remembered here of the statements."""
     scopes.reshaped(*nodes)

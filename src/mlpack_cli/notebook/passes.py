@@ -18,9 +18,11 @@ collected where it may not be reached.
 from __future__ import annotations
 
 import ast
+import copy
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
+from mlpack_cli.notebook.graph import call_name, is_print, shown_values
 from mlpack_cli.notebook.scopes import BUILTINS, analyze, loaded_names, walk
 
 INSERTED = "mlpack_inserted"  # attribute of a top-level statement: [(line, column, text)] added after line
@@ -46,7 +48,7 @@ class Collected:
 
 
 def collect(loop: ast.stmt, results: Collection[str], taken: set[str], metric_base: Callable[[ast.AST], str],
-            is_metric: Callable[[ast.Call], bool], call_name: Callable[[ast.Call], str]) -> list[Collected]:
+            is_metric: Callable[[ast.Call], bool]) -> list[Collected]:
     """What ``loop`` (a top-level statement) collects of each pass: the names of ``results`` its
     own statements bind from a metric, and the metrics its own prints show. ``taken``: the names
     in use, to which the new ones are added."""
@@ -56,7 +58,7 @@ def collect(loop: ast.stmt, results: Collection[str], taken: set[str], metric_ba
     if targets is None:
         return []
     accumulated = set(analyze(loop.body).reads)  # (``best = max(best, acc)``: no value of one pass)
-    prints = [s.value for s in loop.body if _is_print(s)]  # type: ignore[attr-defined]
+    prints = [s.value for s in loop.body if is_print(s)]  # type: ignore[attr-defined]
     default = _default_key(loop, targets)
 
     def key(shown_by: Sequence[ast.Call], shows: Callable[[ast.expr], bool]) -> ast.expr | None:
@@ -78,10 +80,10 @@ def collect(loop: ast.stmt, results: Collection[str], taken: set[str], metric_ba
 
                         found.append(_collected(name, ast.Name(name, ast.Load()), key(prints, reads),
                                                 _last_binding(loop, name), taken, name))
-        elif _is_print(statement):
+        elif is_print(statement):
             call = statement.value  # type: ignore[attr-defined]
             for part in _parts(call):
-                if not (isinstance(part, ast.Call) and _repeatable(part, is_metric, call_name)):
+                if not (isinstance(part, ast.Call) and _repeatable(part, is_metric)):
                     continue
 
                 def itself(candidate: ast.expr, part: ast.expr = part) -> bool:
@@ -91,19 +93,14 @@ def collect(loop: ast.stmt, results: Collection[str], taken: set[str], metric_ba
     return found
 
 
-def prints_metrics(loop: ast.stmt, is_metric: Callable[[ast.Call], bool], call_name: Callable[[ast.Call], str]) -> bool:
+def prints_metrics(loop: ast.stmt, is_metric: Callable[[ast.Call], bool]) -> bool:
     """Whether a loop's own prints show a metric :func:`collect` collects each pass
     (``for name, model in models.items(): print(name, model.score(X_test, y_test))``)."""
     if not isinstance(loop, ast.For) or loop.orelse or _skips(loop) or _target_names(loop.target) is None:
         return False
-    return any(isinstance(part, ast.Call) and _repeatable(part, is_metric, call_name)
-               for statement in loop.body if _is_print(statement)
+    return any(isinstance(part, ast.Call) and _repeatable(part, is_metric)
+               for statement in loop.body if is_print(statement)
                for part in _parts(statement.value))  # type: ignore[attr-defined]
-
-
-def _is_print(statement: ast.stmt) -> bool:
-    return isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call) and \
-        isinstance(statement.value.func, ast.Name) and statement.value.func.id == "print"
 
 
 def _collected(base: str, value: ast.expr, key: ast.expr | None, after: ast.stmt, taken: set[str],
@@ -120,14 +117,14 @@ def _collected(base: str, value: ast.expr, key: ast.expr | None, after: ast.stmt
         fresh = f"{name}_{number}"
         number += 1
     taken.add(fresh)
-    value = _copied(value)
+    value = copy.deepcopy(value)
     if key is None:
         start: ast.expr = ast.List(elts=[], ctx=ast.Load())
         record: ast.stmt = ast.Expr(ast.Call(ast.Attribute(ast.Name(fresh, ast.Load()), "append", ast.Load()),
                                              [value], []))
     else:
         start = ast.Dict(keys=[], values=[])
-        record = ast.Assign(targets=[ast.Subscript(ast.Name(fresh, ast.Load()), _copied(key), ast.Store())],
+        record = ast.Assign(targets=[ast.Subscript(ast.Name(fresh, ast.Load()), copy.deepcopy(key), ast.Store())],
                             value=value)
     start_statement = ast.Assign(targets=[ast.Name(fresh, ast.Store())], value=start)
     for made in (start_statement, record):
@@ -163,22 +160,8 @@ def _target_names(target: ast.expr) -> list[str] | None:
 
 def _parts(call: ast.Call) -> list[ast.expr]:
     """The values a ``print`` shows, in order (those of an f-string, ``str.format`` or ``%`` one by one)."""
-    parts: list[ast.expr] = []
-    pending = list(reversed(call.args))
-    while pending:
-        argument = pending.pop()
-        if isinstance(argument, ast.JoinedStr):
-            parts += [v.value for v in argument.values if isinstance(v, ast.FormattedValue)]
-        elif isinstance(argument, ast.Call) and isinstance(argument.func, ast.Attribute) and \
-                argument.func.attr == "format" and isinstance(argument.func.value, ast.Constant):
-            pending += reversed(argument.args)  # ``"{}: {}".format(name, acc)``
-        elif isinstance(argument, ast.BinOp) and isinstance(argument.op, ast.Mod) and \
-                isinstance(argument.left, ast.Constant):  # ``"%s: %.3f" % (name, acc)``
-            right = argument.right
-            pending += reversed(right.elts) if isinstance(right, ast.Tuple) else [right]
-        elif not isinstance(argument, ast.Starred):
-            parts.append(argument)
-    return parts
+    return [part for argument in call.args if not isinstance(argument, ast.Starred)
+            for part in shown_values(argument)]
 
 
 def _label(prints: Sequence[ast.Call], shows: Callable[[ast.expr], bool], targets: list[str]) -> ast.expr | None:
@@ -229,7 +212,7 @@ def _last_binding(loop: ast.For, name: str) -> ast.stmt:
             and any(name in (_target_names(t) or []) for t in s.targets)][-1]
 
 
-def _repeatable(part: ast.Call, is_metric: Callable[[ast.Call], bool], call_name: Callable[[ast.Call], str]) -> bool:
+def _repeatable(part: ast.Call, is_metric: Callable[[ast.Call], bool]) -> bool:
     """Whether scoring ``part`` again gives what the print showed: a metric, and every call in it
     a metric, a prediction or arithmetic (nothing that fits, cross-validates or draws)."""
     calls = [n for n in walk(part) if isinstance(n, ast.Call)]
@@ -237,8 +220,3 @@ def _repeatable(part: ast.Call, is_metric: Callable[[ast.Call], bool], call_name
         return False
     return all((is_metric(c) or call_name(c) in _REPEATABLE) and call_name(c) not in _REFITS
                for c in calls) and not loaded_names(part) & BUILTINS - _REPEATABLE
-
-
-def _copied(node: ast.expr) -> ast.expr:
-    copied = ast.parse(ast.unparse(node), mode="eval").body
-    return ast.copy_location(copied, node)

@@ -794,7 +794,7 @@ def place(
             decisions.append(Decision(None, tagged.reason, 3))
         elif shown_metric:
             decisions.append(Decision(EVALUATE, "shows a metric: kept as a result", 2))
-        elif info.inert and passes.prints_metrics(info.node, is_metric_call, call_name):
+        elif info.inert and passes.prints_metrics(info.node, is_metric_call):
             decisions.append(Decision(EVALUATE, "shows a metric each pass: kept, run() returns every pass's", 2))
         elif info.inert:
             kind = "plots" if "plot" in info.effects else "displays"
